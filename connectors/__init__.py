@@ -1,0 +1,1 @@
+"""Accounting platforms → one domain model (see :mod:`connectors.model`)."""

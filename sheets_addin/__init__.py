@@ -1,0 +1,1 @@
+"""encours: sheets_addin."""

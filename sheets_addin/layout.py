@@ -1,0 +1,260 @@
+"""The tabs and columns of the encours sheet — the same in xlsx, live Excel and Google Sheets.
+
+Every column has a *kind*:
+
+- ``synced``: written by encours from the source, on every sync;
+- ``formula``: a live native formula, recomputed by the spreadsheet (``formula`` holds a template,
+  see :func:`render_formula`);
+- ``user`` ("yours"): typed by people; encours reads it and never overwrites it;
+- ``run``: written by the reminder run (next action, last reminder).
+
+Rows are matched by the tab's ID column, never by position.  Headings are French; code uses
+the English ``key``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class Kind(enum.StrEnum):
+    SYNCED = "synced"
+    FORMULA = "formula"
+    USER = "user"
+    RUN = "run"
+
+
+class CellType(enum.StrEnum):
+    TEXT = "text"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOL = "bool"  # a check box / "Oui" drop-down
+    CHOICE = "choice"  # a drop-down list
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    heading: str
+    kind: Kind
+    type: CellType = CellType.TEXT
+    width: float = 14
+    formula: str = ""
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    name: str
+    columns: tuple[Column, ...]
+    id_key: str = ""  # the column that identifies a row ("" for tabs rebuilt whole)
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(f"{self.name} has no column {key!r}")
+
+    def keys(self, *kinds: Kind) -> list[str]:
+        return [c.key for c in self.columns if not kinds or c.kind in kinds]
+
+    @property
+    def headings(self) -> list[str]:
+        return [c.heading for c in self.columns]
+
+    def by_heading(self) -> dict[str, Column]:
+        return {normalise_heading(c.heading): c for c in self.columns}
+
+
+def normalise_heading(text: object) -> str:
+    """Headings are matched without case, accents-preserving, spaces folded."""
+    return re.sub(r"\s+", " ", str(text or "")).strip().casefold()
+
+
+YES = "Oui"
+NO = "Non"
+BUCKET_LABELS = ("Non échu", "1-30", "31-60", "61-90", "> 90")
+
+#: Where the parameters live: the as-of date (TODAY() unless someone types a date) and the
+#: aging bounds.  Formulas refer to these cells absolutely.
+PARAMS_TAB = "Paramètres"
+AS_OF_CELL = "$B$2"
+BOUND_CELLS = ("$B$3", "$B$4", "$B$5")
+LABEL_CELLS = ("$B$7", "$B$8", "$B$9", "$B$10", "$B$11")
+
+
+def param_ref(cell: str) -> str:
+    return f"'{PARAMS_TAB}'!{cell}"
+
+
+_AS_OF = param_ref(AS_OF_CELL)
+_B1, _B2, _B3 = (param_ref(c) for c in BOUND_CELLS)
+_L = [param_ref(c) for c in LABEL_CELLS]
+
+DAYS_LATE_FORMULA = '=IF(ISNUMBER({due}{row}),{as_of}-{due}{row},"")'.replace("{as_of}", _AS_OF)
+BUCKET_FORMULA = (
+    '=IF(ISNUMBER({days_late}{row}),IF({days_late}{row}<=0,{l0},IF({days_late}{row}<={b1},{l1},'
+    'IF({days_late}{row}<={b2},{l2},IF({days_late}{row}<={b3},{l3},{l4})))),"")'
+).format(
+    days_late="{days_late}", row="{row}", b1=_B1, b2=_B2, b3=_B3, l0=_L[0], l1=_L[1], l2=_L[2], l3=_L[3], l4=_L[4]
+)
+
+INVOICES = Tab(
+    key="invoices",
+    name="Factures",
+    id_key="id",
+    columns=(
+        Column("id", "ID", Kind.SYNCED, width=16),
+        Column("number", "N° facture", Kind.SYNCED, width=16),
+        Column("customer", "Client", Kind.SYNCED, width=30),
+        Column("customer_id", "ID client", Kind.SYNCED, width=14),
+        Column("salesperson", "Commercial", Kind.SYNCED, width=16),
+        Column("issue_date", "Date", Kind.SYNCED, CellType.DATE, width=12),
+        Column("due_date", "Échéance", Kind.SYNCED, CellType.DATE, width=12),
+        Column("total", "Montant TTC", Kind.SYNCED, CellType.MONEY, width=14),
+        Column("remaining", "Reste dû", Kind.SYNCED, CellType.MONEY, width=14),
+        Column("currency", "Devise", Kind.SYNCED, width=8),
+        Column("remaining_eur", "Reste dû (EUR)", Kind.SYNCED, CellType.MONEY, width=14,
+               help="Reste dû converted to the company's currency; the aging adds these."),
+        Column("status", "Statut", Kind.SYNCED, width=18),
+        Column("days_late", "Jours de retard", Kind.FORMULA, CellType.INTEGER, width=10, formula=DAYS_LATE_FORMULA),
+        Column("bucket", "Tranche", Kind.FORMULA, width=10, formula=BUCKET_FORMULA),
+        Column("scenario", "Scénario", Kind.USER, CellType.CHOICE, width=12),
+        Column("dispute", "Litige", Kind.USER, CellType.BOOL, width=8),
+        Column("promise_date", "Promesse (date)", Kind.USER, CellType.DATE, width=12),
+        Column("pause_until", "Pause jusqu'au", Kind.USER, CellType.DATE, width=12),
+        Column("comment", "Commentaire", Kind.USER, width=30),
+        Column("approve", "À envoyer", Kind.USER, CellType.BOOL, width=10),
+        Column("next_action", "Prochaine action", Kind.RUN, width=24),
+        Column("next_action_date", "Date prochaine action", Kind.RUN, CellType.DATE, width=12),
+        Column("last_reminder", "Dernière relance", Kind.RUN, width=24),
+    ),
+)
+
+
+def _customer_sum(bucket_filter: str) -> str:
+    """SUMIFS over Factures' EUR remaining for the row's customer (and optionally a bucket)."""
+    return "=SUMIFS({inv_remaining_eur},{inv_customer_id},{id}{row}" + bucket_filter + ")"
+
+
+CUSTOMERS = Tab(
+    key="customers",
+    name="Clients",
+    id_key="id",
+    columns=(
+        Column("id", "ID client", Kind.SYNCED, width=14),
+        Column("name", "Client", Kind.SYNCED, width=30),
+        Column("email", "Email", Kind.SYNCED, width=28),
+        Column("phone", "Téléphone", Kind.SYNCED, width=16),
+        Column("salesperson", "Commercial", Kind.SYNCED, width=16),
+        Column("siren", "SIREN", Kind.SYNCED, width=12),
+        Column("language", "Langue", Kind.SYNCED, width=7),
+        Column("outstanding", "Encours", Kind.FORMULA, CellType.MONEY, formula=_customer_sum("")),
+        Column("overdue", "Échu", Kind.FORMULA, CellType.MONEY,
+               formula=_customer_sum(',{inv_days_late},">0"')),
+        Column("avg_delay", "Retard moyen (j)", Kind.SYNCED, CellType.NUMBER, width=10,
+               help="Amount-weighted mean of (payment date − due date) over paid invoices."),
+        Column("score", "Score", Kind.SYNCED, CellType.INTEGER, width=8),
+        Column("profile", "Profil", Kind.SYNCED, width=8),
+        Column("score_reason", "Explication du score", Kind.SYNCED, width=40),
+        Column("scenario", "Scénario", Kind.USER, CellType.CHOICE, width=12),
+        Column("reminder_email", "Email relance", Kind.USER, width=28),
+        Column("block_deliveries", "Bloquer livraisons", Kind.USER, CellType.BOOL, width=10),
+        Column("comment", "Commentaire", Kind.USER, width=30),
+    ),
+)
+
+AGING = Tab(
+    key="aging",
+    name="Balance âgée",
+    columns=(
+        Column("customer", "Client", Kind.FORMULA, width=30),
+        Column("customer_id", "ID client", Kind.SYNCED, width=14),
+        *(
+            Column(f"bucket_{i}", label, Kind.FORMULA, CellType.MONEY)
+            for i, label in enumerate(BUCKET_LABELS)
+        ),
+        Column("total", "Total", Kind.FORMULA, CellType.MONEY),
+    ),
+)
+
+JOURNAL = Tab(
+    key="journal",
+    name="Relances",
+    id_key="id",
+    columns=(
+        Column("id", "ID", Kind.RUN, width=10),
+        Column("at", "Date et heure", Kind.RUN, CellType.DATETIME, width=18),
+        Column("customer", "Client", Kind.RUN, width=28),
+        Column("invoices", "Factures", Kind.RUN, width=24),
+        Column("scenario", "Scénario", Kind.RUN, width=12),
+        Column("step", "Étape", Kind.RUN, width=16),
+        Column("channel", "Canal", Kind.RUN, width=12),
+        Column("recipient", "Destinataire", Kind.RUN, width=28),
+        Column("status", "Statut", Kind.RUN, width=12),
+        Column("reason", "Motif", Kind.RUN, width=30),
+        Column("message", "Message / fichier", Kind.RUN, width=40),
+    ),
+)
+
+TODO = Tab(
+    key="todo",
+    name="À faire",
+    columns=(
+        Column("salesperson", "Commercial", Kind.RUN, width=16),
+        Column("date", "Date", Kind.RUN, CellType.DATE, width=12),
+        Column("action", "Action", Kind.RUN, width=24),
+        Column("customer", "Client", Kind.RUN, width=28),
+        Column("phone", "Téléphone", Kind.RUN, width=16),
+        Column("invoices", "Factures", Kind.RUN, width=24),
+        Column("amount", "Montant", Kind.RUN, CellType.MONEY),
+        Column("reason", "Détail", Kind.RUN, width=40),
+    ),
+)
+
+PAYMENT_PLANS = Tab(
+    key="payment_plans",
+    name="Échéanciers",
+    columns=(
+        Column("invoice_id", "ID facture", Kind.USER, width=16),
+        Column("date", "Date échéance", Kind.USER, CellType.DATE, width=12),
+        Column("amount", "Montant", Kind.USER, CellType.MONEY),
+        Column("comment", "Commentaire", Kind.USER, width=30),
+    ),
+)
+
+DASHBOARD_TAB = "Tableau de bord"
+
+#: Every tab, in the order they appear in a new sheet.
+TABS: tuple[Tab, ...] = (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)
+TAB_ORDER = (DASHBOARD_TAB, INVOICES.name, CUSTOMERS.name, AGING.name, TODO.name, JOURNAL.name,
+             PAYMENT_PLANS.name, PARAMS_TAB)
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def render_formula(template: str, letters: Mapping[str, str], row: int, extra: Mapping[str, str] | None = None) -> str:
+    """Fill a formula template: ``{key}`` → that column's letter in this tab, ``{row}`` → row."""
+    values: dict[str, str] = {"row": str(row), **letters, **(extra or {})}
+    return template.format_map(values)
+
+
+def whole_column(tab: str, letter: str) -> str:
+    """An absolute whole-column reference understood by Excel, LibreOffice and Google Sheets."""
+    return f"'{tab}'!${letter}:${letter}"
