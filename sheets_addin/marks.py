@@ -6,6 +6,7 @@ reads them; no backend ever writes them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -61,3 +62,143 @@ class SheetMarks:
 
     def for_customer(self, customer_id: str) -> CustomerMarks:
         return self.customers.get(customer_id, CustomerMarks())
+
+
+# -- parsing what people typed ---------------------------------------------------------------
+_TRUE = {"oui", "yes", "ja", "true", "vrai", "x", "1", "✓", "✔", "o", "y"}
+_FALSE = {"", "non", "no", "nee", "false", "faux", "0", "n"}
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class CellError(ValueError):
+    """A typed cell could not be understood (the message says what was expected)."""
+
+
+def parse_bool(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(f"{value!r} is not yes or no (Oui / Non, or a check box)")
+
+
+def parse_date(value: object) -> date | None:
+    """A date typed in a cell: a real date, an ISO or French date text, or a spreadsheet serial."""
+    from datetime import datetime, timedelta
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value <= 2958465:
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise CellError(f"{value!r} is not a date")
+    text = str(value).strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(f"{value!r} is not a date (expected e.g. 23/11/2026)")
+
+
+def parse_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_amount(value: object) -> Decimal:
+    from connectors.model import parse_decimal
+
+    if value is None or value == "":
+        raise CellError("the amount is empty")
+    if isinstance(value, bool):
+        raise CellError(f"{value!r} is not an amount")
+    try:
+        if isinstance(value, (int, float, Decimal)):
+            return parse_decimal(value)
+        return parse_decimal(str(value).replace("€", ""))
+    except ValueError:
+        raise CellError(f"{value!r} is not an amount") from None
+
+
+def marks_from_rows(
+    invoice_rows: Iterable[tuple[int, Mapping[str, object]]],
+    customer_rows: Iterable[tuple[int, Mapping[str, object]]],
+    plan_rows: Iterable[tuple[int, Mapping[str, object]]] = (),
+    *,
+    invoices_tab: str = "Factures",
+    customers_tab: str = "Clients",
+    plans_tab: str = "Échéanciers",
+    headings: Mapping[str, str] | None = None,
+) -> SheetMarks:
+    """Parse raw rows (sheet row number, {layout key: raw cell value}) into :class:`SheetMarks`.
+
+    A cell that cannot be understood becomes a :class:`MarkProblem` and is treated as empty,
+    except for invoice pauses, disputes and promises: a garbled pause must never resume reminders,
+    so it is kept as a dispute-like stop (``dispute=True``) and reported.
+    """
+    names = headings or {}
+    problems: list[MarkProblem] = []
+
+    def cell(tab: str, row: int, key: str, raw: object, parse: Callable[[object], object]) -> tuple[object, bool]:
+        try:
+            return parse(raw), True
+        except CellError as exc:
+            problems.append(MarkProblem(tab, row, names.get(key, key), parse_text(raw), str(exc)))
+            return None, False
+
+    invoices: dict[str, InvoiceMarks] = {}
+    for row, raw in invoice_rows:
+        invoice_id = parse_text(raw.get("id"))
+        if not invoice_id:
+            continue
+        dispute, ok_d = cell(invoices_tab, row, "dispute", raw.get("dispute"), parse_bool)
+        promise, ok_p = cell(invoices_tab, row, "promise_date", raw.get("promise_date"), parse_date)
+        pause, ok_z = cell(invoices_tab, row, "pause_until", raw.get("pause_until"), parse_date)
+        approve, _ = cell(invoices_tab, row, "approve", raw.get("approve"), parse_bool)
+        invoices[invoice_id] = InvoiceMarks(
+            scenario=parse_text(raw.get("scenario")),
+            dispute=bool(dispute) or not (ok_d and ok_p and ok_z),
+            promise_date=promise if isinstance(promise, date) else None,
+            pause_until=pause if isinstance(pause, date) else None,
+            comment=parse_text(raw.get("comment")),
+            approve=bool(approve),
+        )
+    customers: dict[str, CustomerMarks] = {}
+    for row, raw in customer_rows:
+        customer_id = parse_text(raw.get("id"))
+        if not customer_id:
+            continue
+        block, _ = cell(customers_tab, row, "block_deliveries", raw.get("block_deliveries"), parse_bool)
+        customers[customer_id] = CustomerMarks(
+            scenario=parse_text(raw.get("scenario")),
+            reminder_email=parse_text(raw.get("reminder_email")),
+            block_deliveries=bool(block),
+            comment=parse_text(raw.get("comment")),
+        )
+    plans: list[PaymentPlanLine] = []
+    for row, raw in plan_rows:
+        invoice_id = parse_text(raw.get("invoice_id"))
+        if not invoice_id:
+            continue
+        due, ok_due = cell(plans_tab, row, "date", raw.get("date"), parse_date)
+        amount, ok_amount = cell(plans_tab, row, "amount", raw.get("amount"), parse_amount)
+        if ok_due and ok_amount and isinstance(due, date) and isinstance(amount, Decimal):
+            plans.append(PaymentPlanLine(invoice_id, due, amount, parse_text(raw.get("comment")), row))
+    return SheetMarks(invoices, customers, tuple(plans), tuple(problems))

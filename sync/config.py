@@ -239,7 +239,7 @@ def _validate(config: Config) -> None:
     _choice(config.company, "country", COUNTRIES, "FR")
     _choice(config.company, "language", LANGUAGES, "fr")
     try:
-        config.timezone
+        _ = config.timezone
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f"{config.company.get('timezone')!r} is not a known time zone (e.g. Europe/Paris)",
@@ -251,7 +251,7 @@ def _validate(config: Config) -> None:
     _choice(config.source, "type", SOURCE_TYPES, "")
     _choice(config.sheet, "type", SHEET_TYPES, "xlsx")
     _choice(config.sending, "mode", SENDING_MODES, "outbox")
-    config.payment_terms_days
+    _ = config.payment_terms_days
     if "window" in config.sending.values:
         parse_window(config.sending.text("window"), file=file, key="[sending] window")
     if "every" in config.schedule.values:

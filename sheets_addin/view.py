@@ -1,0 +1,164 @@
+"""What a sync or a run writes into the sheet, computed once, whatever the backend.
+
+A :class:`SheetView` holds plain values keyed by layout column keys: text, ``date``, ``Decimal``,
+``int`` or ``None``.  Backends (xlsx, live Excel, Google Sheets) only place them; they decide
+nothing.  Data from the ledger is text, never a formula: backends must write it as a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from connectors.model import STATUS_LABELS_FR, Customer, Invoice, Ledger, to_cents
+from sheets_addin.marks import SheetMarks
+
+Row = dict[str, Any]
+
+#: Closed invoices stay on ``Factures`` this many days after they closed, then are no longer added.
+KEEP_CLOSED_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CustomerFigures:
+    """Per-customer figures computed by :mod:`sheets_addin.functions` (scores, delays)."""
+
+    avg_delay: float | None = None
+    score: int | None = None
+    profile: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SheetView:
+    """Everything one write puts in the sheet.
+
+    ``invoices`` holds the synced values of every invoice the ledger knows; ``shown_invoice_ids``
+    the ones that must have a row (rows are added for them when missing).  A row already in the
+    sheet for a known invoice is refreshed even when not shown (a paid invoice gets "Payée");
+    a row whose ID the ledger does not know is marked "Supprimée".
+    ``run`` (invoice id → run columns), ``journal`` and ``todo`` are ``None`` when this write
+    leaves them as they are (a plain sync), else their full new content.
+    """
+
+    as_of: date
+    invoices: Sequence[Row]
+    shown_invoice_ids: frozenset[str]
+    customers: Sequence[Row]
+    run: Mapping[str, Row] | None = None
+    journal: Sequence[Row] | None = None
+    todo: Sequence[Row] | None = None
+    scenario_names: tuple[str, ...] = ("standard", "gentle", "firm")
+    company: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+
+class SheetBackend(Protocol):
+    """One spreadsheet: a workbook file, a live Excel workbook, or a Google Sheet."""
+
+    def read_marks(self) -> SheetMarks:
+        """The user columns, keyed by ID (rows without an ID are people's own rows: ignored)."""
+        ...
+
+    def write(self, view: SheetView) -> None:
+        """Write the view; all or nothing (a failure leaves the sheet as it was)."""
+        ...
+
+
+def invoice_row(invoice: Invoice, customer: Customer | None, default_terms: int = 30) -> Row:
+    sign = Decimal(invoice.sign)
+    remaining = to_cents(invoice.remaining.amount) * sign
+    if invoice.currency == "EUR":
+        remaining_eur: Decimal | None = remaining
+    elif invoice.remaining_company is not None:
+        remaining_eur = to_cents(invoice.remaining_company.amount) * sign
+    else:
+        remaining_eur = None
+    label = STATUS_LABELS_FR[invoice.status]
+    if invoice.is_credit_note:
+        label = f"Avoir — {label}" if invoice.status.is_open else f"Avoir — {label.lower()}"
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "customer": customer.name if customer else "",
+        "customer_id": invoice.customer_id,
+        "salesperson": invoice.salesperson or (customer.salesperson if customer else ""),
+        "issue_date": invoice.issue_date,
+        "due_date": invoice.effective_due_date(default_terms),
+        "total": to_cents(invoice.total.amount) * sign,
+        "remaining": remaining,
+        "currency": invoice.currency,
+        "remaining_eur": remaining_eur,
+        "status": label,
+    }
+
+
+def customer_row(customer: Customer, figures: CustomerFigures | None = None) -> Row:
+    fig = figures or CustomerFigures()
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "salesperson": customer.salesperson,
+        "siren": customer.siren,
+        "language": customer.language,
+        "avg_delay": None if fig.avg_delay is None else round(fig.avg_delay, 1),
+        "score": fig.score,
+        "profile": fig.profile,
+        "score_reason": fig.reason,
+    }
+
+
+def closed_on(invoice: Invoice, ledger_payment_dates: Mapping[str, date]) -> date | None:
+    """When a closed invoice closed: its last payment, else its last update at the source."""
+    if invoice.id in ledger_payment_dates:
+        return ledger_payment_dates[invoice.id]
+    if invoice.updated_at is not None:
+        return invoice.updated_at.date()
+    return None
+
+
+def build_view(
+    ledger: Ledger,
+    as_of: date,
+    *,
+    figures: Mapping[str, CustomerFigures] | None = None,
+    default_terms: int = 30,
+    keep_closed_days: int = KEEP_CLOSED_DAYS,
+    **extra: Any,
+) -> SheetView:
+    """The sheet's content for a ledger on a date (``extra``: run, journal, todo … as in SheetView)."""
+    customers = ledger.customer_index()
+    last_payment: dict[str, date] = {}
+    for payment in ledger.payments:
+        for allocation in payment.allocations:
+            known = last_payment.get(allocation.invoice_id)
+            if known is None or payment.date > known:
+                last_payment[allocation.invoice_id] = payment.date
+    horizon = as_of - timedelta(days=keep_closed_days)
+    rows: list[Row] = []
+    shown: set[str] = set()
+    for invoice in sorted(ledger.invoices, key=lambda i: (i.effective_due_date(default_terms), i.number, i.id)):
+        if invoice.status.value == "draft":
+            continue
+        rows.append(invoice_row(invoice, customers.get(invoice.customer_id), default_terms))
+        if invoice.is_open:
+            shown.add(invoice.id)
+        else:
+            closed = closed_on(invoice, last_payment)
+            if closed is not None and closed >= horizon and invoice.status.value != "deleted":
+                shown.add(invoice.id)
+    figs = figures or {}
+    customer_rows = [customer_row(c, figs.get(c.id)) for c in sorted(ledger.customers, key=lambda c: c.name.casefold())]
+    return SheetView(
+        as_of=as_of,
+        invoices=rows,
+        shown_invoice_ids=frozenset(shown),
+        customers=customer_rows,
+        **extra,
+    )
+
