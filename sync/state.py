@@ -57,6 +57,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0300_risk_signals",
+        """
+        CREATE TABLE risk_checks (
+            siren TEXT PRIMARY KEY,
+            checked_at TEXT,
+            known INTEGER NOT NULL DEFAULT 0,
+            company TEXT,
+            signals TEXT NOT NULL DEFAULT '[]',
+            last_error TEXT,
+            last_error_at TEXT
+        );
+        """,
+    ),
 ]
 
 
