@@ -10,14 +10,17 @@ only for display-level aggregation; :func:`aging_by_customer` sums Decimals exac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from connectors.model import to_cents
+from connectors.model import Ledger, to_cents
+from sheets_addin.view import CustomerFigures
 
 #: Default upper bounds (days past due, inclusive) of the 1–30, 31–60 and 61–90 buckets.
 DEFAULT_BOUNDS: tuple[int, ...] = (30, 60, 90)
@@ -115,3 +118,589 @@ def aging_by_customer(
         row["Total"] = to_cents(sum(row.values(), Decimal(0)))
         rows.append(row)
     return pd.DataFrame(rows, index=pd.Index(customers, name=customer), columns=[*labels, "Total"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledger frames: the ledger as columns (cents as int64, dates as datetime64) for vectorised maths
+# ---------------------------------------------------------------------------------------------
+
+#: Statuses that never count in receivables, sales or payment behaviour.
+_DEAD_STATUSES = ("draft", "cancelled", "deleted")
+
+
+def _cents(value: Decimal) -> int:
+    return int(to_cents(value) * 100)
+
+
+def from_cents(cents: int | float | np.integer[Any]) -> Decimal:
+    """Cents (an exact integer) back to a Decimal amount with two decimals."""
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger as two frames: one row per invoice or credit note, one row per allocation.
+
+    ``invoices``: id, customer_id, kind, status, currency, issue_date, due_date (the effective due
+    date), total_cents and remaining_cents (signed: credit notes negative), remaining_eur_cents
+    (signed, in the company currency; <NA> when a foreign document has no converted amount).
+    ``payments``: payment_id, customer_id (of the invoice), invoice_id, date, amount_cents,
+    currency, method — one row per allocation of a payment to an invoice.
+    """
+    inv_rows = []
+    for inv in ledger.invoices:
+        sign = inv.sign
+        if inv.currency == "EUR":
+            eur: int | None = sign * _cents(inv.remaining.amount)
+        elif inv.remaining_company is not None:
+            eur = sign * _cents(inv.remaining_company.amount)
+        else:
+            eur = None
+        inv_rows.append(
+            (inv.id, inv.customer_id, inv.kind.value, inv.status.value, inv.currency, inv.issue_date,
+             inv.effective_due_date(default_terms), sign * _cents(inv.total.amount),
+             sign * _cents(inv.remaining.amount), eur)
+        )
+    invoices = pd.DataFrame(
+        inv_rows,
+        columns=["id", "customer_id", "kind", "status", "currency", "issue_date", "due_date",
+                 "total_cents", "remaining_cents", "remaining_eur_cents"],
+    )
+    invoices["issue_date"] = pd.to_datetime(invoices["issue_date"])
+    invoices["due_date"] = pd.to_datetime(invoices["due_date"])
+    invoices["total_cents"] = invoices["total_cents"].astype("int64")
+    invoices["remaining_cents"] = invoices["remaining_cents"].astype("int64")
+    invoices["remaining_eur_cents"] = invoices["remaining_eur_cents"].astype("Int64")
+    owner = {inv.id: inv.customer_id for inv in ledger.invoices}
+    pay_rows = [
+        (p.id, owner.get(a.invoice_id, p.customer_id), a.invoice_id, p.date, _cents(a.amount.amount),
+         a.amount.currency, p.method)
+        for p in ledger.payments
+        for a in p.allocations
+    ]
+    payments = pd.DataFrame(
+        pay_rows, columns=["payment_id", "customer_id", "invoice_id", "date", "amount_cents", "currency", "method"]
+    )
+    payments["date"] = pd.to_datetime(payments["date"])
+    payments["amount_cents"] = payments["amount_cents"].astype("int64")
+    return invoices, payments
+
+
+def payment_history(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
+    """Payment lines for scoring: customer_id, due_date, amount_cents, paid_on (NaT: still open).
+
+    One line per allocation of a payment to an invoice (partial payments weigh by their amount),
+    plus one line per open invoice for what is still owed (in EUR when known).  Credit notes,
+    settlements by credit note and dead documents (draft, cancelled, deleted) are left out: they
+    say nothing about how a customer pays.
+    """
+    live = invoices[(invoices["kind"] == "invoice") & ~invoices["status"].isin(_DEAD_STATUSES)]
+    paid = payments[payments["method"] != "credit_note"][["invoice_id", "date", "amount_cents"]]
+    paid = paid.merge(live[["id", "customer_id", "due_date"]], left_on="invoice_id", right_on="id", how="inner")
+    paid_lines = pd.DataFrame(
+        {
+            "customer_id": paid["customer_id"].to_numpy(),
+            "due_date": paid["due_date"].to_numpy(),
+            "amount_cents": paid["amount_cents"].to_numpy(dtype="int64"),
+            "paid_on": paid["date"].to_numpy(),
+        }
+    )
+    open_amount = live["remaining_eur_cents"].fillna(live["remaining_cents"]).to_numpy(dtype="int64")
+    is_open = open_amount > 0
+    open_lines = pd.DataFrame(
+        {
+            "customer_id": live["customer_id"].to_numpy()[is_open],
+            "due_date": live["due_date"].to_numpy()[is_open],
+            "amount_cents": open_amount[is_open],
+            "paid_on": pd.NaT,
+        }
+    )
+    history = pd.concat([paid_lines, open_lines], ignore_index=True)
+    history["paid_on"] = pd.to_datetime(history["paid_on"])
+    history["due_date"] = pd.to_datetime(history["due_date"])
+    return history
+
+
+def _day_numbers(values: pd.Series | np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Dates as int64 day numbers since 1970 and a mask of the missing ones."""
+    days = np.asarray(pd.to_datetime(values)).astype("datetime64[D]")
+    missing = np.isnat(days)
+    return days.astype("int64"), missing
+
+
+def _as_of_day(as_of: date) -> int:
+    return int(np.datetime64(as_of, "D").astype("int64"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Average payment delay and the payer score
+# ---------------------------------------------------------------------------------------------
+
+#: Payments older than this many days before the as-of date are not looked at.
+SCORE_LOOKBACK_DAYS = 730
+#: "Recent" for the trend: payments in the last this-many days against the older ones.
+SCORE_RECENT_DAYS = 90
+#: Fewer paid lines than this: the history part of the score is neutral, and the score flagged.
+SCORE_MIN_HISTORY = 3
+#: Points the neutral history takes off 100 (a customer with no history and nothing overdue: 60, "B").
+SCORE_NEUTRAL_PENALTY = 40.0
+#: Profile thresholds: A ≥ 80, B ≥ 60, C ≥ 40, D below.
+PROFILE_THRESHOLDS: tuple[tuple[int, str], ...] = ((80, "A"), (60, "B"), (40, "C"), (0, "D"))
+
+#: The score's drivers, in the order they are added (and tie-broken in explanations).
+DRIVERS = ("frequency", "lateness", "amount", "trend", "neutral", "overdue", "disputes", "broken_promises")
+
+
+def _half_up(x: float) -> int:
+    return int(np.floor(x + 0.5))
+
+
+def profile_for(score: int) -> str:
+    """The payer profile of a score: A good payer (≥ 80), B (≥ 60), C (≥ 40), D high risk."""
+    for threshold, profile in PROFILE_THRESHOLDS:
+        if score >= threshold:
+            return profile
+    return "D"
+
+
+def payer_scores(
+    history: pd.DataFrame,
+    as_of: date,
+    *,
+    customers: Sequence[str] | None = None,
+    disputes: Mapping[str, int] | None = None,
+    broken_promises: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Average payment delay, payer score (0–100), profile (A…D) and explanation per customer.
+
+    ``history``: customer_id, due_date, amount_cents, paid_on (NaT while open) — see
+    :func:`payment_history`.  A line paid after ``as_of`` counts as open on ``as_of``.
+
+    Average payment delay of a customer: amount-weighted mean of (payment date − due date) over
+    its paid invoices (each part of a partial payment weighs its amount), over the last 730 days.
+
+    The score starts at 100 and loses points for each driver, added in this order:
+    how often late (25 × share of paid lines paid after the due date), how late
+    (0.5 per day of average delay, at most 30), how much (10 × share of the paid amount paid late),
+    the trend (0.5 per day the last 90 days' average delay exceeds the older one's, −5 … +10),
+    the current overdue share of what is owed (15 × share), disputes (5 each, at most 10) and
+    broken promises (10 each, at most 20).  With fewer than 3 paid lines the first four are
+    replaced by a neutral 40 points and the score is flagged.  The result is clamped to 0–100
+    and rounded half-up.  The explanation names the one or two drivers that cost the most.
+    """
+    as_day = _as_of_day(as_of)
+    cust = history["customer_id"].astype(str).to_numpy()
+    if customers is not None:
+        known = pd.Index(pd.unique(np.asarray(list(customers), dtype=object)))
+        extra = pd.Index(pd.unique(cust)).difference(known)
+        uniques = known.append(extra)
+        codes = uniques.get_indexer(cust)
+    else:
+        codes, uniques_arr = pd.factorize(cust)
+        uniques = pd.Index(uniques_arr)
+    size = len(uniques)
+    amount = history["amount_cents"].to_numpy(dtype="float64")
+    due_day, due_missing = _day_numbers(history["due_date"])
+    paid_day, paid_missing = _day_numbers(history["paid_on"])
+    valid = (amount > 0) & ~due_missing
+    is_paid = valid & ~paid_missing & (paid_day <= as_day) & (paid_day > as_day - SCORE_LOOKBACK_DAYS)
+    is_open = valid & (paid_missing | (paid_day > as_day))
+    delay = np.where(is_paid, paid_day - due_day, 0)
+    late = is_paid & (delay > 0)
+    recent = is_paid & (paid_day > as_day - SCORE_RECENT_DAYS)
+    older = is_paid & ~recent
+
+    def total(mask: np.ndarray[Any, Any], weights: np.ndarray[Any, Any] | None = None) -> np.ndarray[Any, Any]:
+        w = mask.astype("float64") if weights is None else np.where(mask, weights, 0.0)
+        return np.bincount(codes, weights=w, minlength=size)[:size]
+
+    weighted_delay = amount * delay
+    n_paid = total(is_paid)
+    n_late = total(late)
+    paid_amount = total(is_paid, amount)
+    late_amount = total(late, amount)
+    delay_sum = total(is_paid, weighted_delay)
+    recent_amount, recent_sum = total(recent, amount), total(recent, weighted_delay)
+    older_amount, older_sum = total(older, amount), total(older, weighted_delay)
+    owed = total(is_open, amount)
+    overdue = total(is_open & (due_day < as_day), amount)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        avg_delay = np.where(paid_amount > 0, delay_sum / paid_amount, np.nan)
+        both = (recent_amount > 0) & (older_amount > 0)
+        trend = np.where(both, recent_sum / recent_amount - older_sum / older_amount, 0.0)
+        late_share = np.where(n_paid > 0, n_late / n_paid, 0.0)
+        late_amount_share = np.where(paid_amount > 0, late_amount / paid_amount, 0.0)
+        overdue_share = np.where(owed > 0, overdue / owed, 0.0)
+    n_disputes = np.array([int((disputes or {}).get(c, 0)) for c in uniques], dtype="float64")
+    n_broken = np.array([int((broken_promises or {}).get(c, 0)) for c in uniques], dtype="float64")
+    flagged = n_paid < SCORE_MIN_HISTORY
+    zero = np.zeros(size)
+    penalties = np.stack(
+        [
+            np.where(flagged, zero, 25.0 * late_share),
+            np.where(flagged, zero, np.minimum(30.0, np.maximum(0.0, np.nan_to_num(avg_delay)) * 0.5)),
+            np.where(flagged, zero, 10.0 * late_amount_share),
+            np.where(flagged, zero, np.minimum(10.0, np.maximum(-5.0, 0.5 * trend))),
+            np.where(flagged, SCORE_NEUTRAL_PENALTY, zero),
+            15.0 * overdue_share,
+            np.minimum(10.0, 5.0 * n_disputes),
+            np.minimum(20.0, 10.0 * n_broken),
+        ],
+        axis=1,
+    )
+    lost = penalties[:, 0].copy()
+    for column in range(1, penalties.shape[1]):
+        lost = lost + penalties[:, column]
+    raw = np.minimum(100.0, np.maximum(0.0, 100.0 - lost))
+    score = np.floor(raw + 0.5).astype("int64")
+    profile = np.select([score >= t for t, _ in PROFILE_THRESHOLDS[:-1]], [p for _, p in PROFILE_THRESHOLDS[:-1]], "D")
+    reasons = _explanations(penalties, flagged, n_paid, n_late, avg_delay, late_amount_share, trend,
+                            overdue_share, n_disputes, n_broken)
+    return pd.DataFrame(
+        {
+            "paid_count": n_paid.astype("int64"),
+            "late_count": n_late.astype("int64"),
+            "avg_delay": avg_delay,
+            "late_amount_share": late_amount_share,
+            "trend": trend,
+            "overdue_share": overdue_share,
+            "score": score,
+            "profile": profile,
+            "flagged": flagged,
+            "reason": reasons,
+        },
+        index=pd.Index(uniques, name="customer_id"),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
+def _driver_text(driver: int, n_paid: int, n_late: int, avg: float, late_amount: float, trend: float,
+                 overdue: float, disputes: int, broken: int) -> str:
+    if driver == 0:
+        return f"en retard {n_late} fois sur {n_paid}"
+    if driver == 1:
+        return f"retard moyen de {_half_up(avg)} j"
+    if driver == 2:
+        return f"{_half_up(late_amount * 100)} % du montant payé en retard"
+    if driver == 3:
+        return f"retards en hausse (+{_half_up(trend)} j sur 3 mois)"
+    if driver == 4:
+        return f"peu d'historique ({_plural(n_paid, 'paiement')}) : score neutre"
+    if driver == 5:
+        return f"{_half_up(overdue * 100)} % de l'encours échu"
+    if driver == 6:
+        return _plural(disputes, "litige")
+    return f"{_plural(broken, 'promesse')} non tenue{'s' if broken > 1 else ''}"
+
+
+#: A driver must cost at least this many points to be named in the explanation.
+EXPLAIN_MIN_POINTS = 5.0
+
+
+def _explanations(penalties: np.ndarray[Any, Any], flagged: np.ndarray[Any, Any], n_paid: np.ndarray[Any, Any],
+                  n_late: np.ndarray[Any, Any], avg: np.ndarray[Any, Any], late_amount: np.ndarray[Any, Any],
+                  trend: np.ndarray[Any, Any], overdue: np.ndarray[Any, Any], disputes: np.ndarray[Any, Any],
+                  broken: np.ndarray[Any, Any]) -> list[str]:
+    """One line per customer: the neutral flag first when flagged, then the costliest drivers."""
+    first = np.argmax(penalties, axis=1)
+    masked = penalties.copy()
+    masked[np.arange(len(first)), first] = -np.inf
+    second = np.argmax(masked, axis=1)
+    first_pts = penalties[np.arange(len(first)), first]
+    second_pts = penalties[np.arange(len(first)), second]
+    lines = []
+    for i in range(len(first)):
+        args = (int(n_paid[i]), int(n_late[i]), float(avg[i]), float(late_amount[i]), float(trend[i]),
+                float(overdue[i]), int(disputes[i]), int(broken[i]))
+        parts: list[int] = []
+        if flagged[i]:
+            parts.append(4)
+            # the neutral block is the largest; name the costliest current driver too
+            rest = penalties[i].copy()
+            rest[4] = -np.inf
+            top = int(np.argmax(rest))
+            if rest[top] >= EXPLAIN_MIN_POINTS:
+                parts.append(top)
+        else:
+            if first_pts[i] >= EXPLAIN_MIN_POINTS:
+                parts.append(int(first[i]))
+                if second_pts[i] >= EXPLAIN_MIN_POINTS:
+                    parts.append(int(second[i]))
+        if not parts:
+            text = f"paie à l'heure : retard moyen de {_half_up(args[2])} j sur {_plural(args[0], 'paiement')}"
+        else:
+            text = " ; ".join(_driver_text(p, *args) for p in parts)
+        lines.append(text[:1].upper() + text[1:])
+    return lines
+
+
+def payer_score(
+    history: pd.DataFrame,
+    customer_id: str,
+    as_of: date,
+    *,
+    disputes: int = 0,
+    broken_promises: int = 0,
+) -> tuple[int, str, str]:
+    """Scalar form of :func:`payer_scores` for one customer: (score, profile, explanation)."""
+    rows = history[history["customer_id"].astype(str) == customer_id]
+    result = payer_scores(rows, as_of, customers=[customer_id], disputes={customer_id: disputes},
+                          broken_promises={customer_id: broken_promises}).iloc[0]
+    return int(result["score"]), str(result["profile"]), str(result["reason"])
+
+
+def average_payment_delay(lines: Sequence[tuple[date, date, Decimal]]) -> float | None:
+    """Scalar form: amount-weighted mean of (payment date − due date) over paid (due, paid_on, amount) lines.
+
+    ``None`` when nothing was paid.  Amounts ≤ 0 are left out.
+    """
+    weight = 0
+    total = 0
+    for due, paid_on, amount in lines:
+        cents = _cents(amount)
+        if cents <= 0:
+            continue
+        weight += cents
+        total += cents * (paid_on - due).days
+    return None if weight == 0 else total / weight
+
+
+def customer_figures(
+    ledger: Ledger,
+    as_of: date,
+    *,
+    disputes: Mapping[str, int] | None = None,
+    broken_promises: Mapping[str, int] | None = None,
+    default_terms: int = 30,
+) -> dict[str, CustomerFigures]:
+    """Average delay, score, profile and explanation of every customer of the ledger (for the sync)."""
+    invoices, payments = ledger_frames(ledger, default_terms=default_terms)
+    history = payment_history(invoices, payments)
+    scores = payer_scores(history, as_of, customers=[c.id for c in ledger.customers], disputes=disputes,
+                          broken_promises=broken_promises)
+    figures: dict[str, CustomerFigures] = {}
+    for customer_id, avg, score, profile, reason in zip(
+        scores.index, scores["avg_delay"], scores["score"], scores["profile"], scores["reason"], strict=True
+    ):
+        figures[str(customer_id)] = CustomerFigures(
+            avg_delay=None if np.isnan(avg) else float(avg), score=int(score), profile=str(profile),
+            reason=str(reason),
+        )
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Receivables KPIs.  Days are returned as Decimal rounded half-up to 0.1 day, from exact cents.
+# ---------------------------------------------------------------------------------------------
+
+TENTH = Decimal("0.1")
+
+
+def _tenths(numerator: int, denominator: int) -> Decimal | None:
+    """numerator ÷ denominator (in tenths) rounded half away from zero, exactly; None when ÷ 0 or < 0."""
+    if denominator <= 0:
+        return None
+    quotient, remainder = divmod(abs(numerator), denominator)
+    rounded = quotient + (1 if 2 * remainder >= denominator else 0)
+    return Decimal(rounded if numerator >= 0 else -rounded) * TENTH
+
+
+def _c(amount: Decimal | int) -> int:
+    return _cents(Decimal(amount))
+
+
+def dso_simple(receivables: Decimal, credit_sales: Decimal, days: int) -> Decimal | None:
+    """DSO, simple = receivables ÷ credit sales of the period × days in the period.
+
+    ``None`` when the period has no (or negative) sales.
+    """
+    return _tenths(_c(receivables) * days * 10, _c(credit_sales))
+
+
+def dso_countback(receivables: Decimal, monthly_sales: Sequence[Decimal], month_days: int | Sequence[int] = 30) -> (
+        Decimal | None):
+    """DSO, countback = walk back month by month from the period end, consuming each month's sales
+    until the receivables are used up (receivables 212k with monthly sales 100k/80k/70k → 73.7 days).
+
+    ``monthly_sales`` starts with the most recent month; ``month_days`` is the length of each
+    month (30 by default, as in the example; or one length per month).  Receivables larger than
+    every month given are capped at the total length of those months.  0 for no receivables.
+    """
+    lengths = [month_days] * len(monthly_sales) if isinstance(month_days, int) else list(month_days)
+    if len(lengths) != len(monthly_sales):
+        raise ValueError("countback DSO: one month length per month of sales")
+    left = _c(receivables)
+    if left <= 0:
+        return Decimal("0.0")
+    elapsed = 0
+    for sales, length in zip(monthly_sales, lengths, strict=True):
+        month = _c(sales)
+        if month <= 0:
+            elapsed += length
+            continue
+        if left <= month:
+            return _tenths((elapsed * month + left * length) * 10, month)
+        left -= month
+        elapsed += length
+    return Decimal(elapsed).quantize(TENTH)
+
+
+def best_possible_dso(current_receivables: Decimal, credit_sales: Decimal, days: int) -> Decimal | None:
+    """Best possible DSO = not-yet-due receivables ÷ credit sales × days."""
+    return _tenths(_c(current_receivables) * days * 10, _c(credit_sales))
+
+
+def average_days_delinquent(receivables: Decimal, current_receivables: Decimal, credit_sales: Decimal, days: int) -> (
+        Decimal | None):
+    """ADD (average days delinquent) = DSO − best possible DSO (computed exactly, then rounded)."""
+    return _tenths((_c(receivables) - _c(current_receivables)) * days * 10, _c(credit_sales))
+
+
+def collection_effectiveness(opening: Decimal, credit_sales: Decimal, closing_total: Decimal,
+                             closing_current: Decimal) -> Decimal | None:
+    """CEI (collection effectiveness index) = (opening receivables + credit sales − closing total
+    receivables) ÷ (opening receivables + credit sales − closing current receivables) × 100.
+
+    Choice stated: credit sales of the whole period (not per month), so CEI is one figure for the
+    period.  ``None`` when the denominator is not positive.
+    """
+    num = _c(opening) + _c(credit_sales) - _c(closing_total)
+    den = _c(opening) + _c(credit_sales) - _c(closing_current)
+    return _tenths(num * 1000, den)
+
+
+@dataclass(frozen=True)
+class ReceivablesKpis:
+    """The dashboard figures for a period of ``period_days`` ending on ``as_of`` (EUR documents)."""
+
+    as_of: date
+    period_days: int
+    receivables: Decimal  # closing total receivables
+    current: Decimal  # closing not-yet-due receivables
+    overdue: Decimal
+    opening: Decimal  # receivables at the start of the period
+    credit_sales: Decimal
+    monthly_sales: tuple[Decimal, ...]  # most recent 30-day month first
+    dso: Decimal | None
+    dso_countback: Decimal | None
+    best_dso: Decimal | None
+    add: Decimal | None
+    cei: Decimal | None
+
+
+def receivables_kpis(
+    invoices: pd.DataFrame,
+    payments: pd.DataFrame,
+    as_of: date,
+    *,
+    period_days: int = 90,
+    month_days: int = 30,
+) -> ReceivablesKpis:
+    """DSO (simple and countback), best possible DSO, ADD and CEI from :func:`ledger_frames`.
+
+    Choices stated: documents in the company currency (EUR) only; drafts, cancelled and deleted
+    documents left out; the period is the ``period_days`` days ending on ``as_of`` (inclusive),
+    cut in months of ``month_days`` days back from ``as_of`` for the countback; credit notes reduce
+    sales and receivables; "current" means not yet due (due date ≥ as-of date).  Closing
+    receivables are what is still owed now; opening receivables add back what was collected
+    (allocations dated after the period start) on documents issued on or before the start.
+    """
+    as_day = _as_of_day(as_of)
+    start_day = as_day - period_days
+    eur = invoices[(invoices["currency"] == "EUR") & ~invoices["status"].isin(_DEAD_STATUSES)]
+    issue_day, _ = _day_numbers(eur["issue_date"])
+    due_day, _ = _day_numbers(eur["due_date"])
+    remaining = eur["remaining_cents"].to_numpy(dtype="int64")
+    total = eur["total_cents"].to_numpy(dtype="int64")
+    issued = issue_day <= as_day
+    closing = int(remaining[issued].sum())
+    current = int(remaining[issued & (due_day >= as_day)].sum())
+    in_period = issued & (issue_day > start_day)
+    sales = int(total[in_period].sum())
+    months = max(1, period_days // month_days)
+    monthly = [
+        int(total[(issue_day > as_day - (k + 1) * month_days) & (issue_day <= as_day - k * month_days)].sum())
+        for k in range(months)
+    ]
+    pay_day, _ = _day_numbers(payments["date"])
+    after_start = payments[(pay_day > start_day) & (pay_day <= as_day)]
+    collected = after_start.groupby("invoice_id")["amount_cents"].sum()
+    before = eur[issued & ~in_period]
+    sign = np.where(before["kind"].to_numpy() == "credit_note", -1, 1)
+    added_back = before["id"].map(collected).fillna(0).to_numpy(dtype="int64") * sign
+    opening = int(before["remaining_cents"].to_numpy(dtype="int64").sum() + added_back.sum())
+    d = from_cents
+    return ReceivablesKpis(
+        as_of=as_of,
+        period_days=period_days,
+        receivables=d(closing),
+        current=d(current),
+        overdue=d(closing - current),
+        opening=d(opening),
+        credit_sales=d(sales),
+        monthly_sales=tuple(d(m) for m in monthly),
+        dso=dso_simple(d(closing), d(sales), period_days),
+        dso_countback=dso_countback(d(closing), [d(m) for m in monthly], month_days),
+        best_dso=best_possible_dso(d(current), d(sales), period_days),
+        add=average_days_delinquent(d(closing), d(current), d(sales), period_days),
+        cei=collection_effectiveness(d(opening), d(sales), d(closing), d(current)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Weekly cash forecast
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CashForecast:
+    """Expected receipts per week (weeks start on Monday; the first holds the as-of date)."""
+
+    weeks: tuple[date, ...]
+    amounts: tuple[Decimal, ...]
+    later: Decimal  # expected after the last week
+
+
+def expected_payment_days(due: pd.Series, customer: pd.Series, avg_delays: Mapping[str, float] | pd.Series,
+                          as_of: date) -> np.ndarray[Any, Any]:
+    """Each open invoice's expected payment day number: due date + its customer's average delay
+    (rounded half-up to whole days; 0 when unknown), never before the as-of date."""
+    delays = customer.astype(str).map(avg_delays).astype("float64").fillna(0.0).to_numpy()
+    shift = np.floor(delays + 0.5).astype("int64")
+    due_day, missing = _day_numbers(due)
+    expected = np.maximum(due_day + shift, _as_of_day(as_of))
+    return np.where(missing, _as_of_day(as_of), expected)
+
+
+def weekly_cash_forecast(
+    invoices: pd.DataFrame,
+    as_of: date,
+    avg_delays: Mapping[str, float] | pd.Series,
+    *,
+    weeks: int = 13,
+) -> CashForecast:
+    """Weekly cash forecast: each open invoice expected at its due date shifted by the customer's
+    average delay; what is expected before ``as_of`` lands in the current week.
+
+    Amounts are the signed EUR remaining (credit notes reduce the week they fall in), exact cents.
+    """
+    live = invoices[~invoices["status"].isin(_DEAD_STATUSES)]
+    amount = live["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
+    keep = amount != 0
+    live = live[keep]
+    amount = amount[keep]
+    expected = expected_payment_days(live["due_date"], live["customer_id"], avg_delays, as_of)
+    as_day = _as_of_day(as_of)
+    monday = as_day - ((as_day + 3) % 7)  # 1970-01-01 was a Thursday
+    week_index = (expected - monday) // 7
+    inside = week_index < weeks
+    sums = np.bincount(week_index[inside], weights=amount[inside].astype("float64"), minlength=weeks)[:weeks]
+    epoch = date(1970, 1, 1)
+    return CashForecast(
+        weeks=tuple(epoch + timedelta(days=int(monday + 7 * k)) for k in range(weeks)),
+        amounts=tuple(from_cents(round(float(s))) for s in sums),
+        later=from_cents(int(amount[~inside].sum())),
+    )
