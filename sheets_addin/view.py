@@ -30,6 +30,7 @@ class CustomerFigures:
     score: int | None = None
     profile: str = ""
     reason: str = ""
+    alert: str = ""  # registry signal for ``Alerte`` (sync.risk.apply_risk): what, date, link
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def customer_row(customer: Customer, figures: CustomerFigures | None = None) -> 
         "score": fig.score,
         "profile": fig.profile,
         "score_reason": fig.reason,
+        "alert": fig.alert,
     }
 
 
