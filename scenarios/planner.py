@@ -1,0 +1,747 @@
+"""The plan: which reminder each customer gets today, and why the others get none.
+
+Public API (stable; the sync job builds on it)::
+
+    plan(ledger, marks, scenarios, as_of, *, done, company, profiles={}, profile_scenarios={},
+         default_scenario="standard", in_recovery=(), used_approvals=()) -> Plan
+    recheck(action, fresh_invoices) -> PlannedAction | None
+
+- :class:`StepKey` identifies what the journal records as done: ``(level, target, scenario, step,
+  cycle)`` — level ``invoice`` (target = invoice id) or ``account`` (target = customer id).
+  ``cycle`` is empty, except: one instalment of a payment plan (its ISO date), a broken promise
+  (the promise's ISO date), an account-level round (the ISO due date of its oldest invoice), so
+  that a step can happen again in a new round without ever happening twice in the same one.
+  ``key.id`` is a one-line text form; ``StepKey.parse(key.id) == key``.
+- ``done`` maps each key the journal holds as sent (or otherwise completed, e.g. a call task
+  published) to the date it was done.  Keys in other states must not be passed as done; a key
+  the journal holds as *uncertain* must be passed too (never planned again until a person decides).
+- :class:`Plan` holds ``actions`` (one :class:`PlannedAction` per message or task: the customer,
+  its invoices of one currency at one step), ``skips`` (why an invoice or customer gets nothing),
+  ``next_actions`` per invoice, ``run_columns`` (invoice id → {"next_action", "next_action_date"},
+  the ``Factures`` run columns) and ``todo`` (rows of the ``À faire`` tab, layout TODO keys).
+
+Rules (issue 6): the scenario comes from the ``Scénario`` column of ``Factures``, else of
+``Clients``, else the customer's payer profile mapped by ``profile_scenarios``, else the default.
+For each invoice (or instalment of its payment plan) the next step not yet done is due when its
+planned date is on or before ``as_of``: a missed day is caught up, never lost.  When steps were
+missed, the next one keeps its usual gap after the last one actually done, so stale steps never
+go out together.  A courtesy notice (before the due date) is passed over once the invoice is
+due; a step whose ``min_amount`` is not reached is passed over.  Invoices of one customer at the
+same step and currency make one message; at most one step is *sent* per customer per run
+(``action.sendable``); steps waiting for approval are listed too (for ``À faire``), unsent.
+Excluded, with the reason in ``skips``: paid, cancelled, credited, deleted, draft, unknown status,
+disputed (``Litige``), paused (``Pause jusqu'au`` on or after ``as_of``), promised (``Promesse``
+on or after ``as_of``), direct debit customers, customers ``en recouvrement``, unknown scenario.
+A promise whose date has passed with the invoice still open runs the scenario's
+``broken_promise`` step, then the scenario resumes.  A thank-you goes once when an invoice that
+received reminders is paid (within :data:`THANKS_WINDOW_DAYS` of its payment).  A customer
+without a valid e-mail gets the call (when a phone number is known) or the letter instead.
+
+Approval: an action needing approval is approved when ``À envoyer`` is ticked on any of its
+invoices, unless that tick already approved an earlier step (``used_approvals``: invoice ids the
+sync job records when it sends on approval, and forgets when it sees the tick cleared).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, unquote
+
+from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from scenarios.company import CompanySettings
+from scenarios.loader import LANGUAGES, Scenario, ScenarioError, Step
+from sheets_addin.marks import InvoiceMarks, SheetMarks
+
+THANKS_WINDOW_DAYS = 30
+
+CHANNEL_LABELS_FR = {
+    "email": "e-mail",
+    "letter": "courrier",
+    "call": "appel",
+    "formal_notice": "mise en demeure",
+    "thanks": "remerciement",
+}
+
+#: Skip reason codes and how the sheet shows them.
+REASONS_FR = {
+    "paid": "payée",
+    "cancelled": "annulée",
+    "credited": "annulée par un avoir",
+    "deleted": "supprimée à la source",
+    "draft": "brouillon",
+    "credit_note": "avoir",
+    "unknown_status": "statut inconnu à la source : jamais relancée",
+    "unknown_customer": "client inconnu",
+    "disputed": "litige en cours",
+    "paused": "en pause",
+    "promised": "promesse de paiement",
+    "direct_debit": "client en prélèvement",
+    "in_recovery": "client en recouvrement",
+    "under_minimum": "montant sous le minimum de l'étape",
+    "unknown_scenario": "scénario inconnu",
+    "no_contact": "aucune adresse e-mail",
+    "finished": "scénario terminé",
+}
+
+
+@dataclass(frozen=True, order=True)
+class StepKey:
+    """What the journal records as done: one step of one scenario for one invoice or account."""
+
+    level: str  # "invoice" | "account"
+    target: str  # invoice id | customer id
+    scenario: str
+    step: str
+    cycle: str = ""
+
+    @property
+    def id(self) -> str:
+        """One-line form, e.g. ``invoice/F-12/standard/reminder_1/`` (parts percent-encoded)."""
+        return "/".join(quote(p, safe="") for p in (self.level, self.target, self.scenario, self.step, self.cycle))
+
+    @classmethod
+    def parse(cls, text: str) -> StepKey:
+        parts = text.split("/")
+        if len(parts) != 5 or parts[0] not in ("invoice", "account"):
+            raise ValueError(f"{text!r} is not a step key")
+        return cls(*(unquote(p) for p in parts))
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class Recipients:
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    reply_to: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """One invoice (or one instalment of its payment plan) in an action."""
+
+    invoice_id: str
+    number: str
+    issue_date: date
+    due_date: date  # the instalment's date for a payment plan
+    total: Money
+    remaining: Money  # what the invoice still owes
+    amount: Money  # what this reminder asks for (the overdue instalments for a payment plan)
+    cycle: str = ""
+    pdf_url: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    customer_id: str
+    customer_name: str
+    scenario: str
+    step: Step
+    channel: str  # the step's channel, or the fallback when the customer has no e-mail
+    planned_date: date
+    currency: str
+    amount: Money
+    items: tuple[ActionItem, ...]
+    step_keys: tuple[StepKey, ...]
+    recipients: Recipients
+    language: str
+    salesperson: str = ""
+    needs_approval: bool = False
+    approved: bool = False
+    reason: str = ""  # why the channel changed or why approval is needed (French, shown in the sheet)
+
+    @property
+    def invoice_ids(self) -> tuple[str, ...]:
+        return tuple(item.invoice_id for item in self.items)
+
+    @property
+    def sendable(self) -> bool:
+        """Goes out in this run: automatic, or approved in the sheet."""
+        return not self.needs_approval or self.approved
+
+    @property
+    def key(self) -> str:
+        """The action's identity: its step keys' ids, sorted and joined (Message-IDs derive from it)."""
+        return " ".join(sorted(k.id for k in self.step_keys))
+
+
+@dataclass(frozen=True)
+class Skip:
+    target: str  # invoice id (level invoice) or customer id
+    customer_id: str
+    reason: str  # a code of REASONS_FR
+    detail: str  # human, French
+    step_key: StepKey | None = None  # the step concerned, when one is
+    level: str = "invoice"
+
+
+@dataclass(frozen=True)
+class NextAction:
+    label: str
+    date: date | None
+
+
+@dataclass
+class Plan:
+    as_of: date
+    actions: list[PlannedAction] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    next_actions: dict[str, NextAction] = field(default_factory=dict)
+    todo: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sendable(self) -> list[PlannedAction]:
+        return [a for a in self.actions if a.sendable]
+
+    @property
+    def run_columns(self) -> dict[str, dict[str, Any]]:
+        """Invoice id → the ``Factures`` run columns ``next_action`` and ``next_action_date``."""
+        return {
+            invoice_id: {"next_action": nxt.label, "next_action_date": nxt.date}
+            for invoice_id, nxt in self.next_actions.items()
+        }
+
+
+# -- internal ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Item:
+    invoice: Invoice
+    cycle: str
+    due: date
+    amount: Money
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    item: _Item
+    customer: Customer
+    scenario: Scenario
+    step: Step
+    planned: date
+    order: int  # position of the step in its scenario
+    marks: InvoiceMarks
+
+
+class _Done:
+    """``done`` indexed the ways the planner asks."""
+
+    def __init__(self, done: Mapping[StepKey, date]) -> None:
+        self.exact = dict(done)
+        self.account: dict[tuple[str, str, str], list[date]] = defaultdict(list)
+        self.per_invoice: dict[str, list[StepKey]] = defaultdict(list)
+        for key, when in done.items():
+            if key.level == "account":
+                self.account[(key.target, key.scenario, key.step)].append(when)
+            else:
+                self.per_invoice[key.target].append(key)
+
+    def step_done(self, item: _Item, customer_id: str, scenario: str, step: Step, planned: date) -> date | None:
+        if step.scope == "account":
+            covering = [d for d in self.account.get((customer_id, scenario, step.id), ()) if d >= planned]
+            if covering:
+                return min(covering)
+        return self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
+
+    def any_reminder(self, invoice_id: str) -> bool:
+        return bool(self.per_invoice.get(invoice_id))
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def valid_email(address: str) -> bool:
+    """A plain ``local@domain`` address: no display name, no spaces, no CR/LF (header-safe)."""
+    return len(address) <= 254 and bool(_EMAIL.match(address))
+
+
+def split_addresses(text: str) -> list[str]:
+    return [a.strip() for a in re.split(r"[;,\s]+", text or "") if a.strip()]
+
+
+def choose_scenario(
+    invoice: Invoice,
+    marks: SheetMarks,
+    *,
+    profiles: Mapping[str, str],
+    profile_scenarios: Mapping[str, str],
+    default_scenario: str,
+) -> str:
+    """``Scénario`` on Factures, else on Clients, else the profile's scenario, else the default."""
+    chosen = marks.for_invoice(invoice.id).scenario or marks.for_customer(invoice.customer_id).scenario
+    if chosen:
+        return chosen.strip().casefold()
+    profile = profiles.get(invoice.customer_id, "")
+    if profile and profile in profile_scenarios:
+        return profile_scenarios[profile]
+    return default_scenario
+
+
+def payment_dates(ledger: Ledger) -> dict[str, date]:
+    """Invoice id → date of the last payment or credit allocated to it."""
+    result: dict[str, date] = {}
+    for payment in ledger.payments:
+        for allocation in payment.allocations:
+            known = result.get(allocation.invoice_id)
+            if known is None or payment.date > known:
+                result[allocation.invoice_id] = payment.date
+    return result
+
+
+def _items(invoice: Invoice, marks: SheetMarks, as_of: date, terms: int) -> _Item:
+    """The invoice as one item, or its first unpaid instalment when it has a payment plan."""
+    lines = sorted(
+        ((p.due_date, Money(p.amount, invoice.currency)) for p in marks.payment_plans if p.invoice_id == invoice.id),
+        key=lambda x: x[0],
+    )
+    if not lines and invoice.installments:
+        lines = sorted(((i.due_date, i.amount) for i in invoice.installments), key=lambda x: x[0])
+    if not lines:
+        return _Item(invoice, "", invoice.effective_due_date(terms), invoice.remaining)
+    paid = invoice.total - invoice.remaining
+    cumulative = Money.zero(invoice.currency)
+    overdue_total = Money.zero(invoice.currency)
+    current: tuple[date, Money] | None = None
+    for when, amount in lines:
+        cumulative = cumulative + amount
+        if when <= as_of:
+            overdue_total = cumulative
+        if current is None and cumulative > paid:
+            current = (when, cumulative)
+    if current is None:  # the plan is covered, yet something remains: the rest is due at the last date
+        return _Item(invoice, lines[-1][0].isoformat(), lines[-1][0], invoice.remaining)
+    through = max(current[1], overdue_total)
+    asked = min(through - paid, invoice.remaining)
+    return _Item(invoice, current[0].isoformat(), current[0], asked)
+
+
+def _exclusion(
+    invoice: Invoice,
+    customer: Customer,
+    marks: InvoiceMarks,
+    as_of: date,
+    in_recovery: Collection[str],
+) -> tuple[str, str, date | None] | None:
+    """(reason, detail, resume date) when the invoice must not be reminded, else None."""
+    if marks.dispute:
+        return "disputed", "Litige : relances suspendues", None
+    if marks.pause_until is not None and marks.pause_until >= as_of:
+        return "paused", f"En pause jusqu'au {marks.pause_until:%d/%m/%Y}", marks.pause_until + timedelta(days=1)
+    if marks.promise_date is not None and marks.promise_date >= as_of:
+        return ("promised", f"Promesse de paiement au {marks.promise_date:%d/%m/%Y}",
+                marks.promise_date + timedelta(days=1))
+    if customer.direct_debit:
+        return "direct_debit", "Client en prélèvement : jamais relancé", None
+    if customer.id in in_recovery:
+        return "in_recovery", "Client en recouvrement : relances amiables arrêtées", None
+    return None
+
+
+def _closed_reason(invoice: Invoice, credited_ids: Collection[str]) -> str | None:
+    status = invoice.status
+    if status is InvoiceStatus.DRAFT:
+        return "draft"
+    if status is InvoiceStatus.UNKNOWN:
+        return "unknown_status"
+    if status is InvoiceStatus.DELETED:
+        return "deleted"
+    if status is InvoiceStatus.CANCELLED:
+        return "credited" if invoice.id in credited_ids else "cancelled"
+    if status is InvoiceStatus.PAID or not status.is_open or invoice.remaining.amount <= 0:
+        return "credited" if invoice.id in credited_ids and status is not InvoiceStatus.PAID else "paid"
+    return None
+
+
+def _next_step(
+    item: _Item,
+    customer: Customer,
+    scenario: Scenario,
+    marks: InvoiceMarks,
+    done: _Done,
+    as_of: date,
+    skips: list[Skip],
+) -> tuple[Step, date, int] | None:
+    """The first step of the scenario not yet done for this item, with its planned date."""
+    invoice = item.invoice
+    last_done: date | None = None
+    broken = scenario.first("broken_promise")
+    if marks.promise_date is not None and marks.promise_date < as_of and broken is not None:
+        key = StepKey("invoice", invoice.id, scenario.name, broken.id, marks.promise_date.isoformat())
+        when = done.exact.get(key)
+        if when is None:
+            return broken, marks.promise_date + timedelta(days=broken.offset), -1
+        last_done = when
+    previous_nominal: date | None = None
+    previous_actual: date | None = None
+    for order, step in enumerate(scenario.schedule):
+        if step.base == "due":
+            nominal = item.due + timedelta(days=step.offset)
+        elif step.base == "invoice":
+            nominal = invoice.issue_date + timedelta(days=step.offset)
+        else:
+            assert previous_nominal is not None  # validated: the first step is never "previous"
+            nominal = previous_nominal + timedelta(days=step.offset)
+        planned = nominal
+        if previous_nominal is not None and last_done is not None:
+            gap = max(1, (nominal - previous_nominal).days)
+            planned = max(nominal, last_done + timedelta(days=gap))
+        if step.base == "previous" and previous_actual is not None:
+            planned = max(planned, previous_actual + timedelta(days=step.offset))
+        when = done.step_done(item, customer.id, scenario.name, step, planned)
+        previous_nominal = nominal
+        if when is not None:
+            last_done = when if last_done is None else max(last_done, when)
+            previous_actual = when
+            continue
+        previous_actual = planned
+        if step.is_courtesy and as_of >= item.due:
+            continue  # a notice before the due date makes no sense once it is due
+        if step.scope == "invoice" and item.amount.amount < step.min_amount:
+            if planned <= as_of:
+                skips.append(Skip(invoice.id, customer.id, "under_minimum",
+                                  f"{step.label} : {item.amount} sous le minimum de {step.min_amount}",
+                                  StepKey("invoice", invoice.id, scenario.name, step.id, item.cycle)))
+            continue
+        return step, planned, order
+    return None
+
+
+def _recipients(customer: Customer, cmarks_email: str, company: CompanySettings) -> tuple[Recipients, list[str]]:
+    """E-mail recipients: ``Email relance`` first, else the customer's addresses; invalid ones dropped."""
+    raw = split_addresses(cmarks_email) if cmarks_email.strip() else list(customer.emails) or (
+        [c.email for c in customer.contacts if c.email][:1]
+    )
+    to: list[str] = []
+    rejected: list[str] = []
+    for address in raw:
+        (to if valid_email(address) else rejected).append(address)
+    cc: tuple[str, ...] = ()
+    if company.cc_salesperson and customer.salesperson_email and valid_email(customer.salesperson_email):
+        cc = (customer.salesperson_email,)
+    bcc = tuple(a for a in split_addresses(company.bcc) if valid_email(a))
+    reply_to = company.reply_to if valid_email(company.reply_to) else ""
+    return Recipients(tuple(dict.fromkeys(to)), cc, bcc, reply_to, customer.phone, customer.address), rejected
+
+
+def _language(customer: Customer, company: CompanySettings) -> str:
+    language = (customer.language or "").strip().lower()[:2]
+    return language if language in LANGUAGES else (company.language if company.language in LANGUAGES else "fr")
+
+
+def plan(
+    ledger: Ledger,
+    marks: SheetMarks,
+    scenarios: Mapping[str, Scenario],
+    as_of: date,
+    *,
+    done: Mapping[StepKey, date],
+    company: CompanySettings,
+    profiles: Mapping[str, str] | None = None,
+    profile_scenarios: Mapping[str, str] | None = None,
+    default_scenario: str = "standard",
+    in_recovery: Collection[str] = (),
+    used_approvals: Collection[str] = (),
+) -> Plan:
+    """Plan the reminders due on ``as_of`` (see the module docstring for every rule)."""
+    if default_scenario not in scenarios:
+        raise ScenarioError(
+            f"the default scenario {default_scenario!r} does not exist (known: {', '.join(sorted(scenarios))})",
+            field="[scenarios] default",
+        )
+    for profile, name in (profile_scenarios or {}).items():
+        if name not in scenarios:
+            raise ScenarioError(f"profile {profile!r} maps to unknown scenario {name!r}", field="[scenarios.profiles]")
+    result = Plan(as_of)
+    index = _Done(done)
+    customers = ledger.customer_index()
+    credited = {i.credited_invoice_id for i in ledger.invoices if i.is_credit_note and i.credited_invoice_id}
+    paid_on = payment_dates(ledger)
+    terms = company.payment_terms_days
+    candidates: dict[str, list[_Candidate]] = defaultdict(list)
+
+    for invoice in sorted(ledger.invoices, key=lambda i: (i.customer_id, i.effective_due_date(terms), i.id)):
+        if invoice.is_credit_note or invoice.status is InvoiceStatus.DRAFT:
+            continue
+        customer = customers.get(invoice.customer_id)
+        if customer is None:
+            if invoice.is_open:
+                result.skips.append(Skip(invoice.id, invoice.customer_id, "unknown_customer",
+                                         f"Client {invoice.customer_id} inconnu de la source"))
+                result.next_actions[invoice.id] = NextAction("Client inconnu : aucune relance", None)
+            continue
+        imarks = marks.for_invoice(invoice.id)
+        name = choose_scenario(invoice, marks, profiles=profiles or {}, profile_scenarios=profile_scenarios or {},
+                               default_scenario=default_scenario)
+        scenario = scenarios.get(name)
+        closed = _closed_reason(invoice, credited)
+        if closed is not None:
+            if closed == "paid" and scenario is not None:
+                _thanks(invoice, customer, scenario, imarks, index, paid_on, as_of, candidates, result)
+            elif index.any_reminder(invoice.id):
+                result.skips.append(Skip(invoice.id, customer.id, closed, REASONS_FR[closed]))
+            if closed == "unknown_status":
+                result.skips.append(Skip(invoice.id, customer.id, closed,
+                                         f"Statut {invoice.source_status!r} inconnu : jamais relancée"))
+                result.next_actions[invoice.id] = NextAction("Statut inconnu : aucune relance", None)
+            continue
+        excluded = _exclusion(invoice, customer, imarks, as_of, in_recovery)
+        if excluded is not None:
+            reason, detail, resume = excluded
+            result.skips.append(Skip(invoice.id, customer.id, reason, detail))
+            result.next_actions[invoice.id] = NextAction(detail, resume)
+            continue
+        if scenario is None:
+            detail = f"Scénario {name!r} inconnu (connus : {', '.join(sorted(scenarios))})"
+            result.skips.append(Skip(invoice.id, customer.id, "unknown_scenario", detail))
+            result.next_actions[invoice.id] = NextAction(detail, None)
+            continue
+        item = _items(invoice, marks, as_of, terms)
+        found = _next_step(item, customer, scenario, imarks, index, as_of, result.skips)
+        if found is None:
+            result.next_actions[invoice.id] = NextAction(f"{scenario.label} : scénario terminé", None)
+            continue
+        step, planned, order = found
+        result.next_actions[invoice.id] = NextAction(_label(step), planned)
+        if planned <= as_of:
+            candidates[customer.id].append(_Candidate(item, customer, scenario, step, planned, order, imarks))
+
+    for customer_id in sorted(candidates):
+        _choose(candidates[customer_id], customers[customer_id], marks, company, index, as_of, used_approvals, result)
+    result.todo.extend(_todo_rows(result.actions))
+    return result
+
+
+def _label(step: Step, channel: str | None = None) -> str:
+    return f"{step.label} ({CHANNEL_LABELS_FR.get(channel or step.channel, channel or step.channel)})"
+
+
+def _thanks(
+    invoice: Invoice,
+    customer: Customer,
+    scenario: Scenario,
+    imarks: InvoiceMarks,
+    index: _Done,
+    paid_on: Mapping[str, date],
+    as_of: date,
+    candidates: dict[str, list[_Candidate]],
+    result: Plan,
+) -> None:
+    step = scenario.first("paid")
+    when = paid_on.get(invoice.id) or (invoice.updated_at.date() if invoice.updated_at else None)
+    if step is None or when is None or (as_of - when).days > THANKS_WINDOW_DAYS:
+        return
+    reminded = any(
+        not (key.scenario == scenario.name and _is_courtesy(key.step, scenario))
+        for key in index.per_invoice.get(invoice.id, ())
+    )
+    if not reminded or StepKey("invoice", invoice.id, scenario.name, step.id) in index.exact:
+        return
+    planned = when + timedelta(days=step.offset)
+    if planned > as_of:
+        return
+    if customer.direct_debit:
+        return
+    item = _Item(invoice, "", invoice.effective_due_date(), invoice.total)
+    candidates[customer.id].append(_Candidate(item, customer, scenario, step, planned, -2, imarks))
+
+
+def _is_courtesy(step_id: str, scenario: Scenario) -> bool:
+    try:
+        return scenario.step(step_id).is_courtesy
+    except KeyError:
+        return False
+
+
+def _choose(
+    found: list[_Candidate],
+    customer: Customer,
+    marks: SheetMarks,
+    company: CompanySettings,
+    index: _Done,
+    as_of: date,
+    used_approvals: Collection[str],
+    result: Plan,
+) -> None:
+    """Group one customer's due steps into actions; at most one step is sendable per run."""
+    groups: dict[tuple[str, str, str], list[_Candidate]] = defaultdict(list)
+    for cand in found:
+        groups[(cand.scenario.name, cand.step.id, cand.item.invoice.currency)].append(cand)
+    actions = []
+    for (_, _, currency), members in groups.items():
+        action = _action(members, customer, currency, marks, company, as_of, used_approvals, result)
+        if action is not None:
+            actions.append(action)
+    actions.sort(key=lambda a: (a.planned_date, 0 if a.step.when != "schedule" else 1, a.scenario, a.step.id,
+                                a.currency))
+    chosen: tuple[str, str] | None = None
+    for action in actions:
+        if action.sendable:
+            if chosen is None:
+                chosen = (action.scenario, action.step.id)
+            elif (action.scenario, action.step.id) != chosen:
+                for invoice_id in action.invoice_ids:
+                    result.next_actions[invoice_id] = NextAction(
+                        f"{_label(action.step, action.channel)} — après l'étape de ce jour", as_of + timedelta(days=1)
+                    )
+                continue
+        result.actions.append(action)
+
+
+def _action(
+    members: list[_Candidate],
+    customer: Customer,
+    currency: str,
+    marks: SheetMarks,
+    company: CompanySettings,
+    as_of: date,
+    used_approvals: Collection[str],
+    result: Plan,
+) -> PlannedAction | None:
+    first = members[0]
+    step, scenario = first.step, first.scenario
+    items = [
+        ActionItem(
+            c.item.invoice.id, c.item.invoice.number, c.item.invoice.issue_date, c.item.due, c.item.invoice.total,
+            c.item.invoice.remaining, c.item.amount, c.item.cycle, c.item.invoice.pdf_url,
+        )
+        for c in sorted(members, key=lambda c: (c.item.due, c.item.invoice.number, c.item.invoice.id))
+    ]
+    amount = sum((i.amount for i in items), Money.zero(currency))
+    if step.scope == "account":
+        if amount.amount < step.min_amount:
+            result.skips.append(Skip(customer.id, customer.id, "under_minimum",
+                                     f"{step.label} : {amount} sous le minimum de {step.min_amount}", level="account"))
+            return None
+        cycle = min(i.due_date for i in items).isoformat()
+        keys: tuple[StepKey, ...] = (StepKey("account", customer.id, scenario.name, step.id, cycle),)
+    elif step.when == "broken_promise":
+        keys = tuple(
+            StepKey("invoice", c.item.invoice.id, scenario.name, step.id,
+                    c.marks.promise_date.isoformat() if c.marks.promise_date else "")
+            for c in members
+        )
+    else:
+        keys = tuple(StepKey("invoice", c.item.invoice.id, scenario.name, step.id, c.item.cycle) for c in members)
+    cmarks = marks.for_customer(customer.id)
+    recipients, rejected = _recipients(customer, cmarks.reminder_email, company)
+    channel = step.channel
+    reasons: list[str] = []
+    if rejected:
+        reasons.append(f"adresse(s) invalide(s) ignorée(s) : {', '.join(rejected)}")
+    if channel in ("email", "thanks") and not recipients.to:
+        if channel == "thanks":
+            result.skips.append(Skip(customer.id, customer.id, "no_contact",
+                                     "Remerciement non envoyé : aucune adresse e-mail", keys[0], "account"))
+            return None
+        channel = "call" if customer.phone else "letter"
+        instead = "appel à la place" if channel == "call" else "courrier à la place"
+        reasons.append(f"aucune adresse e-mail : {instead}")
+    needs_approval = step.needs_approval
+    if step.ceiling is not None and amount.amount > step.ceiling:
+        needs_approval = True
+        reasons.append(f"{amount} au-dessus du plafond de {step.ceiling} : à approuver")
+    approved = needs_approval and any(
+        marks.for_invoice(i.invoice_id).approve and i.invoice_id not in used_approvals for i in items
+    )
+    salesperson = next((c.item.invoice.salesperson for c in members if c.item.invoice.salesperson), "")
+    return PlannedAction(
+        customer_id=customer.id,
+        customer_name=customer.name,
+        scenario=scenario.name,
+        step=step,
+        channel=channel,
+        planned_date=min(c.planned for c in members),
+        currency=currency,
+        amount=amount,
+        items=tuple(items),
+        step_keys=keys,
+        recipients=recipients,
+        language=_language(customer, company),
+        salesperson=customer.salesperson or salesperson,
+        needs_approval=needs_approval,
+        approved=approved,
+        reason="; ".join(reasons),
+    )
+
+
+_TODO_ACTION = {
+    "call": "Appeler",
+    "letter": "Envoyer le courrier",
+    "formal_notice": "Envoyer la mise en demeure (recommandé)",
+}
+
+
+def _todo_rows(actions: Iterable[PlannedAction]) -> list[dict[str, Any]]:
+    """``À faire`` rows: calls, letters and formal notices to post, approvals waiting."""
+    rows: list[dict[str, Any]] = []
+    for action in actions:
+        if not action.sendable:
+            what = f"Approuver : {_label(action.step, action.channel)}"
+            detail = "Cocher « À envoyer » sur la facture pour l'envoyer"
+        elif action.channel in _TODO_ACTION:
+            what = _TODO_ACTION[action.channel]
+            detail = action.step.label
+        else:
+            continue
+        if action.reason:
+            detail = f"{detail} — {action.reason}"
+        rows.append({
+            "salesperson": action.salesperson,
+            "date": action.planned_date,
+            "action": what,
+            "customer": action.customer_name,
+            "phone": action.recipients.phone,
+            "invoices": ", ".join(i.number or i.invoice_id for i in action.items),
+            "amount": action.amount.amount,
+            "reason": detail,
+        })
+    rows.sort(key=lambda r: (r["salesperson"].casefold(), r["date"], r["customer"].casefold()))
+    return rows
+
+
+def recheck(action: PlannedAction, fresh: Mapping[str, Invoice | None]) -> PlannedAction | None:
+    """The action again after re-reading its invoices at the source right before sending.
+
+    Invoices now paid, cancelled or gone are dropped (a thank-you keeps only invoices still paid);
+    amounts shrink to what is still owed.  ``None`` when nothing is left to send.  Invoices
+    missing from ``fresh`` are kept as they were (the caller could not re-read them).
+    """
+    kept: list[ActionItem] = []
+    keys: list[StepKey] = []
+    by_invoice = {k.target: k for k in action.step_keys if k.level == "invoice"}
+    for item in action.items:
+        if item.invoice_id not in fresh:
+            kept.append(item)
+            continue
+        invoice = fresh[item.invoice_id]
+        if action.step.when == "paid":
+            if invoice is not None and invoice.status is InvoiceStatus.PAID:
+                kept.append(item)
+            continue
+        if invoice is None or not invoice.is_open or invoice.remaining.amount <= 0:
+            continue
+        amount = min(item.amount, invoice.remaining) if invoice.currency == item.amount.currency else item.amount
+        kept.append(replace(item, remaining=invoice.remaining, amount=amount))
+    if not kept:
+        return None
+    for item in kept:
+        if item.invoice_id in by_invoice:
+            keys.append(by_invoice[item.invoice_id])
+    if any(k.level == "account" for k in action.step_keys):
+        keys = [k for k in action.step_keys if k.level == "account"]
+    total = sum((i.amount for i in kept), Money.zero(action.currency))
+    if action.step.when != "paid" and total.amount < action.step.min_amount:
+        return None
+    if total.amount <= Decimal(0) and action.step.when != "paid":
+        return None
+    return replace(action, items=tuple(kept), step_keys=tuple(keys), amount=total)
