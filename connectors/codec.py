@@ -42,7 +42,8 @@ def dumps(value: Any) -> str:
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(model))
+    # The module namespace as locals too: a field named `date` must not shadow the type.
+    return typing.get_type_hints(cls, vars(model), vars(model))
 
 
 def _convert(kind: Any, raw: Any) -> Any:

@@ -99,7 +99,10 @@ _AS_OF = param_ref(AS_OF_CELL)
 _B1, _B2, _B3 = (param_ref(c) for c in BOUND_CELLS)
 _L = [param_ref(c) for c in LABEL_CELLS]
 
-DAYS_LATE_FORMULA = '=IF(ISNUMBER({due}{row}),{as_of}-{due}{row},"")'.replace("{as_of}", _AS_OF)
+#: Days past due, only while something remains due (a paid invoice has no delay to show).
+DAYS_LATE_FORMULA = '=IF(AND(ISNUMBER({due_date}{row}),N({remaining}{row})<>0),{as_of}-{due_date}{row},"")'.replace(
+    "{as_of}", _AS_OF
+)
 BUCKET_FORMULA = (
     '=IF(ISNUMBER({days_late}{row}),IF({days_late}{row}<=0,{l0},IF({days_late}{row}<={b1},{l1},'
     'IF({days_late}{row}<={b2},{l2},IF({days_late}{row}<={b3},{l3},{l4})))),"")'
@@ -178,7 +181,7 @@ AGING = Tab(
     key="aging",
     name="Balance âgée",
     columns=(
-        Column("customer", "Client", Kind.FORMULA, width=30),
+        Column("customer", "Client", Kind.SYNCED, width=30),
         Column("customer_id", "ID client", Kind.SYNCED, width=14),
         *(
             Column(f"bucket_{i}", label, Kind.FORMULA, CellType.MONEY)

@@ -144,7 +144,7 @@ def build_view(
     horizon = as_of - timedelta(days=keep_closed_days)
     rows: list[Row] = []
     shown: set[str] = set()
-    for invoice in sorted(ledger.invoices, key=lambda i: (i.effective_due_date(default_terms), i.number, i.id)):
+    for invoice in sorted(ledger.invoices, key=lambda i: (not i.is_open, i.effective_due_date(default_terms), i.number)):
         if invoice.status.value == "draft":
             continue
         rows.append(invoice_row(invoice, customers.get(invoice.customer_id), default_terms))

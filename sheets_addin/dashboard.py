@@ -1,0 +1,157 @@
+"""The tabs made only of formulas — ``Paramètres``, ``Balance âgée``, ``Tableau de bord`` — as
+backend-neutral cell lists, so that the workbook, live Excel and Google Sheets show the same thing.
+
+Every figure is a native formula over ``Factures`` (SUMIFS, COUNT, SUM: understood alike by Excel,
+LibreOffice 7.4 and Google Sheets), so it stays right when people edit amounts or dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sheets_addin.functions import DEFAULT_BOUNDS
+from sheets_addin.layout import (
+    AGING,
+    AS_OF_CELL,
+    BOUND_CELLS,
+    BUCKET_LABELS,
+    INVOICES,
+    LABEL_CELLS,
+    CellType,
+    column_letter,
+    param_ref,
+    whole_column,
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a formula tab: ``value`` is a formula when it is text starting with "="."""
+
+    ref: str  # "B4"
+    value: object
+    type: CellType = CellType.TEXT
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A bar chart: categories and values as ranges of the tab it sits on."""
+
+    title: str
+    categories: str  # "A11:A15"
+    values: str  # "B11:B15"
+    anchor: str  # "D3"
+
+
+def factures_refs(letters: Mapping[str, str]) -> dict[str, str]:
+    """``inv_<key>`` → whole-column reference into Factures, for every Factures column found."""
+    return {f"inv_{key}": whole_column(INVOICES.name, letter) for key, letter in letters.items()}
+
+
+def invoice_letters(positions: Mapping[str, int] | None = None) -> dict[str, str]:
+    """Column letters of Factures: the layout's order, or the positions found in a sheet (0-based)."""
+    if positions is None:
+        positions = {c.key: i for i, c in enumerate(INVOICES.columns)}
+    return {key: column_letter(index) for key, index in positions.items()}
+
+
+def params_cells(as_of: date | None = None, bounds: Sequence[int] = DEFAULT_BOUNDS) -> list[Cell]:
+    """The parameters tab: the as-of date (TODAY() unless a date is given) and the aging bounds."""
+    if len(bounds) != 3:
+        raise ValueError("the workbook's aging has three bounds (e.g. 30, 60, 90)")
+    b1, b2, b3 = (c.replace("$", "") for c in BOUND_CELLS)
+    cells = [
+        Cell("A1", "Paramètre", bold=True),
+        Cell("B1", "Valeur", bold=True),
+        Cell("C1", "Aide", bold=True),
+        Cell("A2", "Date d'arrêté"),
+        Cell(AS_OF_CELL.replace("$", ""), as_of if as_of else "=TODAY()", CellType.DATE),
+        Cell("C2", "=TODAY() par défaut ; tapez une date pour figer la balance à cette date."),
+        Cell("A3", "Borne 1 (jours)"),
+        Cell(b1, bounds[0], CellType.INTEGER),
+        Cell("A4", "Borne 2 (jours)"),
+        Cell(b2, bounds[1], CellType.INTEGER),
+        Cell("A5", "Borne 3 (jours)"),
+        Cell(b3, bounds[2], CellType.INTEGER),
+        Cell("C3", "Les tranches de la balance âgée suivent ces bornes."),
+        Cell("A6", "Tranches", bold=True),
+    ]
+    label_formulas = (
+        f'="{BUCKET_LABELS[0]}"',
+        f'="1-"&{b1}',
+        f'=({b1}+1)&"-"&{b2}',
+        f'=({b2}+1)&"-"&{b3}',
+        f'="> "&{b3}',
+    )
+    for index, (cell, formula) in enumerate(zip(LABEL_CELLS, label_formulas, strict=True)):
+        cells.append(Cell(f"A{7 + index}", f"Tranche {index + 1}"))
+        cells.append(Cell(cell.replace("$", ""), formula))
+    return cells
+
+
+def aging_rows(customers: Sequence[tuple[str, str]], letters: Mapping[str, str]) -> list[list[object]]:
+    """``Balance âgée``: header, one row per (customer id, name), and a total row.
+
+    Criteria are written ``"="&label``: a bare "> 90" would be read by SUMIFS as "greater than 90".
+
+    Bucket headings are formulas over ``Paramètres`` so that they follow the bounds; each figure
+    is a SUMIFS of ``Reste dû (EUR)`` by customer and bucket.
+    """
+    refs = factures_refs(letters)
+    amount, customer, bucket = refs["inv_remaining_eur"], refs["inv_customer_id"], refs["inv_bucket"]
+    header: list[object] = [AGING.columns[0].heading, AGING.columns[1].heading]
+    header += [f"={param_ref(c)}" for c in LABEL_CELLS]
+    header.append("Total")
+    rows: list[list[object]] = [header]
+    first_bucket, last_bucket = column_letter(2), column_letter(2 + len(LABEL_CELLS) - 1)
+    for offset, (customer_id, name) in enumerate(customers):
+        row = offset + 2
+        values: list[object] = [name, customer_id]
+        for index in range(len(LABEL_CELLS)):
+            head = f"{column_letter(2 + index)}$1"
+            values.append(f'=SUMIFS({amount},{customer},$B{row},{bucket},"="&{head})')
+        values.append(f"=SUM({first_bucket}{row}:{last_bucket}{row})")
+        rows.append(values)
+    last = len(customers) + 1
+    total: list[object] = ["Total", ""]
+    for index in range(len(LABEL_CELLS) + 1):
+        letter = column_letter(2 + index)
+        total.append(f"=SUM({letter}2:{letter}{last})" if customers else 0)
+    rows.append(total)
+    return rows
+
+
+def dashboard_cells(letters: Mapping[str, str], company: str = "") -> tuple[list[Cell], list[ChartSpec]]:
+    """``Tableau de bord``: totals, overdue, open invoices, aging by bucket and its chart."""
+    refs = factures_refs(letters)
+    amount, days, bucket = refs["inv_remaining_eur"], refs["inv_days_late"], refs["inv_bucket"]
+    as_of = param_ref(AS_OF_CELL)
+    cells = [
+        Cell("A1", f"Tableau de bord — {company}" if company else "Tableau de bord", bold=True),
+        Cell("A2", "Arrêté au"),
+        Cell("B2", f"={as_of}", CellType.DATE),
+        Cell("A4", "Encours total", bold=True),
+        Cell("B4", f"=SUM({amount})", CellType.MONEY, bold=True),
+        Cell("A5", "Échu"),
+        Cell("B5", f'=SUMIFS({amount},{days},">0")', CellType.MONEY),
+        Cell("A6", "Non échu"),
+        Cell("B6", "=B4-B5", CellType.MONEY),
+        Cell("A7", "Part échue"),
+        Cell("B7", "=IF(B4=0,0,B5/B4)", CellType.NUMBER),
+        Cell("A8", "Factures et avoirs ouverts"),
+        Cell("B8", f"=COUNT({days})", CellType.INTEGER),
+        Cell("A10", "Balance âgée", bold=True),
+        Cell("B10", "Montant (EUR)", bold=True),
+    ]
+    for index, label_cell in enumerate(LABEL_CELLS):
+        row = 11 + index
+        cells.append(Cell(f"A{row}", f"={param_ref(label_cell)}"))
+        cells.append(Cell(f"B{row}", f'=SUMIFS({amount},{bucket},"="&A{row})', CellType.MONEY))
+    cells.append(Cell("A16", "Total", bold=True))
+    cells.append(Cell("B16", "=SUM(B11:B15)", CellType.MONEY, bold=True))
+    charts = [ChartSpec("Balance âgée (EUR)", "A11:A15", "B11:B15", "D3")]
+    return cells, charts
+

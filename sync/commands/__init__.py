@@ -1,0 +1,1 @@
+"""One module per ``encours`` command, each with ``register(subparsers)``."""

@@ -1,0 +1,31 @@
+"""``encours sync``: pull from the source and refresh the sheet; sends nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+from sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
+from sync.pull import sync
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "sync",
+        help="pull from the source and refresh the sheet (sends nothing)",
+        description="Pull customers, invoices, credit notes and payments from the source and refresh the "
+        "sheet. People's columns are kept. A failed sync leaves the sheet and the cursor as they were.",
+    )
+    add_config_argument(parser)
+    parser.add_argument("--full", action="store_true", help="pull everything again instead of the changes")
+    add_as_of_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load(args.config)
+    summary = sync(
+        config, as_of=args.as_of or today(config), now=now_utc(), full=args.full, progress=Progress(args.quiet)
+    )
+    for line in summary.lines():
+        print(line)
+    return 0

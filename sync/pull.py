@@ -1,0 +1,162 @@
+"""``encours sync``: pull from the source, merge into the state store, refresh the sheet.
+
+The order is what keeps a failed sync harmless: the pull happens first (nothing written), then
+one state-store transaction applies the delta, the sheet is written (all or nothing), and only
+then are the new ledger and the cursor committed.  If the sheet write fails, the transaction
+rolls back: the sheet and the cursor stay as they were and the next sync pulls the same changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.errors import ConfigError
+from connectors.model import Ledger, to_cents
+from sheets_addin.functions import DEFAULT_BOUNDS
+from sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
+from sync.config import Config
+from sync.sources import open_connector
+from sync.state import StateStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    source: str
+    full: bool
+    customers: int
+    open_invoices: int
+    outstanding: Decimal  # EUR, credit notes deducted
+    overdue: Decimal  # EUR
+    sheet: str
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        kind = "full" if self.full else "incremental"
+        return [
+            f"Source: {self.source} ({kind} sync)",
+            f"Customers: {self.customers}",
+            f"Open invoices and credit notes: {self.open_invoices}",
+            f"Total outstanding: {format_eur(self.outstanding)}",
+            f"Overdue: {format_eur(self.overdue)}",
+            f"Sheet: {self.sheet}",
+            *self.notes,
+        ]
+
+
+def format_eur(amount: Decimal) -> str:
+    """French style: 12 345,67 €."""
+    text = f"{to_cents(amount):,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text} €"
+
+
+def aging_bounds(config: Config) -> tuple[int, ...]:
+    bounds = config.sheet.get("aging_bounds", list(DEFAULT_BOUNDS))
+    if (
+        not isinstance(bounds, list)
+        or len(bounds) != 3
+        or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+        or not 0 < bounds[0] < bounds[1] < bounds[2]
+    ):
+        raise ConfigError("must be three rising numbers of days, e.g. [30, 60, 90]", file=str(config.file),
+                          key="[sheet] aging_bounds")
+    return tuple(bounds)
+
+
+def open_sheet(config: Config) -> SheetBackend:
+    """The configured sheet backend (the one place that maps ``[sheet] type`` to a backend)."""
+    kind = config.sheet.type or "xlsx"
+    if kind == "xlsx":
+        from sheets_addin.xlsx import XlsxWorkbook
+
+        return XlsxWorkbook(config.sheet.path("path", "encours.xlsx"), bounds=aging_bounds(config))
+    raise ConfigError(f"sheet type {kind!r} is not available yet", file=str(config.file), key="[sheet] type")
+
+
+def sheet_label(config: Config) -> str:
+    kind = config.sheet.type or "xlsx"
+    if kind in ("xlsx", "excel"):
+        return str(config.sheet.path("path", "encours.xlsx"))
+    return f"Google Sheet {config.sheet.get('spreadsheet_id', '')}"
+
+
+def customer_figures(ledger: Ledger, as_of: date) -> dict[str, CustomerFigures]:
+    """Scores and delays per customer, from the reference functions when they are available."""
+    from sheets_addin import functions
+
+    compute: Any = getattr(functions, "customer_figures", None)
+    if compute is None:
+        return {}
+    figures: dict[str, CustomerFigures] = compute(ledger, as_of)
+    return figures
+
+
+def summarise(view: SheetView, ledger: Ledger, source: str, full: bool, sheet: str) -> SyncSummary:
+    outstanding = Decimal(0)
+    overdue = Decimal(0)
+    open_count = 0
+    for row in view.invoices:
+        remaining = row.get("remaining_eur")
+        if row["id"] not in view.shown_invoice_ids or not row.get("remaining"):
+            continue
+        open_count += 1
+        if remaining is None:
+            continue
+        outstanding += remaining
+        due = row.get("due_date")
+        if due is not None and due < view.as_of:
+            overdue += remaining
+    return SyncSummary(source, full, len(ledger.customers), open_count, outstanding, overdue, sheet, view.notes)
+
+
+def sync(
+    config: Config,
+    *,
+    as_of: date,
+    now: datetime,
+    full: bool = False,
+    progress: Progress | None = None,
+    sheet: SheetBackend | None = None,
+) -> SyncSummary:
+    """One sync: pull → state store → sheet → cursor.  Sends nothing."""
+    say = progress or (lambda message: None)
+    backend = sheet or open_sheet(config)
+    check = getattr(backend, "check_writable", None)
+    if check is not None:
+        check()  # an unwritable workbook is found before anything is pulled
+    with StateStore(config.state_path) as store:
+        connector = open_connector(config, store.cache(), as_of=as_of)
+        mark = store.sync_mark(connector.source)
+        cursor = None if full or mark is None else mark.cursor
+        say(f"Pulling from {connector.source}{' (full)' if cursor is None else ''}…")
+        delta = connector.pull(cursor)
+        say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
+            f"{len(delta.customers)} customers")
+        with store.transaction():
+            store.apply_delta(delta)
+            ledger = store.ledger()
+            say("Computing aging and scores…")
+            view = build_view(
+                ledger,
+                as_of,
+                figures=customer_figures(ledger, as_of),
+                default_terms=config.payment_terms_days,
+                company=config.company_name,
+            )
+            say(f"Writing {sheet_label(config)}…")
+            backend.write(view)
+            store.set_sync_mark(connector.source, delta.cursor, now)
+        notes = tuple(getattr(backend, "notes", ()))
+        summary = summarise(view, ledger, connector.source, delta.full, sheet_label(config))
+        if notes:
+            summary = SyncSummary(**{**summary.__dict__, "notes": tuple(f"Note: {n}" for n in notes)})
+        log.info("sync done: %s open invoices", summary.open_invoices)
+        return summary

@@ -1,0 +1,56 @@
+"""Keep secrets out of every log line: values of the environment variables the configuration
+names (``*_env`` keys) are replaced by ``***`` in all log records, whatever logger emits them."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sync.config import Config
+
+_SECRETS: set[str] = set()
+
+
+def secret_values(raw: Mapping[str, Any], environ: Mapping[str, str]) -> set[str]:
+    """Every value of an environment variable named by a ``*_env`` key, at any depth."""
+    found: set[str] = set()
+    for key, value in raw.items():
+        if isinstance(value, Mapping):
+            found |= secret_values(value, environ)
+        elif key.endswith("_env") and isinstance(value, str):
+            secret = environ.get(value, "")
+            if len(secret) >= 4:
+                found.add(secret)
+    return found
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    for secret in sorted(secrets if secrets is not None else _SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRETS:
+            message = record.getMessage()
+            cleaned = redact(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install_redaction(config: Config, environ: Mapping[str, str] | None = None) -> None:
+    """Register the config's secrets and make every handler of the root logger redact them."""
+    _SECRETS.update(secret_values(config.raw, os.environ if environ is None else environ))
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)
+    if _FILTER not in root.filters:
+        root.addFilter(_FILTER)

@@ -1,0 +1,81 @@
+import sqlite3
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money
+from sync.state import StateError, StateStore
+
+
+def _invoice(number: str, remaining: str = "100.00") -> Invoice:
+    return Invoice(f"I{number}", number, "C1", "t", date(2026, 1, 1), date(2026, 2, 1), Money(Decimal("100.00")),
+                   Money(Decimal(remaining)))
+
+
+def test_migrations_are_recorded_once(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with StateStore(path) as store:
+        first = store.applied_migrations()
+    with StateStore(path) as store:
+        assert store.applied_migrations() == first
+        assert first[0] == "0001_core"
+
+
+def test_incremental_delta_merges_and_deletions_close(tmp_path: Path) -> None:
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"), _invoice("2"))))
+        with store.transaction():
+            store.apply_delta(Delta(invoices=(_invoice("1", "40.00"),), deleted_invoice_ids=("I2",), full=False))
+        ledger = store.ledger()
+        by_id = {i.id: i for i in ledger.invoices}
+        assert by_id["I1"].remaining.amount == Decimal("40.00")
+        assert by_id["I2"].status is InvoiceStatus.DELETED and by_id["I2"].remaining.amount == 0
+
+
+def test_full_delta_closes_what_disappeared(tmp_path: Path) -> None:
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"), _invoice("2"))))
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),)))
+        assert store.invoice("I2").status is InvoiceStatus.DELETED  # type: ignore[union-attr]
+
+
+def test_failed_transaction_leaves_ledger_and_cursor_as_they_were(tmp_path: Path) -> None:
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(Delta(invoices=(_invoice("1"),)))
+            store.set_sync_mark("demo", "c1", datetime(2026, 1, 1, tzinfo=UTC))
+        with pytest.raises(RuntimeError), store.transaction():
+            store.apply_delta(Delta(invoices=(_invoice("1", "0.00"),), full=False))
+            store.set_sync_mark("demo", "c2", datetime(2026, 1, 2, tzinfo=UTC))
+            raise RuntimeError("sheet write failed")
+        assert store.sync_mark("demo").cursor == "c1"  # type: ignore[union-attr]
+        assert store.invoice("I1").remaining.amount == Decimal("100.00")  # type: ignore[union-attr]
+
+
+def test_cache_put_is_durable_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with StateStore(path) as store:
+        store.cache().put("sage", "refresh_token", "rotated-1")
+        # another process (another connection) sees it immediately
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT value FROM cache").fetchone() == ("rotated-1",)
+        other.close()
+
+
+def test_a_corrupted_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError, match=str(path)):
+        StateStore(path)
+
+
+def test_a_locked_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with StateStore(path) as first, StateStore(path, timeout=0.1) as second, first.transaction():
+        with pytest.raises(StateError, match="locked"), second.transaction():
+            pass
