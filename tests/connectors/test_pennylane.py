@@ -1,0 +1,305 @@
+"""Pennylane connector against `responses` serving payloads shaped like the Company API v2."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+
+from connectors.model import DocumentKind, InvoiceStatus, Money
+from connectors.pennylane import PennylaneConnector, PennylaneCursor
+from connectors.source_errors import AuthenticationError, MalformedResponseError, PermissionDeniedError
+from sync.state import StateStore
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "pennylane"
+BASE = "https://pennylane.test/api/external/v2"
+TOKEN = "pl-tok-4f9a8c7e2b1d0a9f8e7d6c5b"
+AS_OF = date(2026, 11, 23)
+
+
+def payload(name: str) -> Any:
+    return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> StateStore:
+    with StateStore(tmp_path / "state.sqlite") as st:
+        yield st
+
+
+@pytest.fixture()
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def connector(store: StateStore, sleeps: Sleeps, **kw: Any) -> PennylaneConnector:
+    return PennylaneConnector(TOKEN, cache=store.cache(), as_of=AS_OF, base_url=BASE, sleep=sleeps, **kw)
+
+
+def query(call: Any) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(call.request.url).query)
+
+
+def cursor_is(value: str | None) -> Any:
+    def match(request: Any) -> tuple[bool, str]:
+        got = parse_qs(urlsplit(request.url).query).get("cursor", [None])[0]
+        return got == value, f"cursor {got!r} != {value!r}"
+
+    return match
+
+
+def serve_full(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{BASE}/customers", json=payload("customers_page1.json"), match=[cursor_is(None)])
+    rsps.get(f"{BASE}/customers", json=payload("customers_page2.json"), match=[cursor_is("Y3VzdG9tZXJzOjU3")])
+    rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page1.json"), match=[cursor_is(None)])
+    rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page2.json"), match=[cursor_is("eyJpZCI6MTAwM30=")])
+    rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page3.json"), match=[cursor_is("eyJpZCI6MTAwNn0=")])
+    rsps.get(f"{BASE}/customers/42/contacts", json=payload("contacts_42.json"))
+    rsps.get(f"{BASE}/customers/57/contacts", json=payload("contacts_empty.json"))
+    rsps.get(f"{BASE}/customers/63/contacts", json=payload("contacts_empty.json"))
+    rsps.get(f"{BASE}/customer_invoices/1002/matched_transactions", json=payload("matched_transactions_1002.json"))
+    rsps.get(f"{BASE}/customer_invoices/1003/matched_transactions", json=payload("matched_transactions_empty.json"))
+    rsps.get(f"{BASE}/customer_invoices/1003/payments", json=payload("payments_1003.json"))
+    rsps.get(f"{BASE}/customer_invoices/1008/matched_transactions", json=payload("matched_transactions_1008.json"))
+
+
+@responses.activate
+def test_full_pull_maps_invoices_credit_notes_currencies_and_statuses(store: StateStore, sleeps: Sleeps) -> None:
+    serve_full(responses.mock)
+    delta = connector(store, sleeps).pull(None)
+
+    assert delta.full
+    invoices = {i.number: i for i in delta.invoices}
+    assert len(invoices) == 8
+    late = invoices["F-2026-0101"]
+    assert (late.status, late.remaining, late.due_date) == (
+        InvoiceStatus.OPEN,
+        Money(Decimal("1200.00")),
+        date(2026, 10, 1),
+    )
+    assert invoices["F-2026-0102"].status is InvoiceStatus.PARTIALLY_PAID
+    assert invoices["F-2026-0102"].remaining == Money(Decimal("900.00"))
+    assert invoices["F-2026-0103"].status is InvoiceStatus.PAID
+    credit = invoices["AV-2026-0007"]
+    assert credit.kind is DocumentKind.CREDIT_NOTE
+    assert credit.total == Money(Decimal("120.00")) and credit.signed_remaining == Money(Decimal("-120.00"))
+    assert credit.credited_invoice_id == "1003"
+    usd = invoices["F-2026-0105"]
+    assert usd.total == Money(Decimal("1080.00"), "USD")
+    assert usd.remaining == Money(Decimal("1080.00"), "USD")  # remaining_amount_with_tax is EUR: converted back
+    assert usd.remaining_company == Money(Decimal("1000.00"), "EUR")
+    part_usd = invoices["F-2026-0108"]
+    assert part_usd.remaining == Money(Decimal("270.00"), "USD") and part_usd.status is InvoiceStatus.PARTIALLY_PAID
+    odd = invoices["F-2026-0106"]
+    assert (odd.status, odd.source_status, odd.due_date) == (InvoiceStatus.UNKNOWN, "in_collection", None)
+    assert invoices["F-2026-0107"].status is InvoiceStatus.CANCELLED
+
+    customers = {c.id: c for c in delta.customers}
+    assert customers["42"].email == "compta@lefevre-menuiserie.fr"
+    assert customers["42"].contacts[0].email == "p.girard@lefevre-menuiserie.fr"
+    assert (customers["42"].siren, customers["42"].payment_terms_days, customers["42"].language) == (
+        "512345678",
+        30,
+        "fr",
+    )
+    assert customers["63"].language == "en" and customers["63"].country == "US"
+
+    payments = {p.allocations[0].invoice_id: p for p in delta.payments}
+    assert payments["1002"].date == date(2026, 10, 20) and payments["1002"].amount == Money(Decimal("1500.00"))
+    assert payments["1003"].date == date(2026, 10, 28)  # no bank transaction: the payment record's date
+    assert payments["1008"].amount == Money(Decimal("270.00"), "USD")
+
+    listing = [c for c in responses.calls if urlsplit(c.request.url).path.endswith("/customer_invoices")]
+    assert len(listing) == 3
+    for call in listing:  # the cursor does not carry them: filter and sort on every page
+        assert json.loads(query(call)["filter"][0]) == [{"field": "draft", "operator": "eq", "value": "false"}]
+        assert query(call)["sort"] == ["id"] and query(call)["limit"] == ["100"]
+        assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert PennylaneCursor.loads(delta.cursor) is not None
+
+
+@responses.activate
+def test_payment_details_are_fetched_once_per_paid_invoice_ever(store: StateStore, sleeps: Sleeps) -> None:
+    serve_full(responses.mock)
+    connector(store, sleeps).pull(None)
+    first = len(responses.calls)
+    second = connector(store, sleeps).pull(None)
+    detail_calls = [
+        c for c in responses.calls[first:] if "/matched_transactions" in c.request.url or "/payments" in c.request.url
+    ]
+    assert detail_calls == []
+    assert {p.allocations[0].invoice_id for p in second.payments} == {"1002", "1003", "1008"}
+    contact_calls = [c for c in responses.calls[first:] if "/contacts" in c.request.url]
+    assert contact_calls == []
+
+
+@responses.activate
+def test_scoring_window_limits_payment_detail_requests(store: StateStore, sleeps: Sleeps) -> None:
+    serve_full(responses.mock)
+    delta = connector(store, sleeps, scoring_window_days=30).pull(None)
+    assert {p.allocations[0].invoice_id for p in delta.payments} == {"1008"}
+
+
+@responses.activate
+def test_incremental_pull_follows_changelogs_inserts_updates_deletes(store: StateStore, sleeps: Sleeps) -> None:
+    rsps = responses.mock
+    since = "2026-11-23T09:00:00+00:00"
+    rsps.get(
+        f"{BASE}/changelogs/customer_invoices", json=payload("changelog_invoices_page1.json"), match=[cursor_is(None)]
+    )
+    rsps.get(
+        f"{BASE}/changelogs/customer_invoices",
+        json=payload("changelog_invoices_page2.json"),
+        match=[cursor_is("Y2hhbmdlczoy")],
+    )
+    rsps.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
+    rsps.get(f"{BASE}/changelogs/transactions", json=payload("changelog_transactions.json"))
+    rsps.get(f"{BASE}/transactions/88004/matched_invoices", json=payload("transaction_88004_matched_invoices.json"))
+    rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_changed.json"))
+    rsps.get(f"{BASE}/customers/57/contacts", json=payload("contacts_empty.json"))
+    rsps.get(
+        f"{BASE}/customer_invoices/1002/matched_transactions", json=payload("matched_transactions_1002_after.json")
+    )
+
+    cursor = json.dumps({"v": 1, "since": since})
+    delta = connector(store, sleeps).pull(cursor)
+
+    assert not delta.full
+    assert delta.deleted_invoice_ids == ("1006",)
+    assert {i.id: i.status for i in delta.invoices} == {"1002": InvoiceStatus.PAID, "1009": InvoiceStatus.OPEN}
+    shares = sorted((p.date, p.amount.amount) for p in delta.payments)
+    assert shares == [(date(2026, 10, 20), Decimal("1500.00")), (date(2026, 11, 22), Decimal("900.00"))]
+
+    pages = [c for c in rsps.calls if "/changelogs/customer_invoices" in c.request.url]
+    assert query(pages[0])["start_date"] == ["2026-11-23T09:00:00Z"] and query(pages[0])["limit"] == ["1000"]
+    assert "start_date" not in query(pages[1])  # start_date with a cursor answers 400
+    refetch = next(c for c in rsps.calls if urlsplit(c.request.url).path == "/api/external/v2/customer_invoices")
+    flt = json.loads(query(refetch)["filter"][0])
+    assert {"field": "id", "operator": "in", "value": ["1002", "1009"]} in flt
+    new_cursor = PennylaneCursor.loads(delta.cursor)
+    assert new_cursor is not None and new_cursor.since.isoformat() > since[:10]
+
+
+@responses.activate
+def test_changelog_older_than_retention_answers_422_and_triggers_full_resync(store: StateStore, sleeps: Sleeps) -> None:
+    responses.get(f"{BASE}/changelogs/customer_invoices", status=422, json=payload("error_422_changelog.json"))
+    serve_full(responses.mock)
+    delta = connector(store, sleeps).pull(json.dumps({"v": 1, "since": "2026-09-01T00:00:00+00:00"}))
+    assert delta.full and len(delta.invoices) == 8
+
+
+@responses.activate
+def test_429_waits_for_retry_after_then_succeeds(store: StateStore, sleeps: Sleeps) -> None:
+    responses.get(f"{BASE}/me", status=429, body=(PAYLOADS / "error_429.txt").read_text(), headers={"retry-after": "2"})
+    responses.get(f"{BASE}/me", json=payload("me.json"))
+    responses.get(f"{BASE}/customer_invoices", json=payload("invoices_page3.json"))
+    info = connector(store, sleeps).check()
+    assert info.organisation == "Atelier Dupont SARL"
+    assert info.open_invoices == 1
+    assert sleeps and sleeps[0] >= 2
+
+
+@responses.activate
+def test_pacing_waits_for_the_window_reset_instead_of_collecting_429(store: StateStore, sleeps: Sleeps) -> None:
+    now = 1_800_000_000.0
+    headers = {"ratelimit-limit": "25", "ratelimit-remaining": "0", "ratelimit-reset": str(int(now) + 3)}
+    responses.get(f"{BASE}/me", json=payload("me.json"), headers=headers)
+    responses.get(f"{BASE}/customer_invoices", json=payload("invoices_page3.json"))
+    pl = PennylaneConnector(TOKEN, cache=store.cache(), as_of=AS_OF, base_url=BASE, sleep=sleeps, clock=lambda: now)
+    pl.check()
+    assert sleeps == [3.0]
+    assert all(c.response.status_code == 200 for c in responses.calls)
+
+
+@responses.activate
+def test_refetch_invoice_reads_fresh_and_404_means_gone(store: StateStore, sleeps: Sleeps) -> None:
+    responses.get(f"{BASE}/customer_invoices/1002", json=payload("invoice_1002_paid.json"))
+    responses.get(f"{BASE}/customer_invoices/999", status=404, json={"error": "Not found", "status": 404})
+    pl = connector(store, sleeps)
+    fresh = pl.refetch_invoice("1002")
+    assert fresh is not None and fresh.status is InvoiceStatus.PAID and fresh.remaining.amount == 0
+    assert pl.refetch_invoice("999") is None
+
+
+@responses.activate
+def test_record_missing_a_field_fails_naming_platform_endpoint_and_record(store: StateStore, sleeps: Sleeps) -> None:
+    responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
+    responses.get(f"{BASE}/customer_invoices", json=payload("invoices_missing_field.json"))
+    with pytest.raises(MalformedResponseError) as err:
+        connector(store, sleeps).pull(None)
+    assert str(err.value).startswith("pennylane GET /customer_invoices record 1010:")
+    assert "currency_amount" in str(err.value)
+
+
+@responses.activate
+def test_html_page_from_a_proxy_is_a_clear_error(store: StateStore, sleeps: Sleeps) -> None:
+    html = (PAYLOADS / "proxy_502.html").read_text()
+    responses.get(f"{BASE}/customers", body=html, status=200, content_type="text/html")
+    with pytest.raises(MalformedResponseError) as err:
+        connector(store, sleeps).pull(None)
+    assert "pennylane GET /customers" in str(err.value) and "HTML page" in str(err.value)
+
+
+@responses.activate
+def test_malformed_json_is_a_clear_error(store: StateStore, sleeps: Sleeps) -> None:
+    responses.get(f"{BASE}/customers", body='{"has_more": false, "items": [', content_type="application/json")
+    with pytest.raises(MalformedResponseError, match="not JSON"):
+        connector(store, sleeps).pull(None)
+
+
+def _foreign(remaining: str, rate: str = "0.9259", status: str = "upcoming", **change: str) -> dict[str, Any]:
+    raw = payload("invoices_page2.json")["items"][1]
+    raw.update(remaining_amount_with_tax=remaining, exchange_rate=rate, status=status, **change)
+    return {"has_more": False, "next_cursor": None, "items": [raw]}
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        # unpaid, remaining stated in pounds instead of euros: the assumption is wrong
+        (_foreign("1000.00", "1.15", currency="GBP", amount="1150.00", currency_amount="1000.00"), "equals the GBP"),
+        (_foreign("1080.00"), "above the EUR total"),
+        (_foreign("1500.00", status="partially_paid"), "above the EUR total"),
+        (_foreign("1000.00", rate="1.5"), "exchange_rate"),
+    ],
+)
+@responses.activate
+def test_non_eur_remaining_contradicting_the_eur_assumption_fails_loudly(
+    store: StateStore, sleeps: Sleeps, body: dict[str, Any], words: str
+) -> None:
+    responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
+    responses.get(f"{BASE}/customer_invoices", json=body)
+    with pytest.raises(MalformedResponseError, match=words) as err:
+        connector(store, sleeps).pull(None)
+    assert "record 1005" in str(err.value)
+
+
+@responses.activate
+def test_refused_token_never_appears_in_errors_or_logs(
+    store: StateStore, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    responses.get(f"{BASE}/me", status=401, json={"error": f"Invalid token {TOKEN}", "status": 401})
+    with pytest.raises(AuthenticationError) as err:
+        connector(store, sleeps).check()
+    assert TOKEN not in str(err.value) and "***" in str(err.value)
+    assert TOKEN not in caplog.text
+
+
+@responses.activate
+def test_missing_scope_is_a_permission_error(store: StateStore, sleeps: Sleeps) -> None:
+    responses.get(f"{BASE}/customers", status=403, json=payload("error_403.json"))
+    with pytest.raises(PermissionDeniedError, match="Missing scope"):
+        connector(store, sleeps).pull(None)
