@@ -257,8 +257,8 @@ def alert_text(signals: Sequence[RiskSignal], as_of: date) -> str:
     if signal is None:
         return ""
     label = signal.label
-    if signal.short.casefold() not in label.casefold():
-        label = f"{signal.short} — {label}"
+    if not label.casefold().startswith(signal.short.casefold()):
+        label = f"{signal.short} ({label[:1].lower()}{label[1:]})"
     parts = [label]
     if signal.date:
         parts.append(fr_date(signal.date))
