@@ -144,7 +144,10 @@ def build_view(
     horizon = as_of - timedelta(days=keep_closed_days)
     rows: list[Row] = []
     shown: set[str] = set()
-    for invoice in sorted(ledger.invoices, key=lambda i: (not i.is_open, i.effective_due_date(default_terms), i.number)):
+    def order(invoice: Invoice) -> tuple[bool, date, str]:
+        return not invoice.is_open, invoice.effective_due_date(default_terms), invoice.number
+
+    for invoice in sorted(ledger.invoices, key=order):
         if invoice.status.value == "draft":
             continue
         rows.append(invoice_row(invoice, customers.get(invoice.customer_id), default_terms))

@@ -195,7 +195,7 @@ def test_deleted_tab_and_renamed_column_are_repaired(workbook: Path, ledger: Led
 def test_unwritable_path_is_refused_before_anything(tmp_path: Path, ledger: Ledger, as_of: date) -> None:
     with pytest.raises(WorkbookPathError, match="does not exist"):
         XlsxWorkbook(tmp_path / "missing" / "x.xlsx").write(build_view(ledger, as_of))
-    with pytest.raises(WorkbookPathError, match=".xlsx"):
+    with pytest.raises(WorkbookPathError, match=r"\.xlsx"):
         XlsxWorkbook(tmp_path / "x.csv").write(build_view(ledger, as_of))
 
 

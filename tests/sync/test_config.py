@@ -14,15 +14,10 @@ def test_demo_config_loads_with_defaults(demo_config: Path) -> None:
     assert config.payment_terms_days == 30
 
 
-@pytest.mark.parametrize(
-    ("source", "key"),
-    [('type = "quickbooks"', "[source] type"), ('type = "pennylane"\ntoken_env = "NOPE_NOT_SET"', "")],
-)
-def test_unknown_source_type_names_the_key(tmp_path: Path, source: str, key: str) -> None:
-    path = write_config(tmp_path, source=source)
-    if key:
-        with pytest.raises(ConfigError, match=r"encours.toml: \[source\] type: 'quickbooks' is not one of"):
-            load_config(path)
+def test_unknown_source_type_names_the_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path, source='type = "quickbooks"')
+    with pytest.raises(ConfigError, match=r"encours\.toml: \[source\] type: 'quickbooks' is not one of"):
+        load_config(path)
 
 
 def test_missing_environment_variable_names_key_and_variable(tmp_path: Path) -> None:
@@ -44,7 +39,7 @@ def test_secret_value_is_read_but_never_shown(tmp_path: Path) -> None:
 def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[company\nname=", encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.toml: is not valid TOML"):
+    with pytest.raises(ConfigError, match=r"bad\.toml: is not valid TOML"):
         load_config(bad)
     with pytest.raises(ConfigError, match="encours init"):
         load_config(tmp_path / "absent.toml")

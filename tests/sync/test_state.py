@@ -76,6 +76,11 @@ def test_a_corrupted_state_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_a_locked_state_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
-    with StateStore(path) as first, StateStore(path, timeout=0.1) as second, first.transaction():
-        with pytest.raises(StateError, match="locked"), second.transaction():
-            pass
+    with (
+        StateStore(path) as first,
+        StateStore(path, timeout=0.1) as second,
+        first.transaction(),
+        pytest.raises(StateError, match="locked"),
+        second.transaction(),
+    ):
+        pass
