@@ -1,0 +1,204 @@
+"""The shared HTTP layer: retries for reads only, Retry-After, pacing, error classes, redaction."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from connectors.http import HttpClient, Pacer, RetryPolicy, parse_retry_after
+from connectors.source_errors import (
+    AuthenticationError,
+    ClientRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    redact,
+)
+
+BASE = "https://api.example.test/v1"
+SECRET = "sk_live_7Hq2xP9mN4vB8cR1"
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def client(sleeps: Sleeps, **kw: Any) -> HttpClient:
+    return HttpClient(
+        "acme",
+        BASE,
+        secrets=[SECRET],
+        auth=lambda: {"Authorization": f"Bearer {SECRET}"},
+        sleep=sleeps,
+        clock=lambda: 1_800_000_000.0,
+        rng=random.Random(7),
+        **kw,
+    )
+
+
+@responses.activate
+def test_500_then_success_is_retried_with_backoff() -> None:
+    sleeps = Sleeps()
+    responses.get(f"{BASE}/items", status=500, json={"error": "boom"})
+    responses.get(f"{BASE}/items", status=503, body="busy")
+    responses.get(f"{BASE}/items", json={"ok": True})
+    http = client(sleeps)
+    assert http.get_json("/items") == {"ok": True}
+    assert len(sleeps) == 2 and 0 < sleeps[0] <= 0.5 and sleeps[1] <= 1.0
+    assert http.stats.retries == 2 and http.stats.statuses[500] == 1
+
+
+@responses.activate
+def test_every_call_has_a_timeout() -> None:
+    responses.get(f"{BASE}/items", json={})
+    client(Sleeps(), timeout=(3.0, 20.0)).get_json("/items")
+    assert responses.calls[0].request.req_kwargs["timeout"] == (3.0, 20.0)
+
+
+@responses.activate
+def test_post_is_never_retried() -> None:
+    sleeps = Sleeps()
+    responses.post(f"{BASE}/token", status=503, body="busy")
+    with pytest.raises(ServerError, match="HTTP 503"):
+        client(sleeps).request("POST", "/token", data={"grant_type": "refresh_token"})
+    assert len(responses.calls) == 1 and sleeps == []
+
+
+@responses.activate
+def test_a_read_marked_post_is_retried() -> None:
+    responses.post(f"{BASE}/jsonrpc", status=502, body="bad gateway")
+    responses.post(f"{BASE}/jsonrpc", json={"result": []})
+    response = client(Sleeps()).request("POST", "/jsonrpc", json_body={}, read=True)
+    assert response.json() == {"result": []} and len(responses.calls) == 2
+
+
+@responses.activate
+def test_429_honours_retry_after_seconds() -> None:
+    sleeps = Sleeps()
+    responses.get(f"{BASE}/items", status=429, body="Too Many Requests", headers={"Retry-After": "7"})
+    responses.get(f"{BASE}/items", json=[])
+    client(sleeps).get_json("/items")
+    assert 7 <= sleeps[0] < 8
+
+
+def test_retry_after_as_http_date() -> None:
+    assert parse_retry_after("Fri, 15 Jan 2027 08:00:30 GMT", 1_800_000_000.0 - 0) is not None
+    assert parse_retry_after("12", 0) == 12
+    assert parse_retry_after("soon", 0) is None
+
+
+@responses.activate
+def test_429_after_every_try_is_rate_limited_error() -> None:
+    responses.get(f"{BASE}/items", status=429, body="slow down", headers={"Retry-After": "1"})
+    http = client(Sleeps(), retry=RetryPolicy(attempts=3))
+    with pytest.raises(RateLimitedError) as err:
+        http.get_json("/items")
+    assert len(responses.calls) == 3 and err.value.retry_after == 1
+
+
+@responses.activate
+def test_connection_errors_are_retried_then_reported() -> None:
+    responses.get(f"{BASE}/items", body=requests.ConnectionError("refused"))
+    http = client(Sleeps(), retry=RetryPolicy(attempts=2))
+    with pytest.raises(
+        ServerError, match=re.escape("could not connect to https://api.example.test/v1/items after 2 tries")
+    ):
+        http.get_json("/items")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (400, ClientRequestError),
+        (422, ClientRequestError),
+    ],
+)
+@responses.activate
+def test_errors_are_classified(status: int, error: type[Exception]) -> None:
+    responses.get(f"{BASE}/items/9", status=status, json={"error": "nope", "status": status})
+    with pytest.raises(error) as err:
+        client(Sleeps()).get_json("/items/9", endpoint="GET /items/{id}", record="9")
+    assert str(err.value).startswith("acme GET /items/{id} record 9: HTTP")
+    assert len(responses.calls) == 1  # client errors are not retried
+
+
+@responses.activate
+def test_401_refreshes_once_and_resends() -> None:
+    tokens = iter(["fresh-token-111111"])
+    current = {"token": "stale-token-000000"}
+
+    def reauth() -> bool:
+        current["token"] = next(tokens)
+        return True
+
+    responses.get(f"{BASE}/me", status=401, json={"error": "expired"})
+    responses.get(f"{BASE}/me", json={"id": 1})
+    http = HttpClient("acme", BASE, auth=lambda: {"Authorization": f"Bearer {current['token']}"}, reauth=reauth)
+    assert http.get_json("/me") == {"id": 1}
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer fresh-token-111111"
+
+
+@responses.activate
+def test_pacing_sleeps_until_reset_when_the_window_is_spent() -> None:
+    sleeps = Sleeps()
+    now = 1_800_000_000.0
+    responses.get(
+        f"{BASE}/items",
+        json=[],
+        headers={"ratelimit-limit": "25", "ratelimit-remaining": "1", "ratelimit-reset": str(now + 4)},
+    )
+    http = client(sleeps)
+    http.get_json("/items")  # 1 left: go on
+    assert sleeps == []
+    http.get_json("/items")  # the server still says one request is left: no wait
+    responses.replace(
+        responses.GET,
+        f"{BASE}/items",
+        json=[],
+        headers={"ratelimit-limit": "25", "ratelimit-remaining": "0", "ratelimit-reset": "2.5"},
+    )
+    http.get_json("/items")
+    http.get_json("/items")
+    assert sleeps == [2.5]
+
+
+def test_pacer_reads_unix_or_relative_reset() -> None:
+    pacer = Pacer()
+    pacer.observe({"ratelimit-remaining": "0", "ratelimit-reset": "1800000005"}, 1_800_000_000.0)
+    assert pacer.wait_needed(1_800_000_000.0) == 5.0
+    pacer.observe({"ratelimit-remaining": "0", "ratelimit-reset": "0.05"}, 10.0)
+    assert pacer.wait_needed(10.0) == pytest.approx(0.05)
+    pacer.observe({"ratelimit-remaining": "3", "ratelimit-reset": "1"}, 10.0)
+    assert pacer.wait_needed(10.0) == 0
+
+
+@responses.activate
+def test_secrets_are_redacted_from_errors_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="encours.http")
+    responses.get(
+        f"{BASE}/items",
+        status=400,
+        json={"error": f"bad request for access_token={SECRET} with Authorization: Bearer {SECRET}"},
+    )
+    with pytest.raises(ClientRequestError) as err:
+        client(Sleeps()).get_json("/items", params={"api_key": SECRET})
+    assert SECRET not in str(err.value)
+    assert SECRET not in caplog.text
+
+
+def test_redact_patterns() -> None:
+    text = 'refresh_token=abc123def456&x=1 "client_secret": "s3cr3t-value" Bearer eyJhbGciOi.x.y'
+    out = redact(text)
+    assert "abc123def456" not in out and "s3cr3t-value" not in out and "eyJhbGciOi" not in out
+    assert "x=1" in out
