@@ -1,0 +1,1093 @@
+"""FEC source: the *Fichier des Écritures Comptables* every French accounting program exports.
+
+A FEC is the general ledger, one line per entry line, 18 columns (JournalCode … Idevise).  The
+receivables live on accounts 411* (CompAuxNum names the customer); invoices and credit notes are
+the sales entries that debit or credit 411, payments the other entries that credit it, and the
+matching codes (EcritureLet/DateLet) tell which payments and credit notes settle which invoices.
+What is still due on an invoice is its debit minus what its matching group settled; a group that
+does not balance is a partial match (lower-case codes in most programs), settled oldest first.
+
+Amounts are in the company's currency (EUR); Montantdevise/Idevise give the document currency of
+foreign-currency lines, and then ``remaining_company`` keeps the exact EUR figure.  The file is
+parsed whole before anything is returned: a bad line raises :class:`InputError` naming the file and
+the line, and nothing is half-read.  :func:`write_fec` writes a balanced FEC from a
+:class:`Ledger` (used by the round-trip tests and to hand a demo FEC to people).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.errors import ConfigError, InputError
+from connectors.model import (
+    Allocation,
+    Customer,
+    Delta,
+    DocumentKind,
+    Installment,
+    Invoice,
+    InvoiceStatus,
+    Ledger,
+    Money,
+    Payment,
+    SourceInfo,
+    to_cents,
+)
+
+SOURCE = "fec"
+COMPANY_CURRENCY = "EUR"
+
+#: The 18 columns of the standard (article A47 A-1 of the Livre des procédures fiscales), in order.
+FEC_COLUMNS = (
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
+)
+#: The extra column :func:`write_fec` adds, and the names recognised without configuration.
+DUE_DATE_COLUMN = "DateEcheance"
+DUE_DATE_NAMES = ("DateEcheance", "EcheanceDate", "Echeance", "DateEch", "DateDEcheance", "DueDate")
+
+RECEIVABLE_PREFIX = "411"
+_SALES_JOURNAL_CODES = frozenset({"V", "VT", "VE", "VEN", "VTE", "VENTE", "VENTES", "SA", "SAL", "SALES"})
+_OPENING_JOURNAL_CODES = frozenset({"AN", "RAN", "ANO", "NOUV"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?")
+_DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: [0-9:.]*)?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_ZERO = Decimal(0)
+
+
+# -- text helpers shared with the CSV source ---------------------------------------------------------
+def normalise_name(text: str) -> str:
+    """A column name reduced for comparison: lower case, no accents, letters and digits only."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount as accounting exports write it: ``1234,56``, ``1 234,56``, ``1.234,56``, ``1234.56``.
+
+    When both a comma and a dot occur, the last one is the decimal mark.  Raises ``ValueError``.
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
+    if "," in cleaned:
+        if "." in cleaned:
+            if cleaned.rfind(",") > cleaned.rfind("."):
+                cleaned = cleaned.replace(".", "").replace(",", ".")
+            else:
+                cleaned = cleaned.replace(",", "")
+        elif cleaned.count(",") == 1:
+            cleaned = cleaned.replace(",", ".")
+    if not _AMOUNT.fullmatch(cleaned):
+        raise ValueError(f"{text.strip()!r} is not an amount")
+    return Decimal(cleaned)
+
+
+def parse_date(text: str) -> date:
+    """A date written YYYYMMDD (the FEC standard), YYYY-MM-DD or DD/MM/YYYY.  Raises ``ValueError``."""
+    value = text.strip()
+    try:
+        if len(value) == 8 and value.isdigit():
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        match = _ISO_DATE.fullmatch(value)
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        match = _DMY_DATE.fullmatch(value)
+        if match:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        pass
+    raise ValueError(f"{value!r} is not a date")
+
+
+def _line_of(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def decode_text(data: bytes, *, file: str, encodings: Sequence[str], forced: str | None = None) -> tuple[str, str]:
+    """Decode a text export, trying *encodings* in order (or only *forced*); returns (text, encoding).
+
+    A later encoding is tried only when the bytes are not valid in the earlier one.  Text holding
+    control characters (NUL, C1 controls …) is not text in that encoding either.  Raises
+    :class:`InputError` naming the line of the first byte that fits none.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("is UTF-16 text: export or save it as UTF-8", file=file, line=1)
+    candidates = [forced] if forced else list(encodings)
+    first_bad: tuple[int, int] | None = None  # (line, byte) where the first candidate failed
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except LookupError:
+            raise ConfigError(
+                f"unknown encoding {encoding!r} (try utf-8, iso-8859-15 or cp1252)", key="encoding"
+            ) from None
+        except UnicodeDecodeError as exc:
+            if first_bad is None:
+                first_bad = (data.count(b"\n", 0, exc.start) + 1, data[exc.start])
+            continue
+        control = _CONTROL.search(text)
+        if control is None:
+            return text, encoding
+        if first_bad is None:
+            first_bad = (_line_of(text, control.start()), ord(control.group()))
+    assert first_bad is not None
+    line, byte = first_bad
+    names = " nor ".join(candidates) if len(candidates) > 1 else candidates[0]
+    hint = "" if forced else ' (if it is Windows-1252, set encoding = "cp1252" under [source])'
+    raise InputError(f"is not {names} text: byte 0x{byte:02x} cannot be read{hint}", file=file, line=line)
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines, whatever the line ends (LF, CRLF or CR), so that line numbers match editors."""
+    if "\n" not in text and "\r" in text:
+        return text.split("\r")
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+# -- reading --------------------------------------------------------------------------------------------
+@dataclass(slots=True, eq=False)
+class _Item:
+    """One 411 line: a debit (what the customer owes) or a credit (what settles it)."""
+
+    line: int
+    journal: str
+    entry: str
+    customer: str
+    debit: bool
+    amount: Decimal  # company currency, positive
+    letter: str
+    day: date  # PieceDate, else EcritureDate
+    entry_date: date
+    piece_ref: str
+    label: str
+    currency: str  # "" for the company currency
+    currency_amount: Decimal | None
+    due_date: date | None
+    open: Decimal = _ZERO
+    matches: list[tuple[_Item, Decimal]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Entry:
+    journal: str
+    number: str
+    first_line: int
+    debit: Decimal = _ZERO
+    credit: Decimal = _ZERO
+    revenue: bool = False  # a 70* (sales) or 4457* (VAT collected) line: a sales document
+    accounts: set[str] = field(default_factory=set)  # the accounts other than 411*
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FecFile:
+    """A FEC read whole: the ledger rebuilt from it and what was detected."""
+
+    ledger: Ledger
+    encoding: str
+    separator: str
+    lines: int
+    digest: str
+    due_date_column: str | None
+
+
+class _Columns:
+    """Where each standard column sits in the header, and which variant of amounts the file uses."""
+
+    def __init__(self, names: list[str], *, file: str, line: int, due_date_column: str | None) -> None:
+        index = {normalise_name(name): position for position, name in reversed(list(enumerate(names)))}
+        required = [name for name in FEC_COLUMNS if name not in ("Debit", "Credit")]
+        # The cash-basis variant of the standard writes Montant + Sens instead of Debit + Credit.
+        self.signed = "debit" not in index and "credit" not in index and "montant" in index and "sens" in index
+        if not self.signed:
+            required[11:11] = ["Debit", "Credit"]
+        missing = [name for name in required if normalise_name(name) not in index]
+        if missing:
+            raise InputError(
+                f"the header lacks the FEC column(s) {', '.join(missing)} "
+                f"(a FEC starts with a header line naming the 18 columns {FEC_COLUMNS[0]} … {FEC_COLUMNS[-1]})",
+                file=file,
+                line=line,
+            )
+        self.at = {name: index[normalise_name(name)] for name in required}
+        if self.signed:
+            self.at["Montant"] = index["montant"]
+            self.at["Sens"] = index["sens"]
+        self.width = len(names)
+        self.due: int | None = None
+        self.due_name: str | None = None
+        if due_date_column:
+            key = normalise_name(due_date_column)
+            if key not in index:
+                raise InputError(
+                    f"the due-date column {due_date_column!r} (source due_date_column) is not in the header",
+                    file=file,
+                    line=line,
+                )
+            self.due, self.due_name = index[key], due_date_column
+        else:
+            for name in DUE_DATE_NAMES:
+                if normalise_name(name) in index:
+                    self.due = index[normalise_name(name)]
+                    self.due_name = names[self.due].strip()
+                    break
+
+
+def _detect_separator(header: str, *, file: str, line: int) -> str:
+    tabs, pipes = header.count("\t"), header.count("|")
+    if tabs == 0 and pipes == 0:
+        found = next((sep for sep in (";", ",") if header.count(sep) >= 10), None)
+        extra = f" (this header is separated by {found!r})" if found else ""
+        raise InputError(f"the header is not separated by tabs or '|' as a FEC must be{extra}", file=file, line=line)
+    return "\t" if tabs >= pipes else "|"
+
+
+def _cell(fields: list[str], position: int) -> str:
+    value = fields[position].strip()
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1].strip()
+    return value
+
+
+def read_fec(
+    path: Path,
+    *,
+    payment_terms_days: int = 30,
+    due_date_column: str | None = None,
+    encoding: str | None = None,
+) -> FecFile:
+    """Read a FEC whole and rebuild customers, invoices, credit notes and payments from it."""
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", file=file) from None
+    text, used_encoding = decode_text(data, file=file, encodings=("utf-8-sig", "iso-8859-15"), forced=encoding)
+    if used_encoding == "utf-8" and text.startswith("\ufeff"):
+        text = text[1:]
+    lines = split_lines(text)
+    header_at = next((n for n, raw in enumerate(lines) if raw.strip()), None)
+    if header_at is None:
+        raise InputError("is empty: a FEC starts with a header line naming its 18 columns", file=file, line=1)
+    header_line = header_at + 1
+    separator = _detect_separator(lines[header_at], file=file, line=header_line)
+    names = lines[header_at].split(separator)
+    while names and not names[-1].strip():
+        names.pop()
+    columns = _Columns(
+        [n.strip().strip('"') for n in names], file=file, line=header_line, due_date_column=due_date_column
+    )
+    parser = _Parser(file, columns, separator)
+    for number in range(header_at + 1, len(lines)):
+        raw = lines[number]
+        if raw.strip():
+            parser.line(number + 1, raw)
+    parser.check_balance()
+    ledger = _Rebuild(parser, payment_terms_days).ledger()
+    return FecFile(
+        ledger=ledger,
+        encoding="utf-8" if used_encoding == "utf-8-sig" else used_encoding,
+        separator=separator,
+        lines=len(lines),
+        digest=hashlib.sha256(data).hexdigest(),
+        due_date_column=columns.due_name,
+    )
+
+
+class _Parser:
+    """Reads data lines: validates every field, keeps the 411 lines, sums every entry."""
+
+    def __init__(self, file: str, columns: _Columns, separator: str) -> None:
+        self.file = file
+        self.columns = columns
+        self.separator = separator
+        self.items: list[_Item] = []
+        self.entries: dict[tuple[str, str], _Entry] = {}
+        self.journal_labels: dict[str, str] = {}
+        self.customer_names: dict[str, str] = {}
+        self._dates: dict[str, date] = {}
+
+    def _error(self, message: str, line: int) -> InputError:
+        return InputError(message, file=self.file, line=line)
+
+    def _date(self, value: str, column: str, line: int, *, required: bool = False) -> date | None:
+        if not value:
+            if required:
+                raise self._error(f"{column} is empty: a date YYYYMMDD is required", line)
+            return None
+        known = self._dates.get(value)
+        if known is not None:
+            return known
+        try:
+            parsed = parse_date(value)
+        except ValueError:
+            raise self._error(f"{column} {value!r} is not a date (expected YYYYMMDD, e.g. 20260131)", line) from None
+        self._dates[value] = parsed
+        return parsed
+
+    def _amount(self, value: str, column: str, line: int) -> Decimal:
+        if not value:
+            return _ZERO
+        try:
+            return parse_amount(value)
+        except ValueError:
+            raise self._error(f"{column} {value!r} is not an amount (expected e.g. 1234,56)", line) from None
+
+    def line(self, number: int, raw: str) -> None:
+        columns = self.columns
+        fields = raw.split(self.separator)
+        while len(fields) > columns.width and not fields[-1].strip():
+            fields.pop()
+        if len(fields) != columns.width:
+            raise self._error(
+                f"has {len(fields)} columns where the header has {columns.width} "
+                f"(separator {'tab' if self.separator == chr(9) else repr(self.separator)})",
+                number,
+            )
+        at = columns.at
+        journal = _cell(fields, at["JournalCode"])
+        entry_number = _cell(fields, at["EcritureNum"])
+        entry_date = self._date(_cell(fields, at["EcritureDate"]), "EcritureDate", number, required=True)
+        assert entry_date is not None
+        account = _cell(fields, at["CompteNum"])
+        piece_ref = _cell(fields, at["PieceRef"])
+        piece_date = self._date(_cell(fields, at["PieceDate"]), "PieceDate", number)
+        self._date(_cell(fields, at["ValidDate"]), "ValidDate", number)
+        self._date(_cell(fields, at["DateLet"]), "DateLet", number)
+        if columns.signed:
+            amount = self._amount(_cell(fields, at["Montant"]), "Montant", number)
+            sense = _cell(fields, at["Sens"]).upper()
+            if sense in ("D", "+1", "1"):
+                debit, credit = amount, _ZERO
+            elif sense in ("C", "-1"):
+                debit, credit = _ZERO, amount
+            else:
+                raise self._error(f"Sens {sense!r} is neither D nor C", number)
+        else:
+            debit = self._amount(_cell(fields, at["Debit"]), "Debit", number)
+            credit = self._amount(_cell(fields, at["Credit"]), "Credit", number)
+        currency_text = _cell(fields, at["Montantdevise"])
+        currency_amount = self._amount(currency_text, "Montantdevise", number) if currency_text else None
+        currency = _cell(fields, at["Idevise"]).upper()
+        if currency and not _CURRENCY.fullmatch(currency):
+            raise self._error(f"Idevise {currency!r} is not a currency code (e.g. USD)", number)
+        due_date = None
+        if columns.due is not None:
+            due_date = self._date(_cell(fields, columns.due), columns.due_name or "due date", number)
+        label = _cell(fields, at["EcritureLib"])
+
+        key = (journal, entry_number or f"{piece_ref}@{entry_date.isoformat()}")
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = _Entry(journal, key[1], number, label=label)
+            if journal not in self.journal_labels:
+                self.journal_labels[journal] = _cell(fields, at["JournalLib"])
+        entry.debit += debit
+        entry.credit += credit
+        if not account.startswith(RECEIVABLE_PREFIX):
+            entry.accounts.add(account)
+            if account.startswith(("70", "4457")):
+                entry.revenue = True
+            return
+        net = debit - credit
+        aux = _cell(fields, at["CompAuxNum"])
+        customer = aux or account
+        name = _cell(fields, at["CompAuxLib"]) if aux else _cell(fields, at["CompteLib"])
+        if name or customer not in self.customer_names:
+            self.customer_names[customer] = name or customer
+        if net == 0:
+            return
+        foreign = currency if currency and currency != COMPANY_CURRENCY and currency_amount else ""
+        self.items.append(
+            _Item(
+                line=number,
+                journal=journal,
+                entry=key[1],
+                customer=customer,
+                debit=net > 0,
+                amount=abs(net),
+                letter=_cell(fields, at["EcritureLet"]),
+                day=piece_date or entry_date,
+                entry_date=entry_date,
+                piece_ref=piece_ref,
+                label=label,
+                currency=foreign,
+                currency_amount=abs(currency_amount) if foreign and currency_amount is not None else None,
+                due_date=due_date,
+                open=abs(net),
+            )
+        )
+
+    def check_balance(self) -> None:
+        for entry in self.entries.values():
+            if entry.debit != entry.credit:
+                raise self._error(
+                    f"entry {entry.journal} {entry.number} is unbalanced: debits {_fr(entry.debit)} ≠ credits "
+                    f"{_fr(entry.credit)} (difference {_fr(entry.debit - entry.credit)}); "
+                    f"this is its first line",
+                    entry.first_line,
+                )
+
+
+def _fr(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _is_sales_journal(code: str, label: str) -> bool:
+    words = normalise_name(label)
+    return code.upper() in _SALES_JOURNAL_CODES or "vente" in words or "sales" in words
+
+
+def _payment_method(entry: _Entry) -> str:
+    accounts = entry.accounts
+    words = normalise_name(entry.label)
+    if "prlv" in words or "prelevement" in words:
+        return "direct_debit"
+    for prefixes, method in (
+        (("511",), "cheque"),
+        (("512", "514", "515", "517"), "transfer"),
+        (("53",), "cash"),
+        (("665",), "discount"),
+        (("654", "6714"), "write_off"),
+    ):
+        if any(account.startswith(prefixes) for account in accounts):
+            return method
+    if entry.journal.upper() in _OPENING_JOURNAL_CODES:
+        return "opening_balance"
+    return "other"
+
+
+def _settle(items: list[_Item]) -> None:
+    """Match the lines of one lettering group, oldest debit with oldest credit, to the cent."""
+    debits = sorted((i for i in items if i.debit), key=lambda i: (i.day, i.line))
+    credits = sorted((i for i in items if not i.debit), key=lambda i: (i.day, i.line))
+    d = c = 0
+    while d < len(debits) and c < len(credits):
+        debit, credit = debits[d], credits[c]
+        amount = min(debit.open, credit.open)
+        debit.open -= amount
+        credit.open -= amount
+        debit.matches.append((credit, amount))
+        credit.matches.append((debit, amount))
+        if debit.open == 0:
+            d += 1
+        if credit.open == 0:
+            c += 1
+
+
+def _currency_open(item: _Item) -> Decimal:
+    """What is still open on a foreign-currency line, in its currency (exact; rounded by the caller)."""
+    assert item.currency_amount is not None
+    if item.open == 0:
+        return _ZERO
+    used = _ZERO
+    for other, amount in item.matches:
+        if other.currency == item.currency and other.currency_amount is not None:
+            used += other.currency_amount * amount / other.amount
+        else:
+            used += item.currency_amount * amount / item.amount
+    return max(item.currency_amount - used, _ZERO)
+
+
+class _Rebuild:
+    """Turns the 411 lines into documents, payments and allocations."""
+
+    def __init__(self, parser: _Parser, payment_terms_days: int) -> None:
+        self.parser = parser
+        self.terms = timedelta(days=payment_terms_days)
+        revenue_journals = {e.journal for e in parser.entries.values() if e.revenue}
+        self.sales_journals = {
+            code
+            for code, label in parser.journal_labels.items()
+            if code in revenue_journals or _is_sales_journal(code, label)
+        }
+
+    def _is_credit_note(self, entry: _Entry) -> bool:
+        """A credit on 411 is a credit note in a sales entry, unless cash moved in it (a cash sale)."""
+        if any(a.startswith("5") for a in entry.accounts):
+            return False
+        return entry.revenue or entry.journal in self.sales_journals
+
+    def ledger(self) -> Ledger:
+        parser = self.parser
+        groups: dict[tuple[str, str], list[_Item]] = {}
+        for item in parser.items:
+            if item.letter:
+                groups.setdefault((item.customer, item.letter), []).append(item)
+        for group in groups.values():
+            _settle(group)
+
+        documents: dict[tuple[str, str, str, str], list[_Item]] = {}
+        for item in parser.items:
+            entry = parser.entries[(item.journal, item.entry)]
+            kind = "invoice" if item.debit else "credit_note" if self._is_credit_note(entry) else "payment"
+            documents.setdefault((item.journal, item.entry, item.customer, kind), []).append(item)
+
+        ids = self._document_ids([key for key in documents if key[3] != "payment"], documents)
+        owner: dict[int, str] = {}  # id(item) -> document id
+        for key, items in documents.items():
+            if key in ids:
+                for item in items:
+                    owner[id(item)] = ids[key]
+
+        invoices = [self._document(ids[key], key, items, owner) for key, items in documents.items() if key in ids]
+        payments = [self._payment(key, items, owner) for key, items in documents.items() if key[3] == "payment"]
+        customers = [Customer(id=cid, name=name, source=SOURCE) for cid, name in sorted(parser.customer_names.items())]
+        return Ledger(tuple(customers), tuple(invoices), tuple(payments))
+
+    @staticmethod
+    def _document_ids(
+        keys: list[tuple[str, str, str, str]], documents: dict[tuple[str, str, str, str], list[_Item]]
+    ) -> dict[tuple[str, str, str, str], str]:
+        """The invoice number (PieceRef) as id, qualified by journal and entry only when it repeats."""
+
+        def levels(key: tuple[str, str, str, str]) -> list[str]:
+            journal, entry, customer, kind = key
+            base = documents[key][0].piece_ref or f"{journal}-{entry}"
+            return [base, f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
+
+        chosen: dict[tuple[str, str, str, str], str] = {}
+        pending = list(keys)
+        for level in range(3):
+            counts: dict[str, int] = {}
+            for key in pending:
+                name = levels(key)[level]
+                counts[name] = counts.get(name, 0) + 1
+            taken = set(chosen.values())
+            rest = []
+            for key in pending:
+                name = levels(key)[level]
+                if level == 2 or (counts[name] == 1 and name not in taken):
+                    chosen[key] = name
+                else:
+                    rest.append(key)
+            pending = rest
+        return chosen
+
+    def _document(
+        self, doc_id: str, key: tuple[str, str, str, str], items: list[_Item], owner: dict[int, str]
+    ) -> Invoice:
+        journal, entry_number, customer, kind = key
+        credit_note = kind == "credit_note"
+        total_company = sum((i.amount for i in items), _ZERO)
+        open_company = sum((i.open for i in items), _ZERO)
+        currencies = {i.currency for i in items}
+        foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
+        if foreign:
+            currency = foreign
+            total = to_cents(sum((i.currency_amount or _ZERO for i in items), _ZERO))
+            remaining = to_cents(sum((_currency_open(i) for i in items), _ZERO))
+            remaining_company: Money | None = Money(to_cents(open_company), COMPANY_CURRENCY)
+        else:
+            currency = COMPANY_CURRENCY
+            total, remaining, remaining_company = to_cents(total_company), to_cents(open_company), None
+        issue = min(i.day for i in items)
+
+        matched_by = [other for i in items for other, _ in i.matches]
+        if remaining == 0 and open_company == 0:
+            only_credit_notes = all(not o.debit and owner.get(id(o)) is not None for o in matched_by)
+            status = InvoiceStatus.CANCELLED if not credit_note and only_credit_notes else InvoiceStatus.PAID
+        elif open_company == total_company:
+            status = InvoiceStatus.OPEN
+        else:
+            status = InvoiceStatus.PARTIALLY_PAID
+        letters = sorted({i.letter for i in items if i.letter})
+        if not letters:
+            source_status = "non lettrée"
+        elif open_company == 0:
+            source_status = "lettrée"
+        else:
+            source_status = "lettrage partiel"
+
+        due_dates = [i.due_date for i in items if i.due_date is not None]
+        still_due = [i.due_date for i in items if i.due_date is not None and i.open > 0]
+        if still_due or due_dates:
+            due: date | None = min(still_due or due_dates)
+        else:
+            due = issue if credit_note else issue + self.terms
+        installments: tuple[Installment, ...] = ()
+        if len(set(due_dates)) > 1:
+            installments = self._installments(items, currency, bool(foreign))
+
+        credited = ""
+        if credit_note:
+            targets = {owner.get(id(o)) for o in matched_by}
+            if len(targets) == 1:
+                credited = targets.pop() or ""
+        extra = [("journal", journal), ("écriture", entry_number)]
+        if letters:
+            extra.append(("lettrage", ", ".join(letters)))
+        return Invoice(
+            id=doc_id,
+            number=items[0].piece_ref or doc_id,
+            customer_id=customer,
+            source=SOURCE,
+            issue_date=issue,
+            due_date=due,
+            total=Money(total, currency),
+            remaining=Money(remaining, currency),
+            kind=DocumentKind.CREDIT_NOTE if credit_note else DocumentKind.INVOICE,
+            status=status,
+            source_status=source_status,
+            label=items[0].label,
+            credited_invoice_id=credited,
+            remaining_company=remaining_company,
+            installments=installments,
+            extra=tuple(extra),
+        )
+
+    @staticmethod
+    def _installments(items: list[_Item], currency: str, foreign: bool) -> tuple[Installment, ...]:
+        by_due: dict[date, tuple[Decimal, Decimal]] = {}
+        for item in items:
+            if item.due_date is None:
+                continue
+            amount = (item.currency_amount or _ZERO) if foreign else item.amount
+            left = _currency_open(item) if foreign else item.open
+            before = by_due.get(item.due_date, (_ZERO, _ZERO))
+            by_due[item.due_date] = (before[0] + amount, before[1] + left)
+        return tuple(
+            Installment(due, Money(to_cents(amount), currency), Money(to_cents(left), currency))
+            for due, (amount, left) in sorted(by_due.items())
+        )
+
+    def _payment(self, key: tuple[str, str, str, str], items: list[_Item], owner: dict[int, str]) -> Payment:
+        journal, entry_number, customer, _ = key
+        entry = self.parser.entries[(journal, entry_number)]
+        allocated: dict[str, Decimal] = {}
+        for item in items:
+            for other, amount in item.matches:
+                invoice_id = owner.get(id(other))
+                if invoice_id is not None:
+                    allocated[invoice_id] = allocated.get(invoice_id, _ZERO) + amount
+        return Payment(
+            id=f"{journal}-{entry_number}-{customer}",
+            customer_id=customer,
+            source=SOURCE,
+            date=min(i.entry_date for i in items),
+            amount=Money(to_cents(sum((i.amount for i in items), _ZERO)), COMPANY_CURRENCY),
+            allocations=tuple(
+                Allocation(invoice_id, Money(to_cents(amount), COMPANY_CURRENCY))
+                for invoice_id, amount in allocated.items()
+            ),
+            method=_payment_method(entry),
+            reference=items[0].piece_ref or items[0].label,
+        )
+
+
+class FecConnector:
+    """A FEC file as a source.  Every pull re-reads the whole file (a FEC has no change feed).
+
+    The cursor is the SHA-256 of the file's bytes: an unchanged file gives the same cursor.
+    """
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        payment_terms_days: int = 30,
+        due_date_column: str | None = None,
+        encoding: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.payment_terms_days = payment_terms_days
+        self.due_date_column = due_date_column
+        self.encoding = encoding
+
+    def read(self) -> FecFile:
+        return read_fec(
+            self.path,
+            payment_terms_days=self.payment_terms_days,
+            due_date_column=self.due_date_column,
+            encoding=self.encoding,
+        )
+
+    def check(self) -> SourceInfo:
+        fec = self.read()
+        ledger = fec.ledger
+        due = f", due dates from column {fec.due_date_column}" if fec.due_date_column else ""
+        separator = "tab" if fec.separator == "\t" else "'|'"
+        return SourceInfo(
+            source=SOURCE,
+            organisation=self.path.name,
+            open_invoices=len(ledger.open_invoices()),
+            details=f"{len(ledger.customers)} customers, {len(ledger.invoices)} documents, "
+            f"{len(ledger.payments)} payments; {fec.encoding}, {separator}-separated{due}",
+        )
+
+    def pull(self, cursor: str | None) -> Delta:
+        fec = self.read()
+        ledger = fec.ledger
+        return Delta(
+            customers=ledger.customers,
+            invoices=ledger.invoices,
+            payments=ledger.payments,
+            full=True,
+            cursor=f"sha256:{fec.digest}",
+        )
+
+    def refetch_invoice(self, invoice_id: str) -> Invoice | None:
+        for invoice in self.read().ledger.invoices:
+            if invoice.id == invoice_id:
+                return invoice
+        return None
+
+
+# -- writing --------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Out:
+    """One line to write."""
+
+    account: str
+    account_label: str
+    debit: Decimal = _ZERO
+    credit: Decimal = _ZERO
+    aux: str = ""
+    aux_label: str = ""
+    letter: str = ""
+    currency_amount: Decimal | None = None
+    currency: str = ""
+    due: date | None = None
+
+
+@dataclass(slots=True)
+class _OutEntry:
+    journal: str
+    day: date
+    piece: str
+    label: str
+    lines: list[_Out]
+    order: str
+
+
+def _letter_code(index: int) -> str:
+    """A, B, … Z, AA, AB, … — the usual lettering sequence."""
+    code = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        code = chr(65 + rest) + code
+    return code
+
+
+def _infer_rates(documents: Iterable[Invoice], company_currency: str) -> dict[str, Decimal]:
+    rates: dict[str, Decimal] = {}
+    for document in documents:
+        company = document.remaining_company
+        if (
+            document.currency != company_currency
+            and document.currency not in rates
+            and company is not None
+            and company.currency == company_currency
+            and document.remaining.amount
+        ):
+            rates[document.currency] = (company.amount / document.remaining.amount).quantize(Decimal("0.0001"))
+    return rates
+
+
+def write_fec(
+    ledger: Ledger,
+    path: Path,
+    *,
+    separator: str = "\t",
+    encoding: str = "utf-8",
+    company_currency: str = "EUR",
+    rates: Mapping[str, Decimal] | None = None,
+    vat_rate: Decimal = Decimal("0.20"),
+) -> None:
+    """Write *ledger* as a balanced FEC that :class:`FecConnector` reads back to the same open amounts.
+
+    Sales journal VT (411 / 706 / 44571), bank journal BQ (512 / 411); every settlement of an
+    invoice (payment allocation, credit note) shares the invoice's lettering code: upper case when
+    the invoice is settled, lower case when partly.  A settlement the ledger does not detail (an
+    invoice whose remaining is below its total with no allocation for the gap) is written as a
+    bank entry labelled so; the used part of a credit note that settles no listed invoice as a
+    refund.  Foreign-currency documents carry Montantdevise/Idevise; their company-currency amounts
+    use ``remaining_company`` and *rates* (units of company currency per unit, inferred from
+    ``remaining_company`` when not given).  Adds the due-date column ``DateEcheance``.
+    """
+    if separator not in ("\t", "|"):
+        raise ValueError("a FEC is separated by a tab or '|'")
+    writer = _Writer(ledger, company_currency, dict(rates or {}), vat_rate)
+    entries = writer.entries()
+    header = [*FEC_COLUMNS, DUE_DATE_COLUMN]
+    counters: dict[str, int] = {}
+    out = [separator.join(header)]
+    numbered = []
+    for entry in sorted(entries, key=lambda e: (e.journal, e.day, e.order)):
+        counters[entry.journal] = counters.get(entry.journal, 0) + 1
+        numbered.append((entry, f"{entry.journal}{counters[entry.journal]:06d}"))
+    journal_labels = {"VT": "Journal des ventes", "BQ": "Banque"}
+
+    def clean(text: str) -> str:
+        return " ".join(text.replace(separator, " ").split())
+
+    def amount(value: Decimal) -> str:
+        return _fr(value)
+
+    for entry, number in sorted(numbered, key=lambda pair: (pair[0].day, pair[0].journal, pair[1])):
+        day = entry.day.strftime("%Y%m%d")
+        for line in entry.lines:
+            letter_date = writer.letter_dates.get(line.letter)
+            out.append(
+                separator.join(
+                    [
+                        entry.journal,
+                        journal_labels.get(entry.journal, entry.journal),
+                        number,
+                        day,
+                        line.account,
+                        clean(line.account_label),
+                        clean(line.aux),
+                        clean(line.aux_label),
+                        clean(entry.piece),
+                        day,
+                        clean(entry.label),
+                        amount(line.debit),
+                        amount(line.credit),
+                        line.letter,
+                        letter_date.strftime("%Y%m%d") if letter_date and line.letter else "",
+                        day,
+                        amount(line.currency_amount) if line.currency_amount is not None else "",
+                        line.currency,
+                        line.due.strftime("%Y%m%d") if line.due else "",
+                    ]
+                )
+            )
+    Path(path).write_bytes(("\r\n".join(out) + "\r\n").encode(encoding, errors="replace"))
+
+
+class _Writer:
+    def __init__(self, ledger: Ledger, company_currency: str, rates: dict[str, Decimal], vat_rate: Decimal) -> None:
+        self.ledger = ledger
+        self.company = company_currency
+        self.documents = [d for d in ledger.invoices if d.status not in (InvoiceStatus.DRAFT, InvoiceStatus.DELETED)]
+        self.rates = {**_infer_rates(self.documents, company_currency), **rates}
+        self.vat_rate = vat_rate
+        self.customers = ledger.customer_index()
+        self.letter_dates: dict[str, date] = {}
+        self._letters = 0
+        self._days = {("payment", p.id): p.date for p in ledger.payments}
+        self._days.update({("credit", d.id): d.issue_date for d in self.documents})
+
+    def _company(self, value: Money) -> Decimal:
+        if value.currency == self.company:
+            return value.amount
+        rate = self.rates.get(value.currency)
+        if rate is None:
+            raise ValueError(f"no exchange rate for {value.currency}: pass rates={{{value.currency!r}: ...}}")
+        return to_cents(value.amount * rate)
+
+    def _letter(self, settled: bool, day: date) -> str:
+        code = _letter_code(self._letters)
+        self._letters += 1
+        code = code if settled else code.lower()
+        self.letter_dates[code] = day
+        return code
+
+    def _receivable(
+        self,
+        customer_id: str,
+        value: Money,
+        *,
+        debit: bool,
+        letter: str = "",
+        due: date | None = None,
+        company: Decimal | None = None,
+    ) -> _Out:
+        customer = self.customers.get(customer_id)
+        amount = self._company(value) if company is None else company
+        foreign = value.currency != self.company
+        return _Out(
+            account="411000",
+            account_label="Clients",
+            debit=amount if debit else _ZERO,
+            credit=_ZERO if debit else amount,
+            aux=customer_id,
+            aux_label=customer.name if customer else customer_id,
+            letter=letter,
+            currency_amount=value.amount if foreign else None,
+            currency=value.currency if foreign else "",
+            due=due,
+        )
+
+    def _split(self, total: Decimal) -> tuple[Decimal, Decimal]:
+        net = to_cents(total / (1 + self.vat_rate))
+        return net, total - net
+
+    def entries(self) -> list[_OutEntry]:
+        invoices = sorted((d for d in self.documents if not d.is_credit_note), key=lambda d: (d.issue_date, d.id))
+        credit_notes = [d for d in self.documents if d.is_credit_note]
+        payments = sorted(self.ledger.payments, key=lambda p: (p.date, p.id))
+        # What each payment and each credit note can still settle, in its currency.
+        left: dict[tuple[str, str], Decimal] = {("payment", p.id): p.amount.amount for p in payments}
+        left.update({("credit", c.id): c.total.amount - c.remaining.amount for c in credit_notes})
+        offers: dict[str, list[tuple[date, str, str, Decimal, str]]] = {}
+        for payment in payments:
+            for allocation in payment.allocations:
+                offers.setdefault(allocation.invoice_id, []).append(
+                    (payment.date, "payment", payment.id, allocation.amount.amount, allocation.amount.currency)
+                )
+        for note in credit_notes:
+            if note.credited_invoice_id:
+                offers.setdefault(note.credited_invoice_id, []).append(
+                    (note.issue_date, "credit", note.id, left[("credit", note.id)], note.currency)
+                )
+        # parts[(kind, source id)] -> [(invoice settled, amount in the invoice's currency, letter)]
+        parts: dict[tuple[str, str], list[tuple[Invoice, Decimal, str]]] = {}
+        entries: list[_OutEntry] = []
+        for invoice in invoices:
+            settled = invoice.total.amount - invoice.remaining.amount
+            if settled < 0 or invoice.remaining.amount < 0:
+                raise ValueError(f"invoice {invoice.number or invoice.id}: remaining is not between 0 and the total")
+            taken: list[tuple[str, str, Decimal]] = []
+            need = settled
+            for _, kind, source_id, offered, currency in sorted(offers.get(invoice.id, [])):
+                if need == 0 or currency != invoice.currency:
+                    continue
+                take = min(need, offered, left[(kind, source_id)])
+                if take <= 0:
+                    continue
+                left[(kind, source_id)] -= take
+                need -= take
+                taken.append((kind, source_id, take))
+            if need:
+                taken.append(("gap", invoice.id, need))
+            letter = ""
+            if taken:
+                last = max([invoice.issue_date, *(self._days.get((k, s), invoice.issue_date) for k, s, _ in taken)])
+                letter = self._letter(invoice.remaining.amount == 0, last)
+            for kind, source_id, take in taken:
+                parts.setdefault((kind, source_id), []).append((invoice, take, letter))
+            entries.append(self._invoice_entry(invoice, [take for _, _, take in taken], letter))
+        for payment in payments:
+            entry = self._payment_entry(payment, parts.get(("payment", payment.id), []))
+            if entry is not None:
+                entries.append(entry)
+        for note in credit_notes:
+            used_elsewhere = left[("credit", note.id)]
+            entries.extend(self._credit_note_entries(note, parts.get(("credit", note.id), []), used_elsewhere))
+        for (kind, _), items in parts.items():
+            if kind == "gap":
+                invoice, take, letter = items[0]
+                money = Money(take, invoice.currency)
+                piece = invoice.number or invoice.id
+                entries.append(
+                    _OutEntry(
+                        "BQ",
+                        invoice.issue_date,
+                        piece,
+                        f"Règlement non détaillé {piece}",
+                        [
+                            _Out("512000", "Banque", debit=self._company(money)),
+                            self._receivable(invoice.customer_id, money, debit=False, letter=letter),
+                        ],
+                        order=f"gap {invoice.id}",
+                    )
+                )
+        return entries
+
+    def _invoice_entry(self, invoice: Invoice, settlements: list[Decimal], letter: str) -> _OutEntry:
+        company_total: Decimal | None = None
+        if invoice.currency != self.company:
+            # The company-currency debit is what is still due plus each settlement converted the way
+            # its own line is, so that the lettering group leaves exactly remaining_company open.
+            still = invoice.remaining_company.amount if invoice.remaining_company else self._company(invoice.remaining)
+            company_total = still + sum((self._company(Money(s, invoice.currency)) for s in settlements), _ZERO)
+        receivable = self._receivable(
+            invoice.customer_id, invoice.total, debit=True, letter=letter, due=invoice.due_date, company=company_total
+        )
+        net, vat = self._split(receivable.debit)
+        lines = [receivable, _Out("706000", "Prestations de services", credit=net)]
+        if vat:
+            lines.append(_Out("445710", "TVA collectée", credit=vat))
+        piece = invoice.number or invoice.id
+        return _OutEntry("VT", invoice.issue_date, piece, invoice.label or "Facture", lines, order=invoice.id)
+
+    def _payment_entry(self, payment: Payment, parts: list[tuple[Invoice, Decimal, str]]) -> _OutEntry | None:
+        lines: list[_Out] = []
+        used = _ZERO
+        for invoice, take, letter in parts:
+            lines.append(
+                self._receivable(payment.customer_id, Money(take, invoice.currency), debit=False, letter=letter)
+            )
+            used += take
+        left = payment.amount.amount - used
+        if left > 0:
+            lines.append(self._receivable(payment.customer_id, Money(left, payment.amount.currency), debit=False))
+        if not lines:
+            return None
+        bank = sum((line.credit for line in lines), _ZERO)
+        lines.insert(0, _Out("512000", "Banque", debit=bank))
+        piece = payment.reference or payment.id
+        return _OutEntry("BQ", payment.date, piece, f"Règlement {piece}", lines, order=payment.id)
+
+    def _credit_note_entries(
+        self, note: Invoice, parts: list[tuple[Invoice, Decimal, str]], used_elsewhere: Decimal
+    ) -> list[_OutEntry]:
+        lines = [
+            self._receivable(note.customer_id, Money(take, note.currency), debit=False, letter=letter)
+            for _, take, letter in parts
+        ]
+        extra: list[_OutEntry] = []
+        piece = note.number or note.id
+        if used_elsewhere > 0:
+            # Used, but against no invoice listed here: written as refunded.
+            letter = self._letter(True, note.issue_date)
+            money = Money(used_elsewhere, note.currency)
+            lines.append(self._receivable(note.customer_id, money, debit=False, letter=letter))
+            refund = [
+                self._receivable(note.customer_id, money, debit=True, letter=letter),
+                _Out("512000", "Banque", credit=self._company(money)),
+            ]
+            extra.append(
+                _OutEntry(
+                    "BQ",
+                    note.issue_date,
+                    f"RBT-{piece}",
+                    f"Remboursement avoir {piece}",
+                    refund,
+                    order=f"refund {note.id}",
+                )
+            )
+        if note.remaining.amount > 0:
+            company = None
+            if note.currency != self.company and note.remaining_company is not None:
+                company = note.remaining_company.amount
+            lines.append(self._receivable(note.customer_id, note.remaining, debit=False, company=company))
+        if not lines:
+            return extra
+        for line in lines:
+            line.due = note.due_date
+        total = sum((line.credit for line in lines), _ZERO)
+        net, vat = self._split(total)
+        lines.append(_Out("706000", "Prestations de services", debit=net))
+        if vat:
+            lines.append(_Out("445710", "TVA collectée", debit=vat))
+        return [_OutEntry("VT", note.issue_date, piece, note.label or "Avoir", lines, order=note.id), *extra]
