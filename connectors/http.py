@@ -212,7 +212,9 @@ class HttpClient:
         return redact(text, self._secrets)
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
 
     # -- requests -----------------------------------------------------------------------------
     def request(

@@ -1,0 +1,486 @@
+"""Sage Business Cloud Accounting API v3.1: contacts, sales invoices, credit notes, payments.
+
+OAuth2 (authorization code, see ``sync/auth_sage.py``): access tokens last minutes, refresh tokens
+rotate at every refresh.  :class:`SageTokens` stores each new refresh token in the state store's
+cache — committed at once — *before* the access token that came with it is used, so a crash right
+after a refresh never leaves encours holding only the invalidated one.
+
+Listings follow ``$next`` with ``items_per_page=200``.  An incremental pull asks each resource for
+``updated_or_created_since`` and, separately, ``deleted_since`` the previous pull (minus a look-back
+of five minutes, timestamps from the server's ``Date`` header).  Status ids are read from
+``/artefact_statuses``; Sage's error array becomes one readable sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from connectors.base import Cache
+from connectors.fields import Fields, parse_timestamp
+from connectors.http import HttpClient, _text_excerpt
+from connectors.model import (
+    Allocation,
+    Contact,
+    Customer,
+    Delta,
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    SourceInfo,
+    to_cents,
+)
+from connectors.pages import NextLinkPaginator, PageRequest, paginate
+from connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
+
+log = logging.getLogger("encours.sage")
+
+PLATFORM = "sage"
+DEFAULT_BASE_URL = "https://api.accounting.sage.com/v3.1"
+DEFAULT_AUTH_URL = "https://www.sageone.com/oauth2/auth/central?filter=apiv3.1"
+DEFAULT_TOKEN_URL = "https://oauth.accounting.sage.com/token"
+TOKENS_NS = "sage.oauth"
+LOOK_BACK = timedelta(minutes=5)
+
+#: Sage artefact status ids -> normalised status (ids are confirmed against /artefact_statuses).
+STATUSES: dict[str, InvoiceStatus] = {
+    "DRAFT": InvoiceStatus.DRAFT,
+    "UNPAID": InvoiceStatus.OPEN,
+    "PART_PAID": InvoiceStatus.PARTIALLY_PAID,
+    "PAID": InvoiceStatus.PAID,
+    "VOID": InvoiceStatus.CANCELLED,
+}
+_LOCALES = {"fr": "fr", "nl": "nl", "en": "en"}
+
+
+def sage_error_text(response: requests.Response) -> str:
+    """``[{"$severity", "$dataCode", "$message", "$source"}]`` or ``{"error": …}`` as one sentence."""
+    try:
+        body = response.json()
+    except ValueError:
+        return _text_excerpt(response)
+    if isinstance(body, list):
+        parts = []
+        for item in body:
+            if isinstance(item, dict):
+                code = item.get("$dataCode") or item.get("$severity") or ""
+                message = item.get("$message") or ""
+                source = item.get("$source") or ""
+                parts.append(f"{code}: {message}" + (f" ({source})" if source else ""))
+        if parts:
+            return "; ".join(parts)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if error:
+            described = body.get("error_description")
+            return f"{error}" + (f": {described}" if described else "")
+    return json.dumps(body)[:300]
+
+
+class SageTokens:
+    """Access tokens on demand; every rotated refresh token is persisted before it is relied on."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_url: str = DEFAULT_TOKEN_URL,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cache = cache
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.clock = clock
+        self.http = HttpClient(
+            PLATFORM, token_url, session=session, secrets=[client_secret], error_text=sage_error_text
+        )
+        self.http.add_secret(client_id)
+        self._access: str | None = None
+        self._expires_at = 0.0
+
+    def add_secret(self, value: str) -> None:
+        self.http.add_secret(value)
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s for s in (self.client_secret, self._access, self.cache.get(TOKENS_NS, "refresh_token")) if s]
+
+    def access_token(self) -> str:
+        if self._access is None or self.clock() >= self._expires_at - 30:
+            self.refresh()
+        assert self._access is not None
+        return self._access
+
+    def refresh(self) -> bool:
+        stored = self.cache.get(TOKENS_NS, "refresh_token")
+        if not stored:
+            raise AuthenticationError(
+                "no Sage authorisation is stored yet: run `encours auth sage -c <config>` once",
+                platform=PLATFORM,
+                endpoint="POST /token",
+            )
+        self.http.add_secret(stored)
+        self._grant({"grant_type": "refresh_token", "refresh_token": stored})
+        return True
+
+    def exchange_code(self, code: str, redirect_uri: str) -> None:
+        self.http.add_secret(code)
+        self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+
+    def _grant(self, form: Mapping[str, str]) -> None:
+        data = {**form, "client_id": self.client_id, "client_secret": self.client_secret}
+        try:
+            response = self.http.request(
+                "POST",
+                "",
+                data=data,
+                endpoint="POST /token",
+                authenticated=False,
+                headers={"Accept": "application/json"},
+            )
+        except Exception as exc:
+            if "invalid_grant" in str(exc):
+                raise AuthenticationError(
+                    "Sage refused the stored authorisation (invalid_grant: expired, revoked or already used): "
+                    "run `encours auth sage -c <config>` again",
+                    platform=PLATFORM,
+                    endpoint="POST /token",
+                ) from None
+            raise
+        body = Fields(self.http.json_of(response, endpoint="POST /token"), platform=PLATFORM, endpoint="POST /token")
+        access = body.text("access_token")
+        refresh = body.text("refresh_token")
+        self.http.add_secret(access)
+        self.http.add_secret(refresh)
+        # Persist the rotated refresh token (committed at once) before the access token is used.
+        self.cache.put(TOKENS_NS, "refresh_token", refresh)
+        expires_in = body.decimal("expires_in", required=False) or Decimal(300)
+        self._access = access
+        self._expires_at = self.clock() + float(expires_in)
+
+
+@dataclass(frozen=True)
+class SageCursor:
+    since: datetime
+
+    def dumps(self) -> str:
+        return json.dumps({"v": 1, "since": self.since.isoformat()})
+
+    @classmethod
+    def loads(cls, text: str) -> SageCursor | None:
+        try:
+            return cls(parse_timestamp(str(json.loads(text)["since"])))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def sage_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+class SageConnector:
+    """:class:`connectors.base.Connector` for one Sage business."""
+
+    source = PLATFORM
+
+    def __init__(
+        self,
+        tokens: SageTokens,
+        *,
+        business_id: str,
+        as_of: date,
+        base_url: str = DEFAULT_BASE_URL,
+        auth_url: str = DEFAULT_AUTH_URL,
+        company_currency: str = "EUR",
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.tokens = tokens
+        self.business_id = business_id
+        self.as_of = as_of
+        self.auth_url = auth_url
+        self.company_currency = company_currency
+        self.http = HttpClient(
+            PLATFORM,
+            base_url,
+            session=session,
+            headers={"Accept": "application/json"},
+            auth=self._auth_headers,
+            reauth=self.tokens.refresh,
+            error_text=sage_error_text,
+            sleep=sleep,
+            clock=clock,
+        )
+        self._base_path = urlsplit(base_url).path.rstrip("/")
+        self._statuses: dict[str, str] | None = None
+
+    def _auth_headers(self) -> dict[str, str]:
+        token = self.tokens.access_token()
+        for secret in self.tokens.secrets:
+            self.http.add_secret(secret)
+        return {"Authorization": f"Bearer {token}", "X-Business": self.business_id}
+
+    # -- Connector ----------------------------------------------------------------------------
+    def check(self) -> SourceInfo:
+        endpoint = "GET /businesses/{id}"
+        business = Fields(
+            self.http.get_json(f"/businesses/{self.business_id}", endpoint=endpoint, record=self.business_id),
+            platform=PLATFORM,
+            endpoint=endpoint,
+        )
+        name = business.text("name", required=False) or business.text("displayed_as", required=False)
+        count = 0
+        for status in ("UNPAID", "PART_PAID"):
+            body = self.http.get_json(
+                "/sales_invoices", params={"status_id": status, "items_per_page": 1}, endpoint="GET /sales_invoices"
+            )
+            total = Fields(body, platform=PLATFORM, endpoint="GET /sales_invoices").decimal("$total", required=False)
+            count += int(total or 0)
+        return SourceInfo(PLATFORM, name or self.business_id, count, f"business {self.business_id}")
+
+    def pull(self, cursor: str | None) -> Delta:
+        previous = SageCursor.loads(cursor) if cursor else None
+        since = {"updated_or_created_since": sage_time(previous.since)} if previous else {}
+        statuses = self.statuses()
+        started = self._server_now()
+        customers = [self._customer(raw) for raw in self._list("/contacts", {"contact_type_id": "CUSTOMER", **since})]
+        invoices = [self._invoice(raw, statuses, "GET /sales_invoices") for raw in self._list("/sales_invoices", since)]
+        invoices += [
+            self._invoice(raw, statuses, "GET /sales_credit_notes") for raw in self._list("/sales_credit_notes", since)
+        ]
+        payments = [p for raw in self._list("/contact_payments", since) if (p := self._payment(raw)) is not None]
+        payments += [p for raw in self._list("/contact_allocations", since) if (p := self._allocation(raw)) is not None]
+        deleted_invoices: list[str] = []
+        deleted_customers: list[str] = []
+        deleted_payments: list[str] = []
+        if previous is not None:
+            gone = {"deleted_since": sage_time(previous.since)}
+            for path in ("/sales_invoices", "/sales_credit_notes"):
+                deleted_invoices += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
+            deleted_customers = [self._id(raw, "/contacts") for raw in self._list("/contacts", gone, False)]
+            for path in ("/contact_payments", "/contact_allocations"):
+                deleted_payments += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
+        return Delta(
+            customers=tuple(customers),
+            invoices=tuple(i for i in invoices if i is not None),
+            payments=tuple(payments),
+            deleted_invoice_ids=tuple(deleted_invoices),
+            deleted_customer_ids=tuple(deleted_customers),
+            deleted_payment_ids=tuple(deleted_payments),
+            full=previous is None,
+            cursor=SageCursor(started - LOOK_BACK).dumps(),
+        )
+
+    def refetch_invoice(self, invoice_id: str) -> Invoice | None:
+        statuses = self.statuses()
+        for path in ("/sales_invoices", "/sales_credit_notes"):
+            endpoint = f"GET {path}/{{id}}"
+            try:
+                # mark_as_sent defaults to true on a single GET: reading must not change the invoice.
+                raw = self.http.get_json(
+                    f"{path}/{invoice_id}", params={"mark_as_sent": "false"}, endpoint=endpoint, record=invoice_id
+                )
+            except NotFoundError:
+                continue
+            return self._invoice(raw, statuses, endpoint)
+        return None
+
+    def statuses(self) -> dict[str, str]:
+        """Artefact status id -> label, read once from ``/artefact_statuses``."""
+        if self._statuses is None:
+            found: dict[str, str] = {}
+            for raw in self._list("/artefact_statuses", {}, all_attributes=False):
+                f = Fields(raw, platform=PLATFORM, endpoint="GET /artefact_statuses")
+                found[f.id()] = f.text("displayed_as", required=False)
+            unknown = sorted(set(STATUSES) - set(found))
+            if unknown:
+                log.warning("sage: /artefact_statuses does not list %s", ", ".join(unknown))
+            self._statuses = found
+        return self._statuses
+
+    # -- listing ------------------------------------------------------------------------------
+    def _list(self, path: str, params: Mapping[str, Any], all_attributes: bool = True) -> Iterator[Any]:
+        endpoint = f"GET {path}"
+        query = {**params, **({"attributes": "all"} if all_attributes else {})}
+
+        def fetch(request: PageRequest) -> Any:
+            target = request.path
+            if target.startswith(("http://", "https://")):
+                target = urlsplit(target).path
+            if self._base_path and target.startswith(self._base_path + "/"):
+                target = target[len(self._base_path) :]
+            return self.http.get_json(target, params=request.params, endpoint=endpoint)
+
+        for page in paginate(
+            fetch, NextLinkPaginator(page_size=200), path, query, platform=PLATFORM, endpoint=endpoint
+        ):
+            yield from page
+
+    def _server_now(self) -> datetime:
+        stamp = self.http.last_date if self.http.last_date is not None else self.http.clock()
+        return datetime.fromtimestamp(stamp, UTC)
+
+    def _id(self, raw: Any, path: str) -> str:
+        return Fields(raw, platform=PLATFORM, endpoint=f"GET {path}").id()
+
+    # -- records ------------------------------------------------------------------------------
+    def _customer(self, raw: Any) -> Customer:
+        f = Fields(raw, platform=PLATFORM, endpoint="GET /contacts")
+        person = f.obj("main_contact_person", required=False)
+        contacts: tuple[Contact, ...] = ()
+        if person is not None:
+            contacts = (
+                Contact(
+                    name=person.text("name", required=False),
+                    email=person.text("email", required=False),
+                    phone=person.text("telephone", required=False) or person.text("mobile", required=False),
+                    role=person.text("job_title", required=False),
+                ),
+            )
+        email = f.text("email", required=False)
+        locale = f.text("locale", required=False)[:2].lower()
+        credit_days = f.decimal("credit_days", required=False)
+        return Customer(
+            id=f.id(),
+            name=f.text("name", required=False) or f.text("displayed_as"),
+            source=PLATFORM,
+            emails=(email,) if email else (),
+            phone=contacts[0].phone if contacts else "",
+            contacts=contacts,
+            language=_LOCALES.get(locale, ""),
+            vat_number=f.text("tax_number", required=False),
+            reference=f.text("reference", required=False),
+            payment_terms_days=int(credit_days) if credit_days is not None else None,
+            updated_at=f.datetime("updated_at"),
+        )
+
+    def _invoice(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
+        f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
+        if f.datetime("deleted_at") is not None:
+            return None
+        is_credit = "credit_note" in endpoint
+        status_obj = f.obj("status", required=False)
+        status_id = status_obj.id() if status_obj else ""
+        label = statuses.get(status_id, "") or (status_obj.text("displayed_as", required=False) if status_obj else "")
+        status = STATUSES.get(status_id, InvoiceStatus.UNKNOWN)
+        if statuses and status_id not in statuses:
+            status = InvoiceStatus.UNKNOWN  # an id this business does not declare: shown, never reminded
+        currency_obj = f.obj("currency", required=False)
+        currency = (currency_obj.id() if currency_obj else self.company_currency).upper()
+        total = Money(to_cents(abs(f.amount("total_amount"))), currency)
+        remaining = Money(to_cents(abs(f.amount("outstanding_amount"))), currency)
+        if status is InvoiceStatus.CANCELLED:
+            remaining = Money.zero(currency)
+        remaining_company = None
+        if currency != self.company_currency:
+            base = f.decimal("base_currency_outstanding_amount", required=False)
+            if base is None:
+                raise f.fail(f"field 'base_currency_outstanding_amount' is missing on a {currency} document")
+            remaining_company = Money(to_cents(abs(base)), self.company_currency)
+        contact = f.obj("contact")
+        assert contact is not None
+        number_key = "credit_note_number" if is_credit else "invoice_number"
+        issue = f.date("date")
+        assert issue is not None
+        return Invoice(
+            id=f.id(),
+            number=f.text(number_key, required=False) or f.text("displayed_as", required=False),
+            customer_id=contact.id(),
+            source=PLATFORM,
+            issue_date=issue,
+            due_date=f.date("due_date", required=False),
+            total=total,
+            remaining=remaining,
+            kind=DocumentKind.CREDIT_NOTE if is_credit else DocumentKind.INVOICE,
+            status=status,
+            source_status=label or status_id,
+            label=f.text("reference", required=False),
+            remaining_company=remaining_company,
+            updated_at=f.datetime("updated_at"),
+        )
+
+    def _payment(self, raw: Any) -> Payment | None:
+        f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
+        kind = f.obj("transaction_type", required=False)
+        kind_id = kind.id() if kind else ""
+        if kind_id and not kind_id.startswith("CUSTOMER"):
+            return None  # vendor payments
+        currency_obj = f.obj("currency", required=False)
+        currency = (currency_obj.id() if currency_obj else self.company_currency).upper()
+        allocations = []
+        for item in f.list("allocated_artefacts", required=False):
+            line = Fields(item, platform=PLATFORM, endpoint="GET /contact_payments", record=f.record)
+            artefact = line.obj("artefact")
+            assert artefact is not None
+            allocations.append(Allocation(artefact.id(), Money(to_cents(abs(line.amount("amount"))), currency)))
+        contact = f.obj("contact")
+        assert contact is not None
+        when = f.date("date")
+        assert when is not None
+        method = f.obj("payment_method", required=False)
+        return Payment(
+            id=f.id(),
+            customer_id=contact.id(),
+            source=PLATFORM,
+            date=when,
+            amount=Money(to_cents(abs(f.amount("total_amount"))), currency),
+            allocations=tuple(allocations),
+            method=(method.text("displayed_as", required=False) if method else "") or "transfer",
+            reference=f.text("reference", required=False),
+        )
+
+    def _allocation(self, raw: Any) -> Payment | None:
+        """A credit note set against invoices: a payment by credit note."""
+        f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_allocations")
+        contact = f.obj("contact")
+        assert contact is not None
+        when = f.date("date")
+        assert when is not None
+        allocations = []
+        for item in f.list("allocated_artefacts", required=False):
+            line = Fields(item, platform=PLATFORM, endpoint="GET /contact_allocations", record=f.record)
+            artefact = line.obj("artefact")
+            assert artefact is not None
+            path = artefact.text("$path", required=False)
+            amount = line.amount("amount")
+            if "sales_invoices" in path or (not path and amount > 0):
+                allocations.append(Allocation(artefact.id(), Money(to_cents(abs(amount)), self.company_currency)))
+        if not allocations:
+            return None
+        total = sum((a.amount.amount for a in allocations), Decimal(0))
+        return Payment(
+            id=f.id(),
+            customer_id=contact.id(),
+            source=PLATFORM,
+            date=when,
+            amount=Money(total, self.company_currency),
+            allocations=tuple(allocations),
+            method="credit_note",
+        )
+
+
+__all__ = [
+    "DEFAULT_AUTH_URL",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TOKEN_URL",
+    "MalformedResponseError",
+    "SageConnector",
+    "SageCursor",
+    "SageTokens",
+    "sage_error_text",
+]
