@@ -137,7 +137,7 @@ def template_environment(dirs: Sequence[Path]) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(roots),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-        keep_trailing_newline=False,
+        keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -315,10 +315,12 @@ def _check_templates(step: Step, env: jinja2.Environment, file: str) -> None:
         for part in CHANNEL_PARTS[step.channel]:
             name = f"{language}/{step.template}.{part}.j2"
             try:
-                env.get_template(name)
-            except jinja2.TemplateNotFound:
+                template = env.get_template(name)
+            except jinja2.TemplateNotFound as exc:
+                missing_name = exc.name if isinstance(exc.name, str) else name
+                detail = "is missing" if missing_name == name else f"includes {missing_name}, which is missing"
                 raise ScenarioError(
-                    f"template {name} is missing (each of fr, nl, en needs it for channel {step.channel})",
+                    f"template {name} {detail} (each of fr, nl, en needs it for channel {step.channel})",
                     file=file, step=step.id, field="template",
                 ) from None
             except jinja2.TemplateSyntaxError as exc:
@@ -326,3 +328,9 @@ def _check_templates(step: Step, env: jinja2.Environment, file: str) -> None:
                     f"template {exc.filename or name}, line {exc.lineno}: {exc.message}",
                     file=file, step=step.id, field="template",
                 ) from None
+            missing = [b for b in ("opening", "closing") if part == "letter" and b not in template.blocks]
+            if missing:
+                raise ScenarioError(
+                    f"template {name} must define the block(s) {', '.join(missing)} (the text around the invoices)",
+                    file=file, step=step.id, field="template",
+                )

@@ -27,8 +27,10 @@ planned date is on or before ``as_of``: a missed day is caught up, never lost.  
 missed, the next one keeps its usual gap after the last one actually done, so stale steps never
 go out together.  A courtesy notice (before the due date) is passed over once the invoice is
 due; a step whose ``min_amount`` is not reached is passed over.  Invoices of one customer at the
-same step and currency make one message; at most one step is *sent* per customer per run
-(``action.sendable``); steps waiting for approval are listed too (for ``À faire``), unsent.
+same step and currency make one message; at most one step is *sent* per customer per run and per
+day (``action.sendable``; a customer with a step done on ``as_of`` gets nothing more that day, so a
+daemon passing every 15 minutes does not send the deferred steps one pass after the other); steps
+waiting for approval are listed too (for ``À faire``), unsent.
 Excluded, with the reason in ``skips``: paid, cancelled, credited, deleted, draft, unknown status,
 disputed (``Litige``), paused (``Pause jusqu'au`` on or after ``as_of``), promised (``Promesse``
 on or after ``as_of``), direct debit customers, customers ``en recouvrement``, unknown scenario.
@@ -515,14 +517,22 @@ def plan(
         if planned <= as_of:
             candidates[customer.id].append(_Candidate(item, customer, scenario, step, planned, order, imarks))
 
+    invoice_customer = {i.id: i.customer_id for i in ledger.invoices}
+    contacted_today = {
+        key.target if key.level == "account" else invoice_customer.get(key.target, "")
+        for key, when in done.items()
+        if when >= as_of
+    }
     for customer_id in sorted(candidates):
-        _choose(candidates[customer_id], customers[customer_id], marks, company, index, as_of, used_approvals, result)
+        _choose(candidates[customer_id], customers[customer_id], marks, company, as_of, used_approvals,
+                customer_id in contacted_today, result)
     result.todo.extend(_todo_rows(result.actions))
     return result
 
 
 def _label(step: Step, channel: str | None = None) -> str:
-    return f"{step.label} ({CHANNEL_LABELS_FR.get(channel or step.channel, channel or step.channel)})"
+    shown = CHANNEL_LABELS_FR.get(channel or step.channel, channel or step.channel)
+    return step.label if shown.casefold() == step.label.casefold() else f"{step.label} ({shown})"
 
 
 def _thanks(
@@ -567,12 +577,12 @@ def _choose(
     customer: Customer,
     marks: SheetMarks,
     company: CompanySettings,
-    index: _Done,
     as_of: date,
     used_approvals: Collection[str],
+    contacted_today: bool,
     result: Plan,
 ) -> None:
-    """Group one customer's due steps into actions; at most one step is sendable per run."""
+    """Group one customer's due steps into actions; at most one step is sendable per day."""
     groups: dict[tuple[str, str, str], list[_Candidate]] = defaultdict(list)
     for cand in found:
         groups[(cand.scenario.name, cand.step.id, cand.item.invoice.currency)].append(cand)
@@ -583,7 +593,7 @@ def _choose(
             actions.append(action)
     actions.sort(key=lambda a: (a.planned_date, 0 if a.step.when != "schedule" else 1, a.scenario, a.step.id,
                                 a.currency))
-    chosen: tuple[str, str] | None = None
+    chosen: tuple[str, str] | None = ("", "") if contacted_today else None
     for action in actions:
         if action.sendable:
             if chosen is None:
@@ -591,7 +601,8 @@ def _choose(
             elif (action.scenario, action.step.id) != chosen:
                 for invoice_id in action.invoice_ids:
                     result.next_actions[invoice_id] = NextAction(
-                        f"{_label(action.step, action.channel)} — après l'étape de ce jour", as_of + timedelta(days=1)
+                        f"{_label(action.step, action.channel)} — demain (une seule relance par jour)",
+                        as_of + timedelta(days=1)
                     )
                 continue
         result.actions.append(action)
