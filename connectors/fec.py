@@ -77,6 +77,7 @@ _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?")
 _DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: [0-9:.]*)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "iso-8859-15": "ISO-8859-15", "cp1252": "Windows-1252"}
 _ZERO = Decimal(0)
 
 
@@ -127,17 +128,19 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
-def decode_text(data: bytes, *, file: str, encodings: Sequence[str], forced: str | None = None) -> tuple[str, str]:
+def decode_text(
+    data: bytes, *, file: str, encodings: Sequence[str], forced: str | None = None, hint: str = ""
+) -> tuple[str, str]:
     """Decode a text export, trying *encodings* in order (or only *forced*); returns (text, encoding).
 
     A later encoding is tried only when the bytes are not valid in the earlier one.  Text holding
     control characters (NUL, C1 controls …) is not text in that encoding either.  Raises
-    :class:`InputError` naming the line of the first byte that fits none.
+    :class:`InputError` naming the line where the last encoding tried failed.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("is UTF-16 text: export or save it as UTF-8", file=file, line=1)
     candidates = [forced] if forced else list(encodings)
-    first_bad: tuple[int, int] | None = None  # (line, byte) where the first candidate failed
+    bad: tuple[int, int] | None = None  # (line, byte) where the last candidate tried failed
     for encoding in candidates:
         try:
             text = data.decode(encoding)
@@ -146,19 +149,17 @@ def decode_text(data: bytes, *, file: str, encodings: Sequence[str], forced: str
                 f"unknown encoding {encoding!r} (try utf-8, iso-8859-15 or cp1252)", key="encoding"
             ) from None
         except UnicodeDecodeError as exc:
-            if first_bad is None:
-                first_bad = (data.count(b"\n", 0, exc.start) + 1, data[exc.start])
+            bad = (data.count(b"\n", 0, exc.start) + 1, data[exc.start])
             continue
         control = _CONTROL.search(text)
         if control is None:
             return text, encoding
-        if first_bad is None:
-            first_bad = (_line_of(text, control.start()), ord(control.group()))
-    assert first_bad is not None
-    line, byte = first_bad
-    names = " nor ".join(candidates) if len(candidates) > 1 else candidates[0]
-    hint = "" if forced else ' (if it is Windows-1252, set encoding = "cp1252" under [source])'
-    raise InputError(f"is not {names} text: byte 0x{byte:02x} cannot be read{hint}", file=file, line=line)
+        bad = (_line_of(text, control.start()), ord(control.group()))
+    assert bad is not None
+    line, byte = bad
+    names = [_ENCODING_NAMES.get(c.lower(), c) for c in candidates]
+    what = f"neither {' nor '.join(names)}" if len(names) > 1 else f"not {names[0]}"
+    raise InputError(f"is {what} text: byte 0x{byte:02x} cannot be read{hint}", file=file, line=line)
 
 
 def split_lines(text: str) -> list[str]:
@@ -286,7 +287,13 @@ def read_fec(
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror or exc})", file=file) from None
-    text, used_encoding = decode_text(data, file=file, encodings=("utf-8-sig", "iso-8859-15"), forced=encoding)
+    text, used_encoding = decode_text(
+        data,
+        file=file,
+        encodings=("utf-8-sig", "iso-8859-15"),
+        forced=encoding,
+        hint="" if encoding else ' (if it is Windows-1252, set encoding = "cp1252" under [source])',
+    )
     if used_encoding == "utf-8" and text.startswith("\ufeff"):
         text = text[1:]
     lines = split_lines(text)
@@ -467,6 +474,8 @@ def _payment_method(entry: _Entry) -> str:
     words = normalise_name(entry.label)
     if "prlv" in words or "prelevement" in words:
         return "direct_debit"
+    if words.startswith(("chq", "cheque")) or "remisecheque" in words:
+        return "cheque"
     for prefixes, method in (
         (("511",), "cheque"),
         (("512", "514", "515", "517"), "transfer"),
