@@ -19,6 +19,7 @@ from pathlib import Path
 from connectors import codec
 from connectors.errors import EncoursError
 from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, Payment
+from sync.journal_schema import JOURNAL_MIGRATION
 
 
 class StateError(EncoursError):
@@ -71,6 +72,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    JOURNAL_MIGRATION,
 ]
 
 
@@ -258,4 +260,15 @@ class StoreCache:
 
 
 def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip()]
+    """The statements of a migration; a trigger's body keeps its own semicolons."""
+    out: list[str] = []
+    current = ""
+    for piece in sql.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                out.append(current.strip())
+            current = ""
+    if current.strip(" \n;"):
+        out.append(current.strip())
+    return out
