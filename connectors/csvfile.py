@@ -229,6 +229,13 @@ _LANGUAGES = {
     "nl": "nl", "dutch": "nl", "neerlandais": "nl", "nederlands": "nl", "vlaams": "nl",
     "en": "en", "english": "en", "anglais": "en",
 }  # fmt: skip
+_METHODS = {
+    "virement": "transfer", "transfer": "transfer", "banktransfer": "transfer", "vir": "transfer", "sepa": "transfer",
+    "cheque": "cheque", "check": "cheque", "chq": "cheque",
+    "prelevement": "direct_debit", "directdebit": "direct_debit", "prlv": "direct_debit",
+    "carte": "card", "cartebancaire": "card", "cb": "card", "card": "card",
+    "especes": "cash", "cash": "cash", "lcr": "bill_of_exchange", "effet": "bill_of_exchange",
+}  # fmt: skip
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -580,7 +587,7 @@ def read_payments(path: Path, invoices: list[Invoice]) -> list[Payment]:
                     date=day,
                     amount=Money(to_cents(amount), currency),
                     allocations=allocations,
-                    method=values.text("method"),
+                    method=_METHODS.get(normalise_name(values.text("method")), values.text("method")),
                     reference=values.text("reference"),
                 ),
                 row.line,
