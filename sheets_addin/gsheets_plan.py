@@ -1,0 +1,392 @@
+"""What a Google Sheets sync writes, computed from one read of the sheet: pure, no network.
+
+The sheet is read once (values with ``valueRenderOption=FORMULA``: formulas as text, every other
+cell as its unformatted value, dates as serial numbers).  From that read and the
+:class:`~sheets_addin.view.SheetView`, this module decides which cells change:
+
+- rows are matched by ID; synced and run cells are written only where they differ;
+- user cells and people's own rows (no ID) and columns (unknown headings) are never written;
+- new rows go after the last used row; a row whose ID the ledger does not know gets "Supprimée";
+- formula cells are written only where missing or wrong, as runs of rows for ``repeatCell``
+  (Google shifts the relative references row by row, so 100,000 formulas cost one small request);
+- value writes are merged into rectangles and split into requests of at most ``max_bytes``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.errors import SheetError
+from sheets_addin.layout import Kind, Tab, column_letter, normalise_heading, render_formula
+from sheets_addin.marks import parse_text
+
+EPOCH = date(1899, 12, 30)
+#: How many rows at the top of a tab are searched for its header row.
+HEADER_SEARCH_ROWS = 10
+
+
+# -- values on the wire ----------------------------------------------------------------------
+def to_wire(value: Any) -> Any:
+    """A view value as the Sheets API stores it: text, a number (dates as serials) or a boolean.
+
+    Sheets keeps numbers as IEEE doubles; a Decimal of at most 15 significant digits (every amount
+    to the cent below a thousand billion) converts to the nearest double and back without change.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - datetime(1899, 12, 30)
+        return round(delta.days + delta.seconds / 86400, 6)
+    if isinstance(value, date):
+        return (value - EPOCH).days
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (int, float)):
+        return value
+    return str(value)
+
+
+def same_value(wanted: Any, found: Any) -> bool:
+    """Does the sheet already hold what encours would write?"""
+    if found is None:
+        found = ""
+    if isinstance(wanted, bool) or isinstance(found, bool):
+        return type(wanted) is type(found) and wanted == found
+    if isinstance(wanted, (int, float)):
+        return isinstance(found, (int, float)) and abs(float(found) - float(wanted)) < 1e-9
+    return isinstance(found, str) and found == wanted
+
+
+def same_formula(wanted: str, found: Any) -> bool:
+    return isinstance(found, str) and _squash(found) == _squash(wanted)
+
+
+def _squash(formula: str) -> str:
+    return re.sub(r"\s+", "", formula).casefold()
+
+
+# -- a tab as read -----------------------------------------------------------------------------
+@dataclass
+class TabGrid:
+    """One tab as read: where its header is, where each column is, and its rows below the header."""
+
+    tab: Tab
+    title: str
+    sheet_id: int
+    header_row: int  # 1-based sheet row of the headings
+    positions: dict[str, int]  # layout key → 0-based column
+    header: list[Any]
+    rows: list[list[Any]]  # rows[i] is sheet row header_row + 1 + i
+    row_count: int
+    column_count: int
+
+    def row_number(self, index: int) -> int:
+        return self.header_row + 1 + index
+
+    def cell(self, index: int, column: int) -> Any:
+        if index < len(self.rows):
+            row = self.rows[index]
+            if column < len(row):
+                return row[column]
+        return None
+
+    def letters(self) -> dict[str, str]:
+        return {key: column_letter(index) for key, index in self.positions.items()}
+
+    def last_used(self) -> int:
+        """Sheet row number of the last row holding anything (the header row if none)."""
+        for index in range(len(self.rows) - 1, -1, -1):
+            if any(v not in (None, "") for v in self.rows[index]):
+                return self.row_number(index)
+        return self.header_row
+
+    def ids(self) -> list[str]:
+        """The ID of every row below the header ("" for people's rows)."""
+        column = self.positions.get(self.tab.id_key)
+        if column is None:
+            return []
+        return [parse_text(self.cell(i, column)) for i in range(len(self.rows))]
+
+
+def find_header(tab: Tab, values: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int]]:
+    """The header row (1-based) and the column of each heading found (first occurrence wins).
+
+    The header is the row among the first few that holds the most of the tab's headings (the ID
+    heading counting double): people sometimes insert a title row above it.
+    """
+    wanted = tab.by_heading()
+    best_row, best_score, best_positions = 1, 0, {}
+    for index, row in enumerate(values[:HEADER_SEARCH_ROWS]):
+        positions: dict[str, int] = {}
+        for column, value in enumerate(row):
+            found = wanted.get(normalise_heading(value))
+            if found is not None and found.key not in positions:
+                positions[found.key] = column
+        score = len(positions) + (1 if tab.id_key and tab.id_key in positions else 0)
+        if score > best_score:
+            best_row, best_score, best_positions = index + 1, score, positions
+    return best_row, best_positions
+
+
+# -- cell writes -------------------------------------------------------------------------------
+@dataclass
+class CellWrites:
+    """Cells to write on one tab, by (sheet row, 0-based column)."""
+
+    raw: dict[tuple[int, int], Any] = field(default_factory=dict)  # values: text stays text
+    entered: dict[tuple[int, int], Any] = field(default_factory=dict)  # formulas, typed as a person would
+    formula_rows: dict[int, dict[int, str]] = field(default_factory=dict)  # column → {row: formula}
+
+    def __bool__(self) -> bool:
+        return bool(self.raw or self.entered or self.formula_rows)
+
+    def cells(self) -> int:
+        return len(self.raw) + len(self.entered) + sum(len(r) for r in self.formula_rows.values())
+
+
+@dataclass(frozen=True)
+class ValueBlock:
+    """A rectangle of values: top-left sheet row and column, rows of values."""
+
+    row: int
+    column: int
+    values: list[list[Any]]
+
+    def a1(self, title: str) -> str:
+        last_row = self.row + len(self.values) - 1
+        last_col = self.column + max(len(r) for r in self.values) - 1
+        return f"{quote_title(title)}!{column_letter(self.column)}{self.row}:{column_letter(last_col)}{last_row}"
+
+
+def quote_title(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def blocks(cells: Mapping[tuple[int, int], Any]) -> list[ValueBlock]:
+    """Merge cells into rectangles: contiguous columns of a row, then rows with the same span."""
+    by_row: dict[int, dict[int, Any]] = {}
+    for (row, column), value in cells.items():
+        by_row.setdefault(row, {})[column] = value
+    open_blocks: dict[tuple[int, int], tuple[int, list[list[Any]]]] = {}  # (c0, c1) → (first row, values)
+    last_row_of: dict[tuple[int, int], int] = {}
+    done: list[ValueBlock] = []
+    for row in sorted(by_row):
+        line = by_row[row]
+        spans: list[tuple[int, int]] = []
+        for column in sorted(line):
+            if spans and spans[-1][1] == column:
+                spans[-1] = (spans[-1][0], column + 1)
+            else:
+                spans.append((column, column + 1))
+        for span in spans:
+            values = [line[c] for c in range(*span)]
+            if span in open_blocks and last_row_of[span] == row - 1:
+                open_blocks[span][1].append(values)
+            else:
+                if span in open_blocks:
+                    first, rows = open_blocks.pop(span)
+                    done.append(ValueBlock(first, span[0], rows))
+                open_blocks[span] = (row, [values])
+            last_row_of[span] = row
+    for span, (first, rows) in open_blocks.items():
+        done.append(ValueBlock(first, span[0], rows))
+    done.sort(key=lambda b: (b.row, b.column))
+    return done
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8")) + 2
+
+
+def chunk_requests(titled_blocks: Iterable[tuple[str, ValueBlock]], max_bytes: int) -> list[list[dict[str, Any]]]:
+    """ValueRange lists, each under ``max_bytes`` of JSON; a block too big is split by rows."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    used = 0
+    budget = max(1024, max_bytes - 200)  # room for the envelope
+    for title, block in titled_blocks:
+        overhead = len(title) * 2 + 40
+        rows = block.values
+        start = 0
+        while start < len(rows):
+            end = start
+            size = overhead
+            while end < len(rows):
+                row_size = _size(rows[end])
+                if end > start and used + size + row_size > budget:
+                    break
+                size += row_size
+                end += 1
+            if current and used + size > budget:
+                chunks.append(current)  # not even one row fits in this request: start the next one
+                current, used = [], 0
+                continue
+            piece = ValueBlock(block.row + start, block.column, rows[start:end])
+            current.append({"range": piece.a1(title), "values": piece.values})
+            used += size
+            start = end
+            if start < len(rows):
+                chunks.append(current)
+                current, used = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def formula_runs(rows: Mapping[int, str]) -> list[tuple[int, int, str]]:
+    """(first row, last row, formula of the first row) for each run of consecutive rows."""
+    runs: list[tuple[int, int, str]] = []
+    for row in sorted(rows):
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row, runs[-1][2])
+        else:
+            runs.append((row, row, rows[row]))
+    return runs
+
+
+# -- keyed tabs (Factures, Clients, Relances) -------------------------------------------------
+@dataclass(frozen=True)
+class KeyedContent:
+    """What a keyed tab should show: ``rows`` by ID (layout keys → values), ``append`` the IDs that
+    must have a row (in order), ``keys`` the columns encours writes, ``unknown`` the values for rows
+    whose ID is not in ``rows`` (None: leave them alone)."""
+
+    rows: Mapping[str, Mapping[str, Any]]
+    append: Sequence[str]
+    keys: Sequence[str]
+    unknown: Mapping[str, Any] | None = None
+    extra_refs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class KeyedResult:
+    writes: CellWrites
+    layout: list[str]  # the ID of every row below the header once written ("" for other rows)
+    last_row: int  # the last sheet row used once written
+    notes: list[str]
+
+
+def plan_keyed(grid: TabGrid, content: KeyedContent) -> KeyedResult:
+    tab = grid.tab
+    id_heading = tab.column(tab.id_key).heading
+    id_col = grid.positions[tab.id_key]
+    writes = CellWrites()
+    notes: list[str] = []
+    ids = grid.ids()
+    where: dict[str, int] = {}
+    for index, key in enumerate(ids):
+        if not key:
+            continue
+        if key in where:
+            first = grid.row_number(where[key])
+            again = [grid.row_number(i) for i, k in enumerate(ids) if k == key]
+            raise SheetError(
+                f"ID {key!r} appears on rows {', '.join(map(str, again))}: delete or fix the extra rows "
+                f"(encours wrote nothing)",
+                tab=grid.title, row=first, column=id_heading,
+            )
+        where[key] = index
+
+    # A row whose ID was erased but whose invoice number is still there gets its ID back.
+    number_col = grid.positions.get("number")
+    if number_col is not None and "number" in tab.keys(Kind.SYNCED):
+        by_number: dict[str, list[str]] = {}
+        for key, row in content.rows.items():
+            number = parse_text(row.get("number"))
+            if number:
+                by_number.setdefault(number, []).append(key)
+        for index, key in enumerate(ids):
+            number = parse_text(grid.cell(index, number_col))
+            if key or not number or len(by_number.get(number, ())) != 1:
+                continue
+            restored = by_number[number][0]
+            if restored in where:
+                continue
+            where[restored] = index
+            ids[index] = restored
+            writes.raw[(grid.row_number(index), id_col)] = restored
+            notes.append(f"{grid.title}: row {grid.row_number(index)} had lost its {id_heading}; restored "
+                         f"{restored!r} from {tab.column('number').heading} {number!r}")
+
+    letters = grid.letters()
+    formulas = [(grid.positions[c.key], c.formula) for c in tab.columns
+                if c.kind is Kind.FORMULA and c.formula and c.key in grid.positions]
+    write_cols = [(key, grid.positions[key]) for key in content.keys if key in grid.positions and key != tab.id_key]
+
+    def fill(index: int, values: Mapping[str, Any], only_known: bool, fresh: bool) -> None:
+        number = grid.row_number(index)
+        for key, column in write_cols:
+            if only_known and key not in values:
+                continue
+            wanted = to_wire(values.get(key))
+            if fresh and wanted == "":
+                continue
+            if fresh or not same_value(wanted, grid.cell(index, column)):
+                writes.raw[(number, column)] = wanted
+        for column, template in formulas:
+            wanted_formula = render_formula(template, letters, number, content.extra_refs)
+            if fresh or not same_formula(wanted_formula, grid.cell(index, column)):
+                writes.formula_rows.setdefault(column, {})[number] = wanted_formula
+
+    for key, index in where.items():
+        values = content.rows.get(key)
+        if values is not None:
+            fill(index, values, False, False)
+        elif content.unknown is not None:
+            fill(index, content.unknown, True, False)
+
+    last = grid.last_used()
+    layout = list(ids)
+    for key in content.append:
+        if key in where or key not in content.rows:
+            continue
+        last += 1
+        index = last - grid.header_row - 1
+        writes.raw[(last, id_col)] = key
+        fill(index, content.rows[key], False, True)
+        while len(layout) < index:
+            layout.append("")
+        layout.append(key)
+        where[key] = index
+    return KeyedResult(writes, layout, last, notes)
+
+
+# -- tabs encours owns whole (À faire, Balance âgée, Tableau de bord, Paramètres) -------------
+def plan_block(
+    existing: Sequence[Sequence[Any]],
+    wanted: Sequence[Sequence[Any]],
+    *,
+    columns: int,
+    formula_cells: set[tuple[int, int]] | None = None,
+) -> CellWrites:
+    """Rewrite a block that encours owns: sheet rows from 1, columns 0 … columns-1.
+
+    ``existing`` is the tab as read, ``wanted`` its new content, both from row 1.  Text at a
+    ``formula_cells`` (row index, column) position is entered as a formula, anything else is a
+    value.  Rows beyond ``wanted`` that still hold something in these columns are emptied;
+    people's cells to the right of the block are left alone.
+    """
+    writes = CellWrites()
+    formula_cells = formula_cells or set()
+    for r in range(max(len(wanted), len(existing))):
+        line = wanted[r] if r < len(wanted) else []
+        old = existing[r] if r < len(existing) else []
+        for c in range(columns):
+            found = old[c] if c < len(old) else None
+            value = line[c] if c < len(line) else None
+            if (r, c) in formula_cells and isinstance(value, str) and value.startswith("="):
+                if not same_formula(value, found):
+                    writes.entered[(r + 1, c)] = value
+                continue
+            wire = to_wire(value)
+            if not same_value(wire, found):
+                writes.raw[(r + 1, c)] = wire
+    return writes
