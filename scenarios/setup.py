@@ -1,0 +1,57 @@
+"""``[scenarios]`` of ``encours.toml``: which scenario files, the default, the profile mapping.
+
+```toml
+[scenarios]
+default = "standard"        # used when neither the sheet nor the profile chooses
+dir = "my-scenarios"        # optional: your own *.toml (and templates/) overriding the shipped ones
+[scenarios.profiles]        # payer profile (Clients → Profil) → scenario
+A = "gentle"
+D = "firm"
+```
+Profiles not listed keep the shipped mapping (:data:`DEFAULT_PROFILE_SCENARIOS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scenarios.loader import SHIPPED_DIR, Scenario, ScenarioError, load_scenarios
+
+if TYPE_CHECKING:
+    from sync.config import Config
+
+#: Payer profiles (A good … D high risk, :func:`sheets_addin.functions.profile_for`) → scenario.
+DEFAULT_PROFILE_SCENARIOS: dict[str, str] = {"A": "gentle", "B": "standard", "C": "standard", "D": "firm"}
+
+
+@dataclass(frozen=True)
+class ScenarioSetup:
+    scenarios: dict[str, Scenario]
+    default: str
+    profile_scenarios: dict[str, str]
+
+
+def scenarios_from_config(config: Config) -> ScenarioSetup:
+    """Load and validate the scenarios a dossier uses; errors name the file and the key or step."""
+    section = config.scenarios
+    file = str(config.file)
+    dirs = [SHIPPED_DIR]
+    if section.get("dir"):
+        dirs.append(section.path("dir"))
+    scenarios = load_scenarios(dirs)
+    default = section.text("default", "standard")
+    if default not in scenarios:
+        raise ScenarioError(f"{default!r} is not a scenario (known: {', '.join(sorted(scenarios))})",
+                            file=file, field="[scenarios] default")
+    profiles = dict(DEFAULT_PROFILE_SCENARIOS)
+    raw = section.get("profiles", {})
+    if not isinstance(raw, dict):
+        raise ScenarioError("must be a table: profile = \"scenario\"", file=file, field="[scenarios.profiles]")
+    for profile, name in raw.items():
+        if not isinstance(name, str) or name not in scenarios:
+            raise ScenarioError(f"{name!r} is not a scenario (known: {', '.join(sorted(scenarios))})",
+                                file=file, field=f"[scenarios.profiles] {profile}")
+        profiles[str(profile)] = name
+    profiles = {p: s for p, s in profiles.items() if s in scenarios}
+    return ScenarioSetup(scenarios, default, profiles)
