@@ -35,4 +35,8 @@ def open_connector(config: Config, cache: Cache, *, as_of: date) -> Connector:
             customers_path=source.path("customers") if source.get("customers") else None,
             payment_terms_days=config.payment_terms_days,
         )
+    if kind in ("pennylane", "sage", "odoo"):
+        from sync.platform_sources import open_platform
+
+        return open_platform(config, cache, as_of=as_of)
     raise ConfigError(f"source type {kind!r} is not available yet", file=source.file, key="[source] type")

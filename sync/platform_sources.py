@@ -1,0 +1,85 @@
+"""``[source]`` → Pennylane, Sage or Odoo connector (called by :func:`sync.sources.open_connector`).
+
+Keys (secrets only through ``*_env`` variables):
+
+* pennylane: ``token_env``; optional ``base_url``, ``currency`` (company currency, EUR),
+  ``scoring_window_days`` (730: paid invoices older than this get no payment details),
+  ``contacts`` (true).
+* sage: ``client_id_env``, ``client_secret_env``, ``business_id``; optional ``base_url``,
+  ``auth_url``, ``token_url``.  The refresh token lives in the state store (``encours auth sage``).
+* odoo: ``url``, ``database``, ``login``, ``api_key_env``; optional ``company_id`` or
+  ``company_ids``, ``version`` (skip detection, e.g. "17.0"), ``protocol`` (jsonrpc | xmlrpc).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connectors.base import Cache, Connector
+from connectors.errors import ConfigError
+from sync.config import Config, Section
+
+
+def _url(section: Section, key: str, default: str) -> str:
+    value = section.text(key, default)
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{value!r} is not an http(s) URL", file=section.file, key=f"[{section.name}] {key}")
+    return value.rstrip("/")
+
+
+def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
+    source = config.source
+    kind = source.type
+    if kind == "pennylane":
+        from connectors.pennylane import DEFAULT_BASE_URL, PennylaneConnector
+
+        return PennylaneConnector(
+            source.secret("token"),
+            cache=cache,
+            as_of=as_of,
+            base_url=_url(source, "base_url", DEFAULT_BASE_URL),
+            company_currency=source.text("currency", "EUR"),
+            scoring_window_days=source.integer("scoring_window_days", 730),
+            fetch_contacts=source.flag("contacts", True),
+        )
+    if kind == "sage":
+        from connectors.sage import DEFAULT_AUTH_URL, DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, SageConnector, SageTokens
+
+        tokens = SageTokens(
+            cache,
+            client_id=source.secret("client_id"),
+            client_secret=source.secret("client_secret"),
+            token_url=_url(source, "token_url", DEFAULT_TOKEN_URL),
+        )
+        return SageConnector(
+            tokens,
+            business_id=source.text("business_id"),
+            as_of=as_of,
+            base_url=_url(source, "base_url", DEFAULT_BASE_URL),
+            auth_url=_url(source, "auth_url", DEFAULT_AUTH_URL),
+        )
+    if kind == "odoo":
+        from connectors.odoo import OdooConnector
+
+        companies: list[int] = []
+        if "company_ids" in source.values:
+            raw = source.get("company_ids")
+            if not isinstance(raw, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in raw):
+                raise ConfigError("must be a list of whole numbers", file=source.file, key="[source] company_ids")
+            companies = list(raw)
+        elif "company_id" in source.values:
+            companies = [source.integer("company_id")]
+        protocol = source.text("protocol", "jsonrpc")
+        if protocol not in ("jsonrpc", "xmlrpc"):
+            raise ConfigError(f"{protocol!r} is not jsonrpc or xmlrpc", file=source.file, key="[source] protocol")
+        return OdooConnector(
+            _url(source, "url", ""),
+            database=source.text("database"),
+            login=source.text("login"),
+            api_key=source.secret("api_key"),
+            as_of=as_of,
+            company_ids=tuple(companies),
+            version=source.text("version", "") or None,
+            protocol=protocol,
+        )
+    raise ConfigError(f"source type {kind!r} is not a platform", file=source.file, key="[source] type")

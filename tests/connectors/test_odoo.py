@@ -1,0 +1,330 @@
+"""Odoo connector against a local server speaking JSON-RPC, XML-RPC and JSON-2 like Odoo does."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import xmlrpc.client
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.model import DocumentKind, InvoiceStatus, Money
+from connectors.odoo import OdooConnector, OdooCursor
+from connectors.source_errors import AuthenticationError, ClientRequestError, UnsupportedVersionError
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "odoo"
+DB, LOGIN, KEY = "dupont-prod", "compta@atelier-dupont.fr", "odoo-key-3c9f1e7a5b2d4c6e8f0a"
+AS_OF = date(2026, 11, 23)
+
+
+def payload(name: str) -> Any:
+    return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+OPERATORS: dict[str, Any] = {
+    "=": lambda got, value: got == value,
+    "!=": lambda got, value: got != value,
+    "in": lambda got, value: got in value,
+    "not in": lambda got, value: got not in value,
+    ">=": lambda got, value: got is not None and got >= value,
+    ">": lambda got, value: got is not None and got > value,
+    "<=": lambda got, value: got is not None and got <= value,
+}
+
+
+class FakeOdoo:
+    """Just enough of an Odoo database: search_read / search / search_count / read over fixtures."""
+
+    def __init__(self, version: int = 16) -> None:
+        self.version = payload(f"version_{version}.json")
+        self.major = version
+        self.models: dict[str, list[dict[str, Any]]] = {
+            "account.move": payload("account_move.json"),
+            "account.move.line": payload("receivable_lines.json") + payload("paying_lines.json"),
+            "account.partial.reconcile": payload("partial_reconcile.json"),
+            "res.partner": payload("res_partner.json"),
+            "res.company": payload("res_company.json"),
+        }
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.headers: list[dict[str, str]] = []
+        self.fail_next: int = 0
+
+    # -- the ORM ----------------------------------------------------------------------------
+    @staticmethod
+    def _match(record: dict[str, Any], domain: list[Any]) -> bool:
+        for field, op, value in domain:
+            got = record.get(field)
+            if isinstance(got, list) and len(got) == 2 and isinstance(got[0], int):
+                got = got[0]  # many2one compares by id
+            ok = OPERATORS[op](got, value)
+            if not ok:
+                return False
+        return True
+
+    def execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        self.calls.append((model, method, {"args": args, **kwargs}))
+        records = self.models[model]
+        if method in ("search_read", "search", "search_count"):
+            domain = args[0] if args else kwargs.get("domain", [])
+            found = [r for r in records if self._match(r, domain)]
+            if method == "search_count":
+                return len(found)
+            for key in reversed((kwargs.get("order") or "id asc").split(",")):
+                name, _, direction = key.strip().partition(" ")
+                found.sort(key=lambda r, n=name: r.get(n) or "", reverse=direction == "desc")  # type: ignore[misc]
+            offset, limit = kwargs.get("offset", 0), kwargs.get("limit")
+            found = found[offset : offset + limit if limit else None]
+            if method == "search":
+                return [r["id"] for r in found]
+            fields = kwargs.get("fields")
+            return [{k: v for k, v in r.items() if k == "id" or not fields or k in fields} for r in found]
+        if method == "read":
+            ids = args[0] if args else kwargs["ids"]
+            return [r for r in records if r["id"] in ids]
+        raise ValueError(f"method {method} not faked")
+
+
+def serve(odoo: FakeOdoo) -> Any:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            odoo.headers.append(dict(self.headers))
+            if odoo.fail_next:
+                odoo.fail_next -= 1
+                self._send(502, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+                return
+            if self.path == "/jsonrpc":
+                self._jsonrpc(json.loads(raw))
+            elif self.path.startswith("/xmlrpc/2/"):
+                self._xmlrpc(self.path.rsplit("/", 1)[1], raw)
+            elif self.path.startswith("/json/2/") and odoo.major >= 19:
+                self._json2(raw)
+            else:
+                self._send(404, b'{"error": "not found"}')
+
+        def _dispatch(self, service: str, method: str, args: list[Any]) -> Any:
+            if service == "common" and method == "version":
+                return odoo.version
+            if service == "common" and method == "authenticate":
+                db, login, key, _ = args
+                return 2 if (db, login, key) == (DB, LOGIN, KEY) else False
+            _db, _uid, key, model, meth, margs, mkwargs = args
+            if key != KEY:
+                raise PermissionError("Access Denied")
+            return odoo.execute(model, meth, margs, mkwargs)
+
+        def _jsonrpc(self, body: dict[str, Any]) -> None:
+            params = body["params"]
+            try:
+                result = self._dispatch(params["service"], params["method"], params["args"])
+                answer = {"jsonrpc": "2.0", "id": body["id"], "result": result}
+            except PermissionError:
+                answer = dict(payload("errors.json")["jsonrpc_access_denied"], id=body["id"])
+            except (ValueError, KeyError):
+                answer = dict(payload("errors.json")["jsonrpc_error_bad_field"], id=body["id"])
+            self._send(200, json.dumps(answer).encode())
+
+        def _xmlrpc(self, service: str, raw: bytes) -> None:
+            args, method = xmlrpc.client.loads(raw)
+            try:
+                result = self._dispatch(service, method, list(args))
+                out = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)
+            except PermissionError:
+                out = xmlrpc.client.dumps(xmlrpc.client.Fault(3, "Access Denied"))
+            self._send(200, out.encode(), "text/xml")
+
+        def _json2(self, raw: bytes) -> None:
+            if self.headers.get("Authorization") != f"bearer {KEY}":
+                self._send(401, json.dumps(payload("errors.json")["json2_unauthorized"]).encode())
+                return
+            _, _, model, method = self.path.split("/", 4)[1:]
+            body = json.loads(raw)
+            self._send(200, json.dumps(odoo.execute(model, method, [], body)).encode())
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    return server
+
+
+@pytest.fixture()
+def odoo16() -> Iterator[tuple[FakeOdoo, str]]:
+    odoo = FakeOdoo(16)
+    server = serve(odoo)
+    yield odoo, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def connector(url: str, **kw: Any) -> OdooConnector:
+    options: dict[str, Any] = {"database": DB, "login": LOGIN, "api_key": KEY, "as_of": AS_OF, "sleep": lambda s: None}
+    options.update(kw)
+    return OdooConnector(url, **options)
+
+
+def check_ledger_of_the_fixtures(delta: Any) -> None:
+    invoices = {i.number: i for i in delta.invoices}
+    partial = invoices["INV/2026/00001"]
+    assert (partial.status, partial.remaining) == (InvoiceStatus.PARTIALLY_PAID, Money(Decimal("24341.67")))
+    assert [(i.due_date, i.remaining.amount) for i in partial.installments] == [
+        (date(2026, 11, 30), Decimal("0.00")),
+        (date(2026, 12, 31), Decimal("24341.67")),
+    ]
+    assert partial.salesperson == "Marc Lefort"
+    assert invoices["INV/2026/00002"].customer_id == "10"  # billed to a contact: grouped under the company
+    assert invoices["INV/2026/00003"].status is InvoiceStatus.CANCELLED  # reversed by a credit note
+    credit = invoices["RINV/2026/00001"]
+    assert credit.kind is DocumentKind.CREDIT_NOTE and credit.credited_invoice_id == "3"
+    usd = invoices["INV/2026/00005"]
+    assert usd.remaining == Money(Decimal("1200.00"), "USD")
+    assert usd.remaining_company == Money(Decimal("1107.01"), "EUR")
+    blocked = invoices["INV/2026/00019"]
+    assert (blocked.status, blocked.source_status) == (InvoiceStatus.UNKNOWN, "blocked")
+
+    customers = {c.id: c for c in delta.customers}
+    assert set(customers) == {"10", "14"}
+    assert customers["10"].contacts[0].email == "compta@decoaddict.example.com"
+    assert customers["14"].language == "nl" and customers["14"].salesperson == "Marc Lefort"
+
+    payments = sorted((p.allocations[0].invoice_id, p.date, p.amount.amount, p.method) for p in delta.payments)
+    assert payments == [
+        ("1", date(2026, 11, 3), Decimal("10953.75"), "transfer"),
+        ("1", date(2026, 11, 20), Decimal("1217.08"), "transfer"),
+        ("2", date(2026, 11, 7), Decimal("4801.25"), "transfer"),
+        ("3", date(2026, 11, 12), Decimal("2213.75"), "credit_note"),
+    ]
+
+
+def test_odoo16_over_jsonrpc(odoo16: tuple[FakeOdoo, str]) -> None:
+    odoo, url = odoo16
+    delta = connector(url).pull(None)
+    assert delta.full
+    check_ledger_of_the_fixtures(delta)
+    reads = [c for c in odoo.calls if c[0] == "account.move" and c[1] == "search_read"]
+    assert reads[0][2]["order"] == "write_date asc, id asc"
+    assert ["state", "=", "posted"] in reads[0][2]["args"][0]
+
+
+def test_odoo16_over_xmlrpc(odoo16: tuple[FakeOdoo, str]) -> None:
+    _, url = odoo16
+    check_ledger_of_the_fixtures(connector(url, protocol="xmlrpc").pull(None))
+
+
+def test_odoo19_over_json2_with_bearer_key() -> None:
+    odoo = FakeOdoo(19)
+    server = serve(odoo)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        pl = connector(url)
+        check_ledger_of_the_fixtures(pl.pull(None))
+        info = pl.check()
+        assert info.details == "Odoo 19, JSON-2" and info.open_invoices == 3
+        json2 = [h for h in odoo.headers if h.get("Authorization")]
+        assert json2 and all(h["X-Odoo-Database"] == DB for h in json2)
+    finally:
+        server.shutdown()
+
+
+def test_wrong_api_key_on_json2_is_an_authentication_error() -> None:
+    server = serve(FakeOdoo(19))
+    try:
+        with pytest.raises(AuthenticationError, match="wrong API key") as err:
+            connector(f"http://127.0.0.1:{server.server_address[1]}", api_key="not-the-key-1234").pull(None)
+        assert "not-the-key-1234" not in str(err.value)
+    finally:
+        server.shutdown()
+
+
+def test_authenticate_false_is_wrong_login_or_api_key(odoo16: tuple[FakeOdoo, str]) -> None:
+    _, url = odoo16
+    with pytest.raises(AuthenticationError, match="wrong login or API key") as err:
+        connector(url, api_key="bad-key-00000000").check()
+    assert "bad-key-00000000" not in str(err.value)
+
+
+def test_odoo12_is_refused_clearly() -> None:
+    server = serve(FakeOdoo(12))
+    try:
+        with pytest.raises(UnsupportedVersionError, match="Odoo 12: encours supports Odoo 14 to 19"):
+            connector(f"http://127.0.0.1:{server.server_address[1]}").check()
+    finally:
+        server.shutdown()
+
+
+def test_check_reports_database_companies_and_open_invoices(odoo16: tuple[FakeOdoo, str]) -> None:
+    _, url = odoo16
+    info = connector(url).check()
+    assert info.organisation == "dupont-prod (Atelier Dupont SARL, Dupont Benelux SRL)"
+    assert info.open_invoices == 3 and info.details == "Odoo 16, JSON-RPC"
+
+
+def test_incremental_by_write_date_with_look_back_and_daily_id_comparison(odoo16: tuple[FakeOdoo, str]) -> None:
+    odoo, url = odoo16
+    first = connector(url).pull(None)
+    cursor = OdooCursor.loads(first.cursor)
+    assert cursor is not None and cursor.since == "2026-11-21 08:00:00" and 18 in cursor.known_ids
+
+    moves = odoo.models["account.move"]
+    changed = next(m for m in moves if m["id"] == 4)
+    changed.update(
+        payment_state="paid", amount_residual=0.0, amount_residual_signed=0.0, write_date="2026-11-23 07:00:00"
+    )
+    odoo.models["account.move"] = [m for m in moves if m["id"] != 19]  # deleted at the source
+    odoo.calls.clear()
+
+    same_day = connector(url).pull(first.cursor)
+    assert [i.number for i in same_day.invoices] == ["INV/2026/00002", "INV/2026/00004"]  # look-back includes 08:00
+    assert same_day.deleted_invoice_ids == ()  # ids were compared today already
+    domain = next(c for c in odoo.calls if c[:2] == ("account.move", "search_read"))[2]["args"][0]
+    assert ["write_date", ">=", "2026-11-21 07:58:00"] in domain
+
+    next_day = connector(url, as_of=date(2026, 11, 24)).pull(same_day.cursor)
+    assert next_day.deleted_invoice_ids == ("19",)
+    later = OdooCursor.loads(next_day.cursor)
+    assert later is not None and later.ids_checked_on == "2026-11-24" and 19 not in later.known_ids
+
+
+def test_company_ids_restrict_the_domain_and_context(odoo16: tuple[FakeOdoo, str]) -> None:
+    odoo, url = odoo16
+    connector(url, company_ids=(2,)).pull(None)
+    call = next(c for c in odoo.calls if c[:2] == ("account.move", "search_read"))[2]
+    assert ["company_id", "in", [2]] in call["args"][0]
+    assert call["context"] == {"allowed_company_ids": [2]}
+
+
+def test_refetch_reads_one_invoice(odoo16: tuple[FakeOdoo, str]) -> None:
+    _, url = odoo16
+    pl = connector(url)
+    fresh = pl.refetch_invoice("4")
+    assert fresh is not None and fresh.status is InvoiceStatus.OPEN and len(fresh.installments) == 0
+    assert pl.refetch_invoice("999") is None
+
+
+def test_server_error_envelope_is_a_clear_message(odoo16: tuple[FakeOdoo, str]) -> None:
+    odoo, url = odoo16
+    pl = connector(url)
+    pl.connect()
+    odoo.models["account.move"] = copy.deepcopy(odoo.models["account.move"])
+    with pytest.raises(ClientRequestError, match=r"Invalid field account\.move\.nonexistent_field"):
+        pl._call("account.move", "unknown_method", [[]])
+
+
+def test_a_proxy_502_on_a_read_is_retried(odoo16: tuple[FakeOdoo, str]) -> None:
+    odoo, url = odoo16
+    odoo.fail_next = 1
+    assert connector(url).check().open_invoices == 3
