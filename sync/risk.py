@@ -22,9 +22,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from connectors.errors import ConfigError
-from connectors.model import Customer
+from connectors.model import Customer, Ledger
 from connectors.registries.bodacc import DEFAULT_BASE_URL as BODACC_URL
 from connectors.registries.bodacc import BodaccClient
 from connectors.registries.client import RegistryError, RegistryUnavailableError
@@ -33,11 +34,13 @@ from connectors.registries.signals import (
     adjust_figures,
     alert_text,
     blocked_customers,
+    claim_declarations,
     fr_date,
     registry_signals,
 )
 from connectors.registries.sirene import DEFAULT_BASE_URL as SIRENE_URL
 from connectors.registries.sirene import CompanyRecord, SireneClient, normalise_siren
+from scenarios.planner import NextAction, Plan, Skip
 from sheets_addin.view import CustomerFigures
 from sync.config import Config
 from sync.state import StateStore
@@ -312,3 +315,51 @@ def apply_risk(
             adjusted = replace(adjusted, alert=alert)
         out[customer_id] = adjusted
     return out
+
+
+# -- what the reminder plan does with them ------------------------------------------------------
+def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) -> Plan:
+    """The plan with each open proceeding's customers turned from reminders to claim declaration.
+
+    The planner is called with ``in_recovery`` including :meth:`RiskRefresh.blocked` (so no
+    amicable step is planned for them); this replaces their "en recouvrement" next action by
+    "Déclarer la créance au mandataire judiciaire avant le …" (the deadline as the action's date)
+    and adds one ``À faire`` row per customer with the amount to declare.
+    """
+    declarations = claim_declarations(refresh.signals)
+    if not declarations:
+        return plan
+    customers = ledger.customer_index()
+    next_actions = dict(plan.next_actions)
+    skips: list[Skip] = []
+    for skip in plan.skips:
+        declaration = declarations.get(skip.customer_id)
+        if declaration is not None and skip.reason == "in_recovery":
+            skip = replace(skip, detail=declaration.reason)
+        skips.append(skip)
+    todo = list(plan.todo)
+    for customer_id, declaration in sorted(declarations.items()):
+        invoices = [i for i in ledger.invoices if i.customer_id == customer_id and i.is_open]
+        for invoice in invoices:
+            if not invoice.is_credit_note:
+                next_actions[invoice.id] = NextAction(declaration.next_action, declaration.deadline)
+        if not invoices:
+            continue
+        customer = customers.get(customer_id)
+        amounts: dict[str, Decimal] = {}
+        for invoice in invoices:
+            amounts[invoice.currency] = amounts.get(invoice.currency, Decimal(0)) + invoice.signed_remaining.amount
+        for currency, amount in sorted(amounts.items()):
+            if amount <= 0:
+                continue
+            todo.append({
+                "salesperson": customer.salesperson if customer else "",
+                "date": declaration.deadline or plan.as_of,
+                "action": "Déclarer la créance",
+                "customer": customer.name if customer else customer_id,
+                "phone": customer.phone if customer else "",
+                "invoices": ", ".join(i.number or i.id for i in invoices if not i.is_credit_note),
+                "amount": amount,
+                "reason": f"{declaration.reason} ({currency}) — {declaration.signal.link}".strip(" —"),
+            })
+    return replace(plan, next_actions=next_actions, skips=skips, todo=todo)

@@ -73,6 +73,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     JOURNAL_MIGRATION,
+    (
+        "0301_report_sends",
+        """
+        CREATE TABLE report_sends (
+            week TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (week, audience)
+        );
+        """,
+    ),
 ]
 
 

@@ -1,0 +1,523 @@
+"""The weekly report: the week's receivables figures, computed once, then rendered as an HTML
+e-mail and a PDF (:mod:`sync.report_render`) and sent (:func:`send_weekly_report`).
+
+Every figure comes from :mod:`sheets_addin.functions` (KPIs, cash forecast, aging, scores); this
+module only picks the population (the whole ledger, or one salesperson's customers) and the
+week.  Choices stated:
+
+- amounts are documents in EUR (as the KPIs), credit notes deducted, drafts/cancelled/deleted
+  left out; the aging chart adds up to the total outstanding;
+- "overdue" means past the due date on the as-of date;
+- the trend compares with the same figures seven days earlier, rebuilt from the ledger
+  (remaining now plus what was paid since), over the last eight weeks;
+- promises due "this week" are those dated from the as-of date to six days later; a promise
+  dated in the last seven days on an invoice still open is listed as broken;
+- reminders sent are those of the last seven days; what they brought in is what was paid on
+  the reminded invoices within 14 days after a reminder, for the reminders of the last 28 days
+  (each payment counted once).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from connectors.errors import ConfigError, EncoursError
+from connectors.model import Customer, Invoice, Ledger
+from connectors.registries.signals import claim_declarations, fr_date, risk_lines
+from sheets_addin import functions as fn
+from sheets_addin.marks import InvoiceMarks, SheetMarks
+from sheets_addin.view import CustomerFigures
+from sync.config import Config
+from sync.risk import RiskRefresh, apply_risk, load_risk
+from sync.state import StateStore
+
+log = logging.getLogger(__name__)
+
+FORECAST_WEEKS = 8
+HISTORY_WEEKS = 8
+TOP_LATE_PAYERS = 10
+REMINDER_EFFECT_DAYS = 14
+REMINDER_WINDOW_DAYS = 28
+KPI_PERIOD_DAYS = 90
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DEAD = ("draft", "cancelled", "deleted")
+
+
+class ReportError(EncoursError):
+    """The report cannot be made (no synced ledger yet, nothing to send to)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    day: date
+    outstanding: Decimal
+    overdue: Decimal
+
+
+@dataclass(frozen=True)
+class LatePayer:
+    customer_id: str
+    name: str
+    salesperson: str
+    overdue: Decimal
+    outstanding: Decimal
+    oldest_days: int
+    score: int | None = None
+    profile: str = ""
+    alert: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """An invoice in the promises or disputes lists."""
+
+    invoice_id: str
+    number: str
+    customer: str
+    salesperson: str
+    remaining: Decimal
+    currency: str
+    due_date: date | None
+    day: date | None = None  # the promise's date
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class SentReminder:
+    """One reminder the journal holds as sent."""
+
+    sent_on: date
+    customer_id: str
+    invoice_ids: tuple[str, ...]
+    channel: str = "email"
+    step: str = ""
+
+
+@dataclass(frozen=True)
+class ReminderStats:
+    sent_this_week: int = 0
+    by_channel: tuple[tuple[str, int], ...] = ()
+    sent_in_window: int = 0
+    brought_in: Decimal = Decimal("0.00")
+    invoices_paid: int = 0
+    known: bool = True  # False: no journal to read yet
+
+
+@dataclass(frozen=True)
+class RiskLine:
+    customer_id: str
+    name: str
+    what: str
+    day: date | None
+    link: str
+    action: str = ""
+    outstanding: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    company: str
+    as_of: date
+    salesperson: str  # "" for the whole company
+    customers: int
+    kpis: fn.ReceivablesKpis
+    history: tuple[WeekPoint, ...]  # oldest first; the last is the as-of date
+    forecast: fn.CashForecast
+    aging: tuple[tuple[str, Decimal], ...]
+    late_payers: tuple[LatePayer, ...]
+    promises: tuple[InvoiceLine, ...]
+    broken_promises: tuple[InvoiceLine, ...]
+    disputes: tuple[InvoiceLine, ...]
+    reminders: ReminderStats
+    risks: tuple[RiskLine, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.kpis.receivables
+
+    @property
+    def overdue(self) -> Decimal:
+        return self.kpis.overdue
+
+    @property
+    def previous(self) -> WeekPoint:
+        """The figures seven days before the as-of date."""
+        return self.history[-2] if len(self.history) >= 2 else self.history[-1]
+
+    @property
+    def week_start(self) -> date:
+        return self.as_of - timedelta(days=7)
+
+    @property
+    def title(self) -> str:
+        who = f" — {self.salesperson}" if self.salesperson else ""
+        return f"Encours clients au {fr_date(self.as_of)}{who}"
+
+
+# -- populations --------------------------------------------------------------------------------
+def salesperson_ledger(ledger: Ledger, salesperson: str) -> Ledger:
+    """Only this salesperson's customers, with their invoices and payments."""
+    ids = {c.id for c in ledger.customers if c.salesperson == salesperson}
+    return Ledger(
+        tuple(c for c in ledger.customers if c.id in ids),
+        tuple(i for i in ledger.invoices if i.customer_id in ids),
+        tuple(p for p in ledger.payments if p.customer_id in ids),
+    )
+
+
+def salespeople(ledger: Ledger) -> dict[str, str]:
+    """salesperson name → e-mail, for the customers that have one."""
+    out: dict[str, str] = {}
+    for customer in ledger.customers:
+        if customer.salesperson and (customer.salesperson not in out or not out[customer.salesperson]):
+            out[customer.salesperson] = customer.salesperson_email
+    return dict(sorted(out.items()))
+
+
+# -- figures ------------------------------------------------------------------------------------
+def _eur_live(invoices: pd.DataFrame) -> pd.DataFrame:
+    return invoices[(invoices["currency"] == "EUR") & ~invoices["status"].isin(_DEAD)]
+
+
+def receivables_at(invoices: pd.DataFrame, payments: pd.DataFrame, day: date) -> WeekPoint:
+    """Outstanding and overdue on ``day``, rebuilt as remaining now + what was paid after ``day``
+    (EUR documents issued on or before ``day``; the same population as the KPIs)."""
+    eur = _eur_live(invoices)
+    ts = pd.Timestamp(day)
+    issued = eur[eur["issue_date"] <= ts]
+    later = payments[payments["date"] > ts].groupby("invoice_id")["amount_cents"].sum()
+    sign = np.where(issued["kind"].to_numpy() == "credit_note", -1, 1)
+    back = issued["id"].map(later).fillna(0).to_numpy(dtype="int64") * sign
+    amounts = issued["remaining_cents"].to_numpy(dtype="int64") + back
+    overdue_mask = (issued["due_date"] < ts).to_numpy()
+    return WeekPoint(day, fn.from_cents(int(amounts.sum())), fn.from_cents(int(amounts[overdue_mask].sum())))
+
+
+def _aging(invoices: pd.DataFrame, as_of: date, bounds: Sequence[int]) -> tuple[tuple[str, Decimal], ...]:
+    eur = _eur_live(invoices)
+    eur = eur[eur["remaining_cents"] != 0]
+    labels = fn.bucket_labels(bounds)
+    if eur.empty:
+        return tuple((label, Decimal("0.00")) for label in labels)
+    frame = pd.DataFrame(
+        {
+            "customer_id": eur["customer_id"].to_numpy(),
+            "due_date": eur["due_date"].to_numpy(),
+            "remaining_eur": [fn.from_cents(int(c)) for c in eur["remaining_cents"]],
+        }
+    )
+    table = fn.aging_by_customer(frame, as_of, bounds)
+    return tuple((label, sum(table[label], Decimal("0.00"))) for label in labels)
+
+
+def _late_payers(
+    ledger: Ledger, invoices: pd.DataFrame, as_of: date, figures: Mapping[str, CustomerFigures]
+) -> tuple[LatePayer, ...]:
+    eur = _eur_live(invoices)
+    eur = eur[eur["remaining_cents"] != 0]
+    ts = pd.Timestamp(as_of)
+    late = eur[eur["due_date"] < ts]
+    overdue = late.groupby("customer_id")["remaining_cents"].sum()
+    outstanding = eur.groupby("customer_id")["remaining_cents"].sum()
+    oldest = late[late["remaining_cents"] > 0].groupby("customer_id")["due_date"].min()
+    customers = ledger.customer_index()
+    rows = []
+    for customer_id, cents in overdue.items():
+        if cents <= 0:
+            continue
+        cid = str(customer_id)
+        customer = customers.get(cid)
+        fig = figures.get(cid, CustomerFigures())
+        first_due = oldest.get(customer_id)
+        rows.append(
+            LatePayer(
+                customer_id=cid,
+                name=customer.name if customer else cid,
+                salesperson=customer.salesperson if customer else "",
+                overdue=fn.from_cents(int(cents)),
+                outstanding=fn.from_cents(int(outstanding.get(customer_id, 0))),
+                oldest_days=(as_of - first_due.date()).days if first_due is not None else 0,
+                score=fig.score,
+                profile=fig.profile,
+                alert=getattr(fig, "alert", ""),
+            )
+        )
+    rows.sort(key=lambda r: (-r.overdue, r.name.casefold()))
+    return tuple(rows[:TOP_LATE_PAYERS])
+
+
+def _marked_lines(ledger: Ledger, marks: SheetMarks | None, as_of: date, terms: int) -> tuple[
+        tuple[InvoiceLine, ...], tuple[InvoiceLine, ...], tuple[InvoiceLine, ...]]:
+    if marks is None:
+        return (), (), ()
+    customers = ledger.customer_index()
+    promises: list[InvoiceLine] = []
+    broken: list[InvoiceLine] = []
+    disputes: list[InvoiceLine] = []
+    for invoice in ledger.invoices:
+        if not invoice.is_open or invoice.is_credit_note:
+            continue
+        mark = marks.invoices.get(invoice.id)
+        if mark is None:
+            continue
+        customer = customers.get(invoice.customer_id)
+
+        def line(day: date | None, invoice_: Invoice = invoice, mark_: InvoiceMarks = mark,
+                 customer_: Customer | None = customer) -> InvoiceLine:
+            return InvoiceLine(
+                invoice_id=invoice_.id,
+                number=invoice_.number or invoice_.id,
+                customer=customer_.name if customer_ else invoice_.customer_id,
+                salesperson=invoice_.salesperson or (customer_.salesperson if customer_ else ""),
+                remaining=invoice_.remaining.amount,
+                currency=invoice_.currency,
+                due_date=invoice_.effective_due_date(terms),
+                day=day,
+                comment=mark_.comment,
+            )
+
+        if mark.promise_date is not None:
+            if as_of <= mark.promise_date <= as_of + timedelta(days=6):
+                promises.append(line(mark.promise_date))
+            elif as_of - timedelta(days=7) <= mark.promise_date < as_of:
+                broken.append(line(mark.promise_date))
+        if mark.dispute:
+            disputes.append(line(None))
+    promises.sort(key=lambda x: (x.day or as_of, x.customer.casefold()))
+    broken.sort(key=lambda x: (x.day or as_of, x.customer.casefold()))
+    disputes.sort(key=lambda x: (-x.remaining, x.customer.casefold()))
+    return tuple(promises), tuple(broken), tuple(disputes)
+
+
+def reminder_stats(
+    ledger: Ledger, reminders: Sequence[SentReminder] | None, as_of: date
+) -> ReminderStats:
+    """Reminders of the last 7 days, and what the last 28 days' reminders brought in within 14 days."""
+    if reminders is None:
+        return ReminderStats(known=False)
+    week = [r for r in reminders if as_of - timedelta(days=7) <= r.sent_on < as_of]
+    channels: dict[str, int] = {}
+    for reminder in week:
+        channels[reminder.channel] = channels.get(reminder.channel, 0) + 1
+    window = [r for r in reminders if as_of - timedelta(days=REMINDER_WINDOW_DAYS) <= r.sent_on < as_of]
+    reminded: dict[str, list[date]] = {}
+    for reminder in window:
+        for invoice_id in reminder.invoice_ids:
+            reminded.setdefault(invoice_id, []).append(reminder.sent_on)
+    counted: set[tuple[str, str]] = set()
+    total = Decimal(0)
+    paid_invoices: set[str] = set()
+    for payment in ledger.payments:
+        if payment.method == "credit_note" or payment.date > as_of:
+            continue
+        for allocation in payment.allocations:
+            days = reminded.get(allocation.invoice_id)
+            if not days or allocation.amount.currency != "EUR":
+                continue
+            if any(sent < payment.date <= sent + timedelta(days=REMINDER_EFFECT_DAYS) for sent in days):
+                key = (payment.id, allocation.invoice_id)
+                if key not in counted:
+                    counted.add(key)
+                    total += allocation.amount.amount
+                    paid_invoices.add(allocation.invoice_id)
+    return ReminderStats(
+        sent_this_week=len(week),
+        by_channel=tuple(sorted(channels.items())),
+        sent_in_window=len(window),
+        brought_in=fn.from_cents(int((total * 100).to_integral_value())),
+        invoices_paid=len(paid_invoices),
+    )
+
+
+def build_report(
+    ledger: Ledger,
+    as_of: date,
+    *,
+    company: str = "",
+    salesperson: str = "",
+    marks: SheetMarks | None = None,
+    reminders: Sequence[SentReminder] | None = None,
+    risk: RiskRefresh | None = None,
+    figures: Mapping[str, CustomerFigures] | None = None,
+    default_terms: int = 30,
+    bounds: Sequence[int] = fn.DEFAULT_BOUNDS,
+    notes: Iterable[str] = (),
+) -> WeeklyReport:
+    """The week's figures for the whole ledger, or for one salesperson's customers."""
+    scope = salesperson_ledger(ledger, salesperson) if salesperson else ledger
+    invoices, payments = fn.ledger_frames(scope, default_terms=default_terms)
+    if figures is None:
+        figures = fn.customer_figures(scope, as_of, default_terms=default_terms)
+        if risk is not None:
+            figures = apply_risk(figures, risk, as_of)
+    kpis = fn.receivables_kpis(invoices, payments, as_of, period_days=KPI_PERIOD_DAYS)
+    history = tuple(
+        receivables_at(invoices, payments, as_of - timedelta(days=7 * k)) for k in range(HISTORY_WEEKS, -1, -1)
+    )
+    avg_delays = {cid: f.avg_delay for cid, f in figures.items() if f.avg_delay is not None}
+    forecast = fn.weekly_cash_forecast(invoices, as_of, avg_delays, weeks=FORECAST_WEEKS)
+    promises, broken, disputes = _marked_lines(scope, marks, as_of, default_terms)
+    risks: list[RiskLine] = []
+    if risk is not None:
+        ids = {c.id for c in scope.customers}
+        signals = {cid: s for cid, s in risk.signals.items() if cid in ids}
+        declarations = claim_declarations(signals)
+        customers = scope.customer_index()
+        open_by_customer = invoices[invoices["remaining_cents"] != 0].groupby("customer_id")["remaining_cents"].sum()
+        for cid, signal in sorted(risk_lines(signals, as_of).items(), key=lambda kv: kv[1].date or as_of, reverse=True):
+            declaration = declarations.get(cid)
+            risks.append(
+                RiskLine(
+                    customer_id=cid,
+                    name=customers[cid].name if cid in customers else cid,
+                    what=signal.label if signal.label.casefold().startswith(signal.short.casefold())
+                    else f"{signal.short} ({signal.label})",
+                    day=signal.date,
+                    link=signal.link,
+                    action=declaration.next_action if declaration else "",
+                    outstanding=fn.from_cents(int(open_by_customer.get(cid, 0))),
+                )
+            )
+        notes = (*notes, *risk.notes())
+    return WeeklyReport(
+        company=company,
+        as_of=as_of,
+        salesperson=salesperson,
+        customers=len(scope.customers),
+        kpis=kpis,
+        history=history,
+        forecast=forecast,
+        aging=_aging(invoices, as_of, bounds),
+        late_payers=_late_payers(scope, invoices, as_of, figures),
+        promises=promises,
+        broken_promises=broken,
+        disputes=disputes,
+        reminders=reminder_stats(scope, reminders, as_of),
+        risks=tuple(risks),
+        notes=tuple(notes),
+    )
+
+
+# -- the journal ------------------------------------------------------------------------------
+def sent_reminders(store: StateStore, since: date) -> list[SentReminder] | None:
+    """Reminders the journal holds as sent since ``since`` (``None`` when there is no journal yet).
+
+    Reads the journal table of the sync job (issue 7) by its column names, whatever their order:
+    a timestamp (``sent_at``/``at``/``updated_at``), the customer, the invoices (JSON list or
+    comma-separated), the channel and the state (``sent``).
+    """
+    db = store.db
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    table = next((t for t in ("journal", "reminders", "journal_entries") if t in tables), None)
+    if table is None:
+        return None
+    columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+    def pick(*names: str) -> str | None:
+        return next((n for n in names if n in columns), None)
+
+    at = pick("sent_at", "at", "updated_at", "created_at")
+    customer = pick("customer_id", "customer")
+    invoices = pick("invoice_ids", "invoices", "target")
+    channel = pick("channel")
+    state = pick("state", "status")
+    if at is None or customer is None or invoices is None:
+        log.warning("journal table %s has no sent date, customer or invoices column: reminders not counted", table)
+        return None
+    query = f"SELECT {at}, {customer}, {invoices}, {channel or repr('email')} FROM {table}"
+    if state is not None:
+        query += f" WHERE {state} = 'sent'"
+    out: list[SentReminder] = []
+    try:
+        rows = db.execute(query).fetchall()
+    except sqlite3.DatabaseError as exc:
+        log.warning("journal cannot be read (%s): reminders not counted", exc)
+        return None
+    for raw_at, raw_customer, raw_invoices, raw_channel in rows:
+        try:
+            sent_on = datetime.fromisoformat(str(raw_at)).date()
+        except ValueError:
+            continue
+        if sent_on < since:
+            continue
+        ids = tuple(i for i in re.split(r"[\s,;\"\[\]]+", str(raw_invoices or "")) if i)
+        out.append(SentReminder(sent_on, str(raw_customer), ids, str(raw_channel or "email")))
+    return out
+
+
+# -- the configuration --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportSettings:
+    day: str = "monday"
+    recipients: tuple[str, ...] = ()
+    per_salesperson: bool = True
+
+
+def report_settings(config: Config) -> ReportSettings:
+    """``[report]``: day = "monday", recipients = [...], per_salesperson = true."""
+    section = config.section("report")
+    day = section.text("day", "monday").strip().casefold()
+    if day not in DAYS:
+        raise ConfigError(f"{day!r} is not a day of the week ({', '.join(DAYS)})", file=section.file,
+                          key="[report] day")
+    recipients = section.get("recipients", [])
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise ConfigError("must be a list of e-mail addresses", file=section.file, key="[report] recipients")
+    return ReportSettings(day, tuple(r.strip() for r in recipients if r.strip()),
+                          section.flag("per_salesperson", True))
+
+
+def report_due(config: Config, as_of: date) -> bool:
+    """True on the configured day of the week."""
+    return DAYS[as_of.weekday()] == report_settings(config).day
+
+
+def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None, list[SentReminder] | None,
+                                                         RiskRefresh, list[str]]:
+    """The last synced ledger, the sheet's marks, the journal and the stored risk signals."""
+    notes: list[str] = []
+    path = Path(config.state_path)
+    if not path.exists():
+        raise ReportError(f"{path}: no state file yet — run `encours sync -c {config.file.name}` first")
+    with StateStore(path) as store:
+        ledger = store.ledger()
+        if not ledger.customers and not ledger.invoices:
+            raise ReportError(f"{path}: nothing synced yet — run `encours sync -c {config.file.name}` first")
+        reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS))
+        risk = load_risk(store, ledger.customers)
+    if reminders is None:
+        notes.append("Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).")
+    marks: SheetMarks | None = None
+    workbook = config.sheet.path("path", "encours.xlsx") if (config.sheet.type or "xlsx") in ("xlsx", "excel") else None
+    if workbook is not None and not workbook.exists():
+        notes.append(f"Promesses et litiges non lus : la feuille {workbook} n'existe pas encore.")
+    else:
+        try:
+            from sync.pull import open_sheet
+
+            marks = open_sheet(config).read_marks()
+        except (EncoursError, OSError) as exc:
+            notes.append(f"Promesses et litiges non lus : la feuille n'a pas pu être lue ({exc}).")
+    return ledger, marks, reminders, risk, notes
+
+
+def send_weekly_report(config: Config, as_of: date, **options: object) -> object:
+    """Send this week's reports — see :func:`sync.report_send.send_weekly_report` (the daemon's entry)."""
+    from sync.report_send import send_weekly_report as send
+
+    return send(config, as_of, **options)  # type: ignore[arg-type]

@@ -1,0 +1,320 @@
+"""The weekly report rendered: PNG charts (matplotlib, Agg), an HTML e-mail with the charts
+inline (``cid:``, which common mail clients show; no external images, no scripts), a plain-text
+alternative, and a PDF (fpdf2, DejaVu fonts shipped with matplotlib for the € sign and accents).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from connectors.model import to_cents
+from connectors.registries.signals import fr_date
+from sync.report import WeeklyReport
+
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+COLOURS = ("#3a7d44", "#e0b000", "#e07b00", "#d1495b", "#8b1e3f")
+CHART_IDS = ("trend", "aging", "forecast")
+
+
+# -- formatting (French) ------------------------------------------------------------------------
+def eur(amount: Decimal | None) -> str:
+    """12 345,67 € (narrow no-break space between thousands)."""
+    if amount is None:
+        return "—"
+    text = f"{to_cents(amount):,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0€"
+
+
+def signed_eur(amount: Decimal) -> str:
+    return ("+" if amount > 0 else "") + eur(amount)
+
+
+def days(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + "\u00a0j"
+
+
+def percent(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def change(current: Decimal, previous: Decimal) -> str:
+    """'+1 234,00 € (+3,2 %) sur 7 jours' — the trend against a week earlier."""
+    delta = current - previous
+    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+    rate = ""
+    if previous:
+        rate = f" ({(delta / previous * 100):+.1f}\u00a0%)".replace(".", ",")
+    return f"{arrow} {signed_eur(delta)}{rate} sur 7 jours"
+
+
+def short_day(day: date) -> str:
+    return day.strftime("%d/%m")
+
+
+# -- charts -------------------------------------------------------------------------------------
+def _figure(width: float = 6.4, height: float = 2.6) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.13)  # fixed: tight_layout is slow
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _k(value: float) -> str:
+    return f"{value / 1000:,.0f}\u202fk€".replace(",", "\u202f") if abs(value) >= 1000 else f"{value:,.0f}\u202f€"
+
+
+def charts(report: WeeklyReport) -> dict[str, bytes]:
+    """PNG images: ``trend`` (outstanding and overdue, 8 weeks), ``aging``, ``forecast`` (8 weeks)."""
+    from matplotlib.ticker import FuncFormatter
+
+    money = FuncFormatter(lambda value, _pos: _k(value))
+    out: dict[str, bytes] = {}
+
+    figure = _figure()
+    axes = figure.add_subplot()
+    xs = [short_day(p.day) for p in report.history]
+    axes.plot(xs, [float(p.outstanding) for p in report.history], marker="o", color="#1f4e79", label="Encours")
+    axes.plot(xs, [float(p.overdue) for p in report.history], marker="o", color=COLOURS[3], label="Échu")
+    axes.set_title("Encours et échu, 8 dernières semaines", fontsize=10)
+    axes.yaxis.set_major_formatter(money)
+    axes.tick_params(labelsize=8)
+    axes.legend(fontsize=8, frameon=False)
+    axes.grid(axis="y", alpha=0.3)
+    out["trend"] = _png(figure)
+
+    figure = _figure()
+    axes = figure.add_subplot()
+    labels = [label for label, _ in report.aging]
+    values = [float(amount) for _, amount in report.aging]
+    bars = axes.bar(labels, values, color=COLOURS[: len(labels)])
+    for bar, value in zip(bars, values, strict=True):
+        axes.annotate(_k(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                      va="bottom", fontsize=7)
+    axes.set_title("Balance âgée (jours de retard)", fontsize=10)
+    axes.yaxis.set_major_formatter(money)
+    axes.tick_params(labelsize=8)
+    axes.grid(axis="y", alpha=0.3)
+    out["aging"] = _png(figure)
+
+    figure = _figure()
+    axes = figure.add_subplot()
+    weeks = [short_day(w) for w in report.forecast.weeks]
+    amounts = [float(a) for a in report.forecast.amounts]
+    axes.bar(weeks, amounts, color="#1f4e79")
+    axes.set_title("Encaissements attendus par semaine (lundi)", fontsize=10)
+    axes.yaxis.set_major_formatter(money)
+    axes.tick_params(labelsize=8)
+    axes.grid(axis="y", alpha=0.3)
+    out["forecast"] = _png(figure)
+    return out
+
+
+# -- HTML and text ------------------------------------------------------------------------------
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(eur=eur, days=days, percent=percent, fr_date=fr_date, short_day=short_day,
+                       zip=lambda left, right: list(zip(left, right, strict=True)))
+    env.globals.update(change=change, method=METHOD_NOTE)
+    return env
+
+
+def kpi_rows(report: WeeklyReport) -> list[tuple[str, str, str]]:
+    """(label, value, comment) — the figures table shared by the e-mail, the text and the PDF."""
+    k = report.kpis
+    previous = report.previous
+    return [
+        ("Encours total", eur(k.receivables), change(k.receivables, previous.outstanding)),
+        ("dont échu", eur(k.overdue), change(k.overdue, previous.overdue)),
+        ("Non échu", eur(k.current), ""),
+        ("DSO", days(k.dso), f"méthode simple sur {k.period_days} jours ; countback {days(k.dso_countback)}"),
+        ("DSO au mieux", days(k.best_dso), "si tout était payé à l'échéance"),
+        ("Retard moyen (ADD)", days(k.add), "DSO − DSO au mieux"),
+        ("CEI", percent(k.cei), f"efficacité du recouvrement sur {k.period_days} jours"),
+    ]
+
+
+def render_html(report: WeeklyReport, cids: dict[str, str]) -> str:
+    return _environment().get_template("report.html.j2").render(
+        r=report, kpis=kpi_rows(report), cids=cids, reminders=reminders_sentence(report)
+    )
+
+
+def render_text(report: WeeklyReport) -> str:
+    return _environment().get_template("report.txt.j2").render(
+        r=report, kpis=kpi_rows(report), reminders=reminders_sentence(report)
+    )
+
+
+# -- PDF ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Fonts:
+    regular: Path = FONT_DIR / "DejaVuSans.ttf"
+    bold: Path = FONT_DIR / "DejaVuSans-Bold.ttf"
+
+
+def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    fonts = _Fonts()
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=14)
+    pdf.add_font("DejaVu", "", str(fonts.regular))
+    pdf.add_font("DejaVu", "B", str(fonts.bold))
+    pdf.set_title(report.title)
+    pdf.set_creator("encours")
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def heading(text: str) -> None:
+        if pdf.get_y() > pdf.h - 45:  # never a heading alone at the foot of a page
+            pdf.add_page()
+        pdf.ln(2)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(width, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font("DejaVu", "", 9)
+
+    def table(headings: tuple[str, ...], rows: Sequence[tuple[str, ...]], widths: tuple[float, ...],
+              align: tuple[str, ...]) -> None:
+        if not rows:
+            pdf.set_font("DejaVu", "", 9)
+            pdf.cell(width, 6, "Aucun.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
+        with pdf.table(col_widths=widths, text_align=align, line_height=5, first_row_as_headings=True,
+                       headings_style=_headings_style()) as grid:
+            head = grid.row()
+            for text in headings:
+                head.cell(text)
+            for values in rows:
+                row = grid.row()
+                for text in values:
+                    row.cell(text)
+
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(width, 9, report.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "", 9)
+    subtitle = report.company + (" — " if report.company else "") + f"{report.customers} clients"
+    pdf.cell(width, 5, subtitle, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    heading("Chiffres de la semaine")
+    table(("Indicateur", "Valeur", "Commentaire"), [tuple(r) for r in kpi_rows(report)], (45, 35, 100),
+          ("LEFT", "RIGHT", "LEFT"))
+    for chart in CHART_IDS:
+        if chart in images:
+            if pdf.get_y() > pdf.h - 80:
+                pdf.add_page()
+            pdf.image(io.BytesIO(images[chart]), w=width * 0.85)
+
+    heading("Encaissements attendus, 8 prochaines semaines")
+    forecast_rows = [(f"Semaine du {fr_date(w)}", eur(a)) for w, a in zip(report.forecast.weeks,
+                                                                          report.forecast.amounts, strict=True)]
+    forecast_rows.append(("Au-delà", eur(report.forecast.later)))
+    table(("Semaine", "Montant attendu"), forecast_rows, (90, 50), ("LEFT", "RIGHT"))
+
+    heading("Balance âgée")
+    aging_rows = [(label, eur(amount)) for label, amount in report.aging]
+    aging_rows.append(("Total", eur(sum((a for _, a in report.aging), Decimal(0)))))
+    table(("Tranche", "Montant"), aging_rows, (90, 50), ("LEFT", "RIGHT"))
+
+    heading("Les dix plus gros retards")
+    table(
+        ("Client", "Commercial", "Échu", "Encours", "Retard", "Score"),
+        [(p.name, p.salesperson, eur(p.overdue), eur(p.outstanding), f"{p.oldest_days} j",
+          "" if p.score is None else f"{p.score} ({p.profile})") for p in report.late_payers],
+        (50, 30, 28, 28, 22, 22),
+        ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+    )
+
+    heading("Promesses de paiement attendues cette semaine")
+    table(("Date", "Client", "Facture", "Reste dû"),
+          [(fr_date(p.day), p.customer, p.number, eur(p.remaining)) for p in report.promises],
+          (25, 75, 40, 40), ("LEFT", "LEFT", "LEFT", "RIGHT"))
+    if report.broken_promises:
+        heading("Promesses non tenues (7 derniers jours)")
+        table(("Date", "Client", "Facture", "Reste dû"),
+              [(fr_date(p.day), p.customer, p.number, eur(p.remaining)) for p in report.broken_promises],
+              (25, 75, 40, 40), ("LEFT", "LEFT", "LEFT", "RIGHT"))
+
+    heading("Litiges ouverts")
+    table(("Client", "Facture", "Échéance", "Reste dû", "Commentaire"),
+          [(d.customer, d.number, fr_date(d.due_date), eur(d.remaining), d.comment) for d in report.disputes],
+          (50, 30, 25, 30, 45), ("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
+
+    heading("Relances")
+    rem = report.reminders
+    if rem.known:
+        pdf.multi_cell(width, 5, reminders_sentence(report), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(width, 5, "Aucun journal d'envoi pour l'instant.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    heading("Alertes des registres publics (Sirene, BODACC)")
+    table(("Client", "Signal", "Date", "Encours", "À faire"),
+          [(r.name, r.what, fr_date(r.day), eur(r.outstanding), r.action) for r in report.risks],
+          (38, 58, 20, 26, 38), ("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
+    for risk in report.risks:
+        if risk.link:
+            pdf.set_font("DejaVu", "", 7)
+            pdf.cell(width, 4, f"{risk.name} : {risk.link}", link=risk.link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    if report.notes:
+        heading("Notes")
+        for note in report.notes:
+            pdf.multi_cell(width, 5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.ln(2)
+    pdf.multi_cell(width, 4, METHOD_NOTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def _headings_style() -> object:
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD", fill_color=(230, 236, 245))
+
+
+METHOD_NOTE = (
+    "Montants en euros, avoirs déduits. DSO = encours ÷ ventes à crédit de la période × jours ; "
+    "DSO au mieux = non échu ÷ ventes × jours ; ADD = DSO − DSO au mieux ; CEI = (encours d'ouverture + ventes "
+    "− encours de clôture) ÷ (encours d'ouverture + ventes − non échu de clôture) × 100, ventes de toute la période. "
+    "Encaissements attendus : chaque facture à son échéance décalée du retard moyen du client. "
+    "Effet des relances : montants payés sur les factures relancées dans les 14 jours suivant une relance "
+    "(relances des 28 derniers jours)."
+)
+
+
+def reminders_sentence(report: WeeklyReport) -> str:
+    rem = report.reminders
+    if not rem.known:
+        return "Aucun journal d'envoi pour l'instant."
+    channels = ", ".join(f"{count} {name}" for name, count in rem.by_channel)
+    week = f"{rem.sent_this_week} relance{'s' if rem.sent_this_week != 1 else ''} envoyée" + (
+        "s" if rem.sent_this_week != 1 else "") + " ces 7 derniers jours" + (f" ({channels})" if channels else "")
+    effect = (
+        f"Sur les 28 derniers jours, {rem.sent_in_window} relance{'s' if rem.sent_in_window != 1 else ''} "
+        f"ont rapporté {eur(rem.brought_in)} payés dans les 14 jours ({rem.invoices_paid} facture"
+        f"{'s' if rem.invoices_paid != 1 else ''})."
+    )
+    return f"{week}. {effect}"
