@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import requests
@@ -185,3 +186,35 @@ def test_risk_section_of_the_configuration(tmp_path: Path) -> None:
         assert len(rsps.calls) == 0 and result.signals == {} and not result.is_stale
     assert risk_settings(config_from_mapping({"source": {"type": "demo"}}, tmp_path / "e.toml")) == RiskSettings()
     assert date(2026, 1, 1) < AS_OF
+
+
+def test_a_proceeding_turns_reminders_into_a_claim_declaration(tmp_path: Path) -> None:
+    from scenarios.planner import plan
+    from sheets_addin.marks import SheetMarks
+    from sync.risk import with_claim_declarations
+    from tests.support.reminders import company, customer, invoice, shipped
+
+    brasserie = customer("C3", name="Brasserie Lambert", siren="521874636")
+    healthy = customer("C1", siren="832310593")
+    books = Ledger((healthy, brasserie), (invoice("I1", 20), invoice("I3", 20, customer_id="C3"),
+                                           invoice("I4", 45, "250.00", customer_id="C3")))
+    with StateStore(tmp_path / "state.sqlite") as store, responses.RequestsMock() as rsps:
+        registry(rsps)
+        risk = refresh_risk(store, books.customers, RiskSettings(sirene_base_url=SIRENE, bodacc_base_url=BODACC),
+                            now=NOW, sirene=SireneClient(SIRENE, pacer=Pacer(1000.0)),
+                            bodacc=BodaccClient(BODACC, pacer=Pacer(1000.0)))
+    blocked = risk.blocked()
+    assert set(blocked) == {"C3"}
+    result = plan(books, SheetMarks(), shipped(), AS_OF, done={}, company=company(), in_recovery=set(blocked))
+    assert {a.customer_id for a in result.actions} == {"C1"}  # no amicable reminder to the brasserie
+    result = with_claim_declarations(result, books, risk)
+    for invoice_id in ("I3", "I4"):
+        action = result.next_actions[invoice_id]
+        assert action.label == "Déclarer la créance au mandataire judiciaire avant le 23/12/2026"
+        assert action.date == date(2026, 12, 23)
+    assert result.next_actions["I1"].label.startswith("Relance")
+    todo = [row for row in result.todo if row["action"] == "Déclarer la créance"]
+    assert len(todo) == 1 and todo[0]["customer"] == "Brasserie Lambert"
+    assert todo[0]["amount"] == Decimal("1250.00") and todo[0]["invoices"] == "F-I3, F-I4"
+    skips = [s for s in result.skips if s.customer_id == "C3"]
+    assert skips and all("déclarer la créance" in s.detail for s in skips)
