@@ -409,7 +409,7 @@ def _customer_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], 
 
 def _journal_updates(journal: Sequence[Row]) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
     rows = {str(row["id"]): row for row in journal}
-    return {}, frozenset(rows), rows, None
+    return {key: {} for key in rows}, frozenset(rows), rows, None  # known: new journal rows are appended
 
 
 def _aging_customers(view: SheetView) -> list[tuple[str, str]]:

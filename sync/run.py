@@ -1,0 +1,675 @@
+"""``encours run``: one whole pass — sync, plan, re-check, send, journal, sheet — exactly once.
+
+The order, and why:
+
+1. take the dossier's lock (:mod:`sync.lock`); rows a dead pass left ``sending`` become
+   ``uncertain`` (never resent blindly: a person confirms, see :func:`confirm`);
+2. pull the changes from the source (nothing written yet);
+3. read what people marked in the sheet (``À envoyer``, disputes, promises…) — an unreadable
+   sheet stops the pass before anything is sent;
+4. plan on the ledger with the changes applied (in a transaction rolled back: the ledger and the
+   cursor are committed only with the sheet, as in :mod:`sync.pull`);
+5. for each action due and approved, within the sending window: re-read its invoices at the
+   source (a payment since the last sync cancels it), render it, commit ``sending``, hand it to
+   the channel, commit ``sent`` (or ``failed`` with the reason);
+6. write the sheet (synced columns, ``Prochaine action``, ``Dernière relance``, ``Relances``,
+   ``À faire``), then commit the ledger and the cursor together — the cursor is never ahead of
+   the sheet.  A sheet that cannot be written is reported (exit code 1); the journal already
+   holds the truth and the next pass writes it.
+
+``dry_run`` does 1–4 and the re-check, renders what would go out, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from connectors.base import Connector
+from connectors.errors import ConfigError, EncoursError, SheetError, SourceError
+from connectors.model import Delta, Invoice, Ledger
+from scenarios.company import CompanySettings, company_from_config
+from scenarios.loader import Scenario
+from scenarios.planner import (
+    CHANNEL_LABELS_FR,
+    REASONS_FR,
+    Plan,
+    PlannedAction,
+    StepKey,
+    plan,
+    recheck,
+    valid_email,
+)
+from scenarios.render import render
+from scenarios.setup import ScenarioSetup, scenarios_from_config
+from sheets_addin.marks import SheetMarks
+from sheets_addin.view import SheetBackend, SheetView, build_view
+from sync.channels.message import Channel, ChannelError, Message, SendResult
+from sync.config import Config
+from sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
+from sync.lock import DossierLock
+from sync.pull import customer_figures, open_sheet, sheet_label, summarise
+from sync.redact import secret_values
+from sync.sources import open_connector
+from sync.state import StateStore
+from sync.window import WindowState, window_state
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+StopFlag = Callable[[], bool]
+PdfFetch = Callable[[str], bytes | None]
+
+#: Calls, letters and formal notices stay in ``À faire`` this many days after they were published.
+TASK_DAYS = 7
+#: Environment variable of the fault tests: the process exits (``os._exit``) at that boundary.
+FAILPOINT_ENV = "ENCOURS_FAILPOINT"
+FAILPOINT_TRACE_ENV = "ENCOURS_FAILPOINT_TRACE"
+FAILPOINT_EXIT_CODE = 86
+
+_crossed = 0
+
+
+def failpoint(name: str) -> None:
+    """A step boundary of the pass.  Fault tests set ``ENCOURS_FAILPOINT=N`` to die at the N-th."""
+    global _crossed
+    target = os.environ.get(FAILPOINT_ENV)
+    trace = os.environ.get(FAILPOINT_TRACE_ENV)
+    if not target and not trace:
+        return
+    _crossed += 1
+    if trace:
+        with open(trace, "a", encoding="utf-8") as out:
+            out.write(f"{_crossed} {name}\n")
+    if target and target.isdigit() and int(target) == _crossed:
+        os._exit(FAILPOINT_EXIT_CODE)
+
+
+# -- the report ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    reference: str
+    customer: str
+    step: str
+    channel: str
+    recipients: str = ""
+    detail: str = ""  # reason, file written, server reply
+
+    def line(self) -> str:
+        to = f" → {self.recipients}" if self.recipients else ""
+        detail = f" — {self.detail}" if self.detail else ""
+        return f"{self.reference} {self.customer}: {self.step} ({self.channel}){to}{detail}"
+
+
+@dataclass
+class RunReport:
+    dossier: str
+    as_of: date
+    dry_run: bool = False
+    window: WindowState | None = None
+    sync_lines: list[str] = field(default_factory=list)
+    sent: list[Outcome] = field(default_factory=list)
+    tasks: list[Outcome] = field(default_factory=list)
+    would_send: list[Outcome] = field(default_factory=list)
+    waiting_approval: list[Outcome] = field(default_factory=list)
+    deferred: list[Outcome] = field(default_factory=list)  # due, but the window is closed or the pass was stopped
+    skipped: list[Outcome] = field(default_factory=list)
+    held: list[Outcome] = field(default_factory=list)  # failed earlier, waiting before a retry
+    uncertain: list[Outcome] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the sheet could not be written …
+    sheet_written: bool = False
+    stopped: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.problems else 0
+
+    @property
+    def sheet_failed(self) -> bool:
+        return any(p.startswith("sheet") for p in self.problems)
+
+    def lines(self) -> list[str]:
+        head = f"Reminder pass — {self.dossier}, as of {self.as_of:%d/%m/%Y}" + (" (dry run: nothing sent, nothing "
+                                                                               "written)" if self.dry_run else "")
+        out = [head, *self.sync_lines]
+        if self.window is not None and not self.window.open:
+            when = f"; next opening {self.window.next_open:%d/%m/%Y %H:%M}" if self.window.next_open else ""
+            out.append(f"Sending window closed: {self.window.note}{when}")
+
+        def block(title: str, items: Sequence[Outcome]) -> None:
+            out.append(f"{title}: {len(items)}")
+            out.extend(f"  {o.line()}" for o in items[:50])
+            if len(items) > 50:
+                out.append(f"  … and {len(items) - 50} more")
+
+        if self.dry_run:
+            block("Would send", self.would_send)
+        else:
+            block("Sent", self.sent)
+            block("Tasks published to À faire (calls)", self.tasks)
+        block("Waiting for approval (tick À envoyer)", self.waiting_approval)
+        if self.deferred:
+            block("Due, not sent now", self.deferred)
+        block("Skipped", self.skipped)
+        if self.held:
+            block("Failed earlier, retried later", self.held)
+        block("Uncertain — confirm with `encours run --confirm REF sent|not-sent`", self.uncertain)
+        block("Failed", self.failed)
+        out.extend(f"Problem: {p}" for p in self.problems)
+        if self.stopped:
+            out.append("Stopped on request: the rest goes out at the next pass")
+        return out
+
+
+# -- channels -------------------------------------------------------------------------------------
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class Dispatcher:
+    """Routes a message: e-mails to the configured channel, letters to the outbox folder, calls to tasks."""
+
+    def __init__(self, email: Channel, letters: Channel) -> None:
+        self.email = email
+        self.letters = letters
+
+    def deliver(self, message: Message) -> SendResult:
+        if message.channel == "call":
+            return SendResult(message.message_id, "task", "À faire", ())
+        if message.is_email:
+            return self.email.send(message)
+        return self.letters.send(message)
+
+    def close(self) -> None:
+        for channel in (self.email, self.letters):
+            closer = getattr(channel, "close", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    closer()
+
+
+def open_channels(config: Config, email: Channel | None = None) -> Dispatcher:
+    from sync.channels.outbox import OutboxChannel
+
+    outbox = OutboxChannel(config.sending.path("outbox", "outbox"))
+    if email is None:
+        if (config.sending.text("mode", "outbox")) == "smtp":
+            from sync.channels.smtp import smtp_from_config
+
+            email = smtp_from_config(config)
+        else:
+            email = outbox
+    return Dispatcher(email, outbox)
+
+
+def message_bytes(message: Message) -> tuple[str, bytes]:
+    """What is kept in the journal: the .eml of an e-mail, the PDF of a letter, the text of a call."""
+    if message.is_email:
+        return f"{message.file_stem}.eml", message.to_email().as_bytes()
+    if message.letter is not None:
+        return f"{message.file_stem}.pdf", message.letter
+    return f"{message.file_stem}.txt", f"{message.subject}\n\n{message.text}\n".encode()
+
+
+# -- the pass ---------------------------------------------------------------------------------------
+class _Rollback(Exception):
+    pass
+
+
+def _ledger_with(store: StateStore, delta: Delta) -> Ledger:
+    """The stored ledger with the pulled changes applied, committing nothing."""
+    holder: list[Ledger] = []
+    try:
+        with store.transaction():
+            store.apply_delta(delta)
+            holder.append(store.ledger())
+            raise _Rollback
+    except _Rollback:
+        pass
+    return holder[0]
+
+
+@dataclass
+class _Context:
+    config: Config
+    as_of: date
+    now: datetime
+    store: StateStore
+    journal: Journal
+    connector: Connector
+    setup: ScenarioSetup
+    company: CompanySettings
+    ledger: Ledger
+    marks: SheetMarks
+    profiles: dict[str, str]
+    report: RunReport
+    fetch_pdf: PdfFetch | None = None
+
+
+def _plan(ctx: _Context, used: set[str]) -> Plan:
+    return plan(
+        ctx.ledger, ctx.marks, ctx.setup.scenarios, ctx.as_of,
+        done=ctx.journal.done(), company=ctx.company, profiles=ctx.profiles,
+        profile_scenarios=ctx.setup.profile_scenarios, default_scenario=ctx.setup.default,
+        in_recovery=ctx.journal.in_recovery(), used_approvals=used,
+    )
+
+
+def _outcome(action: PlannedAction, dossier: str, detail: str = "", recipients: Iterable[str] | None = None) -> Outcome:
+    to = ", ".join(action.recipients.to if recipients is None else recipients) if action.channel in (
+        "email", "thanks") else ""
+    return Outcome(reference_for(dossier, action.key), action.customer_name, action.step.label,
+                   CHANNEL_LABELS_FR.get(action.channel, action.channel), to, detail)
+
+
+def _entry_outcome(entries: Sequence[Entry], label: Callable[[str, str], str]) -> Outcome:
+    first = entries[0]
+    return Outcome(first.reference or first.key.id, first.customer_name, label(first.scenario, first.step),
+                   CHANNEL_LABELS_FR.get(first.channel, first.channel), first.recipients, first.reason)
+
+
+def _group(entries: Iterable[Entry]) -> list[list[Entry]]:
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
+    return list(groups.values())
+
+
+def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
+    return {invoice_id: ctx.connector.refetch_invoice(invoice_id) for invoice_id in action.invoice_ids}
+
+
+def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
+    wanted = set(keys)
+    base = Dispatch.from_action(action)
+    items = [i for i in action.items if any(k.target == i.invoice_id for k in wanted) or
+             any(k.level == "account" for k in wanted)]
+    return Dispatch(tuple(sorted(wanted)), base.customer_id, base.customer_name, base.scenario, base.step,
+                    base.channel, tuple(i.invoice_id for i in items), tuple(i.number or i.invoice_id for i in items),
+                    base.amount, base.currency, base.recipients, base.planned_date)
+
+
+def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | None, dry_run: bool) -> None:
+    """Re-check, render, journal ``sending``, deliver, journal ``sent``/``failed`` — one action."""
+    report = ctx.report
+    journal = ctx.journal
+    try:
+        fresh = _refetch(ctx, action)
+    except (SourceError, OSError) as exc:
+        reason = f"re-vérification à la source impossible : {exc}"
+        log.warning("%s %s: not sent, %s", action.customer_name, action.step.id, reason)
+        if not dry_run:
+            journal.failed(Dispatch.from_action(action), ctx.now, reason)
+        report.failed.append(_outcome(action, journal.dossier, reason))
+        return
+    failpoint("after_recheck")
+    checked = recheck(action, fresh)
+    dropped = set(action.step_keys) - set(checked.step_keys if checked is not None else ())
+    if dropped:
+        reason = "payée, annulée ou supprimée depuis la dernière synchronisation (vérifié à la source)"
+        if not dry_run:
+            journal.skipped(_skip_dispatch(action, dropped), ctx.now, reason)
+        report.skipped.append(_outcome(action, journal.dossier, f"{len(dropped)} facture(s) : {reason}"))
+        log.info("%s %s: %d invoice(s) no longer due at the source", action.customer_name, action.step.id,
+                 len(dropped))
+    if checked is None:
+        return
+    action = checked
+    scenario: Scenario = ctx.setup.scenarios[action.scenario]
+    dispatch = Dispatch.from_action(action)
+
+    def fetch(item: Any) -> bytes | None:
+        if ctx.fetch_pdf is None or not item.pdf_url:
+            return None
+        try:
+            return ctx.fetch_pdf(item.pdf_url)
+        except (SourceError, OSError) as exc:
+            log.warning("invoice PDF %s not attached: %s", item.number, exc)
+            return None
+
+    try:
+        message = render(action, scenario, ctx.ledger, ctx.company, as_of=ctx.as_of, fetch_pdf=fetch,
+                         sent_at=ctx.now)
+        filename, content = message_bytes(message)
+    except (EncoursError, ValueError) as exc:
+        reason = f"message impossible à préparer : {exc}"
+        log.warning("%s %s: %s", action.customer_name, action.step.id, reason)
+        if not dry_run:
+            journal.failed(dispatch, ctx.now, reason)
+        report.failed.append(_outcome(action, journal.dossier, reason))
+        return
+    if dry_run or dispatcher is None:
+        report.would_send.append(_outcome(action, journal.dossier, message.subject,
+                                          (*message.to, *message.cc)))
+        return
+    try:
+        journal.begin(dispatch, ctx.now, message_id=message.message_id, content=content, filename=filename)
+    except JournalError as exc:  # a key was sent meanwhile: never twice
+        log.error("%s", exc)
+        report.skipped.append(_outcome(action, journal.dossier, str(exc)))
+        return
+    failpoint("after_sending_committed")
+    try:
+        result = dispatcher.deliver(message)
+    except ChannelError as exc:
+        failpoint("after_send_failed")
+        journal.failed(dispatch, ctx.now, str(exc))
+        log.warning("%s %s: not sent — %s", action.customer_name, action.step.id, exc)
+        report.failed.append(_outcome(action, journal.dossier, str(exc)))
+        return
+    failpoint("after_delivered")
+    approvals = [i for i in action.invoice_ids if action.needs_approval and ctx.marks.for_invoice(i).approve]
+    journal.sent(dispatch, ctx.now, artifact=result.detail if result.channel == "outbox" else
+                 f"{result.channel}: {result.detail}".strip(), approvals=approvals)
+    failpoint("after_sent_committed")
+    outcome = _outcome(action, journal.dossier, result.detail if result.channel == "outbox" else "",
+                       message.to if message.is_email else ())
+    (report.tasks if result.channel == "task" else report.sent).append(outcome)
+    log.info("sent %s %s to %s (%s)", action.customer_name, action.step.id,
+             ", ".join(message.to) or result.channel, message.message_id)
+
+
+def run_pass(
+    config: Config,
+    *,
+    as_of: date,
+    now: datetime,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    connector: Connector | None = None,
+    sheet: SheetBackend | None = None,
+    channel: Channel | None = None,
+    stop: StopFlag | None = None,
+    fetch_pdf: PdfFetch | None = None,
+) -> RunReport:
+    """One whole pass (see the module docstring).  ``now`` is aware; ``as_of`` the company's day.
+
+    ``channel`` replaces the e-mail channel of ``[sending]`` (tests, the demo); letters always go
+    to the outbox folder.  ``stop()`` is asked between two messages: when it answers true, the
+    pass finishes the message under way, writes the sheet and returns.
+    Raises on what stops the pass before anything is sent: configuration, lock, state file,
+    source unreachable, sheet unreadable.
+    """
+    say = progress or (lambda message: None)
+    should_stop = stop or (lambda: False)
+    setup = scenarios_from_config(config)  # invalid scenarios stop everything before anything is sent
+    company = company_from_config(config)
+    if not valid_email(company.sender):
+        raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
+                          file=str(config.file), key="[sending] from")
+    backend = sheet or open_sheet(config)
+    report = RunReport(config.dossier, as_of, dry_run)
+    secrets = secret_values(config.raw, config.company.environ)
+    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+        journal = Journal(store, config.dossier, secrets=secrets, tz=config.timezone)
+        if not dry_run:
+            recovered = journal.recover(now)
+            if recovered:
+                log.warning("%d journal row(s) uncertain: a previous pass stopped between sending and recording",
+                            len(recovered))
+        failpoint("after_recover")
+        source = connector or open_connector(config, store.cache(), as_of=as_of)
+        mark = store.sync_mark(source.source)
+        say(f"Pulling from {source.source}…")
+        delta = source.pull(None if mark is None else mark.cursor)
+        failpoint("after_pull")
+        say("Reading the sheet…")
+        marks = backend.read_marks()
+        failpoint("after_marks")
+        ledger = _ledger_with(store, delta)
+        figures = customer_figures(ledger, as_of)
+        ctx = _Context(config, as_of, now, store, journal, source, setup, company, ledger, marks,
+                       {cid: f.profile for cid, f in figures.items() if f.profile}, report, fetch_pdf)
+        used = journal.used_approvals()
+        cleared = {i for i in used if not marks.for_invoice(i).approve}
+        if cleared and not dry_run:
+            journal.forget_approvals(cleared)
+        used -= cleared
+        say("Planning the reminders…")
+        the_plan = _plan(ctx, used)
+        _record_plan_skips(ctx, the_plan, dry_run)
+        window = window_state(config, now)
+        report.window = window
+        blocked = journal.blocked(now)
+        due: list[PlannedAction] = []
+        for action in the_plan.actions:
+            if not action.sendable:
+                report.waiting_approval.append(_outcome(action, journal.dossier, action.reason))
+            elif any(k in blocked for k in action.step_keys):
+                entry = next(blocked[k] for k in action.step_keys if k in blocked)
+                when = (f"nouvel essai après {entry.retry_at.astimezone(config.timezone):%d/%m %H:%M}"
+                        if entry.attempts < MAX_ATTEMPTS and entry.retry_at else "abandonné : à vérifier")
+                report.held.append(_outcome(action, journal.dossier, f"{entry.reason} ({when})"))
+            elif not window.open:
+                report.deferred.append(_outcome(action, journal.dossier, window.note))
+            else:
+                due.append(action)
+        if not dry_run and due:
+            journal.plan([Dispatch.from_action(a) for a in due], now)
+        failpoint("after_planned")
+        dispatcher = None if dry_run else open_channels(config, channel)
+        try:
+            for index, action in enumerate(due):
+                if should_stop():
+                    report.stopped = True
+                    report.deferred.extend(_outcome(a, journal.dossier, "arrêt demandé") for a in due[index:])
+                    break
+                say(f"Sending {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
+                _send_one(ctx, action, dispatcher, dry_run)
+        finally:
+            if dispatcher is not None:
+                dispatcher.close()
+        final_plan = _plan(ctx, journal.used_approvals()) if (report.sent or report.tasks) else the_plan
+        entries = journal.entries()
+        for group in _group(e for e in entries if e.state is State.UNCERTAIN):
+            report.uncertain.append(_entry_outcome(group, _step_label(setup)))
+        if dry_run:
+            for group in _group(e for e in entries if e.state is State.SENDING):
+                report.uncertain.append(_entry_outcome(group, _step_label(setup)))
+        view = build_view(
+            ledger, as_of, figures=figures, default_terms=config.payment_terms_days, company=config.company_name,
+            run=_run_columns(final_plan, entries, setup, config),
+            journal=_journal_rows(journal, setup, config),
+            todo=_todo(final_plan, entries, ledger, setup, as_of, config),
+            scenario_names=tuple(sorted(setup.scenarios)),
+        )
+        summary = summarise(view, ledger, source.source, delta.full, sheet_label(config))
+        report.sync_lines = summary.lines()
+        if dry_run:
+            return report
+        _write_sheet(store, backend, view, delta, source.source, now, report)
+        failpoint("after_sheet")
+    return report
+
+
+def _journal_rows(journal: Journal, setup: ScenarioSetup, config: Config) -> list[dict[str, Any]]:
+    """``Relances``: the visible history, with the steps' and channels' names people read."""
+    label = _step_label(setup)
+    rows = []
+    for event in journal.events(visible_only=True):
+        row = event.sheet_row(config.timezone)
+        if event.step:
+            row["step"] = label(event.scenario, event.step)
+        row["channel"] = CHANNEL_LABELS_FR.get(event.channel, event.channel)
+        rows.append(row)
+    return rows
+
+
+def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
+    """Skips the planner tied to a step (e.g. a thank-you without address): journaled once."""
+    customers = ctx.ledger.customer_index()
+    invoices = {i.id: i for i in ctx.ledger.invoices}
+    for skip in the_plan.skips:
+        key = skip.step_key
+        if key is None:
+            continue
+        customer = customers.get(skip.customer_id)
+        invoice = invoices.get(key.target) if key.level == "invoice" else None
+        dispatch = Dispatch((key,), skip.customer_id, customer.name if customer else skip.customer_id, key.scenario,
+                            key.step, "", (invoice.id,) if invoice else (), (invoice.number,) if invoice else (),
+                            "", "", (), ctx.as_of)
+        detail = skip.detail or REASONS_FR.get(skip.reason, skip.reason)
+        if not dry_run:
+            ctx.journal.skipped(dispatch, ctx.now, detail)
+
+
+def _step_label(setup: ScenarioSetup) -> Callable[[str, str], str]:
+    def label(scenario: str, step: str) -> str:
+        try:
+            return setup.scenarios[scenario].step(step).label
+        except KeyError:
+            return step
+
+    return label
+
+
+def _run_columns(the_plan: Plan, entries: Sequence[Entry], setup: ScenarioSetup, config: Config) -> dict[str, Any]:
+    label = _step_label(setup)
+    columns: dict[str, dict[str, Any]] = {k: dict(v) for k, v in the_plan.run_columns.items()}
+    last: dict[str, tuple[datetime, str]] = {}
+    for entry in entries:
+        if entry.state not in (State.SENT, State.UNCERTAIN) or (entry.sent_at is None and entry.state is State.SENT):
+            continue
+        when = entry.sent_at or entry.updated_at
+        local = when.astimezone(config.timezone)
+        channel = CHANNEL_LABELS_FR.get(entry.channel, entry.channel)
+        text = f"{local:%d/%m/%Y} — {label(entry.scenario, entry.step)} ({channel})"
+        if entry.state is State.UNCERTAIN:
+            text += " — incertaine, à confirmer"
+        for invoice_id in entry.invoice_ids:
+            if invoice_id not in last or last[invoice_id][0] < when:
+                last[invoice_id] = (when, text)
+    for invoice_id, (_, text) in last.items():
+        columns.setdefault(invoice_id, {"next_action": None, "next_action_date": None})["last_reminder"] = text
+    for row in columns.values():
+        row.setdefault("last_reminder", None)
+    return columns
+
+
+_TASK_ACTIONS = {
+    "call": "Appeler",
+    "letter": "Poster le courrier",
+    "formal_notice": "Envoyer la mise en demeure (recommandé)",
+}
+
+
+def _todo(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, setup: ScenarioSetup, as_of: date,
+          config: Config) -> list[dict[str, Any]]:
+    """``À faire``: approvals waiting, calls and letters published lately, sends to confirm or check."""
+    label = _step_label(setup)
+    customers = ledger.customer_index()
+    rows: list[dict[str, Any]] = []
+    for action in the_plan.actions:
+        if action.sendable:
+            continue
+        reason = "Cocher « À envoyer » sur la facture pour l'envoyer"
+        rows.append({
+            "salesperson": action.salesperson, "date": action.planned_date,
+            "action": f"Approuver : {action.step.label} ({CHANNEL_LABELS_FR.get(action.channel, action.channel)})",
+            "customer": action.customer_name, "phone": action.recipients.phone,
+            "invoices": ", ".join(i.number or i.invoice_id for i in action.items), "amount": action.amount.amount,
+            "reason": f"{reason} — {action.reason}" if action.reason else reason,
+        })
+    horizon = as_of - timedelta(days=TASK_DAYS)
+    for group in _group(entries):
+        first = group[0]
+        customer = customers.get(first.customer_id)
+        base = {
+            "salesperson": customer.salesperson if customer else "",
+            "customer": first.customer_name,
+            "phone": customer.phone if customer else "",
+            "invoices": ", ".join(dict.fromkeys(e.invoice_numbers for e in group if e.invoice_numbers)),
+            "amount": _amount(first.amount),
+        }
+        if first.state is State.SENT and first.channel in _TASK_ACTIONS and first.sent_at is not None:
+            day = first.sent_at.astimezone(config.timezone).date()
+            if day < horizon:
+                continue
+            detail = label(first.scenario, first.step)
+            if first.channel != "call" and first.artifact:
+                detail += f" — {first.artifact}"
+            rows.append({**base, "date": day, "action": _TASK_ACTIONS[first.channel], "reason": detail})
+        elif first.state is State.UNCERTAIN:
+            rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
+                         "action": f"Confirmer l'envoi {first.reference}",
+                         "reason": f"{label(first.scenario, first.step)} : interrompu pendant l'envoi à "
+                                   f"{first.recipients or first.channel}. Vérifier la boîte d'envoi, puis "
+                                   f"`encours run --confirm {first.reference} sent` (parti) "
+                                   "ou `not-sent` (à renvoyer)"})
+        elif first.state is State.FAILED and first.attempts >= MAX_ATTEMPTS:
+            rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
+                         "action": f"Vérifier l'échec d'envoi {first.reference}",
+                         "reason": f"{label(first.scenario, first.step)} : {first.reason} — après correction, "
+                                   f"`encours run --confirm {first.reference} not-sent` pour renvoyer"})
+    rows.sort(key=lambda r: (str(r["salesperson"]).casefold(), r["date"], str(r["customer"]).casefold()))
+    return rows
+
+
+def _amount(text: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return None
+
+
+def _fingerprint(view: SheetView) -> str:
+    digest = hashlib.sha256()
+    for part in (view.as_of, view.invoices, sorted(view.shown_invoice_ids), view.customers,
+                 sorted((view.run or {}).items()), view.journal, view.todo, view.company):
+        digest.update(repr(part).encode())
+    return digest.hexdigest()
+
+
+def _sheet_stamp(backend: SheetBackend) -> str:
+    path = getattr(backend, "path", None)
+    if isinstance(path, Path):
+        try:
+            stat = path.stat()
+        except OSError:
+            return "missing"
+        return f"{stat.st_mtime_ns}:{stat.st_size}"
+    return ""
+
+
+def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delta: Delta, source: str,
+                 now: datetime, report: RunReport) -> None:
+    """Sheet, then ledger + cursor in one transaction; skipped when the sheet already shows this view."""
+    cache = store.cache()
+    fingerprint = _fingerprint(view)
+    unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
+                 and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
+    try:
+        with store.transaction():
+            store.apply_delta(delta)
+            if not unchanged:
+                backend.write(view)
+                report.sheet_written = True
+                failpoint("after_sheet_write")
+            store.set_sync_mark(source, delta.cursor, now)
+            cache.put("run", "sheet_fingerprint", fingerprint)
+            cache.put("run", "sheet_stamp", _sheet_stamp(backend))
+    except SheetError as exc:
+        message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
+        log.error("%s", message)
+        report.problems.append(message)
+
+
+# -- a person confirms ------------------------------------------------------------------------------
+def confirm(config: Config, reference: str, sent: bool, *, now: datetime, who: str = "") -> list[Entry]:
+    """``encours run --confirm REF sent|not-sent``: settle an uncertain (or failed) message."""
+    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+        journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
+                          tz=config.timezone)
+        entries = journal.confirm(reference, sent, now, who=who)
+        log.info("%s confirmed %s", reference, "sent" if sent else "not sent")
+        return entries

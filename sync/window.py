@@ -1,0 +1,77 @@
+"""When reminders may leave: the sending window, on business days, in the company's time zone.
+
+``[sending] window = "08:30-18:00"`` is local time of ``[company] timezone``; Saturdays, Sundays
+and the public holidays of ``[company] country`` (France or Belgium, from the ``holidays``
+package) are closed all day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays
+
+from sync.config import Config, parse_window
+
+DEFAULT_WINDOW = "08:30-18:00"
+
+
+@lru_cache(maxsize=8)
+def _holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year, language="fr")
+
+
+def holiday_name(day: date, country: str) -> str | None:
+    """The public holiday's name on that day in FR or BE, else None."""
+    name = _holidays(country, day.year).get(day)
+    return None if name is None else str(name)
+
+
+def is_business_day(day: date, country: str) -> bool:
+    return day.weekday() < 5 and holiday_name(day, country) is None
+
+
+@dataclass(frozen=True)
+class WindowState:
+    open: bool
+    local: datetime  # now, in the company's time zone
+    note: str  # why closed, or when it closes
+    next_open: datetime | None = None
+
+
+def window_state(config: Config, now: datetime) -> WindowState:
+    """Is the sending window open at ``now`` (an aware datetime)?  Says why not and when it opens."""
+    start, end = parse_window(config.sending.text("window", DEFAULT_WINDOW), file=str(config.file),
+                              key="[sending] window")
+    tz = config.timezone
+    local = now.astimezone(tz)
+    country = config.country
+    today = local.date()
+    if not is_business_day(today, country):
+        reason = holiday_name(today, country) or ("samedi" if today.weekday() == 5 else "dimanche")
+        nxt = next_opening(local, start, end, country)
+        return WindowState(False, local, f"jour non ouvré ({reason})", nxt)
+    if not start <= local.time().replace(tzinfo=None) < _end_exclusive(end):
+        nxt = next_opening(local, start, end, country)
+        return WindowState(False, local, f"hors de la plage d'envoi {start:%H:%M}-{end:%H:%M}", nxt)
+    return WindowState(True, local, f"plage d'envoi ouverte jusqu'à {end:%H:%M}")
+
+
+def _end_exclusive(end: time) -> time:
+    return time(23, 59, 59, 999999) if end == time(23, 59) else end
+
+
+def next_opening(local: datetime, start: time, end: time, country: str) -> datetime:
+    """The first moment from ``local`` on when the window is open (``local`` itself if it is)."""
+    day = local.date()
+    for _ in range(40):
+        if is_business_day(day, country):
+            opening = datetime.combine(day, start, tzinfo=local.tzinfo)
+            if local < opening:
+                return opening
+            if local < datetime.combine(day, _end_exclusive(end), tzinfo=local.tzinfo):
+                return local
+        day += timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=local.tzinfo)
