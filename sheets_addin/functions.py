@@ -601,37 +601,44 @@ def receivables_kpis(
 ) -> ReceivablesKpis:
     """DSO (simple and countback), best possible DSO, ADD and CEI from :func:`ledger_frames`.
 
-    Choices stated: documents in the company currency (EUR) only; drafts, cancelled and deleted
-    documents left out; the period is the ``period_days`` days ending on ``as_of`` (inclusive),
-    cut in months of ``month_days`` days back from ``as_of`` for the countback; credit notes reduce
-    sales and receivables; "current" means not yet due (due date ≥ as-of date).  Closing
-    receivables are what is still owed now; opening receivables add back what was collected
-    (allocations dated after the period start) on documents issued on or before the start.
+    Choices stated (the dashboard's native formulas make the same ones):
+    - amounts in the company currency: receivables are the remaining amounts in EUR (foreign
+      documents converted when the source states the amount, else left out); credit sales are
+      the documents in EUR only (a foreign document's converted total is not known);
+    - drafts and deleted documents are left out; cancelled invoices count with the credit notes
+      that cancel them (they net to zero); credit notes reduce sales and receivables;
+    - the period is the ``period_days`` days ending on ``as_of`` (inclusive), cut in months of
+      ``month_days`` days back from ``as_of`` for the countback;
+    - "current" means not yet due (due date ≥ as-of date);
+    - opening receivables = what is owed now on documents issued on or before the period start,
+      plus what was collected on them after the start (allocations of EUR documents).
     """
     as_day = _as_of_day(as_of)
     start_day = as_day - period_days
-    eur = invoices[(invoices["currency"] == "EUR") & ~invoices["status"].isin(_DEAD_STATUSES)]
-    issue_day, _ = _day_numbers(eur["issue_date"])
-    due_day, _ = _day_numbers(eur["due_date"])
-    remaining = eur["remaining_cents"].to_numpy(dtype="int64")
-    total = eur["total_cents"].to_numpy(dtype="int64")
+    live = invoices[~invoices["status"].isin(("draft", "deleted"))]
+    issue_day, _ = _day_numbers(live["issue_date"])
+    due_day, _ = _day_numbers(live["due_date"])
+    owed = live["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
+    total = live["total_cents"].to_numpy(dtype="int64")
+    is_eur = (live["currency"] == "EUR").to_numpy()
     issued = issue_day <= as_day
-    closing = int(remaining[issued].sum())
-    current = int(remaining[issued & (due_day >= as_day)].sum())
+    closing = int(owed[issued].sum())
+    current = int(owed[issued & (due_day >= as_day)].sum())
     in_period = issued & (issue_day > start_day)
-    sales = int(total[in_period].sum())
+    sales = int(total[in_period & is_eur].sum())
     months = max(1, period_days // month_days)
     monthly = [
-        int(total[(issue_day > as_day - (k + 1) * month_days) & (issue_day <= as_day - k * month_days)].sum())
+        int(total[is_eur & (issue_day > as_day - (k + 1) * month_days) & (issue_day <= as_day - k * month_days)].sum())
         for k in range(months)
     ]
     pay_day, _ = _day_numbers(payments["date"])
     after_start = payments[(pay_day > start_day) & (pay_day <= as_day)]
     collected = after_start.groupby("invoice_id")["amount_cents"].sum()
-    before = eur[issued & ~in_period]
+    before_mask = issued & ~in_period
+    before = live[before_mask & is_eur]
     sign = np.where(before["kind"].to_numpy() == "credit_note", -1, 1)
     added_back = before["id"].map(collected).fillna(0).to_numpy(dtype="int64") * sign
-    opening = int(before["remaining_cents"].to_numpy(dtype="int64").sum() + added_back.sum())
+    opening = int(owed[before_mask].sum() + added_back.sum())
     d = from_cents
     return ReceivablesKpis(
         as_of=as_of,
@@ -648,6 +655,12 @@ def receivables_kpis(
         add=average_days_delinquent(d(closing), d(current), d(sales), period_days),
         cei=collection_effectiveness(d(opening), d(sales), d(closing), d(current)),
     )
+
+
+def ledger_kpis(ledger: Ledger, as_of: date, *, period_days: int = 90, default_terms: int = 30) -> ReceivablesKpis:
+    """:func:`receivables_kpis` straight from a ledger (for the sync: ``opening`` feeds the dashboard's CEI)."""
+    invoices, payments = ledger_frames(ledger, default_terms=default_terms)
+    return receivables_kpis(invoices, payments, as_of, period_days=period_days)
 
 
 # ---------------------------------------------------------------------------------------------
