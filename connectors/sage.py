@@ -233,7 +233,21 @@ class SageConnector:
         token = self.tokens.access_token()
         for secret in self.tokens.secrets:
             self.http.add_secret(secret)
-        return {"Authorization": f"Bearer {token}", "X-Business": self.business_id}
+        headers = {"Authorization": f"Bearer {token}"}
+        if self.business_id:
+            headers["X-Business"] = self.business_id
+        return headers
+
+    def businesses(self) -> list[tuple[str, str]]:
+        """(id, name) of every business the authorised user can reach (``GET /businesses``)."""
+        endpoint = "GET /businesses"
+        body = self.http.get_json("/businesses", endpoint=endpoint)
+        items = body if isinstance(body, list) else Fields(body, platform=PLATFORM, endpoint=endpoint).list("$items")
+        found = []
+        for raw in items:
+            f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
+            found.append((f.id(), f.text("name", required=False) or f.text("displayed_as", required=False)))
+        return found
 
     # -- Connector ----------------------------------------------------------------------------
     def check(self) -> SourceInfo:

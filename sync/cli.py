@@ -20,7 +20,11 @@ COMMANDS: list[str] = [
     "demo",
     "init",
     "sync_cmd",
+    "run_cmd",
     "report",
+    "preview",
+    "check",
+    "auth",
 ]
 
 

@@ -1,0 +1,77 @@
+"""``encours check``: does each part of the dossier answer, and what did it find?
+
+Each check is a function ``(config, store, as_of) -> list[str]`` that returns the lines to print
+and raises :class:`~connectors.errors.EncoursError` when the part does not work.  The source check
+is registered here; the sheet and mail checks register theirs with :func:`register_check` at
+import time of their module, and add that module's name to :data:`CHECK_MODULES`::
+
+    from sync.check import register_check
+    register_check("sheet", check_sheet)
+
+:func:`run_checks` runs them all, in order, and never stops at the first failure.  A
+:class:`~connectors.errors.ConfigError` is not a failed check but a broken configuration: it
+propagates (exit code 2).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date
+
+from connectors.errors import ConfigError, EncoursError
+from sync.config import Config
+from sync.sources import open_connector
+from sync.state import StateStore
+
+Check = Callable[[Config, StateStore, date], list[str]]
+
+#: (name, check) in the order they run.
+CHECKS: list[tuple[str, Check]] = []
+
+#: Modules imported by :func:`run_checks` so that their ``register_check`` calls have run.
+CHECK_MODULES: list[str] = []
+
+
+def register_check(name: str, check: Check) -> None:
+    """Add a check (once per name; registering a name again replaces it in place)."""
+    for index, (existing, _) in enumerate(CHECKS):
+        if existing == name:
+            CHECKS[index] = (name, check)
+            return
+    CHECKS.append((name, check))
+
+
+def check_source(config: Config, store: StateStore, as_of: date) -> list[str]:
+    """Credentials, what was reached (company, business, database) and the open invoices seen."""
+    connector = open_connector(config, store.cache(), as_of=as_of)
+    info = connector.check()
+    line = f"{info.source}: reached {info.organisation} — {info.open_invoices} open invoices"
+    lines = [line + (f" ({info.details})" if info.details else "")]
+    mark = store.sync_mark(connector.source)
+    if mark is not None:
+        lines.append(f"{info.source}: last successful sync {mark.synced_at:%Y-%m-%d %H:%M} UTC")
+    return lines
+
+
+register_check("source", check_source)
+
+
+def run_checks(config: Config, *, as_of: date) -> tuple[list[str], bool]:
+    """Run every registered check; return the lines to print and whether all passed."""
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    lines: list[str] = []
+    all_ok = True
+    with StateStore(config.state_path) as store:
+        for name, check in list(CHECKS):
+            try:
+                found = check(config, store, as_of)
+            except ConfigError:
+                raise
+            except EncoursError as exc:
+                all_ok = False
+                lines.append(f"✗ {name}: {exc}")
+                continue
+            lines.extend(f"✓ {name}: {line}" for line in found or ["OK"])
+    return lines, all_ok
