@@ -20,7 +20,6 @@ COMMANDS: list[str] = [
     "demo",
     "init",
     "sync_cmd",
-    "run_cmd",
     "report",
     "preview",
     "check",
