@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ EPOCH = date(1899, 12, 30)
 @dataclass(frozen=True)
 class Formula:
     text: str
+
+
+class _Answer(Exception):
+    """Answer at once with the payload already set (the token endpoint)."""
 
 
 class ApiError(Exception):
@@ -224,6 +229,9 @@ class FakeSheetsServer:
         self.faults: list[tuple[int, float | None, str]] = []  # (status, retry_after, methods "GET"/"WRITE"/"")
         self.hooks: list[Callable[[str, str], None]] = []
         self.read_only = False
+        self.require_token = ""  # when set, requests must carry "Authorization: Bearer <token>"
+        self.issued_token = "token-from-fake-oauth"  # what POST /token (a service account's JWT grant) returns
+        self.token_grants: list[str] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -241,6 +249,12 @@ class FakeSheetsServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # answers go out as two writes (headers, body): without this, Nagle's algorithm and
+                # delayed ACKs add 40 ms to every request
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -251,7 +265,7 @@ class FakeSheetsServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -320,6 +334,13 @@ class FakeSheetsServer:
         cell = sheet.cell(int(m.group(2)) - 1, col_index(m.group(1)))
         return cell.text if isinstance(cell, Formula) else cell
 
+    def stored(self, title: str, a1: str) -> Any:
+        """The cell as stored: a :class:`Formula` for a formula, else its value."""
+        sheet = self.book.sheet(title)
+        m = _CELL.match(a1)
+        assert m
+        return sheet.cell(int(m.group(2)) - 1, col_index(m.group(1)))
+
     def person_set(self, title: str, a1: str, value: Any) -> None:
         """A person types a value (text starting with "=" becomes a formula)."""
         with self.lock:
@@ -369,10 +390,17 @@ class FakeSheetsServer:
         status, payload, extra_headers = 200, {}, {}
         body: Any = None
         try:
+            if path == "/token" and method == "POST":
+                grant = parse_qs(raw.decode("utf-8"))
+                self.token_grants.append(grant.get("grant_type", [""])[0])
+                payload = {"access_token": self.issued_token, "expires_in": 3600, "token_type": "Bearer"}
+                raise _Answer()
             body = json.loads(raw) if raw else {}
             for hook in list(self.hooks):
                 hook(method, path)
             with self.lock:
+                if self.require_token and handler.headers.get("Authorization") != f"Bearer {self.require_token}":
+                    raise ApiError(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
                 fault = self._take_fault(method)
                 if fault is not None:
                     code, retry_after = fault
@@ -386,6 +414,8 @@ class FakeSheetsServer:
         except ApiError as exc:
             status = exc.code
             payload = {"error": {"code": exc.code, "message": exc.message, "status": exc.status}}
+        except _Answer:
+            pass
         except json.JSONDecodeError:
             status = 400
             payload = {"error": {"code": 400, "message": "Invalid JSON payload received.",
