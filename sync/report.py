@@ -5,8 +5,9 @@ Every figure comes from :mod:`sheets_addin.functions` (KPIs, cash forecast, agin
 module only picks the population (the whole ledger, or one salesperson's customers) and the
 week.  Choices stated:
 
-- amounts are documents in EUR (as the KPIs), credit notes deducted, drafts/cancelled/deleted
-  left out; the aging chart adds up to the total outstanding;
+- amounts are in EUR with the KPIs' population (:func:`sheets_addin.functions.receivables_kpis`):
+  foreign documents converted when the source states the amount, credit notes deducted, drafts
+  and deleted documents left out; the aging chart adds up to the total outstanding;
 - "overdue" means past the due date on the as-of date;
 - the trend compares with the same figures seven days earlier, rebuilt from the ledger
   (remaining now plus what was paid since), over the last eight weeks;
@@ -20,11 +21,9 @@ week.  Choices stated:
 from __future__ import annotations
 
 import logging
-import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,7 +49,7 @@ REMINDER_EFFECT_DAYS = 14
 REMINDER_WINDOW_DAYS = 28
 KPI_PERIOD_DAYS = 90
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DEAD = ("draft", "cancelled", "deleted")
+_NOT_COUNTED = ("draft", "deleted")
 
 
 class ReportError(EncoursError):
@@ -188,35 +187,42 @@ def salespeople(ledger: Ledger) -> dict[str, str]:
 
 
 # -- figures ------------------------------------------------------------------------------------
-def _eur_live(invoices: pd.DataFrame) -> pd.DataFrame:
-    return invoices[(invoices["currency"] == "EUR") & ~invoices["status"].isin(_DEAD)]
+def _live(invoices: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs' population (:func:`sheets_addin.functions.receivables_kpis`): drafts and deleted
+    documents left out; ``owed`` is the remaining amount in EUR (foreign documents converted when
+    the source states it, else 0), signed (credit notes negative)."""
+    live = invoices[~invoices["status"].isin(_NOT_COUNTED)].copy()
+    live["owed"] = live["remaining_eur_cents"].fillna(0).astype("int64")
+    return live
 
 
 def receivables_at(invoices: pd.DataFrame, payments: pd.DataFrame, day: date) -> WeekPoint:
-    """Outstanding and overdue on ``day``, rebuilt as remaining now + what was paid after ``day``
-    (EUR documents issued on or before ``day``; the same population as the KPIs)."""
-    eur = _eur_live(invoices)
+    """Outstanding and overdue on ``day``, rebuilt as what is owed now plus what was collected
+    after ``day`` (on EUR documents), for documents issued on or before ``day`` — the KPIs'
+    population and rule for opening receivables."""
+    live = _live(invoices)
     ts = pd.Timestamp(day)
-    issued = eur[eur["issue_date"] <= ts]
+    issued = live[live["issue_date"] <= ts]
     later = payments[payments["date"] > ts].groupby("invoice_id")["amount_cents"].sum()
     sign = np.where(issued["kind"].to_numpy() == "credit_note", -1, 1)
-    back = issued["id"].map(later).fillna(0).to_numpy(dtype="int64") * sign
-    amounts = issued["remaining_cents"].to_numpy(dtype="int64") + back
+    is_eur = (issued["currency"] == "EUR").to_numpy()
+    back = issued["id"].map(later).fillna(0).to_numpy(dtype="int64") * sign * is_eur
+    amounts = issued["owed"].to_numpy(dtype="int64") + back
     overdue_mask = (issued["due_date"] < ts).to_numpy()
     return WeekPoint(day, fn.from_cents(int(amounts.sum())), fn.from_cents(int(amounts[overdue_mask].sum())))
 
 
 def _aging(invoices: pd.DataFrame, as_of: date, bounds: Sequence[int]) -> tuple[tuple[str, Decimal], ...]:
-    eur = _eur_live(invoices)
-    eur = eur[eur["remaining_cents"] != 0]
+    live = _live(invoices)
+    live = live[(live["owed"] != 0) & (live["issue_date"] <= pd.Timestamp(as_of))]
     labels = fn.bucket_labels(bounds)
-    if eur.empty:
+    if live.empty:
         return tuple((label, Decimal("0.00")) for label in labels)
     frame = pd.DataFrame(
         {
-            "customer_id": eur["customer_id"].to_numpy(),
-            "due_date": eur["due_date"].to_numpy(),
-            "remaining_eur": [fn.from_cents(int(c)) for c in eur["remaining_cents"]],
+            "customer_id": live["customer_id"].to_numpy(),
+            "due_date": live["due_date"].to_numpy(),
+            "remaining_eur": [fn.from_cents(int(c)) for c in live["owed"]],
         }
     )
     table = fn.aging_by_customer(frame, as_of, bounds)
@@ -226,13 +232,13 @@ def _aging(invoices: pd.DataFrame, as_of: date, bounds: Sequence[int]) -> tuple[
 def _late_payers(
     ledger: Ledger, invoices: pd.DataFrame, as_of: date, figures: Mapping[str, CustomerFigures]
 ) -> tuple[LatePayer, ...]:
-    eur = _eur_live(invoices)
-    eur = eur[eur["remaining_cents"] != 0]
     ts = pd.Timestamp(as_of)
-    late = eur[eur["due_date"] < ts]
-    overdue = late.groupby("customer_id")["remaining_cents"].sum()
-    outstanding = eur.groupby("customer_id")["remaining_cents"].sum()
-    oldest = late[late["remaining_cents"] > 0].groupby("customer_id")["due_date"].min()
+    live = _live(invoices)
+    live = live[(live["owed"] != 0) & (live["issue_date"] <= ts)]
+    late = live[live["due_date"] < ts]
+    overdue = late.groupby("customer_id")["owed"].sum()
+    outstanding = live.groupby("customer_id")["owed"].sum()
+    oldest = late[late["owed"] > 0].groupby("customer_id")["due_date"].min()
     customers = ledger.customer_index()
     rows = []
     for customer_id, cents in overdue.items():
@@ -376,7 +382,7 @@ def build_report(
         signals = {cid: s for cid, s in risk.signals.items() if cid in ids}
         declarations = claim_declarations(signals)
         customers = scope.customer_index()
-        open_by_customer = invoices[invoices["remaining_cents"] != 0].groupby("customer_id")["remaining_cents"].sum()
+        open_by_customer = _live(invoices).groupby("customer_id")["owed"].sum()
         for cid, signal in sorted(risk_lines(signals, as_of).items(), key=lambda kv: kv[1].date or as_of, reverse=True):
             declaration = declarations.get(cid)
             risks.append(
@@ -412,50 +418,33 @@ def build_report(
 
 
 # -- the journal ------------------------------------------------------------------------------
-def sent_reminders(store: StateStore, since: date) -> list[SentReminder] | None:
-    """Reminders the journal holds as sent since ``since`` (``None`` when there is no journal yet).
+#: Journal channels that are not a reminder the customer received (a thank-you; a call task published).
+NOT_REMINDERS = ("thanks", "call")
 
-    Reads the journal table of the sync job (issue 7) by its column names, whatever their order:
-    a timestamp (``sent_at``/``at``/``updated_at``), the customer, the invoices (JSON list or
-    comma-separated), the channel and the state (``sent``).
+
+def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo = UTC) -> list[SentReminder] | None:
+    """Messages the journal (:mod:`sync.journal`) holds as sent since ``since``, one per message.
+
+    ``None`` when the state store has no journal yet.  A message covering several invoices is one
+    reminder (its journal rows share a reference); thank-you messages and call tasks are left out.
     """
-    db = store.db
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    table = next((t for t in ("journal", "reminders", "journal_entries") if t in tables), None)
-    if table is None:
+    tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "journal" not in tables:
         return None
-    columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+    from sync.journal import Journal, State
 
-    def pick(*names: str) -> str | None:
-        return next((n for n in names if n in columns), None)
-
-    at = pick("sent_at", "at", "updated_at", "created_at")
-    customer = pick("customer_id", "customer")
-    invoices = pick("invoice_ids", "invoices", "target")
-    channel = pick("channel")
-    state = pick("state", "status")
-    if at is None or customer is None or invoices is None:
-        log.warning("journal table %s has no sent date, customer or invoices column: reminders not counted", table)
-        return None
-    query = f"SELECT {at}, {customer}, {invoices}, {channel or repr('email')} FROM {table}"
-    if state is not None:
-        query += f" WHERE {state} = 'sent'"
-    out: list[SentReminder] = []
-    try:
-        rows = db.execute(query).fetchall()
-    except sqlite3.DatabaseError as exc:
-        log.warning("journal cannot be read (%s): reminders not counted", exc)
-        return None
-    for raw_at, raw_customer, raw_invoices, raw_channel in rows:
-        try:
-            sent_on = datetime.fromisoformat(str(raw_at)).date()
-        except ValueError:
+    messages: dict[str, tuple[date, str, list[str], str, str]] = {}
+    for entry in Journal(store, dossier, tz=tz).entries([State.SENT]):
+        if entry.channel in NOT_REMINDERS or entry.sent_at is None:
             continue
+        sent_on = entry.sent_at.astimezone(tz).date()
         if sent_on < since:
             continue
-        ids = tuple(i for i in re.split(r"[\s,;\"\[\]]+", str(raw_invoices or "")) if i)
-        out.append(SentReminder(sent_on, str(raw_customer), ids, str(raw_channel or "email")))
-    return out
+        group = entry.reference or entry.message_id or entry.key.id
+        known = messages.setdefault(group, (sent_on, entry.customer_id, [], entry.channel, entry.step))
+        known[2].extend(i for i in entry.invoice_ids if i not in known[2])
+    return [SentReminder(day, customer, tuple(ids), channel, step)
+            for day, customer, ids, channel, step in sorted(messages.values(), key=lambda m: (m[0], m[1]))]
 
 
 # -- the configuration --------------------------------------------------------------------------
@@ -498,7 +487,8 @@ def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None,
         ledger = store.ledger()
         if not ledger.customers and not ledger.invoices:
             raise ReportError(f"{path}: nothing synced yet — run `encours sync -c {config.file.name}` first")
-        reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS))
+        reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS), dossier=config.dossier,
+                                   tz=config.timezone)
         risk = load_risk(store, ledger.customers)
     if reminders is None:
         notes.append("Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).")

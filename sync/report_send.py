@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import re
-import smtplib
-import ssl
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -161,51 +159,15 @@ class ReportChannel(Protocol):
     def send(self, message: Message) -> SendResult: ...
 
 
-class _SmtpFallback:
-    """Plain smtplib delivery, used only while ``sync.channels.smtp.SmtpChannel`` is absent."""
-
-    def __init__(self, config: Config) -> None:
-        section = config.sending
-        self.host = section.text("host", "")
-        if not self.host:
-            raise ConfigError("is required to send the report by e-mail", file=section.file, key="[sending] host")
-        self.port = section.integer("port", 587)
-        self.security = section.text("security", "starttls")
-        self.user = section.secret("user") if section.get("user_env") else ""
-        self.password = section.secret("password") if section.get("password_env") else ""
-        if self.security == "none" and self.host not in ("127.0.0.1", "localhost", "::1"):
-            raise ConfigError("security = \"none\" is allowed only for a server on this machine",
-                              file=section.file, key="[sending] security")
-
-    def send(self, message: Message) -> SendResult:
-        email = message.to_email()
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if self.security == "ssl":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, context=context, timeout=30)
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=30)
-        with smtp:
-            if self.security == "starttls":
-                smtp.starttls(context=context)
-            if self.user:
-                smtp.login(self.user, self.password)
-            refused = smtp.send_message(email, to_addrs=message.envelope_recipients())
-        return SendResult(message.message_id, "smtp", f"accepted ({len(refused)} refused)",
-                          tuple(message.envelope_recipients()))
-
-
 def open_channel(config: Config) -> ReportChannel:
-    """The configured mail channel: the sync job's SMTP channel when available."""
-    try:
-        from sync.channels import smtp as smtp_module
-    except ImportError:
-        return _SmtpFallback(config)
-    factory = getattr(smtp_module, "channel_from_config", None) or getattr(smtp_module, "from_config", None)
-    if factory is not None:
-        channel: ReportChannel = factory(config)
-        return channel
-    return _SmtpFallback(config)
+    """The configured channel: ``[sending] mode = "smtp"`` sends, ``"outbox"`` writes .eml files."""
+    if (config.sending.get("mode") or "outbox") == "smtp":
+        from sync.channels.smtp import smtp_from_config
+
+        return smtp_from_config(config)
+    from sync.channels.outbox import OutboxChannel
+
+    return OutboxChannel(config.sending.path("outbox", "outbox"))
 
 
 @dataclass(frozen=True)
@@ -251,30 +213,38 @@ def send_weekly_report(
     sent: list[tuple[str, str]] = []
     already: list[str] = []
     missing: list[str] = []
+    delivery = channel
+    opened: ReportChannel | None = None
     with StateStore(config.state_path) as store:
         done = {row[0] for row in store.db.execute("SELECT audience FROM report_sends WHERE week = ?", (week,))}
-        delivery = channel
-        for planned in reports:
-            label = "société" if planned.audience == COMPANY else planned.audience
-            if not planned.recipients:
-                if planned.audience != COMPANY:
-                    missing.append(label)
-                continue
-            if planned.audience in done and not force:
-                already.append(label)
-                continue
-            rendered = render(planned.report, planned.audience, planned.recipients)
-            message = rendered.message(sender=sender, sender_name=config.company_name, when=when)
-            delivery = delivery or open_channel(config)
-            delivery.send(message)
-            with store.transaction() as db:
-                db.execute(
-                    "INSERT INTO report_sends (week, audience, recipients, message_id, sent_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (week, audience) DO UPDATE SET recipients = excluded.recipients, "
-                    "message_id = excluded.message_id, sent_at = excluded.sent_at",
-                    (week, rendered.audience, ", ".join(rendered.recipients), message.message_id, when.isoformat()),
-                )
-            sent.append((label, message.message_id))
+        try:
+            for planned in reports:
+                label = "société" if planned.audience == COMPANY else planned.audience
+                if not planned.recipients:
+                    if planned.audience != COMPANY:
+                        missing.append(label)
+                    continue
+                if planned.audience in done and not force:
+                    already.append(label)
+                    continue
+                rendered = render(planned.report, planned.audience, planned.recipients)
+                message = rendered.message(sender=sender, sender_name=config.company_name, when=when)
+                if delivery is None:
+                    delivery = opened = open_channel(config)
+                delivery.send(message)
+                with store.transaction() as db:
+                    db.execute(
+                        "INSERT INTO report_sends (week, audience, recipients, message_id, sent_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (week, audience) DO UPDATE SET "
+                        "recipients = excluded.recipients, message_id = excluded.message_id, "
+                        "sent_at = excluded.sent_at",
+                        (week, planned.audience, ", ".join(planned.recipients), message.message_id, when.isoformat()),
+                    )
+                sent.append((label, message.message_id))
+        finally:
+            close = getattr(opened, "close", None)
+            if close is not None:
+                close()
     return ReportOutcome(tuple(sent), tuple(already), tuple(missing), reports[0].report.notes)
 
 

@@ -70,13 +70,21 @@ def test_report_figures_are_the_reference_functions(ledger: Ledger) -> None:
     assert list(report.late_payers) == overdue
     for payer in report.late_payers:
         own = sum(
-            (i.signed_remaining.amount for i in ledger.invoices
-             if i.customer_id == payer.customer_id and i.currency == "EUR" and i.is_open
-             and i.effective_due_date(30) < AS_OF),
+            (owed_eur(i) for i in ledger.invoices
+             if i.customer_id == payer.customer_id and i.is_open and i.effective_due_date(30) < AS_OF),
             Decimal(0),
         )
         assert payer.overdue == own
         assert payer.score == figures[payer.customer_id].score
+
+
+def owed_eur(invoice: Invoice) -> Decimal:
+    """What an open document weighs in the receivables, in EUR (converted when the source says)."""
+    if invoice.currency == "EUR":
+        return invoice.signed_remaining.amount
+    if invoice.remaining_company is None:
+        return Decimal(0)
+    return invoice.remaining_company.amount * invoice.sign
 
 
 def test_pdf_shows_the_figures(ledger: Ledger) -> None:
@@ -316,3 +324,34 @@ def test_cli_writes_the_reports(tmp_path: Path, ledger: Ledger) -> None:
     reports = plan_reports(load_config(config), AS_OF, per_salesperson=False)
     assert len(reports) == 1
     assert any("feuille" in note for note in reports[0].report.notes)  # the workbook is absent: said so
+
+
+def test_reminders_and_what_they_brought_in_come_from_the_journal(tmp_path: Path, ledger: Ledger) -> None:
+    from scenarios.planner import StepKey
+    from sync.journal import Dispatch, Journal
+
+    config = load_config(dossier(tmp_path, ledger, 2525))
+    paid = next((p, a) for p in ledger.payments for a in p.allocations
+                if AS_OF - timedelta(days=10) < p.date < AS_OF and p.method != "credit_note"
+                and a.amount.currency == "EUR")
+    payment, allocation = paid
+    invoice = next(i for i in ledger.invoices if i.id == allocation.invoice_id)
+
+    def dispatch(step: str, channel: str) -> Dispatch:
+        return Dispatch((StepKey("invoice", invoice.id, "standard", step, ""),), invoice.customer_id, "Client",
+                        "standard", step, channel, (invoice.id,), (invoice.number,), "10.00", "EUR",
+                        ("compta@client.example",), AS_OF)
+
+    with StateStore(config.state_path) as store:
+        journal = Journal(store, config.dossier, tz=config.timezone)
+        for step, channel, days_before in (("reminder_1", "email", 4), ("thanks", "thanks", 1)):
+            when = datetime.combine(payment.date - timedelta(days=days_before), datetime.min.time(), UTC)
+            one = dispatch(step, channel)
+            journal.plan([one], when)
+            journal.begin(one, when, message_id=f"<{step}@test>")
+            journal.sent(one, when)
+    report = plan_reports(config, AS_OF, per_salesperson=False)[0].report
+    stats = report.reminders
+    assert stats.known and stats.sent_in_window == 1  # the thank-you is no reminder
+    assert stats.invoices_paid == 1 and stats.brought_in >= allocation.amount.amount
+    assert "Relances : aucun journal" not in " ".join(report.notes)
