@@ -423,13 +423,16 @@ class FakeSheetsServer:
         data = json.dumps(payload).encode("utf-8")
         with self.lock:
             self.requests.append(Recorded(method, path, len(raw) + len(handler.path), len(data), status, query, body))
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for key, value in extra_headers.items():
-            handler.send_header(key, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json; charset=UTF-8")
+            handler.send_header("Content-Length", str(len(data)))
+            for key, value in extra_headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a timeout test)
 
     def _take_fault(self, method: str) -> tuple[int, float | None] | None:
         for i, (code, retry_after, methods) in enumerate(self.faults):

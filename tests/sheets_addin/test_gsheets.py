@@ -17,7 +17,7 @@ from connectors.errors import SheetError
 from connectors.model import InvoiceStatus, Ledger, Money
 from sheets_addin.gsheets import GoogleSheet
 from sheets_addin.gsheets_http import Clock
-from sheets_addin.layout import CUSTOMERS, INVOICES, Kind
+from sheets_addin.layout import INVOICES, Kind
 from sheets_addin.view import SheetView, build_view
 
 EPOCH = date(1899, 12, 30)
@@ -195,9 +195,9 @@ def test_resync_after_people_sorted_deleted_and_added_rows_keeps_their_work(
 
     new_invoice = replace(ledger.invoices[0], id="INV-NEW-1", number="F-NEW-1", status=InvoiceStatus.OPEN,
                           remaining=ledger.invoices[0].total)
-    changed = replace(ledger, invoices=tuple(
-        replace(i, remaining=Money(Decimal(0), i.currency), status=InvoiceStatus.PAID) if i.id == paid else i
-        for i in ledger.invoices) + (new_invoice,))
+    settled = [replace(i, remaining=Money(Decimal(0), i.currency), status=InvoiceStatus.PAID) if i.id == paid else i
+               for i in ledger.invoices]
+    changed = replace(ledger, invoices=(*settled, new_invoice))
     view2 = build_view(changed, as_of)
     sheet.write(view2)
 
