@@ -78,6 +78,10 @@ def open_sheet(config: Config) -> SheetBackend:
         from sheets_addin.xlsx import XlsxWorkbook
 
         return XlsxWorkbook(config.sheet.path("path", "encours.xlsx"), bounds=aging_bounds(config))
+    if kind == "gsheets":
+        from sheets_addin.gsheets import GoogleSheet
+
+        return GoogleSheet.from_config(config.sheet, bounds=aging_bounds(config))
     raise ConfigError(f"sheet type {kind!r} is not available yet", file=str(config.file), key="[sheet] type")
 
 
