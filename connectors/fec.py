@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -164,9 +164,21 @@ def decode_text(
 
 def split_lines(text: str) -> list[str]:
     """Physical lines, whatever the line ends (LF, CRLF or CR), so that line numbers match editors."""
+    return list(iter_lines(text))
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """Like :func:`split_lines`, one line at a time (no second copy of a large file in memory)."""
     if "\n" not in text and "\r" in text:
-        return text.split("\r")
-    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+        text = text.replace("\r", "\n")
+    start, end_of_text = 0, len(text)
+    while start < end_of_text:
+        end = text.find("\n", start)
+        if end < 0:
+            end = end_of_text
+        line = text[start:end]
+        yield line[:-1] if line.endswith("\r") else line
+        start = end + 1
 
 
 # -- reading --------------------------------------------------------------------------------------------
@@ -267,8 +279,8 @@ def _detect_separator(header: str, *, file: str, line: int) -> str:
     return "\t" if tabs >= pipes else "|"
 
 
-def _cell(fields: list[str], position: int) -> str:
-    value = fields[position].strip()
+def _unquote(value: str) -> str:
+    value = value.strip()
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
         value = value[1:-1].strip()
     return value
@@ -294,33 +306,35 @@ def read_fec(
         forced=encoding,
         hint="" if encoding else ' (if it is Windows-1252, set encoding = "cp1252" under [source])',
     )
+    digest = hashlib.sha256(data).hexdigest()
+    del data
     if used_encoding == "utf-8" and text.startswith("\ufeff"):
         text = text[1:]
-    lines = split_lines(text)
-    header_at = next((n for n, raw in enumerate(lines) if raw.strip()), None)
-    if header_at is None:
+    lines = enumerate(iter_lines(text), start=1)
+    header_line, header = next(((n, raw) for n, raw in lines if raw.strip()), (0, ""))
+    if not header_line:
         raise InputError("is empty: a FEC starts with a header line naming its 18 columns", file=file, line=1)
-    header_line = header_at + 1
-    separator = _detect_separator(lines[header_at], file=file, line=header_line)
-    names = lines[header_at].split(separator)
+    separator = _detect_separator(header, file=file, line=header_line)
+    names = header.split(separator)
     while names and not names[-1].strip():
         names.pop()
     columns = _Columns(
         [n.strip().strip('"') for n in names], file=file, line=header_line, due_date_column=due_date_column
     )
     parser = _Parser(file, columns, separator)
-    for number in range(header_at + 1, len(lines)):
-        raw = lines[number]
-        if raw.strip():
-            parser.line(number + 1, raw)
+    count = header_line
+    for count, raw in lines:
+        if raw and not raw.isspace():
+            parser.line(count, raw)
+    del text
     parser.check_balance()
     ledger = _Rebuild(parser, payment_terms_days).ledger()
     return FecFile(
         ledger=ledger,
         encoding="utf-8" if used_encoding == "utf-8-sig" else used_encoding,
         separator=separator,
-        lines=len(lines),
-        digest=hashlib.sha256(data).hexdigest(),
+        lines=count,
+        digest=digest,
         due_date_column=columns.due_name,
     )
 
@@ -337,6 +351,7 @@ class _Parser:
         self.journal_labels: dict[str, str] = {}
         self.customer_names: dict[str, str] = {}
         self._dates: dict[str, date] = {}
+        self._amounts: dict[str, Decimal] = {}
 
     def _error(self, message: str, line: int) -> InputError:
         return InputError(message, file=self.file, line=line)
@@ -359,16 +374,23 @@ class _Parser:
     def _amount(self, value: str, column: str, line: int) -> Decimal:
         if not value:
             return _ZERO
+        known = self._amounts.get(value)
+        if known is not None:
+            return known
         try:
-            return parse_amount(value)
+            parsed = parse_amount(value)
         except ValueError:
             raise self._error(f"{column} {value!r} is not an amount (expected e.g. 1234,56)", line) from None
+        if len(self._amounts) < 100_000:
+            self._amounts[value] = parsed
+        return parsed
 
     def line(self, number: int, raw: str) -> None:
         columns = self.columns
         fields = raw.split(self.separator)
         while len(fields) > columns.width and not fields[-1].strip():
             fields.pop()
+        fields = [_unquote(f) for f in fields] if '"' in raw else [f.strip() for f in fields]
         if len(fields) != columns.width:
             raise self._error(
                 f"has {len(fields)} columns where the header has {columns.width} "
@@ -376,18 +398,18 @@ class _Parser:
                 number,
             )
         at = columns.at
-        journal = _cell(fields, at["JournalCode"])
-        entry_number = _cell(fields, at["EcritureNum"])
-        entry_date = self._date(_cell(fields, at["EcritureDate"]), "EcritureDate", number, required=True)
+        journal = fields[at["JournalCode"]]
+        entry_number = fields[at["EcritureNum"]]
+        entry_date = self._date(fields[at["EcritureDate"]], "EcritureDate", number, required=True)
         assert entry_date is not None
-        account = _cell(fields, at["CompteNum"])
-        piece_ref = _cell(fields, at["PieceRef"])
-        piece_date = self._date(_cell(fields, at["PieceDate"]), "PieceDate", number)
-        self._date(_cell(fields, at["ValidDate"]), "ValidDate", number)
-        self._date(_cell(fields, at["DateLet"]), "DateLet", number)
+        account = fields[at["CompteNum"]]
+        piece_ref = fields[at["PieceRef"]]
+        piece_date = self._date(fields[at["PieceDate"]], "PieceDate", number)
+        self._date(fields[at["ValidDate"]], "ValidDate", number)
+        self._date(fields[at["DateLet"]], "DateLet", number)
         if columns.signed:
-            amount = self._amount(_cell(fields, at["Montant"]), "Montant", number)
-            sense = _cell(fields, at["Sens"]).upper()
+            amount = self._amount(fields[at["Montant"]], "Montant", number)
+            sense = fields[at["Sens"]].upper()
             if sense in ("D", "+1", "1"):
                 debit, credit = amount, _ZERO
             elif sense in ("C", "-1"):
@@ -395,24 +417,24 @@ class _Parser:
             else:
                 raise self._error(f"Sens {sense!r} is neither D nor C", number)
         else:
-            debit = self._amount(_cell(fields, at["Debit"]), "Debit", number)
-            credit = self._amount(_cell(fields, at["Credit"]), "Credit", number)
-        currency_text = _cell(fields, at["Montantdevise"])
+            debit = self._amount(fields[at["Debit"]], "Debit", number)
+            credit = self._amount(fields[at["Credit"]], "Credit", number)
+        currency_text = fields[at["Montantdevise"]]
         currency_amount = self._amount(currency_text, "Montantdevise", number) if currency_text else None
-        currency = _cell(fields, at["Idevise"]).upper()
+        currency = fields[at["Idevise"]].upper()
         if currency and not _CURRENCY.fullmatch(currency):
             raise self._error(f"Idevise {currency!r} is not a currency code (e.g. USD)", number)
         due_date = None
         if columns.due is not None:
-            due_date = self._date(_cell(fields, columns.due), columns.due_name or "due date", number)
-        label = _cell(fields, at["EcritureLib"])
+            due_date = self._date(fields[columns.due], columns.due_name or "due date", number)
+        label = fields[at["EcritureLib"]]
 
         key = (journal, entry_number or f"{piece_ref}@{entry_date.isoformat()}")
         entry = self.entries.get(key)
         if entry is None:
             entry = self.entries[key] = _Entry(journal, key[1], number, label=label)
             if journal not in self.journal_labels:
-                self.journal_labels[journal] = _cell(fields, at["JournalLib"])
+                self.journal_labels[journal] = fields[at["JournalLib"]]
         entry.debit += debit
         entry.credit += credit
         if not account.startswith(RECEIVABLE_PREFIX):
@@ -421,9 +443,9 @@ class _Parser:
                 entry.revenue = True
             return
         net = debit - credit
-        aux = _cell(fields, at["CompAuxNum"])
+        aux = fields[at["CompAuxNum"]]
         customer = aux or account
-        name = _cell(fields, at["CompAuxLib"]) if aux else _cell(fields, at["CompteLib"])
+        name = fields[at["CompAuxLib"]] if aux else fields[at["CompteLib"]]
         if name or customer not in self.customer_names:
             self.customer_names[customer] = name or customer
         if net == 0:
@@ -437,7 +459,7 @@ class _Parser:
                 customer=customer,
                 debit=net > 0,
                 amount=abs(net),
-                letter=_cell(fields, at["EcritureLet"]),
+                letter=fields[at["EcritureLet"]],
                 day=piece_date or entry_date,
                 entry_date=entry_date,
                 piece_ref=piece_ref,
@@ -471,10 +493,10 @@ def _is_sales_journal(code: str, label: str) -> bool:
 
 def _payment_method(entry: _Entry) -> str:
     accounts = entry.accounts
-    words = normalise_name(entry.label)
-    if "prlv" in words or "prelevement" in words:
+    words = entry.label.lower()
+    if "prlv" in words or "prélèvement" in words or "prelevement" in words:
         return "direct_debit"
-    if words.startswith(("chq", "cheque")) or "remisecheque" in words:
+    if words.startswith(("chq", "cheque", "chèque")) or "remise de chèque" in words or "remise cheque" in words:
         return "cheque"
     for prefixes, method in (
         (("511",), "cheque"),

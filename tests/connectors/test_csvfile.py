@@ -186,3 +186,14 @@ def test_unknown_status_word_is_shown_but_never_reminded(tmp_path: Path) -> None
     assert invoice.status is InvoiceStatus.UNKNOWN
     assert invoice.source_status == "En recouvrement externe"
     assert not invoice.is_open
+
+
+def test_formats_doc_lists_every_column_encours_reads() -> None:
+    from connectors.csvfile import CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
+    from connectors.fec import DUE_DATE_NAMES, FEC_COLUMNS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
+    for column in (*INVOICE_COLUMNS, *PAYMENT_COLUMNS, *CUSTOMER_COLUMNS):
+        assert f"`{column.label}`" in doc, column.label
+    for name in (*FEC_COLUMNS, *DUE_DATE_NAMES):
+        assert f"`{name}`" in doc, name
