@@ -57,6 +57,23 @@ def check_source(config: Config, store: StateStore, as_of: date) -> list[str]:
 register_check("source", check_source)
 
 
+def check_sheet(config: Config, store: StateStore, as_of: date) -> list[str]:
+    """Which sheet, as whom, and whether encours may write it (a Google Sheet is tried for real)."""
+    from sync.pull import open_sheet, sheet_label
+
+    backend = open_sheet(config)
+    probe = getattr(backend, "check", None)
+    if callable(probe):
+        return list(probe())
+    writable = getattr(backend, "check_writable", None)
+    if callable(writable):
+        writable()
+    return [f"{sheet_label(config)}: can be written"]
+
+
+register_check("sheet", check_sheet)
+
+
 def run_checks(config: Config, *, as_of: date) -> tuple[list[str], bool]:
     """Run every registered check; return the lines to print and whether all passed."""
     for module in CHECK_MODULES:
