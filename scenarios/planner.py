@@ -487,7 +487,7 @@ def plan(
         scenario = scenarios.get(name)
         closed = _closed_reason(invoice, credited)
         if closed is not None:
-            if closed == "paid" and scenario is not None:
+            if closed == "paid" and invoice.status is InvoiceStatus.PAID and scenario is not None:
                 _thanks(invoice, customer, scenario, imarks, index, paid_on, as_of, candidates, result)
             elif index.any_reminder(invoice.id):
                 result.skips.append(Skip(invoice.id, customer.id, closed, REASONS_FR[closed]))
