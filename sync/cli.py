@@ -20,6 +20,7 @@ COMMANDS: list[str] = [
     "demo",
     "init",
     "sync_cmd",
+    "run_cmd",
     "report",
     "preview",
     "check",

@@ -2,7 +2,7 @@
 
 ``[sending] window = "08:30-18:00"`` is local time of ``[company] timezone``; Saturdays, Sundays
 and the public holidays of ``[company] country`` (France or Belgium, from the ``holidays``
-package) are closed all day.
+package) are closed all day — unless ``[sending] every_day = true`` (the demo).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ def holiday_name(day: date, country: str) -> str | None:
 
 
 def is_business_day(day: date, country: str) -> bool:
+    """Monday to Friday, not a public holiday; with no country every day is a business day."""
+    if not country:
+        return True
     return day.weekday() < 5 and holiday_name(day, country) is None
 
 
@@ -49,7 +52,9 @@ def window_state(config: Config, now: datetime) -> WindowState:
     local = now.astimezone(tz)
     country = config.country
     today = local.date()
-    if not is_business_day(today, country):
+    if config.sending.flag("every_day", False):
+        country = ""  # every day is a sending day (the demo): only the hours count
+    if country and not is_business_day(today, country):
         reason = holiday_name(today, country) or ("samedi" if today.weekday() == 5 else "dimanche")
         nxt = next_opening(local, start, end, country)
         return WindowState(False, local, f"jour non ouvré ({reason})", nxt)

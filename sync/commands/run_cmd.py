@@ -1,0 +1,48 @@
+"""``encours run``: one whole pass — sync, plan, send what is due and approved, journal, sheet."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+
+from connectors.errors import ConfigError
+from sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
+from sync.run import confirm, run_pass
+
+VERDICTS = {"sent": True, "not-sent": False}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="one whole pass: sync, plan the reminders, send those due and approved, journal, refresh the sheet",
+        description="Pull the changes, refresh the sheet, read what people marked, re-check each invoice at the "
+        "source right before its reminder, send within the sending window, record everything in the journal "
+        "(sheet tab Relances). Running it twice sends nothing the second time.",
+    )
+    add_config_argument(parser)
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show what would be sent; send nothing, write nothing")
+    parser.add_argument("--confirm", nargs=2, metavar=("REF", "sent|not-sent"),
+                        help="settle a message left uncertain by an interrupted pass (the reference shown in "
+                        "À faire): 'sent' if it went out (never sent again), 'not-sent' to send it at the next pass")
+    add_as_of_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load(args.config)
+    if args.confirm:
+        reference, verdict = args.confirm
+        if verdict not in VERDICTS:
+            raise ConfigError(f"--confirm {reference} {verdict}: say 'sent' or 'not-sent'")
+        who = getpass.getuser()
+        entries = confirm(config, reference, VERDICTS[verdict], now=now_utc(), who=who)
+        state = "sent: it will never be sent again" if VERDICTS[verdict] else "not sent: the next pass sends it"
+        print(f"{entries[0].reference} ({entries[0].customer_name}, {len(entries)} step(s)) recorded as {state}")
+        return 0
+    report = run_pass(config, as_of=args.as_of or today(config), now=now_utc(), dry_run=args.dry_run,
+                      progress=Progress(args.quiet))
+    for line in report.lines():
+        print(line)
+    return report.exit_code
