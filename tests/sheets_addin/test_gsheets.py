@@ -512,3 +512,43 @@ def test_check_says_who_signed_in_and_whether_it_can_edit(server: FakeSheetsServ
     server.read_only = True
     with pytest.raises(SheetError, match="cannot edit it — share it with that account as Editor"):
         sheet.check()
+
+
+# -- what a reminder run writes ------------------------------------------------------------------------
+def test_run_columns_journal_and_todo_are_written_by_a_run_and_left_alone_by_a_sync(
+    server: FakeSheetsServer, ledger: Ledger, as_of: date
+) -> None:
+    from datetime import datetime
+
+    ids = sorted(i.id for i in ledger.invoices if i.is_open and not i.is_credit_note)
+    run = {ids[0]: {"next_action": "Relance 2 (e-mail)", "next_action_date": as_of, "last_reminder": "Relance 1"}}
+    journal = [{"id": "J1", "at": datetime(2026, 11, 23, 9, 30), "customer": "=cmd|' /C calc'!A0",
+                "invoices": "F-1", "scenario": "standard", "step": "Relance 1", "channel": "email",
+                "recipient": "compta@client.fr", "status": "sent", "reason": "", "message": "<id@x>"}]
+    todo = [{"salesperson": "Claire Martin", "date": as_of, "action": "Appeler", "customer": "Client A",
+             "phone": "+33 1", "invoices": "F-1, F-2", "amount": Decimal("1234.56"), "reason": "Relance 3"},
+            {"salesperson": "Hugo Lefèvre", "date": as_of, "action": "Lettre à valider", "customer": "Client B",
+             "phone": "", "invoices": "F-9", "amount": Decimal("99.90"), "reason": ""}]
+    sheet = make_sheet(server)
+    sheet.write(build_view(ledger, as_of, run=run, journal=journal, todo=todo))
+    rows = by_id(server)
+    assert rows[ids[0]]["Prochaine action"] == "Relance 2 (e-mail)"
+    assert rows[ids[0]]["Date prochaine action"] == (as_of - EPOCH).days
+    assert rows[ids[1]].get("Prochaine action") is None
+    (entry,) = server.records("Relances")
+    assert entry["Client"] == "=cmd|' /C calc'!A0" and isinstance(server.stored("Relances", "C2"), str)
+    assert entry["Date et heure"] == pytest.approx((date(2026, 11, 23) - EPOCH).days + 9.5 / 24)
+    assert [r["Action"] for r in server.records("À faire")] == ["Appeler", "Lettre à valider"]
+    assert server.records("À faire")[0]["Montant"] == 1234.56
+
+    server.reset_counts()
+    sheet.write(build_view(ledger, as_of))  # a plain sync: run columns, journal and to-do stay
+    assert by_id(server)[ids[0]]["Prochaine action"] == "Relance 2 (e-mail)"
+    assert len(server.records("Relances")) == 1 and len(server.records("À faire")) == 2
+    assert server.count(method="POST") == 0
+
+    journal.append({**journal[0], "id": "J2", "customer": "Client B"})
+    sheet.write(build_view(ledger, as_of, run={}, journal=journal, todo=todo[:1]))
+    assert [r["ID"] for r in server.records("Relances")] == ["J1", "J2"]
+    assert [r["Action"] for r in server.records("À faire") if r.get("Action")] == ["Appeler"]
+    assert by_id(server)[ids[0]].get("Prochaine action") is None  # the run cleared what is no longer due
