@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sync.commands.common import Progress, add_as_of_argument, load, now_utc, today
 from sync.pull import sync
+from sync.run import run_pass
 
 DEMO_CONFIG = """\
 # encours demo dossier — written by `encours demo`; edit it, then `encours sync -c {config}`.
@@ -28,7 +29,9 @@ path = "encours-demo.xlsx"
 [sending]
 mode = "outbox"
 outbox = "outbox"
+from = "relances@atelier-dupont.fr"
 window = "00:00-23:59"
+every_day = true
 
 [scenarios]
 default = "standard"
@@ -67,5 +70,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"encours demo — {config.company_name}, as of {as_of:%d/%m/%Y}")
     for line in summary.lines():
         print(f"  {line}")
+    report = run_pass(config, as_of=as_of, now=now_utc(), progress=progress)
+    print(f"  Reminders (outbox {config.sending.path('outbox', 'outbox')}):")
+    for line in report.lines()[1 + len(report.sync_lines):]:
+        print(f"    {line}")
     print(f"  Configuration: {config.file}")
-    return 0
+    return report.exit_code
