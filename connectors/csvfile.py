@@ -260,7 +260,14 @@ class _Table:
         start = next((n for n, raw in enumerate(lines) if raw.strip()), None)
         if start is None:
             raise InputError(f"is empty: a {what} CSV starts with a header line", file=self.file, line=1)
-        delimiter = _delimiter(lines[start])
+        excel_hint = re.fullmatch(r'"?sep=(.)"?', lines[start].strip())  # Excel's "sep=;" first line
+        if excel_hint:
+            delimiter = excel_hint[1]
+            start = next((n for n in range(start + 1, len(lines)) if lines[n].strip()), len(lines))
+            if start == len(lines):
+                raise InputError(f"has no header line after 'sep=': a {what} CSV starts with one", file=self.file)
+        else:
+            delimiter = _delimiter(lines[start])
         reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter)
         offset = start
         try:

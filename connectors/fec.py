@@ -91,9 +91,12 @@ def normalise_name(text: str) -> str:
 def parse_amount(text: str) -> Decimal:
     """An amount as accounting exports write it: ``1234,56``, ``1 234,56``, ``1.234,56``, ``1234.56``.
 
-    When both a comma and a dot occur, the last one is the decimal mark.  Raises ``ValueError``.
+    When both a comma and a dot occur, the last one is the decimal mark; ``(150,00)`` and
+    ``150,00-`` are negative.  Raises ``ValueError``.
     """
     cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
+    if (cleaned.startswith("(") and cleaned.endswith(")")) or (cleaned.endswith("-") and cleaned[:1] not in "+-"):
+        cleaned = "-" + cleaned.strip("()-")  # accounting negatives: (150,00) or 150,00-
     if "," in cleaned:
         if "." in cleaned:
             if cleaned.rfind(",") > cleaned.rfind("."):

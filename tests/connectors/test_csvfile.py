@@ -197,3 +197,22 @@ def test_formats_doc_lists_every_column_encours_reads() -> None:
         assert f"`{column.label}`" in doc, column.label
     for name in (*FEC_COLUMNS, *DUE_DATE_NAMES):
         assert f"`{name}`" in doc, name
+
+
+def test_excel_sep_line_and_accounting_negatives(tmp_path: Path) -> None:
+    lines = [
+        "sep=;",
+        "N° facture;Code client;Client;Date facture;Montant TTC;Reste dû",
+        "AV-9;C1;Roux;02.03.2026;(84,00);84,00-",
+    ]
+    path = write(tmp_path / "excel.csv", lines)
+    (credit_note,) = CsvConnector(path, payment_terms_days=30).pull(None).invoices
+    assert (credit_note.kind, credit_note.total, credit_note.remaining) == (
+        DocumentKind.CREDIT_NOTE,
+        eur("84.00"),
+        eur("84.00"),
+    )
+    assert (credit_note.issue_date, credit_note.due_date) == (date(2026, 3, 2), date(2026, 3, 2))
+    lines[2] = lines[2].replace("02.03.2026", "2026-13-02")
+    error = expect_error(CsvConnector(write(tmp_path / "excel.csv", lines)))
+    assert error.line == 3 and "column 'Date facture'" in str(error)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from connectors.demo import demo_ledger
 from connectors.errors import InputError
-from connectors.fec import FecConnector, read_fec, write_fec
+from connectors.fec import FecConnector, parse_amount, parse_date, read_fec, write_fec
 from connectors.model import (
     Allocation,
     Customer,
@@ -426,3 +426,44 @@ def test_any_ledger_round_trips_open_amounts(tmp_path: Path, ledger: Ledger, sep
     by_number = {i.number: i for i in back.invoices}
     for invoice in ledger.invoices:
         assert by_number[invoice.number].remaining == invoice.remaining
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1234,56", "1234.56"),
+        ("1 234,56", "1234.56"),
+        ("1\u00a0234,56", "1234.56"),
+        ("1.234,56", "1234.56"),
+        ("1,234.56", "1234.56"),
+        ("1234.56", "1234.56"),
+        ("-0,01", "-0.01"),
+        ("(150,00)", "-150.00"),
+        ("150,00-", "-150.00"),
+        ("12 €", "12"),
+        ("0", "0"),
+    ],
+)
+def test_amounts_as_exports_write_them(text: str, value: str) -> None:
+    assert parse_amount(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "12,34,56", "1.234.567", "NaN", "Infinity", "1E5", "12-3", "--"])
+def test_not_amounts(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("20260131", date(2026, 1, 31)), ("2026-01-31", date(2026, 1, 31)), ("31/01/2026", date(2026, 1, 31)),
+     ("2026-01-31T00:00:00", date(2026, 1, 31)), ("1.2.2026", date(2026, 2, 1))],
+)  # fmt: skip
+def test_dates_as_exports_write_them(text: str, value: date) -> None:
+    assert parse_date(text) == value
+
+
+@pytest.mark.parametrize("text", ["20260230", "2026013", "31/13/2026", "01/31/2026", "hier", ""])
+def test_not_dates(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(text)
