@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ from sheets_addin.view import CustomerFigures
 from sync.config import Config
 from sync.risk import RiskRefresh, apply_risk, load_risk
 from sync.state import StateStore
+
+if TYPE_CHECKING:
+    from sync.report_send import ReportChannel, ReportOutcome
 
 log = logging.getLogger(__name__)
 
@@ -506,8 +510,16 @@ def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None,
     return ledger, marks, reminders, risk, notes
 
 
-def send_weekly_report(config: Config, as_of: date, **options: object) -> object:
-    """Send this week's reports — see :func:`sync.report_send.send_weekly_report` (the daemon's entry)."""
+def send_weekly_report(
+    config: Config,
+    as_of: date,
+    *,
+    now: datetime | None = None,
+    channel: ReportChannel | None = None,
+    force: bool = False,
+) -> ReportOutcome:
+    """Send this week's reports once per audience (the daemon's entry on ``[report] day``; check
+    :func:`report_due` first) — see :func:`sync.report_send.send_weekly_report`."""
     from sync.report_send import send_weekly_report as send
 
-    return send(config, as_of, **options)  # type: ignore[arg-type]
+    return send(config, as_of, now=now, channel=channel, force=force)

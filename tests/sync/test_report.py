@@ -24,9 +24,9 @@ from sheets_addin import functions as fn
 from sheets_addin.marks import InvoiceMarks, SheetMarks
 from sync.cli import main
 from sync.config import load_config
-from sync.report import SentReminder, build_report, receivables_at, reminder_stats, report_due
+from sync.report import SentReminder, build_report, receivables_at, reminder_stats, report_due, send_weekly_report
 from sync.report_render import eur
-from sync.report_send import plan_reports, render, send_weekly_report
+from sync.report_send import plan_reports, render
 from sync.risk import _save_check, load_risk
 from sync.state import StateStore
 
