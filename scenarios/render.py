@@ -165,6 +165,8 @@ def _context(
     if action.currency == "EUR":
         claim = claim + indemnity_total
     rates = sorted({line.rate for line in interest if line.days > 0})
+    # the formal notice claims principal, interest and indemnities: its QR code asks for all of it
+    qr_amount = claim if action.step.channel == "formal_notice" and action.currency == "EUR" else action.amount
     first_due = min(i.due_date for i in action.items)
     return {
         "language": language,
@@ -193,6 +195,7 @@ def _context(
         "interest_total": interest_total,
         "indemnity_total": indemnity_total,
         "claim_total": claim,
+        "qr_amount": qr_amount,
         "rate": format_percent(rates[-1], language) if rates else "",
         "rates": [format_percent(r, language) for r in rates],
         "deadline": as_of + timedelta(days=company.formal_notice_days),
@@ -223,9 +226,7 @@ def _blocks(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> d
 def _qr(company: CompanySettings, context: Mapping[str, Any], action: PlannedAction) -> bytes | None:
     if not context["qr"]:
         return None
-    amount = action.amount.amount
-    if action.step.channel == "formal_notice" and action.currency == "EUR":
-        amount = context["claim_total"].amount  # principal, interest and indemnities, as the letter claims
+    amount = context["qr_amount"].amount
     try:
         payload = epc_payload(name=company.name, iban=company.iban, bic=company.bic, amount=amount,
                               reference=str(context["reference"]).replace(" ", ""))
@@ -336,7 +337,7 @@ def _letter(
         caption = (labels["qr"], f"{labels['iban']} : {context['iban']}" + (f"  BIC : {company.bic}" if company.bic
                                                                                 else ""),
                    f"{labels['reference']} : {context['reference']}",
-                   f"{labels['to_pay']} : {format_money(action.amount, language)}")
+                   f"{labels['to_pay']} : {format_money(context['qr_amount'], language)}")
     letter = Letter(
         sender=_sender_lines(company),
         recipient=_recipient_lines(action, ledger),
