@@ -6,6 +6,7 @@ alternative, and a PDF (fpdf2, DejaVu fonts shipped with matplotlib for the € 
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -178,6 +179,8 @@ class _Fonts:
 def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting chatter
 
     fonts = _Fonts()
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")

@@ -172,7 +172,7 @@ def open_channel(config: Config) -> ReportChannel:
 
 @dataclass(frozen=True)
 class ReportOutcome:
-    sent: tuple[tuple[str, str], ...] = ()  # (audience, message id)
+    sent: tuple[tuple[str, str], ...] = ()  # (audience, message id — or the file, in outbox mode)
     already_sent: tuple[str, ...] = ()
     without_address: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -231,7 +231,7 @@ def send_weekly_report(
                 message = rendered.message(sender=sender, sender_name=config.company_name, when=when)
                 if delivery is None:
                     delivery = opened = open_channel(config)
-                delivery.send(message)
+                result = delivery.send(message)
                 with store.transaction() as db:
                     db.execute(
                         "INSERT INTO report_sends (week, audience, recipients, message_id, sent_at) "
@@ -240,7 +240,7 @@ def send_weekly_report(
                         "sent_at = excluded.sent_at",
                         (week, planned.audience, ", ".join(planned.recipients), message.message_id, when.isoformat()),
                     )
-                sent.append((label, message.message_id))
+                sent.append((label, message.message_id if result.channel != "outbox" else result.detail))
         finally:
             close = getattr(opened, "close", None)
             if close is not None:

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sync.pull import format_eur
     from sync.report_send import make_reports, send_weekly_report, write_reports
 
     config = load(args.config)
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out or Path("encours-reports")
     written = write_reports(reports, out_dir)
     company = reports[0].report
-    print(f"Report at {as_of.isoformat()}: outstanding {company.outstanding} EUR, overdue {company.overdue} EUR")
+    print(f"Report at {as_of.isoformat()}: total outstanding {format_eur(company.outstanding)}, "
+          f"overdue {format_eur(company.overdue)}")
     print(f"Wrote {len(written)} files for {len(reports)} report(s) into {out_dir}")
     for note in company.notes:
         print(f"Note: {note}")
