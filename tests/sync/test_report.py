@@ -218,7 +218,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-def dossier(tmp_path: Path, ledger: Ledger, port: int) -> Path:
+def dossier(tmp_path: Path, ledger: Ledger, port: int, *, per_salesperson: bool = True) -> Path:
     config = tmp_path / "encours.toml"
     config.write_text(
         f"""
@@ -243,7 +243,7 @@ from = "compta@atelier-dupont.fr"
 [report]
 day = "monday"
 recipients = ["direction@atelier-dupont.fr", "daf@atelier-dupont.fr"]
-per_salesperson = true
+per_salesperson = {"true" if per_salesperson else "false"}
 """,
         encoding="utf-8",
     )
@@ -312,13 +312,14 @@ def test_report_lists_registry_alerts_with_the_claim_to_declare(tmp_path: Path, 
 
 
 def test_cli_writes_the_reports(tmp_path: Path, ledger: Ledger) -> None:
-    config = dossier(tmp_path, ledger, 2525)
+    config = dossier(tmp_path, ledger, 2525, per_salesperson=False)
     out = tmp_path / "reports"
     code = main(["report", "-c", str(config), "--as-of", AS_OF.isoformat(), "--out", str(out)])
     assert code == 0
-    pdfs = sorted(p.name for p in out.glob("*.pdf"))
-    assert "rapport-encours-2026-11-23-societe.pdf" in pdfs
-    assert "rapport-encours-2026-11-23-claire-martin.pdf" in pdfs
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"rapport-encours-2026-11-23-societe.{ext}" for ext in ("html", "pdf", "txt")
+    ]
+    assert "Encours clients au 23/11/2026" in pdf_text((out / "rapport-encours-2026-11-23-societe.pdf").read_bytes())
     html = (out / "rapport-encours-2026-11-23-societe.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 3
     reports = plan_reports(load_config(config), AS_OF, per_salesperson=False)
