@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,23 @@ _DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: [0-9:.]*)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "iso-8859-15": "ISO-8859-15", "cp1252": "Windows-1252"}
 _ZERO = Decimal(0)
+#: Kinds of counterpart accounts that tell what an entry touching 411 is: (prefixes, payment method).
+#: Their order is the order in which a payment's method is chosen.
+_ACCOUNT_KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("511",), "cheque"),
+    (("512", "514", "515", "517"), "transfer"),
+    (("53",), "cash"),
+    (("665",), "discount"),
+    (("654", "6714"), "write_off"),
+    (("5",), ""),
+    (("70", "4457"), ""),
+)
+_CASH = 1 << 5
+_REVENUE = 1 << 6
+
+
+def _account_kinds(account: str) -> int:
+    return sum(1 << bit for bit, (prefixes, _) in enumerate(_ACCOUNT_KINDS) if account.startswith(prefixes))
 
 
 # -- text helpers shared with the CSV source ---------------------------------------------------------
@@ -214,9 +232,18 @@ class _Entry:
     first_line: int
     debit: Decimal = _ZERO
     credit: Decimal = _ZERO
-    revenue: bool = False  # a 70* (sales) or 4457* (VAT collected) line: a sales document
-    accounts: set[str] = field(default_factory=set)  # the accounts other than 411*
+    kinds: int = 0  # which kinds of accounts other than 411* it touches (bits of _ACCOUNT_KINDS)
     label: str = ""
+
+    @property
+    def revenue(self) -> bool:
+        """A 70* (sales) or 4457* (VAT collected) line: a sales document."""
+        return bool(self.kinds & _REVENUE)
+
+    @property
+    def cash(self) -> bool:
+        """A class-5 line (bank, cheques, cash): money moved."""
+        return bool(self.kinds & _CASH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +382,7 @@ class _Parser:
         self.customer_names: dict[str, str] = {}
         self._dates: dict[str, date] = {}
         self._amounts: dict[str, Decimal] = {}
+        self._kinds: dict[str, int] = {}
 
     def _error(self, message: str, line: int) -> InputError:
         return InputError(message, file=self.file, line=line)
@@ -401,7 +429,7 @@ class _Parser:
                 number,
             )
         at = columns.at
-        journal = fields[at["JournalCode"]]
+        journal = sys.intern(fields[at["JournalCode"]])
         entry_number = fields[at["EcritureNum"]]
         entry_date = self._date(fields[at["EcritureDate"]], "EcritureDate", number, required=True)
         assert entry_date is not None
@@ -441,13 +469,14 @@ class _Parser:
         entry.debit += debit
         entry.credit += credit
         if not account.startswith(RECEIVABLE_PREFIX):
-            entry.accounts.add(account)
-            if account.startswith(("70", "4457")):
-                entry.revenue = True
+            kinds = self._kinds.get(account)
+            if kinds is None:
+                kinds = self._kinds[account] = _account_kinds(account)
+            entry.kinds |= kinds
             return
         net = debit - credit
         aux = fields[at["CompAuxNum"]]
-        customer = aux or account
+        customer = sys.intern(aux or account)
         name = fields[at["CompAuxLib"]] if aux else fields[at["CompteLib"]]
         if name or customer not in self.customer_names:
             self.customer_names[customer] = name or customer
@@ -495,20 +524,13 @@ def _is_sales_journal(code: str, label: str) -> bool:
 
 
 def _payment_method(entry: _Entry) -> str:
-    accounts = entry.accounts
     words = entry.label.lower()
     if "prlv" in words or "prélèvement" in words or "prelevement" in words:
         return "direct_debit"
     if words.startswith(("chq", "cheque", "chèque")) or "remise de chèque" in words or "remise cheque" in words:
         return "cheque"
-    for prefixes, method in (
-        (("511",), "cheque"),
-        (("512", "514", "515", "517"), "transfer"),
-        (("53",), "cash"),
-        (("665",), "discount"),
-        (("654", "6714"), "write_off"),
-    ):
-        if any(account.startswith(prefixes) for account in accounts):
+    for bit, (_, method) in enumerate(_ACCOUNT_KINDS):
+        if method and entry.kinds & (1 << bit):
             return method
     if entry.journal.upper() in _OPENING_JOURNAL_CODES:
         return "opening_balance"
@@ -562,7 +584,7 @@ class _Rebuild:
 
     def _is_credit_note(self, entry: _Entry) -> bool:
         """A credit on 411 is a credit note in a sales entry, unless cash moved in it (a cash sale)."""
-        if any(a.startswith("5") for a in entry.accounts):
+        if entry.cash:
             return False
         return entry.revenue or entry.journal in self.sales_journals
 
