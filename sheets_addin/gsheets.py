@@ -418,13 +418,7 @@ class GoogleSheet:
             plan.notes.extend(result.notes)
             writes, result_layout, last_row = result.writes, result.layout, result.last_row
         plan.raw.extend((loc.name, b) for b in blocks(writes.raw))
-        for column, rows in writes.formula_rows.items():
-            for first, last, formula in formula_runs(rows):
-                plan.formats.append({"repeatCell": {
-                    "range": fmt.grid_range(loc.sheet_id, first - 1, last, column, column + 1),
-                    "cell": {"userEnteredValue": {"formulaValue": formula}},
-                    "fields": "userEnteredValue",
-                }})
+        self._repeat_formulas(plan, loc, writes)
         width = max(grid.positions.values()) + 1
         row_count = self._grow(plan, loc, grid, last_row, width)
         self._format_table(plan, loc, grid, row_count, view, salespeople)
@@ -440,6 +434,16 @@ class GoogleSheet:
         if writes:
             id_col = column_letter(grid.positions[tab.id_key])
             plan.verify.append((f"{quote_title(loc.name)}!{id_col}{grid.header_row + 1}:{id_col}", result_layout))
+
+    def _repeat_formulas(self, plan: Plan, loc: Located, writes: CellWrites) -> None:
+        """Formulas of consecutive rows as one ``repeatCell`` each: Google shifts the relative references."""
+        for column, rows in writes.formula_rows.items():
+            for first, last, formula in formula_runs(rows):
+                plan.formats.append({"repeatCell": {
+                    "range": fmt.grid_range(loc.sheet_id, first - 1, last, column, column + 1),
+                    "cell": {"userEnteredValue": {"formulaValue": formula}},
+                    "fields": "userEnteredValue",
+                }})
 
     def _grow(self, plan: Plan, loc: Located, grid: TabGrid, last_row: int, width: int) -> int:
         """Make room for the rows and columns about to be written; returns the new row count."""
@@ -484,10 +488,13 @@ class GoogleSheet:
         plan.formats.extend(requests_)
 
     def _plan_owned(self, plan: Plan, loc: Located, existing: list[list[Any]], wanted: list[list[Any]],
-                    columns: int, formula_cells: set[tuple[int, int]]) -> CellWrites:
-        writes = plan_block(existing, wanted, columns=columns, formula_cells=formula_cells)
+                    columns: int, formula_cells: set[tuple[int, int]],
+                    repeated_cells: set[tuple[int, int]] | None = None) -> CellWrites:
+        writes = plan_block(existing, wanted, columns=columns, formula_cells=formula_cells,
+                            repeated_cells=repeated_cells)
         plan.raw.extend((loc.name, b) for b in blocks(writes.raw))
         plan.entered.extend((loc.name, b) for b in blocks(writes.entered))
+        self._repeat_formulas(plan, loc, writes)
         last = max([len(wanted), *(r for r, _ in writes.raw), *(r for r, _ in writes.entered)])
         if last > (loc.info.row_count if loc.info else 1000):
             plan.structure.append({"updateSheetProperties": {
@@ -514,8 +521,11 @@ class GoogleSheet:
                     inv_letters: Mapping[str, str]) -> None:
         rows = aging_rows(aging_customers(view), inv_letters)
         columns = len(AGING.columns)
-        formula_cells = {(r, c) for r in range(len(rows)) for c in range(2, columns)}
-        self._plan_owned(plan, loc, existing, rows, columns, formula_cells)
+        # the header and the total row are entered as formulas; the customer rows come from one
+        # template per column (only the row changes), so they go as repeatCell runs
+        formula_cells = {(r, c) for r in (0, len(rows) - 1) for c in range(2, columns)}
+        repeated = {(r, c) for r in range(1, len(rows) - 1) for c in range(2, columns)}
+        self._plan_owned(plan, loc, existing, rows, columns, formula_cells, repeated)
         if loc.info is None or fmt.metadata_value(loc.info.metadata, fmt.FORMAT_KEY) is None:
             positions = {c.key: i for i, c in enumerate(AGING.columns)}
             plan.formats.extend(fmt.table_format(AGING, loc.sheet_id, 1, positions, scenario_names=(),

@@ -203,7 +203,8 @@ def blocks(cells: Mapping[tuple[int, int], Any]) -> list[ValueBlock]:
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False).encode("utf-8")) + 2
+    """Bytes of a row in the request body, as requests encodes JSON (ASCII, ``\\u00e9`` escapes)."""
+    return len(json.dumps(value)) + 2
 
 
 def chunk_requests(titled_blocks: Iterable[tuple[str, ValueBlock]], max_bytes: int) -> list[list[dict[str, Any]]]:
@@ -366,6 +367,7 @@ def plan_block(
     *,
     columns: int,
     formula_cells: set[tuple[int, int]] | None = None,
+    repeated_cells: set[tuple[int, int]] | None = None,
 ) -> CellWrites:
     """Rewrite a block that encours owns: sheet rows from 1, columns 0 … columns-1.
 
@@ -376,13 +378,19 @@ def plan_block(
     """
     writes = CellWrites()
     formula_cells = formula_cells or set()
+    repeated_cells = repeated_cells or set()
     for r in range(max(len(wanted), len(existing))):
         line = wanted[r] if r < len(wanted) else []
         old = existing[r] if r < len(existing) else []
         for c in range(columns):
             found = old[c] if c < len(old) else None
             value = line[c] if c < len(line) else None
-            if (r, c) in formula_cells and isinstance(value, str) and value.startswith("="):
+            is_formula = isinstance(value, str) and value.startswith("=")
+            if is_formula and (r, c) in repeated_cells:
+                if not same_formula(value, found):
+                    writes.formula_rows.setdefault(c, {})[r + 1] = value
+                continue
+            if is_formula and (r, c) in formula_cells:
                 if not same_formula(value, found):
                     writes.entered[(r + 1, c)] = value
                 continue

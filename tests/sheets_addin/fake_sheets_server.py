@@ -720,7 +720,7 @@ class FakeSheetsServer:
         fields = args.get("fields", "*")
         sheet = self.book.sheet(sheet_id=props.get("sheetId", 0))
         grid = props.get("gridProperties", {})
-        wanted = {f.strip() for f in fields.split(",")}
+        wanted = {f.strip().replace("/", ".") for f in fields.split(",")}  # gspread writes a/b
         star = "*" in wanted
 
         def has(name: str) -> bool:

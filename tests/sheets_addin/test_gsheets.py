@@ -138,6 +138,9 @@ def test_first_sync_lays_out_every_tab_with_formats_validation_protection_and_fi
     assert server.value("Factures", f"M{row}").startswith(f"=IF(AND(ISNUMBER({due}{row})")
     assert isinstance(server.stored("Factures", f"M{row}"), Formula)
     assert server.value("Paramètres", "B2") == "=TODAY()"
+    aging = server.grid("Balance âgée")
+    assert aging[2][2].startswith("=SUMIFS(") and ",$B3," in aging[2][2] and aging[2][2].endswith('"="&C$1)')
+    assert aging[-1][0] == "Total" and aging[-1][2] == f"=SUM(C2:C{len(aging) - 1})"
 
 
 def test_a_second_sync_with_nothing_new_only_reads(server: FakeSheetsServer, ledger: Ledger, as_of: date) -> None:
