@@ -120,6 +120,34 @@ def aging_by_customer(
     return pd.DataFrame(rows, index=pd.Index(customers, name=customer), columns=[*labels, "Total"])
 
 
+
+def aging_totals(
+    invoices: pd.DataFrame,
+    as_of: date,
+    bounds: Sequence[int] = DEFAULT_BOUNDS,
+    *,
+    amount: str = "remaining_eur_cents",
+    customer: str = "customer_id",
+) -> pd.DataFrame:
+    """Vectorised per-customer aging in whole cents (int64): one column per bucket, plus ``Total``.
+
+    The same figures as :func:`aging_by_customer` for frames holding cents (as
+    :func:`ledger_frames` makes them); rows without a due date or an amount are left out.
+    """
+    labels = bucket_labels(bounds)
+    days = days_past_due_series(invoices["due_date"], as_of).to_numpy(dtype="float64", na_value=np.nan)
+    cents = invoices[amount].to_numpy(dtype="float64", na_value=np.nan)
+    keep = ~np.isnan(days) & ~np.isnan(cents)
+    codes, uniques = pd.factorize(invoices[customer][keep], sort=True)
+    edges = np.array([0, *bounds], dtype="float64")
+    bucket = np.minimum(np.searchsorted(edges, days[keep], side="left"), len(labels) - 1)
+    flat = codes * len(labels) + bucket
+    sums = np.bincount(flat, weights=cents[keep], minlength=len(uniques) * len(labels))
+    table = pd.DataFrame(np.rint(sums).astype("int64").reshape(len(uniques), len(labels)), columns=labels,
+                         index=pd.Index(uniques, name=customer))
+    table["Total"] = table.sum(axis=1)
+    return table
+
 # ---------------------------------------------------------------------------------------------
 # Ledger frames: the ledger as columns (cents as int64, dates as datetime64) for vectorised maths
 # ---------------------------------------------------------------------------------------------
@@ -170,6 +198,10 @@ def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFr
     invoices["total_cents"] = invoices["total_cents"].astype("int64")
     invoices["remaining_cents"] = invoices["remaining_cents"].astype("int64")
     invoices["remaining_eur_cents"] = invoices["remaining_eur_cents"].astype("Int64")
+    customer_ids = sorted({c.id for c in ledger.customers} | {inv.customer_id for inv in ledger.invoices})
+    invoices["customer_id"] = pd.Categorical(invoices["customer_id"], categories=customer_ids)
+    for column in ("kind", "status", "currency"):
+        invoices[column] = invoices[column].astype("category")
     owner = {inv.id: inv.customer_id for inv in ledger.invoices}
     pay_rows = [
         (p.id, owner.get(a.invoice_id, p.customer_id), a.invoice_id, p.date, _cents(a.amount.amount),
@@ -182,7 +214,35 @@ def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFr
     )
     payments["date"] = pd.to_datetime(payments["date"])
     payments["amount_cents"] = payments["amount_cents"].astype("int64")
+    payments["method"] = payments["method"].astype("category")
+    payments["invoice_row"] = invoice_rows(invoices, payments)
     return invoices, payments
+
+
+def invoice_rows(invoices: pd.DataFrame, payments: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """For each payment allocation, the position of its invoice in ``invoices`` (-1: unknown)."""
+    rows: np.ndarray[Any, Any]
+    if "invoice_row" in payments.columns:
+        rows = payments["invoice_row"].to_numpy(dtype="int64")
+    else:
+        rows = pd.Index(invoices["id"]).get_indexer(payments["invoice_id"]).astype("int64")
+    return rows
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray[Any, Any], pd.Index]:
+    """Integer codes (-1: missing) and the distinct values, cheaply for a categorical column."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype="int64"), pd.Index(values.cat.categories.astype(str))
+    codes, uniques = pd.factorize(values.astype(str).to_numpy())
+    return codes.astype("int64"), pd.Index(uniques)
+
+
+def _per_row(values: pd.Series, mapping: Mapping[str, float] | pd.Series) -> np.ndarray[Any, Any]:
+    """``mapping`` looked up for each row of ``values`` (customer ids); 0.0 when absent."""
+    codes, uniques = _codes(values)
+    looked_up = pd.Series(uniques).map(mapping).astype("float64").fillna(0.0).to_numpy()
+    result: np.ndarray[Any, Any] = np.where(codes >= 0, looked_up[np.maximum(codes, 0)] if len(looked_up) else 0.0, 0.0)
+    return result
 
 
 def payment_history(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
@@ -193,31 +253,33 @@ def payment_history(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
     settlements by credit note and dead documents (draft, cancelled, deleted) are left out: they
     say nothing about how a customer pays.
     """
-    live = invoices[(invoices["kind"] == "invoice") & ~invoices["status"].isin(_DEAD_STATUSES)]
-    paid = payments[payments["method"] != "credit_note"][["invoice_id", "date", "amount_cents"]]
-    paid = paid.merge(live[["id", "customer_id", "due_date"]], left_on="invoice_id", right_on="id", how="inner")
-    paid_lines = pd.DataFrame(
+    live = ((invoices["kind"] == "invoice") & ~invoices["status"].isin(_DEAD_STATUSES)).to_numpy(dtype=bool)
+    rows = invoice_rows(invoices, payments)
+    known = rows >= 0
+    keep = known.copy()
+    keep[known] = live[rows[known]]
+    keep &= (payments["method"] != "credit_note").to_numpy(dtype=bool)
+    paid_rows = rows[keep]
+    owed = invoices["remaining_eur_cents"].fillna(invoices["remaining_cents"]).to_numpy(dtype="int64")
+    open_rows = np.flatnonzero(live & (owed > 0))
+    customer = invoices["customer_id"]
+    take = np.concatenate([paid_rows, open_rows])
+    if isinstance(customer.dtype, pd.CategoricalDtype):
+        customers: Any = pd.Categorical.from_codes(customer.cat.codes.to_numpy()[take], dtype=customer.dtype)
+    else:
+        customers = customer.to_numpy()[take]
+    paid_on = np.concatenate([
+        payments["date"].to_numpy(dtype="datetime64[ns]")[keep],
+        np.full(len(open_rows), np.datetime64("NaT"), dtype="datetime64[ns]"),
+    ])
+    return pd.DataFrame(
         {
-            "customer_id": paid["customer_id"].to_numpy(),
-            "due_date": paid["due_date"].to_numpy(),
-            "amount_cents": paid["amount_cents"].to_numpy(dtype="int64"),
-            "paid_on": paid["date"].to_numpy(),
+            "customer_id": customers,
+            "due_date": invoices["due_date"].to_numpy(dtype="datetime64[ns]")[take],
+            "amount_cents": np.concatenate([payments["amount_cents"].to_numpy(dtype="int64")[keep], owed[open_rows]]),
+            "paid_on": paid_on,
         }
     )
-    open_amount = live["remaining_eur_cents"].fillna(live["remaining_cents"]).to_numpy(dtype="int64")
-    is_open = open_amount > 0
-    open_lines = pd.DataFrame(
-        {
-            "customer_id": live["customer_id"].to_numpy()[is_open],
-            "due_date": live["due_date"].to_numpy()[is_open],
-            "amount_cents": open_amount[is_open],
-            "paid_on": pd.NaT,
-        }
-    )
-    history = pd.concat([paid_lines, open_lines], ignore_index=True)
-    history["paid_on"] = pd.to_datetime(history["paid_on"])
-    history["due_date"] = pd.to_datetime(history["due_date"])
-    return history
 
 
 def _day_numbers(values: pd.Series | np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -288,16 +350,16 @@ def payer_scores(
     and rounded half-up.  The explanation names the one or two drivers that cost the most.
     """
     as_day = _as_of_day(as_of)
-    cust = history["customer_id"].astype(str).to_numpy()
+    raw_codes, present = _codes(history["customer_id"])
     if customers is not None:
         known = pd.Index(pd.unique(np.asarray(list(customers), dtype=object)))
-        extra = pd.Index(pd.unique(cust)).difference(known)
-        uniques = known.append(extra)
-        codes = uniques.get_indexer(cust)
+        uniques = known.append(present.difference(known))
+        mapping = uniques.get_indexer(present)
+        codes = np.where(raw_codes >= 0, mapping[np.maximum(raw_codes, 0)] if len(mapping) else -1, -1)
     else:
-        codes, uniques_arr = pd.factorize(cust)
-        uniques = pd.Index(uniques_arr)
+        uniques, codes = present, raw_codes
     size = len(uniques)
+    codes = np.where(codes < 0, size, codes)  # lines without a customer: counted apart, then dropped
     amount = history["amount_cents"].to_numpy(dtype="float64")
     due_day, due_missing = _day_numbers(history["due_date"])
     paid_day, paid_missing = _day_numbers(history["paid_on"])
@@ -307,11 +369,10 @@ def payer_scores(
     delay = np.where(is_paid, paid_day - due_day, 0)
     late = is_paid & (delay > 0)
     recent = is_paid & (paid_day > as_day - SCORE_RECENT_DAYS)
-    older = is_paid & ~recent
 
     def total(mask: np.ndarray[Any, Any], weights: np.ndarray[Any, Any] | None = None) -> np.ndarray[Any, Any]:
         w = mask.astype("float64") if weights is None else np.where(mask, weights, 0.0)
-        return np.bincount(codes, weights=w, minlength=size)[:size]
+        return np.bincount(codes, weights=w, minlength=size + 1)[:size]
 
     weighted_delay = amount * delay
     n_paid = total(is_paid)
@@ -320,7 +381,7 @@ def payer_scores(
     late_amount = total(late, amount)
     delay_sum = total(is_paid, weighted_delay)
     recent_amount, recent_sum = total(recent, amount), total(recent, weighted_delay)
-    older_amount, older_sum = total(older, amount), total(older, weighted_delay)
+    older_amount, older_sum = paid_amount - recent_amount, delay_sum - recent_sum  # exact: whole numbers
     owed = total(is_open, amount)
     overdue = total(is_open & (due_day < as_day), amount)
 
@@ -331,8 +392,8 @@ def payer_scores(
         late_share = np.where(n_paid > 0, n_late / n_paid, 0.0)
         late_amount_share = np.where(paid_amount > 0, late_amount / paid_amount, 0.0)
         overdue_share = np.where(owed > 0, overdue / owed, 0.0)
-    n_disputes = np.array([int((disputes or {}).get(c, 0)) for c in uniques], dtype="float64")
-    n_broken = np.array([int((broken_promises or {}).get(c, 0)) for c in uniques], dtype="float64")
+    n_disputes = _per_customer(uniques, disputes)
+    n_broken = _per_customer(uniques, broken_promises)
     flagged = n_paid < SCORE_MIN_HISTORY
     zero = np.zeros(size)
     penalties = np.stack(
@@ -373,27 +434,14 @@ def payer_scores(
     )
 
 
+def _per_customer(uniques: pd.Index, counts: Mapping[str, int] | None) -> np.ndarray[Any, Any]:
+    if not counts:
+        return np.zeros(len(uniques))
+    return pd.Series(uniques).map(dict(counts)).fillna(0).to_numpy(dtype="float64")
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count > 1 else ''}"
-
-
-def _driver_text(driver: int, n_paid: int, n_late: int, avg: float, late_amount: float, trend: float,
-                 overdue: float, disputes: int, broken: int) -> str:
-    if driver == 0:
-        return f"en retard {n_late} fois sur {n_paid}"
-    if driver == 1:
-        return f"retard moyen de {_half_up(avg)} j"
-    if driver == 2:
-        return f"{_half_up(late_amount * 100)} % du montant payé en retard"
-    if driver == 3:
-        return f"retards en hausse (+{_half_up(trend)} j sur 3 mois)"
-    if driver == 4:
-        return f"peu d'historique ({_plural(n_paid, 'paiement')}) : score neutre"
-    if driver == 5:
-        return f"{_half_up(overdue * 100)} % de l'encours échu"
-    if driver == 6:
-        return _plural(disputes, "litige")
-    return f"{_plural(broken, 'promesse')} non tenue{'s' if broken > 1 else ''}"
 
 
 #: A driver must cost at least this many points to be named in the explanation.
@@ -404,36 +452,68 @@ def _explanations(penalties: np.ndarray[Any, Any], flagged: np.ndarray[Any, Any]
                   n_late: np.ndarray[Any, Any], avg: np.ndarray[Any, Any], late_amount: np.ndarray[Any, Any],
                   trend: np.ndarray[Any, Any], overdue: np.ndarray[Any, Any], disputes: np.ndarray[Any, Any],
                   broken: np.ndarray[Any, Any]) -> list[str]:
-    """One line per customer: the neutral flag first when flagged, then the costliest drivers."""
+    """One line per customer: the neutral flag first when flagged, then the costliest drivers.
+
+    Which drivers to name is decided on whole arrays; only the chosen texts are formatted.
+    """
+    size = len(flagged)
+    rows = np.arange(size)
     first = np.argmax(penalties, axis=1)
     masked = penalties.copy()
-    masked[np.arange(len(first)), first] = -np.inf
+    masked[rows, first] = -np.inf
     second = np.argmax(masked, axis=1)
-    first_pts = penalties[np.arange(len(first)), first]
-    second_pts = penalties[np.arange(len(first)), second]
+    first_pts, second_pts = penalties[rows, first], penalties[rows, second]
+    others = penalties.copy()
+    others[:, 4] = -np.inf
+    top = np.argmax(others, axis=1)
+    top_pts = others[rows, top]
+    part1 = np.where(flagged, 4, np.where(first_pts >= EXPLAIN_MIN_POINTS, first, -1))
+    part2 = np.where(
+        flagged,
+        np.where(top_pts >= EXPLAIN_MIN_POINTS, top, -1),
+        np.where((first_pts >= EXPLAIN_MIN_POINTS) & (second_pts >= EXPLAIN_MIN_POINTS), second, -1),
+    )
+
+    def rounded(values: np.ndarray[Any, Any]) -> list[int]:
+        """Whole numbers rounded half-up (the same rounding as the Apps Script port)."""
+        result: list[int] = np.floor(np.nan_to_num(values) + 0.5).astype("int64").tolist()
+        return result
+
+    paid: list[int] = n_paid.astype("int64").tolist()
+    late: list[int] = n_late.astype("int64").tolist()
+    avg_r, late_pct = rounded(avg), rounded(late_amount * 100)
+    trend_r, overdue_pct = rounded(trend), rounded(overdue * 100)
+    n_disp: list[int] = disputes.astype("int64").tolist()
+    n_brok: list[int] = broken.astype("int64").tolist()
+
+    def pl(count: int, word: str) -> str:
+        return f"{count} {word}s" if count > 1 else f"{count} {word}"
+
+    def driver(k: int, i: int, first: bool) -> str:
+        if k == 0:
+            return f"{'E' if first else 'e'}n retard {late[i]} fois sur {paid[i]}"
+        if k == 1:
+            return f"{'R' if first else 'r'}etard moyen de {avg_r[i]} j"
+        if k == 2:
+            return f"{late_pct[i]} % du montant payé en retard"
+        if k == 3:
+            return f"{'R' if first else 'r'}etards en hausse (+{trend_r[i]} j sur 3 mois)"
+        if k == 4:
+            return f"{'P' if first else 'p'}eu d'historique ({pl(paid[i], 'paiement')}) : score neutre"
+        if k == 5:
+            return f"{overdue_pct[i]} % de l'encours échu"
+        if k == 6:
+            return pl(n_disp[i], "litige")
+        return f"{pl(n_brok[i], 'promesse')} non tenue{'s' if n_brok[i] > 1 else ''}"
+
     lines = []
-    for i in range(len(first)):
-        args = (int(n_paid[i]), int(n_late[i]), float(avg[i]), float(late_amount[i]), float(trend[i]),
-                float(overdue[i]), int(disputes[i]), int(broken[i]))
-        parts: list[int] = []
-        if flagged[i]:
-            parts.append(4)
-            # the neutral block is the largest; name the costliest current driver too
-            rest = penalties[i].copy()
-            rest[4] = -np.inf
-            top = int(np.argmax(rest))
-            if rest[top] >= EXPLAIN_MIN_POINTS:
-                parts.append(top)
+    for i, (a, b) in enumerate(zip(part1.tolist(), part2.tolist(), strict=True)):
+        if a < 0:
+            lines.append(f"Paie à l'heure : retard moyen de {avg_r[i]} j sur {pl(paid[i], 'paiement')}")
+        elif b < 0:
+            lines.append(driver(a, i, True))
         else:
-            if first_pts[i] >= EXPLAIN_MIN_POINTS:
-                parts.append(int(first[i]))
-                if second_pts[i] >= EXPLAIN_MIN_POINTS:
-                    parts.append(int(second[i]))
-        if not parts:
-            text = f"paie à l'heure : retard moyen de {_half_up(args[2])} j sur {_plural(args[0], 'paiement')}"
-        else:
-            text = " ; ".join(_driver_text(p, *args) for p in parts)
-        lines.append(text[:1].upper() + text[1:])
+            lines.append(f"{driver(a, i, True)} ; {driver(b, i, False)}")
     return lines
 
 
@@ -615,30 +695,31 @@ def receivables_kpis(
     """
     as_day = _as_of_day(as_of)
     start_day = as_day - period_days
-    live = invoices[~invoices["status"].isin(("draft", "deleted"))]
-    issue_day, _ = _day_numbers(live["issue_date"])
-    due_day, _ = _day_numbers(live["due_date"])
-    owed = live["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
-    total = live["total_cents"].to_numpy(dtype="int64")
-    is_eur = (live["currency"] == "EUR").to_numpy()
-    issued = issue_day <= as_day
+    live = ~invoices["status"].isin(("draft", "deleted")).to_numpy(dtype=bool)
+    issue_day, _ = _day_numbers(invoices["issue_date"])
+    due_day, _ = _day_numbers(invoices["due_date"])
+    owed = invoices["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
+    total = invoices["total_cents"].to_numpy(dtype="int64")
+    is_eur = (invoices["currency"] == "EUR").to_numpy(dtype=bool)
+    issued = live & (issue_day <= as_day)
     closing = int(owed[issued].sum())
     current = int(owed[issued & (due_day >= as_day)].sum())
     in_period = issued & (issue_day > start_day)
     sales = int(total[in_period & is_eur].sum())
     months = max(1, period_days // month_days)
-    monthly = [
-        int(total[is_eur & (issue_day > as_day - (k + 1) * month_days) & (issue_day <= as_day - k * month_days)].sum())
-        for k in range(months)
-    ]
+    age = as_day - issue_day
+    counted = is_eur & live & (age >= 0) & (age < months * month_days)
+    by_month = np.bincount(age[counted] // month_days, weights=total[counted].astype("float64"), minlength=months)
+    monthly = [round(float(m)) for m in by_month[:months]]
     pay_day, _ = _day_numbers(payments["date"])
-    after_start = payments[(pay_day > start_day) & (pay_day <= as_day)]
-    collected = after_start.groupby("invoice_id")["amount_cents"].sum()
-    before_mask = issued & ~in_period
-    before = live[before_mask & is_eur]
-    sign = np.where(before["kind"].to_numpy() == "credit_note", -1, 1)
-    added_back = before["id"].map(collected).fillna(0).to_numpy(dtype="int64") * sign
-    opening = int(owed[before_mask].sum() + added_back.sum())
+    rows = invoice_rows(invoices, payments)
+    after = (pay_day > start_day) & (pay_day <= as_day) & (rows >= 0)
+    collected = np.bincount(rows[after], weights=payments["amount_cents"].to_numpy(dtype="float64")[after],
+                            minlength=len(invoices))
+    before = issued & ~in_period
+    sign = np.where((invoices["kind"] == "credit_note").to_numpy(dtype=bool), -1, 1)
+    added_back = np.rint(collected[before & is_eur]).astype("int64") * sign[before & is_eur]
+    opening = int(owed[before].sum() + added_back.sum())
     d = from_cents
     return ReceivablesKpis(
         as_of=as_of,
@@ -681,7 +762,7 @@ def expected_payment_days(due: pd.Series, customer: pd.Series, avg_delays: Mappi
                           as_of: date) -> np.ndarray[Any, Any]:
     """Each open invoice's expected payment day number: due date + its customer's average delay
     (rounded half-up to whole days; 0 when unknown), never before the as-of date."""
-    delays = customer.astype(str).map(avg_delays).astype("float64").fillna(0.0).to_numpy()
+    delays = _per_row(customer, avg_delays)
     shift = np.floor(delays + 0.5).astype("int64")
     due_day, missing = _day_numbers(due)
     expected = np.maximum(due_day + shift, _as_of_day(as_of))
@@ -700,12 +781,10 @@ def weekly_cash_forecast(
 
     Amounts are the signed EUR remaining (credit notes reduce the week they fall in), exact cents.
     """
-    live = invoices[~invoices["status"].isin(_DEAD_STATUSES)]
-    amount = live["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
-    keep = amount != 0
-    live = live[keep]
+    amount = invoices["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
+    keep = (amount != 0) & ~invoices["status"].isin(_DEAD_STATUSES).to_numpy(dtype=bool)
+    expected = expected_payment_days(invoices["due_date"], invoices["customer_id"], avg_delays, as_of)[keep]
     amount = amount[keep]
-    expected = expected_payment_days(live["due_date"], live["customer_id"], avg_delays, as_of)
     as_day = _as_of_day(as_of)
     monday = as_day - ((as_day + 3) % 7)  # 1970-01-01 was a Thursday
     week_index = (expected - monday) // 7
