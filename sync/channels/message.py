@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -103,7 +104,7 @@ class Message:
         msg = EmailMessage(policy=SMTP)
         sender = check_address(self.sender, what="sender ([sending] from)")
         name = clean_header(self.sender_name)
-        msg["From"] = f'"{name.replace(chr(34), "")}" <{sender}>' if name else sender
+        msg["From"] = Address(display_name=name, addr_spec=sender) if name else sender
         msg["To"] = ", ".join(check_address(a, what="recipient") for a in self.to)
         if self.cc:
             msg["Cc"] = ", ".join(check_address(a, what="cc") for a in self.cc)
@@ -113,9 +114,10 @@ class Message:
         msg["Message-ID"] = clean_header(self.message_id)
         if self.date is not None:
             msg["Date"] = format_datetime(self.date)
-        msg["Content-Language"] = clean_header(self.language)
         for name_, value in self.headers:
-            msg[clean_header(name_).replace(":", "")] = clean_header(value)
+            header = re.sub(r"[^A-Za-z0-9-]", "", name_)
+            if header:
+                msg[header] = clean_header(value)
         msg.set_content(self.text)
         if self.html:
             msg.add_alternative(self.html, subtype="html")
@@ -132,6 +134,7 @@ class Message:
             msg.add_attachment(att.content, maintype=maintype, subtype=subtype, filename=clean_header(att.filename))
         if self.letter is not None:
             msg.add_attachment(self.letter, maintype="application", subtype="pdf", filename=f"{self.file_stem}.pdf")
+        msg["Content-Language"] = clean_header(self.language)  # after the body: set_content drops Content-*
         return msg
 
     def envelope_recipients(self) -> list[str]:
