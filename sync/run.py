@@ -220,6 +220,25 @@ def message_bytes(message: Message) -> tuple[str, bytes]:
 
 
 # -- the pass ---------------------------------------------------------------------------------------
+_SETUPS: dict[tuple[Any, ...], ScenarioSetup] = {}
+
+
+def _scenarios(config: Config) -> ScenarioSetup:
+    """The dossier's scenarios, loaded and validated once per process while their files are unchanged."""
+    from scenarios.loader import SHIPPED_DIR
+
+    dirs = [SHIPPED_DIR]
+    if config.scenarios.get("dir"):
+        dirs.append(config.scenarios.path("dir"))
+    stamps = tuple(sorted((str(p), p.stat().st_mtime_ns) for d in dirs if d.is_dir() for p in d.rglob("*")
+                          if p.suffix in (".toml", ".j2")))
+    key = (str(config.file), repr(sorted(config.scenarios.values.items())), stamps)
+    if key not in _SETUPS:
+        _SETUPS.clear()
+        _SETUPS[key] = scenarios_from_config(config)
+    return _SETUPS[key]
+
+
 class _Rollback(Exception):
     pass
 
@@ -297,8 +316,11 @@ def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
                     base.amount, base.currency, base.recipients, base.planned_date)
 
 
-def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | None, dry_run: bool) -> None:
-    """Re-check, render, journal ``sending``, deliver, journal ``sent``/``failed`` — one action."""
+def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | None, dry_run: bool) -> bool:
+    """Re-check, render, journal ``sending``, deliver, journal ``sent``/``failed`` — one action.
+
+    Returns False when the source could not be re-read (the caller stops sending for this pass).
+    """
     report = ctx.report
     journal = ctx.journal
     try:
@@ -309,7 +331,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         if not dry_run:
             journal.failed(Dispatch.from_action(action), ctx.now, reason)
         report.failed.append(_outcome(action, journal.dossier, reason))
-        return
+        return False
     failpoint("after_recheck")
     checked = recheck(action, fresh)
     dropped = set(action.step_keys) - set(checked.step_keys if checked is not None else ())
@@ -321,7 +343,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         log.info("%s %s: %d invoice(s) no longer due at the source", action.customer_name, action.step.id,
                  len(dropped))
     if checked is None:
-        return
+        return True
     action = checked
     scenario: Scenario = ctx.setup.scenarios[action.scenario]
     dispatch = Dispatch.from_action(action)
@@ -345,17 +367,17 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         if not dry_run:
             journal.failed(dispatch, ctx.now, reason)
         report.failed.append(_outcome(action, journal.dossier, reason))
-        return
+        return True
     if dry_run or dispatcher is None:
         report.would_send.append(_outcome(action, journal.dossier, message.subject,
                                           (*message.to, *message.cc)))
-        return
+        return True
     try:
         journal.begin(dispatch, ctx.now, message_id=message.message_id, content=content, filename=filename)
     except JournalError as exc:  # a key was sent meanwhile: never twice
         log.error("%s", exc)
         report.skipped.append(_outcome(action, journal.dossier, str(exc)))
-        return
+        return True
     failpoint("after_sending_committed")
     try:
         result = dispatcher.deliver(message)
@@ -364,7 +386,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         journal.failed(dispatch, ctx.now, str(exc))
         log.warning("%s %s: not sent — %s", action.customer_name, action.step.id, exc)
         report.failed.append(_outcome(action, journal.dossier, str(exc)))
-        return
+        return True
     failpoint("after_delivered")
     approvals = [i for i in action.invoice_ids if action.needs_approval and ctx.marks.for_invoice(i).approve]
     journal.sent(dispatch, ctx.now, artifact=result.detail if result.channel == "outbox" else
@@ -375,6 +397,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     (report.tasks if result.channel == "task" else report.sent).append(outcome)
     log.info("sent %s %s to %s (%s)", action.customer_name, action.step.id,
              ", ".join(message.to) or result.channel, message.message_id)
+    return True
 
 
 def run_pass(
@@ -400,7 +423,7 @@ def run_pass(
     """
     say = progress or (lambda message: None)
     should_stop = stop or (lambda: False)
-    setup = scenarios_from_config(config)  # invalid scenarios stop everything before anything is sent
+    setup = _scenarios(config)  # invalid scenarios stop everything before anything is sent
     company = company_from_config(config)
     if not valid_email(company.sender):
         raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
@@ -463,7 +486,10 @@ def run_pass(
                     report.deferred.extend(_outcome(a, journal.dossier, "arrêt demandé") for a in due[index:])
                     break
                 say(f"Sending {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
-                _send_one(ctx, action, dispatcher, dry_run)
+                if not _send_one(ctx, action, dispatcher, dry_run):
+                    note = "source injoignable pour la re-vérification : reporté à la prochaine passe"
+                    report.deferred.extend(_outcome(a, journal.dossier, note) for a in due[index + 1:])
+                    break
         finally:
             if dispatcher is not None:
                 dispatcher.close()
