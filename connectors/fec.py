@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from connectors.errors import ConfigError, InputError
 from connectors.model import (
@@ -167,7 +168,7 @@ def decode_text(
             text = data.decode(encoding)
         except LookupError:
             raise ConfigError(
-                f"unknown encoding {encoding!r} (try utf-8, iso-8859-15 or cp1252)", key="encoding"
+                f"unknown encoding {encoding!r} (try utf-8, iso-8859-15 or cp1252)", key="[source] encoding"
             ) from None
         except UnicodeDecodeError as exc:
             bad = (data.count(b"\n", 0, exc.start) + 1, data[exc.start])
@@ -569,6 +570,14 @@ def _currency_open(item: _Item) -> Decimal:
     return max(item.currency_amount - used, _ZERO)
 
 
+class _DocKey(NamedTuple):
+    journal: str
+    entry: str
+    customer: str
+    kind: str  # invoice | credit_note | payment
+    piece: str  # PieceRef; "" for payments
+
+
 class _Rebuild:
     """Turns the 411 lines into documents, payments and allocations."""
 
@@ -597,13 +606,16 @@ class _Rebuild:
         for group in groups.values():
             _settle(group)
 
-        documents: dict[tuple[str, str, str, str], list[_Item]] = {}
+        # One document per entry, customer, kind and PieceRef (a daily sales entry may hold several
+        # invoices); one payment per entry and customer.
+        documents: dict[_DocKey, list[_Item]] = {}
         for item in parser.items:
             entry = parser.entries[(item.journal, item.entry)]
             kind = "invoice" if item.debit else "credit_note" if self._is_credit_note(entry) else "payment"
-            documents.setdefault((item.journal, item.entry, item.customer, kind), []).append(item)
+            piece = "" if kind == "payment" else item.piece_ref
+            documents.setdefault(_DocKey(item.journal, item.entry, item.customer, kind, piece), []).append(item)
 
-        ids = self._document_ids([key for key in documents if key[3] != "payment"], documents)
+        ids = self._document_ids([key for key in documents if key.kind != "payment"])
         owner: dict[int, str] = {}  # id(item) -> document id
         for key, items in documents.items():
             if key in ids:
@@ -611,22 +623,20 @@ class _Rebuild:
                     owner[id(item)] = ids[key]
 
         invoices = [self._document(ids[key], key, items, owner) for key, items in documents.items() if key in ids]
-        payments = [self._payment(key, items, owner) for key, items in documents.items() if key[3] == "payment"]
+        payments = [self._payment(key, items, owner) for key, items in documents.items() if key.kind == "payment"]
         customers = [Customer(id=cid, name=name, source=SOURCE) for cid, name in sorted(parser.customer_names.items())]
         return Ledger(tuple(customers), tuple(invoices), tuple(payments))
 
     @staticmethod
-    def _document_ids(
-        keys: list[tuple[str, str, str, str]], documents: dict[tuple[str, str, str, str], list[_Item]]
-    ) -> dict[tuple[str, str, str, str], str]:
+    def _document_ids(keys: list[_DocKey]) -> dict[_DocKey, str]:
         """The invoice number (PieceRef) as id, qualified by journal and entry only when it repeats."""
 
-        def levels(key: tuple[str, str, str, str]) -> list[str]:
-            journal, entry, customer, kind = key
-            base = documents[key][0].piece_ref or f"{journal}-{entry}"
+        def levels(key: _DocKey) -> list[str]:
+            journal, entry, customer, kind, piece = key
+            base = piece or f"{journal}-{entry}"
             return [base, f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
 
-        chosen: dict[tuple[str, str, str, str], str] = {}
+        chosen: dict[_DocKey, str] = {}
         pending = list(keys)
         for level in range(3):
             counts: dict[str, int] = {}
@@ -644,10 +654,8 @@ class _Rebuild:
             pending = rest
         return chosen
 
-    def _document(
-        self, doc_id: str, key: tuple[str, str, str, str], items: list[_Item], owner: dict[int, str]
-    ) -> Invoice:
-        journal, entry_number, customer, kind = key
+    def _document(self, doc_id: str, key: _DocKey, items: list[_Item], owner: dict[int, str]) -> Invoice:
+        journal, entry_number, customer, kind, _ = key
         credit_note = kind == "credit_note"
         total_company = sum((i.amount for i in items), _ZERO)
         open_company = sum((i.open for i in items), _ZERO)
@@ -731,8 +739,8 @@ class _Rebuild:
             for due, (amount, left) in sorted(by_due.items())
         )
 
-    def _payment(self, key: tuple[str, str, str, str], items: list[_Item], owner: dict[int, str]) -> Payment:
-        journal, entry_number, customer, _ = key
+    def _payment(self, key: _DocKey, items: list[_Item], owner: dict[int, str]) -> Payment:
+        journal, entry_number, customer, _, _ = key
         entry = self.parser.entries[(journal, entry_number)]
         allocated: dict[str, Decimal] = {}
         for item in items:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from connectors.demo import demo_ledger
 from connectors.errors import InputError
-from connectors.fec import FecConnector, parse_amount, parse_date, read_fec, write_fec
+from connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec, write_fec
 from connectors.model import (
     Allocation,
     Customer,
@@ -195,6 +195,41 @@ def test_cash_basis_variant_with_montant_and_sens(tmp_path: Path) -> None:
     ]
     (invoice,) = FecConnector(write_lines(tmp_path / "bnc.txt", rows)).pull(None).invoices
     assert (invoice.id, invoice.remaining, invoice.due_date) == ("F9", eur("240.00"), date(2026, 3, 31))
+
+
+def test_summary_entry_cash_sale_and_customer_accounts_without_auxiliary(tmp_path: Path) -> None:
+    header = "|".join(FEC_COLUMNS)
+
+    def row(entry: str, account: str, label: str, piece: str, debit: str, credit: str, letter: str = "") -> str:
+        return "|".join(
+            ["VE", "Ventes", entry, "20260302", account, label, "", "", piece, "20260302", f"Vente {piece}",
+             debit, credit, letter, "20260302" if letter else "", "20260302", "", ""]
+        )  # fmt: skip
+
+    rows = [
+        header,
+        # One daily entry holding three invoices: two for DUPONT, one for MARTIN (one 411 account each).
+        row("12", "411DUPONT", "Dupont Menuiserie", "F-10", "120,00", "0,00"),
+        row("12", "411DUPONT", "Dupont Menuiserie", "F-11", "60,00", "0,00"),
+        row("12", "411MARTIN", "Martin Traiteur", "F-12", "240,00", "0,00"),
+        row("12", "706000", "Ventes", "J-0302", "0,00", "420,00"),
+        # A cash sale: invoiced and paid at the counter in the same entry.
+        row("13", "411MARTIN", "Martin Traiteur", "F-13", "36,00", "0,00", "K"),
+        row("13", "706000", "Ventes", "F-13", "0,00", "36,00"),
+        row("13", "411MARTIN", "Martin Traiteur", "F-13", "0,00", "36,00", "K"),
+        row("13", "530000", "Caisse", "F-13", "36,00", "0,00"),
+    ]
+    delta = FecConnector(write_lines(tmp_path / "summary.txt", rows)).pull(None)
+    invoices = {i.id: (i.customer_id, i.kind, i.total.amount, i.remaining.amount) for i in delta.invoices}
+    assert invoices == {
+        "F-10": ("411DUPONT", DocumentKind.INVOICE, Decimal("120.00"), Decimal("120.00")),
+        "F-11": ("411DUPONT", DocumentKind.INVOICE, Decimal("60.00"), Decimal("60.00")),
+        "F-12": ("411MARTIN", DocumentKind.INVOICE, Decimal("240.00"), Decimal("240.00")),
+        "F-13": ("411MARTIN", DocumentKind.INVOICE, Decimal("36.00"), Decimal("0.00")),
+    }
+    assert {c.id: c.name for c in delta.customers} == {"411DUPONT": "Dupont Menuiserie", "411MARTIN": "Martin Traiteur"}
+    (cash,) = delta.payments
+    assert (cash.method, cash.allocations) == ("cash", (Allocation("F-13", eur("36.00")),))
 
 
 # -- bad input: one clear error naming the file and the line ----------------------------------------------
