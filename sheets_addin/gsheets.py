@@ -27,7 +27,7 @@ import logging
 import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,7 +70,7 @@ from sheets_addin.layout import (
     column_letter,
     normalise_heading,
 )
-from sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
+from sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
 from sheets_addin.view import Row, SheetView
 
 log = logging.getLogger("encours.gsheets")
@@ -260,9 +260,21 @@ class GoogleSheet:
                           self._batch_get([quote_title(loc.read_title) for loc in present], "UNFORMATTED_VALUE"),
                           strict=True))
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        missing: list[MarkProblem] = []
         for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
             rows = values.get(tab.name, [])
             header_row, positions = find_header(tab, rows)
+            has_data = any(any(v not in (None, "") for v in r) for r in rows[header_row:])
+            if has_data and tab.id_key and tab.id_key not in positions:
+                heading = tab.column(tab.id_key).heading
+                raise SheetError(f"the {heading!r} heading is missing, so what people typed cannot be matched to "
+                                 f"invoices: put it back above the column of IDs", tab=tab.name, row=header_row,
+                                 column=heading)
+            for column in tab.columns:
+                if has_data and column.kind is Kind.USER and column.key not in positions:
+                    # e.g. "Litige" renamed: say so rather than silently reading "no dispute anywhere"
+                    missing.append(MarkProblem(tab.name, header_row, column.heading, "",
+                                               "heading not found: this column was not read (sync restores it)"))
             records: list[tuple[int, dict[str, Any]]] = []
             seen: dict[str, int] = {}
             for offset, line in enumerate(rows[header_row:]):
@@ -281,7 +293,10 @@ class GoogleSheet:
                 records.append((number, record))
             tables[tab.key] = records
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-        return marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
+        marks = marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
+        if missing:
+            marks = replace(marks, problems=(*missing, *marks.problems))
+        return marks
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, view: SheetView) -> None:

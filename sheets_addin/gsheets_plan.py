@@ -385,15 +385,15 @@ def plan_block(
         for c in range(columns):
             found = old[c] if c < len(old) else None
             value = line[c] if c < len(line) else None
-            is_formula = isinstance(value, str) and value.startswith("=")
-            if is_formula and (r, c) in repeated_cells:
-                if not same_formula(value, found):
-                    writes.formula_rows.setdefault(c, {})[r + 1] = value
-                continue
-            if is_formula and (r, c) in formula_cells:
-                if not same_formula(value, found):
-                    writes.entered[(r + 1, c)] = value
-                continue
+            if isinstance(value, str) and value.startswith("="):
+                if (r, c) in repeated_cells:
+                    if not same_formula(value, found):
+                        writes.formula_rows.setdefault(c, {})[r + 1] = value
+                    continue
+                if (r, c) in formula_cells:
+                    if not same_formula(value, found):
+                        writes.entered[(r + 1, c)] = value
+                    continue
             wire = to_wire(value)
             if not same_value(wire, found):
                 writes.raw[(r + 1, c)] = wire

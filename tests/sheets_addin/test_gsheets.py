@@ -555,3 +555,18 @@ def test_run_columns_journal_and_todo_are_written_by_a_run_and_left_alone_by_a_s
     assert [r["ID"] for r in server.records("Relances")] == ["J1", "J2"]
     assert [r["Action"] for r in server.records("À faire") if r.get("Action")] == ["Appeler"]
     assert by_id(server)[ids[0]].get("Prochaine action") is None  # the run cleared what is no longer due
+
+
+def test_read_marks_never_silently_drops_a_column_people_renamed(
+    server: FakeSheetsServer, ledger: Ledger, as_of: date
+) -> None:
+    view = build_view(ledger, as_of)
+    sheet = make_sheet(server)
+    sheet.write(view)
+    dispute = letter_of(server, "Factures", "Litige")
+    server.person_set("Factures", f"{dispute}1", "Contestée ?")
+    problems = sheet.read_marks().problems
+    assert [(p.tab, p.row, p.column) for p in problems] == [("Factures", 1, "Litige")]
+    server.person_set("Factures", "A1", "Référence")
+    with pytest.raises(SheetError, match="'ID' heading is missing"):
+        sheet.read_marks()
