@@ -19,6 +19,7 @@ from sheets_addin.layout import (
     BUCKET_LABELS,
     INVOICES,
     LABEL_CELLS,
+    LOWER_CELLS,
     CellType,
     column_letter,
     param_ref,
@@ -77,6 +78,7 @@ def params_cells(as_of: date | None = None, bounds: Sequence[int] = DEFAULT_BOUN
         Cell("A5", "Borne 3 (jours)"),
         Cell(b3, bounds[2], CellType.INTEGER),
         Cell("C3", "Les tranches de la balance âgée suivent ces bornes."),
+        Cell("C4", "Ne modifiez pas les cellules calculées ci-dessous."),
         Cell("A6", "Tranches", bold=True),
     ]
     label_formulas = (
@@ -86,9 +88,12 @@ def params_cells(as_of: date | None = None, bounds: Sequence[int] = DEFAULT_BOUN
         f'=({b2}+1)&"-"&{b3}',
         f'="> "&{b3}',
     )
+    lower_formulas: tuple[object, ...] = (-100000, 1, f"={b1}+1", f"={b2}+1", f"={b3}+1")
+    cells.append(Cell("C6", "Dès (jours de retard)", bold=True))
     for index, (cell, formula) in enumerate(zip(LABEL_CELLS, label_formulas, strict=True)):
         cells.append(Cell(f"A{7 + index}", f"Tranche {index + 1}"))
         cells.append(Cell(cell.replace("$", ""), formula))
+        cells.append(Cell(LOWER_CELLS[index].replace("$", ""), lower_formulas[index], CellType.INTEGER))
     return cells
 
 

@@ -89,6 +89,8 @@ PARAMS_TAB = "Paramètres"
 AS_OF_CELL = "$B$2"
 BOUND_CELLS = ("$B$3", "$B$4", "$B$5")
 LABEL_CELLS = ("$B$7", "$B$8", "$B$9", "$B$10", "$B$11")
+#: The first day of each bucket (ascending), beside its label: ``Tranche`` is a LOOKUP over them.
+LOWER_CELLS = ("$C$7", "$C$8", "$C$9", "$C$10", "$C$11")
 
 
 def param_ref(cell: str) -> str:
@@ -96,18 +98,18 @@ def param_ref(cell: str) -> str:
 
 
 _AS_OF = param_ref(AS_OF_CELL)
-_B1, _B2, _B3 = (param_ref(c) for c in BOUND_CELLS)
-_L = [param_ref(c) for c in LABEL_CELLS]
 
 #: Days past due, only while something remains due (a paid invoice has no delay to show).
 DAYS_LATE_FORMULA = '=IF(AND(ISNUMBER({due_date}{row}),N({remaining}{row})<>0),{as_of}-{due_date}{row},"")'.replace(
     "{as_of}", _AS_OF
 )
+#: The bucket of the days past due: the label of the last bucket whose first day is ≤ the days.
 BUCKET_FORMULA = (
-    '=IF(ISNUMBER({days_late}{row}),IF({days_late}{row}<=0,{l0},IF({days_late}{row}<={b1},{l1},'
-    'IF({days_late}{row}<={b2},{l2},IF({days_late}{row}<={b3},{l3},{l4})))),"")'
-).format(
-    days_late="{days_late}", row="{row}", b1=_B1, b2=_B2, b3=_B3, l0=_L[0], l1=_L[1], l2=_L[2], l3=_L[3], l4=_L[4]
+    '=IF(ISNUMBER({days_late}{row}),LOOKUP({days_late}{row},'
+    + param_ref(f"{LOWER_CELLS[0]}:{LOWER_CELLS[-1]}")
+    + ","
+    + param_ref(f"{LABEL_CELLS[0]}:{LABEL_CELLS[-1]}")
+    + '),"")'
 )
 
 INVOICES = Tab(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from copy import copy
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -88,6 +90,47 @@ def is_formula_text(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("=")
 
 
+class RowPlan:
+    """What encours writes on the rows of one tab, prepared once for its column positions.
+
+    ``values(row, synced, run)`` → {0-based column index: value or formula}: ``synced`` holds
+    synced values (None: leave synced cells alone), ``run`` the run columns (None: leave them
+    alone).  Formula cells are always written; user cells never.
+    """
+
+    ROW = "\x00row\x00"
+
+    def __init__(self, tab: Tab, positions: Mapping[str, int], extra_refs: Mapping[str, str] | None = None) -> None:
+        letters = _letters(positions)
+        self.synced: list[tuple[int, str]] = []
+        self.run: list[tuple[int, str]] = []
+        self.formulas: list[tuple[int, str]] = []
+        for column in tab.columns:
+            index = positions.get(column.key)
+            if index is None:
+                continue
+            if column.kind is Kind.SYNCED:
+                self.synced.append((index, column.key))
+            elif column.kind is Kind.RUN:
+                self.run.append((index, column.key))
+            elif column.kind is Kind.FORMULA and column.formula:
+                self.formulas.append((index, render_formula(column.formula, letters, 0, {**(extra_refs or {}),
+                                                                                         "row": self.ROW})))
+
+    def values(self, row: int, synced: Row | None, run: Row | None) -> dict[int, Any]:
+        out: dict[int, Any] = {}
+        if synced is not None:
+            for index, key in self.synced:
+                out[index] = as_cell_value(synced.get(key))
+        number = str(row)
+        for index, template in self.formulas:
+            out[index] = template.replace(self.ROW, number)
+        if run is not None:
+            for index, key in self.run:
+                out[index] = as_cell_value(run.get(key))
+        return out
+
+
 def row_values(
     tab: Tab,
     positions: Mapping[str, int],
@@ -96,24 +139,20 @@ def row_values(
     run: Row | None,
     extra_refs: Mapping[str, str],
 ) -> dict[int, Any]:
-    """What encours writes on one row: {0-based column index: value or formula}.
+    """One row's values (see :class:`RowPlan`; prefer a plan when writing many rows)."""
+    return RowPlan(tab, positions, extra_refs).values(row, synced, run)
 
-    ``synced`` holds synced values (None: leave synced cells alone), ``run`` the run columns
-    (None: leave them alone).  Formula cells are always written; user cells never.
-    """
-    letters = {key: column_letter(index) for key, index in positions.items()}
-    out: dict[int, Any] = {}
-    for column in tab.columns:
-        index = positions.get(column.key)
-        if index is None:
-            continue
-        if column.kind is Kind.SYNCED and synced is not None:
-            out[index] = as_cell_value(synced.get(column.key))
-        elif column.kind is Kind.FORMULA and column.formula:
-            out[index] = render_formula(column.formula, letters, row, extra_refs)
-        elif column.kind is Kind.RUN and run is not None:
-            out[index] = as_cell_value(run.get(column.key))
-    return out
+
+_LETTER_CACHE: dict[tuple[tuple[str, int], ...], dict[str, str]] = {}
+
+
+def _letters(positions: Mapping[str, int]) -> dict[str, str]:
+    """Column letters of a tab's positions (cached: the same layout is asked for on every row)."""
+    key = tuple(sorted(positions.items()))
+    letters = _LETTER_CACHE.get(key)
+    if letters is None:
+        letters = _LETTER_CACHE[key] = {k: column_letter(i) for k, i in positions.items()}
+    return letters
 
 
 def find_columns(tab: Tab, header: Sequence[Any]) -> tuple[dict[str, int], list[Column]]:
@@ -217,17 +256,23 @@ class XlsxWorkbook:
             cell = WriteOnlyCell(ws, value=column.heading)
             cell.font = BOLD
             cell.fill = KIND_FILLS[column.kind]
+            if column.help:
+                cell.comment = Comment(column.help, "encours")
             header.append(cell)
         ws.append(header)
         styles = [NUMBER_FORMATS.get(c.type) for c in tab.columns]
         formulas = [c.kind is Kind.FORMULA for c in tab.columns]
+        make = _CellMaker(ws)
+        plan = RowPlan(tab, positions, extra)
+        width = len(tab.columns)
         count = 0
         for offset, (synced, run) in enumerate(rows):
             row = offset + 2
-            values = row_values(tab, positions, row, synced, run, extra or {})
-            ws.append(
-                [_stream_cell(ws, values.get(i), styles[i], formula=formulas[i]) for i in range(len(tab.columns))]
-            )
+            line: list[Any] = [None] * width
+            for index, value in plan.values(row, synced, run).items():
+                if value is not None:
+                    line[index] = make(value, styles[index], formula=formulas[index])
+            ws.append(line)
             count += 1
         ws.auto_filter.ref = f"A1:{column_letter(len(tab.columns) - 1)}{count + 1}"
 
@@ -238,15 +283,13 @@ class XlsxWorkbook:
         for index in range(2, 2 + len(LABEL_CELLS) + 1):
             ws.column_dimensions[column_letter(index)].width = 14
         last = len(rows)
+        make = _CellMaker(ws)
         for number, values in enumerate(rows, start=1):
             bold = number == 1 or number == last
             cells = []
             for index, value in enumerate(values):
                 fmt = NUMBER_FORMATS[CellType.MONEY] if number > 1 and index >= 2 else None
-                cell = _stream_cell(ws, value, fmt, formula=index >= 2 or number == 1)
-                if bold:
-                    cell.font = BOLD
-                cells.append(cell)
+                cells.append(make(value, fmt, formula=index >= 2 or number == 1, bold=bold))
             ws.append(cells)
         ws.auto_filter.ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, last - 1)}"
 
@@ -258,6 +301,7 @@ class XlsxWorkbook:
         ws.column_dimensions["A"].width = 30
         ws.column_dimensions["B"].width = 16
         ws.column_dimensions["C"].width = 60 if ws.title == PARAMS_TAB else 14
+        make = _CellMaker(ws)
         for row in range(1, max(grid) + 1):
             line = grid.get(row, {})
             values = []
@@ -266,12 +310,10 @@ class XlsxWorkbook:
                 if spec is None:
                     values.append(None)
                     continue
-                cell = _stream_cell(ws, spec.value, NUMBER_FORMATS.get(spec.type))
-                if spec.bold:
-                    cell.font = BOLD
+                fmt = NUMBER_FORMATS.get(spec.type)
                 if spec.type is CellType.NUMBER and ws.title == DASHBOARD_TAB:
-                    cell.number_format = "0.0%"
-                values.append(cell)
+                    fmt = "0.0%"
+                values.append(make(spec.value, fmt, bold=spec.bold))
             ws.append(values)
         for chart in charts:
             ws.add_chart(_bar_chart(ws, chart), chart.anchor)
@@ -299,8 +341,9 @@ class XlsxWorkbook:
             ws = _rebuild(wb, TODO.name)
             _write_header(ws, TODO, view)
             positions = {c.key: i for i, c in enumerate(TODO.columns)}
+            plan = RowPlan(TODO, positions)
             for offset, todo in enumerate(view.todo):
-                _assign(ws, offset + 2, row_values(TODO, positions, offset + 2, None, todo, {}), TODO, positions)
+                _assign(ws, offset + 2, plan.values(offset + 2, None, todo), TODO, positions)
         if wb[PARAMS_TAB]["B2"].value is None:
             _write_cells(wb[PARAMS_TAB], params_cells(None, self.bounds))
         ws = _rebuild(wb, AGING.name)
@@ -370,15 +413,16 @@ class XlsxWorkbook:
         last_used = max(ws.max_row, 1)
         while last_used > 1 and all(c.value in (None, "") for c in ws[last_used]):
             last_used -= 1
+        plan = RowPlan(tab, positions, extra)
         for key, number in rows_by_id.items():
             synced = known.get(key, unknown_row)
-            values = row_values(tab, positions, number, synced, None if run is None else run.get(key, {}), extra)
+            values = plan.values(number, synced, None if run is None else run.get(key, {}))
             _assign(ws, number, values, tab, positions)
         for key, synced in known.items():
             if key in rows_by_id or key not in shown:
                 continue
             last_used += 1
-            values = row_values(tab, positions, last_used, synced, None if run is None else run.get(key, {}), extra)
+            values = plan.values(last_used, synced, None if run is None else run.get(key, {}))
             values[positions[tab.id_key]] = key
             _assign(ws, last_used, values, tab, positions)
         ws.auto_filter.ref = f"A1:{column_letter(max(positions.values()))}{last_used}"
@@ -439,14 +483,37 @@ def _read_tab(wb: Any, tab: Tab) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, {key: values[index] if index < len(values) else None for key, index in positions.items()}
 
 
-def _stream_cell(ws: Any, value: Any, number_format: str | None, *, formula: bool = True) -> WriteOnlyCell:
-    """A cell for the streaming writer; ``formula=False`` keeps text starting with "=" as text."""
-    cell = WriteOnlyCell(ws, value=as_cell_value(value))
-    if not formula and isinstance(value, str) and cell.data_type == "f":
-        cell.data_type = "s"  # ledger text is text, never a formula
-    if number_format and value is not None:
-        cell.number_format = number_format
-    return cell
+class _CellMaker:
+    """Values for one streamed sheet: plain values as they are (the fast path), a cell object only
+    for a number format, bold text, or to force text.  Styles are built once per format and copied.
+    """
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._styles: dict[tuple[str | None, bool], Any] = {}
+
+    def __call__(self, value: Any, number_format: str | None = None, *, formula: bool = True,
+                 bold: bool = False) -> Any:
+        value = as_cell_value(value)
+        needs_text = not formula and isinstance(value, str) and value.startswith("=")
+        styled = bold or (number_format is not None and not isinstance(value, str))
+        if value is None or not (needs_text or styled):
+            return value
+        cell = WriteOnlyCell(self.ws, value=value)
+        if needs_text:
+            cell.data_type = "s"  # ledger text is text, never a formula
+        if styled:
+            key = (number_format if not isinstance(value, str) else None, bold)
+            template = self._styles.get(key)
+            if template is None:
+                if key[0]:
+                    cell.number_format = key[0]
+                if bold:
+                    cell.font = BOLD
+                self._styles[key] = copy(cell._style)
+            else:
+                cell._style = copy(template)
+        return cell
 
 
 def _assign(ws: Worksheet, row: int, values: Mapping[int, Any], tab: Tab, positions: Mapping[str, int]) -> None:
