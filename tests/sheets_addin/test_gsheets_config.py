@@ -103,3 +103,32 @@ def test_anonymous_sign_in_is_only_for_a_local_server(tmp_path: Path) -> None:
     config = make_config(tmp_path, {"spreadsheet_id": "x", "auth": "none"})
     with pytest.raises(ConfigError, match="say how to sign in"):
         open_sheet(config)
+
+
+def test_oauth_for_a_person_at_a_desk_reuses_the_stored_authorisation(server: FakeSheetsServer,
+                                                                      tmp_path: Path) -> None:
+    """After the one-time browser flow, gspread's authorized_user file is used without a browser.
+
+    (google-auth always refreshes such tokens at Google's endpoint, so the stored token is still valid here.)
+    """
+    token_file = tmp_path / "authorized_user.json"
+    token_file.write_text(json.dumps({
+        "type": "authorized_user", "client_id": "encours.apps.googleusercontent.com", "client_secret": "s",
+        "refresh_token": "1//refresh", "token": "ya29.stored", "expiry": "2999-01-01T00:00:00Z",
+        "account": "claire@atelier.fr",
+    }), encoding="utf-8")
+    server.require_token = "ya29.stored"
+    config = make_config(tmp_path, {"spreadsheet_id": "sheet-1", "auth": "oauth", "api_base_url": server.base_url,
+                                    "oauth_token_file": str(token_file)})
+    lines, ok = run_checks(config, as_of=date(2026, 11, 23))
+    assert ok, lines
+    assert any("signed in as OAuth user claire@atelier.fr" in line for line in lines)
+
+
+def test_oauth_without_a_client_file_says_where_to_get_one(tmp_path: Path) -> None:
+    config = make_config(tmp_path, {"spreadsheet_id": "sheet-1", "auth": "oauth",
+                                    "oauth_token_file": str(tmp_path / "none.json"),
+                                    "oauth_client_file": str(tmp_path / "client.json")})
+    with pytest.raises(ConfigError, match="OAuth client ID, desktop app") as error:
+        open_sheet(config)
+    assert error.value.key == "[sheet] oauth_client_file"
