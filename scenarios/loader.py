@@ -161,9 +161,12 @@ def load_scenarios(dirs: Sequence[Path] | None = None) -> dict[str, Scenario]:
     for directory in directories:
         for path in sorted(directory.glob("*.toml")):
             files[path.stem] = path
+    from scenarios.render import check_rendering
+
     scenarios: dict[str, Scenario] = {}
     for name, path in sorted(files.items()):
         scenarios[name] = load_scenario_file(path, env)
+        check_rendering(scenarios[name])
     if not scenarios:
         raise ScenarioError("holds no scenario (*.toml) file", file=", ".join(str(d) for d in directories))
     return scenarios

@@ -434,3 +434,58 @@ def render(
         date=sent_at,
         headers=headers,
     )
+
+
+def check_rendering(scenario: Scenario) -> None:
+    """Render every template part of every step in every language with sample data.
+
+    Loading parses templates; this finds what only rendering finds (a missing included file or
+    parent layout, a misspelt variable, a filter used wrongly) before any customer is reminded.
+    Raises :class:`~scenarios.loader.ScenarioError` naming the file, the step and the template.
+    """
+    from connectors.model import Customer, Invoice
+    from scenarios.loader import CHANNEL_PARTS, LANGUAGES, ScenarioError
+    from scenarios.planner import Recipients, StepKey
+
+    env = scenario.templates
+    if env is None:
+        return
+    as_of = date(2026, 1, 15)
+    sample_company = CompanySettings(name="Exemple SARL", dossier="check", iban="FR7630006000011234567890189",
+                                     sender="factures@exemple.fr", address="1 rue de la Paix\n75002 Paris")
+    client = Customer("C", "Client Exemple", "check", emails=("compta@client.example",), phone="+33 1 00 00 00 00",
+                      address="2 avenue Foch\n69006 Lyon")
+    invoices = tuple(
+        Invoice(f"I{n}", f"F-{n}", "C", "check", as_of - timedelta(days=40 + n), as_of - timedelta(days=10 + n),
+                Money(Decimal("120.00")), Money(Decimal("120.00")))
+        for n in (1, 2)
+    )
+    ledger = Ledger((client,), invoices)
+    for step in scenario.steps:
+        items = tuple(ActionItem(i.id, i.number, i.issue_date, i.due_date or as_of, i.total, i.remaining, i.remaining)
+                      for i in invoices)
+        cycle = (as_of - timedelta(days=2)).isoformat() if step.when == "broken_promise" else ""
+        action = PlannedAction(
+            customer_id="C", customer_name=client.name, scenario=scenario.name, step=step, channel=step.channel,
+            planned_date=as_of, currency="EUR", amount=Money(Decimal("240.00")), items=items,
+            step_keys=tuple(StepKey("invoice", i.invoice_id, scenario.name, step.id, cycle) for i in items),
+            recipients=Recipients(("compta@client.example",)), language="fr", salesperson="Julie",
+        )
+        for language in LANGUAGES:
+            context = _context(action, scenario, ledger, sample_company, as_of, language)
+            for part in CHANNEL_PARTS[step.channel]:
+                name = f"{language}/{step.template}.{part}.j2"
+                try:
+                    if part == "letter":
+                        _blocks(env, name, context)
+                    else:
+                        _render_part(env, language, step.template, part, context)
+                except jinja2.TemplateNotFound as exc:
+                    raise ScenarioError(f"template {name} uses {exc.name}, which is missing", file=scenario.file,
+                                        step=step.id, field="template") from None
+                except jinja2.TemplateSyntaxError as exc:
+                    raise ScenarioError(f"template {exc.filename or exc.name or name}, line {exc.lineno}: "
+                                        f"{exc.message}", file=scenario.file, step=step.id, field="template") from None
+                except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+                    raise ScenarioError(f"template {name} cannot be rendered: {exc}", file=scenario.file,
+                                        step=step.id, field="template") from None

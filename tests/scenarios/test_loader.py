@@ -108,6 +108,18 @@ def test_a_template_syntax_error_names_the_template_and_line(tmp_path: Path) -> 
     assert "line" in str(caught.value) and "mine." in str(caught.value)
 
 
+@pytest.mark.parametrize(("content", "words"), [
+    ("Hello {{ custmer_name }}", "custmer_name"),
+    ('{% include "fr/_nowhere.txt.j2" %}', "_nowhere"),
+    ("{{ total|money(language) }} {{ due_date|nofilter }}", "nofilter"),
+])
+def test_templates_are_rendered_once_with_sample_data_when_loaded(tmp_path: Path, content: str, words: str) -> None:
+    path = write_scenario(tmp_path, "broken", GOOD_STEPS, content=content)
+    with pytest.raises(ScenarioError, match=words) as caught:
+        load_scenarios([tmp_path])
+    assert (caught.value.file, caught.value.step, caught.value.field) == (str(path), "first", "template")
+
+
 def test_a_template_missing_in_one_language_is_refused(tmp_path: Path) -> None:
     write_scenario(tmp_path, "broken", GOOD_STEPS)
     (tmp_path / "templates" / "nl" / "mine.html.j2").unlink()
