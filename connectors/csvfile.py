@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from connectors.errors import InputError
 from connectors.fec import decode_text, normalise_name, parse_amount, parse_date, split_lines
@@ -240,6 +241,12 @@ _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "CHF": "CHF"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+class _Digest(Protocol):
+    """A hashlib object: fed each file's bytes so that the cursor changes when any file does."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     line: int
@@ -250,9 +257,11 @@ class _Row:
 class _Table:
     """One CSV file read whole, its columns mapped to keys."""
 
-    def __init__(self, path: Path, columns: tuple[Column, ...], *, what: str) -> None:
+    def __init__(self, path: Path, columns: tuple[Column, ...], *, what: str, digest: _Digest | None = None) -> None:
         self.file = str(path)
         self.data = _read_bytes(path)
+        if digest is not None:
+            digest.update(hashlib.sha256(self.data).digest())
         text, _ = decode_text(self.data, file=self.file, encodings=("utf-8-sig", "cp1252"))
         if text.startswith("\ufeff"):
             text = text[1:]
@@ -418,8 +427,9 @@ def _kind(values: _Values, total: Decimal) -> DocumentKind:
     )
 
 
-def read_customers(path: Path) -> dict[str, Customer]:
-    table = _Table(path, CUSTOMER_COLUMNS, what="customers")
+def read_customers(path: Path, *, digest: _Digest | None = None) -> dict[str, Customer]:
+    """The customers file; *digest* (a hashlib object), when given, is fed the file's bytes."""
+    table = _Table(path, CUSTOMER_COLUMNS, what="customers", digest=digest)
     customers: dict[str, Customer] = {}
     lines: dict[str, int] = {}
     for row in table.rows:
@@ -470,10 +480,10 @@ def read_customers(path: Path) -> dict[str, Customer]:
 
 
 def read_invoices(
-    path: Path, customers: dict[str, Customer], payment_terms_days: int
+    path: Path, customers: dict[str, Customer], payment_terms_days: int, *, digest: _Digest | None = None
 ) -> tuple[list[Invoice], dict[str, Customer]]:
     """The invoices and credit notes of *path*, and the customers they name that *customers* lacks."""
-    table = _Table(path, INVOICE_COLUMNS, what="invoices")
+    table = _Table(path, INVOICE_COLUMNS, what="invoices", digest=digest)
     if "id" not in table.headers and "number" not in table.headers:
         raise InputError(
             "the invoices file has no column 'invoice_number' or 'invoice_id' "
@@ -554,9 +564,9 @@ def read_invoices(
     return invoices, added
 
 
-def read_payments(path: Path, invoices: list[Invoice]) -> list[Payment]:
+def read_payments(path: Path, invoices: list[Invoice], *, digest: _Digest | None = None) -> list[Payment]:
     """Payments; rows sharing a payment id are one payment allocated to several invoices."""
-    table = _Table(path, PAYMENT_COLUMNS, what="payments")
+    table = _Table(path, PAYMENT_COLUMNS, what="payments", digest=digest)
     if "customer_id" not in table.headers and "invoice" not in table.headers:
         raise InputError(
             "the payments file has no column 'customer_id' nor 'invoice_id' (one of them says whose payment it is)",
@@ -641,18 +651,15 @@ class CsvConnector:
 
     def read(self) -> tuple[Ledger, str]:
         """The ledger the files describe and a digest of their bytes."""
-        digest = hashlib.sha256()
+        digest = hashlib.sha256()  # over each file's own SHA-256, in a fixed order
         customers: dict[str, Customer] = {}
         if self.customers_path is not None:
-            customers = read_customers(self.customers_path)
-            digest.update(_read_bytes(self.customers_path))
-        digest.update(b"\0")
-        invoices, added = read_invoices(self.path, customers, self.payment_terms_days)
-        digest.update(_read_bytes(self.path))
+            customers = read_customers(self.customers_path, digest=digest)
+        digest.update(b"customers|invoices")
+        invoices, added = read_invoices(self.path, customers, self.payment_terms_days, digest=digest)
         payments: list[Payment] = []
         if self.payments_path is not None:
-            payments = read_payments(self.payments_path, invoices)
-            digest.update(b"\0" + _read_bytes(self.payments_path))
+            payments = read_payments(self.payments_path, invoices, digest=digest)
         everyone = {**customers, **added}
         for payment in payments:
             if payment.customer_id not in everyone:
