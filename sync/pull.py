@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.errors import ConfigError
-from connectors.model import Ledger, to_cents
+from connectors.model import Customer, Delta, Ledger, to_cents
 from sheets_addin.functions import DEFAULT_BOUNDS
 from sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from sync.config import Config
+from sync.risk import apply_risk, refresh_for_config
 from sync.sources import open_connector
 from sync.state import StateStore
 
@@ -103,6 +104,17 @@ def customer_figures(ledger: Ledger, as_of: date) -> dict[str, CustomerFigures]:
     return figures
 
 
+def _customers_after(store: StateStore, delta: Delta) -> list[Customer]:
+    """The customers the ledger will hold once the delta is applied (for registry lookups)."""
+    if delta.full:
+        return list(delta.customers)
+    known = {c.id: c for c in store.ledger().customers}
+    known.update({c.id: c for c in delta.customers})
+    for customer_id in delta.deleted_customer_ids:
+        known.pop(customer_id, None)
+    return list(known.values())
+
+
 def summarise(view: SheetView, ledger: Ledger, source: str, full: bool, sheet: str) -> SyncSummary:
     outstanding = Decimal(0)
     overdue = Decimal(0)
@@ -144,6 +156,7 @@ def sync(
         delta = connector.pull(cursor)
         say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
             f"{len(delta.customers)} customers")
+        risk = refresh_for_config(config, store, _customers_after(store, delta), now=now)
         with store.transaction():
             store.apply_delta(delta)
             ledger = store.ledger()
@@ -151,9 +164,10 @@ def sync(
             view = build_view(
                 ledger,
                 as_of,
-                figures=customer_figures(ledger, as_of),
+                figures=apply_risk(customer_figures(ledger, as_of), risk, as_of),
                 default_terms=config.payment_terms_days,
                 company=config.company_name,
+                notes=tuple(risk.notes()),
             )
             say(f"Writing {sheet_label(config)}…")
             backend.write(view)

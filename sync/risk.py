@@ -67,7 +67,8 @@ def risk_settings(config: Config) -> RiskSettings:
         raise ConfigError("must be at least 1", file=section.file, key="[risk] max_lookups")
     timeout = section.integer("timeout_seconds", 10)
     return RiskSettings(
-        enabled=section.flag("enabled", True),
+        # the demo's SIRENs are made up: never ask the registries about them unless told to
+        enabled=section.flag("enabled", config.source.type != "demo"),
         sirene_base_url=section.text("sirene_base_url", SIRENE_URL),
         bodacc_base_url=section.text("bodacc_base_url", BODACC_URL),
         max_age_days=max_age,
