@@ -219,9 +219,13 @@ class PennylaneConnector:
     def _pull_full(self) -> Delta:
         customers = [self._customer(raw) for raw in self._list("/customers", {"sort": "id"}, "GET /customers")]
         started = self._server_now()
-        invoices = [inv for inv in self._iter_invoices() if inv is not None]
+        invoices: list[Invoice] = []
+        payments: list[Payment] = []
+        for page in self._invoice_pages():
+            invoices.extend(page)
+            # Details right after their page: the page's parsing then fits in the rate-limit waits.
+            payments.extend(self._payments_for(page))
         customers = self._with_contacts(customers, invoices)
-        payments = self._payments_for(invoices)
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -230,11 +234,16 @@ class PennylaneConnector:
             cursor=PennylaneCursor(started - LOOK_BACK).dumps(),
         )
 
-    def _iter_invoices(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[Invoice | None]:
+    def _iter_invoices(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[Invoice]:
+        for page in self._invoice_pages(extra_filter):
+            yield from page
+
+    def _invoice_pages(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[list[Invoice]]:
         filters = [{"field": "draft", "operator": "eq", "value": "false"}, *(extra_filter or [])]
         params = {"filter": json.dumps(filters, separators=(",", ":")), "sort": "id"}
-        for raw in self._list("/customer_invoices", params, "GET /customer_invoices"):
-            yield self._invoice(raw, "GET /customer_invoices")
+        endpoint = "GET /customer_invoices"
+        for raws in self._pages("/customer_invoices", params, endpoint):
+            yield [inv for raw in raws if (inv := self._invoice(raw, endpoint)) is not None]
 
     # -- incremental --------------------------------------------------------------------------
     def _pull_changes(self, previous: PennylaneCursor) -> Delta:
@@ -256,7 +265,7 @@ class PennylaneConnector:
         invoices: list[Invoice] = []
         for batch in _batches(sorted(changed_invoices, key=_id_order), ID_BATCH):
             flt = [{"field": "id", "operator": "in", "value": batch}]
-            invoices.extend(inv for inv in self._iter_invoices(flt) if inv is not None)
+            invoices.extend(self._iter_invoices(flt))
         customers: list[Customer] = []
         for batch in _batches(sorted(changed_customers, key=_id_order), ID_BATCH):
             params = {"filter": json.dumps([{"field": "id", "operator": "in", "value": batch}]), "sort": "id"}
@@ -333,11 +342,14 @@ class PennylaneConnector:
 
     # -- listing ------------------------------------------------------------------------------
     def _list(self, path: str, params: Mapping[str, Any], endpoint: str, record: str = "") -> Iterator[Any]:
+        for page in self._pages(path, params, endpoint, record):
+            yield from page
+
+    def _pages(self, path: str, params: Mapping[str, Any], endpoint: str, record: str = "") -> Iterator[list[Any]]:
         def fetch(request: PageRequest) -> Any:
             return self.http.get_json(request.path, params=request.params, endpoint=endpoint, record=record)
 
-        for page in paginate(fetch, CursorPaginator(limit=100), path, params, platform=PLATFORM, endpoint=endpoint):
-            yield from page
+        yield from paginate(fetch, CursorPaginator(limit=100), path, params, platform=PLATFORM, endpoint=endpoint)
 
     def _server_now(self) -> datetime:
         stamp = self.http.last_date if self.http.last_date is not None else self.http.clock()
