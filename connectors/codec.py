@@ -41,7 +41,7 @@ def dumps(value: Any) -> str:
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     # The module namespace as locals too: a field named `date` must not shadow the type.
     return typing.get_type_hints(cls, vars(model), vars(model))
 

@@ -190,8 +190,7 @@ def demo_ledger(as_of: date, seed: int = 2026) -> Ledger:
         total = to_cents(net * (1 + vat))
         due = _due(issue, profile)
         invoice_id = f"INV-{number}"
-        behaviour = BEHAVIOURS[profile.behaviour]
-        late_share, mean_delay, spread, partial_share = behaviour
+        late_share, mean_delay, spread, partial_share = BEHAVIOURS[profile.behaviour]
         if profile.behaviour == "direct_debit":
             delay = 0
         elif rng.random() < late_share:

@@ -304,7 +304,7 @@ class XlsxWorkbook:
         make = _CellMaker(ws)
         for row in range(1, max(grid) + 1):
             line = grid.get(row, {})
-            values = []
+            values: list[Any] = []
             for col in range(max(line) + 1 if line else 0):
                 spec = line.get(col)
                 if spec is None:
@@ -350,7 +350,8 @@ class XlsxWorkbook:
         rows = aging_rows(_aging_customers(view), inv_letters)
         for number, values in enumerate(rows, start=1):
             for index, value in enumerate(values):
-                cell = ws.cell(row=number, column=index + 1, value=value)
+                cell = ws.cell(row=number, column=index + 1)
+                cell.value = value
                 if isinstance(value, str) and index < 2 and number > 1:
                     cell.data_type = "s"
                 if number > 1 and index >= 2:
@@ -510,9 +511,9 @@ class _CellMaker:
                     cell.number_format = key[0]
                 if bold:
                     cell.font = BOLD
-                self._styles[key] = copy(cell._style)
+                self._styles[key] = copy(cell._style)  # type: ignore[attr-defined]
             else:
-                cell._style = copy(template)
+                cell._style = copy(template)  # type: ignore[attr-defined]
         return cell
 
 
@@ -566,7 +567,7 @@ def _prepare_sheet(ws: Any, tab: Tab, view: SheetView, positions: Mapping[str, i
     if tab is INVOICES:
         letter = column_letter(positions["bucket"])
         for index, color in enumerate(BUCKET_FILLS):
-            rule = FormulaRule(
+            rule = FormulaRule(  # type: ignore[no-untyped-call]
                 formula=[f"${letter}2={param_ref(LABEL_CELLS[index + 1])}"], fill=PatternFill("solid", fgColor=color)
             )
             ws.conditional_formatting.add(f"{letter}2:{letter}{MAX_ROW}", rule)
