@@ -72,7 +72,7 @@ def _convert(kind: Any, raw: Any) -> Any:
 
 
 def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     kwargs = {name: _convert(hints[name], value) for name, value in data.items() if name in hints}
     return cls(**kwargs)
 

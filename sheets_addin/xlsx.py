@@ -351,7 +351,7 @@ class XlsxWorkbook:
         for number, values in enumerate(rows, start=1):
             for index, value in enumerate(values):
                 cell = ws.cell(row=number, column=index + 1)
-                cell.value = value
+                cell.value = value  # type: ignore[assignment]
                 if isinstance(value, str) and index < 2 and number > 1:
                     cell.data_type = "s"
                 if number > 1 and index >= 2:
