@@ -550,9 +550,12 @@ class GoogleSheet:
 
     def _plan_dashboard(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView,
                         inv_letters: Mapping[str, str]) -> None:
-        cells, _charts = dashboard_cells(inv_letters, view.company)
+        cells, charts = dashboard_cells(inv_letters, view.company)
         grid, types, formula_cells = _cells_grid(cells, formulas_in=None)
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
+        if loc.info is None or fmt.metadata_value(loc.info.metadata, fmt.FORMAT_KEY) is None:
+            plan.formats.extend(fmt.column_chart(loc.sheet_id, c.title, c.categories, c.values, c.anchor)
+                                for c in charts)
         self._format_once(plan, loc, types, percent=True)
 
     def _plan_params(self, plan: Plan, loc: Located, existing: list[list[Any]]) -> None:

@@ -238,3 +238,31 @@ def metadata_value(existing: Sequence[Mapping[str, Any]], key: str) -> str | Non
             return str(meta.get("metadataValue", ""))
     return None
 
+
+
+def _cell_index(ref: str) -> tuple[int, int]:
+    """"B11" → (10, 1), 0-based row and column."""
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    column = 0
+    for ch in letters:
+        column = column * 26 + ord(ch) - 64
+    return int(ref[len(letters):]) - 1, column - 1
+
+
+def column_chart(sheet_id: int, title: str, categories: str, values: str, anchor: str) -> dict[str, Any]:
+    """A column chart of one series (the aging chart of ``Tableau de bord``), ranges as "A11:A15"."""
+
+    def source(a1: str) -> dict[str, Any]:
+        (r0, c0), (r1, c1) = (_cell_index(part) for part in a1.split(":"))
+        return {"sourceRange": {"sources": [grid_range(sheet_id, r0, r1 + 1, c0, c1 + 1)]}}
+
+    row, column = _cell_index(anchor)
+    return {"addChart": {"chart": {
+        "spec": {"title": title, "basicChart": {
+            "chartType": "COLUMN", "legendPosition": "NO_LEGEND", "headerCount": 0,
+            "axis": [{"position": "BOTTOM_AXIS"}, {"position": "LEFT_AXIS", "title": "EUR"}],
+            "domains": [{"domain": source(categories)}],
+            "series": [{"series": source(values), "targetAxis": "LEFT_AXIS"}],
+        }},
+        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": column}}},
+    }}}

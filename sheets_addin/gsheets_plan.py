@@ -15,7 +15,6 @@ cell as its unformatted value, dates as serial numbers).  From that read and the
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -66,11 +65,14 @@ def same_value(wanted: Any, found: Any) -> bool:
 
 
 def same_formula(wanted: str, found: Any) -> bool:
+    if found == wanted:
+        return True
     return isinstance(found, str) and _squash(found) == _squash(wanted)
 
 
 def _squash(formula: str) -> str:
-    return re.sub(r"\s+", "", formula).casefold()
+    """Spacing and case aside (Google may give a formula back upper-cased or respaced)."""
+    return "".join(formula.split()).casefold()
 
 
 # -- a tab as read -----------------------------------------------------------------------------

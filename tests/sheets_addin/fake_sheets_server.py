@@ -149,6 +149,7 @@ class FakeSheet:
     formats: list[dict[str, Any]] = field(default_factory=list)  # repeatCell userEnteredFormat, in order
     validations: list[dict[str, Any]] = field(default_factory=list)  # setDataValidation, in order
     dimensions: list[dict[str, Any]] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
 
     def cell(self, r: int, c: int) -> Any:
         if r < len(self.rows) and c < len(self.rows[r]):
@@ -176,7 +177,7 @@ class FakeSheet:
         out: dict[str, Any] = {"properties": self.properties()}
         for key, value in (("protectedRanges", self.protected_ranges), ("filterViews", self.filter_views),
                            ("conditionalFormats", self.conditional_formats),
-                           ("developerMetadata", self.developer_metadata)):
+                           ("developerMetadata", self.developer_metadata), ("charts", self.charts)):
             if value:
                 out[key] = copy.deepcopy(value)
         return out
@@ -857,6 +858,17 @@ class FakeSheetsServer:
         if args["index"] >= len(sheet.conditional_formats):
             raise ApiError(400, f"Invalid index: {args['index']}")
         return {"deleteConditionalFormatRule": {"rule": sheet.conditional_formats.pop(args["index"])}}
+
+    def _r_addChart(self, args: dict[str, Any]) -> dict[str, Any]:
+        chart = dict(args["chart"])
+        anchor = chart["position"]["overlayPosition"]["anchorCell"]
+        sheet = self.book.sheet(sheet_id=anchor["sheetId"])
+        for domain in chart["spec"]["basicChart"]["domains"]:
+            for source in domain["domain"]["sourceRange"]["sources"]:
+                self._grid(source)
+        chart["chartId"] = self.book.new_id()
+        sheet.charts.append(chart)
+        return {"addChart": {"chart": copy.deepcopy(chart)}}
 
     def _r_createDeveloperMetadata(self, args: dict[str, Any]) -> dict[str, Any]:
         meta = dict(args["developerMetadata"])

@@ -141,6 +141,9 @@ def test_first_sync_lays_out_every_tab_with_formats_validation_protection_and_fi
     aging = server.grid("Balance âgée")
     assert aging[2][2].startswith("=SUMIFS(") and ",$B3," in aging[2][2] and aging[2][2].endswith('"="&C$1)')
     assert aging[-1][0] == "Total" and aging[-1][2] == f"=SUM(C2:C{len(aging) - 1})"
+    (chart,) = server.sheet("Tableau de bord").charts
+    assert chart["spec"]["basicChart"]["chartType"] == "COLUMN"
+    assert server.value("Tableau de bord", "B4").startswith("=SUM('Factures'!$K:$K")
 
 
 def test_a_second_sync_with_nothing_new_only_reads(server: FakeSheetsServer, ledger: Ledger, as_of: date) -> None:
@@ -570,3 +573,15 @@ def test_read_marks_never_silently_drops_a_column_people_renamed(
     server.person_set("Factures", "A1", "Référence")
     with pytest.raises(SheetError, match="'ID' heading is missing"):
         sheet.read_marks()
+
+
+def test_value_writes_are_chunked_under_the_request_size_limit(server: FakeSheetsServer, as_of: date) -> None:
+    ledger = sized_ledger(2000, as_of)
+    view = build_view(ledger, as_of)
+    make_sheet(server, max_request_bytes=50_000).write(view)
+    writes = [r for r in server.requests if r.path.endswith("values:batchUpdate")]
+    assert len(writes) > 5
+    assert all(r.bytes_in <= 50_000 for r in writes)
+    rows = by_id(server)
+    assert len(rows) == 2000
+    assert all(rows[key]["N° facture"] == expect(view, key)["number"] for key in rows)
