@@ -1,0 +1,100 @@
+"""A sync that fails anywhere leaves the sheet and the cursor as they were."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from connectors.errors import SheetError
+from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money, SourceInfo
+from sync.config import load_config
+from sync.pull import sync
+from sync.state import StateStore
+from tests.conftest import write_config
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class FakeSource:
+    """An incremental source: the cursor counts the pulls; each pull after the first pays one invoice."""
+
+    source = "fake"
+
+    def __init__(self) -> None:
+        self.customers = (Customer("C1", "Ateliers Réunis", "fake", emails=("compta@ar.fr",)),)
+        self.invoices = {
+            f"I{n}": Invoice(f"I{n}", f"F-{n}", "C1", "fake", date(2026, 9, 1), date(2026, 10, n),
+                             Money(Decimal("100.00")), Money(Decimal("100.00")))
+            for n in range(1, 6)
+        }
+        self.pulls: list[str | None] = []
+
+    def check(self) -> SourceInfo:
+        return SourceInfo("fake", "Fake", len(self.invoices))
+
+    def pull(self, cursor: str | None) -> Delta:
+        self.pulls.append(cursor)
+        if cursor is None:
+            return Delta(self.customers, tuple(self.invoices.values()), cursor="1")
+        paid = dataclasses.replace(self.invoices[f"I{int(cursor)}"], remaining=Money(Decimal(0)),
+                                   status=InvoiceStatus.PAID)
+        return Delta(invoices=(paid,), full=False, cursor=str(int(cursor) + 1))
+
+    def refetch_invoice(self, invoice_id: str) -> Invoice | None:
+        return self.invoices.get(invoice_id)
+
+
+@pytest.fixture()
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeSource]:
+    source = FakeSource()
+    monkeypatch.setattr("sync.pull.open_connector", lambda config, cache, as_of: source)
+    return write_config(tmp_path), source
+
+
+def _cursor(config_path: Path) -> str:
+    with StateStore(config_path.parent / "state.sqlite") as store:
+        mark = store.sync_mark("fake")
+        assert mark is not None
+        return mark.cursor
+
+
+def test_cursor_moves_only_with_the_sheet(setup: tuple[Path, FakeSource]) -> None:
+    config_path, source = setup
+    config = load_config(config_path)
+    first = sync(config, as_of=date(2026, 11, 23), now=NOW)
+    assert first.open_invoices == 5 and _cursor(config_path) == "1"
+
+    # someone duplicates a row: the next sync must stop, write nothing, keep the cursor
+    workbook = config_path.parent / "encours.xlsx"
+    wb = load_workbook(workbook)
+    wb["Factures"].cell(row=3, column=1, value=wb["Factures"].cell(row=2, column=1).value)
+    wb.save(workbook)
+    before = workbook.read_bytes()
+    with pytest.raises(SheetError, match="appears twice"):
+        sync(config, as_of=date(2026, 11, 23), now=NOW)
+    assert workbook.read_bytes() == before
+    assert _cursor(config_path) == "1"
+    with StateStore(config_path.parent / "state.sqlite") as store:
+        assert store.invoice("I1").remaining.amount == Decimal("100.00")  # type: ignore[union-attr]
+
+    # repaired: the same change is pulled again from the same cursor, nothing lost
+    wb = load_workbook(workbook)
+    wb["Factures"].delete_rows(3)
+    wb.save(workbook)
+    second = sync(config, as_of=date(2026, 11, 23), now=NOW)
+    assert source.pulls == [None, "1", "1"]
+    assert second.open_invoices == 4 and _cursor(config_path) == "2"
+    assert not second.full
+
+
+def test_full_flag_pulls_everything_again(setup: tuple[Path, FakeSource]) -> None:
+    config_path, source = setup
+    config = load_config(config_path)
+    sync(config, as_of=date(2026, 11, 23), now=NOW)
+    sync(config, as_of=date(2026, 11, 23), now=NOW, full=True)
+    assert source.pulls == [None, None]
