@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.demo import demo_ledger
-from connectors.errors import InputError
+from connectors.errors import ConfigError, InputError
 from connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec, write_fec
 from connectors.model import (
     Allocation,
@@ -295,6 +295,24 @@ def test_bytes_that_are_neither_utf8_nor_latin9(tmp_path: Path, before: bytes, a
     with pytest.raises(InputError) as caught:
         FecConnector(path).pull(None)
     assert_names(caught.value, path, line, "neither UTF-8 nor ISO-8859-15")
+
+
+def test_windows_1252_needs_to_be_named(tmp_path: Path) -> None:
+    # A label with a typographic apostrophe (byte 0x92 in Windows-1252): a C1 control in ISO-8859-15.
+    text = "\n".join(sample_lines()).replace("—", "-").replace("Facture FA-001", "Facture d’entretien FA-001") + "\n"
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes(text.encode("cp1252"))
+    with pytest.raises(InputError) as caught:
+        FecConnector(path).pull(None)
+    assert_names(caught.value, path, 4, "neither UTF-8 nor ISO-8859-15", 'encoding = "cp1252"')
+    ledger = FecConnector(path, encoding="cp1252").pull(None)
+    assert {i.id: i.label for i in ledger.invoices}["FA-001"] == "Facture d’entretien FA-001 - maintenance"
+
+
+def test_unknown_forced_encoding_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        FecConnector(TAB_BOM, encoding="klingon").pull(None)
+    assert "[source] encoding" in str(caught.value) and caught.value.exit_code == 2
 
 
 def test_utf16_file_is_refused_with_advice(tmp_path: Path) -> None:
