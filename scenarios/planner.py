@@ -248,11 +248,19 @@ class _Done:
                 self.per_invoice[key.target].append(key)
 
     def step_done(self, item: _Item, customer_id: str, scenario: str, step: Step, planned: date) -> date | None:
+        """When this step was done for the item: in this scenario, or under the same step id in
+        another one (the scenario was changed in the sheet: a reminder already sent is not sent again)."""
         if step.scope == "account":
-            covering = [d for d in self.account.get((customer_id, scenario, step.id), ()) if d >= planned]
+            covering = [d for (target, _, step_id), dates in self.account.items()
+                        if target == customer_id and step_id == step.id for d in dates if d >= planned]
             if covering:
                 return min(covering)
-        return self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
+        exact = self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
+        if exact is not None:
+            return exact
+        same = [self.exact[k] for k in self.per_invoice.get(item.invoice.id, ())
+                if k.step == step.id and k.cycle == item.cycle]
+        return min(same) if same else None
 
     def any_reminder(self, invoice_id: str) -> bool:
         return bool(self.per_invoice.get(invoice_id))
@@ -418,11 +426,19 @@ def _next_step(
     return None
 
 
+_BILLING_ROLE = re.compile(r"compta|account|billing|factur|boekhoud|financ|payable|tr[ée]sor", re.IGNORECASE)
+
+
+def _contact_emails(customer: Customer) -> list[str]:
+    """When the customer has no address of its own: its billing contacts, else its first contact."""
+    with_email = [c for c in customer.contacts if c.email]
+    billing = [c.email for c in with_email if _BILLING_ROLE.search(c.role or "")]
+    return billing or [c.email for c in with_email[:1]]
+
+
 def _recipients(customer: Customer, cmarks_email: str, company: CompanySettings) -> tuple[Recipients, list[str]]:
     """E-mail recipients: ``Email relance`` first, else the customer's addresses; invalid ones dropped."""
-    raw = split_addresses(cmarks_email) if cmarks_email.strip() else list(customer.emails) or (
-        [c.email for c in customer.contacts if c.email][:1]
-    )
+    raw = split_addresses(cmarks_email) if cmarks_email.strip() else list(customer.emails) or _contact_emails(customer)
     to: list[str] = []
     rejected: list[str] = []
     for address in raw:
@@ -470,6 +486,7 @@ def plan(
     paid_on = payment_dates(ledger)
     terms = company.payment_terms_days
     candidates: dict[str, list[_Candidate]] = defaultdict(list)
+    overdue: dict[str, list[_Item]] = defaultdict(list)  # remindable overdue items, for account-level steps
 
     for invoice in sorted(ledger.invoices, key=lambda i: (i.customer_id, i.effective_due_date(terms), i.id)):
         if invoice.is_credit_note or invoice.status is InvoiceStatus.DRAFT:
@@ -508,6 +525,8 @@ def plan(
             result.next_actions[invoice.id] = NextAction(detail, None)
             continue
         item = _items(invoice, marks, as_of, terms)
+        if item.due < as_of:
+            overdue[customer.id].append(item)
         found = _next_step(item, customer, scenario, imarks, index, as_of, result.skips)
         if found is None:
             result.next_actions[invoice.id] = NextAction(f"{scenario.label} : scénario terminé", None)
@@ -525,7 +544,7 @@ def plan(
     }
     for customer_id in sorted(candidates):
         _choose(candidates[customer_id], customers[customer_id], marks, company, as_of, used_approvals,
-                customer_id in contacted_today, result)
+                customer_id in contacted_today, overdue.get(customer_id, []), result)
     result.todo.extend(_todo_rows(result.actions))
     return result
 
@@ -580,6 +599,7 @@ def _choose(
     as_of: date,
     used_approvals: Collection[str],
     contacted_today: bool,
+    overdue: list[_Item],
     result: Plan,
 ) -> None:
     """Group one customer's due steps into actions; at most one step is sendable per day."""
@@ -588,7 +608,7 @@ def _choose(
         groups[(cand.scenario.name, cand.step.id, cand.item.invoice.currency)].append(cand)
     actions = []
     for (_, _, currency), members in groups.items():
-        action = _action(members, customer, currency, marks, company, as_of, used_approvals, result)
+        action = _action(members, customer, currency, marks, company, as_of, used_approvals, overdue, result)
         if action is not None:
             actions.append(action)
     actions.sort(key=lambda a: (a.planned_date, 0 if a.step.when != "schedule" else 1, a.scenario, a.step.id,
@@ -616,16 +636,21 @@ def _action(
     company: CompanySettings,
     as_of: date,
     used_approvals: Collection[str],
+    overdue: list[_Item],
     result: Plan,
 ) -> PlannedAction | None:
     first = members[0]
     step, scenario = first.step, first.scenario
+    included = [c.item for c in members]
+    if step.scope == "account":  # the whole account: every remindable overdue invoice in this currency
+        known = {i.invoice.id for i in included}
+        included += [i for i in overdue if i.invoice.currency == currency and i.invoice.id not in known]
     items = [
         ActionItem(
-            c.item.invoice.id, c.item.invoice.number, c.item.invoice.issue_date, c.item.due, c.item.invoice.total,
-            c.item.invoice.remaining, c.item.amount, c.item.cycle, c.item.invoice.pdf_url,
+            i.invoice.id, i.invoice.number, i.invoice.issue_date, i.due, i.invoice.total, i.invoice.remaining,
+            i.amount, i.cycle, i.invoice.pdf_url,
         )
-        for c in sorted(members, key=lambda c: (c.item.due, c.item.invoice.number, c.item.invoice.id))
+        for i in sorted(included, key=lambda i: (i.due, i.invoice.number, i.invoice.id))
     ]
     amount = sum((i.amount for i in items), Money.zero(currency))
     if step.scope == "account":
@@ -633,7 +658,7 @@ def _action(
             result.skips.append(Skip(customer.id, customer.id, "under_minimum",
                                      f"{step.label} : {amount} sous le minimum de {step.min_amount}", level="account"))
             return None
-        cycle = min(i.due_date for i in items).isoformat()
+        cycle = min(c.item.due for c in members).isoformat()  # the invoices that reached the step
         keys: tuple[StepKey, ...] = (StepKey("account", customer.id, scenario.name, step.id, cycle),)
     elif step.when == "broken_promise":
         keys = tuple(

@@ -348,3 +348,35 @@ def test_step_keys_round_trip_through_their_text_form() -> None:
     assert "\n" not in weird.id and weird.id.count("/") == 4
     with pytest.raises(ValueError):
         StepKey.parse("nonsense")
+
+
+def test_changing_the_scenario_never_resends_a_step_already_sent() -> None:
+    # reminder_1 went under "standard"; the sheet now says "firm": firm's reminder_1 is not sent again.
+    marks = SheetMarks(invoices={"I1": InvoiceMarks(scenario="firm")})
+    result = run(ledger(invoice("I1", 20)), marks, done={key("I1", "reminder_1"): days_ago(8)})
+    assert [(a.scenario, a.step.id) for a in result.actions] == [("firm", "reminder_2")]
+
+
+def test_a_whole_account_step_lists_every_overdue_invoice_of_the_currency() -> None:
+    done = {key("I1", s): days_ago(40 - 5 * n) for n, s in enumerate(["reminder_1", "reminder_2", "call"])}
+    led = ledger(invoice("I1", 40, "500.00"), invoice("I2", 12, "200.00"), invoice("I3", 3, "50.00"),
+                 invoice("I4", -10, "999.00"), invoice("I5", 30, "70.00", currency="USD"))
+    marks = SheetMarks(invoices={"I3": InvoiceMarks(dispute=True)})
+    done.update({key("I2", "reminder_1"): days_ago(2), key("I5", "reminder_1"): days_ago(2)})
+    result = run(led, marks, done=done)
+    statement = [a for a in result.actions if a.step.id == "statement"]
+    assert len(statement) == 1
+    # I1 reached the step; I2 is overdue too; I3 disputed, I4 not due, I5 another currency: left out
+    assert statement[0].invoice_ids == ("I1", "I2")
+    assert statement[0].amount == Money(Decimal("700.00"))
+    assert statement[0].step_keys == (StepKey("account", "C1", "standard", "statement", days_ago(40).isoformat()),)
+
+
+def test_without_an_address_of_its_own_the_billing_contact_is_used() -> None:
+    from connectors.model import Contact
+
+    contacts = (Contact("Marc", "marc@c1.example", role="Directeur"),
+                Contact("Lise", "lise@c1.example", role="Comptabilité fournisseurs"))
+    led = ledger(invoice("I1", 8), customers=(customer("C1", emails=(), contacts=contacts),))
+    (action,) = run(led).actions
+    assert action.recipients.to == ("lise@c1.example",) and action.channel == "email"

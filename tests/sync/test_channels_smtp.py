@@ -265,3 +265,23 @@ def test_the_date_is_set_by_the_sender_not_the_renderer() -> None:
     later = render(action, shipped()["standard"], led, company(), as_of=AS_OF,
                    sent_at=datetime(2026, 11, 23, tzinfo=UTC) + timedelta(hours=8))
     assert later.to_email()["Date"] == "Mon, 23 Nov 2026 08:00:00 +0000"
+
+
+def test_smtp_settings_come_from_the_config_and_secrets_from_the_environment(tmp_path: Path) -> None:
+    from sync.channels.smtp import smtp_from_config
+    from sync.config import load_config
+
+    path = tmp_path / "encours.toml"
+    base = ('[company]\nname = "Dupont"\n[source]\ntype = "demo"\n[sending]\nmode = "smtp"\n'
+            'host = "{host}"\nsecurity = "{security}"\nuser_env = "SMTP_USER"\npassword_env = "SMTP_PASSWORD"\n')
+    path.write_text(base.format(host="smtp.example.com", security="ssl"), encoding="utf-8")
+    channel = smtp_from_config(load_config(path, {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}))
+    assert (channel.host, channel.port, channel.security, channel.user) == ("smtp.example.com", 465, "ssl", USER)
+    with pytest.raises(ConfigError) as missing:
+        smtp_from_config(load_config(path, {"SMTP_USER": USER}))
+    assert "SMTP_PASSWORD" in str(missing.value) and "[sending] password_env" in str(missing.value)
+    path.write_text(base.format(host="smtp.example.com", security="none"), encoding="utf-8")
+    with pytest.raises(ConfigError) as plain:
+        smtp_from_config(load_config(path, {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}))
+    assert str(path) in str(plain.value) and "[sending] security" in str(plain.value)
+    assert PASSWORD not in str(plain.value)
