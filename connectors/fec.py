@@ -630,29 +630,24 @@ class _Rebuild:
 
     @staticmethod
     def _document_ids(keys: list[_DocKey]) -> dict[_DocKey, str]:
-        """The invoice number (PieceRef) as id, qualified by journal and entry only when it repeats."""
+        """The invoice number (PieceRef) as id; a later document repeating it gets its journal and entry.
 
-        def levels(key: _DocKey) -> list[str]:
+        The first in file order keeps the plain number, so that a duplicate appearing in a later
+        export does not rename a document people already follow in the sheet.
+        """
+        chosen: dict[_DocKey, str] = {}
+        used: set[str] = set()
+        for key in keys:
             journal, entry, customer, kind, piece = key
             base = piece or f"{journal}-{entry}"
-            return [base, f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
-
-        chosen: dict[_DocKey, str] = {}
-        pending = list(keys)
-        for level in range(3):
-            counts: dict[str, int] = {}
-            for key in pending:
-                name = levels(key)[level]
-                counts[name] = counts.get(name, 0) + 1
-            taken = set(chosen.values())
-            rest = []
-            for key in pending:
-                name = levels(key)[level]
-                if level == 2 or (counts[name] == 1 and name not in taken):
-                    chosen[key] = name
-                else:
-                    rest.append(key)
-            pending = rest
+            candidates = [base, f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
+            name = next((c for c in candidates if c not in used), None)
+            counter = 2
+            while name is None or name in used:
+                name = f"{candidates[-1]} #{counter}"
+                counter += 1
+            chosen[key] = name
+            used.add(name)
         return chosen
 
     def _document(self, doc_id: str, key: _DocKey, items: list[_Item], owner: dict[int, str]) -> Invoice:

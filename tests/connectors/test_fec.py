@@ -232,6 +232,14 @@ def test_summary_entry_cash_sale_and_customer_accounts_without_auxiliary(tmp_pat
     assert (cash.method, cash.allocations) == ("cash", (Allocation("F-13", eur("36.00")),))
 
 
+def test_a_repeated_piece_ref_keeps_the_first_document_id(tmp_path: Path) -> None:
+    lines = sample_lines()
+    lines[12:15] = [replace_field(line, 8, "FA-002") for line in lines[12:15]]  # AV-001 booked under FA-002
+    ids = {i.id: i.kind for i in FecConnector(write_lines(tmp_path / "dup.txt", lines)).pull(None).invoices}
+    assert ids["FA-002"] is DocumentKind.INVOICE
+    assert ids["FA-002 [VT-VT000004]"] is DocumentKind.CREDIT_NOTE
+
+
 # -- bad input: one clear error naming the file and the line ----------------------------------------------
 def assert_names(error: InputError, path: Path, line: int, *words: str) -> None:
     message = str(error)
