@@ -585,3 +585,36 @@ def test_value_writes_are_chunked_under_the_request_size_limit(server: FakeSheet
     rows = by_id(server)
     assert len(rows) == 2000
     assert all(rows[key]["N° facture"] == expect(view, key)["number"] for key in rows)
+
+
+def test_headings_moved_down_by_a_title_row_are_found(server: FakeSheetsServer, ledger: Ledger, as_of: date) -> None:
+    view = build_view(ledger, as_of)
+    sheet = make_sheet(server)
+    sheet.write(view)
+    server.person_insert_rows("Factures", 1, 2)
+    server.person_set("Factures", "A1", "Suivi des factures — équipe commerciale")
+    target = sorted(view.shown_invoice_ids)[2]
+    row = next(r["_row"] for r in server.records("Factures", header_row=3) if r.get("ID") == target)
+    server.person_set("Factures", f"S{row}", "vu")
+    view2 = build_view(_paid_some(ledger), as_of)
+    sheet.write(view2)
+    records = [r for r in server.records("Factures", header_row=3) if r.get("ID")]
+    assert len(records) == len(view2.shown_invoice_ids)  # nothing appended twice
+    assert server.value("Factures", "A1") == "Suivi des factures — équipe commerciale"
+    assert next(r for r in records if r["ID"] == target)["Commentaire"] == "vu"
+    assert all(Decimal(str(r["Reste dû"])) == expect(view2, r["ID"])["remaining"] for r in records)
+    assert server.sheet("Factures").frozen_rows == 3
+    assert any("headings found on row 3" in n for n in sheet.notes)
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
+    from sheets_addin.gsheets_http import RetryPolicy, retry_after_seconds
+
+    assert retry_after_seconds("12") == 12
+    assert retry_after_seconds("Mon, 23 Nov 2026 08:00:30 GMT", now_epoch=1795420800.0) == 30
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    policy = RetryPolicy(base=1.0, cap=8.0)
+    rng = random.Random(5)
+    delays = [policy.delay(attempt, None, rng) for attempt in range(6)]
+    assert all(min(8.0, 2.0**a) / 2 <= d <= min(8.0, 2.0**a) for a, d in enumerate(delays))
+    assert policy.delay(0, 20.0, rng) == 20.0
