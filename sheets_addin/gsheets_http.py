@@ -170,10 +170,10 @@ class SheetsSession(AuthorizedSession):  # type: ignore[misc]
     def request(  # type: ignore[override]
         self, method: str, url: str, data: Any = None, headers: Any = None, **kwargs: Any
     ) -> requests.Response:
-        if kwargs.pop("_credential_refresh_attempt", None) is not None:
-            # google-auth re-sends once after refreshing an expired token: no pacing or retry here.
+        if kwargs.get("_credential_refresh_attempt"):
+            # google-auth re-sends after refreshing an expired token: no pacing or retry around that.
             refreshed: requests.Response = super().request(  # type: ignore[no-untyped-call]
-                method, url, data=data, headers=headers, _credential_refresh_attempt=1, **kwargs
+                method, url, data=data, headers=headers, **kwargs
             )
             return refreshed
         url = self._rewrite(url)

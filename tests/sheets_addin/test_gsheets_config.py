@@ -132,3 +132,14 @@ def test_oauth_without_a_client_file_says_where_to_get_one(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match="OAuth client ID, desktop app") as error:
         open_sheet(config)
     assert error.value.key == "[sheet] oauth_client_file"
+
+
+def test_refused_credentials_end_with_a_clear_error_not_a_loop(server: FakeSheetsServer, tmp_path: Path) -> None:
+    key = service_account_key(tmp_path, server.base_url + "/token")
+    server.require_token = "a-token-this-key-never-gets"
+    config = make_config(tmp_path, {"spreadsheet_id": "sheet-1", "credentials_env": "K",
+                                    "api_base_url": server.base_url}, {"K": str(key)})
+    lines, ok = run_checks(config, as_of=date(2026, 11, 23))
+    assert not ok
+    assert any(line.startswith("✗ sheet") and "401" in line and "refused" in line for line in lines)
+    assert 1 < len(server.token_grants) <= 3  # google-auth refreshed and retried a bounded number of times
