@@ -21,6 +21,7 @@ COMMANDS: list[str] = [
     "init",
     "sync_cmd",
     "run_cmd",
+    "daemon_cmd",
     "report",
     "preview",
     "check",
