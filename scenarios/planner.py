@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -58,7 +58,7 @@ from urllib.parse import quote, unquote
 from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
 from scenarios.company import CompanySettings
 from scenarios.loader import LANGUAGES, Scenario, ScenarioError, Step
-from sheets_addin.marks import InvoiceMarks, SheetMarks
+from sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
 
 THANKS_WINDOW_DAYS = 30
 
@@ -241,9 +241,11 @@ class _Done:
         self.exact = dict(done)
         self.account: dict[tuple[str, str, str], list[date]] = defaultdict(list)
         self.per_invoice: dict[str, list[StepKey]] = defaultdict(list)
+        self.account_by_customer: dict[str, list[tuple[str, date]]] = defaultdict(list)
         for key, when in done.items():
             if key.level == "account":
                 self.account[(key.target, key.scenario, key.step)].append(when)
+                self.account_by_customer[key.target].append((key.step, when))
             else:
                 self.per_invoice[key.target].append(key)
 
@@ -251,8 +253,8 @@ class _Done:
         """When this step was done for the item: in this scenario, or under the same step id in
         another one (the scenario was changed in the sheet: a reminder already sent is not sent again)."""
         if step.scope == "account":
-            covering = [d for (target, _, step_id), dates in self.account.items()
-                        if target == customer_id and step_id == step.id for d in dates if d >= planned]
+            covering = [d for step_id, d in self.account_by_customer.get(customer_id, ()) if step_id == step.id
+                        and d >= planned]
             if covering:
                 return min(covering)
         exact = self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
@@ -308,12 +310,9 @@ def payment_dates(ledger: Ledger) -> dict[str, date]:
     return result
 
 
-def _items(invoice: Invoice, marks: SheetMarks, as_of: date, terms: int) -> _Item:
+def _items(invoice: Invoice, plan_lines: Sequence[PaymentPlanLine], as_of: date, terms: int) -> _Item:
     """The invoice as one item, or its first unpaid instalment when it has a payment plan."""
-    lines = sorted(
-        ((p.due_date, Money(p.amount, invoice.currency)) for p in marks.payment_plans if p.invoice_id == invoice.id),
-        key=lambda x: x[0],
-    )
+    lines = sorted(((p.due_date, Money(p.amount, invoice.currency)) for p in plan_lines), key=lambda x: x[0])
     if not lines and invoice.installments:
         lines = sorted(((i.due_date, i.amount) for i in invoice.installments), key=lambda x: x[0])
     if not lines:
@@ -487,6 +486,9 @@ def plan(
     terms = company.payment_terms_days
     candidates: dict[str, list[_Candidate]] = defaultdict(list)
     overdue: dict[str, list[_Item]] = defaultdict(list)  # remindable overdue items, for account-level steps
+    plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
+    for line in marks.payment_plans:
+        plan_lines[line.invoice_id].append(line)
 
     for invoice in sorted(ledger.invoices, key=lambda i: (i.customer_id, i.effective_due_date(terms), i.id)):
         if invoice.is_credit_note or invoice.status is InvoiceStatus.DRAFT:
@@ -524,7 +526,7 @@ def plan(
             result.skips.append(Skip(invoice.id, customer.id, "unknown_scenario", detail))
             result.next_actions[invoice.id] = NextAction(detail, None)
             continue
-        item = _items(invoice, marks, as_of, terms)
+        item = _items(invoice, plan_lines.get(invoice.id, ()), as_of, terms)
         if item.due < as_of:
             overdue[customer.id].append(item)
         found = _next_step(item, customer, scenario, imarks, index, as_of, result.skips)
