@@ -10,6 +10,7 @@ credit notes and partial payments, followed by four salespeople.  The same ``as_
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -85,7 +86,7 @@ def _siren(rng: random.Random) -> str:
 def _slug(name: str) -> str:
     table = str.maketrans("éèêëàâîïôöûüç", "eeeeaaiioouuc")
     cleaned = name.lower().translate(table)
-    return "".join(ch if ch.isalnum() else "-" for ch in cleaned).strip("-").replace("--", "-")
+    return re.sub(r"[^a-z0-9]+", "-", cleaned).strip("-")
 
 
 def _behaviour_for(index: int) -> str:
