@@ -22,6 +22,7 @@ COMMANDS: list[str] = [
     "sync_cmd",
     "run_cmd",
     "daemon_cmd",
+    "export_case_cmd",
     "report",
     "preview",
     "check",

@@ -1,0 +1,304 @@
+"""``encours export-case CUSTOMER``: the file for a collection agency or a court, in one zip.
+
+What it holds (``<customer>-<date>/`` inside the zip):
+
+- ``LISEZMOI.txt`` — what the file is, the customer, the amounts, the list of documents;
+- ``releve-de-compte.pdf`` and ``.csv`` — the statement of account: every open invoice and credit
+  note with its dates, amounts, days late, and the balance;
+- ``factures/`` — each invoice's PDF when the source offers one (``pdf_url``, fetched through an
+  injectable function), and ``factures.csv`` with every invoice of the customer;
+- ``paiements.csv`` — the payments received and what they paid;
+- ``relances/`` — every reminder sent, as it was sent (the ``.eml`` e-mail or the PDF letter kept
+  by the journal), and ``historique.csv``: date, channel, recipient, status, reason, Message-ID;
+- ``promesses-litiges.csv`` — the promises of payment, disputes, pauses and comments of the sheet.
+
+Then the customer is marked *en recouvrement* in the state store: amicable reminders stop (the
+planner's ``in_recovery``), and the journal records it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from connectors.errors import ConfigError, EncoursError, SheetError
+from connectors.model import Customer, Invoice, Ledger, Money, to_cents
+from scenarios.company import company_from_config
+from sheets_addin.marks import SheetMarks
+from sheets_addin.view import SheetBackend
+from sync.channels.letter import Letter, LetterTable, build_letter_pdf
+from sync.config import Config
+from sync.journal import STATE_LABELS_FR, Journal, State
+from sync.lock import DossierLock
+from sync.pull import open_sheet
+from sync.redact import secret_values
+from sync.state import StateStore
+
+log = logging.getLogger(__name__)
+
+FetchPdf = Callable[[str], bytes]
+
+
+class CaseError(EncoursError):
+    """The case file cannot be made (unknown customer, nothing synced yet); nothing was changed."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class CaseExport:
+    path: Path
+    customer_id: str
+    customer_name: str
+    balance: Decimal
+    open_invoices: int
+    reminders: int
+    invoice_pdfs: int
+    missing_pdfs: tuple[str, ...] = ()
+    newly_in_recovery: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Case file for {self.customer_name} ({self.customer_id}): {self.path}",
+            f"Balance: {self.balance} — {self.open_invoices} open document(s)",
+            f"Reminders included: {self.reminders}; invoice PDFs: {self.invoice_pdfs}",
+        ]
+        if self.missing_pdfs:
+            out.append(f"PDF not available at the source for: {', '.join(self.missing_pdfs)}")
+        out.append("Customer marked 'en recouvrement': amicable reminders stop" if self.newly_in_recovery
+                   else "Customer was already 'en recouvrement'")
+        out.extend(self.notes)
+        return out
+
+
+def default_fetch_pdf(url: str) -> bytes:
+    """Download an invoice PDF (HTTPS, certificates verified, 30 s timeout)."""
+    import requests
+
+    if not url.startswith("https://"):
+        raise OSError(f"{url}: only https links are fetched")
+    response = requests.get(url, timeout=30)
+    if response.status_code != 200:
+        raise OSError(f"{url}: the server answered {response.status_code}")
+    return response.content
+
+
+def find_customer(ledger: Ledger, query: str) -> Customer:
+    """A customer by ID, else by name (exact, then a unique part of it); errors list the candidates."""
+    text = query.strip()
+    by_id = {c.id: c for c in ledger.customers}
+    if text in by_id:
+        return by_id[text]
+    folded = text.casefold()
+    exact = [c for c in ledger.customers if c.name.casefold() == folded]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [c for c in ledger.customers if folded and folded in c.name.casefold()]
+    if len(partial) == 1:
+        return partial[0]
+    if not partial:
+        raise CaseError(f"no customer has the ID or name {query!r} (synced customers: {len(ledger.customers)})")
+    names = ", ".join(f"{c.name} ({c.id})" for c in partial[:10])
+    raise CaseError(f"{query!r} matches several customers: {names} — give the ID")
+
+
+def _slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").lower()[:60] or "client"
+
+
+def _money(value: Money) -> str:
+    return f"{to_cents(value.amount)} {value.currency}"
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
+
+
+def _statement(customer: Customer, invoices: list[Invoice], config: Config, as_of: date) -> tuple[bytes, bytes, Money]:
+    company = company_from_config(config)
+    terms = config.payment_terms_days
+    open_docs = [i for i in invoices if i.is_open and i.remaining.amount > 0]
+    currencies = {i.currency for i in open_docs} or {"EUR"}
+    currency = "EUR" if "EUR" in currencies else sorted(currencies)[0]
+    balance = sum((i.signed_remaining for i in open_docs if i.currency == currency), Money.zero(currency))
+    rows = []
+    csv_rows: list[list[object]] = []
+    for inv in sorted(open_docs, key=lambda i: (i.effective_due_date(terms), i.number)):
+        due = inv.effective_due_date(terms)
+        late = (as_of - due).days
+        label = f"Avoir {inv.number}" if inv.is_credit_note else inv.number
+        rows.append((label, f"{inv.issue_date:%d/%m/%Y}", f"{due:%d/%m/%Y}", _money(inv.signed_total),
+                     _money(inv.signed_remaining), str(max(late, 0))))
+        csv_rows.append([inv.id, label, inv.issue_date.isoformat(), due.isoformat(), str(inv.signed_total.amount),
+                         str(inv.signed_remaining.amount), inv.currency, max(late, 0)])
+    table = LetterTable(("N° facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Jours de retard"),
+                        tuple(rows), (("Solde dû", _money(balance)),), (30, 20, 20, 28, 28, 18))
+    sender = tuple(line for line in (company.name, *company.address.splitlines(),
+                                     f"SIREN {company.siren}" if company.siren else "") if line)
+    recipient = tuple(line for line in (customer.name, *customer.address.splitlines(),
+                                        f"SIREN {customer.siren}" if customer.siren else "") if line)
+    letter = Letter(sender=sender, recipient=recipient, place_date=f"Le {as_of:%d/%m/%Y}",
+                    title=f"Relevé de compte au {as_of:%d/%m/%Y}", table=table, letter_date=as_of,
+                    footer=company.name)
+    pdf = build_letter_pdf(letter)
+    text = _csv(["ID", "N° facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Devise", "Jours de retard"],
+                csv_rows)
+    return pdf, text, balance
+
+
+def export_case(
+    config: Config,
+    query: str,
+    *,
+    as_of: date,
+    now: datetime,
+    out: Path | None = None,
+    fetch_pdf: FetchPdf | None = None,
+    sheet: SheetBackend | None = None,
+) -> CaseExport:
+    """Write the customer's case file and mark them *en recouvrement* (see the module docstring)."""
+    fetch = fetch_pdf or default_fetch_pdf
+    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+        ledger = store.ledger()
+        if not ledger.customers:
+            raise CaseError(f"{config.state_path}: nothing synced yet — run `encours sync -c {config.file}` first")
+        customer = find_customer(ledger, query)
+        journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
+                          tz=config.timezone)
+        invoices = [i for i in ledger.invoices if i.customer_id == customer.id]
+        notes: list[str] = []
+        try:
+            marks = (sheet or open_sheet(config)).read_marks()
+        except (SheetError, ConfigError) as exc:
+            marks = SheetMarks()
+            notes.append(f"Note: promises and disputes not read from the sheet ({exc})")
+        folder = f"{_slug(customer.name)}-{as_of.isoformat()}"
+        target = out or config.base_dir / "dossiers-recouvrement" / f"{folder}.zip"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        missing: list[str] = []
+        pdfs = 0
+        reminders = 0
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                def put(name: str, data: bytes) -> None:
+                    archive.writestr(f"{folder}/{name}", data)
+
+                statement_pdf, statement_csv, balance = _statement(customer, invoices, config, as_of)
+                put("releve-de-compte.pdf", statement_pdf)
+                put("releve-de-compte.csv", statement_csv)
+                invoice_rows: list[list[object]] = []
+                for inv in sorted(invoices, key=lambda i: (i.issue_date, i.number)):
+                    pdf_name = ""
+                    if inv.pdf_url:
+                        try:
+                            content = fetch(inv.pdf_url)
+                            pdf_name = f"factures/{_slug(inv.number or inv.id)}.pdf"
+                            put(pdf_name, content)
+                            pdfs += 1
+                        except (OSError, EncoursError) as exc:
+                            missing.append(inv.number or inv.id)
+                            log.warning("invoice %s: PDF not fetched (%s)", inv.number, exc)
+                    invoice_rows.append([inv.id, inv.number, inv.kind.value, inv.status.value,
+                                         inv.issue_date.isoformat(),
+                                         inv.effective_due_date(config.payment_terms_days).isoformat(),
+                                         str(inv.total.amount), str(inv.remaining.amount), inv.currency, pdf_name])
+                put("factures/factures.csv", _csv(["ID", "N° facture", "Type", "Statut", "Date", "Échéance",
+                                                   "Montant TTC", "Reste dû", "Devise", "PDF"], invoice_rows))
+                numbers = {i.id: i.number for i in invoices}
+                payments = [p for p in ledger.payments if p.customer_id == customer.id]
+                put("paiements.csv", _csv(
+                    ["ID", "Date", "Montant", "Devise", "Moyen", "Référence", "Factures payées"],
+                    [[p.id, p.date.isoformat(), str(p.amount.amount), p.amount.currency, p.method, p.reference,
+                      ", ".join(f"{numbers.get(a.invoice_id, a.invoice_id)} ({a.amount.amount})"
+                                for a in p.allocations)] for p in sorted(payments, key=lambda p: p.date)]))
+                history: list[list[object]] = []
+                for event in journal.events(customer_id=customer.id):
+                    if event.state in ("planned", "sending"):
+                        continue
+                    at = event.at.astimezone(config.timezone)
+                    history.append([at.strftime("%d/%m/%Y %H:%M"), STATE_LABELS_FR.get(event.state, event.state),
+                                    event.channel, event.recipients, event.invoices, event.scenario, event.step,
+                                    event.reason, event.message_id, event.reference, event.artifact])
+                put("relances/historique.csv", _csv(
+                    ["Date et heure", "Statut", "Canal", "Destinataires", "Factures", "Scénario", "Étape", "Motif",
+                     "Message-ID", "Référence", "Fichier / réponse du serveur"], history))
+                seen: set[str] = set()
+                for entry in journal.entries([State.SENT]):
+                    if entry.customer_id != customer.id or not entry.message_id or entry.message_id in seen:
+                        continue
+                    seen.add(entry.message_id)
+                    kept = journal.message_content(entry.message_id)
+                    when = (entry.sent_at or entry.updated_at).astimezone(config.timezone)
+                    stem = f"{when:%Y-%m-%d}-{_slug(entry.step)}-{entry.reference}"
+                    if kept is not None:
+                        name, content = kept
+                        put(f"relances/{stem}{Path(name).suffix}", content)
+                        reminders += 1
+                    elif entry.channel == "call":
+                        put(f"relances/{stem}.txt", f"Appel planifié le {when:%d/%m/%Y}\n".encode())
+                        reminders += 1
+                put("promesses-litiges.csv", _marks_csv(invoices, customer, marks))
+                put("LISEZMOI.txt", _readme(config, customer, as_of, balance, invoices, reminders, pdfs, missing))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        newly = journal.mark_recovery(customer.id, customer.name, now, f"dossier de recouvrement : {target.name}")
+        log.info("case file %s written; %s marked en recouvrement", target, customer.name)
+        open_count = sum(1 for i in invoices if i.is_open and i.remaining.amount > 0)
+        return CaseExport(target, customer.id, customer.name, to_cents(balance.amount), open_count, reminders, pdfs,
+                          tuple(missing), newly, tuple(notes))
+
+
+def _marks_csv(invoices: list[Invoice], customer: Customer, marks: SheetMarks) -> bytes:
+    rows: list[list[object]] = []
+    for inv in sorted(invoices, key=lambda i: i.number):
+        m = marks.for_invoice(inv.id)
+        if m.dispute or m.promise_date or m.pause_until or m.comment:
+            rows.append([inv.number, "oui" if m.dispute else "", m.promise_date.isoformat() if m.promise_date else "",
+                         m.pause_until.isoformat() if m.pause_until else "", m.comment])
+    cm = marks.for_customer(customer.id)
+    if cm.comment:
+        rows.append(["(client)", "", "", "", cm.comment])
+    return _csv(["Facture", "Litige", "Promesse (date)", "Pause jusqu'au", "Commentaire"], rows)
+
+
+def _readme(config: Config, customer: Customer, as_of: date, balance: Money, invoices: list[Invoice],
+            reminders: int, pdfs: int, missing: list[str]) -> bytes:
+    open_docs = [i for i in invoices if i.is_open and i.remaining.amount > 0]
+    lines = [
+        f"Dossier de recouvrement — {customer.name}",
+        f"Créancier : {config.company_name}",
+        f"Débiteur : {customer.name} ({customer.id}){' — SIREN ' + customer.siren if customer.siren else ''}",
+        f"Établi le {as_of:%d/%m/%Y} à partir de la dernière synchronisation de la comptabilité.",
+        "",
+        f"Solde dû : {_money(balance)} sur {len(open_docs)} pièce(s) ouverte(s).",
+        "",
+        "Contenu :",
+        "- releve-de-compte.pdf / .csv : relevé de compte des pièces ouvertes, avec les jours de retard ;",
+        f"- factures/ : {pdfs} facture(s) en PDF et factures.csv (toutes les factures du client) ;",
+        "- paiements.csv : paiements reçus et factures réglées ;",
+        f"- relances/ : {reminders} relance(s) telles qu'envoyées (.eml pour les e-mails, .pdf pour les courriers)"
+        " et historique.csv (date, canal, destinataire, statut, Message-ID) ;",
+        "- promesses-litiges.csv : promesses de paiement, litiges, pauses et commentaires saisis.",
+    ]
+    if missing:
+        lines += ["", f"PDF non disponible à la source pour : {', '.join(missing)}."]
+    lines += ["", "Le client est désormais « en recouvrement » : les relances amiables sont arrêtées."]
+    return ("\n".join(lines) + "\n").encode("utf-8")
