@@ -507,7 +507,8 @@ def plan(
         closed = _closed_reason(invoice, credited)
         if closed is not None:
             if closed == "paid" and invoice.status is InvoiceStatus.PAID and scenario is not None:
-                _thanks(invoice, customer, scenario, imarks, index, paid_on, as_of, candidates, result)
+                if customer.id not in in_recovery:
+                    _thanks(invoice, customer, scenario, imarks, index, paid_on, as_of, candidates, result)
             elif index.any_reminder(invoice.id):
                 result.skips.append(Skip(invoice.id, customer.id, closed, REASONS_FR[closed]))
             if closed == "unknown_status":
