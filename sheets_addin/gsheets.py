@@ -437,7 +437,7 @@ class GoogleSheet:
         width = max(grid.positions.values()) + 1
         row_count = self._grow(plan, loc, grid, last_row, width)
         self._format_table(plan, loc, grid, row_count, view, salespeople)
-        if loc.info is not None and (writes or plan.structure):
+        if loc.info is not None:  # read again just before writing anything (see write)
             id_col = column_letter(grid.positions[tab.id_key])
             title = quote_title(loc.read_title)
             plan.checks.append((f"{title}!{grid.header_row}:{grid.header_row}", [grid.header]))
