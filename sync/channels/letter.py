@@ -22,6 +22,8 @@ from fpdf.fonts import FontFace
 
 FONT = "DejaVu"
 log = logging.getLogger(__name__)
+# fontTools (used by fpdf2 to embed fonts) narrates every subsetting at INFO: keep the CLI's log readable.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 #: Characters kept in the embedded fonts: Latin (with extensions and accents), Greek, Cyrillic,
