@@ -472,7 +472,9 @@ class OdooConnector:
             deleted = [str(i) for i in sorted(gone - changed)]
             known, checked = tuple(current), self.as_of.isoformat()
         else:
-            known = tuple(sorted(set(known) | {int(i.id) for i in invoices if i.status is not InvoiceStatus.DRAFT}))
+            posted = {int(r["id"]) for r in raws if isinstance(r, dict) and r.get("state") == "posted"}
+            left = {int(r["id"]) for r in raws if isinstance(r, dict) and r.get("state") != "posted"}
+            known = tuple(sorted((set(known) | posted) - left))
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
