@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sheets_addin.functions import DEFAULT_BOUNDS
 from sheets_addin.layout import (
@@ -129,8 +130,15 @@ def aging_rows(customers: Sequence[tuple[str, str]], letters: Mapping[str, str])
     return rows
 
 
-def dashboard_cells(letters: Mapping[str, str], company: str = "") -> tuple[list[Cell], list[ChartSpec]]:
-    """``Tableau de bord``: totals, overdue, open invoices, aging by bucket and its chart."""
+def dashboard_cells(
+    letters: Mapping[str, str], company: str = "", *, opening: Decimal | None = None
+) -> tuple[list[Cell], list[ChartSpec]]:
+    """``Tableau de bord``: totals, overdue, open invoices, aging by bucket and its chart, KPIs.
+
+    ``opening``: the receivables at the start of the KPI period, which the sheet cannot know (it
+    holds no payment history): computed by the sync (``functions.ledger_kpis(...).opening``);
+    without it the CEI stays empty.
+    """
     refs = factures_refs(letters)
     amount, days, bucket = refs["inv_remaining_eur"], refs["inv_days_late"], refs["inv_bucket"]
     as_of = param_ref(AS_OF_CELL)
@@ -157,6 +165,66 @@ def dashboard_cells(letters: Mapping[str, str], company: str = "") -> tuple[list
         cells.append(Cell(f"B{row}", f'=SUMIFS({amount},{bucket},"="&A{row})', CellType.MONEY))
     cells.append(Cell("A16", "Total", bold=True))
     cells.append(Cell("B16", "=SUM(B11:B15)", CellType.MONEY, bold=True))
+    cells += kpi_cells(letters, opening)
     charts = [ChartSpec("Balance âgée (EUR)", "A11:A15", "B11:B15", "D3")]
     return cells, charts
+
+
+#: The KPI period of the dashboard, in days, cut in 30-day months for the countback DSO.
+KPI_PERIOD_DAYS = 90
+KPI_MONTH_DAYS = 30
+
+
+def kpi_cells(letters: Mapping[str, str], opening: Decimal | None = None) -> list[Cell]:
+    """DSO (simple and countback), best possible DSO, ADD and CEI as native formulas over ``Factures``.
+
+    The same definitions and choices as :func:`sheets_addin.functions.receivables_kpis`: the
+    period is the 90 days ending on the as-of date; receivables are ``Reste dû (EUR)`` (B4, not
+    yet due: B6); credit sales are the invoices and credit notes in EUR issued in the period,
+    deleted ones left out; days rounded to 0.1 (ROUND, half away from zero).  Only IF, AND,
+    ISNUMBER, MAX, ROUND and SUMIFS: Excel, LibreOffice 7.4 and Google Sheets alike.
+    """
+    refs = factures_refs(letters)
+    total, issued = refs["inv_total"], refs["inv_issue_date"]
+    currency, status = refs["inv_currency"], refs["inv_status"]
+    as_of = param_ref(AS_OF_CELL)
+    live = f'{currency},"EUR",{status},"<>Supprimée",{status},"<>Avoir — supprimée"'
+
+    def sales(newest: str, oldest: str) -> str:
+        return f'SUMIFS({total},{live},{issued},">"&({as_of}-{oldest}),{issued},"<="&({as_of}-{newest}))'
+
+    m = KPI_MONTH_DAYS
+    countback = (
+        f"=IF(B4<=0,0,IF(B4<=B21,ROUND(B4/B21*{m},1),IF(B4<=B21+B22,ROUND({m}+(B4-B21)/B22*{m},1),"
+        f"IF(B4<=B21+B22+B23,ROUND({2 * m}+(B4-B21-B22)/B23*{m},1),{3 * m}))))"
+    )
+    return [
+        Cell("A18", "Indicateurs", bold=True),
+        Cell("B18", "Valeur", bold=True),
+        Cell("A19", "Période (jours)"),
+        Cell("B19", KPI_PERIOD_DAYS, CellType.INTEGER),
+        Cell("A20", "Ventes à crédit de la période (EUR)"),
+        Cell("B20", "=" + sales("0", "B19"), CellType.MONEY),
+        Cell("A21", f"Ventes j-{m} à j"),
+        Cell("B21", f"=MAX(0,{sales('0', str(m))})", CellType.MONEY),
+        Cell("A22", f"Ventes j-{2 * m} à j-{m}"),
+        Cell("B22", f"=MAX(0,{sales(str(m), str(2 * m))})", CellType.MONEY),
+        Cell("A23", f"Ventes j-{3 * m} à j-{2 * m}"),
+        Cell("B23", f"=MAX(0,{sales(str(2 * m), str(3 * m))})", CellType.MONEY),
+        Cell("A24", "DSO simple (jours)", bold=True),
+        Cell("B24", '=IF(B20>0,ROUND(B4/B20*B19,1),"")', bold=True),
+        Cell("A25", "DSO par épuisement (jours)"),
+        Cell("B25", countback),
+        Cell("A26", "Meilleur DSO possible (jours)"),
+        Cell("B26", '=IF(B20>0,ROUND(B6/B20*B19,1),"")'),
+        Cell("A27", "ADD, retard moyen (jours)"),
+        Cell("B27", '=IF(B20>0,ROUND((B4-B6)/B20*B19,1),"")'),
+        Cell("A28", "Encours en début de période"),
+        Cell("B28", opening, CellType.MONEY),
+        Cell("A29", "CEI (%)"),
+        Cell("B29", '=IF(AND(ISNUMBER(B28),B28+B20-B6>0),ROUND((B28+B20-B4)/(B28+B20-B6)*100,1),"")'),
+        Cell("A31", "DSO = encours ÷ ventes × jours ; meilleur DSO = non échu ÷ ventes × jours ; ADD = DSO − meilleur "
+                    "DSO ; CEI = (début + ventes − encours) ÷ (début + ventes − non échu) × 100, ventes de toute la "
+                    "période ; ventes = factures et avoirs en EUR émis sur la période."),
+    ]
 
