@@ -243,6 +243,12 @@ class _Rollback(Exception):
     pass
 
 
+def default_fetch_pdf(url: str) -> bytes | None:
+    from sync.export_case import default_fetch_pdf as download
+
+    return download(url)
+
+
 def _ledger_with(store: StateStore, delta: Delta) -> Ledger:
     """The stored ledger with the pulled changes applied, committing nothing."""
     holder: list[Ledger] = []
@@ -416,7 +422,9 @@ def run_pass(
     """One whole pass (see the module docstring).  ``now`` is aware; ``as_of`` the company's day.
 
     ``channel`` replaces the e-mail channel of ``[sending]`` (tests, the demo); letters always go
-    to the outbox folder.  ``stop()`` is asked between two messages: when it answers true, the
+    to the outbox folder.  ``fetch_pdf(url)`` reads an invoice's PDF to attach it (default: the
+    connector's ``fetch_pdf`` when it has one, else an HTTPS download with certificates verified).
+    ``stop()`` is asked between two messages: when it answers true, the
     pass finishes the message under way, writes the sheet and returns.
     Raises on what stops the pass before anything is sent: configuration, lock, state file,
     source unreachable, sheet unreadable.
@@ -450,7 +458,8 @@ def run_pass(
         ledger = _ledger_with(store, delta)
         figures = customer_figures(ledger, as_of)
         ctx = _Context(config, as_of, now, store, journal, source, setup, company, ledger, marks,
-                       {cid: f.profile for cid, f in figures.items() if f.profile}, report, fetch_pdf)
+                       {cid: f.profile for cid, f in figures.items() if f.profile}, report,
+                       fetch_pdf or getattr(source, "fetch_pdf", None) or default_fetch_pdf)
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
         if cleared and not dry_run:

@@ -68,8 +68,13 @@ def test_case_file_holds_statement_invoices_reminders_and_marks_then_reminders_s
 
     with SmtpServer() as server:
         first = run_pass(config, as_of=MONDAY.date(), now=MONDAY, connector=FakeSource(file),
-                         channel=SmtpChannel("127.0.0.1", server.port, security="none"))
+                         channel=SmtpChannel("127.0.0.1", server.port, security="none"), fetch_pdf=fetch)
         assert [o.customer for o in first.sent] == ["Garage Faure", "Client C2"]
+        reminder = next(r.message for r in server.handler.received if r.recipients[0] == "compta@c1.example")
+        attached = {p.get_filename(): p.get_content() for p in reminder.iter_attachments()}
+        assert attached["facture F-I1.pdf"] == PDF, "the invoice PDF the source offers is attached"
+        assert not any("F-I2" in name for name in attached), "a PDF the source cannot give is left out"
+        fetched.clear()
         _mark(config.sheet.path("path"), "I1", **{"Promesse (date)": "15/11/2026", "Commentaire": "promis au tél."})
         _mark(config.sheet.path("path"), "I2", **{"Litige": "Oui"})
         sent_bytes = next(r.data for r in server.handler.received if r.recipients[0] == "compta@c1.example")
@@ -104,7 +109,7 @@ def test_case_file_holds_statement_invoices_reminders_and_marks_then_reminders_s
         file.pay([])  # the source moves on; ten days later the next reminders fall due
         later = MONDAY + timedelta(days=10)
         after = run_pass(config, as_of=later.date(), now=later, connector=FakeSource(file),
-                         channel=SmtpChannel("127.0.0.1", server.port, security="none"))
+                         channel=SmtpChannel("127.0.0.1", server.port, security="none"), fetch_pdf=fetch)
         assert all(o.customer != "Garage Faure" for o in after.sent + after.waiting_approval + after.deferred)
         assert [r.recipients[0] for r in server.handler.received].count("compta@c1.example") == 1
     relances = load_workbook(config.sheet.path("path"), read_only=True)["Relances"]
@@ -114,7 +119,8 @@ def test_case_file_holds_statement_invoices_reminders_and_marks_then_reminders_s
 
 def test_unknown_or_ambiguous_customer_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, file = _setup(tmp_path)
-    run_pass(config, as_of=MONDAY.date(), now=datetime(2026, 11, 22, 9, 0, tzinfo=UTC), connector=FakeSource(file))
+    run_pass(config, as_of=MONDAY.date(), now=datetime(2026, 11, 22, 9, 0, tzinfo=UTC), connector=FakeSource(file),
+             fetch_pdf=lambda url: PDF)
     with pytest.raises(CaseError, match=r"several customers: Garage Faure \(C1\), Client C2 \(C2\)"):
         export_case(config, "e", as_of=MONDAY.date(), now=MONDAY, fetch_pdf=lambda url: PDF)
     with pytest.raises(CaseError, match="nobody"):
