@@ -198,7 +198,7 @@ class ExcelWorkbook:
         if len(rows) > 1:
             plan.formats.append((AGING.name, 2, 3, len(rows), len(rows[0]), NUMBER_FORMATS[CellType.MONEY]))
         plan.clear.append(DASHBOARD_TAB)
-        cells, charts = dashboard_cells(inv_letters, view.company)
+        cells, charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
         self._plan_cells(plan, DASHBOARD_TAB, cells)
         plan.charts = [(DASHBOARD_TAB, f"{c.categories}:{c.values.split(':')[-1]}") for c in charts]
         return plan

@@ -55,6 +55,9 @@ class SheetView:
     scenario_names: tuple[str, ...] = ("standard", "gentle", "firm")
     company: str = ""
     notes: tuple[str, ...] = field(default=())
+    #: Receivables at the start of the dashboard's KPI period (the sheet has no payment history to
+    #: know them): ``functions.ledger_kpis(ledger, as_of).opening``; None leaves the CEI empty.
+    opening_receivables: Decimal | None = None
 
 
 class SheetBackend(Protocol):

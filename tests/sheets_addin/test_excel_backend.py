@@ -217,3 +217,14 @@ def _letter(sheet: Any, heading: str) -> str:
     from sheets_addin.layout import column_letter
 
     return column_letter(_column(sheet, heading) - 1)
+
+
+def test_dashboard_gets_the_kpi_formulas_and_the_opening_receivables(view: SheetView) -> None:
+    book = FakeBook()
+    ExcelWorkbook(book).write(replace(view, opening_receivables=Decimal("193868.40")))
+    board = book.sheets[DASHBOARD_TAB]
+    labels = {board.get(r, 1).value: r for r in range(1, 40) if board.get(r, 1).value}
+    assert board.get(labels["Encours en début de période"], 2).value == 193868.4
+    assert (board.get(labels["CEI (%)"], 2).formula or "").startswith("=IF(AND(ISNUMBER(B28)")
+    assert "SUMIFS(" in (board.get(labels["Ventes à crédit de la période (EUR)"], 2).formula or "")
+    assert len(board.charts) == 1
