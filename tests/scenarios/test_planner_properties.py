@@ -106,6 +106,8 @@ def test_no_plan_reminds_what_must_not_be_reminded(situation: tuple[Ledger, Shee
             assert not m.dispute, "a disputed invoice was reminded"
             assert m.pause_until is None or m.pause_until < as_of, "a paused invoice was reminded"
             assert m.promise_date is None or m.promise_date < as_of, "a promised invoice was reminded"
+    planned_keys = [k for a in result.actions for k in a.step_keys]
+    assert len(planned_keys) == len(set(planned_keys)), "one step key in two messages"
     sendable_steps: dict[str, set[tuple[str, str]]] = {}
     for action in result.sendable:
         sendable_steps.setdefault(action.customer_id, set()).add((action.scenario, action.step.id))
