@@ -371,6 +371,11 @@ class FakeSheetsServer:
         with self.lock:
             self._insert_dim(self.book.sheet(title), "COLUMNS", before_col, before_col + count)
 
+    def person_delete_columns(self, title: str, first_col: int, count: int = 1) -> None:
+        """Delete columns from 0-based ``first_col``."""
+        with self.lock:
+            self._delete_dim(self.book.sheet(title), "COLUMNS", first_col, first_col + count)
+
     def person_rename_tab(self, old: str, new: str) -> None:
         with self.lock:
             self.book.sheet(old).title = new

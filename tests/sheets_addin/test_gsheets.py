@@ -618,3 +618,23 @@ def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
     delays = [policy.delay(attempt, None, rng) for attempt in range(6)]
     assert all(min(8.0, 2.0**a) / 2 <= d <= min(8.0, 2.0**a) for a, d in enumerate(delays))
     assert policy.delay(0, 20.0, rng) == 20.0
+
+
+def test_a_deleted_synced_column_comes_back_at_the_end(server: FakeSheetsServer, ledger: Ledger, as_of: date) -> None:
+    view = build_view(ledger, as_of)
+    sheet = make_sheet(server)
+    sheet.write(view)
+    currency = col_index(letter_of(server, "Factures", "Devise"))
+    server.person_delete_columns("Factures", currency)
+    sheet.write(view)
+    header = server.grid("Factures")[0]
+    assert header[-1] == "Devise"
+    assert any("'Devise' was missing: added as column" in n for n in sheet.notes)
+    assert all(r["Devise"] == expect(view, key)["currency"] for key, r in by_id(server).items())
+
+
+def test_a_wrong_spreadsheet_id_says_which_setting_to_check(server: FakeSheetsServer, ledger: Ledger,
+                                                             as_of: date) -> None:
+    sheet = GoogleSheet("not-this-one", api_base_url=server.base_url)
+    with pytest.raises(SheetError, match=r"404 .*check \[sheet\] spreadsheet_id"):
+        sheet.write(build_view(ledger, as_of))
