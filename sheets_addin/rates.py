@@ -19,6 +19,7 @@ and negative amounts bear no interest.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -169,12 +170,24 @@ def load_rates(user_file: Path | None = None) -> RateTable:
 
 
 _DEFAULT: RateTable | None = None
+#: An environment variable naming a user rate file, for callers without a configuration (the
+#: Excel functions); the sync installs ``[interest] rates_file`` with :func:`use_rates_file`.
+RATES_FILE_ENV = "ENCOURS_RATES_FILE"
 
 
 def default_rates() -> RateTable:
+    """The table used when none is passed: the shipped one, plus the user's file when one is set."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = load_rates()
+        user = os.environ.get(RATES_FILE_ENV, "").strip()
+        _DEFAULT = load_rates(Path(user) if user else None)
+    return _DEFAULT
+
+
+def use_rates_file(user_file: Path | None) -> RateTable:
+    """Make the shipped table + ``user_file`` the default for every later computation."""
+    global _DEFAULT
+    _DEFAULT = load_rates(user_file)
     return _DEFAULT
 
 

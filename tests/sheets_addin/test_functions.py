@@ -249,3 +249,15 @@ def test_weekly_forecast_shifts_each_invoice_by_its_customer_delay() -> None:
     # overdue A2 (500) and B1 (4000) are expected now; B2 (−500) in 10 days; A3 (3000) in 20 + 7 days
     assert forecast.amounts == (D("4500.00"), D("-500.00"), D("0.00"), D("3000.00"))
     assert forecast.later == D("0.00")
+
+
+def test_the_default_table_can_come_with_the_users_file(tmp_path: Path) -> None:
+    own = tmp_path / "taux.toml"
+    own.write_text('[[half_year]]\nstart = 2026-07-01\necb = "2.65"\nlegal_fr = "2.60"\n', encoding="utf-8")
+    try:
+        rates.use_rates_file(own)
+        result = rates.late_interest(D("36500"), date(2026, 8, 1), date(2026, 8, 11))
+        assert result.parts[0].rate == D("12.65") and not result.carried_forward
+    finally:
+        rates.use_rates_file(None)
+    assert rates.late_interest(D("36500"), date(2026, 8, 1), date(2026, 8, 11)).carried_forward
