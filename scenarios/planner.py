@@ -685,6 +685,8 @@ def _action(
         channel = "call" if customer.phone else "letter"
         instead = "appel à la place" if channel == "call" else "courrier à la place"
         reasons.append(f"aucune adresse e-mail : {instead}")
+    if channel in ("letter", "formal_notice") and not customer.address.strip():
+        reasons.append("adresse postale inconnue : à compléter sur le courrier")
     needs_approval = step.needs_approval
     if step.ceiling is not None and amount.amount > step.ceiling:
         needs_approval = True

@@ -285,6 +285,10 @@ def _recipient_lines(action: PlannedAction, ledger: Ledger) -> tuple[str, ...]:
     customer = ledger.customer_index().get(action.customer_id)
     address = action.recipients.address or (customer.address if customer else "")
     lines = [action.customer_name, *[x.strip() for x in re.split(r"\n|, ", address) if x.strip()]]
+    if customer is not None and customer.siren:
+        lines.append(f"SIREN {customer.siren}" if len(customer.siren) == 9 else customer.siren)
+    elif customer is not None and customer.vat_number:
+        lines.append(customer.vat_number)
     return tuple(lines)
 
 

@@ -380,3 +380,10 @@ def test_without_an_address_of_its_own_the_billing_contact_is_used() -> None:
     led = ledger(invoice("I1", 8), customers=(customer("C1", emails=(), contacts=contacts),))
     (action,) = run(led).actions
     assert action.recipients.to == ("lise@c1.example",) and action.channel == "email"
+
+
+def test_a_letter_without_postal_address_says_so() -> None:
+    led = ledger(invoice("I1", 8), customers=(customer("C1", emails=(), phone="", address=""),))
+    (action,) = run(led).actions
+    assert action.channel == "letter" and "adresse postale inconnue" in action.reason
+    assert "adresse postale inconnue" in run(led).todo[0]["reason"]

@@ -112,7 +112,8 @@ def _formal_notice_done() -> dict[StepKey, object]:
 
 
 def test_the_formal_notice_letter_holds_the_legal_wording_and_the_computed_claim() -> None:
-    led = ledger(invoice("I1", 50, "1200.00"), invoice("I2", 46, "800.00", remaining="500.00"))
+    led = ledger(invoice("I1", 50, "1200.00"), invoice("I2", 46, "800.00", remaining="500.00"),
+                 customers=(customer("C1", siren="552100554"),))
     marks = SheetMarks(invoices={"I1": InvoiceMarks(approve=True)})
     action = first_action(led, marks, done=_formal_notice_done())
     assert action.step.id == "formal_notice" and action.sendable
@@ -121,7 +122,8 @@ def test_the_formal_notice_letter_holds_the_legal_wording_and_the_computed_claim
     text = flat(pdf_text(message.letter))
     assert "MISE EN DEMEURE" in text and "mise en demeure au sens de l'article 1344 du Code civil" in text
     assert "23 novembre 2026" in text
-    assert "Atelier Dupont SARL" in text and "Client C1" in text and "3 rue des Lilas" in text
+    assert "Atelier Dupont SARL" in text and "SIREN 123456789" in text  # the creditor
+    assert "Client C1" in text and "3 rue des Lilas" in text and "SIREN 552100554" in text  # the debtor
     # each invoice: number, date, due date, amount due
     for number, issued, due, amount in (("F-I1", "04/09/2026", "04/10/2026", "1 200,00 €"),
                                         ("F-I2", "08/09/2026", "08/10/2026", "500,00 €")):
