@@ -72,7 +72,7 @@ DUE_DATE_COLUMN = "DateEcheance"
 DUE_DATE_NAMES = ("DateEcheance", "EcheanceDate", "Echeance", "DateEch", "DateDEcheance", "DueDate")
 
 RECEIVABLE_PREFIX = "411"
-_SALES_JOURNAL_CODES = frozenset({"V", "VT", "VE", "VEN", "VTE", "VENTE", "VENTES", "SA", "SAL", "SALES"})
+_SALES_JOURNAL_CODES = frozenset({"V", "VT", "VE", "VEN", "VTE", "VENTE", "VENTES", "SALES"})  # not SAL: salaires
 _OPENING_JOURNAL_CODES = frozenset({"AN", "RAN", "ANO", "NOUV"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
