@@ -448,7 +448,7 @@ class PennylaneConnector:
         rate = f.decimal("exchange_rate", required=False)
         if rate is not None and rate > 0 and not (_close(rate, 1 / ratio) or _close(rate, ratio)):
             raise f.fail(
-                f"exchange_rate {rate} matches neither amount/currency_amount ({to_cents(1 / ratio * 100) / 100}) "
+                f"exchange_rate {rate} matches neither amount/currency_amount ({(1 / ratio):.6f}) "
                 "nor its inverse: the EUR and invoice-currency totals disagree"
             )
         tolerance = Decimal("0.01")
