@@ -216,3 +216,11 @@ def test_every_shipped_step_renders_in_every_language() -> None:
                                           "channel": channel, "language": language})
                 message = render(action, scenario, led, company(), as_of=AS_OF)
                 assert message.subject and (message.text or message.letter), (scenario.name, step.id, language)
+
+
+def test_source_text_is_escaped_in_the_html_part() -> None:
+    led = ledger(invoice("I1", 20, number="<script>alert(1)</script>"))
+    message = render(first_action(led), shipped()["standard"], led, company(signature="Dupont & Fils"), as_of=AS_OF)
+    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
+    assert "Dupont &amp; Fils" in message.html
+    assert "<script>alert(1)</script>" in message.text  # the text part is plain text, shown as typed
