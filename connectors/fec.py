@@ -793,11 +793,19 @@ class FecConnector:
         ledger = fec.ledger
         due = f", due dates from column {fec.due_date_column}" if fec.due_date_column else ""
         separator = "tab" if fec.separator == "\t" else "'|'"
+        # The legal file name is SIRENFECYYYYMMDD (SIREN of the company, closing date of the year).
+        named = re.match(r"(\d{9})FEC(\d{8})", self.path.name, re.IGNORECASE)
+        company = ""
+        if named:
+            try:
+                company = f"SIREN {named[1]}, year closing {parse_date(named[2]):%d/%m/%Y}; "
+            except ValueError:
+                company = f"SIREN {named[1]}; "
         return SourceInfo(
             source=SOURCE,
             organisation=self.path.name,
             open_invoices=len(ledger.open_invoices()),
-            details=f"{len(ledger.customers)} customers, {len(ledger.invoices)} documents, "
+            details=f"{company}{len(ledger.customers)} customers, {len(ledger.invoices)} documents, "
             f"{len(ledger.payments)} payments; {fec.encoding}, {separator}-separated{due}",
         )
 

@@ -178,6 +178,9 @@ def test_check_and_refetch(tmp_path: Path) -> None:
     assert info.source == "fec"
     assert info.organisation == TAB_BOM.name
     assert info.open_invoices == 3  # FA-2025-099, FA-001, FA-004
+    assert "3 customers" in info.details and "DateEcheance" in info.details
+    legal_name = write_lines(tmp_path / "552120222FEC20261231.txt", sample_lines())
+    assert FecConnector(legal_name).check().details.startswith("SIREN 552120222, year closing 31/12/2026; ")
     refetched = connector.refetch_invoice("FA-001")
     assert refetched is not None and refetched.remaining == eur("700.00")
     assert connector.refetch_invoice("FA-999") is None
