@@ -679,8 +679,8 @@ def _action(
         reasons.append(f"adresse(s) invalide(s) ignorée(s) : {', '.join(rejected)}")
     if channel in ("email", "thanks") and not recipients.to:
         if channel == "thanks":
-            result.skips.append(Skip(customer.id, customer.id, "no_contact",
-                                     "Remerciement non envoyé : aucune adresse e-mail", keys[0], "account"))
+            result.skips.extend(Skip(k.target, customer.id, "no_contact",
+                                     "Remerciement non envoyé : aucune adresse e-mail", k) for k in keys)
             return None
         channel = "call" if customer.phone else "letter"
         instead = "appel à la place" if channel == "call" else "courrier à la place"
