@@ -586,6 +586,10 @@ def read_payments(path: Path, invoices: list[Invoice], *, digest: _Digest | None
                 "customer_id" if "customer_id" in table.headers else "invoice",
                 "is empty, and no invoice of the invoices file names the customer",
             )
+        if invoice is not None and invoice.customer_id != customer_id:
+            raise values.error(
+                "invoice", f"invoice {reference!r} is customer {invoice.customer_id!r}'s, not {customer_id!r}'s"
+            )
         day = values.date("date", required=True)
         assert day is not None
         amount = values.amount("amount")

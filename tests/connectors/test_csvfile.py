@@ -199,6 +199,15 @@ def test_formats_doc_lists_every_column_encours_reads() -> None:
         assert f"`{name}`" in doc, name
 
 
+def test_payment_of_another_customers_invoice(tmp_path: Path) -> None:
+    lines = REGLEMENTS.read_bytes().decode("cp1252").splitlines()
+    lines[1] = lines[1].replace("R-001;C001", "R-001;C002")
+    path = write(tmp_path / "reglements.csv", lines)
+    error = expect_error(CsvConnector(FACTURES, payments_path=path))
+    assert (error.file, error.line) == (str(path), 2)
+    assert "column 'N° facture'" in str(error) and "'C001'" in str(error)
+
+
 def test_excel_sep_line_and_accounting_negatives(tmp_path: Path) -> None:
     lines = [
         "sep=;",
