@@ -13,7 +13,7 @@ from connectors.model import Allocation, Money, Payment
 from scenarios.planner import PlannedAction, StepKey, plan
 from scenarios.qr import is_belgian_structured
 from scenarios.render import compute_interest, render
-from sheets_addin.marks import InvoiceMarks, SheetMarks
+from sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
 
@@ -224,3 +224,16 @@ def test_source_text_is_escaped_in_the_html_part() -> None:
     assert "<script>" not in message.html and "&lt;script&gt;" in message.html
     assert "Dupont &amp; Fils" in message.html
     assert "<script>alert(1)</script>" in message.text  # the text part is plain text, shown as typed
+
+
+def test_the_firm_scenarios_letter_by_post_lists_the_invoices() -> None:
+    marks = SheetMarks(customers={"C1": CustomerMarks(scenario="firm")})
+    done = {StepKey("invoice", "I1", "firm", s): AS_OF - timedelta(days=20 - 4 * n)
+            for n, s in enumerate(["reminder_1", "reminder_2", "call"])}
+    led = ledger(invoice("I1", 20, "640.00"))
+    action = first_action(led, marks, done=done)
+    assert (action.scenario, action.step.id, action.channel) == ("firm", "letter", "letter")
+    message = render(action, shipped()["firm"], led, company(), as_of=AS_OF)
+    text = flat(pdf_text(message.letter or b""))
+    assert "Relance de paiement" in text and "F-I1" in text and "Total à payer 640,00 €" in text
+    assert "MISE EN DEMEURE" not in text
