@@ -24,34 +24,39 @@ flow), an access token (``auth = "token"``, ``token_env``), or none for a local 
 from __future__ import annotations
 
 import logging
-import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import gspread
 import requests
-from google.auth.credentials import AnonymousCredentials, Credentials
+from google.auth.credentials import Credentials
 
-from connectors.errors import ConfigError, SheetError
+from connectors.errors import SheetError
 from sheets_addin import gsheets_format as fmt
 from sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
 from sheets_addin.functions import DEFAULT_BOUNDS
+from sheets_addin.gsheets_auth import anonymous, credentials_from_section, spreadsheet_key
 from sheets_addin.gsheets_http import DEFAULT_TIMEOUT, GOOGLE_SHEETS_BASE, Clock, RetryPolicy, SheetsSession
 from sheets_addin.gsheets_plan import (
     CellWrites,
     KeyedContent,
     TabGrid,
     ValueBlock,
+    aging_customers,
     blocks,
+    cells_grid,
     chunk_requests,
+    customer_content,
     find_header,
     formula_runs,
+    invoice_content,
+    journal_content,
     plan_block,
     plan_keyed,
     quote_title,
+    salespeople_of,
     same_value,
 )
 from sheets_addin.layout import (
@@ -71,11 +76,10 @@ from sheets_addin.layout import (
     normalise_heading,
 )
 from sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
-from sheets_addin.view import Row, SheetView
+from sheets_addin.view import SheetView
 
 log = logging.getLogger("encours.gsheets")
 
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.file")
 METADATA_FIELDS = (
     "spreadsheetId,properties(title),"
     "sheets(properties,protectedRanges,filterViews,conditionalFormats,developerMetadata)"
@@ -84,7 +88,6 @@ MAX_REQUEST_BYTES = 2_000_000
 TAB_KEYS = {DASHBOARD_TAB: "dashboard", PARAMS_TAB: "params",
             **{t.name: t.key for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}}
 FILTERED_TABS = (INVOICES.name, CUSTOMERS.name, TODO.name)
-DELETED = {"status": "Supprimée", "remaining": 0, "remaining_eur": 0}
 T = TypeVar("T")
 
 
@@ -165,7 +168,7 @@ class GoogleSheet:
         self.max_request_bytes = max_request_bytes
         self.attempts = attempts
         self.session = SheetsSession(
-            credentials or _anonymous(), api_base_url=api_base_url, timeout=timeout,
+            credentials or anonymous(), api_base_url=api_base_url, timeout=timeout,
             per_minute=per_minute, retry=retry, clock=clock, rng=rng,
         )
         self.client = gspread.Client(None, session=self.session)  # type: ignore[arg-type]
@@ -352,17 +355,17 @@ class GoogleSheet:
         read = self._batch_get([quote_title(loc.read_title) for loc in present])
         values = {loc.name: rows for loc, rows in zip(present, read, strict=True)}
         plan = Plan(structure=structure, notes=notes)
-        salespeople = _salespeople(view)
+        salespeople = salespeople_of(view)
 
         grids: dict[str, TabGrid] = {}
         for tab in (INVOICES, CUSTOMERS, JOURNAL):
             grids[tab.name] = self._keyed_grid(tab, located[tab.name], values.get(tab.name, []), plan)
         inv_letters = grids[INVOICES.name].letters()
 
-        self._plan_keyed(plan, grids[INVOICES.name], located[INVOICES.name], _invoice_content(view), view, salespeople)
+        self._plan_keyed(plan, grids[INVOICES.name], located[INVOICES.name], invoice_content(view), view, salespeople)
         self._plan_keyed(plan, grids[CUSTOMERS.name], located[CUSTOMERS.name],
-                         _customer_content(view, factures_refs(inv_letters)), view, salespeople)
-        journal = None if view.journal is None else _journal_content(view.journal)
+                         customer_content(view, factures_refs(inv_letters)), view, salespeople)
+        journal = None if view.journal is None else journal_content(view.journal)
         self._plan_keyed(plan, grids[JOURNAL.name], located[JOURNAL.name], journal, view, [])
 
         self._plan_todo(plan, located[TODO.name], values.get(TODO.name, []), view, salespeople)
@@ -551,7 +554,7 @@ class GoogleSheet:
     def _plan_dashboard(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView,
                         inv_letters: Mapping[str, str]) -> None:
         cells, charts = dashboard_cells(inv_letters, view.company)
-        grid, types, formula_cells = _cells_grid(cells, formulas_in=None)
+        grid, types, formula_cells = cells_grid(cells, formulas_in=None)
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
         if loc.info is None or fmt.metadata_value(loc.info.metadata, fmt.FORMAT_KEY) is None:
             plan.formats.extend(fmt.column_chart(loc.sheet_id, c.title, c.categories, c.values, c.anchor)
@@ -562,7 +565,7 @@ class GoogleSheet:
         as_of_set = len(existing) > 1 and len(existing[1]) > 1 and existing[1][1] not in (None, "")
         if as_of_set:
             return  # people may have typed a date or their own bounds: the tab is theirs now
-        grid, types, formula_cells = _cells_grid(params_cells(None, self.bounds), formulas_in=1)
+        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=1)
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
         self._format_once(plan, loc, types, percent=False)
 
@@ -617,17 +620,6 @@ class GoogleSheet:
 _TABS: dict[str, Tab] = {t.name: t for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}
 
 
-def _anonymous() -> Credentials:
-    creds: Credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
-    return creds
-
-
-def spreadsheet_key(text: str) -> str:
-    """The spreadsheet ID, also when a whole URL was pasted."""
-    match = re.search(r"/spreadsheets/d/([A-Za-z0-9_-]+)", text)
-    return match.group(1) if match else text.strip()
-
-
 def _hint(status: int, identity: str) -> str:
     if status == 403:
         return f" — share the spreadsheet with {identity} as Editor"
@@ -670,124 +662,3 @@ def _same_rows(expected: Sequence[Sequence[Any]], found: Sequence[Sequence[Any]]
 def _id_cells(grid: TabGrid) -> list[Any]:
     column = grid.positions[grid.tab.id_key]
     return [grid.cell(i, column) for i in range(len(grid.rows))]
-
-
-def _salespeople(view: SheetView) -> list[str]:
-    names = {str(r.get("salesperson") or "") for r in view.invoices if r["id"] in view.shown_invoice_ids}
-    names |= {str(r.get("salesperson") or "") for r in view.customers}
-    names |= {str(r.get("salesperson") or "") for r in (view.todo or ())}
-    return sorted(n for n in names if n.strip())
-
-
-def aging_customers(view: SheetView) -> list[tuple[str, str]]:
-    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
-    with_open = {row["customer_id"] for row in view.invoices
-                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
-    names = {row["id"]: row["name"] for row in view.customers}
-    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
-
-
-def _invoice_content(view: SheetView) -> KeyedContent:
-    keys = INVOICES.keys(Kind.SYNCED)
-    rows: dict[str, Row] = {str(r["id"]): r for r in view.invoices}
-    if view.run is not None:
-        run_keys = INVOICES.keys(Kind.RUN)
-        keys = keys + run_keys
-        rows = {key: {**row, **{k: view.run.get(key, {}).get(k) for k in run_keys}} for key, row in rows.items()}
-    append = [str(r["id"]) for r in view.invoices if r["id"] in view.shown_invoice_ids]
-    return KeyedContent(rows, append, keys, DELETED)
-
-
-def _customer_content(view: SheetView, refs: Mapping[str, str]) -> KeyedContent:
-    rows = {str(r["id"]): r for r in view.customers}
-    return KeyedContent(rows, list(rows), CUSTOMERS.keys(Kind.SYNCED), None, refs)
-
-
-def _journal_content(journal: Sequence[Row]) -> KeyedContent:
-    rows = {str(r["id"]): r for r in journal}
-    return KeyedContent(rows, list(rows), JOURNAL.keys(Kind.RUN))
-
-
-def _cells_grid(cells: Sequence[Any], formulas_in: int | None
-                ) -> tuple[list[list[Any]], dict[tuple[int, int], CellType], set[tuple[int, int]]]:
-    """dashboard.Cell list → rows from row 1, number formats by (row index, column), formula cells.
-
-    ``formulas_in``: only that column holds formulas (help text elsewhere may start with "=").
-    """
-    placed: dict[tuple[int, int], Any] = {}
-    types: dict[tuple[int, int], CellType] = {}
-    formula_cells: set[tuple[int, int]] = set()
-    for cell in cells:
-        match = re.fullmatch(r"([A-Z]+)(\d+)", cell.ref)
-        assert match, cell.ref
-        column = 0
-        for ch in match.group(1):
-            column = column * 26 + ord(ch) - 64
-        key = (int(match.group(2)) - 1, column - 1)
-        placed[key] = cell.value
-        if cell.type is not CellType.TEXT:
-            types[key] = cell.type
-        if isinstance(cell.value, str) and cell.value.startswith("=") and formulas_in in (None, key[1]):
-            formula_cells.add(key)
-    height = max(r for r, _ in placed) + 1
-    width = max(c for _, c in placed) + 1
-    grid = [[placed.get((r, c)) for c in range(width)] for r in range(height)]
-    return grid, types, formula_cells
-
-
-# -- credentials ----------------------------------------------------------------------------------
-def credentials_from_section(section: Any, *, local: bool = False) -> tuple[Credentials | None, str]:
-    """Credentials and a description of who they are, from ``[sheet]``; never logs a secret."""
-    auth = section.text("auth", "service_account" if section.get("credentials_env") else "")
-    key = f"[{section.name}]"
-    if auth == "service_account":
-        from google.oauth2 import service_account
-
-        path = Path(section.secret("credentials"))
-        try:
-            sa = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                str(path), scopes=list(SCOPES)
-            )
-        except FileNotFoundError:
-            raise ConfigError(f"the service-account key file {path} does not exist (named by "
-                              f"{section.get('credentials_env')})", file=section.file,
-                              key=f"{key} credentials_env") from None
-        except (ValueError, KeyError) as exc:
-            raise ConfigError(f"{path} is not a service-account JSON key ({type(exc).__name__})",
-                              file=section.file, key=f"{key} credentials_env") from None
-        return sa, f"service account {sa.service_account_email}"
-    if auth == "oauth":
-        return _oauth(section)
-    if auth == "token":
-        from google.oauth2.credentials import Credentials as TokenCredentials
-
-        token = TokenCredentials(token=section.secret("token"))  # type: ignore[no-untyped-call]
-        return token, f"access token from ${section.get('token_env')}"
-    if auth in ("none", "anonymous") and local:
-        return None, "anonymous (local server)"
-    raise ConfigError(
-        "say how to sign in to Google: credentials_env (service account), auth = \"oauth\" or auth = \"token\"",
-        file=section.file, key=f"{key} auth",
-    )
-
-
-def _oauth(section: Any) -> tuple[Credentials, str]:
-    """A person at a desk: gspread's local browser flow, the token kept for next time."""
-    import json
-
-    from gspread import auth as gauth
-
-    client_file = section.path("oauth_client_file", str(gauth.DEFAULT_CREDENTIALS_FILENAME))
-    token_file = section.path("oauth_token_file", str(gauth.DEFAULT_AUTHORIZED_USER_FILENAME))
-    creds = gauth.load_credentials(filename=token_file)
-    if creds is None:
-        try:
-            client_config = json.loads(client_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"no OAuth client file at {client_file}: download it from Google Cloud "
-                              f"(APIs & Services → Credentials → OAuth client ID, desktop app)",
-                              file=section.file, key=f"[{section.name}] oauth_client_file") from None
-        creds = gauth.local_server_flow(client_config, list(SCOPES))
-        gauth.store_credentials(creds, filename=token_file)
-    account = getattr(creds, "account", "") or ""
-    return creds, f"OAuth user {account}".strip() if account else f"the Google account authorised in {token_file}"

@@ -15,6 +15,7 @@ cell as its unformatted value, dates as serial numbers).  From that read and the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,8 +23,19 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.errors import SheetError
-from sheets_addin.layout import Kind, Tab, column_letter, normalise_heading, render_formula
+from sheets_addin.layout import (
+    CUSTOMERS,
+    INVOICES,
+    JOURNAL,
+    CellType,
+    Kind,
+    Tab,
+    column_letter,
+    normalise_heading,
+    render_formula,
+)
 from sheets_addin.marks import parse_text
+from sheets_addin.view import Row, SheetView
 
 EPOCH = date(1899, 12, 30)
 #: How many rows at the top of a tab are searched for its header row.
@@ -400,3 +412,71 @@ def plan_block(
             if not same_value(wire, found):
                 writes.raw[(r + 1, c)] = wire
     return writes
+
+
+# -- from a SheetView to what each tab should show -------------------------------------------------
+#: What a row gets when the ledger no longer knows its ID (the rest of the row stays as it was).
+DELETED = {"status": "Supprimée", "remaining": 0, "remaining_eur": 0}
+
+
+def salespeople_of(view: SheetView) -> list[str]:
+    names = {str(r.get("salesperson") or "") for r in view.invoices if r["id"] in view.shown_invoice_ids}
+    names |= {str(r.get("salesperson") or "") for r in view.customers}
+    names |= {str(r.get("salesperson") or "") for r in (view.todo or ())}
+    return sorted(n for n in names if n.strip())
+
+
+def aging_customers(view: SheetView) -> list[tuple[str, str]]:
+    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
+    with_open = {row["customer_id"] for row in view.invoices
+                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
+    names = {row["id"]: row["name"] for row in view.customers}
+    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
+
+
+def invoice_content(view: SheetView) -> KeyedContent:
+    keys = INVOICES.keys(Kind.SYNCED)
+    rows: dict[str, Row] = {str(r["id"]): r for r in view.invoices}
+    if view.run is not None:
+        run_keys = INVOICES.keys(Kind.RUN)
+        keys = keys + run_keys
+        rows = {key: {**row, **{k: view.run.get(key, {}).get(k) for k in run_keys}} for key, row in rows.items()}
+    append = [str(r["id"]) for r in view.invoices if r["id"] in view.shown_invoice_ids]
+    return KeyedContent(rows, append, keys, DELETED)
+
+
+def customer_content(view: SheetView, refs: Mapping[str, str]) -> KeyedContent:
+    rows = {str(r["id"]): r for r in view.customers}
+    return KeyedContent(rows, list(rows), CUSTOMERS.keys(Kind.SYNCED), None, refs)
+
+
+def journal_content(journal: Sequence[Row]) -> KeyedContent:
+    rows = {str(r["id"]): r for r in journal}
+    return KeyedContent(rows, list(rows), JOURNAL.keys(Kind.RUN))
+
+
+def cells_grid(cells: Sequence[Any], formulas_in: int | None
+                ) -> tuple[list[list[Any]], dict[tuple[int, int], CellType], set[tuple[int, int]]]:
+    """dashboard.Cell list → rows from row 1, number formats by (row index, column), formula cells.
+
+    ``formulas_in``: only that column holds formulas (help text elsewhere may start with "=").
+    """
+    placed: dict[tuple[int, int], Any] = {}
+    types: dict[tuple[int, int], CellType] = {}
+    formula_cells: set[tuple[int, int]] = set()
+    for cell in cells:
+        match = re.fullmatch(r"([A-Z]+)(\d+)", cell.ref)
+        assert match, cell.ref
+        column = 0
+        for ch in match.group(1):
+            column = column * 26 + ord(ch) - 64
+        key = (int(match.group(2)) - 1, column - 1)
+        placed[key] = cell.value
+        if cell.type is not CellType.TEXT:
+            types[key] = cell.type
+        if isinstance(cell.value, str) and cell.value.startswith("=") and formulas_in in (None, key[1]):
+            formula_cells.add(key)
+    height = max(r for r, _ in placed) + 1
+    width = max(c for _, c in placed) + 1
+    grid = [[placed.get((r, c)) for c in range(width)] for r in range(height)]
+    return grid, types, formula_cells
