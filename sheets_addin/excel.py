@@ -119,6 +119,11 @@ class ExcelWorkbook:
             raise SheetError(f"{path}: cannot open the workbook in Excel ({exc})") from None
         return cls(book, bounds=bounds)
 
+    @classmethod
+    def from_config(cls, section: Any, *, bounds: Sequence[int] = DEFAULT_BOUNDS) -> ExcelWorkbook:
+        """From ``[sheet]`` (a :class:`sync.config.Section`): ``path``, the workbook to open in Excel."""
+        return cls.open(section.path("path", "encours.xlsm"), bounds=bounds)
+
     # reading -----------------------------------------------------------------------------------
     def _names(self) -> list[str]:
         return [sheet.name for sheet in self.book.sheets]

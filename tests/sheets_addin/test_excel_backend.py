@@ -228,3 +228,10 @@ def test_dashboard_gets_the_kpi_formulas_and_the_opening_receivables(view: Sheet
     assert (board.get(labels["CEI (%)"], 2).formula or "").startswith("=IF(AND(ISNUMBER(B28)")
     assert "SUMIFS(" in (board.get(labels["Ventes à crédit de la période (EUR)"], 2).formula or "")
     assert len(board.charts) == 1
+
+
+def test_opening_excel_where_there_is_none_says_so(tmp_path: Path) -> None:
+    if sys.platform in ("win32", "darwin"):
+        pytest.skip("Excel may be installed here")
+    with pytest.raises(SheetError, match="cannot open the workbook in Excel"):
+        ExcelWorkbook.open(tmp_path / "encours.xlsm")
