@@ -303,3 +303,24 @@ def test_missing_scope_is_a_permission_error(store: StateStore, sleeps: Sleeps) 
     responses.get(f"{BASE}/customers", status=403, json=payload("error_403.json"))
     with pytest.raises(PermissionDeniedError, match="Missing scope"):
         connector(store, sleeps).pull(None)
+
+
+@responses.activate
+def test_a_refused_id_filter_falls_back_to_one_invoice_at_a_time(store: StateStore, sleeps: Sleeps) -> None:
+    rsps = responses.mock
+    events = payload("changelog_empty.json")
+    events["items"] = payload("changelog_invoices_page1.json")["items"][:1]  # 1002 updated
+    rsps.get(f"{BASE}/changelogs/customer_invoices", json=events)
+    rsps.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
+    rsps.get(f"{BASE}/changelogs/transactions", json=payload("changelog_empty.json"))
+    rsps.get(
+        f"{BASE}/customer_invoices",
+        status=400,
+        json={"message": "Invalid filter value", "code": "ValidateError"},
+    )
+    rsps.get(f"{BASE}/customer_invoices/1002", json=payload("invoice_1002_paid.json"))
+    rsps.get(
+        f"{BASE}/customer_invoices/1002/matched_transactions", json=payload("matched_transactions_1002_after.json")
+    )
+    delta = connector(store, sleeps).pull(json.dumps({"v": 1, "since": "2026-11-23T09:00:00+00:00"}))
+    assert [(i.id, i.status) for i in delta.invoices] == [("1002", InvoiceStatus.PAID)]
