@@ -531,3 +531,28 @@ def test_dates_as_exports_write_them(text: str, value: date) -> None:
 def test_not_dates(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
+
+
+def test_pulled_records_survive_the_state_store(tmp_path: Path) -> None:
+    """What a FEC pull gives is stored and read back whole (instalments, foreign amounts, extras)."""
+    from sync.state import StateStore
+
+    lines = sample_lines()
+    # FA-001 split over two due dates: two 411 lines, one of them paid (lettered with the 500 transfer).
+    first = replace_field(replace_field(lines[3], 11, "500,00"), 18, "20260204")
+    second = replace_field(replace_field(replace_field(lines[3], 11, "700,00"), 13, ""), 18, "20260306")
+    lines[3:4] = [replace_field(first, 13, "A1"), second]
+    lines[24] = replace_field(lines[24], 13, "A1")  # the 500 transfer (line 24 before the split)
+    delta = FecConnector(write_lines(tmp_path / "split.txt", lines)).pull(None)
+    split = {i.id: i for i in delta.invoices}["FA-001"]
+    assert split.remaining == eur("700.00") and split.due_date == date(2026, 3, 6)
+    assert [(i.due_date, i.remaining.amount) for i in split.installments] == [
+        (date(2026, 2, 4), Decimal("0.00")),
+        (date(2026, 3, 6), Decimal("700.00")),
+    ]
+    with StateStore(tmp_path / "state.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(delta)
+        stored = store.ledger()
+    assert sorted(stored.invoices, key=lambda i: i.id) == sorted(delta.invoices, key=lambda i: i.id)
+    assert sorted(stored.payments, key=lambda p: p.id) == sorted(delta.payments, key=lambda p: p.id)
