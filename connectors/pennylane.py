@@ -162,6 +162,7 @@ class PennylaneConnector:
         self.window_start = as_of - timedelta(days=scoring_window_days)
         self.fetch_contacts = fetch_contacts
         self._pending: dict[str, list[tuple[str, str]]] = {}
+        self._draft_filter_refused = False
 
     # -- Connector ----------------------------------------------------------------------------
     def check(self) -> SourceInfo:
@@ -239,11 +240,27 @@ class PennylaneConnector:
             yield from page
 
     def _invoice_pages(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[list[Invoice]]:
-        filters = [{"field": "draft", "operator": "eq", "value": "false"}, *(extra_filter or [])]
-        params = {"filter": json.dumps(filters, separators=(",", ":")), "sort": "id"}
         endpoint = "GET /customer_invoices"
-        for raws in self._pages("/customer_invoices", params, endpoint):
-            yield [inv for raw in raws if (inv := self._invoice(raw, endpoint)) is not None]
+        draft: list[dict[str, Any]] = [{"field": "draft", "operator": "eq", "value": "false"}]
+        if self._draft_filter_refused:
+            draft = []
+        filters = [*draft, *(extra_filter or [])]
+        params: dict[str, Any] = {"sort": "id"}
+        if filters:
+            params["filter"] = json.dumps(filters, separators=(",", ":"))
+        started = False
+        try:
+            for raws in self._pages("/customer_invoices", params, endpoint):
+                started = True
+                yield [inv for raw in raws if (inv := self._invoice(raw, endpoint)) is not None]
+        except ClientRequestError as exc:
+            # How a boolean is written in a filter is not spelled out: if "false" is refused,
+            # list drafts too (they are skipped here anyway) rather than fail.
+            if exc.status != 400 or started or not draft:
+                raise
+            log.warning("pennylane: the draft filter was refused (%s): listing drafts too", exc)
+            self._draft_filter_refused = True
+            yield from self._invoice_pages(extra_filter)
 
     # -- incremental --------------------------------------------------------------------------
     def _pull_changes(self, previous: PennylaneCursor) -> Delta:

@@ -324,3 +324,27 @@ def test_a_refused_id_filter_falls_back_to_one_invoice_at_a_time(store: StateSto
     )
     delta = connector(store, sleeps).pull(json.dumps({"v": 1, "since": "2026-11-23T09:00:00+00:00"}))
     assert [(i.id, i.status) for i in delta.invoices] == [("1002", InvoiceStatus.PAID)]
+
+
+@responses.activate
+def test_a_refused_draft_filter_lists_drafts_too_and_skips_them(store: StateStore, sleeps: Sleeps) -> None:
+    def with_filter(request: Any) -> tuple[bool, str]:
+        return "filter" in parse_qs(urlsplit(request.url).query), "no filter"
+
+    def without_filter(request: Any) -> tuple[bool, str]:
+        return "filter" not in parse_qs(urlsplit(request.url).query), "a filter"
+
+    draft = dict(payload("invoices_page3.json")["items"][0], id=1099, draft=True, status="draft", date=None)
+    listing = {"has_more": False, "next_cursor": None, "items": [draft, *payload("invoices_page3.json")["items"]]}
+    responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
+    responses.get(
+        f"{BASE}/customer_invoices",
+        status=400,
+        json={"message": "Invalid boolean", "code": "ValidateError"},
+        match=[with_filter],
+    )
+    responses.get(f"{BASE}/customer_invoices", json=listing, match=[without_filter])
+    responses.get(f"{BASE}/customers/63/contacts", json=payload("contacts_empty.json"))
+    responses.get(f"{BASE}/customer_invoices/1008/matched_transactions", json=payload("matched_transactions_1008.json"))
+    delta = connector(store, sleeps).pull(None)
+    assert sorted(i.id for i in delta.invoices) == ["1007", "1008"]
