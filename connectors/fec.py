@@ -71,6 +71,18 @@ FEC_COLUMNS = (
 DUE_DATE_COLUMN = "DateEcheance"
 DUE_DATE_NAMES = ("DateEcheance", "EcheanceDate", "Echeance", "DateEch", "DateDEcheance", "DueDate")
 
+#: Header names some programs write instead of the standard ones (normalised: lower case, no accents).
+_HEADER_VARIANTS = {
+    "journallibelle": "journallib",
+    "comptelibelle": "comptelib",
+    "compauxlibelle": "compauxlib",
+    "ecriturelibelle": "ecriturelib",
+    "ecriturelettrage": "ecriturelet",
+    "datelettrage": "datelet",
+    "datevalidation": "validdate",
+    "montantendevise": "montantdevise",
+    "devise": "idevise",
+}
 RECEIVABLE_PREFIX = "411"
 _SALES_JOURNAL_CODES = frozenset({"V", "VT", "VE", "VEN", "VTE", "VENTE", "VENTES", "SALES"})  # not SAL: salaires
 _OPENING_JOURNAL_CODES = frozenset({"AN", "RAN", "ANO", "NOUV"})
@@ -263,7 +275,10 @@ class _Columns:
     """Where each standard column sits in the header, and which variant of amounts the file uses."""
 
     def __init__(self, names: list[str], *, file: str, line: int, due_date_column: str | None) -> None:
-        index = {normalise_name(name): position for position, name in reversed(list(enumerate(names)))}
+        index = {
+            _HEADER_VARIANTS.get(normalise_name(name), normalise_name(name)): position
+            for position, name in reversed(list(enumerate(names)))
+        }
         required = [name for name in FEC_COLUMNS if name not in ("Debit", "Credit")]
         # The cash-basis variant of the standard writes Montant + Sens instead of Debit + Credit.
         self.signed = "debit" not in index and "credit" not in index and "montant" in index and "sens" in index
@@ -304,6 +319,9 @@ class _Columns:
 def _detect_separator(header: str, *, file: str, line: int) -> str:
     tabs, pipes = header.count("\t"), header.count("|")
     if tabs == 0 and pipes == 0:
+        # Not the standard, but some tools write "FEC-compatible" files with ';': read them too.
+        if header.count(";") >= len(FEC_COLUMNS) - 1:
+            return ";"
         found = next((sep for sep in (";", ",") if header.count(sep) >= 10), None)
         extra = f" (this header is separated by {found!r})" if found else ""
         raise InputError(f"the header is not separated by tabs or '|' as a FEC must be{extra}", file=file, line=line)

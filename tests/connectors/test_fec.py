@@ -342,11 +342,16 @@ def test_missing_header_columns(tmp_path: Path) -> None:
     assert_names(caught.value, path, 1, "Idevise")
 
 
-def test_semicolon_file_is_not_taken_for_a_fec(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "semicolon.txt", [line.replace("\t", ";") for line in sample_lines()])
+def test_semicolon_files_and_header_variants_are_read_but_a_csv_is_not_a_fec(tmp_path: Path) -> None:
+    lines = [line.replace("\t", ";") for line in sample_lines()]
+    lines[0] = lines[0].replace("CompAuxLib", "CompAuxLibelle").replace("EcritureLet", "EcritureLettrage")
+    variant = write_lines(tmp_path / "variant.txt", lines)
+    by_id = {i.id: i for i in FecConnector(variant).pull(None).invoices}
+    assert by_id["FA-001"].remaining == eur("700.00")
+    path = write_lines(tmp_path / "factures.csv", ["N° facture;Client;Date;Montant", "F1;Roux;02/03/2026;10,00"])
     with pytest.raises(InputError) as caught:
         FecConnector(path).pull(None)
-    assert_names(caught.value, path, 1, "tabs or '|'", "';'")
+    assert_names(caught.value, path, 1, "tabs or '|'")
 
 
 def test_missing_file_names_it(tmp_path: Path) -> None:
