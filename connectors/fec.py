@@ -8,7 +8,8 @@ What is still due on an invoice is its debit minus what its matching group settl
 does not balance is a partial match (lower-case codes in most programs), settled oldest first.
 
 Amounts are in the company's currency (EUR); Montantdevise/Idevise give the document currency of
-foreign-currency lines, and then ``remaining_company`` keeps the exact EUR figure.  The file is
+foreign-currency lines, and then ``remaining_company`` keeps the exact EUR figure (a payment is in
+that currency too when its lines and the invoices it pays all are).  The file is
 parsed whole before anything is returned: a bad line raises :class:`InputError` naming the file and
 the line, and nothing is half-read.  :func:`write_fec` writes a balanced FEC from a
 :class:`Ledger` (used by the round-trip tests and to hand a demo FEC to people).
@@ -754,23 +755,31 @@ class _Rebuild:
         )
 
     def _payment(self, key: _DocKey, items: list[_Item], owner: dict[int, str]) -> Payment:
+        """A payment in euros, or in the foreign currency its lines and the invoices it pays share."""
         journal, entry_number, customer, _, _ = key
         entry = self.parser.entries[(journal, entry_number)]
+        currencies = {i.currency for i in items} | {o.currency for i in items for o, _ in i.matches}
+        foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
+
+        def in_currency(item: _Item, amount: Decimal) -> Decimal:
+            # The payment line's own rate: exact when the whole line is allocated.
+            return item.currency_amount * amount / item.amount if foreign and item.currency_amount else amount
+
         allocated: dict[str, Decimal] = {}
         for item in items:
             for other, amount in item.matches:
                 invoice_id = owner.get(id(other))
                 if invoice_id is not None:
-                    allocated[invoice_id] = allocated.get(invoice_id, _ZERO) + amount
+                    allocated[invoice_id] = allocated.get(invoice_id, _ZERO) + in_currency(item, amount)
+        currency = foreign or COMPANY_CURRENCY
         return Payment(
             id=f"{journal}-{entry_number}-{customer}",
             customer_id=customer,
             source=SOURCE,
             date=min(i.entry_date for i in items),
-            amount=Money(to_cents(sum((i.amount for i in items), _ZERO)), COMPANY_CURRENCY),
+            amount=Money(to_cents(sum((in_currency(i, i.amount) for i in items), _ZERO)), currency),
             allocations=tuple(
-                Allocation(invoice_id, Money(to_cents(amount), COMPANY_CURRENCY))
-                for invoice_id, amount in allocated.items()
+                Allocation(invoice_id, Money(to_cents(amount), currency)) for invoice_id, amount in allocated.items()
             ),
             method=_payment_method(entry),
             reference=items[0].piece_ref or items[0].label,

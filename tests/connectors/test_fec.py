@@ -391,6 +391,22 @@ def test_demo_ledger_round_trip_keeps_open_amounts_to_the_cent(tmp_path: Path, s
     assert {c.id: c.name for c in back.customers} == {
         c.id: c.name for c in ledger.customers if any(i.customer_id == c.id for i in ledger.invoices)
     }
+    # Payments come back with their dates, amounts, currencies (GBP for the British customer) and allocations.
+    number = {i.id: i.number for i in ledger.invoices}
+
+    def payments(led: Ledger, name: dict[str, str]) -> list[tuple[str, date, Money, tuple[tuple[str, Money], ...]]]:
+        return sorted(
+            (
+                p.customer_id,
+                p.date,
+                p.amount,
+                tuple((name.get(a.invoice_id, a.invoice_id), a.amount) for a in p.allocations),
+            )
+            for p in led.payments
+        )
+
+    assert payments(back, {}) == payments(ledger, number)
+    assert any(p.amount.currency == "GBP" for p in back.payments)
 
 
 def _customer(cid: str) -> Customer:
