@@ -55,7 +55,10 @@ def days_past_due(due: date, as_of: date) -> int:
 
 
 def aging_bucket(days: int, bounds: Sequence[int] = DEFAULT_BOUNDS) -> str:
-    """The bucket of a number of days past due: ≤ 0 is "Non échu", then each bound inclusive."""
+    """The bucket of a number of days past due: ≤ 0 is "Non échu", then each bound inclusive.
+
+    Aging buckets (default): not due, 1–30, 31–60, 61–90, > 90 days past due; bounds configurable.
+    """
     labels = bucket_labels(bounds)
     if days <= 0:
         return labels[0]
@@ -533,9 +536,11 @@ def payer_score(
 
 
 def average_payment_delay(lines: Sequence[tuple[date, date, Decimal]]) -> float | None:
-    """Scalar form: amount-weighted mean of (payment date − due date) over paid (due, paid_on, amount) lines.
+    """Average payment delay of a customer: amount-weighted mean of (payment date − due date) over
+    its paid invoices (Clearnox's measure uses invoice date → matching date, with due date optional).
 
-    ``None`` when nothing was paid.  Amounts ≤ 0 are left out.
+    Scalar form over (due, paid_on, amount) lines; ``None`` when nothing was paid; amounts ≤ 0 are
+    left out.  :func:`payer_scores` computes the same for whole ledgers (last 730 days).
     """
     weight = 0
     total = 0
