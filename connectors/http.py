@@ -75,9 +75,10 @@ class Pacer:
     number of seconds from now (IETF draft).  Fractions are accepted.
     """
 
-    def __init__(self, *, reserve: int = 0, max_wait: float = 60.0) -> None:
+    def __init__(self, *, reserve: int = 0, max_wait: float = 60.0, margin: float = 0.001) -> None:
         self.reserve = reserve
         self.max_wait = max_wait
+        self.margin = margin  # a reset stated to the millisecond may be rounded down: wake just after
         self.remaining: int | None = None
         self.reset_at: float | None = None
 
@@ -96,7 +97,7 @@ class Pacer:
             return 0.0
         if self.reset_at is None:
             return 1.0
-        return min(max(self.reset_at - now, 0.0), self.max_wait)
+        return min(max(self.reset_at - now + self.margin, 0.0), self.max_wait)
 
     def sent(self) -> None:
         if self.remaining is not None:

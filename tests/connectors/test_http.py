@@ -170,15 +170,15 @@ def test_pacing_sleeps_until_reset_when_the_window_is_spent() -> None:
     )
     http.get_json("/items")
     http.get_json("/items")
-    assert sleeps == [2.5]
+    assert sleeps == [pytest.approx(2.5, abs=0.01)]
 
 
 def test_pacer_reads_unix_or_relative_reset() -> None:
     pacer = Pacer()
     pacer.observe({"ratelimit-remaining": "0", "ratelimit-reset": "1800000005"}, 1_800_000_000.0)
-    assert pacer.wait_needed(1_800_000_000.0) == 5.0
+    assert pacer.wait_needed(1_800_000_000.0) == pytest.approx(5.0, abs=0.01)
     pacer.observe({"ratelimit-remaining": "0", "ratelimit-reset": "0.05"}, 10.0)
-    assert pacer.wait_needed(10.0) == pytest.approx(0.05)
+    assert pacer.wait_needed(10.0) == pytest.approx(0.05, abs=0.002)
     pacer.observe({"ratelimit-remaining": "3", "ratelimit-reset": "1"}, 10.0)
     assert pacer.wait_needed(10.0) == 0
 
@@ -202,3 +202,55 @@ def test_redact_patterns() -> None:
     out = redact(text)
     assert "abc123def456" not in out and "s3cr3t-value" not in out and "eyJhbGciOi" not in out
     assert "x=1" in out
+
+
+def test_pacing_against_a_rate_limited_server_gets_no_429() -> None:
+    """A real server enforcing 5 requests per 50 ms window: 40 reads, zero refusals."""
+    import math
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    window, limit = 0.05, 5
+    state = {"start": 0.0, "count": 0, "refused": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            now = time.time()
+            with lock:
+                start = math.floor(now / window) * window
+                if start != state["start"]:
+                    state["start"], state["count"] = start, 0
+                refused = state["count"] >= limit
+                state["count"] += 0 if refused else 1
+                state["refused"] += 1 if refused else 0
+                remaining = limit - state["count"]
+            body = b"slow down" if refused else b"{}"
+            self.send_response(429 if refused else 200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ratelimit-remaining", str(remaining))
+            self.send_header("ratelimit-reset", f"{start + window:.3f}")
+            if refused:
+                self.send_header("retry-after", f"{start + window - now:.3f}")
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        http = HttpClient("acme", f"http://127.0.0.1:{server.server_address[1]}")
+        started = time.monotonic()
+        for _ in range(40):
+            http.get_json("/items")
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert state["refused"] == 0 and http.stats.statuses[429] == 0
+    assert elapsed >= (40 / limit - 2) * window  # it did wait: 8 windows, the first one partly gone
