@@ -85,7 +85,6 @@ INVOICE_COLUMNS = (
             "customer code",
             "customer number",
         ),
-        required=True,
     ),
     Column(
         "customer_name",
@@ -491,6 +490,7 @@ def read_invoices(
             file=table.file,
             line=table.header_line,
         )
+    has_ids = "customer_id" in table.headers
     invoices: list[Invoice] = []
     seen: dict[str, int] = {}
     added: dict[str, Customer] = {}
@@ -501,7 +501,8 @@ def read_invoices(
         if invoice_id in seen:
             raise values.error(key, f"invoice {invoice_id!r} is already on line {seen[invoice_id]}")
         seen[invoice_id] = row.line
-        customer_id = values.required("customer_id")
+        # Without a customer id column, the name is the id (renaming the customer then starts a new one).
+        customer_id = values.required("customer_id" if has_ids else "customer_name")
         known = customers.get(customer_id) or added.get(customer_id)
         name = values.text("customer_name") or (known.name if known else "")
         if not name:

@@ -208,6 +208,20 @@ def test_payment_of_another_customers_invoice(tmp_path: Path) -> None:
     assert "column 'N° facture'" in str(error) and "'C001'" in str(error)
 
 
+def test_export_without_customer_ids_uses_names(tmp_path: Path) -> None:
+    lines = [
+        "Numéro;Client;Date;Date d'échéance;Montant TTC;Reste à payer",
+        "F-77;Garage Faure;12/02/2026;14/03/2026;1 080,00;1 080,00",
+        "F-78;Garage Faure;19/02/2026;21/03/2026;540,00;0,00",
+    ]
+    delta = CsvConnector(write(tmp_path / "export.csv", lines)).pull(None)
+    assert [(c.id, c.name) for c in delta.customers] == [("Garage Faure", "Garage Faure")]
+    assert [(i.id, i.customer_id, i.status) for i in delta.invoices] == [
+        ("F-77", "Garage Faure", InvoiceStatus.OPEN),
+        ("F-78", "Garage Faure", InvoiceStatus.PAID),
+    ]
+
+
 def test_excel_sep_line_and_accounting_negatives(tmp_path: Path) -> None:
     lines = [
         "sep=;",
