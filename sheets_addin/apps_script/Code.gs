@@ -23,6 +23,12 @@ var ENCOURS_EXCEL_EPOCH_DAY = -25569; // 1899-12-30 as days since 1970-01-01
  * previous half-year.  To override, edit this table in your copy of the script.
  */
 var ENCOURS_RATES = [
+  {start: '2021-01-01', ecb: '0.00', legal_fr: '0.79', be: '8.00'},
+  {start: '2021-07-01', ecb: '0.00', legal_fr: '0.76', be: '8.00'},
+  {start: '2022-01-01', ecb: '0.00', legal_fr: '0.76', be: '8.00'},
+  {start: '2022-07-01', ecb: '0.00', legal_fr: '0.77', be: '8.00'},
+  {start: '2023-01-01', ecb: '2.50', legal_fr: '2.06', be: '10.50'},
+  {start: '2023-07-01', ecb: '4.00', legal_fr: '4.22', be: '12.00'},
   {start: '2024-01-01', ecb: '4.50', legal_fr: '5.07', be: '12.50'},
   {start: '2024-07-01', ecb: '4.25', legal_fr: '4.92', be: '12.50'},
   {start: '2025-01-01', ecb: '3.15', legal_fr: '3.71', be: '11.50'},

@@ -149,6 +149,8 @@ def interest_cases(rng: random.Random) -> list[dict[str, Any]]:
                       d(paid) if paid else None, d(as_of)], "expected": indemnity})
 
     as_of = date(2026, 11, 23)
+    add("FR across H2 2022/H1 2023, ECB from 0 % to 2.5 %", 100000, date(2022, 12, 1), date(2023, 2, 1), "FR", as_of)
+    add("BE across H1/H2 2023", 100000, date(2023, 6, 1), date(2023, 8, 1), "BE", as_of)
     add("FR across H1/H2 2025", 100000, date(2025, 6, 15), date(2025, 7, 15), "FR", as_of)
     add("BE across H1/H2 2025", 100000, date(2025, 6, 15), date(2025, 7, 15), "BE", as_of)
     add("FR within H1 2025 at 13.15%", 1234567, date(2025, 1, 31), date(2025, 3, 2), "FR", as_of)
@@ -189,7 +191,7 @@ def interest_cases(rng: random.Random) -> list[dict[str, Any]]:
         ([100, d(date(2025, 1, 1)), "bientôt", "FR", d(as_of)], "payment date is not a date"),
         ([100, d(date(2025, 1, 1)), err("#DIV/0!"), "FR", d(as_of)], "payment date is an error value (#DIV/0!)"),
         ([100, d(date(2025, 1, 1)), d(date(2025, 2, 1)), "DE", d(as_of)], "country must be FR or BE"),
-        ([100, d(date(2022, 1, 1)), d(date(2022, 2, 1)), "FR", d(as_of)], "no late-payment rate for 2022-01-01"),
+        ([100, d(date(2020, 1, 1)), d(date(2020, 2, 1)), "FR", d(as_of)], "no late-payment rate for 2020-01-01"),
     ]
     for args, message in bad:
         cases.append({"function": "ENCOURS_INTERETS", "name": message, "args": args, "expected": E + message})
