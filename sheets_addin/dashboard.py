@@ -71,7 +71,7 @@ def params_cells(as_of: date | None = None, bounds: Sequence[int] = DEFAULT_BOUN
         Cell("C1", "Aide", bold=True),
         Cell("A2", "Date d'arrêté"),
         Cell(AS_OF_CELL.replace("$", ""), as_of if as_of else "=TODAY()", CellType.DATE),
-        Cell("C2", "=TODAY() par défaut ; tapez une date pour figer la balance à cette date."),
+        Cell("C2", "Par défaut la date du jour (=TODAY()) ; tapez une date pour figer la balance à cette date."),
         Cell("A3", "Borne 1 (jours)"),
         Cell(b1, bounds[0], CellType.INTEGER),
         Cell("A4", "Borne 2 (jours)"),

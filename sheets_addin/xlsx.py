@@ -120,8 +120,10 @@ class RowPlan:
     def values(self, row: int, synced: Row | None, run: Row | None) -> dict[int, Any]:
         out: dict[int, Any] = {}
         if synced is not None:
+            # only the keys given: a partial row (an ID the ledger no longer knows) keeps the rest
             for index, key in self.synced:
-                out[index] = as_cell_value(synced.get(key))
+                if key in synced:
+                    out[index] = as_cell_value(synced[key])
         number = str(row)
         for index, template in self.formulas:
             out[index] = template.replace(self.ROW, number)

@@ -253,3 +253,14 @@ def test_dates_typed_by_people_are_read_back(workbook: Path) -> None:
     assert [p.row for p in marks.problems] == [3]
     assert marks.problems[0].column == "Promesse (date)"
     _ = datetime, Customer
+
+
+def test_a_row_the_ledger_no_longer_knows_is_marked_not_blanked(workbook: Path, ledger: Ledger, as_of: date) -> None:
+    first = next(i for i in ledger.invoices if i.is_open)
+    XlsxWorkbook(workbook).write(build_view(dataclasses.replace(
+        ledger, invoices=tuple(i for i in ledger.invoices if i.id != first.id)), as_of))
+    rows = _rows_by_id(load_workbook(workbook)["Factures"])
+    assert rows[first.id]["Statut"] == "Supprimée" and rows[first.id]["Reste dû"] == 0
+    assert rows[first.id]["N° facture"] == first.number, "the rest of the row is kept"
+    params = load_workbook(workbook)["Paramètres"]
+    assert all(c.data_type != "f" for c in params["C"] if isinstance(c.value, str) and "Par défaut" in c.value)

@@ -184,7 +184,12 @@ def test_risk_section_of_the_configuration(tmp_path: Path) -> None:
     with StateStore(tmp_path / "state.sqlite") as store, responses.RequestsMock() as rsps:
         result = refresh_risk(store, CUSTOMERS, settings, now=NOW)
         assert len(rsps.calls) == 0 and result.signals == {} and not result.is_stale
-    assert risk_settings(config_from_mapping({"source": {"type": "demo"}}, tmp_path / "e.toml")) == RiskSettings()
+    assert risk_settings(config_from_mapping({"source": {"type": "fec", "path": "f.txt"}}, tmp_path / "e.toml")) == (
+        RiskSettings()
+    )
+    # the demo's SIRENs are made up: no registry lookups unless asked for
+    demo = risk_settings(config_from_mapping({"source": {"type": "demo"}}, tmp_path / "e.toml"))
+    assert demo.enabled is False
     assert date(2026, 1, 1) < AS_OF
 
 
