@@ -563,9 +563,22 @@ def customer_figures(
 ) -> dict[str, CustomerFigures]:
     """Average delay, score, profile and explanation of every customer of the ledger (for the sync)."""
     invoices, payments = ledger_frames(ledger, default_terms=default_terms)
+    return figures_from_frames(invoices, payments, as_of, [c.id for c in ledger.customers], disputes=disputes,
+                               broken_promises=broken_promises)
+
+
+def figures_from_frames(
+    invoices: pd.DataFrame,
+    payments: pd.DataFrame,
+    as_of: date,
+    customers: Sequence[str],
+    *,
+    disputes: Mapping[str, int] | None = None,
+    broken_promises: Mapping[str, int] | None = None,
+) -> dict[str, CustomerFigures]:
+    """:func:`customer_figures` from frames already made by :func:`ledger_frames`."""
     history = payment_history(invoices, payments)
-    scores = payer_scores(history, as_of, customers=[c.id for c in ledger.customers], disputes=disputes,
-                          broken_promises=broken_promises)
+    scores = payer_scores(history, as_of, customers=customers, disputes=disputes, broken_promises=broken_promises)
     figures: dict[str, CustomerFigures] = {}
     for customer_id, avg, score, profile, reason in zip(
         scores.index, scores["avg_delay"], scores["score"], scores["profile"], scores["reason"], strict=True
@@ -575,6 +588,22 @@ def customer_figures(
             reason=str(reason),
         )
     return figures
+
+
+def sync_figures(
+    ledger: Ledger,
+    as_of: date,
+    *,
+    disputes: Mapping[str, int] | None = None,
+    broken_promises: Mapping[str, int] | None = None,
+    default_terms: int = 30,
+) -> tuple[dict[str, CustomerFigures], ReceivablesKpis]:
+    """Everything a sync computes from the ledger, the frames made once: per-customer figures and the
+    KPIs (``kpis.opening`` is ``SheetView.opening_receivables``, which the dashboard's CEI needs)."""
+    invoices, payments = ledger_frames(ledger, default_terms=default_terms)
+    figures = figures_from_frames(invoices, payments, as_of, [c.id for c in ledger.customers], disputes=disputes,
+                                  broken_promises=broken_promises)
+    return figures, receivables_kpis(invoices, payments, as_of)
 
 
 # ---------------------------------------------------------------------------------------------

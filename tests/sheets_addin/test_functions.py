@@ -261,3 +261,11 @@ def test_the_default_table_can_come_with_the_users_file(tmp_path: Path) -> None:
     finally:
         rates.use_rates_file(None)
     assert rates.late_interest(D("36500"), date(2026, 8, 1), date(2026, 8, 11)).carried_forward
+
+
+def test_sync_figures_give_the_figures_and_the_kpis_in_one_pass() -> None:
+    ledger = demo_ledger(AS_OF)
+    figures, kpis = fn.sync_figures(ledger, AS_OF)
+    assert figures == fn.customer_figures(ledger, AS_OF)
+    assert kpis == fn.ledger_kpis(ledger, AS_OF)
+    assert kpis.opening > 0 and kpis.cei is not None
