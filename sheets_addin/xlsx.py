@@ -56,10 +56,26 @@ log = logging.getLogger(__name__)
 NUMBER_FORMATS = {
     CellType.DATE: "DD/MM/YYYY",
     CellType.DATETIME: "DD/MM/YYYY HH:MM",
-    CellType.MONEY: "#,##0.00",
+    CellType.MONEY: "#,##0.00",  # in the document's currency (its Devise column says which)
     CellType.INTEGER: "0",
     CellType.NUMBER: "0.0",
 }
+#: Amounts known to be in euros (aging, dashboard, customer totals, "Reste dû (EUR)").
+EUR_FORMAT = '#,##0.00\\ "€"'
+
+
+def column_format(column: Column) -> str | None:
+    """The number format of a column: euros where the amount is in euros by construction."""
+    if column.type is CellType.MONEY and (column.kind is Kind.FORMULA or column.key.endswith("_eur")):
+        return EUR_FORMAT
+    return NUMBER_FORMATS.get(column.type)
+
+
+def cell_format(spec: Cell) -> str | None:
+    """The number format of a formula tab's cell (those amounts are all in euros)."""
+    return EUR_FORMAT if spec.type is CellType.MONEY else NUMBER_FORMATS.get(spec.type)
+
+
 KIND_FILLS = {
     Kind.SYNCED: PatternFill("solid", fgColor="DCE6F1"),
     Kind.FORMULA: PatternFill("solid", fgColor="E2EFDA"),
@@ -262,7 +278,7 @@ class XlsxWorkbook:
                 cell.comment = Comment(column.help, "encours")
             header.append(cell)
         ws.append(header)
-        styles = [NUMBER_FORMATS.get(c.type) for c in tab.columns]
+        styles = [column_format(c) for c in tab.columns]
         formulas = [c.kind is Kind.FORMULA for c in tab.columns]
         make = _CellMaker(ws)
         plan = RowPlan(tab, positions, extra)
@@ -280,17 +296,14 @@ class XlsxWorkbook:
 
     def _stream_aging(self, ws: Any, customers: Sequence[tuple[str, str]], letters: Mapping[str, str]) -> None:
         rows = aging_rows(customers, letters)
-        ws.freeze_panes = "C2"
-        ws.column_dimensions["A"].width = 30
-        for index in range(2, 2 + len(LABEL_CELLS) + 1):
-            ws.column_dimensions[column_letter(index)].width = 14
+        _aging_layout(ws)
         last = len(rows)
         make = _CellMaker(ws)
         for number, values in enumerate(rows, start=1):
             bold = number == 1 or number == last
             cells = []
             for index, value in enumerate(values):
-                fmt = NUMBER_FORMATS[CellType.MONEY] if number > 1 and index >= 2 else None
+                fmt = EUR_FORMAT if number > 1 and index >= 2 else None
                 cells.append(make(value, fmt, formula=index >= 2 or number == 1, bold=bold))
             ws.append(cells)
         ws.auto_filter.ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, last - 1)}"
@@ -312,7 +325,7 @@ class XlsxWorkbook:
                 if spec is None:
                     values.append(None)
                     continue
-                fmt = NUMBER_FORMATS.get(spec.type)
+                fmt = cell_format(spec)
                 if spec.type is CellType.NUMBER and ws.title == DASHBOARD_TAB:
                     fmt = "0.0%"
                 values.append(make(spec.value, fmt, bold=spec.bold))
@@ -357,11 +370,10 @@ class XlsxWorkbook:
                 if isinstance(value, str) and index < 2 and number > 1:
                     cell.data_type = "s"
                 if number > 1 and index >= 2:
-                    cell.number_format = NUMBER_FORMATS[CellType.MONEY]
+                    cell.number_format = EUR_FORMAT
                 if number in (1, len(rows)):
                     cell.font = BOLD
-        ws.freeze_panes = "C2"
-        ws.column_dimensions["A"].width = 30
+        _aging_layout(ws)
         ws = _rebuild(wb, DASHBOARD_TAB)
         cells, charts = dashboard_cells(inv_letters, view.company)
         _write_cells(ws, cells)
@@ -527,7 +539,7 @@ def _assign(ws: Worksheet, row: int, values: Mapping[int, Any], tab: Tab, positi
         cell.value = value
         if isinstance(value, str) and column.kind is not Kind.FORMULA:
             cell.data_type = "s"  # ledger text is text, never a formula
-        fmt = NUMBER_FORMATS.get(column.type)
+        fmt = column_format(column)
         if fmt and value is not None and cell.number_format != fmt:
             cell.number_format = fmt
 
@@ -579,7 +591,7 @@ def _write_cells(ws: Worksheet, cells: Sequence[Cell]) -> None:
     for spec in cells:
         cell = ws[spec.ref]
         cell.value = as_cell_value(spec.value)
-        fmt = NUMBER_FORMATS.get(spec.type)
+        fmt = cell_format(spec)
         if spec.type is CellType.NUMBER and ws.title == DASHBOARD_TAB:
             fmt = "0.0%"
         if fmt:
@@ -588,6 +600,13 @@ def _write_cells(ws: Worksheet, cells: Sequence[Cell]) -> None:
             cell.font = BOLD
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 16
+
+
+def _aging_layout(ws: Any) -> None:
+    """Frozen names, readable widths for ``Balance âgée`` (set before rows when streaming)."""
+    ws.freeze_panes = "C2"
+    for column in AGING.columns:
+        ws.column_dimensions[column_letter(AGING.columns.index(column))].width = column.width
 
 
 def _rebuild(wb: Any, name: str) -> Worksheet:

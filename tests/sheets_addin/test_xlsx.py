@@ -67,6 +67,7 @@ def test_new_workbook_has_every_tab_and_a_usable_layout(workbook: Path) -> None:
     assert row2["Reste dû"].number_format == "#,##0.00"
     assert str(row2["Jours de retard"].value).startswith("=IF(")
     assert wb["Tableau de bord"]._charts, "the dashboard shows an aging chart"
+    assert wb["Balance âgée"].column_dimensions["C"].width >= 12, "amounts are readable, not ###"
 
 
 def test_ledger_text_is_never_a_formula(workbook: Path) -> None:
@@ -190,6 +191,7 @@ def test_deleted_tab_and_renamed_column_are_repaired(workbook: Path, ledger: Led
     wb = load_workbook(workbook)
     assert [c.value for c in wb["Clients"][1]][: len(CUSTOMERS.columns)] == CUSTOMERS.headings
     assert "Statut" in _headers(wb["Factures"])
+    assert wb["Balance âgée"].column_dimensions["H"].width >= 12, "rebuilt in place, still readable"
 
 
 def test_unwritable_path_is_refused_before_anything(tmp_path: Path, ledger: Ledger, as_of: date) -> None:
