@@ -687,13 +687,7 @@ class CsvConnector:
 
     def pull(self, cursor: str | None) -> Delta:
         ledger, digest = self.read()
-        return Delta(
-            customers=ledger.customers,
-            invoices=ledger.invoices,
-            payments=ledger.payments,
-            full=True,
-            cursor=f"sha256:{digest}",
-        )
+        return Delta.of_ledger(ledger, f"sha256:{digest}")
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         ledger, _ = self.read()

@@ -342,13 +342,7 @@ class DemoConnector:
 
     def pull(self, cursor: str | None) -> Delta:
         ledger = self.ledger
-        return Delta(
-            customers=ledger.customers,
-            invoices=ledger.invoices,
-            payments=ledger.payments,
-            full=True,
-            cursor=f"demo:{self.seed}:{self.as_of.isoformat()}",
-        )
+        return Delta.of_ledger(ledger, f"demo:{self.seed}:{self.as_of.isoformat()}")
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         for invoice in self.ledger.invoices:

@@ -839,13 +839,7 @@ class FecConnector:
     def pull(self, cursor: str | None) -> Delta:
         fec = self.read()
         ledger = fec.ledger
-        return Delta(
-            customers=ledger.customers,
-            invoices=ledger.invoices,
-            payments=ledger.payments,
-            full=True,
-            cursor=f"sha256:{fec.digest}",
-        )
+        return Delta.of_ledger(ledger, f"sha256:{fec.digest}")
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         for invoice in self.read().ledger.invoices:

@@ -334,6 +334,11 @@ class Delta:
     full: bool = True
     cursor: str = ""
 
+    @classmethod
+    def of_ledger(cls, ledger: Ledger, cursor: str) -> Delta:
+        """A full delta: the whole ledger (sources that cannot answer incrementally)."""
+        return cls(ledger.customers, ledger.invoices, ledger.payments, full=True, cursor=cursor)
+
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
