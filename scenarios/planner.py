@@ -36,8 +36,12 @@ disputed (``Litige``), paused (``Pause jusqu'au`` on or after ``as_of``), promis
 on or after ``as_of``), direct debit customers, customers ``en recouvrement``, unknown scenario.
 A promise whose date has passed with the invoice still open runs the scenario's
 ``broken_promise`` step, then the scenario resumes.  A thank-you goes once when an invoice that
-received reminders is paid (within :data:`THANKS_WINDOW_DAYS` of its payment).  A customer
-without a valid e-mail gets the call (when a phone number is known) or the letter instead.
+received reminders is paid at the source (within :data:`THANKS_WINDOW_DAYS` of its payment).  A
+customer without a valid e-mail gets the call (when a phone number is known) or the letter
+instead.  A step done under one scenario counts as done under another with the same step id (a
+scenario changed in the sheet never resends a reminder).  An account-level step (``scope =
+"account"``) is one message, keyed by customer, listing every remindable overdue invoice of the
+currency; it is due when an invoice reaches it, and done for the invoices it covered.
 
 Approval: an action needing approval is approved when ``À envoyer`` is ticked on any of its
 invoices, unless that tick already approved an earlier step (``used_approvals``: invoice ids the
