@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money  # noqa: E402
-from scenarios.company import CompanySettings  # noqa: E402
-from scenarios.loader import load_scenarios  # noqa: E402
-from scenarios.planner import StepKey, plan  # noqa: E402
-from scenarios.render import render  # noqa: E402
-from sheets_addin.marks import InvoiceMarks, SheetMarks  # noqa: E402
-from sync.channels import letter as letter_module  # noqa: E402
+from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from scenarios.company import CompanySettings
+from scenarios.loader import load_scenarios
+from scenarios.planner import StepKey, plan
+from scenarios.render import render
+from sheets_addin.marks import InvoiceMarks, SheetMarks
+from sync.channels import letter as letter_module
 
 AS_OF = date(2026, 11, 23)
 COMPANY = CompanySettings("Atelier Dupont SARL", dossier="bench", iban="FR7630006000011234567890189",
