@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors.demo import demo_ledger
 from connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
 from sheets_addin import functions as fn
 from sheets_addin import rates
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "bench"))
+import loop_reference as ref  # the row-by-row reference, also the vectors' oracle
 
 D = Decimal
 AS_OF = date(2026, 11, 23)
@@ -269,3 +276,50 @@ def test_sync_figures_give_the_figures_and_the_kpis_in_one_pass() -> None:
     assert figures == fn.customer_figures(ledger, AS_OF)
     assert kpis == fn.ledger_kpis(ledger, AS_OF)
     assert kpis.opening > 0 and kpis.cei is not None
+
+
+# -- properties: the vectorised functions equal the row-by-row reference on any data ------------------
+
+_lines = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", "C"]),
+        st.integers(-900, 120),  # due, days from AS_OF
+        st.integers(-50_000, 2_000_000),  # cents
+        st.one_of(st.none(), st.integers(-10, 200)),  # paid, days after due
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_lines, st.integers(0, 3), st.integers(0, 3))
+def test_payer_scores_equal_the_row_by_row_reference(lines: list[tuple[str, int, int, int | None]], disputes: int,
+                                                     broken: int) -> None:
+    rows = [(c, AS_OF + timedelta(d), cents, None if p is None else AS_OF + timedelta(d + p))
+            for c, d, cents, p in lines]
+    history = pd.DataFrame({
+        "customer_id": [r[0] for r in rows],
+        "due_date": pd.to_datetime([r[1] for r in rows]),
+        "amount_cents": pd.array([r[2] for r in rows], dtype="int64"),
+        "paid_on": pd.to_datetime([r[3] for r in rows]),
+    })
+    table = fn.payer_scores(history, AS_OF, customers=["A", "B", "C"], disputes={"A": disputes},
+                            broken_promises={"B": broken})
+    expected = ref.scores(rows, AS_OF, ["A", "B", "C"], {"A": disputes}, {"B": broken})
+    for customer, want in expected.items():
+        got = table.loc[customer]
+        assert (int(got["score"]), got["profile"], got["reason"]) == (want["score"], want["profile"], want["reason"])
+        if want["avg_delay"] is None:
+            assert pd.isna(got["avg_delay"])
+        else:
+            assert got["avg_delay"] == want["avg_delay"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(-10_000, 10_000_000), st.integers(0, 2000), st.integers(-30, 700), st.sampled_from(["FR", "BE"]))
+def test_interest_equals_the_day_by_day_reference(cents: int, start: int, length: int, country: str) -> None:
+    due = date(2021, 1, 1) + timedelta(start)
+    paid = due + timedelta(length)
+    got = rates.late_interest(D(cents) / 100, due, paid, country).interest
+    want = ref.interest(Fraction(cents, 100), due, paid, country, ref.load_rate_rows())
+    assert got == D(want.numerator) / D(want.denominator)
