@@ -70,19 +70,23 @@ def aging_bucket(days: int, bounds: Sequence[int] = DEFAULT_BOUNDS) -> str:
 
 def days_past_due_series(due: pd.Series, as_of: date) -> pd.Series:
     """Vectorised :func:`days_past_due`; missing due dates give <NA>."""
-    due_ts = pd.to_datetime(due, errors="coerce")
-    delta = (pd.Timestamp(as_of) - due_ts).dt.days
-    return delta.astype("Int64")
+    if isinstance(due.dtype, np.dtype) and np.issubdtype(due.dtype, np.datetime64):
+        days, missing = _day_numbers(due)
+    else:
+        days, missing = _day_numbers(pd.to_datetime(due, errors="coerce"))
+    values = _as_of_day(as_of) - days
+    return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, values), missing), index=due.index)
 
 
 def aging_bucket_series(days: pd.Series, bounds: Sequence[int] = DEFAULT_BOUNDS) -> pd.Series:
     """Vectorised :func:`aging_bucket`; <NA> days give <NA>."""
     labels = bucket_labels(bounds)
-    values = days.to_numpy(dtype="float64", na_value=np.nan)
-    edges = np.array([0, *bounds], dtype="float64")
-    index = np.searchsorted(edges, values, side="left")  # days ≤ 0 → 0; 1..b1 → 1; …
-    result = np.array(labels, dtype=object)[np.minimum(index, len(labels) - 1)]
-    result[np.isnan(values)] = None
+    missing = days.isna().to_numpy()
+    values = days.to_numpy(dtype="float64", na_value=0.0)
+    index = (values > 0).astype("int8")  # days ≤ 0 → 0; 1..b1 → 1; …
+    for bound in bounds:
+        index += values > bound
+    result = np.array([*labels, None], dtype=object)[np.where(missing, len(labels), index)]
     return pd.Series(result, index=days.index, dtype="object")
 
 
@@ -219,7 +223,7 @@ def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFr
     payments["amount_cents"] = payments["amount_cents"].astype("int64")
     payments["method"] = payments["method"].astype("category")
     payments["invoice_row"] = invoice_rows(invoices, payments)
-    return invoices, payments
+    return with_day_columns(invoices), with_day_columns(payments)
 
 
 def invoice_rows(invoices: pd.DataFrame, payments: pd.DataFrame) -> np.ndarray[Any, Any]:
@@ -249,7 +253,8 @@ def _per_row(values: pd.Series, mapping: Mapping[str, float] | pd.Series) -> np.
 
 
 def payment_history(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
-    """Payment lines for scoring: customer_id, due_date, amount_cents, paid_on (NaT: still open).
+    """Payment lines for scoring: customer_id, due_date, amount_cents, paid_on (NaT: still open),
+    and their day numbers (due_day, paid_day).
 
     One line per allocation of a payment to an invoice (partial payments weigh by their amount),
     plus one line per open invoice for what is still owed (in EUR when known).  Credit notes,
@@ -275,21 +280,52 @@ def payment_history(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFr
         payments["date"].to_numpy(dtype="datetime64[ns]")[keep],
         np.full(len(open_rows), np.datetime64("NaT"), dtype="datetime64[ns]"),
     ])
+    due_day, _ = _frame_days(invoices, "due_date")
+    pay_day, _ = _frame_days(payments, "date")
     return pd.DataFrame(
         {
             "customer_id": customers,
             "due_date": invoices["due_date"].to_numpy(dtype="datetime64[ns]")[take],
             "amount_cents": np.concatenate([payments["amount_cents"].to_numpy(dtype="int64")[keep], owed[open_rows]]),
             "paid_on": paid_on,
+            "due_day": due_day[take],
+            "paid_day": np.concatenate([pay_day[keep], np.full(len(open_rows), _NO_DAY, dtype="int64")]),
         }
     )
 
 
 def _day_numbers(values: pd.Series | np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Dates as int64 day numbers since 1970 and a mask of the missing ones."""
-    days = np.asarray(pd.to_datetime(values)).astype("datetime64[D]")
+    raw = np.asarray(values)
+    if not np.issubdtype(raw.dtype, np.datetime64):
+        raw = np.asarray(pd.to_datetime(values))
+    days = raw.astype("datetime64[D]")
     missing = np.isnat(days)
     return days.astype("int64"), missing
+
+
+#: Day-number columns (int64 days since 1970, NaT as the smallest int64) that frames may carry
+#: beside their dates, so that each date column is converted once per ledger, not once per figure.
+DAY_COLUMNS = {"due_date": "due_day", "issue_date": "issue_day", "date": "day", "paid_on": "paid_day"}
+_NO_DAY = np.iinfo(np.int64).min
+
+
+def _frame_days(frame: pd.DataFrame, column: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """:func:`_day_numbers` of a frame's date column, from its day-number column when it has one."""
+    cached = DAY_COLUMNS.get(column)
+    if cached is not None and cached in frame.columns:
+        days = frame[cached].to_numpy(dtype="int64")
+        return days, days == _NO_DAY
+    return _day_numbers(frame[column])
+
+
+def with_day_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the day-number columns of the frame's date columns (in place; returns the frame)."""
+    for column, days in DAY_COLUMNS.items():
+        if column in frame.columns and days not in frame.columns:
+            frame[days] = np.asarray(frame[column].to_numpy(dtype="datetime64[ns]")).astype("datetime64[D]").astype(
+                "int64")
+    return frame
 
 
 def _as_of_day(as_of: date) -> int:
@@ -364,11 +400,12 @@ def payer_scores(
     size = len(uniques)
     codes = np.where(codes < 0, size, codes)  # lines without a customer: counted apart, then dropped
     amount = history["amount_cents"].to_numpy(dtype="float64")
-    due_day, due_missing = _day_numbers(history["due_date"])
-    paid_day, paid_missing = _day_numbers(history["paid_on"])
+    due_day, due_missing = _frame_days(history, "due_date")
+    paid_day, paid_missing = _frame_days(history, "paid_on")
     valid = (amount > 0) & ~due_missing
     is_paid = valid & ~paid_missing & (paid_day <= as_day) & (paid_day > as_day - SCORE_LOOKBACK_DAYS)
     is_open = valid & (paid_missing | (paid_day > as_day))
+
     delay = np.where(is_paid, paid_day - due_day, 0)
     late = is_paid & (delay > 0)
     recent = is_paid & (paid_day > as_day - SCORE_RECENT_DAYS)
@@ -492,32 +529,30 @@ def _explanations(penalties: np.ndarray[Any, Any], flagged: np.ndarray[Any, Any]
     def pl(count: int, word: str) -> str:
         return f"{count} {word}s" if count > 1 else f"{count} {word}"
 
-    def driver(k: int, i: int, first: bool) -> str:
-        if k == 0:
-            return f"{'E' if first else 'e'}n retard {late[i]} fois sur {paid[i]}"
-        if k == 1:
-            return f"{'R' if first else 'r'}etard moyen de {avg_r[i]} j"
-        if k == 2:
-            return f"{late_pct[i]} % du montant payé en retard"
-        if k == 3:
-            return f"{'R' if first else 'r'}etards en hausse (+{trend_r[i]} j sur 3 mois)"
-        if k == 4:
-            return f"{'P' if first else 'p'}eu d'historique ({pl(paid[i], 'paiement')}) : score neutre"
-        if k == 5:
-            return f"{overdue_pct[i]} % de l'encours échu"
-        if k == 6:
-            return pl(n_disp[i], "litige")
-        return f"{pl(n_brok[i], 'promesse')} non tenue{'s' if n_brok[i] > 1 else ''}"
-
-    lines = []
-    for i, (a, b) in enumerate(zip(part1.tolist(), part2.tolist(), strict=True)):
-        if a < 0:
-            lines.append(f"Paie à l'heure : retard moyen de {avg_r[i]} j sur {pl(paid[i], 'paiement')}")
-        elif b < 0:
-            lines.append(driver(a, i, True))
-        else:
-            lines.append(f"{driver(a, i, True)} ; {driver(b, i, False)}")
-    return lines
+    # each driver's text for the customers that need it (first in the line: capitalised)
+    texts: tuple[Any, ...] = (
+        lambda i, up: f"{'E' if up else 'e'}n retard {late[i]} fois sur {paid[i]}",
+        lambda i, up: f"{'R' if up else 'r'}etard moyen de {avg_r[i]} j",
+        lambda i, up: f"{late_pct[i]} % du montant payé en retard",
+        lambda i, up: f"{'R' if up else 'r'}etards en hausse (+{trend_r[i]} j sur 3 mois)",
+        lambda i, up: f"{'P' if up else 'p'}eu d'historique ({pl(paid[i], 'paiement')}) : score neutre",
+        lambda i, up: f"{overdue_pct[i]} % de l'encours échu",
+        lambda i, up: pl(n_disp[i], "litige"),
+        lambda i, up: f"{pl(n_brok[i], 'promesse')} non tenue{'s' if n_brok[i] > 1 else ''}",
+    )
+    lines = np.empty(size, dtype=object)
+    on_time = np.flatnonzero(part1 < 0).tolist()
+    lines[on_time] = [f"Paie à l'heure : retard moyen de {avg_r[i]} j sur {pl(paid[i], 'paiement')}" for i in on_time]
+    for k, text in enumerate(texts):
+        first = np.flatnonzero(part1 == k).tolist()
+        if first:
+            lines[first] = [text(i, True) for i in first]
+    for k, text in enumerate(texts):
+        second = np.flatnonzero(part2 == k).tolist()
+        if second:
+            lines[second] = [f"{lines[i]} ; {text(i, False)}" for i in second]
+    result: list[str] = lines.tolist()
+    return result
 
 
 def payer_score(
@@ -730,30 +765,29 @@ def receivables_kpis(
     as_day = _as_of_day(as_of)
     start_day = as_day - period_days
     live = ~invoices["status"].isin(("draft", "deleted")).to_numpy(dtype=bool)
-    issue_day, _ = _day_numbers(invoices["issue_date"])
-    due_day, _ = _day_numbers(invoices["due_date"])
+    issue_day, _ = _frame_days(invoices, "issue_date")
+    due_day, _ = _frame_days(invoices, "due_date")
     owed = invoices["remaining_eur_cents"].fillna(0).to_numpy(dtype="int64")
     total = invoices["total_cents"].to_numpy(dtype="int64")
     is_eur = (invoices["currency"] == "EUR").to_numpy(dtype=bool)
     issued = live & (issue_day <= as_day)
-    closing = int(owed[issued].sum())
-    current = int(owed[issued & (due_day >= as_day)].sum())
+    closing = int(owed.sum(where=issued))
+    current = int(owed.sum(where=issued & (due_day >= as_day)))
     in_period = issued & (issue_day > start_day)
-    sales = int(total[in_period & is_eur].sum())
+    sales = int(total.sum(where=in_period & is_eur))
     months = max(1, period_days // month_days)
     age = as_day - issue_day
     counted = is_eur & live & (age >= 0) & (age < months * month_days)
     by_month = np.bincount(age[counted] // month_days, weights=total[counted].astype("float64"), minlength=months)
     monthly = [round(float(m)) for m in by_month[:months]]
-    pay_day, _ = _day_numbers(payments["date"])
-    rows = invoice_rows(invoices, payments)
-    after = (pay_day > start_day) & (pay_day <= as_day) & (rows >= 0)
-    collected = np.bincount(rows[after], weights=payments["amount_cents"].to_numpy(dtype="float64")[after],
-                            minlength=len(invoices))
     before = issued & ~in_period
+    pay_day, _ = _frame_days(payments, "date")
+    rows = invoice_rows(invoices, payments)
+    collected_back = (before & is_eur)[rows] & (rows >= 0) & (pay_day > start_day) & (pay_day <= as_day)
     sign = np.where((invoices["kind"] == "credit_note").to_numpy(dtype=bool), -1, 1)
-    added_back = np.rint(collected[before & is_eur]).astype("int64") * sign[before & is_eur]
-    opening = int(owed[before].sum() + added_back.sum())
+    amounts = payments["amount_cents"].to_numpy(dtype="int64")
+    added_back = int((amounts[collected_back] * sign[rows[collected_back]]).sum())
+    opening = int(owed.sum(where=before)) + added_back
     d = from_cents
     return ReceivablesKpis(
         as_of=as_of,
