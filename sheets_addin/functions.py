@@ -529,28 +529,39 @@ def _explanations(penalties: np.ndarray[Any, Any], flagged: np.ndarray[Any, Any]
     def pl(count: int, word: str) -> str:
         return f"{count} {word}s" if count > 1 else f"{count} {word}"
 
-    # each driver's text for the customers that need it (first in the line: capitalised)
-    texts: tuple[Any, ...] = (
-        lambda i, up: f"{'E' if up else 'e'}n retard {late[i]} fois sur {paid[i]}",
-        lambda i, up: f"{'R' if up else 'r'}etard moyen de {avg_r[i]} j",
-        lambda i, up: f"{late_pct[i]} % du montant payé en retard",
-        lambda i, up: f"{'R' if up else 'r'}etards en hausse (+{trend_r[i]} j sur 3 mois)",
-        lambda i, up: f"{'P' if up else 'p'}eu d'historique ({pl(paid[i], 'paiement')}) : score neutre",
-        lambda i, up: f"{overdue_pct[i]} % de l'encours échu",
-        lambda i, up: pl(n_disp[i], "litige"),
-        lambda i, up: f"{pl(n_brok[i], 'promesse')} non tenue{'s' if n_brok[i] > 1 else ''}",
+    # Each driver's text depends on one or two whole numbers: format each distinct value once.
+    values: tuple[list[Any], ...] = (
+        list(zip(late, paid, strict=True)), avg_r, late_pct, trend_r, paid, overdue_pct, n_disp, n_brok,
     )
+    formats: tuple[Any, ...] = (
+        lambda v, up: f"{'E' if up else 'e'}n retard {v[0]} fois sur {v[1]}",
+        lambda v, up: f"{'R' if up else 'r'}etard moyen de {v} j",
+        lambda v, up: f"{v} % du montant payé en retard",
+        lambda v, up: f"{'R' if up else 'r'}etards en hausse (+{v} j sur 3 mois)",
+        lambda v, up: f"{'P' if up else 'p'}eu d'historique ({pl(v, 'paiement')}) : score neutre",
+        lambda v, up: f"{v} % de l'encours échu",
+        lambda v, up: pl(v, "litige"),
+        lambda v, up: f"{pl(v, 'promesse')} non tenue{'s' if v > 1 else ''}",
+    )
+
+    def texts(k: int, rows: list[int], up: bool) -> list[str]:
+        keys = [values[k][i] for i in rows]
+        table = {key: formats[k](key, up) for key in set(keys)}
+        return [table[key] for key in keys]
+
     lines = np.empty(size, dtype=object)
     on_time = np.flatnonzero(part1 < 0).tolist()
-    lines[on_time] = [f"Paie à l'heure : retard moyen de {avg_r[i]} j sur {pl(paid[i], 'paiement')}" for i in on_time]
-    for k, text in enumerate(texts):
+    keys = [(avg_r[i], paid[i]) for i in on_time]
+    table = {key: f"Paie à l'heure : retard moyen de {key[0]} j sur {pl(key[1], 'paiement')}" for key in set(keys)}
+    lines[on_time] = [table[key] for key in keys]
+    for k in range(len(formats)):
         first = np.flatnonzero(part1 == k).tolist()
         if first:
-            lines[first] = [text(i, True) for i in first]
-    for k, text in enumerate(texts):
+            lines[first] = texts(k, first, True)
+    for k in range(len(formats)):
         second = np.flatnonzero(part2 == k).tolist()
         if second:
-            lines[second] = [f"{lines[i]} ; {text(i, False)}" for i in second]
+            lines[second] = [f"{lines[i]} ; {text}" for i, text in zip(second, texts(k, second, False), strict=True)]
     result: list[str] = lines.tolist()
     return result
 
