@@ -232,7 +232,9 @@ def main() -> None:
         "Timed: from the ledger frames as `ledger_frames` makes them (categorical ids, invoice rows linked by "
         "position) to every figure. Not timed: making those frames (generated here with numpy). The loop is the "
         "straightforward implementation in `bench/loop_reference.py` (the one that wrote the test vectors); it "
-        "is timed on a sample generated the same way (same invoices per customer) and scaled linearly.",
+        "is timed on a sample generated the same way (same invoices per customer) and scaled linearly. On this "
+        "shared machine the ratio moves with the load of other jobs: between 48× and 62× over the runs made on "
+        "23 November 2026 while tuning.",
         "",
     ]
     report = "\n".join(lines)
