@@ -4,8 +4,10 @@ Each measure exists in a scalar form (one cell) and a vectorised form over a pan
 series (a whole ledger).  The Excel UDFs, the Apps Script port and the native workbook formulas
 must agree with these (shared vectors in ``tests/vectors/``).
 
-Money columns in frames hold ``Decimal`` objects (object dtype) when exactness matters and floats
-only for display-level aggregation; :func:`aging_by_customer` sums Decimals exactly.
+Money in the ledger frames (:func:`ledger_frames`) is whole cents in int64 columns — exact, and fast
+for a million rows; results come back as ``Decimal`` (:func:`from_cents`), rounded half-up where a
+division is involved.  :func:`aging_by_customer` also accepts ``Decimal`` amounts and sums them
+exactly.  Days in KPIs are ``Decimal`` rounded half-up to 0.1.
 """
 
 from __future__ import annotations
@@ -125,7 +127,6 @@ def aging_by_customer(
         row["Total"] = to_cents(sum(row.values(), Decimal(0)))
         rows.append(row)
     return pd.DataFrame(rows, index=pd.Index(customers, name=customer), columns=[*labels, "Total"])
-
 
 
 def aging_totals(
@@ -349,10 +350,6 @@ PROFILE_THRESHOLDS: tuple[tuple[int, str], ...] = ((80, "A"), (60, "B"), (40, "C
 
 #: The score's drivers, in the order they are added (and tie-broken in explanations).
 DRIVERS = ("frequency", "lateness", "amount", "trend", "neutral", "overdue", "disputes", "broken_promises")
-
-
-def _half_up(x: float) -> int:
-    return int(np.floor(x + 0.5))
 
 
 def profile_for(score: int) -> str:
