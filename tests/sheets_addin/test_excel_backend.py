@@ -235,3 +235,16 @@ def test_opening_excel_where_there_is_none_says_so(tmp_path: Path) -> None:
         pytest.skip("Excel may be installed here")
     with pytest.raises(SheetError, match="cannot open the workbook in Excel"):
         ExcelWorkbook.open(tmp_path / "encours.xlsm")
+
+
+def test_a_row_the_ledger_no_longer_knows_is_marked_deleted_and_keeps_its_cells(view: SheetView) -> None:
+    book = FakeBook()
+    backend = ExcelWorkbook(book)
+    backend.write(view)
+    invoices = book.sheets["Factures"]
+    gone = next(r for r in view.invoices if r["id"] in view.shown_invoice_ids and r["remaining"])
+    row = _row_of(invoices, gone["id"])
+    backend.write(replace(view, invoices=[r for r in view.invoices if r["id"] != gone["id"]]))
+    assert invoices.get(row, _column(invoices, "Statut")).value == "Supprimée"
+    assert invoices.get(row, _column(invoices, "Reste dû")).value == 0
+    assert invoices.get(row, _column(invoices, "N° facture")).value == gone["number"]
