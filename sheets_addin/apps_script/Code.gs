@@ -87,12 +87,18 @@ function encoursZone_() {
   return encoursTimeZone_;
 }
 
+var encoursDayCache_ = {};
+
 /** A Date as a day number (days since 1970-01-01), read in the spreadsheet's time zone. */
 function encoursDayOfDate_(d) {
   var zone = encoursZone_();
   if (zone && typeof Utilities !== 'undefined') {
-    var parts = Utilities.formatDate(d, zone, 'yyyy-MM-dd').split('-');
-    return Date.UTC(+parts[0], +parts[1] - 1, +parts[2]) / 86400000;
+    var stamp = d.getTime();
+    if (!(stamp in encoursDayCache_)) { // invoices share due dates: format each instant once
+      var parts = Utilities.formatDate(d, zone, 'yyyy-MM-dd').split('-');
+      encoursDayCache_[stamp] = Date.UTC(+parts[0], +parts[1] - 1, +parts[2]) / 86400000;
+    }
+    return encoursDayCache_[stamp];
   }
   return Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / 86400000;
 }

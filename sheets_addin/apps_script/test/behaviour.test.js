@@ -35,3 +35,27 @@ test('the helpers stay private: only ENCOURS_ functions are custom functions', (
     assert.match(name, /^ENCOURS_[A-Z_]+$/, name);
   }
 });
+
+test('inside Google Sheets, dates are read in the spreadsheet time zone (Utilities.formatDate)', () => {
+  const vm = require('node:vm');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const calls = [];
+  const context = vm.createContext({
+    SpreadsheetApp: {getActiveSpreadsheet: () => ({getSpreadsheetTimeZone: () => 'Pacific/Kiritimati'})},
+    Utilities: {
+      formatDate: (d, zone, pattern) => {
+        calls.push(zone);
+        // midnight in Kiritimati (UTC+14) is 10:00 the day before in UTC
+        const shifted = new Date(d.getTime() + 14 * 3600 * 1000);
+        return shifted.toISOString().substring(0, 10);
+      },
+    },
+  });
+  vm.runInContext(fs.readFileSync(path.join(__dirname, '..', 'Code.gs'), 'utf8'), context);
+  const due = new Date(Date.UTC(2026, 10, 21, 10)); // 22 Nov 2026 00:00 in Kiritimati
+  const asOf = new Date(Date.UTC(2026, 10, 22, 10)); // 23 Nov 2026 00:00 there
+  assert.strictEqual(context.ENCOURS_JOURS_RETARD([[due], [due]], asOf)[1][0], 1);
+  assert.ok(calls.every((zone) => zone === 'Pacific/Kiritimati'));
+  assert.strictEqual(calls.length, 2); // the same instant is formatted once
+});
