@@ -553,7 +553,7 @@ class GoogleSheet:
 
     def _plan_dashboard(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView,
                         inv_letters: Mapping[str, str]) -> None:
-        cells, charts = dashboard_cells(inv_letters, view.company)
+        cells, charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
         grid, types, formula_cells = cells_grid(cells, formulas_in=None)
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
         if loc.info is None or fmt.metadata_value(loc.info.metadata, fmt.FORMAT_KEY) is None:

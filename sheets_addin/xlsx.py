@@ -248,7 +248,9 @@ class XlsxWorkbook:
         inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
         customers_shown = _aging_customers(view)
         sheets = {name: wb.create_sheet(name) for name in _TAB_ORDER}
-        self._stream_cells(sheets[DASHBOARD_TAB], *dashboard_cells(inv_letters, view.company))
+        self._stream_cells(
+            sheets[DASHBOARD_TAB], *dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
+        )
         self._stream_table(sheets[INVOICES.name], INVOICES, _invoice_rows_to_create(view), view)
         self._stream_table(sheets[CUSTOMERS.name], CUSTOMERS, ((r, None) for r in view.customers), view,
                            extra=factures_refs(inv_letters))
@@ -375,7 +377,7 @@ class XlsxWorkbook:
                     cell.font = BOLD
         _aging_layout(ws)
         ws = _rebuild(wb, DASHBOARD_TAB)
-        cells, charts = dashboard_cells(inv_letters, view.company)
+        cells, charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
         _write_cells(ws, cells)
         for chart in charts:
             ws.add_chart(_bar_chart(ws, chart), chart.anchor)

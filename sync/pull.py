@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from connectors.errors import ConfigError
 from connectors.model import Customer, Delta, Ledger, to_cents
-from sheets_addin.functions import DEFAULT_BOUNDS
+from sheets_addin.functions import DEFAULT_BOUNDS, ReceivablesKpis, sync_figures
+from sheets_addin.marks import SheetMarks
 from sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from sync.config import Config
 from sync.risk import apply_risk, refresh_for_config
@@ -79,6 +79,10 @@ def open_sheet(config: Config) -> SheetBackend:
         from sheets_addin.xlsx import XlsxWorkbook
 
         return XlsxWorkbook(config.sheet.path("path", "encours.xlsx"), bounds=aging_bounds(config))
+    if kind == "excel":
+        from sheets_addin.excel import ExcelWorkbook
+
+        return ExcelWorkbook.from_config(config.sheet, bounds=aging_bounds(config))
     if kind == "gsheets":
         from sheets_addin.gsheets import GoogleSheet
 
@@ -93,15 +97,37 @@ def sheet_label(config: Config) -> str:
     return f"Google Sheet {config.sheet.get('spreadsheet_id', '')}"
 
 
-def customer_figures(ledger: Ledger, as_of: date) -> dict[str, CustomerFigures]:
-    """Scores and delays per customer, from the reference functions when they are available."""
-    from sheets_addin import functions
+def mark_counts(ledger: Ledger, marks: SheetMarks | None, as_of: date) -> tuple[dict[str, int], dict[str, int]]:
+    """Per customer: open invoices people marked disputed (``Litige``), and broken promises
+    (a ``Promesse (date)`` already past with the invoice still open) — inputs of the payer score."""
+    disputes: dict[str, int] = {}
+    broken: dict[str, int] = {}
+    if marks is None:
+        return disputes, broken
+    for invoice in ledger.invoices:
+        mark = marks.invoices.get(invoice.id)
+        if mark is None or not invoice.is_open:
+            continue
+        if mark.dispute:
+            disputes[invoice.customer_id] = disputes.get(invoice.customer_id, 0) + 1
+        if mark.promise_date is not None and mark.promise_date < as_of:
+            broken[invoice.customer_id] = broken.get(invoice.customer_id, 0) + 1
+    return disputes, broken
 
-    compute: Any = getattr(functions, "customer_figures", None)
-    if compute is None:
-        return {}
-    figures: dict[str, CustomerFigures] = compute(ledger, as_of)
-    return figures
+
+def figures_and_kpis(
+    ledger: Ledger, as_of: date, *, marks: SheetMarks | None = None, default_terms: int = 30
+) -> tuple[dict[str, CustomerFigures], ReceivablesKpis]:
+    """Scores, delays and the dashboard KPIs, the ledger's frames built once."""
+    disputes, broken = mark_counts(ledger, marks, as_of)
+    return sync_figures(ledger, as_of, disputes=disputes, broken_promises=broken, default_terms=default_terms)
+
+
+def customer_figures(
+    ledger: Ledger, as_of: date, marks: SheetMarks | None = None, default_terms: int = 30
+) -> dict[str, CustomerFigures]:
+    """Scores and delays per customer (see :func:`figures_and_kpis`)."""
+    return figures_and_kpis(ledger, as_of, marks=marks, default_terms=default_terms)[0]
 
 
 def _customers_after(store: StateStore, delta: Delta) -> list[Customer]:
@@ -157,17 +183,21 @@ def sync(
         say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
             f"{len(delta.customers)} customers")
         risk = refresh_for_config(config, store, _customers_after(store, delta), now=now)
+        say("Reading what people typed in the sheet…")
+        marks = backend.read_marks()
         with store.transaction():
             store.apply_delta(delta)
             ledger = store.ledger()
             say("Computing aging and scores…")
+            figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
             view = build_view(
                 ledger,
                 as_of,
-                figures=apply_risk(customer_figures(ledger, as_of), risk, as_of),
+                figures=apply_risk(figures, risk, as_of),
                 default_terms=config.payment_terms_days,
                 company=config.company_name,
                 notes=tuple(risk.notes()),
+                opening_receivables=kpis.opening,
             )
             say(f"Writing {sheet_label(config)}…")
             backend.write(view)
