@@ -98,3 +98,37 @@ def test_full_flag_pulls_everything_again(setup: tuple[Path, FakeSource]) -> Non
     sync(config, as_of=date(2026, 11, 23), now=NOW)
     sync(config, as_of=date(2026, 11, 23), now=NOW, full=True)
     assert source.pulls == [None, None]
+
+
+def test_what_people_mark_reaches_the_payer_score(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    sync(config, as_of=date(2026, 11, 23), now=NOW)
+    workbook = tmp_path / "encours.xlsx"
+
+    def client_row(customer_id: str) -> dict[str, object]:
+        ws = load_workbook(workbook)["Clients"]
+        headers = [c.value for c in ws[1]]
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            if row[0] == customer_id:
+                return dict(zip(headers, row, strict=False))
+        raise AssertionError(customer_id)
+
+    wb = load_workbook(workbook)
+    ws = wb["Factures"]
+    headers = {c.value: c.column for c in ws[1]}
+    open_rows = [r for r in range(2, ws.max_row + 1) if ws.cell(r, headers["Statut"]).value == "À payer"]
+    good = next(r for r in open_rows
+                if client_row(str(ws.cell(r, headers["ID client"]).value))["Profil"] == "A")
+    customer = ws.cell(good, headers["ID client"]).value
+    before = client_row(str(customer))
+    for row in open_rows:
+        if ws.cell(row, headers["ID client"]).value == customer:
+            ws.cell(row, headers["Litige"], value="Oui")
+    target_row = good
+    wb.save(workbook)
+
+    sync(config, as_of=date(2026, 11, 23), now=NOW)
+    after = client_row(str(customer))
+    assert int(after["Score"]) < int(before["Score"])  # type: ignore[call-overload]
+    assert "litige" in str(after["Explication du score"]).lower()
+    assert load_workbook(workbook)["Factures"].cell(target_row, headers["Litige"]).value == "Oui"
