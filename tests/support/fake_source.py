@@ -40,9 +40,17 @@ class LedgerFile:
         os.replace(tmp, self.path)
 
     def load(self) -> tuple[Ledger, dict[str, int], int, str]:
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        return (codec.from_jsonable(Ledger, data["ledger"]), {k: int(v) for k, v in data["versions"].items()},
-                int(data["version"]), str(data.get("fault", "")))
+        """The file's content (parsed once per change of the file: re-reads are cheap)."""
+        stat = self.path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if getattr(self, "_stamp", None) != stamp:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            self._loaded = (codec.from_jsonable(Ledger, data["ledger"]),
+                            {k: int(v) for k, v in data["versions"].items()},
+                            int(data["version"]), str(data.get("fault", "")))
+            self._index = {i.id: i for i in self._loaded[0].invoices}
+            self._stamp = stamp
+        return self._loaded
 
     def change(self, invoices: Iterable[Invoice]) -> int:
         """Replace (or add) invoices; returns the new version."""
@@ -102,11 +110,11 @@ class FakeSource:
         return Delta(ledger.customers, changed, (), full=False, cursor=f"v{version}")
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
-        ledger, _, _, fault = self.file.load()
+        _, _, _, fault = self.file.load()
         if fault.startswith("refetch"):
             self._fail(fault, f"/invoices/{invoice_id}")
         self.refetched.append(invoice_id)
-        return next((i for i in ledger.invoices if i.id == invoice_id), None)
+        return self.file._index.get(invoice_id)
 
 
 def bulk_ledger(count: int, *, as_of: Any, customers: int | None = None, seed: int = 7) -> Ledger:
