@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import random
 import sqlite3
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -262,4 +263,56 @@ def test_locked_state_file_waits_then_fails_cleanly(tmp_path: Path) -> None:
         report = _pass(config, file, server.port, MONDAY + timedelta(minutes=5))
         assert len(report.sent) == 2 and time.monotonic() - started < 30
         other.close()
+    _assert_exactly_once(config, server.handler)
+
+
+def _fake_sheets_server() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "sheets_addin" / "fake_sheets_server.py"
+    spec = importlib.util.spec_from_file_location("fake_sheets_server_for_faults", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.FakeSheetsServer
+
+
+def test_google_sheet_answering_429_then_recovering(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from sheets_addin.gsheets import GoogleSheet
+    from sheets_addin.gsheets_http import Clock
+
+    class NoWait:
+        t = 0.0
+
+        def now(self) -> float:
+            return self.t
+
+        def sleep(self, seconds: float) -> None:
+            self.t += seconds
+
+    config, file = _dossier(tmp_path)
+    with _fake_sheets_server()() as sheets, SmtpServer() as server:
+        def sheet() -> Any:
+            wait = NoWait()
+            return GoogleSheet("sheet-1", api_base_url=sheets.base_url, clock=Clock(wait.now, wait.sleep),
+                               rng=random.Random(3))
+
+        _pass(config, file, server.port, datetime(2026, 11, 22, 9, 0, tzinfo=UTC), sheet=sheet())  # Sunday
+        sheets.fail_next(429, count=50, methods="WRITE")
+        with caplog.at_level(logging.WARNING):
+            report = _pass(config, file, server.port, MONDAY, sheet=sheet())
+        assert len(report.sent) == 2 and report.sheet_failed and report.exit_code == 1
+        assert "sheet not updated" in caplog.text and "429" in " ".join(report.problems)
+        with sqlite3.connect(config.state_path) as db:
+            assert db.execute("SELECT cursor FROM cursors").fetchone() == ("v1",)
+        sheets.faults.clear()
+        file.pay(["I4"])  # a change at the source while the sheet was down
+        again = _pass(config, file, server.port, MONDAY + timedelta(minutes=15), sheet=sheet())
+        assert again.sent == [] and again.sheet_written and again.exit_code == 0
+        relances = sheets.sheet("Relances")
+        statuses = [relances.cell(r, 8) for r in range(1, 10)]
+        assert statuses.count("envoyée") == 3
+        with sqlite3.connect(config.state_path) as db:
+            assert db.execute("SELECT cursor FROM cursors").fetchone() == ("v2",)
     _assert_exactly_once(config, server.handler)
