@@ -224,3 +224,31 @@ def test_a_sheet_that_cannot_be_written_is_reported_and_the_next_pass_catches_up
         assert again.sent == [] and again.sheet_written and again.exit_code == 0
         assert len(server.handler.received) == 2
     assert len(sheet_rows(workbook, "Relances")) == 3
+
+
+def test_an_interrupted_send_waits_in_a_faire_until_a_person_confirms(tmp_path: Path) -> None:
+    from scenarios.planner import StepKey
+    from sync.journal import Dispatch, Journal
+    from sync.state import StateStore
+
+    config, file = dossier(tmp_path)
+    key = StepKey("invoice", "I3", "standard", "reminder_1")
+    with StateStore(config.state_path) as store:  # a pass died right after recording "sending"
+        Journal(store, config.dossier).begin(
+            Dispatch((key,), "C2", "Client C2", "standard", "reminder_1", "email", ("I3",), ("F-I3",), "450.00", "EUR",
+                     ("compta@c2.example",), MONDAY_9H.date()), MONDAY_9H, message_id="<lost@x>")
+    with SmtpServer() as server:
+        report = one_pass(config, file, server.port)
+        assert [o.customer for o in report.uncertain] == ["Client C2"]
+        assert all(r.recipients[0] != "compta@c2.example" for r in server.handler.received)
+        reference = report.uncertain[0].reference
+        todo = sheet_rows(config.sheet.path("path"), "À faire")
+        row = next(t for t in todo if t["Client"] == "Client C2")
+        assert row["Action"] == f"Confirmer l'envoi {reference}" and "--confirm" in row["Détail"]
+        factures = {r["ID"]: r for r in sheet_rows(config.sheet.path("path"), "Factures")}
+        assert "incertaine" in factures["I3"]["Dernière relance"]
+        assert main(["-q", "run", "-c", str(config.file), "--confirm", reference, "sent"]) == 0
+        after = one_pass(config, file, server.port, now=MONDAY_9H.replace(hour=9))
+        assert after.uncertain == [] and after.sent == []
+        assert all(t["Client"] != "Client C2" for t in sheet_rows(config.sheet.path("path"), "À faire"))
+        assert all(r.recipients[0] != "compta@c2.example" for r in server.handler.received)
