@@ -159,3 +159,19 @@ def test_source_down_raises_before_anything(tmp_path: Path) -> None:
     file.set_fault("pull-timeout")
     with pytest.raises(SourceError):
         run_pass(config, as_of=MONDAY.date(), now=MONDAY, connector=FakeSource(file))
+
+
+def test_the_daemon_sends_the_weekly_report_on_its_day_once(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra='from = "factures@dupont.example"\nwindow = "00:00-23:59"\nevery_day = true\n'
+                          '\n[report]\nday = "monday"\nrecipients = ["patron@dupont.example"]\n')
+    clock = Clock(MONDAY)
+    daemon = Daemon([str(config)], loader=load_config, clock=clock, heartbeat=tmp_path / "hb.json")
+    daemon.run_one(daemon.dossiers[0])
+    reports = sorted(p.name for p in (tmp_path / "outbox").glob("rapport-encours-*.eml"))
+    assert "rapport-encours-2026-11-23-societe.eml" in reports
+    clock.now = MONDAY + timedelta(hours=1)
+    daemon.run_one(daemon.dossiers[0])
+    assert sorted(p.name for p in (tmp_path / "outbox").glob("rapport-encours-*.eml")) == reports
+    clock.now = MONDAY + timedelta(days=1)
+    daemon.run_one(daemon.dossiers[0])
+    assert not list((tmp_path / "outbox").glob("rapport-encours-2026-11-24*"))
