@@ -693,7 +693,7 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
             store.set_sync_mark(source, delta.cursor, now)
             cache.put("run", "sheet_fingerprint", fingerprint)
             cache.put("run", "sheet_stamp", _sheet_stamp(backend))
-    except SheetError as exc:
+    except (SheetError, OSError) as exc:
         message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
         log.error("%s", message)
         report.problems.append(message)
