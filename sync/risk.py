@@ -319,6 +319,10 @@ def apply_risk(
 
 
 # -- what the reminder plan does with them ------------------------------------------------------
+#: The ``À faire`` action of a customer under proceedings (the run lists these rows as they are).
+CLAIM_ACTION = "Déclarer la créance"
+
+
 def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) -> Plan:
     """The plan with each open proceeding's customers turned from reminders to claim declaration.
 
@@ -356,7 +360,7 @@ def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) ->
             todo.append({
                 "salesperson": customer.salesperson if customer else "",
                 "date": declaration.deadline or plan.as_of,
-                "action": "Déclarer la créance",
+                "action": CLAIM_ACTION,
                 "customer": customer.name if customer else customer_id,
                 "phone": customer.phone if customer else "",
                 "invoices": ", ".join(i.number or i.id for i in invoices if not i.is_credit_note),

@@ -55,8 +55,9 @@ from sync.channels.message import Channel, ChannelError, Message, SendResult
 from sync.config import Config
 from sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from sync.lock import DossierLock
-from sync.pull import customer_figures, open_sheet, sheet_label, summarise
+from sync.pull import figures_and_kpis, open_sheet, sheet_label, summarise
 from sync.redact import secret_values
+from sync.risk import CLAIM_ACTION, RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
 from sync.sources import open_connector
 from sync.state import StateStore
 from sync.window import WindowState, window_state
@@ -277,15 +278,22 @@ class _Context:
     profiles: dict[str, str]
     report: RunReport
     fetch_pdf: PdfFetch | None = None
+    risk: RiskRefresh | None = None
 
 
 def _plan(ctx: _Context, used: set[str]) -> Plan:
-    return plan(
+    """The plan; customers in collection or under insolvency proceedings get no amicable reminder
+    (a proceeding's next action is declaring the claim to the administrator, with its deadline)."""
+    in_recovery = set(ctx.journal.in_recovery())
+    if ctx.risk is not None:
+        in_recovery |= set(ctx.risk.blocked())
+    the_plan = plan(
         ctx.ledger, ctx.marks, ctx.setup.scenarios, ctx.as_of,
         done=ctx.journal.done(), company=ctx.company, profiles=ctx.profiles,
         profile_scenarios=ctx.setup.profile_scenarios, default_scenario=ctx.setup.default,
-        in_recovery=ctx.journal.in_recovery(), used_approvals=used,
+        in_recovery=in_recovery, used_approvals=used,
     )
+    return the_plan if ctx.risk is None else with_claim_declarations(the_plan, ctx.ledger, ctx.risk)
 
 
 def _outcome(action: PlannedAction, dossier: str, detail: str = "", recipients: Iterable[str] | None = None) -> Outcome:
@@ -456,10 +464,13 @@ def run_pass(
         marks = backend.read_marks()
         failpoint("after_marks")
         ledger = _ledger_with(store, delta)
-        figures = customer_figures(ledger, as_of)
+        risk = (load_risk(store, ledger.customers) if dry_run
+                else refresh_for_config(config, store, ledger.customers, now=now))
+        figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
+        figures = apply_risk(figures, risk, as_of)
         ctx = _Context(config, as_of, now, store, journal, source, setup, company, ledger, marks,
                        {cid: f.profile for cid, f in figures.items() if f.profile}, report,
-                       fetch_pdf or getattr(source, "fetch_pdf", None) or default_fetch_pdf)
+                       fetch_pdf or getattr(source, "fetch_pdf", None) or default_fetch_pdf, risk)
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
         if cleared and not dry_run:
@@ -515,6 +526,8 @@ def run_pass(
             journal=_journal_rows(journal, setup, config),
             todo=_todo(final_plan, entries, ledger, setup, as_of, config),
             scenario_names=tuple(sorted(setup.scenarios)),
+            opening_receivables=kpis.opening,
+            notes=tuple(risk.notes()),
         )
         summary = summarise(view, ledger, source.source, delta.full, sheet_label(config))
         report.sync_lines = summary.lines()
@@ -644,6 +657,7 @@ def _todo(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, setup: Scena
                          "action": f"Vérifier l'échec d'envoi {first.reference}",
                          "reason": f"{label(first.scenario, first.step)} : {first.reason} — après correction, "
                                    f"`encours run --confirm {first.reference} not-sent` pour renvoyer"})
+    rows.extend(row for row in the_plan.todo if row.get("action") == CLAIM_ACTION)
     rows.sort(key=lambda r: (str(r["salesperson"]).casefold(), r["date"], str(r["customer"]).casefold()))
     return rows
 
