@@ -20,6 +20,7 @@ from sheets_addin.functions import DEFAULT_BOUNDS, ReceivablesKpis, sync_figures
 from sheets_addin.marks import SheetMarks
 from sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from sync.config import Config
+from sync.lock import DossierLock
 from sync.risk import apply_risk, refresh_for_config
 from sync.sources import open_connector
 from sync.state import StateStore
@@ -174,7 +175,8 @@ def sync(
     check = getattr(backend, "check_writable", None)
     if check is not None:
         check()  # an unwritable workbook is found before anything is pulled
-    with StateStore(config.state_path) as store:
+    # one process at a time per dossier: a sync never races a reminder pass
+    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
         connector = open_connector(config, store.cache(), as_of=as_of)
         mark = store.sync_mark(connector.source)
         cursor = None if full or mark is None else mark.cursor

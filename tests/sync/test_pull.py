@@ -132,3 +132,13 @@ def test_what_people_mark_reaches_the_payer_score(tmp_path: Path) -> None:
     assert int(after["Score"]) < int(before["Score"])  # type: ignore[call-overload]
     assert "litige" in str(after["Explication du score"]).lower()
     assert load_workbook(workbook)["Factures"].cell(target_row, headers["Litige"]).value == "Oui"
+
+
+def test_a_sync_waits_for_no_one_and_refuses_while_a_pass_holds_the_dossier(tmp_path: Path) -> None:
+    from sync.lock import DossierLock, LockedError
+
+    config = load_config(write_config(tmp_path))
+    with DossierLock(config.state_path, config.dossier), pytest.raises(LockedError, match="already being processed"):
+        sync(config, as_of=date(2026, 11, 23), now=NOW)
+    assert not (tmp_path / "encours.xlsx").exists()
+    assert sync(config, as_of=date(2026, 11, 23), now=NOW).open_invoices > 0
