@@ -8,11 +8,14 @@ and raises when a platform hands back a page token it already gave (an endless l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from connectors.fields import parse_timestamp
 from connectors.source_errors import MalformedResponseError
 
 
@@ -163,3 +166,21 @@ def paginate(
                 )
             seen.add(request.token)
         request = following
+
+
+@dataclass(frozen=True)
+class SinceCursor:
+    """An incremental sync's bookmark: changes since this moment (JSON; opaque outside its connector)."""
+
+    since: datetime
+
+    def dumps(self) -> str:
+        return json.dumps({"v": 1, "since": self.since.isoformat()})
+
+    @classmethod
+    def loads(cls, text: str) -> SinceCursor | None:
+        """The cursor, or None when the text is not one (the caller then pulls in full)."""
+        try:
+            return cls(parse_timestamp(str(json.loads(text)["since"])))
+        except (ValueError, KeyError, TypeError):
+            return None

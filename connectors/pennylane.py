@@ -27,13 +27,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from connectors.base import Cache
-from connectors.fields import Fields, parse_timestamp
+from connectors.fields import Fields
 from connectors.http import HttpClient, Pacer
 from connectors.model import (
     Allocation,
@@ -48,7 +48,7 @@ from connectors.model import (
     SourceInfo,
     to_cents,
 )
-from connectors.pages import CursorPaginator, PageRequest, paginate
+from connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate
 from connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.pennylane")
@@ -98,22 +98,7 @@ _TERMS = {
 }
 
 
-@dataclass(frozen=True)
-class PennylaneCursor:
-    """What the next incremental pull starts from (serialised as JSON; opaque to others)."""
-
-    since: datetime
-
-    def dumps(self) -> str:
-        return json.dumps({"v": 1, "since": self.since.isoformat()})
-
-    @classmethod
-    def loads(cls, text: str) -> PennylaneCursor | None:
-        try:
-            data = json.loads(text)
-            return cls(parse_timestamp(str(data["since"])))
-        except (ValueError, KeyError, TypeError):
-            return None
+PennylaneCursor = SinceCursor
 
 
 def rfc3339(moment: datetime) -> str:

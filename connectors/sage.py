@@ -17,7 +17,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.base import Cache
-from connectors.fields import Fields, parse_timestamp
+from connectors.fields import Fields
 from connectors.http import HttpClient, _text_excerpt
 from connectors.model import (
     Allocation,
@@ -41,7 +40,7 @@ from connectors.model import (
     SourceInfo,
     to_cents,
 )
-from connectors.pages import NextLinkPaginator, PageRequest, paginate
+from connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, paginate
 from connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.sage")
@@ -173,19 +172,7 @@ class SageTokens:
         self._expires_at = self.clock() + float(expires_in)
 
 
-@dataclass(frozen=True)
-class SageCursor:
-    since: datetime
-
-    def dumps(self) -> str:
-        return json.dumps({"v": 1, "since": self.since.isoformat()})
-
-    @classmethod
-    def loads(cls, text: str) -> SageCursor | None:
-        try:
-            return cls(parse_timestamp(str(json.loads(text)["since"])))
-        except (ValueError, KeyError, TypeError):
-            return None
+SageCursor = SinceCursor
 
 
 def sage_time(moment: datetime) -> str:
