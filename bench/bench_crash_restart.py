@@ -40,14 +40,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.model import Invoice, Money  # noqa: E402
-from sheets_addin.marks import SheetMarks  # noqa: E402
-from sheets_addin.view import SheetView  # noqa: E402
-from sync.channels.smtp import SmtpChannel  # noqa: E402
-from sync.config import Config, load_config  # noqa: E402
-from sync.journal import Journal, State  # noqa: E402
-from sync.run import FAILPOINT_ENV, run_pass  # noqa: E402
-from sync.state import StateStore  # noqa: E402
+from encours.connectors.model import Invoice, Money  # noqa: E402
+from encours.sheets_addin.marks import SheetMarks  # noqa: E402
+from encours.sheets_addin.view import SheetView  # noqa: E402
+from encours.sync.channels.smtp import SmtpChannel  # noqa: E402
+from encours.sync.config import Config, load_config  # noqa: E402
+from encours.sync.journal import Journal, State  # noqa: E402
+from encours.sync.run import FAILPOINT_ENV, run_pass  # noqa: E402
+from encours.sync.state import StateStore  # noqa: E402
 from tests.support.fake_source import FakeSource, LedgerFile, bulk_ledger  # noqa: E402
 from tests.support.smtp_server import RecordingHandler, SmtpServer  # noqa: E402
 
@@ -92,9 +92,9 @@ def one_pass(config: Config, file: LedgerFile, port: int, now: datetime, json_sh
 def _child(config_path: str, ledger_path: str, port: int, now: str, failpoint: int) -> None:
     if failpoint:
         os.environ[FAILPOINT_ENV] = str(failpoint)
-    import sync.run
+    import encours.sync.run
 
-    sync.run._crossed = 0
+    encours.sync.run._crossed = 0
     one_pass(load_config(config_path), LedgerFile(Path(ledger_path)), port, datetime.fromisoformat(now), True)
     os._exit(0)
 

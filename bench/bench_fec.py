@@ -40,11 +40,11 @@ elif kind == "pandas-csv":
     rows = len(pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8"))
 elif kind == "encours-fec":
     from pathlib import Path
-    from connectors.fec import FecConnector
+    from encours.connectors.fec import FecConnector
     rows = len(FecConnector(Path(path)).pull(None).invoices)
 else:
     from pathlib import Path
-    from connectors.csvfile import CsvConnector
+    from encours.connectors.csvfile import CsvConnector
     rows = len(CsvConnector(Path(path)).pull(None).invoices)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) parent.
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
@@ -54,8 +54,8 @@ print(json.dumps({{"wall": time.perf_counter() - start, "cpu": time.process_time
 
 
 def make_files(folder: Path, invoices: int) -> tuple[Path, Path]:
-    from connectors.fec import write_fec
-    from connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
+    from encours.connectors.fec import write_fec
+    from encours.connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
 
     customers = tuple(Customer(id=f"C{n:05d}", name=f"Client {n} SARL", source="bench") for n in range(5000))
     documents, payments = [], []

@@ -1,6 +1,6 @@
 """Benchmark: aging, payer scores and KPIs for 1,000,000 invoices of 50,000 customers.
 
-Compares the vectorised reference functions (``sheets_addin.functions``) with a straightforward
+Compares the vectorised reference functions (``encours.sheets_addin.functions``) with a straightforward
 per-row Python loop (``bench/loop_reference.py``) in the same run.  The loop is timed on a sample
 (``--sample`` invoices, same shape) and scaled linearly to the full size — it is linear in rows —
 and both are run on that sample to check they give the same answers.  Peak memory is the
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import loop_reference as ref  # noqa: E402
 
-from sheets_addin import functions as fn  # noqa: E402
+from encours.sheets_addin import functions as fn  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 SECTION = "## Custom functions: aging, payer scores, KPIs (bench/bench_functions.py)"

@@ -44,12 +44,12 @@ from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from gsheets_ledgers import change_some, sized_ledger  # noqa: E402
 from gspread_dataframe import set_with_dataframe  # noqa: E402
 
-from sheets_addin.dashboard import factures_refs, invoice_letters  # noqa: E402
-from sheets_addin.gsheets import GoogleSheet  # noqa: E402
-from sheets_addin.gsheets_http import Clock, SheetsSession  # noqa: E402
-from sheets_addin.gsheets_plan import to_wire  # noqa: E402
-from sheets_addin.layout import CUSTOMERS, INVOICES, Kind, Tab, render_formula  # noqa: E402
-from sheets_addin.view import SheetView, build_view  # noqa: E402
+from encours.sheets_addin.dashboard import factures_refs, invoice_letters  # noqa: E402
+from encours.sheets_addin.gsheets import GoogleSheet  # noqa: E402
+from encours.sheets_addin.gsheets_http import Clock, SheetsSession  # noqa: E402
+from encours.sheets_addin.gsheets_plan import to_wire  # noqa: E402
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES, Kind, Tab, render_formula  # noqa: E402
+from encours.sheets_addin.view import SheetView, build_view  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 SECTION = "## Google Sheets sync (bench/bench_gsheets.py)"
@@ -155,7 +155,7 @@ def encours(view: SheetView, later: SheetView) -> dict[str, Any]:
 
 
 def _letter(index: int) -> str:
-    from sheets_addin.layout import column_letter
+    from encours.sheets_addin.layout import column_letter
 
     return column_letter(index)
 

@@ -356,8 +356,8 @@ def main() -> None:
 
     import requests
 
-    from connectors.pennylane import PennylaneConnector
-    from sync.state import StateStore
+    from encours.connectors.pennylane import PennylaneConnector
+    from encours.sync.state import StateStore
 
     queue: Any = multiprocessing.Queue()
     server = multiprocessing.Process(

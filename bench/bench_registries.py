@@ -19,13 +19,13 @@ from pathlib import Path
 
 import responses
 
-from connectors.model import Customer
-from connectors.registries.bodacc import RECORDS_PATH, BodaccClient
-from connectors.registries.client import Pacer
-from connectors.registries.sirene import RATE_PER_SECOND as SIRENE_RATE
-from connectors.registries.sirene import SireneClient
-from sync.risk import RiskSettings, refresh_risk
-from sync.state import StateStore
+from encours.connectors.model import Customer
+from encours.connectors.registries.bodacc import RECORDS_PATH, BodaccClient
+from encours.connectors.registries.client import Pacer
+from encours.connectors.registries.sirene import RATE_PER_SECOND as SIRENE_RATE
+from encours.connectors.registries.sirene import SireneClient
+from encours.sync.risk import RiskSettings, refresh_risk
+from encours.sync.state import StateStore
 
 CUSTOMERS = 1000
 SYNCS_PER_WEEK = 7 * 24 * 4  # every 15 minutes

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money  # noqa: E402
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 
@@ -45,12 +45,12 @@ def big_ledger(invoices: int, customers: int) -> Ledger:
 
 
 def phase(name: str, invoices: int, out: Path) -> dict[str, float]:
-    from sheets_addin.view import build_view
+    from encours.sheets_addin.view import build_view
 
     ledger = big_ledger(invoices, max(1, invoices // 20))
     view = build_view(ledger, AS_OF)
     if name == "encours":
-        from sheets_addin.xlsx import XlsxWorkbook
+        from encours.sheets_addin.xlsx import XlsxWorkbook
 
         start, cpu = time.perf_counter(), time.process_time()
         XlsxWorkbook(out).write(view)

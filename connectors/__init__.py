@@ -1,1 +1,1 @@
-"""Accounting platforms → one domain model (see :mod:`connectors.model`)."""
+"""Accounting platforms → one domain model (see :mod:`encours.connectors.model`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from connectors.model import Delta, Invoice, SourceInfo
+from encours.connectors.model import Delta, Invoice, SourceInfo
 
 
 class Cache(Protocol):

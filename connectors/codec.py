@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
-from connectors import model
+from encours.connectors import model
 
 T = TypeVar("T")
 

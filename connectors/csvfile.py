@@ -20,9 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from connectors.errors import InputError
-from connectors.fec import decode_text, normalise_name, parse_amount, parse_date, split_lines
-from connectors.model import (
+from encours.connectors.errors import InputError
+from encours.connectors.fec import decode_text, normalise_name, parse_amount, parse_date, split_lines
+from encours.connectors.model import (
     Allocation,
     Customer,
     Delta,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from connectors.model import (
+from encours.connectors.model import (
     Allocation,
     Contact,
     Customer,

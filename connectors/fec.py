@@ -28,8 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from connectors.errors import ConfigError, InputError
-from connectors.model import (
+from encours.connectors.errors import ConfigError, InputError
+from encours.connectors.model import (
     Allocation,
     Customer,
     Delta,
@@ -860,9 +860,9 @@ def write_fec(
 ) -> None:
     """Write *ledger* as a balanced FEC that :class:`FecConnector` reads back to the same open amounts.
 
-    See :func:`connectors.fec_writer.write_ledger` (kept apart: reading is what encours does daily).
+    See :func:`encours.connectors.fec_writer.write_ledger` (kept apart: reading is what encours does daily).
     """
-    from connectors.fec_writer import write_ledger
+    from encours.connectors.fec_writer import write_ledger
 
     write_ledger(
         ledger,

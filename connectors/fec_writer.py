@@ -1,4 +1,5 @@
-"""Write a :class:`Ledger` as a FEC that :class:`connectors.fec.FecConnector` reads back to the same open amounts.
+"""Write a :class:`Ledger` as a FEC that :class:`~encours.connectors.fec.FecConnector` reads back
+to the same open amounts.
 
 Used by the round-trip tests and to hand people a FEC of the demo ledger.  The entries are those an
 accountant would book: sales journal VT (411 debit / 706 and 44571 credit for an invoice, the
@@ -14,8 +15,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.fec import DUE_DATE_COLUMN, FEC_COLUMNS, format_amount
-from connectors.model import Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
+from encours.connectors.fec import DUE_DATE_COLUMN, FEC_COLUMNS, format_amount
+from encours.connectors.model import Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
 
 _ZERO = Decimal(0)
 

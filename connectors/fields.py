@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.model import parse_decimal
-from connectors.source_errors import MalformedResponseError
+from encours.connectors.model import parse_decimal
+from encours.connectors.source_errors import MalformedResponseError
 
 _MISSING = object()
 

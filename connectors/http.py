@@ -7,7 +7,7 @@
 * Pacing: the ``ratelimit-limit / -remaining / -reset`` headers (Pennylane, IETF draft) are read
   after each answer; when nothing remains in the window the next call waits for the reset, so a
   sync stays under the limit instead of collecting 429s.
-* Failures become :mod:`connectors.source_errors` classes naming platform and endpoint; secrets
+* Failures become :mod:`encours.connectors.source_errors` classes naming platform and endpoint; secrets
   (tokens, keys, passwords) are scrubbed from every message and log line.
 
 ``sleep``, ``clock`` (wall time, seconds) and ``rng`` are injectable so tests never wait.
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from connectors.source_errors import (
+from encours.connectors.source_errors import (
     AuthenticationError,
     ClientRequestError,
     MalformedResponseError,

@@ -37,10 +37,10 @@ from typing import Any, Protocol
 
 import requests
 
-from connectors.errors import SourceError
-from connectors.fields import Fields, parse_timestamp
-from connectors.http import HttpClient, _text_excerpt
-from connectors.model import (
+from encours.connectors.errors import SourceError
+from encours.connectors.fields import Fields, parse_timestamp
+from encours.connectors.http import HttpClient, _text_excerpt
+from encours.connectors.model import (
     Allocation,
     Contact,
     Customer,
@@ -54,8 +54,8 @@ from connectors.model import (
     SourceInfo,
     to_cents,
 )
-from connectors.pages import OffsetPaginator, PageRequest, paginate
-from connectors.source_errors import (
+from encours.connectors.pages import OffsetPaginator, PageRequest, paginate
+from encours.connectors.source_errors import (
     AuthenticationError,
     ClientRequestError,
     MalformedResponseError,
@@ -311,7 +311,7 @@ def major_version(info: Any) -> int:
 
 
 class OdooConnector:
-    """:class:`connectors.base.Connector` for one Odoo database (one or several companies)."""
+    """:class:`encours.connectors.base.Connector` for one Odoo database (one or several companies)."""
 
     source = PLATFORM
 

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from connectors.fields import parse_timestamp
-from connectors.source_errors import MalformedResponseError
+from encours.connectors.fields import parse_timestamp
+from encours.connectors.source_errors import MalformedResponseError
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import Cache
-from connectors.fields import Fields
-from connectors.http import HttpClient, Pacer
-from connectors.model import (
+from encours.connectors.base import Cache
+from encours.connectors.fields import Fields
+from encours.connectors.http import HttpClient, Pacer
+from encours.connectors.model import (
     Allocation,
     Contact,
     Customer,
@@ -48,8 +48,8 @@ from connectors.model import (
     SourceInfo,
     to_cents,
 )
-from connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate
-from connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
+from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.pennylane")
 
@@ -106,7 +106,7 @@ def rfc3339(moment: datetime) -> str:
 
 
 class PennylaneConnector:
-    """:class:`connectors.base.Connector` for one Pennylane company."""
+    """:class:`encours.connectors.base.Connector` for one Pennylane company."""
 
     source = PLATFORM
 

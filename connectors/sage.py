@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import Cache
-from connectors.fields import Fields
-from connectors.http import HttpClient, _text_excerpt
-from connectors.model import (
+from encours.connectors.base import Cache
+from encours.connectors.fields import Fields
+from encours.connectors.http import HttpClient, _text_excerpt
+from encours.connectors.model import (
     Allocation,
     Contact,
     Customer,
@@ -40,8 +40,8 @@ from connectors.model import (
     SourceInfo,
     to_cents,
 )
-from connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, paginate
-from connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
+from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.sage")
 
@@ -180,7 +180,7 @@ def sage_time(moment: datetime) -> str:
 
 
 class SageConnector:
-    """:class:`connectors.base.Connector` for one Sage business."""
+    """:class:`encours.connectors.base.Connector` for one Sage business."""
 
     source = PLATFORM
 

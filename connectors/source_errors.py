@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from connectors.errors import SourceError
+from encours.connectors.errors import SourceError
 
 REDACTED = "***"
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from connectors.errors import ConfigError
+from encours.connectors.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sync.config import Config
+    from encours.sync.config import Config
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from connectors.model import Money, to_cents
+from encours.connectors.model import Money, to_cents
 
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"

@@ -37,7 +37,7 @@ from typing import Any
 
 import jinja2
 
-from connectors.errors import EncoursError
+from encours.connectors.errors import EncoursError
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 LANGUAGES = ("fr", "nl", "en")
@@ -141,7 +141,7 @@ def template_environment(dirs: Sequence[Path]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from scenarios.formatting import install_filters
+    from encours.scenarios.formatting import install_filters
 
     install_filters(env)
     return env
@@ -161,7 +161,7 @@ def load_scenarios(dirs: Sequence[Path] | None = None) -> dict[str, Scenario]:
     for directory in directories:
         for path in sorted(directory.glob("*.toml")):
             files[path.stem] = path
-    from scenarios.render import check_rendering
+    from encours.scenarios.render import check_rendering
 
     scenarios: dict[str, Scenario] = {}
     for name, path in sorted(files.items()):

@@ -59,10 +59,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 
-from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
-from scenarios.company import CompanySettings
-from scenarios.loader import LANGUAGES, Scenario, ScenarioError, Step
-from sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.scenarios.company import CompanySettings
+from encours.scenarios.loader import LANGUAGES, Scenario, ScenarioError, Step
+from encours.sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
 
 THANKS_WINDOW_DAYS = 30
 

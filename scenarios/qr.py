@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import segno
 
-from connectors.model import to_cents
+from encours.connectors.model import to_cents
 
 MAX_PAYLOAD_BYTES = 331
 

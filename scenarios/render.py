@@ -35,14 +35,14 @@ from typing import Any
 
 import jinja2
 
-from connectors.model import Invoice, Ledger, Money, to_cents
-from scenarios.company import CompanySettings
-from scenarios.formatting import format_date, format_money, format_percent
-from scenarios.loader import Scenario
-from scenarios.planner import ActionItem, PlannedAction
-from scenarios.qr import PaymentReferenceError, epc_payload, format_rf, payment_reference, qr_png, valid_iban
-from sync.channels.letter import Letter, LetterTable, build_letter_pdf
-from sync.channels.message import Attachment, Message
+from encours.connectors.model import Invoice, Ledger, Money, to_cents
+from encours.scenarios.company import CompanySettings
+from encours.scenarios.formatting import format_date, format_money, format_percent
+from encours.scenarios.loader import Scenario
+from encours.scenarios.planner import ActionItem, PlannedAction
+from encours.scenarios.qr import PaymentReferenceError, epc_payload, format_rf, payment_reference, qr_png, valid_iban
+from encours.sync.channels.letter import Letter, LetterTable, build_letter_pdf
+from encours.sync.channels.message import Attachment, Message
 
 PdfFetcher = Callable[[ActionItem], bytes | None]
 
@@ -94,11 +94,11 @@ class InterestLine:
 def compute_interest(item: ActionItem, as_of: date, company: CompanySettings) -> InterestLine:
     """Late-payment interest and the fixed indemnity on one reminded invoice, as of a date.
 
-    The one call into the rate table (:mod:`sheets_addin.rates`): interest on the amount due
+    The one call into the rate table (:mod:`encours.sheets_addin.rates`): interest on the amount due
     including VAT from the day after the due date to ``as_of``, the statutory rate of the
     company's country (or the contractual ``[company] interest_rate``, floored as the law says).
     """
-    from sheets_addin.rates import late_interest
+    from encours.sheets_addin.rates import late_interest
 
     result = late_interest(item.amount.amount, item.due_date, as_of, company.country,
                            contract_rate=company.interest_rate)
@@ -447,9 +447,9 @@ def check_rendering(scenario: Scenario) -> None:
     parent layout, a misspelt variable, a filter used wrongly) before any customer is reminded.
     Raises :class:`~scenarios.loader.ScenarioError` naming the file, the step and the template.
     """
-    from connectors.model import Customer, Invoice
-    from scenarios.loader import CHANNEL_PARTS, LANGUAGES, ScenarioError
-    from scenarios.planner import Recipients, StepKey
+    from encours.connectors.model import Customer, Invoice
+    from encours.scenarios.loader import CHANNEL_PARTS, LANGUAGES, ScenarioError
+    from encours.scenarios.planner import Recipients, StepKey
 
     env = scenario.templates
     if env is None:

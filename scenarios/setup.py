@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scenarios.loader import SHIPPED_DIR, Scenario, ScenarioError, load_scenarios
+from encours.scenarios.loader import SHIPPED_DIR, Scenario, ScenarioError, load_scenarios
 
 if TYPE_CHECKING:
-    from sync.config import Config
+    from encours.sync.config import Config
 
-#: Payer profiles (A good … D high risk, :func:`sheets_addin.functions.profile_for`) → scenario.
+#: Payer profiles (A good … D high risk, :func:`encours.sheets_addin.functions.profile_for`) → scenario.
 DEFAULT_PROFILE_SCENARIOS: dict[str, str] = {"A": "gentle", "B": "standard", "C": "standard", "D": "firm"}
 
 

@@ -1,6 +1,6 @@
 """The custom functions as a spreadsheet calls them: one cell or whole ranges, bad cells included.
 
-Every ``ENCOURS.*`` function of Excel (:mod:`sheets_addin.udfs`) and ``ENCOURS_*`` of Google
+Every ``ENCOURS.*`` function of Excel (:mod:`encours.sheets_addin.udfs`) and ``ENCOURS_*`` of Google
 Sheets (``apps_script/Code.gs``) is one of :data:`FUNCTIONS` here, fed with cell values as the
 spreadsheet hands them over: ``date``/``datetime``, numbers (a number where a date belongs is an
 Excel date serial), text, ``None`` for an empty cell, and error values as their text (``"#N/A"``).
@@ -8,7 +8,7 @@ A range is a list of rows.  The answer has the shape of the first range given (o
 spills), or is a single value.
 
 A bad cell gives ``"#ENCOURS: <what is wrong>"`` in its own answer cell and the rest of the range
-still computes.  The maths itself is in :mod:`sheets_addin.functions` and :mod:`sheets_addin.rates`.
+still computes.  The maths itself is in :mod:`encours.sheets_addin.functions` and :mod:`encours.sheets_addin.rates`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from connectors.model import to_cents
-from sheets_addin import functions as fn
-from sheets_addin import rates
+from encours.connectors.model import to_cents
+from encours.sheets_addin import functions as fn
+from encours.sheets_addin import rates
 
 Cell = Any
 Grid = list[list[Any]]

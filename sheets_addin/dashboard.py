@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sheets_addin.functions import DEFAULT_BOUNDS
-from sheets_addin.layout import (
+from encours.sheets_addin.functions import DEFAULT_BOUNDS
+from encours.sheets_addin.layout import (
     AGING,
     AS_OF_CELL,
     BOUND_CELLS,
@@ -178,7 +178,7 @@ KPI_MONTH_DAYS = 30
 def kpi_cells(letters: Mapping[str, str], opening: Decimal | None = None) -> list[Cell]:
     """DSO (simple and countback), best possible DSO, ADD and CEI as native formulas over ``Factures``.
 
-    The same definitions and choices as :func:`sheets_addin.functions.receivables_kpis`: the
+    The same definitions and choices as :func:`encours.sheets_addin.functions.receivables_kpis`: the
     period is the 90 days ending on the as-of date; receivables are ``Reste dû (EUR)`` (B4, not
     yet due: B6); credit sales are the invoices and credit notes in EUR issued in the period,
     deleted ones left out; days rounded to 0.1 (ROUND, half away from zero).  Only IF, AND,

@@ -1,6 +1,6 @@
 """Live Excel (``sheet.type = "excel"``): the encours tabs written into an open workbook through xlwings.
 
-The same tabs, columns and merge rules as the workbook file backend (:mod:`sheets_addin.xlsx`,
+The same tabs, columns and merge rules as the workbook file backend (:mod:`encours.sheets_addin.xlsx`,
 whose pure helpers this module reuses): rows matched by ID, synced/formula/run cells refreshed,
 user cells never written, people's own rows, columns and tabs left alone.
 
@@ -25,10 +25,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import SheetError
-from sheets_addin.dashboard import Cell, aging_rows, dashboard_cells, factures_refs, params_cells
-from sheets_addin.functions import DEFAULT_BOUNDS
-from sheets_addin.layout import (
+from encours.connectors.errors import SheetError
+from encours.sheets_addin.dashboard import Cell, aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.functions import DEFAULT_BOUNDS
+from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
     DASHBOARD_TAB,
@@ -42,9 +42,9 @@ from sheets_addin.layout import (
     Tab,
     column_letter,
 )
-from sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
-from sheets_addin.view import Row, SheetView
-from sheets_addin.xlsx import (
+from encours.sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.xlsx import (
     _TAB_ORDER,
     NUMBER_FORMATS,
     RowPlan,
@@ -121,7 +121,7 @@ class ExcelWorkbook:
 
     @classmethod
     def from_config(cls, section: Any, *, bounds: Sequence[int] = DEFAULT_BOUNDS) -> ExcelWorkbook:
-        """From ``[sheet]`` (a :class:`sync.config.Section`): ``path``, the workbook to open in Excel."""
+        """From ``[sheet]`` (a :class:`encours.sync.config.Section`): ``path``, the workbook to open in Excel."""
         return cls.open(section.path("path", "encours.xlsm"), bounds=bounds)
 
     # reading -----------------------------------------------------------------------------------
@@ -401,14 +401,16 @@ def _read_value(value: Any) -> Any:
 
 
 def synchronise_from_button(config_name: str = "encours.toml") -> None:
-    """The "Synchroniser" button (VBA: ``RunPython "import sheets_addin.excel as e; e.synchronise_from_button()"``).
+    """The "Synchroniser" button.
+
+    VBA: ``RunPython "import encours.sheets_addin.excel as e; e.synchronise_from_button()"``.
 
     Reads ``encours.toml`` beside the workbook, pulls from the source and refreshes this workbook.
     """
     import xlwings as xw
 
-    from sync.config import load_config
-    from sync.pull import aging_bounds, sync
+    from encours.sync.config import load_config
+    from encours.sync.pull import aging_bounds, sync
 
     book = xw.Book.caller()
     config = load_config(Path(book.fullname).parent / config_name)

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.model import Ledger, to_cents
-from sheets_addin.view import CustomerFigures
+from encours.connectors.model import Ledger, to_cents
+from encours.sheets_addin.view import CustomerFigures
 
 #: Default upper bounds (days past due, inclusive) of the 1–30, 31–60 and 61–90 buckets.
 DEFAULT_BOUNDS: tuple[int, ...] = (30, 60, 90)

@@ -33,13 +33,13 @@ import gspread
 import requests
 from google.auth.credentials import Credentials
 
-from connectors.errors import SheetError
-from sheets_addin import gsheets_format as fmt
-from sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
-from sheets_addin.functions import DEFAULT_BOUNDS
-from sheets_addin.gsheets_auth import anonymous, credentials_from_section, spreadsheet_key
-from sheets_addin.gsheets_http import DEFAULT_TIMEOUT, GOOGLE_SHEETS_BASE, Clock, RetryPolicy, SheetsSession
-from sheets_addin.gsheets_plan import (
+from encours.connectors.errors import SheetError
+from encours.sheets_addin import gsheets_format as fmt
+from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.functions import DEFAULT_BOUNDS
+from encours.sheets_addin.gsheets_auth import anonymous, credentials_from_section, spreadsheet_key
+from encours.sheets_addin.gsheets_http import DEFAULT_TIMEOUT, GOOGLE_SHEETS_BASE, Clock, RetryPolicy, SheetsSession
+from encours.sheets_addin.gsheets_plan import (
     CellWrites,
     KeyedContent,
     TabGrid,
@@ -59,7 +59,7 @@ from sheets_addin.gsheets_plan import (
     salespeople_of,
     same_value,
 )
-from sheets_addin.layout import (
+from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
     DASHBOARD_TAB,
@@ -75,8 +75,8 @@ from sheets_addin.layout import (
     column_letter,
     normalise_heading,
 )
-from sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
-from sheets_addin.view import SheetView
+from encours.sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.view import SheetView
 
 log = logging.getLogger("encours.gsheets")
 
@@ -177,7 +177,7 @@ class GoogleSheet:
 
     @classmethod
     def from_config(cls, section: Any, *, bounds: Sequence[int] = DEFAULT_BOUNDS, **options: Any) -> GoogleSheet:
-        """From ``[sheet]`` (a :class:`sync.config.Section`): spreadsheet_id, auth, api_base_url …"""
+        """From ``[sheet]`` (a :class:`encours.sync.config.Section`): spreadsheet_id, auth, api_base_url …"""
         spreadsheet_id = spreadsheet_key(section.text("spreadsheet_id"))
         base = section.text("api_base_url", GOOGLE_SHEETS_BASE)
         credentials, identity = credentials_from_section(section, local=base != GOOGLE_SHEETS_BASE)

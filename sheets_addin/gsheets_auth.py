@@ -16,7 +16,7 @@ from typing import Any
 
 from google.auth.credentials import AnonymousCredentials, Credentials
 
-from connectors.errors import ConfigError
+from encours.connectors.errors import ConfigError
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.file")
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sheets_addin.layout import (
+from encours.sheets_addin.layout import (
     LABEL_CELLS,
     PARAMS_TAB,
     CellType,

@@ -22,8 +22,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.errors import SheetError
-from sheets_addin.layout import (
+from encours.connectors.errors import SheetError
+from encours.sheets_addin.layout import (
     CUSTOMERS,
     INVOICES,
     JOURNAL,
@@ -34,8 +34,8 @@ from sheets_addin.layout import (
     normalise_heading,
     render_formula,
 )
-from sheets_addin.marks import parse_text
-from sheets_addin.view import Row, SheetView
+from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.view import Row, SheetView
 
 EPOCH = date(1899, 12, 30)
 #: How many rows at the top of a tab are searched for its header row.

@@ -1,6 +1,6 @@
 """What people typed in the sheet, as read back by any backend (xlsx, live Excel, Google Sheets).
 
-These are the "yours" columns of :mod:`sheets_addin.layout`, parsed and keyed by ID.  The planner
+These are the "yours" columns of :mod:`encours.sheets_addin.layout`, parsed and keyed by ID.  The planner
 reads them; no backend ever writes them.
 """
 
@@ -123,7 +123,7 @@ def parse_text(value: object) -> str:
 
 
 def parse_amount(value: object) -> Decimal:
-    from connectors.model import parse_decimal
+    from encours.connectors.model import parse_decimal
 
     if value is None or value == "":
         raise CellError("the amount is empty")

@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from connectors.model import CENT, to_cents
+from encours.connectors.model import CENT, to_cents
 
 #: The fixed recovery indemnity per late invoice, in EUR (France D441-5; Belgium law of 2 August 2002).
 RECOVERY_INDEMNITY = Decimal("40.00")

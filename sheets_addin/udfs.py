@@ -1,14 +1,14 @@
 # mypy: disable-error-code="no-untyped-def,no-untyped-call"
 """Excel custom functions (xlwings): ``=ENCOURS_JOURS_RETARD(F2:F500; 'Paramètres'!B2)`` and friends.
 
-Thin wrappers over :mod:`sheets_addin.cells`; the maths is in :mod:`sheets_addin.functions`.
+Thin wrappers over :mod:`encours.sheets_addin.cells`; the maths is in :mod:`encours.sheets_addin.functions`.
 Each function takes a single cell or a whole column and returns one array that spills (one call
 per column, not one per cell).  A bad cell answers ``#ENCOURS: …`` in its own cell only.
 
 Names: ``ENCOURS_…`` with an underscore — xlwings declares UDFs through VBA, whose names cannot hold
 a dot (the same names as in Google Sheets).  The parameters carry no type hints on purpose: xlwings
 reads hints as converters.  This module imports on Linux and macOS (``xw.func`` only attaches
-metadata there); Excel calls it on Windows with ``UDF_MODULES = "sheets_addin.udfs"``.
+metadata there); Excel calls it on Windows with ``UDF_MODULES = "encours.sheets_addin.udfs"``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date
 
 import xlwings as xw
 
-from sheets_addin import cells
+from encours.sheets_addin import cells
 
 _RANGE = {"ndim": 2, "err_to_str": True}
 _VALUE = {"err_to_str": True}

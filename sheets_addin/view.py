@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from connectors.model import STATUS_LABELS_FR, Customer, Invoice, Ledger, to_cents
-from sheets_addin.marks import SheetMarks
+from encours.connectors.model import STATUS_LABELS_FR, Customer, Invoice, Ledger, to_cents
+from encours.sheets_addin.marks import SheetMarks
 
 Row = dict[str, Any]
 
@@ -24,7 +24,7 @@ KEEP_CLOSED_DAYS = 90
 
 @dataclass(frozen=True)
 class CustomerFigures:
-    """Per-customer figures computed by :mod:`sheets_addin.functions` (scores, delays)."""
+    """Per-customer figures computed by :mod:`encours.sheets_addin.functions` (scores, delays)."""
 
     avg_delay: float | None = None
     score: int | None = None

@@ -26,10 +26,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from connectors.errors import SheetError
-from sheets_addin.dashboard import Cell, ChartSpec, aging_rows, dashboard_cells, factures_refs, params_cells
-from sheets_addin.functions import DEFAULT_BOUNDS
-from sheets_addin.layout import (
+from encours.connectors.errors import SheetError
+from encours.sheets_addin.dashboard import Cell, ChartSpec, aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.functions import DEFAULT_BOUNDS
+from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
     DASHBOARD_TAB,
@@ -48,8 +48,8 @@ from sheets_addin.layout import (
     param_ref,
     render_formula,
 )
-from sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
-from sheets_addin.view import Row, SheetView
+from encours.sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.view import Row, SheetView
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from connectors.errors import ConfigError
-from connectors.sage import DEFAULT_AUTH_URL, DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, SageConnector, SageTokens
-from connectors.source_errors import AuthenticationError
-from sync.config import Config
-from sync.state import StateStore
+from encours.connectors.errors import ConfigError
+from encours.connectors.sage import DEFAULT_AUTH_URL, DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, SageConnector, SageTokens
+from encours.connectors.source_errors import AuthenticationError
+from encours.sync.config import Config
+from encours.sync.state import StateStore
 
 PAGE_OK = (
     "<!doctype html><meta charset=utf-8><title>encours</title><p>Autorisation reçue : vous pouvez fermer cet onglet."

@@ -5,7 +5,7 @@ and raises :class:`~connectors.errors.EncoursError` when the part does not work.
 is registered here; the sheet and mail checks register theirs with :func:`register_check` at
 import time of their module, and add that module's name to :data:`CHECK_MODULES`::
 
-    from sync.check import register_check
+    from encours.sync.check import register_check
     register_check("sheet", check_sheet)
 
 :func:`run_checks` runs them all, in order, and never stops at the first failure.  A
@@ -19,10 +19,10 @@ import importlib
 from collections.abc import Callable
 from datetime import date
 
-from connectors.errors import ConfigError, EncoursError
-from sync.config import Config
-from sync.sources import open_connector
-from sync.state import StateStore
+from encours.connectors.errors import ConfigError, EncoursError
+from encours.sync.config import Config
+from encours.sync.sources import open_connector
+from encours.sync.state import StateStore
 
 Check = Callable[[Config, StateStore, date], list[str]]
 
@@ -59,7 +59,7 @@ register_check("source", check_source)
 
 def check_sheet(config: Config, store: StateStore, as_of: date) -> list[str]:
     """Which sheet, as whom, and whether encours may write it (a Google Sheet is tried for real)."""
-    from sync.pull import open_sheet, sheet_label
+    from encours.sync.pull import open_sheet, sheet_label
 
     backend = open_sheet(config)
     probe = getattr(backend, "check", None)

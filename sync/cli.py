@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from connectors.errors import EncoursError
+from encours.connectors.errors import EncoursError
 
 #: Modules under sync/commands/, in the order ``encours --help`` lists them.
 COMMANDS: list[str] = [
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"encours {current}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"sync.commands.{name}")
+        module = importlib.import_module(f"encours.sync.commands.{name}")
         module.register(sub)
     return parser
 

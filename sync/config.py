@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.errors import ConfigError
+from encours.connectors.errors import ConfigError
 
 SOURCE_TYPES = ("pennylane", "sage", "odoo", "fec", "csv", "demo")
 SHEET_TYPES = ("xlsx", "excel", "gsheets")

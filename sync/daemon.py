@@ -30,11 +30,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import ConfigError, EncoursError, SheetError, SourceError
-from sync.config import Config, parse_duration
-from sync.lock import LockedError
-from sync.run import RunReport, run_pass
-from sync.state import StateError
+from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
+from encours.sync.config import Config, parse_duration
+from encours.sync.lock import LockedError
+from encours.sync.run import RunReport, run_pass
+from encours.sync.state import StateError
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class Daemon:
         if "report" not in config.raw:
             return
         try:
-            from sync import report as weekly
+            from encours.sync import report as weekly
         except ImportError:  # pragma: no cover - the report module is optional
             return
         send = getattr(weekly, "send_weekly_report", None)

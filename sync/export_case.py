@@ -31,18 +31,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.errors import ConfigError, EncoursError, SheetError
-from connectors.model import Customer, Invoice, Ledger, Money, to_cents
-from scenarios.company import company_from_config
-from sheets_addin.marks import SheetMarks
-from sheets_addin.view import SheetBackend
-from sync.channels.letter import Letter, LetterTable, build_letter_pdf
-from sync.config import Config
-from sync.journal import STATE_LABELS_FR, Journal, State
-from sync.lock import DossierLock
-from sync.pull import open_sheet
-from sync.redact import secret_values
-from sync.state import StateStore
+from encours.connectors.errors import ConfigError, EncoursError, SheetError
+from encours.connectors.model import Customer, Invoice, Ledger, Money, to_cents
+from encours.scenarios.company import company_from_config
+from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.view import SheetBackend
+from encours.sync.channels.letter import Letter, LetterTable, build_letter_pdf
+from encours.sync.config import Config
+from encours.sync.journal import STATE_LABELS_FR, Journal, State
+from encours.sync.lock import DossierLock
+from encours.sync.pull import open_sheet
+from encours.sync.redact import secret_values
+from encours.sync.state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The journal: what was planned, sent, failed or skipped, one row per step key — exactly once.
 
-Tables (migration ``0200_journal`` in :mod:`sync.state`):
+Tables (migration ``0200_journal`` in :mod:`encours.sync.state`):
 
 - ``journal`` — one row per (dossier, step key): the key's current state, the message that
   carries it (``message_id``, ``reference``), recipients, attempts.  ``StepKey.id`` of the
@@ -31,10 +31,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from connectors.errors import EncoursError
-from scenarios.planner import PlannedAction, StepKey
-from sync.redact import redact
-from sync.state import StateStore
+from encours.connectors.errors import EncoursError
+from encours.scenarios.planner import PlannedAction, StepKey
+from encours.sync.redact import redact
+from encours.sync.state import StateStore
 
 #: A failed key is retried at the next passes, waiting longer each time, at most this many sends.
 MAX_ATTEMPTS = 5

@@ -1,5 +1,5 @@
-"""The journal's tables (migration ``0200_journal``), kept apart so :mod:`sync.state` can list it
-without importing the journal.  Described in :mod:`sync.journal`."""
+"""The journal's tables (migration ``0200_journal``), kept apart so :mod:`encours.sync.state` can list it
+without importing the journal.  Described in :mod:`encours.sync.journal`."""
 
 JOURNAL_MIGRATION: tuple[str, str] = (
     "0200_journal",

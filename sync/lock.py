@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from connectors.errors import EncoursError
+from encours.connectors.errors import EncoursError
 
 
 class LockedError(EncoursError):

@@ -1,4 +1,4 @@
-"""``[source]`` → Pennylane, Sage or Odoo connector (called by :func:`sync.sources.open_connector`).
+"""``[source]`` → Pennylane, Sage or Odoo connector (called by :func:`encours.sync.sources.open_connector`).
 
 Keys (secrets only through ``*_env`` variables):
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectors.base import Cache, Connector
-from connectors.errors import ConfigError
-from sync.config import Config, Section
+from encours.connectors.base import Cache, Connector
+from encours.connectors.errors import ConfigError
+from encours.sync.config import Config, Section
 
 
 def _url(section: Section, key: str, default: str) -> str:
@@ -31,7 +31,7 @@ def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
     source = config.source
     kind = source.type
     if kind == "pennylane":
-        from connectors.pennylane import DEFAULT_BASE_URL, PennylaneConnector
+        from encours.connectors.pennylane import DEFAULT_BASE_URL, PennylaneConnector
 
         return PennylaneConnector(
             source.secret("token"),
@@ -43,7 +43,13 @@ def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
             fetch_contacts=source.flag("contacts", True),
         )
     if kind == "sage":
-        from connectors.sage import DEFAULT_AUTH_URL, DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, SageConnector, SageTokens
+        from encours.connectors.sage import (
+            DEFAULT_AUTH_URL,
+            DEFAULT_BASE_URL,
+            DEFAULT_TOKEN_URL,
+            SageConnector,
+            SageTokens,
+        )
 
         tokens = SageTokens(
             cache,
@@ -59,7 +65,7 @@ def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
             auth_url=_url(source, "auth_url", DEFAULT_AUTH_URL),
         )
     if kind == "odoo":
-        from connectors.odoo import OdooConnector
+        from encours.connectors.odoo import OdooConnector
 
         companies: list[int] = []
         if "company_ids" in source.values:

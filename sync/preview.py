@@ -3,7 +3,7 @@
 The target is an invoice (ID or number) or a customer (ID or name).  The plan is made as the run
 would make it — the synced ledger from the state store, the marks read from the sheet, the journal's
 done steps — as of today; when nothing is due today, as of the date of the target's next action.
-Each message is rendered by :func:`scenarios.render.render` (the very function the run uses) and
+Each message is rendered by :func:`encours.scenarios.render.render` (the very function the run uses) and
 printed; ``--out DIR`` also writes it as the outbox would (``.eml`` / ``.pdf``) plus an ``.html``.
 Nothing is sent and nothing is recorded.
 """
@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from connectors.errors import EncoursError
-from connectors.model import Ledger
-from scenarios.company import CompanySettings, company_from_config
-from scenarios.planner import Plan, PlannedAction, Skip, StepKey, plan
-from scenarios.render import PdfFetcher, render
-from scenarios.setup import ScenarioSetup, scenarios_from_config
-from sheets_addin.marks import SheetMarks
-from sync.channels.message import Message
-from sync.channels.outbox import OutboxChannel
-from sync.config import Config
+from encours.connectors.errors import EncoursError
+from encours.connectors.model import Ledger
+from encours.scenarios.company import CompanySettings, company_from_config
+from encours.scenarios.planner import Plan, PlannedAction, Skip, StepKey, plan
+from encours.scenarios.render import PdfFetcher, render
+from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
+from encours.sheets_addin.marks import SheetMarks
+from encours.sync.channels.message import Message
+from encours.sync.channels.outbox import OutboxChannel
+from encours.sync.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def preview_plan(
 def preview(config: Config, target_text: str, *, as_of: date, sheet_marks: SheetMarks | None = None,
             fetch_pdf: PdfFetcher | None = None) -> Preview:
     """Preview from a dossier's configuration: its state store, sheet and journal."""
-    from sync.state import StateStore
+    from encours.sync.state import StateStore
 
     setup = scenarios_from_config(config)
     company = company_from_config(config)
@@ -152,7 +152,7 @@ def preview(config: Config, target_text: str, *, as_of: date, sheet_marks: Sheet
         used: frozenset[str] = frozenset()
         recovery: frozenset[str] = frozenset()
         try:
-            from sync.journal import Journal
+            from encours.sync.journal import Journal
 
             journal = Journal(store, config.dossier, tz=config.timezone)
             done = journal.done()
@@ -163,13 +163,13 @@ def preview(config: Config, target_text: str, *, as_of: date, sheet_marks: Sheet
     marks = sheet_marks
     if marks is None:
         try:
-            from sync.pull import open_sheet
+            from encours.sync.pull import open_sheet
 
             marks = open_sheet(config).read_marks()
         except EncoursError as exc:
             notes.append(f"the sheet could not be read ({exc}): its marks are ignored")
             marks = SheetMarks()
-    from sync.pull import customer_figures
+    from encours.sync.pull import customer_figures
 
     profiles = {cid: fig.profile for cid, fig in customer_figures(ledger, as_of).items() if fig.profile}
     result = preview_plan(ledger, marks, setup, company, target_text, as_of, done=done, profiles=profiles,
@@ -242,7 +242,7 @@ def write_files(result: Preview, folder: Path) -> list[Path]:
 
 # -- the command --------------------------------------------------------------------------------
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from sync.commands.common import add_as_of_argument, add_config_argument
+    from encours.sync.commands.common import add_as_of_argument, add_config_argument
 
     parser = sub.add_parser(
         "preview",
@@ -260,7 +260,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, *, printer: Callable[[str], None] = print) -> int:
-    from sync.commands.common import load, today
+    from encours.sync.commands.common import load, today
 
     config = load(args.config)
     result = preview(config, args.target, as_of=args.as_of or today(config))

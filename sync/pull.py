@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from connectors.errors import ConfigError
-from connectors.model import Customer, Delta, Ledger, to_cents
-from sheets_addin.functions import DEFAULT_BOUNDS, ReceivablesKpis, sync_figures
-from sheets_addin.marks import SheetMarks
-from sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
-from sync.config import Config
-from sync.lock import DossierLock
-from sync.risk import apply_risk, refresh_for_config
-from sync.sources import open_connector
-from sync.state import StateStore
+from encours.connectors.errors import ConfigError
+from encours.connectors.model import Customer, Delta, Ledger, to_cents
+from encours.sheets_addin.functions import DEFAULT_BOUNDS, ReceivablesKpis, sync_figures
+from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
+from encours.sync.config import Config
+from encours.sync.lock import DossierLock
+from encours.sync.risk import apply_risk, refresh_for_config
+from encours.sync.sources import open_connector
+from encours.sync.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +77,15 @@ def open_sheet(config: Config) -> SheetBackend:
     """The configured sheet backend (the one place that maps ``[sheet] type`` to a backend)."""
     kind = config.sheet.type or "xlsx"
     if kind == "xlsx":
-        from sheets_addin.xlsx import XlsxWorkbook
+        from encours.sheets_addin.xlsx import XlsxWorkbook
 
         return XlsxWorkbook(config.sheet.path("path", "encours.xlsx"), bounds=aging_bounds(config))
     if kind == "excel":
-        from sheets_addin.excel import ExcelWorkbook
+        from encours.sheets_addin.excel import ExcelWorkbook
 
         return ExcelWorkbook.from_config(config.sheet, bounds=aging_bounds(config))
     if kind == "gsheets":
-        from sheets_addin.gsheets import GoogleSheet
+        from encours.sheets_addin.gsheets import GoogleSheet
 
         return GoogleSheet.from_config(config.sheet, bounds=aging_bounds(config))
     raise ConfigError(f"sheet type {kind!r} is not available yet", file=str(config.file), key="[sheet] type")

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sync.config import Config
+from encours.sync.config import Config
 
 _SECRETS: set[str] = set()
 

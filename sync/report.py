@@ -1,11 +1,11 @@
 """The weekly report: the week's receivables figures, computed once, then rendered as an HTML
-e-mail and a PDF (:mod:`sync.report_render`) and sent (:func:`send_weekly_report`).
+e-mail and a PDF (:mod:`encours.sync.report_render`) and sent (:func:`send_weekly_report`).
 
-Every figure comes from :mod:`sheets_addin.functions` (KPIs, cash forecast, aging, scores); this
+Every figure comes from :mod:`encours.sheets_addin.functions` (KPIs, cash forecast, aging, scores); this
 module only picks the population (the whole ledger, or one salesperson's customers) and the
 week.  Choices stated:
 
-- amounts are in EUR with the KPIs' population (:func:`sheets_addin.functions.receivables_kpis`):
+- amounts are in EUR with the KPIs' population (:func:`encours.sheets_addin.functions.receivables_kpis`):
   foreign documents converted when the source states the amount, credit notes deducted, drafts
   and deleted documents left out; the aging chart adds up to the total outstanding;
 - "overdue" means past the due date on the as-of date;
@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from connectors.errors import ConfigError, EncoursError
-from connectors.model import Customer, Invoice, Ledger
-from connectors.registries.signals import claim_declarations, fr_date, risk_lines
-from sheets_addin import functions as fn
-from sheets_addin.marks import InvoiceMarks, SheetMarks
-from sheets_addin.view import CustomerFigures
-from sync.config import Config
-from sync.risk import RiskRefresh, apply_risk, load_risk
-from sync.state import StateStore
+from encours.connectors.errors import ConfigError, EncoursError
+from encours.connectors.model import Customer, Invoice, Ledger
+from encours.connectors.registries.signals import claim_declarations, fr_date, risk_lines
+from encours.sheets_addin import functions as fn
+from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
+from encours.sheets_addin.view import CustomerFigures
+from encours.sync.config import Config
+from encours.sync.risk import RiskRefresh, apply_risk, load_risk
+from encours.sync.state import StateStore
 
 if TYPE_CHECKING:
-    from sync.report_send import ReportChannel, ReportOutcome
+    from encours.sync.report_send import ReportChannel, ReportOutcome
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def salespeople(ledger: Ledger) -> dict[str, str]:
 
 # -- figures ------------------------------------------------------------------------------------
 def _live(invoices: pd.DataFrame) -> pd.DataFrame:
-    """The KPIs' population (:func:`sheets_addin.functions.receivables_kpis`): drafts and deleted
+    """The KPIs' population (:func:`encours.sheets_addin.functions.receivables_kpis`): drafts and deleted
     documents left out; ``owed`` is the remaining amount in EUR (foreign documents converted when
     the source states it, else 0), signed (credit notes negative)."""
     live = invoices[~invoices["status"].isin(_NOT_COUNTED)].copy()
@@ -427,7 +427,7 @@ NOT_REMINDERS = ("thanks", "call")
 
 
 def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo = UTC) -> list[SentReminder] | None:
-    """Messages the journal (:mod:`sync.journal`) holds as sent since ``since``, one per message.
+    """Messages the journal (:mod:`encours.sync.journal`) holds as sent since ``since``, one per message.
 
     ``None`` when the state store has no journal yet.  A message covering several invoices is one
     reminder (its journal rows share a reference); thank-you messages and call tasks are left out.
@@ -435,7 +435,7 @@ def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo =
     tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "journal" not in tables:
         return None
-    from sync.journal import Journal, State
+    from encours.sync.journal import Journal, State
 
     messages: dict[str, tuple[date, str, list[str], str, str]] = {}
     for entry in Journal(store, dossier, tz=tz).entries([State.SENT]):
@@ -502,7 +502,7 @@ def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None,
         notes.append(f"Promesses et litiges non lus : la feuille {workbook} n'existe pas encore.")
     else:
         try:
-            from sync.pull import open_sheet
+            from encours.sync.pull import open_sheet
 
             marks = open_sheet(config).read_marks()
         except (EncoursError, OSError) as exc:
@@ -519,7 +519,7 @@ def send_weekly_report(
     force: bool = False,
 ) -> ReportOutcome:
     """Send this week's reports once per audience (the daemon's entry on ``[report] day``; check
-    :func:`report_due` first) — see :func:`sync.report_send.send_weekly_report`."""
-    from sync.report_send import send_weekly_report as send
+    :func:`report_due` first) — see :func:`encours.sync.report_send.send_weekly_report`."""
+    from encours.sync.report_send import send_weekly_report as send
 
     return send(config, as_of, now=now, channel=channel, force=force)

@@ -18,9 +18,9 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from connectors.model import to_cents
-from connectors.registries.signals import fr_date
-from sync.report import WeeklyReport
+from encours.connectors.model import to_cents
+from encours.connectors.registries.signals import fr_date
+from encours.sync.report import WeeklyReport
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"

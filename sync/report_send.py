@@ -16,13 +16,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from connectors.errors import ConfigError
-from connectors.registries.signals import fr_date
-from sync.channels.message import Attachment, Message, SendResult, check_address
-from sync.config import Config
-from sync.report import ReportError, WeeklyReport, build_report, load_inputs, report_settings, salespeople
-from sync.report_render import CHART_IDS, charts, eur, render_html, render_pdf, render_text
-from sync.state import StateStore, utcnow
+from encours.connectors.errors import ConfigError
+from encours.connectors.registries.signals import fr_date
+from encours.sync.channels.message import Attachment, Message, SendResult, check_address
+from encours.sync.config import Config
+from encours.sync.report import ReportError, WeeklyReport, build_report, load_inputs, report_settings, salespeople
+from encours.sync.report_render import CHART_IDS, charts, eur, render_html, render_pdf, render_text
+from encours.sync.state import StateStore, utcnow
 
 #: The audience of the whole-company report in ``report_sends``.
 COMPANY = "*"
@@ -117,7 +117,7 @@ def plan_reports(config: Config, as_of: date, *, per_salesperson: bool | None = 
     """The company report, then one per salesperson (when configured): figures, not yet rendered."""
     settings = report_settings(config)
     ledger, marks, reminders, risk, notes = load_inputs(config, as_of)
-    from sync.pull import aging_bounds
+    from encours.sync.pull import aging_bounds
 
     bounds = aging_bounds(config)
 
@@ -162,10 +162,10 @@ class ReportChannel(Protocol):
 def open_channel(config: Config) -> ReportChannel:
     """The configured channel: ``[sending] mode = "smtp"`` sends, ``"outbox"`` writes .eml files."""
     if (config.sending.get("mode") or "outbox") == "smtp":
-        from sync.channels.smtp import smtp_from_config
+        from encours.sync.channels.smtp import smtp_from_config
 
         return smtp_from_config(config)
-    from sync.channels.outbox import OutboxChannel
+    from encours.sync.channels.outbox import OutboxChannel
 
     return OutboxChannel(config.sending.path("outbox", "outbox"))
 

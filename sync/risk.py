@@ -24,12 +24,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from connectors.errors import ConfigError
-from connectors.model import Customer, Ledger
-from connectors.registries.bodacc import DEFAULT_BASE_URL as BODACC_URL
-from connectors.registries.bodacc import BodaccClient
-from connectors.registries.client import RegistryError, RegistryUnavailableError
-from connectors.registries.signals import (
+from encours.connectors.errors import ConfigError
+from encours.connectors.model import Customer, Ledger
+from encours.connectors.registries.bodacc import DEFAULT_BASE_URL as BODACC_URL
+from encours.connectors.registries.bodacc import BodaccClient
+from encours.connectors.registries.client import RegistryError, RegistryUnavailableError
+from encours.connectors.registries.signals import (
     RiskSignal,
     adjust_figures,
     alert_text,
@@ -38,12 +38,12 @@ from connectors.registries.signals import (
     fr_date,
     registry_signals,
 )
-from connectors.registries.sirene import DEFAULT_BASE_URL as SIRENE_URL
-from connectors.registries.sirene import CompanyRecord, SireneClient, normalise_siren
-from scenarios.planner import NextAction, Plan, Skip
-from sheets_addin.view import CustomerFigures
-from sync.config import Config
-from sync.state import StateStore
+from encours.connectors.registries.sirene import DEFAULT_BASE_URL as SIRENE_URL
+from encours.connectors.registries.sirene import CompanyRecord, SireneClient, normalise_siren
+from encours.scenarios.planner import NextAction, Plan, Skip
+from encours.sheets_addin.view import CustomerFigures
+from encours.sync.config import Config
+from encours.sync.state import StateStore
 
 
 @dataclass(frozen=True)

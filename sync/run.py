@@ -2,13 +2,13 @@
 
 The order, and why:
 
-1. take the dossier's lock (:mod:`sync.lock`); rows a dead pass left ``sending`` become
+1. take the dossier's lock (:mod:`encours.sync.lock`); rows a dead pass left ``sending`` become
    ``uncertain`` (never resent blindly: a person confirms, see :func:`confirm`);
 2. pull the changes from the source (nothing written yet);
 3. read what people marked in the sheet (``À envoyer``, disputes, promises…) — an unreadable
    sheet stops the pass before anything is sent;
 4. plan on the ledger with the changes applied (in a transaction rolled back: the ledger and the
-   cursor are committed only with the sheet, as in :mod:`sync.pull`);
+   cursor are committed only with the sheet, as in :mod:`encours.sync.pull`);
 5. for each action due and approved, within the sending window: re-read its invoices at the
    source (a payment since the last sync cancels it), render it, commit ``sending``, hand it to
    the channel, commit ``sent`` (or ``failed`` with the reason);
@@ -32,12 +32,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from connectors.base import Connector
-from connectors.errors import ConfigError, EncoursError, SheetError, SourceError
-from connectors.model import Delta, Invoice, Ledger
-from scenarios.company import CompanySettings, company_from_config
-from scenarios.loader import Scenario
-from scenarios.planner import (
+from encours.connectors.base import Connector
+from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
+from encours.connectors.model import Delta, Invoice, Ledger
+from encours.scenarios.company import CompanySettings, company_from_config
+from encours.scenarios.loader import Scenario
+from encours.scenarios.planner import (
     CHANNEL_LABELS_FR,
     REASONS_FR,
     Plan,
@@ -47,20 +47,27 @@ from scenarios.planner import (
     recheck,
     valid_email,
 )
-from scenarios.render import render
-from scenarios.setup import ScenarioSetup, scenarios_from_config
-from sheets_addin.marks import SheetMarks
-from sheets_addin.view import SheetBackend, SheetView, build_view
-from sync.channels.message import Channel, ChannelError, Message, SendResult
-from sync.config import Config
-from sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
-from sync.lock import DossierLock
-from sync.pull import figures_and_kpis, open_sheet, sheet_label, summarise
-from sync.redact import secret_values
-from sync.risk import CLAIM_ACTION, RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
-from sync.sources import open_connector
-from sync.state import StateStore
-from sync.window import WindowState, window_state
+from encours.scenarios.render import render
+from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
+from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.view import SheetBackend, SheetView, build_view
+from encours.sync.channels.message import Channel, ChannelError, Message, SendResult
+from encours.sync.config import Config
+from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
+from encours.sync.lock import DossierLock
+from encours.sync.pull import figures_and_kpis, open_sheet, sheet_label, summarise
+from encours.sync.redact import secret_values
+from encours.sync.risk import (
+    CLAIM_ACTION,
+    RiskRefresh,
+    apply_risk,
+    load_risk,
+    refresh_for_config,
+    with_claim_declarations,
+)
+from encours.sync.sources import open_connector
+from encours.sync.state import StateStore
+from encours.sync.window import WindowState, window_state
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +205,12 @@ class Dispatcher:
 
 
 def open_channels(config: Config, email: Channel | None = None) -> Dispatcher:
-    from sync.channels.outbox import OutboxChannel
+    from encours.sync.channels.outbox import OutboxChannel
 
     outbox = OutboxChannel(config.sending.path("outbox", "outbox"))
     if email is None:
         if (config.sending.text("mode", "outbox")) == "smtp":
-            from sync.channels.smtp import smtp_from_config
+            from encours.sync.channels.smtp import smtp_from_config
 
             email = smtp_from_config(config)
         else:
@@ -226,7 +233,7 @@ _SETUPS: dict[tuple[Any, ...], ScenarioSetup] = {}
 
 def _scenarios(config: Config) -> ScenarioSetup:
     """The dossier's scenarios, loaded and validated once per process while their files are unchanged."""
-    from scenarios.loader import SHIPPED_DIR
+    from encours.scenarios.loader import SHIPPED_DIR
 
     dirs = [SHIPPED_DIR]
     if config.scenarios.get("dir"):
@@ -245,7 +252,7 @@ class _Rollback(Exception):
 
 
 def default_fetch_pdf(url: str) -> bytes | None:
-    from sync.export_case import default_fetch_pdf as download
+    from encours.sync.export_case import default_fetch_pdf as download
 
     return download(url)
 

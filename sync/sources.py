@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectors.base import Cache, Connector
-from connectors.errors import ConfigError
-from sync.config import Config
+from encours.connectors.base import Cache, Connector
+from encours.connectors.errors import ConfigError
+from encours.sync.config import Config
 
 
 def open_connector(config: Config, cache: Cache, *, as_of: date) -> Connector:
@@ -14,11 +14,11 @@ def open_connector(config: Config, cache: Cache, *, as_of: date) -> Connector:
     source = config.source
     kind = source.type
     if kind == "demo":
-        from connectors.demo import DemoConnector
+        from encours.connectors.demo import DemoConnector
 
         return DemoConnector(as_of=as_of, seed=source.integer("seed", 2026))
     if kind == "fec":
-        from connectors.fec import FecConnector
+        from encours.connectors.fec import FecConnector
 
         return FecConnector(
             source.path("path"),
@@ -27,7 +27,7 @@ def open_connector(config: Config, cache: Cache, *, as_of: date) -> Connector:
             encoding=source.get("encoding") or None,
         )
     if kind == "csv":
-        from connectors.csvfile import CsvConnector
+        from encours.connectors.csvfile import CsvConnector
 
         return CsvConnector(
             source.path("path"),
@@ -36,7 +36,7 @@ def open_connector(config: Config, cache: Cache, *, as_of: date) -> Connector:
             payment_terms_days=config.payment_terms_days,
         )
     if kind in ("pennylane", "sage", "odoo"):
-        from sync.platform_sources import open_platform
+        from encours.sync.platform_sources import open_platform
 
         return open_platform(config, cache, as_of=as_of)
     raise ConfigError(f"source type {kind!r} is not available yet", file=source.file, key="[source] type")

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors import codec
-from connectors.errors import EncoursError
-from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, Payment
-from sync.journal_schema import JOURNAL_MIGRATION
+from encours.connectors import codec
+from encours.connectors.errors import EncoursError
+from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, Payment
+from encours.sync.journal_schema import JOURNAL_MIGRATION
 
 
 class StateError(EncoursError):
@@ -248,7 +248,7 @@ class StateStore:
 
 
 class StoreCache:
-    """:class:`connectors.base.Cache` over the ``cache`` table; each put commits at once."""
+    """:class:`encours.connectors.base.Cache` over the ``cache`` table; each put commits at once."""
 
     def __init__(self, store: StateStore) -> None:
         self._store = store

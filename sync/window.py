@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import holidays
 
-from sync.config import Config, parse_window
+from encours.sync.config import Config, parse_window
 
 DEFAULT_WINDOW = "08:30-18:00"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.demo import demo_ledger
-from connectors.model import Ledger
+from encours.connectors.demo import demo_ledger
+from encours.connectors.model import Ledger
 
 AS_OF = date(2026, 11, 23)
 _LOOPBACK = ("127.", "::1", "localhost")

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from connectors.registries.client import Pacer, RegistryError, get_json, new_session
+from encours.connectors.registries.client import Pacer, RegistryError, get_json, new_session
 
 PLATFORM = "bodacc"
 DEFAULT_BASE_URL = "https://bodacc-datadila.opendatasoft.com"

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from connectors.errors import SourceError
+from encours.connectors.errors import SourceError
 
 USER_AGENT = "encours (accounts-receivable follow-up)"
 HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}

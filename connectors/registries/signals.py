@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from connectors.registries.bodacc import Announcement
-from connectors.registries.sirene import CompanyRecord
+from encours.connectors.registries.bodacc import Announcement
+from encours.connectors.registries.sirene import CompanyRecord
 
 Day = date  # the field RiskSignal.date shadows the type name inside the class body
 
@@ -335,7 +335,7 @@ def blocked_customers(signals_by_customer: Mapping[str, Sequence[RiskSignal]]) -
 def adjust_figures(figures: Any, signals: Sequence[RiskSignal], as_of: date) -> Any:
     """Lower a customer's payer score under a registry signal and say why in ``reason``.
 
-    ``figures`` is a :class:`sheets_addin.view.CustomerFigures` (any frozen dataclass with
+    ``figures`` is a :class:`encours.sheets_addin.view.CustomerFigures` (any frozen dataclass with
     ``score``, ``profile`` and ``reason``); the same object comes back when nothing applies.  A
     customer without a score (too little history) gets the cap as its score.
     """

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from connectors.registries.client import Pacer, RegistryError, get_json, new_session
+from encours.connectors.registries.client import Pacer, RegistryError, get_json, new_session
 
 PLATFORM = "recherche-entreprises"
 DEFAULT_BASE_URL = "https://recherche-entreprises.api.gouv.fr"

@@ -1,6 +1,6 @@
 """What a channel sends: a rendered :class:`Message`, and what it answers: a :class:`SendResult`.
 
-A message is built once by :func:`scenarios.render.render` and is the same whether it is
+A message is built once by :func:`encours.scenarios.render.render` and is the same whether it is
 previewed, written to the outbox or sent by SMTP.  Letters (``letter``, ``formal_notice``) carry
 their PDF in ``letter``; calls carry their talking points in ``text`` and become ``À faire`` rows,
 never a sent message.
@@ -21,7 +21,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Protocol
 
-from connectors.errors import EncoursError
+from encours.connectors.errors import EncoursError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")

@@ -14,11 +14,11 @@ import smtplib
 import ssl
 from typing import TYPE_CHECKING
 
-from connectors.errors import ConfigError
-from sync.channels.message import ChannelError, Message, SendResult, check_address
+from encours.connectors.errors import ConfigError
+from encours.sync.channels.message import ChannelError, Message, SendResult, check_address
 
 if TYPE_CHECKING:
-    from sync.config import Config
+    from encours.sync.config import Config
 
 SECURITY = ("starttls", "ssl", "none")
 

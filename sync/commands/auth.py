@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sync.commands.common import add_as_of_argument, add_config_argument, load, today
+from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, today
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_sage(args: argparse.Namespace) -> int:
-    from sync.auth_sage import run_sage_auth
+    from encours.sync.auth_sage import run_sage_auth
 
     config = load(args.config)
     for line in run_sage_auth(config, as_of=args.as_of or today(config), timeout=args.timeout):

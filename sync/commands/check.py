@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from sync.check import run_checks
-from sync.commands.common import add_as_of_argument, add_config_argument, load, today
+from encours.sync.check import run_checks
+from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, today
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

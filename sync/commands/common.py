@@ -7,9 +7,9 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
-from connectors.errors import ConfigError
-from sync.config import Config, load_config
-from sync.redact import install_redaction
+from encours.connectors.errors import ConfigError
+from encours.sync.config import Config, load_config
+from encours.sync.redact import install_redaction
 
 
 def add_config_argument(parser: argparse.ArgumentParser, *, many: bool = False) -> None:

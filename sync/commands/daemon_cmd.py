@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sync.commands.common import add_config_argument, load
-from sync.daemon import Daemon
+from encours.sync.commands.common import add_config_argument, load
+from encours.sync.daemon import Daemon
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

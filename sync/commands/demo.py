@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sync.commands.common import Progress, add_as_of_argument, load, now_utc, today
-from sync.pull import sync
-from sync.run import run_pass
+from encours.sync.commands.common import Progress, add_as_of_argument, load, now_utc, today
+from encours.sync.pull import sync
+from encours.sync.run import run_pass
 
 DEMO_CONFIG = """\
 # encours demo dossier — written by `encours demo`; edit it, then `encours sync -c {config}`.

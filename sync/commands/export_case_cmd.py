@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sync.commands.common import add_as_of_argument, add_config_argument, load, now_utc, today
-from sync.export_case import export_case
+from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, now_utc, today
+from encours.sync.export_case import export_case
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

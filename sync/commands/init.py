@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from connectors.errors import ConfigError
-from sync.config import load_config
+from encours.connectors.errors import ConfigError
+from encours.sync.config import load_config
 
 SOURCE_KEYS = {
     "pennylane": 'token_env = "PENNYLANE_TOKEN"\n',

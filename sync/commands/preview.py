@@ -1,7 +1,7 @@
-"""``encours preview``: the command lives with its logic in :mod:`sync.preview`."""
+"""``encours preview``: the command lives with its logic in :mod:`encours.sync.preview`."""
 
 from __future__ import annotations
 
-from sync.preview import register, run
+from encours.sync.preview import register, run
 
 __all__ = ["register", "run"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sync.commands.common import add_as_of_argument, add_config_argument, load, now_utc, today
+from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, now_utc, today
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,8 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sync.pull import format_eur
-    from sync.report_send import make_reports, send_weekly_report, write_reports
+    from encours.sync.pull import format_eur
+    from encours.sync.report_send import make_reports, send_weekly_report, write_reports
 
     config = load(args.config)
     as_of = args.as_of or today(config)

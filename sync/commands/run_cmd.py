@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from connectors.errors import ConfigError
-from sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
-from sync.run import confirm, run_pass
+from encours.connectors.errors import ConfigError
+from encours.sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
+from encours.sync.run import confirm, run_pass
 
 VERDICTS = {"sent": True, "not-sent": False}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
-from sync.pull import sync
+from encours.sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
+from encours.sync.pull import sync
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.csvfile import CsvConnector
-from connectors.errors import InputError
-from connectors.model import Allocation, DocumentKind, InvoiceStatus, Money
+from encours.connectors.csvfile import CsvConnector
+from encours.connectors.errors import InputError
+from encours.connectors.model import Allocation, DocumentKind, InvoiceStatus, Money
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "csv"
 FACTURES = PAYLOADS / "factures_fr.csv"
@@ -189,8 +189,8 @@ def test_unknown_status_word_is_shown_but_never_reminded(tmp_path: Path) -> None
 
 
 def test_formats_doc_lists_every_column_encours_reads() -> None:
-    from connectors.csvfile import CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
-    from connectors.fec import DUE_DATE_NAMES, FEC_COLUMNS
+    from encours.connectors.csvfile import CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
+    from encours.connectors.fec import DUE_DATE_NAMES, FEC_COLUMNS
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
     for column in (*INVOICE_COLUMNS, *PAYMENT_COLUMNS, *CUSTOMER_COLUMNS):

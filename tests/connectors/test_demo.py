@@ -1,8 +1,8 @@
 from collections import Counter
 from datetime import date, timedelta
 
-from connectors.demo import DemoConnector, demo_ledger
-from connectors.model import DocumentKind, InvoiceStatus, Ledger
+from encours.connectors.demo import DemoConnector, demo_ledger
+from encours.connectors.model import DocumentKind, InvoiceStatus, Ledger
 
 
 def test_demo_is_deterministic(as_of: date) -> None:

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.demo import demo_ledger
-from connectors.errors import ConfigError, InputError
-from connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec, write_fec
-from connectors.model import (
+from encours.connectors.demo import demo_ledger
+from encours.connectors.errors import ConfigError, InputError
+from encours.connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec, write_fec
+from encours.connectors.model import (
     Allocation,
     Customer,
     DocumentKind,
@@ -556,7 +556,7 @@ def test_not_dates(text: str) -> None:
 
 def test_pulled_records_survive_the_state_store(tmp_path: Path) -> None:
     """What a FEC pull gives is stored and read back whole (instalments, foreign amounts, extras)."""
-    from sync.state import StateStore
+    from encours.sync.state import StateStore
 
     lines = sample_lines()
     # FA-001 split over two due dates: two 411 lines, one of them paid (lettered with the 500 transfer).

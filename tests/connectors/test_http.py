@@ -11,8 +11,8 @@ import pytest
 import requests
 import responses
 
-from connectors.http import HttpClient, Pacer, RetryPolicy, parse_retry_after
-from connectors.source_errors import (
+from encours.connectors.http import HttpClient, Pacer, RetryPolicy, parse_retry_after
+from encours.connectors.source_errors import (
     AuthenticationError,
     ClientRequestError,
     NotFoundError,

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors import codec
-from connectors.model import (
+from encours.connectors import codec
+from encours.connectors.model import (
     Allocation,
     CurrencyMismatchError,
     DocumentKind,

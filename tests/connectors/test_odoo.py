@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from connectors.model import DocumentKind, InvoiceStatus, Money
-from connectors.odoo import OdooConnector, OdooCursor
-from connectors.source_errors import AuthenticationError, ClientRequestError, UnsupportedVersionError
+from encours.connectors.model import DocumentKind, InvoiceStatus, Money
+from encours.connectors.odoo import OdooConnector, OdooCursor
+from encours.connectors.source_errors import AuthenticationError, ClientRequestError, UnsupportedVersionError
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "odoo"
 DB, LOGIN, KEY = "dupont-prod", "compta@atelier-dupont.fr", "odoo-key-3c9f1e7a5b2d4c6e8f0a"

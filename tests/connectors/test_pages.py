@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from connectors.pages import CursorPaginator, NextLinkPaginator, OffsetPaginator, PageRequest, paginate
-from connectors.source_errors import MalformedResponseError
+from encours.connectors.pages import CursorPaginator, NextLinkPaginator, OffsetPaginator, PageRequest, paginate
+from encours.connectors.source_errors import MalformedResponseError
 
 
 def run(pages: dict[str, Any], paginator: Any, params: dict[str, Any]) -> tuple[list[Any], list[PageRequest]]:

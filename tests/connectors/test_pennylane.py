@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from connectors.model import DocumentKind, InvoiceStatus, Money
-from connectors.pennylane import PennylaneConnector, PennylaneCursor
-from connectors.source_errors import AuthenticationError, MalformedResponseError, PermissionDeniedError
-from sync.state import StateStore
+from encours.connectors.model import DocumentKind, InvoiceStatus, Money
+from encours.connectors.pennylane import PennylaneConnector, PennylaneCursor
+from encours.connectors.source_errors import AuthenticationError, MalformedResponseError, PermissionDeniedError
+from encours.sync.state import StateStore
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "pennylane"
 BASE = "https://pennylane.test/api/external/v2"

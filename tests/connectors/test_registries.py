@@ -13,9 +13,9 @@ import pytest
 import requests
 import responses
 
-from connectors.registries.bodacc import RECORDS_PATH, BodaccClient
-from connectors.registries.client import Pacer, RegistryRateLimitedError, RegistryUnavailableError
-from connectors.registries.signals import (
+from encours.connectors.registries.bodacc import RECORDS_PATH, BodaccClient
+from encours.connectors.registries.client import Pacer, RegistryRateLimitedError, RegistryUnavailableError
+from encours.connectors.registries.signals import (
     SignalKind,
     adjust_figures,
     alert_text,
@@ -24,7 +24,7 @@ from connectors.registries.signals import (
     headline,
     registry_signals,
 )
-from connectors.registries.sirene import SireneClient, normalise_siren
+from encours.connectors.registries.sirene import SireneClient, normalise_siren
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 SIRENE = "https://sirene.test"

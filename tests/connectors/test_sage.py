@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from connectors.model import DocumentKind, InvoiceStatus, Money
-from connectors.sage import TOKENS_NS, SageConnector, SageCursor, SageTokens
-from connectors.source_errors import AuthenticationError, ClientRequestError
-from sync.state import StateStore
+from encours.connectors.model import DocumentKind, InvoiceStatus, Money
+from encours.connectors.sage import TOKENS_NS, SageConnector, SageCursor, SageTokens
+from encours.connectors.source_errors import AuthenticationError, ClientRequestError
+from encours.sync.state import StateStore
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "sage"
 BASE = "https://api.sage.test/v3.1"

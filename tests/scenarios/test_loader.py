@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.loader import CHANNELS, LANGUAGES, SHIPPED_DIR, ScenarioError, load_scenarios
+from encours.scenarios.loader import CHANNELS, LANGUAGES, SHIPPED_DIR, ScenarioError, load_scenarios
 
 GOOD_STEPS = """
 [[steps]]

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.model import Allocation, InvoiceStatus, Money, Payment
-from scenarios.planner import Plan, PlannedAction, StepKey, plan, recheck
-from sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
+from encours.connectors.model import Allocation, InvoiceStatus, Money, Payment
+from encours.scenarios.planner import Plan, PlannedAction, StepKey, plan, recheck
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
 
@@ -159,7 +159,7 @@ def test_an_unknown_status_is_shown_with_its_reason() -> None:
 
 
 def test_a_credit_note_is_never_reminded() -> None:
-    from connectors.model import DocumentKind
+    from encours.connectors.model import DocumentKind
 
     result = run(ledger(invoice("A1", 20, kind=DocumentKind.CREDIT_NOTE)))
     assert result.actions == []
@@ -373,7 +373,7 @@ def test_a_whole_account_step_lists_every_overdue_invoice_of_the_currency() -> N
 
 
 def test_without_an_address_of_its_own_the_billing_contact_is_used() -> None:
-    from connectors.model import Contact
+    from encours.connectors.model import Contact
 
     contacts = (Contact("Marc", "marc@c1.example", role="Directeur"),
                 Contact("Lise", "lise@c1.example", role="Comptabilité fournisseurs"))

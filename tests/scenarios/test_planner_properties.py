@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.model import Allocation, Customer, DocumentKind, Invoice, InvoiceStatus, Ledger, Money, Payment
-from scenarios.planner import StepKey, plan
-from sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
+from encours.connectors.model import Allocation, Customer, DocumentKind, Invoice, InvoiceStatus, Ledger, Money, Payment
+from encours.scenarios.planner import StepKey, plan
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
 from tests.support.reminders import AS_OF, company, shipped
 
 STEP_IDS = sorted({s.id for sc in shipped().values() for s in sc.steps})

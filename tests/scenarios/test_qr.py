@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import segno
 
-from scenarios.qr import (
+from encours.scenarios.qr import (
     PaymentReferenceError,
     belgian_structured,
     epc_payload,

@@ -9,11 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from pypdf import PdfReader
 
-from connectors.model import Allocation, Money, Payment
-from scenarios.planner import PlannedAction, StepKey, plan
-from scenarios.qr import is_belgian_structured
-from scenarios.render import compute_interest, render
-from sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
+from encours.connectors.model import Allocation, Money, Payment
+from encours.scenarios.planner import PlannedAction, StepKey, plan
+from encours.scenarios.qr import is_belgian_structured
+from encours.scenarios.render import compute_interest, render
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
 

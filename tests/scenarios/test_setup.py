@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.loader import ScenarioError
-from scenarios.setup import DEFAULT_PROFILE_SCENARIOS, scenarios_from_config
-from sync.config import load_config
+from encours.scenarios.loader import ScenarioError
+from encours.scenarios.setup import DEFAULT_PROFILE_SCENARIOS, scenarios_from_config
+from encours.sync.config import load_config
 
 BASE = '[company]\nname = "Dupont"\n[source]\ntype = "demo"\n'
 

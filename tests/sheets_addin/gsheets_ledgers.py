@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
 
 SALESPEOPLE = ("Claire Martin", "Hugo Lefèvre", "Sofia Janssens", "Malik Benali")
 

@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_xlwings import FakeBook
 
-from connectors.demo import demo_ledger
-from connectors.errors import SheetError
-from sheets_addin.excel import ExcelWorkbook, excel_value
-from sheets_addin.functions import customer_figures
-from sheets_addin.layout import AGING, CUSTOMERS, DASHBOARD_TAB, INVOICES, JOURNAL, PARAMS_TAB
-from sheets_addin.view import SheetView, build_view
-from sheets_addin.xlsx import XlsxWorkbook
+from encours.connectors.demo import demo_ledger
+from encours.connectors.errors import SheetError
+from encours.sheets_addin.excel import ExcelWorkbook, excel_value
+from encours.sheets_addin.functions import customer_figures
+from encours.sheets_addin.layout import AGING, CUSTOMERS, DASHBOARD_TAB, INVOICES, JOURNAL, PARAMS_TAB
+from encours.sheets_addin.view import SheetView, build_view
+from encours.sheets_addin.xlsx import XlsxWorkbook
 
 AS_OF = date(2026, 11, 23)
 
@@ -214,7 +214,7 @@ def test_run_columns_and_journal(view: SheetView) -> None:
 
 
 def _letter(sheet: Any, heading: str) -> str:
-    from sheets_addin.layout import column_letter
+    from encours.sheets_addin.layout import column_letter
 
     return column_letter(_column(sheet, heading) - 1)
 

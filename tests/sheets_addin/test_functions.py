@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.demo import demo_ledger
-from connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
-from sheets_addin import functions as fn
-from sheets_addin import rates
+from encours.connectors.demo import demo_ledger
+from encours.connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
+from encours.sheets_addin import functions as fn
+from encours.sheets_addin import rates
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "bench"))
 import loop_reference as ref  # the row-by-row reference, also the vectors' oracle
@@ -77,7 +77,7 @@ def _ledger() -> Ledger:
 
     def inv(number: str, customer: str, issued: date, due: date, total: str, remaining: str,
             status: InvoiceStatus = InvoiceStatus.OPEN, currency: str = "EUR", kind: str = "invoice") -> Invoice:
-        from connectors.model import DocumentKind
+        from encours.connectors.model import DocumentKind
 
         return Invoice(number, number, customer, "t", issued, due, Money(D(total), currency),
                        Money(D(remaining), currency), kind=DocumentKind(kind), status=status)

@@ -13,12 +13,12 @@ import pytest
 from fake_sheets_server import FakeSheetsServer, Formula, col_index
 from gsheets_ledgers import change_some, sized_ledger
 
-from connectors.errors import SheetError
-from connectors.model import InvoiceStatus, Ledger, Money
-from sheets_addin.gsheets import GoogleSheet
-from sheets_addin.gsheets_http import Clock
-from sheets_addin.layout import INVOICES, Kind
-from sheets_addin.view import SheetView, build_view
+from encours.connectors.errors import SheetError
+from encours.connectors.model import InvoiceStatus, Ledger, Money
+from encours.sheets_addin.gsheets import GoogleSheet
+from encours.sheets_addin.gsheets_http import Clock
+from encours.sheets_addin.layout import INVOICES, Kind
+from encours.sheets_addin.view import SheetView, build_view
 
 EPOCH = date(1899, 12, 30)
 
@@ -56,7 +56,7 @@ def by_id(server: FakeSheetsServer, tab: str = "Factures") -> dict[str, dict[str
 def letter_of(server: FakeSheetsServer, tab: str, heading: str) -> str:
     header = server.grid(tab)[0]
     index = header.index(heading)
-    from sheets_addin.layout import column_letter
+    from encours.sheets_addin.layout import column_letter
 
     return column_letter(index)
 
@@ -609,7 +609,7 @@ def test_headings_moved_down_by_a_title_row_are_found(server: FakeSheetsServer, 
 
 
 def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
-    from sheets_addin.gsheets_http import RetryPolicy, retry_after_seconds
+    from encours.sheets_addin.gsheets_http import RetryPolicy, retry_after_seconds
 
     assert retry_after_seconds("12") == 12
     assert retry_after_seconds("Mon, 23 Nov 2026 08:00:30 GMT", now_epoch=1795420800.0) == 30

@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fake_sheets_server import FakeSheetsServer
 
-from connectors.errors import ConfigError
-from sync.check import run_checks
-from sync.config import Config, config_from_mapping
-from sync.pull import open_sheet, sync
+from encours.connectors.errors import ConfigError
+from encours.sync.check import run_checks
+from encours.sync.config import Config, config_from_mapping
+from encours.sync.pull import open_sheet, sync
 
 SA_EMAIL = "encours-bot@atelier-dupont.iam.gserviceaccount.com"
 

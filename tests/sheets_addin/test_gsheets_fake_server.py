@@ -9,7 +9,7 @@ import pytest
 from fake_sheets_server import FakeSheetsServer, Formula
 from google.auth.credentials import AnonymousCredentials
 
-from sheets_addin.gsheets_http import SheetsSession
+from encours.sheets_addin.gsheets_http import SheetsSession
 
 
 @pytest.fixture()

@@ -2,7 +2,7 @@
 
 The workbook is written by the real backend (``XlsxWorkbook``) from ledgers made of the shared
 vectors (``tests/vectors/native.json``) and from the demo ledger; LibreOffice computes every
-formula; the values must equal what ``sheets_addin.functions`` and the vectors say:
+formula; the values must equal what ``encours.sheets_addin.functions`` and the vectors say:
 Jours de retard, Tranche, Clients (Encours, Échu), Balance âgée, and the dashboard totals and
 KPIs (DSO simple and countback, best possible DSO, ADD, CEI).
 """
@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from vector_cases import load
 
-from connectors.demo import demo_ledger
-from connectors.model import Customer, DocumentKind, Invoice, InvoiceStatus, Ledger, Money
-from sheets_addin.functions import aging_bucket, ledger_kpis
-from sheets_addin.view import build_view
-from sheets_addin.xlsx import XlsxWorkbook
+from encours.connectors.demo import demo_ledger
+from encours.connectors.model import Customer, DocumentKind, Invoice, InvoiceStatus, Ledger, Money
+from encours.sheets_addin.functions import aging_bucket, ledger_kpis
+from encours.sheets_addin.view import build_view
+from encours.sheets_addin.xlsx import XlsxWorkbook
 from tests.support.libreoffice import recalculate
 
 pytestmark = pytest.mark.libreoffice

@@ -10,13 +10,16 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sheets_addin import cells, udfs
+from encours.sheets_addin import cells, udfs
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_the_module_imports_without_windows_only_modules() -> None:
-    code = "import sys, sheets_addin.udfs; bad = {'pythoncom', 'pywintypes', 'win32com'} & set(sys.modules); print(bad)"
+    code = (
+        "import sys, encours.sheets_addin.udfs; "
+        "bad = {'pythoncom', 'pywintypes', 'win32com'} & set(sys.modules); print(bad)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "set()"

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from vector_cases import case_id, decode, function_cases, load, same
 
-from sheets_addin import cells, functions, udfs
+from encours.sheets_addin import cells, functions, udfs
 
 CASES = function_cases()
 SCALAR_FIRST = {"ENCOURS_DSO", "ENCOURS_DSO_COUNTBACK", "ENCOURS_DSO_OPTIMAL", "ENCOURS_ADD", "ENCOURS_CEI"}

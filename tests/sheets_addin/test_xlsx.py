@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from connectors.errors import SheetError
-from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
-from sheets_addin.functions import aging_by_customer, bucket_labels
-from sheets_addin.layout import CUSTOMERS, INVOICES
-from sheets_addin.view import build_view
-from sheets_addin.xlsx import WorkbookPathError, XlsxWorkbook
+from encours.connectors.errors import SheetError
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.sheets_addin.functions import aging_by_customer, bucket_labels
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES
+from encours.sheets_addin.view import build_view
+from encours.sheets_addin.xlsx import WorkbookPathError, XlsxWorkbook
 from tests.support.libreoffice import recalculate
 
 INJECTION = '=HYPERLINK("http://evil.example","clic")'

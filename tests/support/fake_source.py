@@ -16,9 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors import codec
-from connectors.errors import SourceError
-from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, SourceInfo
+from encours.connectors import codec
+from encours.connectors.errors import SourceError
+from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, SourceInfo
 
 
 class LedgerFile:
@@ -76,7 +76,7 @@ class LedgerFile:
 
 
 class FakeSource:
-    """The :class:`connectors.base.Connector` over a :class:`LedgerFile`.
+    """The :class:`encours.connectors.base.Connector` over a :class:`LedgerFile`.
 
     ``fault``: ``pull-500``, ``pull-timeout``, ``refetch-500`` or ``refetch-timeout``.
     """

@@ -7,9 +7,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
-from scenarios.company import CompanySettings
-from scenarios.loader import Scenario, load_scenarios
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.scenarios.company import CompanySettings
+from encours.scenarios.loader import Scenario, load_scenarios
 
 AS_OF = date(2026, 11, 23)
 IBAN_FR = "FR7630006000011234567890189"

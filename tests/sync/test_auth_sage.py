@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import responses
 
-from connectors.sage import TOKENS_NS
-from connectors.source_errors import AuthenticationError
-from sync.auth_sage import authorization_url, run_sage_auth
-from sync.config import Config, load_config
-from sync.state import StateStore
+from encours.connectors.sage import TOKENS_NS
+from encours.connectors.source_errors import AuthenticationError
+from encours.sync.auth_sage import authorization_url, run_sage_auth
+from encours.sync.config import Config, load_config
+from encours.sync.state import StateStore
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "sage"
 ENV = {"SAGE_CLIENT_ID": "client-4c1d", "SAGE_CLIENT_SECRET": "secret-9a8b7c6d5e4f3a2b"}

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from scenarios.planner import StepKey, plan
-from scenarios.render import render
-from sheets_addin.marks import InvoiceMarks, SheetMarks
-from sync.channels.message import ChannelError, Message
-from sync.channels.outbox import OutboxChannel
+from encours.scenarios.planner import StepKey, plan
+from encours.scenarios.render import render
+from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
+from encours.sync.channels.message import ChannelError, Message
+from encours.sync.channels.outbox import OutboxChannel
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
 

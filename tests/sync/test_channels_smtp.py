@@ -22,12 +22,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pypdf import PdfReader
 
-from connectors.errors import ConfigError
-from scenarios.planner import plan
-from scenarios.render import render
-from sheets_addin.marks import SheetMarks
-from sync.channels.message import AddressError, ChannelError, Message
-from sync.channels.smtp import SmtpChannel
+from encours.connectors.errors import ConfigError
+from encours.scenarios.planner import plan
+from encours.scenarios.render import render
+from encours.sheets_addin.marks import SheetMarks
+from encours.sync.channels.message import AddressError, ChannelError, Message
+from encours.sync.channels.smtp import SmtpChannel
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
 USER, PASSWORD = "relances@dupont.example", "s3cret-Pa55-for-tests"
@@ -268,8 +268,8 @@ def test_the_date_is_set_by_the_sender_not_the_renderer() -> None:
 
 
 def test_smtp_settings_come_from_the_config_and_secrets_from_the_environment(tmp_path: Path) -> None:
-    from sync.channels.smtp import smtp_from_config
-    from sync.config import load_config
+    from encours.sync.channels.smtp import smtp_from_config
+    from encours.sync.config import load_config
 
     path = tmp_path / "encours.toml"
     base = ('[company]\nname = "Dupont"\n[source]\ntype = "demo"\n[sending]\nmode = "smtp"\n'

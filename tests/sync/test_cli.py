@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sync.cli import COMMANDS, build_parser, main
+from encours.sync.cli import COMMANDS, build_parser, main
 from tests.conftest import write_config
 
 
@@ -94,5 +94,7 @@ def test_every_command_is_documented_in_the_readme() -> None:
 
 
 def test_console_script_help_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "sync.cli", "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "encours.sync.cli", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and "demo" in result.stdout and "sync" in result.stdout

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import ConfigError
-from sync.config import load_config, parse_duration, parse_window
+from encours.connectors.errors import ConfigError
+from encours.sync.config import load_config, parse_duration, parse_window
 from tests.conftest import write_config
 
 

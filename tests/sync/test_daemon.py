@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from connectors.errors import SourceError
-from sync.channels.message import Message, SendResult
-from sync.channels.smtp import SmtpChannel
-from sync.config import Config, load_config
-from sync.daemon import Daemon
-from sync.run import RunReport, run_pass
+from encours.connectors.errors import SourceError
+from encours.sync.channels.message import Message, SendResult
+from encours.sync.channels.smtp import SmtpChannel
+from encours.sync.config import Config, load_config
+from encours.sync.daemon import Daemon
+from encours.sync.run import RunReport, run_pass
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile, bulk_ledger
 from tests.support.smtp_server import SmtpServer
@@ -124,7 +124,7 @@ def test_sigterm_stops_the_daemon_process_cleanly(tmp_path: Path) -> None:
     config = write_config(folder, extra='from = "factures@dupont.example"\nwindow = "00:00-23:59"\n'
                           'every_day = true\n\n[schedule]\nevery = "1h"\n')
     heartbeat = tmp_path / "hb.json"
-    proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "daemon", "-c", str(config), "--heartbeat",
+    proc = subprocess.Popen([sys.executable, "-m", "encours.sync.cli", "daemon", "-c", str(config), "--heartbeat",
                              str(heartbeat)], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
@@ -148,7 +148,7 @@ def test_sigterm_stops_the_daemon_process_cleanly(tmp_path: Path) -> None:
 
 
 def test_a_broken_configuration_is_refused_before_starting(tmp_path: Path) -> None:
-    from sync.cli import main
+    from encours.sync.cli import main
 
     config = write_config(tmp_path, extra='\n[schedule]\nevery = "soon"\n')
     assert main(["-q", "daemon", "-c", str(config), "--max-passes", "1"]) == 2

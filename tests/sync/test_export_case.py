@@ -15,11 +15,11 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from sync.channels.smtp import SmtpChannel
-from sync.cli import main
-from sync.config import Config, load_config
-from sync.export_case import CaseError, export_case
-from sync.run import run_pass
+from encours.sync.channels.smtp import SmtpChannel
+from encours.sync.cli import main
+from encours.sync.config import Config, load_config
+from encours.sync.export_case import CaseError, export_case
+from encours.sync.run import run_pass
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile
 from tests.support.reminders import customer, invoice, ledger

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from connectors.errors import SourceError
-from sync.channels.smtp import SmtpChannel
-from sync.config import Config, load_config
-from sync.journal import Journal, State
-from sync.run import FAILPOINT_ENV, FAILPOINT_EXIT_CODE, FAILPOINT_TRACE_ENV, RunReport, run_pass
-from sync.state import StateError, StateStore
+from encours.connectors.errors import SourceError
+from encours.sync.channels.smtp import SmtpChannel
+from encours.sync.config import Config, load_config
+from encours.sync.journal import Journal, State
+from encours.sync.run import FAILPOINT_ENV, FAILPOINT_EXIT_CODE, FAILPOINT_TRACE_ENV, RunReport, run_pass
+from encours.sync.state import StateError, StateStore
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile, bulk_ledger
 from tests.support.reminders import customer, invoice, ledger
@@ -67,9 +67,9 @@ def _child(config_path: str, ledger_path: str, port: int, now: str, failpoint: i
         os.environ[FAILPOINT_ENV] = str(failpoint)
     if trace:
         os.environ[FAILPOINT_TRACE_ENV] = trace
-    import sync.run
+    import encours.sync.run
 
-    sync.run._crossed = 0
+    encours.sync.run._crossed = 0
     config = load_config(config_path)
     when = datetime.fromisoformat(now)
     _pass(config, LedgerFile(Path(ledger_path)), port, when)
@@ -279,8 +279,8 @@ def _fake_sheets_server() -> Any:
 
 
 def test_google_sheet_answering_429_then_recovering(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from sheets_addin.gsheets import GoogleSheet
-    from sheets_addin.gsheets_http import Clock
+    from encours.sheets_addin.gsheets import GoogleSheet
+    from encours.sheets_addin.gsheets_http import Clock
 
     class NoWait:
         t = 0.0

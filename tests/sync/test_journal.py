@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.planner import StepKey
-from sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
-from sync.state import StateStore
+from encours.scenarios.planner import StepKey
+from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
+from encours.sync.state import StateStore
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sync.lock import DossierLock, LockedError, lock_path
+from encours.sync.lock import DossierLock, LockedError, lock_path
 
 HOLD = """
 import sys, time
-from sync.lock import DossierLock
+from encours.sync.lock import DossierLock
 lock = DossierLock(sys.argv[1], "Atelier Dupont")
 lock.acquire()
 print("held", flush=True)

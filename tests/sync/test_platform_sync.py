@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import responses
 
-from connectors.errors import SourceError
-from connectors.model import InvoiceStatus
-from sync.config import Config, load_config
-from sync.pull import sync
-from sync.state import StateStore
+from encours.connectors.errors import SourceError
+from encours.connectors.model import InvoiceStatus
+from encours.sync.config import Config, load_config
+from encours.sync.pull import sync
+from encours.sync.state import StateStore
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "pennylane"
 BASE = "https://pennylane.test/api/external/v2"

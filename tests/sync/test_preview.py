@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import Delta
-from scenarios.setup import ScenarioSetup
-from sheets_addin.marks import InvoiceMarks, SheetMarks
-from sync.cli import main
-from sync.preview import PreviewError, preview_plan
-from sync.state import StateStore
+from encours.connectors.model import Delta
+from encours.scenarios.setup import ScenarioSetup
+from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
+from encours.sync.cli import main
+from encours.sync.preview import PreviewError, preview_plan
+from encours.sync.state import StateStore
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
 CONFIG = """[company]

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from connectors.errors import SheetError
-from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money, SourceInfo
-from sync.config import load_config
-from sync.pull import sync
-from sync.state import StateStore
+from encours.connectors.errors import SheetError
+from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money, SourceInfo
+from encours.sync.config import load_config
+from encours.sync.pull import sync
+from encours.sync.state import StateStore
 from tests.conftest import write_config
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -52,7 +52,7 @@ class FakeSource:
 @pytest.fixture()
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeSource]:
     source = FakeSource()
-    monkeypatch.setattr("sync.pull.open_connector", lambda config, cache, as_of: source)
+    monkeypatch.setattr("encours.sync.pull.open_connector", lambda config, cache, as_of: source)
     return write_config(tmp_path), source
 
 
@@ -135,7 +135,7 @@ def test_what_people_mark_reaches_the_payer_score(tmp_path: Path) -> None:
 
 
 def test_a_sync_waits_for_no_one_and_refuses_while_a_pass_holds_the_dossier(tmp_path: Path) -> None:
-    from sync.lock import DossierLock, LockedError
+    from encours.sync.lock import DossierLock, LockedError
 
     config = load_config(write_config(tmp_path))
     with DossierLock(config.state_path, config.dossier), pytest.raises(LockedError, match="already being processed"):

@@ -17,18 +17,25 @@ import pytest
 from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
-from connectors.demo import demo_ledger
-from connectors.model import Allocation, Customer, Delta, Invoice, Ledger, Money, Payment
-from connectors.registries.signals import RiskSignal, SignalKind
-from sheets_addin import functions as fn
-from sheets_addin.marks import InvoiceMarks, SheetMarks
-from sync.cli import main
-from sync.config import load_config
-from sync.report import SentReminder, build_report, receivables_at, reminder_stats, report_due, send_weekly_report
-from sync.report_render import eur
-from sync.report_send import plan_reports, render
-from sync.risk import _save_check, load_risk
-from sync.state import StateStore
+from encours.connectors.demo import demo_ledger
+from encours.connectors.model import Allocation, Customer, Delta, Invoice, Ledger, Money, Payment
+from encours.connectors.registries.signals import RiskSignal, SignalKind
+from encours.sheets_addin import functions as fn
+from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
+from encours.sync.cli import main
+from encours.sync.config import load_config
+from encours.sync.report import (
+    SentReminder,
+    build_report,
+    receivables_at,
+    reminder_stats,
+    report_due,
+    send_weekly_report,
+)
+from encours.sync.report_render import eur
+from encours.sync.report_send import plan_reports, render
+from encours.sync.risk import _save_check, load_risk
+from encours.sync.state import StateStore
 
 AS_OF = date(2026, 11, 23)  # a Monday
 SEED = 2026
@@ -131,7 +138,7 @@ def test_trend_rebuilds_last_week_from_payments() -> None:
 
 
 def fn_paid():  # type: ignore[no-untyped-def]
-    from connectors.model import InvoiceStatus
+    from encours.connectors.model import InvoiceStatus
 
     return InvoiceStatus.PAID
 
@@ -328,8 +335,8 @@ def test_cli_writes_the_reports(tmp_path: Path, ledger: Ledger) -> None:
 
 
 def test_reminders_and_what_they_brought_in_come_from_the_journal(tmp_path: Path, ledger: Ledger) -> None:
-    from scenarios.planner import StepKey
-    from sync.journal import Dispatch, Journal
+    from encours.scenarios.planner import StepKey
+    from encours.sync.journal import Dispatch, Journal
 
     config = load_config(dossier(tmp_path, ledger, 2525))
     paid = next((p, a) for p in ledger.payments for a in p.allocations

@@ -10,15 +10,15 @@ from pathlib import Path
 import requests
 import responses
 
-from connectors.model import Customer, Ledger
-from connectors.registries.bodacc import RECORDS_PATH, BodaccClient
-from connectors.registries.client import Pacer
-from connectors.registries.signals import SignalKind
-from connectors.registries.sirene import SireneClient
-from sheets_addin.view import CustomerFigures, build_view
-from sync.config import config_from_mapping
-from sync.risk import RiskSettings, apply_risk, load_risk, refresh_risk, risk_settings
-from sync.state import StateStore
+from encours.connectors.model import Customer, Ledger
+from encours.connectors.registries.bodacc import RECORDS_PATH, BodaccClient
+from encours.connectors.registries.client import Pacer
+from encours.connectors.registries.signals import SignalKind
+from encours.connectors.registries.sirene import SireneClient
+from encours.sheets_addin.view import CustomerFigures, build_view
+from encours.sync.config import config_from_mapping
+from encours.sync.risk import RiskSettings, apply_risk, load_risk, refresh_risk, risk_settings
+from encours.sync.state import StateStore
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 SIRENE = "https://sirene.test"
@@ -194,9 +194,9 @@ def test_risk_section_of_the_configuration(tmp_path: Path) -> None:
 
 
 def test_a_proceeding_turns_reminders_into_a_claim_declaration(tmp_path: Path) -> None:
-    from scenarios.planner import plan
-    from sheets_addin.marks import SheetMarks
-    from sync.risk import with_claim_declarations
+    from encours.scenarios.planner import plan
+    from encours.sheets_addin.marks import SheetMarks
+    from encours.sync.risk import with_claim_declarations
     from tests.support.reminders import company, customer, invoice, shipped
 
     brasserie = customer("C3", name="Brasserie Lambert", siren="521874636")

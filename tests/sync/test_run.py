@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from connectors.errors import SheetError
-from connectors.model import Invoice
-from sheets_addin.xlsx import XlsxWorkbook
-from sync.channels.smtp import SmtpChannel
-from sync.cli import main
-from sync.config import Config, load_config
-from sync.run import RunReport, run_pass
+from encours.connectors.errors import SheetError
+from encours.connectors.model import Invoice
+from encours.sheets_addin.xlsx import XlsxWorkbook
+from encours.sync.channels.smtp import SmtpChannel
+from encours.sync.cli import main
+from encours.sync.config import Config, load_config
+from encours.sync.run import RunReport, run_pass
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile, with_paid
 from tests.support.reminders import customer, invoice, ledger
@@ -227,9 +227,9 @@ def test_a_sheet_that_cannot_be_written_is_reported_and_the_next_pass_catches_up
 
 
 def test_an_interrupted_send_waits_in_a_faire_until_a_person_confirms(tmp_path: Path) -> None:
-    from scenarios.planner import StepKey
-    from sync.journal import Dispatch, Journal
-    from sync.state import StateStore
+    from encours.scenarios.planner import StepKey
+    from encours.sync.journal import Dispatch, Journal
+    from encours.sync.state import StateStore
 
     config, file = dossier(tmp_path)
     key = StepKey("invoice", "I3", "standard", "reminder_1")

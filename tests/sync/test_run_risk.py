@@ -10,10 +10,10 @@ import requests
 import responses
 from openpyxl import load_workbook
 
-from connectors.registries.bodacc import RECORDS_PATH
-from sync.channels.outbox import OutboxChannel
-from sync.config import load_config
-from sync.run import run_pass
+from encours.connectors.registries.bodacc import RECORDS_PATH
+from encours.sync.channels.outbox import OutboxChannel
+from encours.sync.config import load_config
+from encours.sync.run import run_pass
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile
 from tests.support.reminders import customer, invoice, ledger

@@ -16,10 +16,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
 
-from sync.channels.smtp import SmtpChannel
-from sync.cli import main
-from sync.config import load_config
-from sync.run import run_pass
+from encours.sync.channels.smtp import SmtpChannel
+from encours.sync.cli import main
+from encours.sync.config import load_config
+from encours.sync.run import run_pass
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile
 from tests.support.reminders import customer, invoice, ledger

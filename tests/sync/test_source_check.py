@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import responses
 
-from sync.check import CHECKS, register_check, run_checks
-from sync.cli import main
-from sync.config import load_config
+from encours.sync.check import CHECKS, register_check, run_checks
+from encours.sync.cli import main
+from encours.sync.config import load_config
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "pennylane"
 BASE = "https://pennylane.test/api/external/v2"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money
-from sync.state import StateError, StateStore
+from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money
+from encours.sync.state import StateError, StateStore
 
 
 def _invoice(number: str, remaining: str = "100.00") -> Invoice:
