@@ -272,6 +272,10 @@ class Invoice:
     def with_changes(self, **changes: Any) -> Invoice:
         return replace(self, **changes)
 
+    def closed(self) -> Invoice:
+        """The invoice as the ledger keeps it once the source no longer lists it."""
+        return replace(self, status=InvoiceStatus.DELETED, remaining=Money.zero(self.currency))
+
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
@@ -314,6 +318,42 @@ class Ledger:
 
     def open_invoices(self) -> list[Invoice]:
         return [i for i in self.invoices if i.is_open]
+
+    def apply(self, delta: Delta) -> Ledger:
+        """The ledger once a pull is merged in — the one definition of "apply a delta".
+
+        A full delta replaces the ledger: invoices it no longer lists are closed (status deleted,
+        nothing remaining: their sheet rows are marked, not removed), payments it no longer lists
+        are dropped, customers it no longer lists are dropped unless an invoice still names them.
+        An incremental delta upserts its records and removes what it lists as deleted.  Records
+        come back ordered by id, as the state store returns them.
+        """
+        invoices = {i.id: i for i in self.invoices}
+        customers = {c.id: c for c in self.customers}
+        payments = {p.id: p for p in self.payments}
+        if delta.full:
+            listed = {i.id for i in delta.invoices}
+            for invoice_id in [i for i in invoices if i not in listed]:
+                invoices[invoice_id] = invoices[invoice_id].closed()
+            payments = {}
+            used = {i.customer_id for i in invoices.values()}
+            listed_customers = {c.id for c in delta.customers}
+            customers = {k: c for k, c in customers.items() if k in listed_customers or k in used}
+        customers.update((c.id, c) for c in delta.customers)
+        invoices.update((i.id, i) for i in delta.invoices)
+        payments.update((p.id, p) for p in delta.payments)
+        for invoice_id in delta.deleted_invoice_ids:
+            if invoice_id in invoices:
+                invoices[invoice_id] = invoices[invoice_id].closed()
+        for payment_id in delta.deleted_payment_ids:
+            payments.pop(payment_id, None)
+        for customer_id in delta.deleted_customer_ids:
+            customers.pop(customer_id, None)
+        return Ledger(
+            tuple(customers[k] for k in sorted(customers)),
+            tuple(invoices[k] for k in sorted(invoices)),
+            tuple(payments[k] for k in sorted(payments)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

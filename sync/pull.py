@@ -15,13 +15,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from encours.connectors.errors import ConfigError
-from encours.connectors.model import Customer, Delta, Ledger, to_cents
-from encours.sheets_addin.functions import ReceivablesKpis, sync_figures
+from encours.connectors.model import Ledger, to_cents
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from encours.sync.config import Config
 from encours.sync.lock import DossierLock
-from encours.sync.risk import apply_risk, refresh_for_config
+from encours.sync.pipeline import assemble, figures_and_kpis
 from encours.sync.sources import open_connector
 from encours.sync.state import StateStore
 
@@ -86,48 +85,11 @@ def sheet_label(config: Config) -> str:
     return config.settings.sheet.label
 
 
-def mark_counts(ledger: Ledger, marks: SheetMarks | None, as_of: date) -> tuple[dict[str, int], dict[str, int]]:
-    """Per customer: open invoices people marked disputed (``Litige``), and broken promises
-    (a ``Promesse (date)`` already past with the invoice still open) — inputs of the payer score."""
-    disputes: dict[str, int] = {}
-    broken: dict[str, int] = {}
-    if marks is None:
-        return disputes, broken
-    for invoice in ledger.invoices:
-        mark = marks.invoices.get(invoice.id)
-        if mark is None or not invoice.is_open:
-            continue
-        if mark.dispute:
-            disputes[invoice.customer_id] = disputes.get(invoice.customer_id, 0) + 1
-        if mark.promise_date is not None and mark.promise_date < as_of:
-            broken[invoice.customer_id] = broken.get(invoice.customer_id, 0) + 1
-    return disputes, broken
-
-
-def figures_and_kpis(
-    ledger: Ledger, as_of: date, *, marks: SheetMarks | None = None, default_terms: int = 30
-) -> tuple[dict[str, CustomerFigures], ReceivablesKpis]:
-    """Scores, delays and the dashboard KPIs, the ledger's frames built once."""
-    disputes, broken = mark_counts(ledger, marks, as_of)
-    return sync_figures(ledger, as_of, disputes=disputes, broken_promises=broken, default_terms=default_terms)
-
-
 def customer_figures(
     ledger: Ledger, as_of: date, marks: SheetMarks | None = None, default_terms: int = 30
 ) -> dict[str, CustomerFigures]:
-    """Scores and delays per customer (see :func:`figures_and_kpis`)."""
+    """Scores and delays per customer (see :func:`encours.sync.pipeline.figures_and_kpis`)."""
     return figures_and_kpis(ledger, as_of, marks=marks, default_terms=default_terms)[0]
-
-
-def _customers_after(store: StateStore, delta: Delta) -> list[Customer]:
-    """The customers the ledger will hold once the delta is applied (for registry lookups)."""
-    if delta.full:
-        return list(delta.customers)
-    known = {c.id: c for c in store.ledger().customers}
-    known.update({c.id: c for c in delta.customers})
-    for customer_id in delta.deleted_customer_ids:
-        known.pop(customer_id, None)
-    return list(known.values())
 
 
 def summarise(view: SheetView, ledger: Ledger, source: str, full: bool, sheet: str) -> SyncSummary:
@@ -172,23 +134,22 @@ def sync(
         delta = connector.pull(cursor)
         say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
             f"{len(delta.customers)} customers")
-        risk = refresh_for_config(config, store, _customers_after(store, delta), now=now)
         say("Reading what people typed in the sheet…")
         marks = backend.read_marks()
+        state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=connector.source,
+                         refresh_risk=True)
+        ledger = state.ledger
+        view = build_view(
+            ledger,
+            as_of,
+            figures=state.figures,
+            default_terms=config.payment_terms_days,
+            company=config.company_name,
+            notes=tuple(state.risk.notes()),
+            opening_receivables=state.kpis.opening,
+        )
         with store.transaction():
             store.apply_delta(delta)
-            ledger = store.ledger()
-            say("Computing aging and scores…")
-            figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
-            view = build_view(
-                ledger,
-                as_of,
-                figures=apply_risk(figures, risk, as_of),
-                default_terms=config.payment_terms_days,
-                company=config.company_name,
-                notes=tuple(risk.notes()),
-                opening_receivables=kpis.opening,
-            )
             say(f"Writing {sheet_label(config)}…")
             backend.write(view)
             store.set_sync_mark(connector.source, delta.cursor, now)

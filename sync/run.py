@@ -35,35 +35,31 @@ from typing import Any, Protocol
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
-from encours.scenarios.company import CompanySettings, company_from_config
 from encours.scenarios.loader import Scenario
 from encours.scenarios.planner import (
     CHANNEL_LABELS_FR,
     REASONS_FR,
+    ActionItem,
     Plan,
     PlannedAction,
     StepKey,
-    plan,
     recheck,
     valid_email,
 )
-from encours.scenarios.render import render
-from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
+from encours.scenarios.render import PdfFetcher, render
+from encours.scenarios.setup import ScenarioSetup
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
 from encours.sync.channels.message import Channel, ChannelError, Message, SendResult
+from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
-from encours.sync.pull import figures_and_kpis, open_sheet, sheet_label, summarise
+from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
+from encours.sync.pull import open_sheet, sheet_label, summarise
 from encours.sync.redact import secret_values
 from encours.sync.risk import (
     CLAIM_ACTION,
-    RiskRefresh,
-    apply_risk,
-    load_risk,
-    refresh_for_config,
-    with_claim_declarations,
 )
 from encours.sync.sources import open_connector
 from encours.sync.state import StateStore
@@ -228,79 +224,63 @@ def message_bytes(message: Message) -> tuple[str, bytes]:
 
 
 # -- the pass ---------------------------------------------------------------------------------------
-_SETUPS: dict[tuple[Any, ...], ScenarioSetup] = {}
-
-
-def _scenarios(config: Config) -> ScenarioSetup:
-    """The dossier's scenarios, loaded and validated once per process while their files are unchanged."""
-    from encours.scenarios.loader import SHIPPED_DIR
-
-    dirs = [SHIPPED_DIR]
-    if config.scenarios.get("dir"):
-        dirs.append(config.scenarios.path("dir"))
-    stamps = tuple(sorted((str(p), p.stat().st_mtime_ns) for d in dirs if d.is_dir() for p in d.rglob("*")
-                          if p.suffix in (".toml", ".j2")))
-    key = (str(config.file), repr(sorted(config.scenarios.values.items())), stamps)
-    if key not in _SETUPS:
-        _SETUPS.clear()
-        _SETUPS[key] = scenarios_from_config(config)
-    return _SETUPS[key]
-
-
-class _Rollback(Exception):
-    pass
-
-
 def default_fetch_pdf(url: str) -> bytes | None:
     from encours.sync.export_case import default_fetch_pdf as download
 
     return download(url)
 
 
-def _ledger_with(store: StateStore, delta: Delta) -> Ledger:
-    """The stored ledger with the pulled changes applied, committing nothing."""
-    holder: list[Ledger] = []
-    try:
-        with store.transaction():
-            store.apply_delta(delta)
-            holder.append(store.ledger())
-            raise _Rollback
-    except _Rollback:
-        pass
-    return holder[0]
+def attachments(fetch_pdf: PdfFetch | None) -> PdfFetcher:
+    """An invoice's PDF for a message, or None when it cannot be read (the message goes without it,
+    the log says why)."""
+
+    def fetch(item: ActionItem) -> bytes | None:
+        if fetch_pdf is None or not item.pdf_url:
+            return None
+        try:
+            return fetch_pdf(item.pdf_url)
+        except (EncoursError, OSError) as exc:
+            log.warning("invoice PDF %s not attached: %s", item.number, exc)
+            return None
+
+    return fetch
+
+
+def pdf_fetcher(connector: Connector | None) -> PdfFetch:
+    """How a pass reads an invoice's PDF: the connector's own way when it has one (an authenticated
+    API), else an HTTPS download with certificates verified.  Run and preview attach the same."""
+    own = getattr(connector, "fetch_pdf", None)
+    return own if callable(own) else default_fetch_pdf
 
 
 @dataclass
 class _Context:
-    config: Config
-    as_of: date
-    now: datetime
-    store: StateStore
-    journal: Journal
+    """A pass under way: the assembled dossier, the source to re-check at, what the pass reports."""
+
+    state: DossierState
     connector: Connector
-    setup: ScenarioSetup
-    company: CompanySettings
-    ledger: Ledger
-    marks: SheetMarks
-    profiles: dict[str, str]
     report: RunReport
     fetch_pdf: PdfFetch | None = None
-    risk: RiskRefresh | None = None
 
+    @property
+    def journal(self) -> Journal:
+        return self.state.journal
 
-def _plan(ctx: _Context, used: set[str]) -> Plan:
-    """The plan; customers in collection or under insolvency proceedings get no amicable reminder
-    (a proceeding's next action is declaring the claim to the administrator, with its deadline)."""
-    in_recovery = set(ctx.journal.in_recovery())
-    if ctx.risk is not None:
-        in_recovery |= set(ctx.risk.blocked())
-    the_plan = plan(
-        ctx.ledger, ctx.marks, ctx.setup.scenarios, ctx.as_of,
-        done=ctx.journal.done(), company=ctx.company, profiles=ctx.profiles,
-        profile_scenarios=ctx.setup.profile_scenarios, default_scenario=ctx.setup.default,
-        in_recovery=in_recovery, used_approvals=used,
-    )
-    return the_plan if ctx.risk is None else with_claim_declarations(the_plan, ctx.ledger, ctx.risk)
+    @property
+    def now(self) -> datetime:
+        return self.state.now
+
+    @property
+    def as_of(self) -> date:
+        return self.state.as_of
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.state.ledger
+
+    @property
+    def marks(self) -> SheetMarks:
+        return self.state.marks
 
 
 def _outcome(action: PlannedAction, dossier: str, detail: str = "", recipients: Iterable[str] | None = None) -> Outcome:
@@ -324,7 +304,7 @@ def _group(entries: Iterable[Entry]) -> list[list[Entry]]:
 
 
 def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
-    return {invoice_id: ctx.connector.refetch_invoice(invoice_id) for invoice_id in action.invoice_ids}
+    return refetch(ctx.connector, action.invoice_ids)
 
 
 def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
@@ -366,20 +346,12 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     if checked is None:
         return True
     action = checked
-    scenario: Scenario = ctx.setup.scenarios[action.scenario]
+    scenario: Scenario = ctx.state.setup.scenarios[action.scenario]
     dispatch = Dispatch.from_action(action)
 
-    def fetch(item: Any) -> bytes | None:
-        if ctx.fetch_pdf is None or not item.pdf_url:
-            return None
-        try:
-            return ctx.fetch_pdf(item.pdf_url)
-        except (SourceError, OSError) as exc:
-            log.warning("invoice PDF %s not attached: %s", item.number, exc)
-            return None
-
     try:
-        message = render(action, scenario, ctx.ledger, ctx.company, as_of=ctx.as_of, fetch_pdf=fetch,
+        message = render(action, scenario, ctx.ledger, ctx.state.company, as_of=ctx.as_of,
+                         fetch_pdf=attachments(ctx.fetch_pdf),
                          sent_at=ctx.now)
         filename, content = message_bytes(message)
     except (EncoursError, ValueError) as exc:
@@ -446,16 +418,16 @@ def run_pass(
     """
     say = progress or (lambda message: None)
     should_stop = stop or (lambda: False)
-    setup = _scenarios(config)  # invalid scenarios stop everything before anything is sent
-    company = company_from_config(config)
+    setup = scenarios_for(config)  # invalid scenarios stop everything before anything is sent
+    company = company_settings(config)
     if not valid_email(company.sender):
         raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
                           file=str(config.file), key="[sending] from")
     backend = sheet or open_sheet(config)
     report = RunReport(config.dossier, as_of, dry_run)
-    secrets = secret_values(config.raw, config.company.environ)
     with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
-        journal = Journal(store, config.dossier, secrets=secrets, tz=config.timezone)
+        journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
+                          tz=config.timezone)
         if not dry_run:
             recovered = journal.recover(now)
             if recovered:
@@ -470,21 +442,17 @@ def run_pass(
         say("Reading the sheet…")
         marks = backend.read_marks()
         failpoint("after_marks")
-        ledger = _ledger_with(store, delta)
-        risk = (load_risk(store, ledger.customers) if dry_run
-                else refresh_for_config(config, store, ledger.customers, now=now))
-        figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
-        figures = apply_risk(figures, risk, as_of)
-        ctx = _Context(config, as_of, now, store, journal, source, setup, company, ledger, marks,
-                       {cid: f.profile for cid, f in figures.items() if f.profile}, report,
-                       fetch_pdf or getattr(source, "fetch_pdf", None) or default_fetch_pdf, risk)
+        state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=source.source,
+                         refresh_risk=not dry_run)
+        ledger, figures, kpis, risk = state.ledger, state.figures, state.kpis, state.risk
+        ctx = _Context(state, source, report, fetch_pdf or pdf_fetcher(source))
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
         if cleared and not dry_run:
             journal.forget_approvals(cleared)
         used -= cleared
         say("Planning the reminders…")
-        the_plan = _plan(ctx, used)
+        the_plan = plan_for(state, used_approvals=used)
         _record_plan_skips(ctx, the_plan, dry_run)
         window = window_state(config, now)
         report.window = window
@@ -520,7 +488,7 @@ def run_pass(
         finally:
             if dispatcher is not None:
                 dispatcher.close()
-        final_plan = _plan(ctx, journal.used_approvals()) if (report.sent or report.tasks) else the_plan
+        final_plan = plan_for(state) if (report.sent or report.tasks) else the_plan
         entries = journal.entries()
         for group in _group(e for e in entries if e.state is State.UNCERTAIN):
             report.uncertain.append(_entry_outcome(group, _step_label(setup)))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
-from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, Payment
+from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment
 from encours.sync.journal_schema import JOURNAL_MIGRATION
 
 
@@ -224,8 +224,7 @@ class StateStore:
             row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()
             if row is None:
                 continue
-            invoice = codec.loads(Invoice, row[0])
-            closed = invoice.with_changes(status=InvoiceStatus.DELETED, remaining=Money.zero(invoice.currency))
+            closed = codec.loads(Invoice, row[0]).closed()
             self._db.execute(
                 "UPDATE invoices SET status = ?, data = ? WHERE id = ?",
                 (closed.status.value, codec.dumps(closed), invoice_id),

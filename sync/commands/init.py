@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from encours.connectors.errors import ConfigError
-from encours.sync.config import load_config
 
 SOURCE_KEYS = {
     "pennylane": 'token_env = "PENNYLANE_TOKEN"\n',
@@ -20,8 +20,9 @@ SOURCE_KEYS = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("init", help="answer a few questions and write encours.toml")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    parser = sub.add_parser("init", parents=list(parents), help="answer a few questions and write encours.toml")
     parser.add_argument("-c", "--config", default="encours.toml", help="file to write (default: encours.toml)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     parser.add_argument("--defaults", action="store_true", help="ask nothing: write the defaults")
@@ -40,6 +41,8 @@ def ask(question: str, default: str, choices: tuple[str, ...] = (), *, interacti
 
 
 def run(args: argparse.Namespace) -> int:
+    from encours.sync.config import load_config
+
     target = Path(args.config)
     if target.exists() and not args.force:
         raise ConfigError("already exists (use --force to overwrite)", file=str(target))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from collections.abc import Sequence
 
 from encours.connectors.errors import ConfigError
 from encours.sync.commands.common import Progress, add_as_of_argument, add_config_argument, load, now_utc, today
-from encours.sync.run import confirm, run_pass
 
 VERDICTS = {"sent": True, "not-sent": False}
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     parser = sub.add_parser(
         "run",
+        parents=list(parents),
         help="one whole pass: sync, plan the reminders, send those due and approved, journal, refresh the sheet",
         description="Pull the changes, refresh the sheet, read what people marked, re-check each invoice at the "
         "source right before its reminder, send within the sending window, record everything in the journal "
@@ -31,6 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from encours.sync.run import confirm, run_pass
+
     config = load(args.config)
     if args.confirm:
         reference, verdict = args.confirm
