@@ -13,8 +13,8 @@ Profiles not listed keep the shipped mapping (:data:`DEFAULT_PROFILE_SCENARIOS`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
