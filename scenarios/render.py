@@ -38,11 +38,11 @@ import jinja2
 from encours.connectors.model import Invoice, Ledger, Money, to_cents
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.formatting import format_date, format_money, format_percent
+from encours.scenarios.letter import Letter, LetterTable, build_letter_pdf
 from encours.scenarios.loader import Scenario
+from encours.scenarios.message import Attachment, Message
 from encours.scenarios.planner import ActionItem, PlannedAction
 from encours.scenarios.qr import PaymentReferenceError, epc_payload, format_rf, payment_reference, qr_png, valid_iban
-from encours.sync.channels.letter import Letter, LetterTable, build_letter_pdf
-from encours.sync.channels.message import Attachment, Message
 
 PdfFetcher = Callable[[ActionItem], bytes | None]
 

@@ -398,27 +398,3 @@ def _read_value(value: Any) -> Any:
     if isinstance(value, datetime) and value.time() == datetime.min.time():
         return value.date()
     return value
-
-
-def synchronise_from_button(config_name: str = "encours.toml") -> None:
-    """The "Synchroniser" button.
-
-    VBA: ``RunPython "import encours.sheets_addin.excel as e; e.synchronise_from_button()"``.
-
-    Reads ``encours.toml`` beside the workbook, pulls from the source and refreshes this workbook.
-    """
-    import xlwings as xw
-
-    from encours.sync.config import load_config
-    from encours.sync.pull import aging_bounds, sync
-
-    book = xw.Book.caller()
-    config = load_config(Path(book.fullname).parent / config_name)
-    now = datetime.now(config.timezone)
-    summary = sync(config, as_of=now.date(), now=now, sheet=ExcelWorkbook(book, bounds=aging_bounds(config)))
-    message = f"{summary.open_invoices} factures ouvertes, encours {summary.outstanding} €, échu {summary.overdue} €"
-    try:
-        book.app.alert(message, title="encours : synchronisé")
-    except Exception:  # older xlwings or macOS without alerts: the status bar will do
-        book.app.status_bar = message
-

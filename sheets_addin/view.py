@@ -14,23 +14,13 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from encours.connectors.model import STATUS_LABELS_FR, Customer, Invoice, Ledger, to_cents
+from encours.sheets_addin.functions.scores import CustomerFigures as CustomerFigures  # re-exported
 from encours.sheets_addin.marks import SheetMarks
 
 Row = dict[str, Any]
 
 #: Closed invoices stay on ``Factures`` this many days after they closed, then are no longer added.
 KEEP_CLOSED_DAYS = 90
-
-
-@dataclass(frozen=True)
-class CustomerFigures:
-    """Per-customer figures computed by :mod:`encours.sheets_addin.functions` (scores, delays)."""
-
-    avg_delay: float | None = None
-    score: int | None = None
-    profile: str = ""
-    reason: str = ""
-    alert: str = ""  # registry signal for ``Alerte`` (sync.risk.apply_risk): what, date, link
 
 
 @dataclass(frozen=True)

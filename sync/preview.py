@@ -17,10 +17,10 @@ from pathlib import Path
 
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Ledger
+from encours.scenarios.message import Message
 from encours.scenarios.planner import PlannedAction, Skip
 from encours.scenarios.render import PdfFetcher, render
 from encours.sheets_addin.marks import SheetMarks
-from encours.sync.channels.message import Message
 from encours.sync.channels.outbox import OutboxChannel
 from encours.sync.config import Config
 from encours.sync.pipeline import DossierState, assemble, plan_for

@@ -36,6 +36,7 @@ from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
 from encours.scenarios.loader import Scenario
+from encours.scenarios.message import Channel, ChannelError, Message, SendResult
 from encours.scenarios.planner import (
     CHANNEL_LABELS_FR,
     REASONS_FR,
@@ -50,7 +51,6 @@ from encours.scenarios.render import PdfFetcher, render
 from encours.scenarios.setup import ScenarioSetup
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
-from encours.sync.channels.message import Channel, ChannelError, Message, SendResult
 from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for

@@ -15,7 +15,7 @@ import ssl
 from typing import TYPE_CHECKING
 
 from encours.connectors.errors import ConfigError
-from encours.sync.channels.message import ChannelError, Message, SendResult, check_address
+from encours.scenarios.message import ChannelError, Message, SendResult, check_address
 
 if TYPE_CHECKING:
     from encours.sync.config import Config

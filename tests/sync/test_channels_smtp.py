@@ -23,10 +23,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from pypdf import PdfReader
 
 from encours.connectors.errors import ConfigError
+from encours.scenarios.message import AddressError, ChannelError, Message
 from encours.scenarios.planner import plan
 from encours.scenarios.render import render
 from encours.sheets_addin.marks import SheetMarks
-from encours.sync.channels.message import AddressError, ChannelError, Message
 from encours.sync.channels.smtp import SmtpChannel
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
