@@ -11,7 +11,7 @@ Amounts are in the company's currency (EUR); Montantdevise/Idevise give the docu
 foreign-currency lines, and then ``remaining_company`` keeps the exact EUR figure (a payment is in
 that currency too when its lines and the invoices it pays all are).  The file is
 parsed whole before anything is returned: a bad line raises :class:`InputError` naming the file and
-the line, and nothing is half-read.  :func:`write_fec` writes a balanced FEC from a
+the line, and nothing is half-read.  :func:`encours.connectors.fec_writer.write_ledger` writes a balanced FEC from a
 :class:`Ledger` (used by the round-trip tests and to hand a demo FEC to people).
 """
 
@@ -21,7 +21,7 @@ import hashlib
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -68,7 +68,7 @@ FEC_COLUMNS = (
     "Montantdevise",
     "Idevise",
 )
-#: The extra column :func:`write_fec` adds, and the names recognised without configuration.
+#: The extra column the FEC writer adds, and the names recognised without configuration.
 DUE_DATE_COLUMN = "DateEcheance"
 DUE_DATE_NAMES = ("DateEcheance", "EcheanceDate", "Echeance", "DateEch", "DateDEcheance", "DueDate")
 
@@ -846,30 +846,3 @@ class FecConnector:
             if invoice.id == invoice_id:
                 return invoice
         return None
-
-
-def write_fec(
-    ledger: Ledger,
-    path: Path,
-    *,
-    separator: str = "\t",
-    encoding: str = "utf-8",
-    company_currency: str = "EUR",
-    rates: Mapping[str, Decimal] | None = None,
-    vat_rate: Decimal = Decimal("0.20"),
-) -> None:
-    """Write *ledger* as a balanced FEC that :class:`FecConnector` reads back to the same open amounts.
-
-    See :func:`encours.connectors.fec_writer.write_ledger` (kept apart: reading is what encours does daily).
-    """
-    from encours.connectors.fec_writer import write_ledger
-
-    write_ledger(
-        ledger,
-        path,
-        separator=separator,
-        encoding=encoding,
-        company_currency=company_currency,
-        rates=rates,
-        vat_rate=vat_rate,
-    )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from encours.scenarios.loader import Scenario, ScenarioError, load_scenarios
+from encours.scenarios.render import check_rendering
 
 #: Payer profiles (A good … D high risk, :func:`encours.sheets_addin.functions.profile_for`) → scenario.
 DEFAULT_PROFILE_SCENARIOS: dict[str, str] = {"A": "gentle", "B": "standard", "C": "standard", "D": "firm"}
@@ -39,7 +40,7 @@ def scenario_setup(
     ``dirs``: the shipped folder first, then the dossier's own (``[scenarios] dir``);
     ``profiles_table``: ``[scenarios.profiles]`` as written.
     """
-    scenarios = load_scenarios(list(dirs))
+    scenarios = load_scenarios(list(dirs), check=check_rendering)
     if default not in scenarios:
         raise ScenarioError(f"{default!r} is not a scenario (known: {', '.join(sorted(scenarios))})",
                             file=file, field="[scenarios] default")

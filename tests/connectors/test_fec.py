@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from encours.connectors.demo import demo_ledger
 from encours.connectors.errors import ConfigError, InputError
-from encours.connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec, write_fec
+from encours.connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec
+from encours.connectors.fec_writer import write_ledger as write_fec
 from encours.connectors.model import (
     Allocation,
     Customer,
