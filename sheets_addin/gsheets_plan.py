@@ -22,7 +22,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from encours.connectors.errors import SheetError
 from encours.sheets_addin.layout import (
     CUSTOMERS,
     INVOICES,
@@ -35,6 +34,7 @@ from encours.sheets_addin.layout import (
     render_formula,
 )
 from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 
 EPOCH = date(1899, 12, 30)
@@ -291,45 +291,22 @@ class KeyedResult:
 
 def plan_keyed(grid: TabGrid, content: KeyedContent) -> KeyedResult:
     tab = grid.tab
-    id_heading = tab.column(tab.id_key).heading
     id_col = grid.positions[tab.id_key]
     writes = CellWrites()
     notes: list[str] = []
     ids = grid.ids()
-    where: dict[str, int] = {}
+    columns = restore_columns(tab, grid.positions)
+    found = []
     for index, key in enumerate(ids):
-        if not key:
-            continue
-        if key in where:
-            first = grid.row_number(where[key])
-            again = [grid.row_number(i) for i, k in enumerate(ids) if k == key]
-            raise SheetError(
-                f"ID {key!r} appears on rows {', '.join(map(str, again))}: delete or fix the extra rows "
-                f"(encours wrote nothing)",
-                tab=grid.title, row=first, column=id_heading,
-            )
-        where[key] = index
-
-    # A row whose ID was erased but whose invoice number is still there gets its ID back.
-    number_col = grid.positions.get("number")
-    if number_col is not None and "number" in tab.keys(Kind.SYNCED):
-        by_number: dict[str, list[str]] = {}
-        for key, row in content.rows.items():
-            number = parse_text(row.get("number"))
-            if number:
-                by_number.setdefault(number, []).append(key)
-        for index, key in enumerate(ids):
-            number = parse_text(grid.cell(index, number_col))
-            if key or not number or len(by_number.get(number, ())) != 1:
-                continue
-            restored = by_number[number][0]
-            if restored in where:
-                continue
-            where[restored] = index
-            ids[index] = restored
-            writes.raw[(grid.row_number(index), id_col)] = restored
-            notes.append(f"{grid.title}: row {grid.row_number(index)} had lost its {id_heading}; restored "
-                         f"{restored!r} from {tab.column('number').heading} {number!r}")
+        restore = () if key else restore_key([grid.cell(index, c) for c in columns])
+        if key or restore:
+            found.append(FoundRow(grid.row_number(index), key, restore))
+    merge = plan_table(tab, grid.title, found, wanted_keys(content.rows, tab, grid.positions), content.append,
+                       grid.last_used())
+    notes.extend(merge.notes)
+    for number, key in merge.restored.items():
+        writes.raw[(number, id_col)] = key
+        ids[number - grid.header_row - 1] = key
 
     letters = grid.letters()
     formulas = [(grid.positions[c.key], c.formula) for c in tab.columns
@@ -351,27 +328,21 @@ def plan_keyed(grid: TabGrid, content: KeyedContent) -> KeyedResult:
             if fresh or not same_formula(wanted_formula, grid.cell(index, column)):
                 writes.formula_rows.setdefault(column, {})[number] = wanted_formula
 
-    for key, index in where.items():
-        values = content.rows.get(key)
-        if values is not None:
-            fill(index, values, False, False)
-        elif content.unknown is not None:
-            fill(index, content.unknown, True, False)
+    for key, number in merge.matched.items():
+        fill(number - grid.header_row - 1, content.rows[key], False, False)
+    if content.unknown is not None:
+        for _key, number in merge.unknown:
+            fill(number - grid.header_row - 1, content.unknown, True, False)
 
-    last = grid.last_used()
     layout = list(ids)
-    for key in content.append:
-        if key in where or key not in content.rows:
-            continue
-        last += 1
-        index = last - grid.header_row - 1
-        writes.raw[(last, id_col)] = key
+    for key, number in merge.appended:
+        index = number - grid.header_row - 1
+        writes.raw[(number, id_col)] = key
         fill(index, content.rows[key], False, True)
         while len(layout) < index:
             layout.append("")
         layout.append(key)
-        where[key] = index
-    return KeyedResult(writes, layout, last, notes)
+    return KeyedResult(writes, layout, merge.last_row, notes)
 
 
 # -- tabs encours owns whole (À faire, Balance âgée, Tableau de bord, Paramètres) -------------
@@ -415,8 +386,6 @@ def plan_block(
 
 
 # -- from a SheetView to what each tab should show -------------------------------------------------
-#: What a row gets when the ledger no longer knows its ID (the rest of the row stays as it was).
-DELETED = {"status": "Supprimée", "remaining": 0, "remaining_eur": 0}
 
 
 def salespeople_of(view: SheetView) -> list[str]:
