@@ -57,6 +57,7 @@ from encours.sheets_addin.gsheets_plan import (
     plan_keyed,
     quote_title,
     salespeople_of,
+    same_formula,
     same_value,
 )
 from encours.sheets_addin.layout import (
@@ -85,6 +86,9 @@ METADATA_FIELDS = (
     "sheets(properties,protectedRanges,filterViews,conditionalFormats,developerMetadata)"
 )
 MAX_REQUEST_BYTES = 2_000_000
+#: Developer metadata on ``Paramètres``: the version of its formulas (2: the buckets' first days are formulas).
+PARAMS_KEY = "encours.params"
+PARAMS_VERSION = "2"
 TAB_KEYS = {DASHBOARD_TAB: "dashboard", PARAMS_TAB: "params",
             **{t.name: t.key for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}}
 FILTERED_TABS = (INVOICES.name, CUSTOMERS.name, TODO.name)
@@ -562,12 +566,21 @@ class GoogleSheet:
         self._format_once(plan, loc, types, percent=True)
 
     def _plan_params(self, plan: Plan, loc: Located, existing: list[list[Any]]) -> None:
+        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=None)
         as_of_set = len(existing) > 1 and len(existing[1]) > 1 and existing[1][1] not in (None, "")
         if as_of_set:
-            return  # people may have typed a date or their own bounds: the tab is theirs now
-        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=1)
+            # people may have typed a date or their own bounds: the tab is theirs now, except the
+            # buckets' first days that syncs before PARAMS_VERSION wrote as text: entered once more
+            if loc.info is not None and fmt.metadata_value(loc.info.metadata, PARAMS_KEY) != PARAMS_VERSION:
+                repair = {(r + 1, c): grid[r][c] for r, c in formula_cells
+                          if r < len(existing) and c < len(existing[r]) and same_formula(grid[r][c], existing[r][c])}
+                plan.entered.extend((loc.name, b) for b in blocks(repair))
+                plan.formats.append(fmt.metadata_request(loc.sheet_id, PARAMS_KEY, PARAMS_VERSION, loc.info.metadata))
+            return
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
         self._format_once(plan, loc, types, percent=False)
+        plan.formats.append(fmt.metadata_request(loc.sheet_id, PARAMS_KEY, PARAMS_VERSION,
+                                                 loc.info.metadata if loc.info else []))
 
     def _plan_payment_plans(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView) -> None:
         if existing and any(v not in (None, "") for v in existing[0]):
