@@ -38,6 +38,10 @@ from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_co
 from encours.sheets_addin.view import Row, SheetView
 
 EPOCH = date(1899, 12, 30)
+#: Google refuses a whole write when one cell holds more than this many characters.
+MAX_CELL_CHARS = 50_000
+#: The end of a text cut to ``MAX_CELL_CHARS`` (the cut text itself is at most that long).
+CUT_MARK = " […]"
 #: How many rows at the top of a tab are searched for its header row.
 HEADER_SEARCH_ROWS = 10
 
@@ -62,7 +66,18 @@ def to_wire(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (int, float)):
         return value
-    return str(value)
+    return cut_text(str(value))
+
+
+def cut_text(text: str) -> str:
+    """Text as Google can hold it: over ``MAX_CELL_CHARS`` characters, cut and ended with ``CUT_MARK``."""
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return text[:MAX_CELL_CHARS - len(CUT_MARK)] + CUT_MARK
+
+
+def is_cut(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == MAX_CELL_CHARS and value.endswith(CUT_MARK)
 
 
 def same_value(wanted: Any, found: Any) -> bool:
@@ -77,14 +92,28 @@ def same_value(wanted: Any, found: Any) -> bool:
 
 
 def same_formula(wanted: str, found: Any) -> bool:
+    """Is ``found`` (as Google hands it back) the formula encours would write?  Compared in one form,
+    so a formula Google re-rendered is not rewritten on every sync."""
     if found == wanted:
         return True
-    return isinstance(found, str) and _squash(found) == _squash(wanted)
+    return isinstance(found, str) and formula_form(found) == formula_form(wanted)
 
 
-def _squash(formula: str) -> str:
-    """Spacing and case aside (Google may give a formula back upper-cased or respaced)."""
-    return "".join(formula.split()).casefold()
+#: Text in double quotes, or a sheet name in single quotes: kept as they are when comparing.
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'(?=!)')
+
+
+def formula_form(formula: str) -> str:
+    """A formula in the form used to compare: sheet names unquoted, spacing and case folded outside
+    text in quotes (Google quotes sheet names, capitalises functions and respaces as it likes)."""
+    parts, last = [], 0
+    for match in _QUOTED.finditer(formula):
+        parts.append("".join(formula[last:match.start()].split()).casefold())
+        token = match.group(0)
+        parts.append(token if token.startswith('"') else token[1:-1].replace("''", "'").casefold())
+        last = match.end()
+    parts.append("".join(formula[last:].split()).casefold())
+    return "".join(parts)
 
 
 # -- a tab as read -----------------------------------------------------------------------------
