@@ -70,6 +70,17 @@ from encours.sheets_addin.gsheets_plan import (
     same_formula,
     same_value,
 )
+from encours.sheets_addin.gsheets_print import (
+    PRINT_KEY,
+    SheetPrint,
+    TabPrint,
+    column_digest,
+    light_ranges,
+    merged_view,
+    same_view,
+    tab_print,
+    view_digest,
+)
 from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
@@ -151,6 +162,7 @@ class Plan:
     entered: list[tuple[str, ValueBlock]] = field(default_factory=list)
     checks: list[tuple[str, list[list[Any]]]] = field(default_factory=list)  # range, rows expected now
     verify: list[tuple[str, list[str]]] = field(default_factory=list)  # ID column range, IDs expected after
+    prints: dict[str, TabPrint] = field(default_factory=dict)  # keyed tabs as they will be once written
     notes: list[str] = field(default_factory=list)
 
     def empty(self) -> bool:
@@ -279,10 +291,17 @@ class GoogleSheet:
     def read_marks(self) -> SheetMarks:
         located, _, _ = self._locate(self._metadata())
         wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
-        present = [loc for loc in wanted if loc.info is not None]
+        stored = self._stored_print(located)
+        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS),
+                                                             with_user_columns=True, render="UNFORMATTED_VALUE")
+        if light is not None:  # the ID and user columns are all marks need
+            present = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
+        else:
+            present = [loc for loc in wanted if loc.info is not None]
         values = dict(zip((loc.name for loc in present),
                           self._batch_get([quote_title(loc.read_title) for loc in present], "UNFORMATTED_VALUE"),
                           strict=True))
+        values.update(light or {})
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         missing: list[MarkProblem] = []
         for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
@@ -414,6 +433,10 @@ class GoogleSheet:
     def _plan(self, view: SheetView) -> Plan:
         meta = self._metadata()
         located, notes, structure = self._locate(meta)
+        stored = self._stored_print(located)
+        digest = view_digest(view, self.bounds)
+        if not structure and stored is not None and same_view(stored.view, digest) and self._as_left(located, stored):
+            return Plan(notes=notes)  # encours's cells are as the last write left them: nothing to read or write
         present = [loc for loc in located.values() if loc.info is not None]
         read = self._batch_get([quote_title(loc.read_title) for loc in present])
         values = {loc.name: rows for loc, rows in zip(present, read, strict=True)}
@@ -437,7 +460,54 @@ class GoogleSheet:
         self._plan_params(plan, located[PARAMS_TAB], values.get(PARAMS_TAB, []))
         self._plan_payment_plans(plan, located[PAYMENT_PLANS.name], values.get(PAYMENT_PLANS.name, []), view)
         plan.notes.extend(_cut_notes(plan.raw))
+        record = SheetPrint(merged_view(stored.view if stored else None, digest), plan.prints)
+        if stored is None or record.to_text() != stored.to_text():
+            inv = located[INVOICES.name]
+            plan.formats.append(fmt.metadata_request(inv.sheet_id, PRINT_KEY, record.to_text(),
+                                                     inv.info.metadata if inv.info else []))
         return plan
+
+    def _stored_print(self, located: Mapping[str, Located]) -> SheetPrint | None:
+        """What the last write left, if this version of encours wrote it (else: read in full)."""
+        info, params = located[INVOICES.name].info, located[PARAMS_TAB].info
+        if info is None or params is None or fmt.metadata_value(params.metadata, PARAMS_KEY) != PARAMS_VERSION:
+            return None
+        return SheetPrint.from_text(fmt.metadata_value(info.metadata, PRINT_KEY))
+
+    def _light_read(self, located: Mapping[str, Located], stored: SheetPrint, tabs: Sequence[Tab],
+                    *, with_user_columns: bool, render: str = "FORMULA") -> dict[str, list[list[Any]]] | None:
+        """Each tab's header row and ID column (and user columns) as a sparse grid from row 1, or None
+        when a tab is not where the last write left it (then the caller reads in full)."""
+        ranges: list[str] = []
+        for tab in tabs:
+            loc = located[tab.name]
+            if loc.info is None or tab.name not in stored.tabs:
+                return None
+            ranges += light_ranges(loc.read_title, stored.tabs[tab.name], tab, with_user_columns=with_user_columns)
+        got = iter(self._batch_get(ranges, render))
+        grids: dict[str, list[list[Any]]] = {}
+        for tab in tabs:
+            record = stored.tabs[tab.name]
+            header = next(got)
+            header_row = list(header[0]) if header else []
+            if find_header(tab, [header_row])[1] != record.positions:
+                return None
+            columns = record.columns(tab, with_user_columns=with_user_columns)
+            read = [next(got) for _ in columns]
+            if column_digest(read[0]) != record.ids:
+                return None
+            height = max((len(r) for r in read), default=0)
+            width = max([len(header_row), *(p + 1 for p in record.positions.values())])
+            rows = [[] for _ in range(record.header_row - 1)] + [header_row + [None] * (width - len(header_row))]
+            rows += [[None] * width for _ in range(height)]
+            for index, values in zip(columns, read, strict=True):
+                for offset, line in enumerate(values):
+                    rows[record.header_row + offset][index] = line[0] if line else None
+            grids[tab.name] = rows
+        return grids
+
+    def _as_left(self, located: Mapping[str, Located], stored: SheetPrint) -> bool:
+        return self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL), with_user_columns=False) is not None
 
     def _keyed_grid(self, tab: Tab, loc: Located, rows: list[list[Any]], plan: Plan) -> TabGrid:
         """The tab's header found (or laid), missing headings restored or added, as a grid."""
@@ -499,6 +569,7 @@ class GoogleSheet:
             result = plan_keyed(grid, content)
             plan.notes.extend(result.notes)
             writes, result_layout, last_row = result.writes, result.layout, result.last_row
+        plan.prints[tab.name] = tab_print(grid.header_row, grid.positions, result_layout)
         plan.raw.extend((loc.name, b) for b in blocks(writes.raw))
         self._repeat_formulas(plan, loc, writes)
         width = max(grid.positions.values()) + 1
