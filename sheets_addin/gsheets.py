@@ -109,6 +109,8 @@ METADATA_FIELDS = (
 MAX_REQUEST_BYTES = 2_000_000
 #: Developer metadata on ``Paramètres``: the version of its formulas (2: the buckets' first days are formulas).
 PARAMS_KEY = "encours.params"
+#: A write this soon after read_marks found the sheet as encours left it trusts that read.
+RECENT_READ_SECONDS = 120.0
 PARAMS_VERSION = "2"
 TAB_KEYS = {DASHBOARD_TAB: "dashboard", PARAMS_TAB: "params",
             **{t.name: t.key for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}}
@@ -200,6 +202,7 @@ class GoogleSheet:
         self.client = gspread.Client(None, session=self.session)  # type: ignore[arg-type]
         self.http = self.client.http_client
         self.notes: list[str] = []
+        self._as_left_at: tuple[float, SheetPrint] | None = None
 
     @classmethod
     def from_config(cls, section: Any, *, bounds: Sequence[int] = DEFAULT_BOUNDS, **options: Any) -> GoogleSheet:
@@ -289,11 +292,13 @@ class GoogleSheet:
 
     # -- reading people's marks -------------------------------------------------------------
     def read_marks(self) -> SheetMarks:
-        located, _, _ = self._locate(self._metadata())
+        located, _, structure = self._locate(self._metadata())
         wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
         stored = self._stored_print(located)
-        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS),
+        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL),
                                                              with_user_columns=True, render="UNFORMATTED_VALUE")
+        if light is not None and stored is not None and not structure:
+            self._as_left_at = (self.session.clock.now(), stored)  # the write just after need not read again
         if light is not None:  # the ID and user columns are all marks need
             present = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
         else:
@@ -431,10 +436,16 @@ class GoogleSheet:
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self, view: SheetView) -> Plan:
+        digest = view_digest(view, self.bounds)
+        recent, self._as_left_at = self._as_left_at, None
+        if recent is not None and self.session.clock.now() - recent[0] <= RECENT_READ_SECONDS \
+                and same_view(recent[1].view, digest):
+            # read_marks has just found encours's cells as the last write left them, and the view is the
+            # same: nothing to write.  (Rows people move meanwhile are seen by the next sync's read.)
+            return Plan()
         meta = self._metadata()
         located, notes, structure = self._locate(meta)
         stored = self._stored_print(located)
-        digest = view_digest(view, self.bounds)
         if not structure and stored is not None and same_view(stored.view, digest) and self._as_left(located, stored):
             return Plan(notes=notes)  # encours's cells are as the last write left them: nothing to read or write
         present = [loc for loc in located.values() if loc.info is not None]
