@@ -131,6 +131,16 @@ def encours(view: SheetView, later: SheetView) -> dict[str, Any]:
         full = dict(sheet.traffic.snapshot())
         biggest = max(r.bytes_in for r in server.requests)
 
+        # a re-sync with nothing changed (people's marks read, then the write), then the same after
+        # dropping the fingerprint: what every re-sync downloaded before (the whole sheet, twice)
+        light = resync(server, view, clock)
+        sheet_meta = server.sheet("Factures")
+        sheet_meta.developer_metadata = [m for m in sheet_meta.developer_metadata
+                                         if m["metadataKey"] != "encours.print"]
+        server.reset_counts()
+        whole = resync(server, view, clock)
+        whole["sheet"] = max(r.bytes_out for r in server.requests if r.path.endswith("values:batchGet"))
+
         # people work in their columns, then 1 % of the invoices change at the source
         header = server.grid("Factures")[0]
         comment, approve = header.index("Commentaire"), header.index("À envoyer")
@@ -150,8 +160,23 @@ def encours(view: SheetView, later: SheetView) -> dict[str, Any]:
             "inc_requests": after["requests"] - before["requests"],
             "inc_bytes": after["bytes_sent"] - before["bytes_sent"],
             "inc_seconds": incremental_seconds,
+            "inc_received": after["bytes_received"] - before["bytes_received"],
             "kept": kept,
+            "light": light,
+            "whole": whole,
         }
+
+
+def resync(server: FakeSheetsServer, view: SheetView, clock: InstantClock) -> dict[str, float]:
+    """What a sync does to an existing sheet: read people's marks, then write; traffic and time."""
+    sheet = GoogleSheet("sheet-1", api_base_url=server.base_url, clock=Clock(clock.now, clock.sleep),
+                        rng=random.Random(1))
+    started = time.perf_counter()
+    sheet.read_marks()
+    sheet.write(view)
+    traffic = sheet.traffic.snapshot()
+    return {"requests": traffic["requests"], "received": traffic["bytes_received"], "sent": traffic["bytes_sent"],
+            "seconds": time.perf_counter() - started}
 
 
 def _letter(index: int) -> str:
@@ -193,6 +218,16 @@ def main() -> None:
         f"incremental sync (1 % changed, 500 rows of user marks kept: {ours['kept']}): "
         f"{ours['inc_requests']} requests, {ours['inc_bytes'] / 1e3:.1f} kB = "
         f"{100 * ours['inc_bytes'] / ours['bytes']:.2f} % of the full sync's bytes, {ours['inc_seconds']:.1f} s",
+        f"re-sync with nothing changed (marks read + write): {ours['light']['requests']:.0f} requests, "
+        f"{ours['light']['received'] / 1e3:.1f} kB received, {ours['light']['sent'] / 1e3:.1f} kB sent, "
+        f"{ours['light']['seconds']:.1f} s",
+        f"baseline D, the same re-sync reading the whole sheet (no fingerprint): {ours['whole']['requests']:.0f} "
+        f"requests, {ours['whole']['received'] / 1e6:.1f} MB received, {ours['whole']['seconds']:.1f} s",
+        f"one read of the whole sheet (values:batchGet of every tab): {ours['whole']['sheet'] / 1e6:.2f} MB",
+        f"bytes received ratio unchanged re-sync / one whole-sheet read: "
+        f"{ours['light']['received'] / ours['whole']['sheet']:.3f} (goal <= 0.10); "
+        f"/ the re-sync without fingerprint (D): {ours['light']['received'] / ours['whole']['received']:.3f}",
+        f"incremental sync bytes received: {ours['inc_received'] / 1e6:.1f} MB (a change at the source reads in full)",
         f"peak memory (process, server included): {peak_mb:.0f} MB",
     ]
     print("\n".join(lines))
@@ -206,7 +241,12 @@ def main() -> None:
         f"against beyond 2 MB, hence their {plain['requests']:.0f} requests. The incremental sync with 1 % of "
         f"the invoices changed sends {100 * ours['inc_bytes'] / ours['bytes']:.1f} % of the full sync's bytes in "
         f"{ours['inc_requests']} requests, and the 500 rows of comments and check boxes typed between the two syncs "
-        f"{'are all still there' if ours['kept'] else 'were NOT all kept'}."
+        f"{'are all still there' if ours['kept'] else 'were NOT all kept'}. A re-sync with nothing changed at the "
+        f"source reads only the header rows, the ID columns and people's columns (and a fingerprint of what encours "
+        f"wrote, kept in the sheet's developer metadata): {ours['light']['received'] / 1e3:.0f} kB received against "
+        f"{ours['whole']['sheet'] / 1e6:.2f} MB for one read of the whole sheet, a ratio of "
+        f"{ours['light']['received'] / ours['whole']['sheet']:.3f} ({ours['whole']['received'] / 1e6:.1f} MB before, "
+        f"when marks and write each read the whole sheet), and it writes nothing."
     )
     print(verdict)
     if args.write_docs:

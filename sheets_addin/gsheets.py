@@ -38,8 +38,17 @@ from encours.sheets_addin import gsheets_format as fmt
 from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
 from encours.sheets_addin.functions import DEFAULT_BOUNDS
 from encours.sheets_addin.gsheets_auth import anonymous, credentials_from_section, spreadsheet_key
-from encours.sheets_addin.gsheets_http import DEFAULT_TIMEOUT, GOOGLE_SHEETS_BASE, Clock, RetryPolicy, SheetsSession
+from encours.sheets_addin.gsheets_http import (
+    DEFAULT_TIMEOUT,
+    GOOGLE_SHEETS_BASE,
+    RETRY_STATUSES,
+    Clock,
+    RetryPolicy,
+    SheetsSession,
+    retry_after_seconds,
+)
 from encours.sheets_addin.gsheets_plan import (
+    MAX_CELL_CHARS,
     CellWrites,
     KeyedContent,
     TabGrid,
@@ -52,12 +61,25 @@ from encours.sheets_addin.gsheets_plan import (
     find_header,
     formula_runs,
     invoice_content,
+    is_cut,
     journal_content,
     plan_block,
     plan_keyed,
     quote_title,
     salespeople_of,
+    same_formula,
     same_value,
+)
+from encours.sheets_addin.gsheets_print import (
+    PRINT_KEY,
+    SheetPrint,
+    TabPrint,
+    column_digest,
+    light_ranges,
+    merged_view,
+    same_view,
+    tab_print,
+    view_digest,
 )
 from encours.sheets_addin.layout import (
     AGING,
@@ -85,6 +107,11 @@ METADATA_FIELDS = (
     "sheets(properties,protectedRanges,filterViews,conditionalFormats,developerMetadata)"
 )
 MAX_REQUEST_BYTES = 2_000_000
+#: Developer metadata on ``Paramètres``: the version of its formulas (2: the buckets' first days are formulas).
+PARAMS_KEY = "encours.params"
+#: A write this soon after read_marks found the sheet as encours left it trusts that read.
+RECENT_READ_SECONDS = 120.0
+PARAMS_VERSION = "2"
 TAB_KEYS = {DASHBOARD_TAB: "dashboard", PARAMS_TAB: "params",
             **{t.name: t.key for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}}
 FILTERED_TABS = (INVOICES.name, CUSTOMERS.name, TODO.name)
@@ -137,6 +164,7 @@ class Plan:
     entered: list[tuple[str, ValueBlock]] = field(default_factory=list)
     checks: list[tuple[str, list[list[Any]]]] = field(default_factory=list)  # range, rows expected now
     verify: list[tuple[str, list[str]]] = field(default_factory=list)  # ID column range, IDs expected after
+    prints: dict[str, TabPrint] = field(default_factory=dict)  # keyed tabs as they will be once written
     notes: list[str] = field(default_factory=list)
 
     def empty(self) -> bool:
@@ -174,6 +202,7 @@ class GoogleSheet:
         self.client = gspread.Client(None, session=self.session)  # type: ignore[arg-type]
         self.http = self.client.http_client
         self.notes: list[str] = []
+        self._as_left_at: tuple[float, SheetPrint] | None = None
 
     @classmethod
     def from_config(cls, section: Any, *, bounds: Sequence[int] = DEFAULT_BOUNDS, **options: Any) -> GoogleSheet:
@@ -221,6 +250,8 @@ class GoogleSheet:
         """Find each tab by title, else by encours' tag (a tab people renamed); plan the missing ones."""
         infos = [SheetInfo.parse(s) for s in meta.get("sheets", [])]
         by_title = {i.title: i for i in infos}
+        for one in infos:  # Google compares titles without case: "clients" is the tab "Clients"
+            by_title.setdefault(one.title.casefold(), one)
         by_tag = {fmt.metadata_value(i.metadata, fmt.TAB_KEY): i for i in infos}
         used_ids = {i.sheet_id for i in infos}
         had_ours = any(name in by_title for name in TAB_ORDER) or any(k for k in by_tag if k)
@@ -229,8 +260,13 @@ class GoogleSheet:
         structure: list[dict[str, Any]] = []
         for name in TAB_ORDER:
             key = TAB_KEYS[name]
-            info = by_title.get(name)
-            if info is None and key in by_tag and by_tag[key].title not in TAB_ORDER:
+            info = by_title.get(name) or by_title.get(name.casefold())
+            if info is not None and info.title != name:
+                structure.append({"updateSheetProperties": {"properties": {"sheetId": info.sheet_id, "title": name},
+                                                            "fields": "title"}})
+                notes.append(f"tab {info.title!r} is encours's {name!r} (Google ignores case): renamed {name!r}")
+                located[name] = Located(name, info, info.sheet_id, renamed_from=info.title)
+            elif info is None and key in by_tag and by_tag[key].title not in TAB_ORDER:
                 info = by_tag[key]
                 structure.append({"updateSheetProperties": {"properties": {"sheetId": info.sheet_id, "title": name},
                                                             "fields": "title"}})
@@ -256,12 +292,21 @@ class GoogleSheet:
 
     # -- reading people's marks -------------------------------------------------------------
     def read_marks(self) -> SheetMarks:
-        located, _, _ = self._locate(self._metadata())
+        located, _, structure = self._locate(self._metadata())
         wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
-        present = [loc for loc in wanted if loc.info is not None]
+        stored = self._stored_print(located)
+        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL),
+                                                             with_user_columns=True, render="UNFORMATTED_VALUE")
+        if light is not None and stored is not None and not structure:
+            self._as_left_at = (self.session.clock.now(), stored)  # the write just after need not read again
+        if light is not None:  # the ID and user columns are all marks need
+            present = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
+        else:
+            present = [loc for loc in wanted if loc.info is not None]
         values = dict(zip((loc.name for loc in present),
                           self._batch_get([quote_title(loc.read_title) for loc in present], "UNFORMATTED_VALUE"),
                           strict=True))
+        values.update(light or {})
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         missing: list[MarkProblem] = []
         for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
@@ -303,6 +348,7 @@ class GoogleSheet:
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, view: SheetView) -> None:
+        unanswered = 0
         for attempt in range(self.attempts):
             plan = self._plan(view)
             if plan.empty():
@@ -311,11 +357,18 @@ class GoogleSheet:
             if plan.checks and not self._unchanged(plan.checks):
                 log.info("the sheet changed while encours was reading it: computing again (attempt %d)", attempt + 1)
                 continue
-            self._send(plan)
+            if not self._send(plan):
+                log.info("the layout update got no clear answer: reading the sheet again before retrying "
+                         "(attempt %d)", attempt + 1)
+                unanswered += 1
+                continue
             if self._verified(plan.verify):
                 self._finish(plan)
                 return
             log.info("rows moved while encours was writing: checking again (attempt %d)", attempt + 1)
+        if unanswered == self.attempts:
+            raise SheetError(f"Google Sheets did not answer the layout update ({self.attempts} tries, each after "
+                             f"reading the sheet again); people's cells were not written over — run the sync again")
         raise SheetError(
             "the sheet kept changing while encours was writing it (rows sorted, inserted or deleted); nothing "
             "people typed was lost — run the sync again"
@@ -338,19 +391,63 @@ class GoogleSheet:
                 return False
         return True
 
-    def _send(self, plan: Plan) -> None:
-        requests_ = plan.structure + plan.formats
-        if requests_:
-            self._call("update the layout", self.http.batch_update, self.spreadsheet_id, {"requests": requests_})
+    def _send(self, plan: Plan) -> bool:
+        """Send the plan; False when a layout update's outcome is unknown (the caller reads again).
+
+        New tabs and renames go first, then the values (headers and IDs), then formats and formulas:
+        so a tab never holds encours's formulas without its headings, whatever stops half-way.
+        """
+        if plan.structure and not self._send_layout(plan.structure):
+            return False
         for option, titled in (("RAW", plan.raw), ("USER_ENTERED", plan.entered)):
             for chunk in chunk_requests(titled, self.max_request_bytes):
                 self._call("write values", self.http.values_batch_update, self.spreadsheet_id,
                            {"valueInputOption": option, "data": chunk})
+        return not plan.formats or self._send_layout(plan.formats)
+
+    def _send_layout(self, requests_: list[dict[str, Any]]) -> bool:
+        """One layout ``batchUpdate``, never blindly sent twice: it adds filter views, rules and metadata, so a
+        copy sent after a lost answer (a 5xx or a timeout, when Google may have applied it) would add them twice.
+
+        A 429 is a refusal (nothing applied): waited and sent again here.  Any other unclear outcome returns
+        False and the caller reads the sheet again and plans anew from what is really there.
+        """
+        policy = self.session.retry
+        self.session.retry = replace(policy, attempts=1)  # this call's retries are decided here
+        try:
+            for attempt in range(policy.attempts):
+                try:
+                    self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
+                    return True
+                except gspread.exceptions.APIError as exc:
+                    status = exc.response.status_code
+                    if status == 429 and attempt + 1 < policy.attempts:
+                        retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"))
+                        self.session.clock.sleep(policy.delay(attempt, retry_after, self.session.rng))
+                        continue
+                    if status in RETRY_STATUSES and status != 429:
+                        return False
+                    return self._call("update the layout", _raise, exc)
+                except (requests.ConnectionError, requests.Timeout):
+                    return False
+            return False
+        finally:
+            self.session.retry = policy
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self, view: SheetView) -> Plan:
+        digest = view_digest(view, self.bounds)
+        recent, self._as_left_at = self._as_left_at, None
+        if recent is not None and self.session.clock.now() - recent[0] <= RECENT_READ_SECONDS \
+                and same_view(recent[1].view, digest):
+            # read_marks has just found encours's cells as the last write left them, and the view is the
+            # same: nothing to write.  (Rows people move meanwhile are seen by the next sync's read.)
+            return Plan()
         meta = self._metadata()
         located, notes, structure = self._locate(meta)
+        stored = self._stored_print(located)
+        if not structure and stored is not None and same_view(stored.view, digest) and self._as_left(located, stored):
+            return Plan(notes=notes)  # encours's cells are as the last write left them: nothing to read or write
         present = [loc for loc in located.values() if loc.info is not None]
         read = self._batch_get([quote_title(loc.read_title) for loc in present])
         values = {loc.name: rows for loc, rows in zip(present, read, strict=True)}
@@ -373,7 +470,55 @@ class GoogleSheet:
         self._plan_dashboard(plan, located[DASHBOARD_TAB], values.get(DASHBOARD_TAB, []), view, inv_letters)
         self._plan_params(plan, located[PARAMS_TAB], values.get(PARAMS_TAB, []))
         self._plan_payment_plans(plan, located[PAYMENT_PLANS.name], values.get(PAYMENT_PLANS.name, []), view)
+        plan.notes.extend(_cut_notes(plan.raw))
+        record = SheetPrint(merged_view(stored.view if stored else None, digest), plan.prints)
+        if stored is None or record.to_text() != stored.to_text():
+            inv = located[INVOICES.name]
+            plan.formats.append(fmt.metadata_request(inv.sheet_id, PRINT_KEY, record.to_text(),
+                                                     inv.info.metadata if inv.info else []))
         return plan
+
+    def _stored_print(self, located: Mapping[str, Located]) -> SheetPrint | None:
+        """What the last write left, if this version of encours wrote it (else: read in full)."""
+        info, params = located[INVOICES.name].info, located[PARAMS_TAB].info
+        if info is None or params is None or fmt.metadata_value(params.metadata, PARAMS_KEY) != PARAMS_VERSION:
+            return None
+        return SheetPrint.from_text(fmt.metadata_value(info.metadata, PRINT_KEY))
+
+    def _light_read(self, located: Mapping[str, Located], stored: SheetPrint, tabs: Sequence[Tab],
+                    *, with_user_columns: bool, render: str = "FORMULA") -> dict[str, list[list[Any]]] | None:
+        """Each tab's header row and ID column (and user columns) as a sparse grid from row 1, or None
+        when a tab is not where the last write left it (then the caller reads in full)."""
+        ranges: list[str] = []
+        for tab in tabs:
+            loc = located[tab.name]
+            if loc.info is None or tab.name not in stored.tabs:
+                return None
+            ranges += light_ranges(loc.read_title, stored.tabs[tab.name], tab, with_user_columns=with_user_columns)
+        got = iter(self._batch_get(ranges, render))
+        grids: dict[str, list[list[Any]]] = {}
+        for tab in tabs:
+            record = stored.tabs[tab.name]
+            header = next(got)
+            header_row = list(header[0]) if header else []
+            if find_header(tab, [header_row])[1] != record.positions:
+                return None
+            columns = record.columns(tab, with_user_columns=with_user_columns)
+            read = [next(got) for _ in columns]
+            if column_digest(read[0]) != record.ids:
+                return None
+            height = max((len(r) for r in read), default=0)
+            width = max([len(header_row), *(p + 1 for p in record.positions.values())])
+            rows = [[] for _ in range(record.header_row - 1)] + [header_row + [None] * (width - len(header_row))]
+            rows += [[None] * width for _ in range(height)]
+            for index, values in zip(columns, read, strict=True):
+                for offset, line in enumerate(values):
+                    rows[record.header_row + offset][index] = line[0] if line else None
+            grids[tab.name] = rows
+        return grids
+
+    def _as_left(self, located: Mapping[str, Located], stored: SheetPrint) -> bool:
+        return self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL), with_user_columns=False) is not None
 
     def _keyed_grid(self, tab: Tab, loc: Located, rows: list[list[Any]], plan: Plan) -> TabGrid:
         """The tab's header found (or laid), missing headings restored or added, as a grid."""
@@ -435,6 +580,7 @@ class GoogleSheet:
             result = plan_keyed(grid, content)
             plan.notes.extend(result.notes)
             writes, result_layout, last_row = result.writes, result.layout, result.last_row
+        plan.prints[tab.name] = tab_print(grid.header_row, grid.positions, result_layout)
         plan.raw.extend((loc.name, b) for b in blocks(writes.raw))
         self._repeat_formulas(plan, loc, writes)
         width = max(grid.positions.values()) + 1
@@ -562,12 +708,21 @@ class GoogleSheet:
         self._format_once(plan, loc, types, percent=True)
 
     def _plan_params(self, plan: Plan, loc: Located, existing: list[list[Any]]) -> None:
+        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=None)
         as_of_set = len(existing) > 1 and len(existing[1]) > 1 and existing[1][1] not in (None, "")
         if as_of_set:
-            return  # people may have typed a date or their own bounds: the tab is theirs now
-        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=1)
+            # people may have typed a date or their own bounds: the tab is theirs now, except the
+            # buckets' first days that syncs before PARAMS_VERSION wrote as text: entered once more
+            if loc.info is not None and fmt.metadata_value(loc.info.metadata, PARAMS_KEY) != PARAMS_VERSION:
+                repair = {(r + 1, c): grid[r][c] for r, c in formula_cells
+                          if r < len(existing) and c < len(existing[r]) and same_formula(grid[r][c], existing[r][c])}
+                plan.entered.extend((loc.name, b) for b in blocks(repair))
+                plan.formats.append(fmt.metadata_request(loc.sheet_id, PARAMS_KEY, PARAMS_VERSION, loc.info.metadata))
+            return
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
         self._format_once(plan, loc, types, percent=False)
+        plan.formats.append(fmt.metadata_request(loc.sheet_id, PARAMS_KEY, PARAMS_VERSION,
+                                                 loc.info.metadata if loc.info else []))
 
     def _plan_payment_plans(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView) -> None:
         if existing and any(v not in (None, "") for v in existing[0]):
@@ -620,6 +775,22 @@ class GoogleSheet:
 _TABS: dict[str, Tab] = {t.name: t for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}
 
 
+def _raise(exc: Exception) -> bool:
+    raise exc
+
+
+def _cut_notes(titled: Sequence[tuple[str, ValueBlock]]) -> list[str]:
+    """Say where a text too long for one Google cell was cut (people may want the rest elsewhere)."""
+    notes = []
+    for title, block in titled:
+        for i, line in enumerate(block.values):
+            for j, value in enumerate(line):
+                if is_cut(value):
+                    notes.append(f"tab {title!r}, cell {column_letter(block.column + j)}{block.row + i}: text longer "
+                                 f"than {MAX_CELL_CHARS:,} characters (Google's limit per cell): cut")
+    return notes
+
+
 def _hint(status: int, identity: str) -> str:
     if status == 403:
         return f" — share the spreadsheet with {identity} as Editor"
@@ -641,7 +812,7 @@ def _new_sheet_id(name: str, used: set[int]) -> int:
 
 def _trim(values: Sequence[Any]) -> list[Any]:
     out = list(values)
-    while out and out[-1] in (None, ""):
+    while out and (out[-1] is None or out[-1] == "" or out[-1] == []):  # an empty row reads as []
         out.pop()
     return out
 

@@ -49,6 +49,7 @@ from encours.sheets_addin.layout import (
     render_formula,
 )
 from encours.sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 
 log = logging.getLogger(__name__)
@@ -412,36 +413,24 @@ class XlsxWorkbook:
             next_col += 1
             if ws.max_row > 1:
                 self.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
-        id_col = positions[tab.id_key] + 1
-        rows_by_id: dict[str, int] = {}
-        last_used = 1
-        for number, (value,) in enumerate(
-            ws.iter_rows(min_row=2, min_col=id_col, max_col=id_col, values_only=True), start=2
-        ):
-            key = parse_text(value)
-            if not key:
-                continue
-            if key in rows_by_id:
-                raise SheetError(
-                    f"ID {key!r} appears twice (rows {rows_by_id[key]} and {number}): delete one of the two rows",
-                    tab=tab.name, row=number, column=tab.column(tab.id_key).heading,
-                )
-            rows_by_id[key] = number
         last_used = max(ws.max_row, 1)
         while last_used > 1 and all(c.value in (None, "") for c in ws[last_used]):
             last_used -= 1
+        merge = plan_table(tab, tab.name, _found_rows(ws, tab, positions), wanted_keys(known, tab, positions),
+                           [key for key in known if key in shown], last_used)
+        self.notes.extend(merge.notes)
         plan = RowPlan(tab, positions, extra)
-        for key, number in rows_by_id.items():
+        for key, number in [*merge.matched.items(), *merge.unknown]:
             synced = known.get(key, unknown_row)
             values = plan.values(number, synced, None if run is None else run.get(key, {}))
+            if number in merge.restored:
+                values[positions[tab.id_key]] = key
             _assign(ws, number, values, tab, positions)
-        for key, synced in known.items():
-            if key in rows_by_id or key not in shown:
-                continue
-            last_used += 1
-            values = plan.values(last_used, synced, None if run is None else run.get(key, {}))
+        for key, number in merge.appended:
+            values = plan.values(number, known[key], None if run is None else run.get(key, {}))
             values[positions[tab.id_key]] = key
-            _assign(ws, last_used, values, tab, positions)
+            _assign(ws, number, values, tab, positions)
+        last_used = merge.last_row
         ws.auto_filter.ref = f"A1:{column_letter(max(positions.values()))}{last_used}"
         return positions
 
@@ -459,8 +448,7 @@ def _invoice_rows_to_create(view: SheetView) -> Iterator[tuple[Row | None, Row |
 
 def _invoice_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], Mapping[str, Row] | None, Row]:
     known = {row["id"]: row for row in view.invoices}
-    deleted = {"status": "Supprimée", "remaining": 0, "remaining_eur": 0}
-    return known, view.shown_invoice_ids, view.run, deleted
+    return known, view.shown_invoice_ids, view.run, dict(DELETED)
 
 
 def _customer_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], None, None]:
@@ -485,6 +473,21 @@ def _aging_customers(view: SheetView) -> list[tuple[str, str]]:
 
 
 # -- openpyxl plumbing -------------------------------------------------------------------------
+def _found_rows(ws: Worksheet, tab: Tab, positions: Mapping[str, int]) -> list[FoundRow]:
+    """The ID cell and restore key of every row below the header (one pass over those columns)."""
+    id_col = positions[tab.id_key]
+    wanted = [id_col, *restore_columns(tab, positions)]
+    first, last = min(wanted), max(wanted)
+    found = []
+    for number, values in enumerate(ws.iter_rows(min_row=2, min_col=first + 1, max_col=last + 1, values_only=True),
+                                    start=2):
+        key = parse_text(values[id_col - first])
+        restore = () if key else restore_key([values[c - first] for c in wanted[1:]])
+        if key or restore:
+            found.append(FoundRow(number, key, restore))
+    return found
+
+
 def _read_tab(wb: Any, tab: Tab) -> Iterator[tuple[int, dict[str, Any]]]:
     if tab.name not in wb.sheetnames:
         return
