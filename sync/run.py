@@ -52,6 +52,7 @@ from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
 from encours.sync.channels.message import Channel, ChannelError, Message, SendResult
+from encours.sync.clock import pass_clock
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
@@ -421,6 +422,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     return True
 
 
+
 def run_pass(
     config: Config,
     *,
@@ -445,6 +447,7 @@ def run_pass(
     source unreachable, sheet unreadable.
     """
     say = progress or (lambda message: None)
+    now = pass_clock(as_of, now, config.timezone)  # one clock per pass: its as-of day (the journal adds the wall clock)
     should_stop = stop or (lambda: False)
     setup = _scenarios(config)  # invalid scenarios stop everything before anything is sent
     company = company_from_config(config)
