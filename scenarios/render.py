@@ -202,6 +202,12 @@ def _context(
         "deadline_days": company.formal_notice_days,
         "country": company.country,
         "paid_total": sum((i.total for i in action.items), Money.zero(action.currency)),
+        # credits deducted (issue 11 item 3): the message names each, and asks only the net
+        "credits": [
+            {"reference": c.reference, "on": c.on, "amount": c.amount, "kind": c.kind,
+             "invoice_number": c.invoice_number}
+            for c in action.credits
+        ],
         "promise_date": _promise_date(action),
     }
 
