@@ -31,6 +31,8 @@ class CustomerFigures:
     profile: str = ""
     reason: str = ""
     alert: str = ""  # registry signal for ``Alerte`` (sync.risk.apply_risk): what, date, link
+    #: At least ``SCORE_MIN_HISTORY`` paid lines: the profile may choose the scenario (else the default does).
+    enough_history: bool = True
 
 
 @dataclass(frozen=True)

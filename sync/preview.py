@@ -171,7 +171,8 @@ def preview(config: Config, target_text: str, *, as_of: date, sheet_marks: Sheet
             marks = SheetMarks()
     from encours.sync.pull import customer_figures
 
-    profiles = {cid: fig.profile for cid, fig in customer_figures(ledger, as_of).items() if fig.profile}
+    profiles = {cid: fig.profile for cid, fig in customer_figures(ledger, as_of).items()
+                if fig.profile and fig.enough_history}
     result = preview_plan(ledger, marks, setup, company, target_text, as_of, done=done, profiles=profiles,
                           in_recovery=recovery, used_approvals=used, fetch_pdf=fetch_pdf)
     result.notes[:0] = notes

@@ -479,7 +479,7 @@ def run_pass(
         figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
         figures = apply_risk(figures, risk, as_of)
         ctx = _Context(config, as_of, now, store, journal, source, setup, company, ledger, marks,
-                       {cid: f.profile for cid, f in figures.items() if f.profile}, report,
+                       {cid: f.profile for cid, f in figures.items() if f.profile and f.enough_history}, report,
                        fetch_pdf or getattr(source, "fetch_pdf", None) or default_fetch_pdf, risk)
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
