@@ -78,7 +78,7 @@ class Life:
     folder: Path
     start: date
     customers: int = 200
-    spacing: tuple[int, int] = (75, 120)  # days between two invoices of a customer (per currency)
+    spacing: tuple[int, int] = (100, 140)  # days between two invoices of a customer (per currency)
     seed: int = 12
     config: Config = field(init=False)
     file: LedgerFile = field(init=False)
@@ -131,7 +131,7 @@ class Life:
             people.append(Customer(cid, f"Client {cid}", "fake", emails=(f"compta@{cid.lower()}.example",),
                                    phone="+33 1 23 45 67 89", salesperson="Julie Martin",
                                    address="3 rue des Lilas\n75011 Paris", direct_debit=behaviour == "direct_debit"))
-            first = self.start - timedelta(days=rng.randint(10, 50))
+            first = self.start - timedelta(days=rng.randint(5, 45))
             for currency in currencies:
                 day = first
                 while day < self.start + timedelta(days=90):
