@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -241,8 +241,10 @@ class Journal:
     through the secret redaction before they are stored.
     """
 
-    def __init__(self, store: StateStore, dossier: str, *, secrets: Iterable[str] = (), tz: tzinfo = UTC) -> None:
+    def __init__(self, store: StateStore, dossier: str, *, secrets: Iterable[str] = (), tz: tzinfo = UTC,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
+        self.wall_clock = wall_clock  # journaled beside the pass's clock, for audit
         self.dossier = dossier
         self.tz = tz  # dates of sends are days in the company's time zone
         self._secrets = tuple(s for s in secrets if s)
@@ -338,10 +340,10 @@ class Journal:
         else:
             values = ("", "", "", "", "", "", "")
         self.db.execute(
-            f"INSERT INTO journal_events ({_EVENT_COLUMNS.replace('seq, ', '')}, dossier) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO journal_events ({_EVENT_COLUMNS.replace('seq, ', '')}, dossier, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (now.isoformat(), reference, " ".join(keys), *values, state, self._clean(reason), message_id,
-             self._clean(artifact), self.dossier),
+             self._clean(artifact), self.dossier, self.wall_clock().isoformat()),
         )
 
     def _upsert(self, dispatch: Dispatch, state: State, now: datetime, *, reference: str = "",

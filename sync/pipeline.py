@@ -54,8 +54,9 @@ class DossierState:
 
     @property
     def profiles(self) -> dict[str, str]:
-        """customer id → payer profile, for the scenario each customer follows."""
-        return {cid: f.profile for cid, f in self.figures.items() if f.profile}
+        """customer id → payer profile, for the scenario each customer follows — only customers with
+        enough payment history: the others follow ``[scenarios] default``."""
+        return {cid: f.profile for cid, f in self.figures.items() if f.profile and f.enough_history}
 
 
 def mark_counts(ledger: Ledger, marks: SheetMarks | None, as_of: date) -> tuple[dict[str, int], dict[str, int]]:

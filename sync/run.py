@@ -51,6 +51,7 @@ from encours.scenarios.render import PdfFetcher, render
 from encours.scenarios.setup import ScenarioSetup
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
+from encours.sync.clock import pass_clock
 from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
@@ -393,6 +394,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     return True
 
 
+
 def run_pass(
     config: Config,
     *,
@@ -417,6 +419,7 @@ def run_pass(
     source unreachable, sheet unreadable.
     """
     say = progress or (lambda message: None)
+    now = pass_clock(as_of, now, config.timezone)  # one clock per pass: its as-of day (the journal adds the wall clock)
     should_stop = stop or (lambda: False)
     setup = scenarios_for(config)  # invalid scenarios stop everything before anything is sent
     company = company_settings(config)

@@ -19,7 +19,7 @@ from pathlib import Path
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment
-from encours.sync.journal_schema import JOURNAL_MIGRATION
+from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
 
 
 class StateError(EncoursError):
@@ -86,6 +86,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    JOURNAL_WALL_CLOCK_MIGRATION,
 ]
 
 

@@ -32,6 +32,8 @@ class CustomerFigures:
     profile: str = ""
     reason: str = ""
     alert: str = ""  # registry signal for ``Alerte`` (sync.risk.apply_risk): what, date, link
+    #: At least ``SCORE_MIN_HISTORY`` paid lines: the profile may choose the scenario (else the default does).
+    enough_history: bool = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,12 +326,13 @@ def figures_from_frames(
     history = payment_history(invoices, payments)
     scores = payer_scores(history, as_of, customers=customers, disputes=disputes, broken_promises=broken_promises)
     figures: dict[str, CustomerFigures] = {}
-    for customer_id, avg, score, profile, reason in zip(
-        scores.index, scores["avg_delay"], scores["score"], scores["profile"], scores["reason"], strict=True
+    for customer_id, avg, score, profile, reason, flagged in zip(
+        scores.index, scores["avg_delay"], scores["score"], scores["profile"], scores["reason"], scores["flagged"],
+        strict=True,
     ):
         figures[str(customer_id)] = CustomerFigures(
             avg_delay=None if np.isnan(avg) else float(avg), score=int(score), profile=str(profile),
-            reason=str(reason),
+            reason=str(reason), enough_history=not bool(flagged),
         )
     return figures
 
