@@ -51,7 +51,7 @@ from encours.scenarios.render import render
 from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
-from encours.sync.channels.message import Channel, ChannelError, Message, SendResult
+from encours.sync.channels.message import Channel, ChannelError, Message, SendResult, UncertainSendError
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
@@ -402,6 +402,13 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     failpoint("after_sending_committed")
     try:
         result = dispatcher.deliver(message)
+    except UncertainSendError as exc:
+        failpoint("after_send_uncertain")
+        journal.uncertain(dispatch, ctx.now, str(exc))
+        log.error("%s %s: outcome unknown — %s", action.customer_name, action.step.id, exc)
+        report.problems.append(f"{reference_for(journal.dossier, dispatch.action_key)} {action.customer_name}: "
+                               f"{exc}; never resent until confirmed (`encours run --confirm REF sent|not-sent`)")
+        return True
     except ChannelError as exc:
         failpoint("after_send_failed")
         journal.failed(dispatch, ctx.now, str(exc))
@@ -721,11 +728,20 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
 
 
 # -- a person confirms ------------------------------------------------------------------------------
+#: ``not-sent`` waits this long after the attempt began (at least), and ten times the SMTP timeout:
+#: a server scanning the content may answer — and deliver — long after the client gave up.
+CONFIRM_QUIET = timedelta(minutes=5)
+
+
+def confirm_quiet(config: Config) -> timedelta:
+    return max(CONFIRM_QUIET, timedelta(seconds=10 * config.sending.integer("timeout", 30)))
+
+
 def confirm(config: Config, reference: str, sent: bool, *, now: datetime, who: str = "") -> list[Entry]:
     """``encours run --confirm REF sent|not-sent``: settle an uncertain (or failed) message."""
     with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
         journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
                           tz=config.timezone)
-        entries = journal.confirm(reference, sent, now, who=who)
+        entries = journal.confirm(reference, sent, now, who=who, quiet=confirm_quiet(config))
         log.info("%s confirmed %s", reference, "sent" if sent else "not sent")
         return entries

@@ -39,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
         who = getpass.getuser()
         entries = confirm(config, reference, VERDICTS[verdict], now=now_utc(), who=who)
         state = "sent: it will never be sent again" if VERDICTS[verdict] else "not sent: the next pass sends it"
-        print(f"{entries[0].reference} ({entries[0].customer_name}, {len(entries)} step(s)) recorded as {state}")
+        first = entries[0]
+        print(f"{first.reference} ({first.customer_name}, {len(entries)} step(s)) recorded as {state}")
+        if first.message_id:
+            print(f"  Message-ID {first.message_id} → {first.recipients or first.channel} "
+                  "(what the server may have received: search its Sent folder or log for this id)")
         return 0
     report = run_pass(config, as_of=args.as_of or today(config), now=now_utc(), dry_run=args.dry_run,
                       progress=Progress(args.quiet))
