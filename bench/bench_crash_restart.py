@@ -27,6 +27,8 @@ and with 10 / 100 / 1,000 changes, and with no change on a ledger 5× smaller (c
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -104,6 +106,7 @@ def _child(config_path: str, ledger_path: str, port: int, now: str, failpoint: i
 
 
 def killed_pass(config: Config, file: LedgerFile, port: int, now: datetime, failpoint: int) -> int:
+    gc.collect()  # a sqlite3 connection left to the collector would be inherited open: the child's commits get lost
     process = multiprocessing.get_context("fork").Process(
         target=_child, args=(str(config.file), str(file.path), port, now.isoformat(), failpoint))
     process.start()
@@ -134,7 +137,7 @@ def audit(config: Config, handler: RecordingHandler) -> tuple[int, int, int]:
     ids = handler.message_ids
     duplicates = len(ids) - len(set(ids))
     carried: dict[str, set[str]] = {}
-    with sqlite3.connect(config.state_path) as db:
+    with contextlib.closing(sqlite3.connect(config.state_path)) as db:
         for message_id, keys in db.execute("SELECT message_id, keys FROM journal_events WHERE state = 'sending'"):
             carried.setdefault(message_id, set()).update(keys.split())
         sent = {key: mid for key, mid in db.execute(

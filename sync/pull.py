@@ -21,6 +21,13 @@ from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from encours.sync.config import Config
 from encours.sync.lock import DossierLock
+from encours.sync.preflight import (
+    owner_of,
+    read_marks_guarded,
+    refuse_sudden_empty,
+    require_writable,
+    restorable_sheet,
+)
 from encours.sync.risk import apply_risk, refresh_for_config
 from encours.sync.sources import open_connector
 from encours.sync.state import StateStore
@@ -168,26 +175,32 @@ def sync(
     full: bool = False,
     progress: Progress | None = None,
     sheet: SheetBackend | None = None,
+    new_sheet: bool = False,
+    allow_empty: bool = False,
 ) -> SyncSummary:
-    """One sync: pull → state store → sheet → cursor.  Sends nothing."""
+    """One sync: pull → state store → sheet → cursor.  Sends nothing.
+
+    The guards of :mod:`encours.sync.preflight` apply: the state file's owner, the missing sheet
+    (``new_sheet``), the export suddenly empty (``allow_empty``), the workbook put back when the
+    commit fails."""
     say = progress or (lambda message: None)
     backend = sheet or open_sheet(config)
-    check = getattr(backend, "check_writable", None)
-    if check is not None:
-        check()  # an unwritable workbook is found before anything is pulled
+    require_writable(backend)  # an unwritable workbook is found before anything is pulled
     # one process at a time per dossier: a sync never races a reminder pass
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         connector = open_connector(config, store.cache(), as_of=as_of)
         mark = store.sync_mark(connector.source)
         cursor = None if full or mark is None else mark.cursor
         say(f"Pulling from {connector.source}{' (full)' if cursor is None else ''}…")
         delta = connector.pull(cursor)
+        refuse_sudden_empty(delta, store, connector.source, allow_empty=allow_empty)
         say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
             f"{len(delta.customers)} customers")
         risk = refresh_for_config(config, store, _customers_after(store, delta), now=now)
         say("Reading what people typed in the sheet…")
-        marks = backend.read_marks()
-        with store.transaction():
+        marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
+        with restorable_sheet(backend), store.transaction():
             store.apply_delta(delta)
             ledger = store.ledger()
             say("Computing aging and scores…")

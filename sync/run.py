@@ -55,6 +55,13 @@ from encours.sync.channels.message import Channel, ChannelError, Message, SendRe
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
+from encours.sync.preflight import (
+    owner_of,
+    read_marks_guarded,
+    refuse_sudden_empty,
+    require_writable,
+    restorable_sheet,
+)
 from encours.sync.pull import figures_and_kpis, open_sheet, sheet_label, summarise
 from encours.sync.redact import secret_values
 from encours.sync.risk import (
@@ -66,7 +73,7 @@ from encours.sync.risk import (
     with_claim_declarations,
 )
 from encours.sync.sources import open_connector
-from encours.sync.state import StateStore
+from encours.sync.state import DiskFullError, StateStore
 from encours.sync.window import WindowState, window_state
 
 log = logging.getLogger(__name__)
@@ -440,6 +447,8 @@ def run_pass(
     channel: Channel | None = None,
     stop: StopFlag | None = None,
     fetch_pdf: PdfFetch | None = None,
+    new_sheet: bool = False,
+    allow_empty: bool = False,
 ) -> RunReport:
     """One whole pass (see the module docstring).  ``now`` is aware; ``as_of`` the company's day.
 
@@ -447,7 +456,9 @@ def run_pass(
     to the outbox folder.  ``fetch_pdf(url)`` reads an invoice's PDF to attach it (default: the
     connector's ``fetch_pdf`` when it has one, else an HTTPS download with certificates verified).
     ``stop()`` is asked between two messages: when it answers true, the
-    pass finishes the message under way, writes the sheet and returns.
+    pass finishes the message under way, writes the sheet and returns.  ``new_sheet`` starts an
+    empty sheet when the one of a dossier that synced before is missing; ``allow_empty`` accepts a
+    full export with no open invoice (see :mod:`encours.sync.preflight`).
     Raises on what stops the pass before anything is sent: configuration, lock, state file,
     source unreachable, sheet unreadable.
     """
@@ -459,9 +470,12 @@ def run_pass(
         raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
                           file=str(config.file), key="[sending] from")
     backend = sheet or open_sheet(config)
+    if not dry_run:
+        require_writable(backend)  # an unwritable workbook is found before anything is sent
     report = RunReport(config.dossier, as_of, dry_run)
     secrets = secret_values(config.raw, config.company.environ)
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         journal = Journal(store, config.dossier, secrets=secrets, tz=config.timezone)
         if not dry_run:
             recovered = journal.recover(now)
@@ -473,9 +487,10 @@ def run_pass(
         mark = store.sync_mark(source.source)
         say(f"Pulling from {source.source}…")
         delta = source.pull(None if mark is None else mark.cursor)
+        refuse_sudden_empty(delta, store, source.source, allow_empty=allow_empty)
         failpoint("after_pull")
         say("Reading the sheet…")
-        marks = backend.read_marks()
+        marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         failpoint("after_marks")
         ledger = _ledger_with(store, delta)
         risk = (load_risk(store, ledger.customers) if dry_run
@@ -712,7 +727,7 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
     unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
                  and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
     try:
-        with store.transaction():
+        with restorable_sheet(backend), store.transaction():  # a failed commit puts the old workbook back
             store.apply_delta(delta)
             if not unchanged:
                 backend.write(view)
@@ -721,7 +736,7 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
             store.set_sync_mark(source, delta.cursor, now)
             cache.put("run", "sheet_fingerprint", fingerprint)
             cache.put("run", "sheet_stamp", _sheet_stamp(backend))
-    except (SheetError, OSError) as exc:
+    except (SheetError, OSError, DiskFullError) as exc:
         message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
         log.error("%s", message)
         report.problems.append(message)
@@ -739,7 +754,8 @@ def confirm_quiet(config: Config) -> timedelta:
 
 def confirm(config: Config, reference: str, sent: bool, *, now: datetime, who: str = "") -> list[Entry]:
     """``encours run --confirm REF sent|not-sent``: settle an uncertain (or failed) message."""
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
                           tz=config.timezone)
         entries = journal.confirm(reference, sent, now, who=who, quiet=confirm_quiet(config))

@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--confirm", nargs=2, metavar=("REF", "sent|not-sent"),
                         help="settle a message left uncertain by an interrupted pass (the reference shown in "
                         "À faire): 'sent' if it went out (never sent again), 'not-sent' to send it at the next pass")
+    parser.add_argument("--new-sheet", action="store_true",
+                        help="the dossier's sheet is missing: start a new, empty one (its disputes, promises and "
+                        "pauses are lost)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="accept a full export with no open invoice (every invoice really is paid)")
     add_as_of_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                   "(what the server may have received: search its Sent folder or log for this id)")
         return 0
     report = run_pass(config, as_of=args.as_of or today(config), now=now_utc(), dry_run=args.dry_run,
-                      progress=Progress(args.quiet))
+                      progress=Progress(args.quiet), new_sheet=args.new_sheet, allow_empty=args.allow_empty)
     for line in report.lines():
         print(line)
     return report.exit_code
