@@ -25,6 +25,8 @@ from encours.sheets_addin.view import SheetBackend
 from encours.sync.config import Config
 from encours.sync.state import StateStore
 
+#: How a backend reports a people's column whose heading it cannot find (``MarkProblem.message``).
+UNREAD_COLUMN = "heading not found"
 #: A full export with no open invoice is refused when the state holds at least this many open ones.
 EMPTY_EXPORT_GUARD = 3
 
@@ -64,7 +66,7 @@ def read_marks_guarded(backend: SheetBackend, store: StateStore, where: str, *, 
             "to where it is now); to start a new, empty sheet instead, run again with --new-sheet"
         )
     try:
-        return backend.read_marks()
+        marks = backend.read_marks()
     except SheetError as exc:
         if not synced:
             raise
@@ -72,6 +74,14 @@ def read_marks_guarded(backend: SheetBackend, store: StateStore, where: str, *, 
             f"the sheet cannot be read ({where}): {exc} — nothing was sent, people's marks are in it. Repair it, or "
             "move it aside and run again with --new-sheet"
         ) from None
+    unread = [p for p in marks.problems if p.message.startswith(UNREAD_COLUMN)]
+    if unread and synced:
+        names = ", ".join(f"« {p.column} » ({p.tab}, row {p.row})" for p in unread)
+        raise SheetMissingError(
+            f"people's column(s) {names} not found under their heading ({where}): what was typed in them would be "
+            "read as empty — nothing was sent. Put the heading back as it was"
+        )
+    return marks
 
 
 def require_writable(backend: SheetBackend) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -108,6 +109,14 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
+def _no_space_left(path: Path) -> bool:
+    """SQLite reports a full disk while opening a WAL database as a mere "disk I/O error"."""
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -137,7 +146,7 @@ class StateStore:
             self.close()
             raise
         except (sqlite3.DatabaseError, OSError) as exc:
-            if is_disk_full(exc):
+            if is_disk_full(exc) or _no_space_left(self.path):
                 raise DiskFullError(f"{self.path}: the disk is full ({exc}); nothing was changed") from None
             if isinstance(exc, OSError):
                 raise StateError(f"{self.path}: the state file cannot be created ({exc})") from None

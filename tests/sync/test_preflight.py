@@ -155,3 +155,38 @@ def test_sync_refuses_a_missing_sheet_too(tmp_path: Path) -> None:
     with pytest.raises(SheetMissingError):
         sync(config, as_of=MONDAY.date(), now=MONDAY)
     assert not workbook.exists()
+
+
+def _rename_heading(workbook: Path, old: str, new: str) -> None:
+    wb = load_workbook(workbook)
+    for cell in wb["Factures"][1]:
+        if cell.value == old:
+            cell.value = new
+    wb.save(workbook)
+
+
+def test_a_dispute_column_under_a_changed_heading_is_still_read(tmp_path: Path) -> None:
+    config, file = _dossier(tmp_path)
+    _pass(config, file, MONDAY)
+    workbook = config.sheet.path("path")
+    _rename_heading(workbook, "Litige", "Litige (oui/non)")
+    _mark(workbook, "I2", "Litige (oui/non)", "Oui")
+    later = _pass(config, file, MONDAY + timedelta(days=10))
+    assert {o.customer for o in later.sent} == {"Client C1", "Client C3"}, "the disputed invoice is not reminded"
+    ws = load_workbook(workbook)["Factures"]
+    header = [c.value for c in ws[1]]
+    disputed = {r[header.index("ID")].value: r[header.index("Litige (oui/non)")].value for r in ws.iter_rows(min_row=2)}
+    assert disputed["I2"] == "Oui" and "Litige" not in header, "the person's column and heading are kept"
+
+
+def test_a_dispute_column_renamed_beyond_recognition_stops_the_pass(tmp_path: Path) -> None:
+    config, file = _dossier(tmp_path)
+    _pass(config, file, MONDAY)
+    workbook = config.sheet.path("path")
+    _rename_heading(workbook, "Litige", "Contesté ?")
+    _mark(workbook, "I2", "Contesté ?", "Oui")
+    sent_before = _outbox(config)
+    with pytest.raises(SheetMissingError) as stopped:
+        _pass(config, file, MONDAY + timedelta(days=10))
+    assert "Litige" in str(stopped.value) and "'Contesté ?'" in str(stopped.value)
+    assert _outbox(config) == sent_before
