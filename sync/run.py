@@ -678,7 +678,9 @@ def _todo(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, setup: Scena
             rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
                          "action": f"Confirmer l'envoi {first.reference}",
                          "reason": f"{label(first.scenario, first.step)} : interrompu pendant l'envoi à "
-                                   f"{first.recipients or first.channel}. Vérifier la boîte d'envoi, puis "
+                                   f"{first.recipients or first.channel}. Chercher le Message-ID "
+                                   f"{first.message_id or '(aucun)'} dans la boîte d'envoi ou le journal du "
+                                   "serveur, puis "
                                    f"`encours run --confirm {first.reference} sent` (parti) "
                                    "ou `not-sent` (à renvoyer)"})
         elif first.state is State.FAILED and first.attempts >= MAX_ATTEMPTS:
