@@ -30,7 +30,7 @@ Check = Callable[[Config, StateStore, date], list[str]]
 CHECKS: list[tuple[str, Check]] = []
 
 #: Modules imported by :func:`run_checks` so that their ``register_check`` calls have run.
-CHECK_MODULES: list[str] = []
+CHECK_MODULES: list[str] = ["encours.sync.channels.mail_check"]
 
 
 def register_check(name: str, check: Check) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from encours import version
 from encours.connectors.errors import EncoursError
+from encours.sync.state import is_disk_full
 
 #: command → (module under sync/commands/, one-line help), in the order ``encours --help`` lists them.
 #: Only the command being run is imported, so ``encours --help`` and usage errors answer at once.
@@ -104,6 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EncoursError as exc:
         print(f"encours: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (OSError, sqlite3.DatabaseError) as exc:
+        if not is_disk_full(exc):
+            raise
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        print(f"encours: error: the disk is full{where}: {exc} — what was not recorded will be done at the next "
+              "run; free some space and run again", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("encours: interrupted", file=sys.stderr)
         return 130

@@ -38,6 +38,7 @@ from encours.scenarios.letter import Letter, LetterTable, build_letter_pdf
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend
 from encours.sync.config import Config
+from encours.sync.inert import inert_row, without_machine_paths
 from encours.sync.journal import STATE_LABELS_FR, State
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import assemble
@@ -125,8 +126,8 @@ def _money(value: Money) -> str:
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(inert_row(list(header)))
+    writer.writerows(inert_row(row) for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
@@ -234,7 +235,8 @@ def export_case(
                     at = event.at.astimezone(config.timezone)
                     history.append([at.strftime("%d/%m/%Y %H:%M"), STATE_LABELS_FR.get(event.state, event.state),
                                     event.channel, event.recipients, event.invoices, event.scenario, event.step,
-                                    event.reason, event.message_id, event.reference, event.artifact])
+                                    without_machine_paths(event.reason), event.message_id, event.reference,
+                                    without_machine_paths(event.artifact)])
                 put("relances/historique.csv", _csv(
                     ["Date et heure", "Statut", "Canal", "Destinataires", "Factures", "Scénario", "Étape", "Motif",
                      "Message-ID", "Référence", "Fichier / réponse du serveur"], history))

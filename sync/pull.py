@@ -21,6 +21,13 @@ from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, 
 from encours.sync.config import Config
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import assemble, figures_and_kpis
+from encours.sync.preflight import (
+    owner_of,
+    read_marks_guarded,
+    refuse_sudden_empty,
+    require_writable,
+    restorable_sheet,
+)
 from encours.sync.sources import open_connector
 from encours.sync.state import StateStore
 
@@ -118,24 +125,30 @@ def sync(
     full: bool = False,
     progress: Progress | None = None,
     sheet: SheetBackend | None = None,
+    new_sheet: bool = False,
+    allow_empty: bool = False,
 ) -> SyncSummary:
-    """One sync: pull → state store → sheet → cursor.  Sends nothing."""
+    """One sync: pull → state store → sheet → cursor.  Sends nothing.
+
+    The guards of :mod:`encours.sync.preflight` apply: the state file's owner, the missing sheet
+    (``new_sheet``), the export suddenly empty (``allow_empty``), the workbook put back when the
+    commit fails."""
     say = progress or (lambda message: None)
     backend = sheet or open_sheet(config)
-    check = getattr(backend, "check_writable", None)
-    if check is not None:
-        check()  # an unwritable workbook is found before anything is pulled
+    require_writable(backend)  # an unwritable workbook is found before anything is pulled
     # one process at a time per dossier: a sync never races a reminder pass
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         connector = open_connector(config, store.cache(), as_of=as_of)
         mark = store.sync_mark(connector.source)
         cursor = None if full or mark is None else mark.cursor
         say(f"Pulling from {connector.source}{' (full)' if cursor is None else ''}…")
         delta = connector.pull(cursor)
+        refuse_sudden_empty(delta, store, connector.source, allow_empty=allow_empty)
         say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
             f"{len(delta.customers)} customers")
         say("Reading what people typed in the sheet…")
-        marks = backend.read_marks()
+        marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=connector.source,
                          refresh_risk=True)
         ledger = state.ledger
@@ -148,7 +161,7 @@ def sync(
             notes=tuple(state.risk.notes()),
             opening_receivables=state.kpis.opening,
         )
-        with store.transaction():
+        with restorable_sheet(backend), store.transaction():
             store.apply_delta(delta)
             say(f"Writing {sheet_label(config)}…")
             backend.write(view)

@@ -36,7 +36,7 @@ from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
 from encours.scenarios.loader import Scenario
-from encours.scenarios.message import Channel, ChannelError, Message, SendResult
+from encours.scenarios.message import Channel, ChannelError, Message, SendResult, UncertainSendError
 from encours.scenarios.planner import (
     CHANNEL_LABELS_FR,
     REASONS_FR,
@@ -57,13 +57,20 @@ from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
+from encours.sync.preflight import (
+    owner_of,
+    read_marks_guarded,
+    refuse_sudden_empty,
+    require_writable,
+    restorable_sheet,
+)
 from encours.sync.pull import open_sheet, sheet_label, summarise
 from encours.sync.redact import secret_values
 from encours.sync.risk import (
     CLAIM_ACTION,
 )
 from encours.sync.sources import open_connector
-from encours.sync.state import StateStore
+from encours.sync.state import DiskFullError, StateStore
 from encours.sync.window import WindowState, window_state
 
 log = logging.getLogger(__name__)
@@ -375,6 +382,13 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     failpoint("after_sending_committed")
     try:
         result = dispatcher.deliver(message)
+    except UncertainSendError as exc:
+        failpoint("after_send_uncertain")
+        journal.uncertain(dispatch, ctx.now, str(exc))
+        log.error("%s %s: outcome unknown — %s", action.customer_name, action.step.id, exc)
+        report.problems.append(f"{reference_for(journal.dossier, dispatch.action_key)} {action.customer_name}: "
+                               f"{exc}; never resent until confirmed (`encours run --confirm REF sent|not-sent`)")
+        return True
     except ChannelError as exc:
         failpoint("after_send_failed")
         journal.failed(dispatch, ctx.now, str(exc))
@@ -407,6 +421,8 @@ def run_pass(
     channel: Channel | None = None,
     stop: StopFlag | None = None,
     fetch_pdf: PdfFetch | None = None,
+    new_sheet: bool = False,
+    allow_empty: bool = False,
 ) -> RunReport:
     """One whole pass (see the module docstring).  ``now`` is aware; ``as_of`` the company's day.
 
@@ -414,7 +430,9 @@ def run_pass(
     to the outbox folder.  ``fetch_pdf(url)`` reads an invoice's PDF to attach it (default: the
     connector's ``fetch_pdf`` when it has one, else an HTTPS download with certificates verified).
     ``stop()`` is asked between two messages: when it answers true, the
-    pass finishes the message under way, writes the sheet and returns.
+    pass finishes the message under way, writes the sheet and returns.  ``new_sheet`` starts an
+    empty sheet when the one of a dossier that synced before is missing; ``allow_empty`` accepts a
+    full export with no open invoice (see :mod:`encours.sync.preflight`).
     Raises on what stops the pass before anything is sent: configuration, lock, state file,
     source unreachable, sheet unreadable.
     """
@@ -427,8 +445,11 @@ def run_pass(
         raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
                           file=str(config.file), key="[sending] from")
     backend = sheet or open_sheet(config)
+    if not dry_run:
+        require_writable(backend)  # an unwritable workbook is found before anything is sent
     report = RunReport(config.dossier, as_of, dry_run)
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
                           tz=config.timezone)
         if not dry_run:
@@ -441,9 +462,10 @@ def run_pass(
         mark = store.sync_mark(source.source)
         say(f"Pulling from {source.source}…")
         delta = source.pull(None if mark is None else mark.cursor)
+        refuse_sudden_empty(delta, store, source.source, allow_empty=allow_empty)
         failpoint("after_pull")
         say("Reading the sheet…")
-        marks = backend.read_marks()
+        marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         failpoint("after_marks")
         state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=source.source,
                          refresh_risk=not dry_run)
@@ -627,7 +649,9 @@ def _todo(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, setup: Scena
             rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
                          "action": f"Confirmer l'envoi {first.reference}",
                          "reason": f"{label(first.scenario, first.step)} : interrompu pendant l'envoi à "
-                                   f"{first.recipients or first.channel}. Vérifier la boîte d'envoi, puis "
+                                   f"{first.recipients or first.channel}. Chercher le Message-ID "
+                                   f"{first.message_id or '(aucun)'} dans la boîte d'envoi ou le journal du "
+                                   "serveur, puis "
                                    f"`encours run --confirm {first.reference} sent` (parti) "
                                    "ou `not-sent` (à renvoyer)"})
         elif first.state is State.FAILED and first.attempts >= MAX_ATTEMPTS:
@@ -676,7 +700,7 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
     unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
                  and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
     try:
-        with store.transaction():
+        with restorable_sheet(backend), store.transaction():  # a failed commit puts the old workbook back
             store.apply_delta(delta)
             if not unchanged:
                 backend.write(view)
@@ -685,18 +709,28 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
             store.set_sync_mark(source, delta.cursor, now)
             cache.put("run", "sheet_fingerprint", fingerprint)
             cache.put("run", "sheet_stamp", _sheet_stamp(backend))
-    except (SheetError, OSError) as exc:
+    except (SheetError, OSError, DiskFullError) as exc:
         message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
         log.error("%s", message)
         report.problems.append(message)
 
 
 # -- a person confirms ------------------------------------------------------------------------------
+#: ``not-sent`` waits this long after the attempt began (at least), and ten times the SMTP timeout:
+#: a server scanning the content may answer — and deliver — long after the client gave up.
+CONFIRM_QUIET = timedelta(minutes=5)
+
+
+def confirm_quiet(config: Config) -> timedelta:
+    return max(CONFIRM_QUIET, timedelta(seconds=10 * config.sending.integer("timeout", 30)))
+
+
 def confirm(config: Config, reference: str, sent: bool, *, now: datetime, who: str = "") -> list[Entry]:
     """``encours run --confirm REF sent|not-sent``: settle an uncertain (or failed) message."""
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
                           tz=config.timezone)
-        entries = journal.confirm(reference, sent, now, who=who)
+        entries = journal.confirm(reference, sent, now, who=who, quiet=confirm_quiet(config))
         log.info("%s confirmed %s", reference, "sent" if sent else "not sent")
         return entries

@@ -19,6 +19,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     )
     add_config_argument(parser)
     parser.add_argument("--full", action="store_true", help="pull everything again instead of the changes")
+    parser.add_argument("--new-sheet", action="store_true",
+                        help="the dossier's sheet is missing: start a new, empty one (its marks are lost)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="accept a full export with no open invoice (every invoice really is paid)")
     add_as_of_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -28,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = load(args.config)
     summary = sync(
-        config, as_of=args.as_of or today(config), now=now_utc(), full=args.full, progress=Progress(args.quiet)
+        config, as_of=args.as_of or today(config), now=now_utc(), full=args.full, progress=Progress(args.quiet),
+        new_sheet=args.new_sheet, allow_empty=args.allow_empty,
     )
     for line in summary.lines():
         print(line)

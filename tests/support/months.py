@@ -20,9 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from encours.connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
+from encours.scenarios.message import Message, SendResult
 from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from encours.sheets_addin.view import SheetView
-from encours.scenarios.message import Message, SendResult
 from encours.sync.channels.outbox import OutboxChannel
 from encours.sync.config import Config, load_config
 from encours.sync.run import RunReport, confirm, run_pass
