@@ -28,6 +28,8 @@ class CustomerMarks:
     reminder_email: str = ""
     block_deliveries: bool = False
     comment: str = ""
+    direct_debit: bool = False  # "Prélèvement": paid by direct debit (sources that do not say it)
+    postal_address: str = ""  # "Adresse postale": for letters, when the source has none
 
 
 @dataclass(frozen=True)
@@ -186,11 +188,14 @@ def marks_from_rows(
         if not customer_id:
             continue
         block, _ = cell(customers_tab, row, "block_deliveries", raw.get("block_deliveries"), parse_bool)
+        debit, _ = cell(customers_tab, row, "direct_debit", raw.get("direct_debit"), parse_bool)
         customers[customer_id] = CustomerMarks(
             scenario=parse_text(raw.get("scenario")),
             reminder_email=parse_text(raw.get("reminder_email")),
             block_deliveries=bool(block),
             comment=parse_text(raw.get("comment")),
+            direct_debit=bool(debit),
+            postal_address=parse_text(raw.get("postal_address")),
         )
     plans: list[PaymentPlanLine] = []
     for row, raw in plan_rows:

@@ -13,7 +13,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from encours.connectors.model import STATUS_LABELS_FR, Customer, Invoice, Ledger, to_cents
+from encours.connectors.model import (
+    CREDIT_LABELS_FR,
+    STATUS_LABELS_FR,
+    Customer,
+    Invoice,
+    Ledger,
+    OpenItem,
+    UnallocatedCredit,
+    invoice_items,
+    to_cents,
+)
 from encours.sheets_addin.marks import SheetMarks
 
 Row = dict[str, Any]
@@ -72,31 +82,71 @@ class SheetBackend(Protocol):
         ...
 
 
-def invoice_row(invoice: Invoice, customer: Customer | None, default_terms: int = 30) -> Row:
+def invoice_row(
+    invoice: Invoice, customer: Customer | None, default_terms: int = 30, item: OpenItem | None = None
+) -> Row:
+    """The ``Factures`` row of an invoice, or of one of its instalments when ``item`` is given."""
     sign = Decimal(invoice.sign)
-    remaining = to_cents(invoice.remaining.amount) * sign
+    if item is not None and item.instalment:
+        inst = invoice.installments[item.instalment - 1]
+        remaining = to_cents(inst.remaining.amount) * sign
+        total = to_cents(inst.amount.amount) * sign
+        due = inst.due_date
+        share = inst.remaining.amount / invoice.remaining.amount if invoice.remaining.amount else Decimal(0)
+    else:
+        remaining = to_cents(invoice.remaining.amount) * sign
+        total = to_cents(invoice.total.amount) * sign
+        due = item.due_date if item is not None else invoice.effective_due_date(default_terms)
+        share = Decimal(1)
     if invoice.currency == "EUR":
         remaining_eur: Decimal | None = remaining
     elif invoice.remaining_company is not None:
-        remaining_eur = to_cents(invoice.remaining_company.amount) * sign
+        remaining_eur = to_cents(invoice.remaining_company.amount * share) * sign
     else:
         remaining_eur = None
     label = STATUS_LABELS_FR[invoice.status]
     if invoice.is_credit_note:
         label = f"Avoir — {label}" if invoice.status.is_open else f"Avoir — {label.lower()}"
+    if item is not None and item.instalment:
+        label = f"{label} — échéance {item.instalment}/{len(invoice.installments)}"
     return {
-        "id": invoice.id,
+        "id": item.id if item is not None else invoice.id,
         "number": invoice.number,
         "customer": customer.name if customer else "",
         "customer_id": invoice.customer_id,
         "salesperson": invoice.salesperson or (customer.salesperson if customer else ""),
         "issue_date": invoice.issue_date,
-        "due_date": invoice.effective_due_date(default_terms),
-        "total": to_cents(invoice.total.amount) * sign,
+        "due_date": due,
+        "total": total,
         "remaining": remaining,
         "currency": invoice.currency,
         "remaining_eur": remaining_eur,
         "status": label,
+    }
+
+
+def credit_row(credit: UnallocatedCredit, customer: Customer | None) -> Row:
+    """The ``Factures`` row of an unallocated credit: negative amounts, dated, never aged in a bucket."""
+    amount = -to_cents(credit.amount.amount)
+    if credit.currency == "EUR":
+        amount_eur: Decimal | None = amount
+    elif credit.amount_company is not None:
+        amount_eur = -to_cents(credit.amount_company.amount)
+    else:
+        amount_eur = None
+    return {
+        "id": credit.id,
+        "number": credit.reference,
+        "customer": customer.name if customer else "",
+        "customer_id": credit.customer_id,
+        "salesperson": customer.salesperson if customer else "",
+        "issue_date": credit.date,
+        "due_date": None,  # not due: no days late, no bucket (``Non affecté``)
+        "total": amount,
+        "remaining": amount,
+        "currency": credit.currency,
+        "remaining_eur": amount_eur,
+        "status": CREDIT_LABELS_FR[credit.kind],
     }
 
 
@@ -153,13 +203,24 @@ def build_view(
     for invoice in sorted(ledger.invoices, key=order):
         if invoice.status.value == "draft":
             continue
-        rows.append(invoice_row(invoice, customers.get(invoice.customer_id), default_terms))
+        customer = customers.get(invoice.customer_id)
+        items = invoice_items(invoice, default_terms)
+        if len(items) > 1 or items[0].instalment:
+            for item in items:
+                rows.append(invoice_row(invoice, customer, default_terms, item))
+                if invoice.is_open and item.remaining.amount != 0:
+                    shown.add(item.id)
+            continue
+        rows.append(invoice_row(invoice, customer, default_terms, items[0]))
         if invoice.is_open:
             shown.add(invoice.id)
         else:
             closed = closed_on(invoice, last_payment)
             if closed is not None and closed >= horizon and invoice.status.value != "deleted":
                 shown.add(invoice.id)
+    for credit in sorted(ledger.unallocated_credits(), key=lambda c: (c.date, c.id)):
+        rows.append(credit_row(credit, customers.get(credit.customer_id)))
+        shown.add(credit.id)
     figs = figures or {}
     customer_rows = [customer_row(c, figs.get(c.id)) for c in sorted(ledger.customers, key=lambda c: c.name.casefold())]
     return SheetView(
