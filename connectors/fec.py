@@ -21,8 +21,8 @@ import hashlib
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import NamedTuple
 from encours.connectors.errors import ConfigError, InputError
 from encours.connectors.model import (
     Allocation,
+    CreditKind,
     Customer,
     Delta,
     DocumentKind,
@@ -41,6 +42,7 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    UnallocatedCredit,
     to_cents,
 )
 
@@ -270,6 +272,7 @@ class FecFile:
     lines: int
     digest: str
     due_date_column: str | None
+    notes: tuple[str, ...] = ()
 
 
 class _Columns:
@@ -378,8 +381,10 @@ def read_fec(
             parser.line(count, raw)
     del text
     parser.check_balance()
-    ledger = _Rebuild(parser, payment_terms_days).ledger()
+    rebuild = _Rebuild(parser, payment_terms_days)
+    ledger = rebuild.ledger()
     return FecFile(
+        notes=_notes(parser, rebuild),
         ledger=ledger,
         encoding="utf-8" if used_encoding == "utf-8-sig" else used_encoding,
         separator=separator,
@@ -397,7 +402,10 @@ class _Parser:
         self.columns = columns
         self.separator = separator
         self.items: list[_Item] = []
-        self.entries: dict[tuple[str, str], _Entry] = {}
+        self.entries: dict[tuple[str, str, date, str], _Entry] = {}
+        #: True when EcritureNum does not identify entries (constant, or reused across dates).
+        self.constant_numbering = False
+        self.grouped: dict[tuple[str, str], _Entry] = {}
         self.journal_labels: dict[str, str] = {}
         self.customer_names: dict[str, str] = {}
         self._dates: dict[str, date] = {}
@@ -480,10 +488,11 @@ class _Parser:
             due_date = self._date(fields[columns.due], columns.due_name or "due date", number)
         label = fields[at["EcritureLib"]]
 
-        key = (journal, entry_number or f"{piece_ref}@{entry_date.isoformat()}")
+        # The finest grouping; :meth:`group_entries` merges it into entries once the numbering is known.
+        key = (journal, entry_number, entry_date, piece_ref)
         entry = self.entries.get(key)
         if entry is None:
-            entry = self.entries[key] = _Entry(journal, key[1], number, label=label)
+            entry = self.entries[key] = _Entry(journal, entry_number, number, label=label)
             if journal not in self.journal_labels:
                 self.journal_labels[journal] = fields[at["JournalLib"]]
         entry.debit += debit
@@ -507,7 +516,7 @@ class _Parser:
             _Item(
                 line=number,
                 journal=journal,
-                entry=key[1],
+                entry=entry_number,
                 customer=customer,
                 debit=net > 0,
                 amount=abs(net),
@@ -523,8 +532,59 @@ class _Parser:
             )
         )
 
+    def group_entries(self) -> None:
+        """Merge the parsed groups into entries: by journal and EcritureNum, as the standard says.
+
+        A number used on several dates (some programs write a constant EcritureNum) does not
+        identify an entry: then entries are journal, date and piece (or journal and date when a
+        piece alone does not balance), and each 411 line gets its entry's new name.
+        """
+        dates: dict[tuple[str, str], date] = {}
+        for journal, number, day, _ in self.entries:
+            if not number or dates.setdefault((journal, number), day) != day:
+                self.constant_numbering = True
+                break
+
+        def regroup(name: Callable[[str, str, date, str], str]) -> dict[tuple[str, str], _Entry]:
+            merged: dict[tuple[str, str], _Entry] = {}
+            for (journal, number, day, piece), part in self.entries.items():
+                key = (journal, name(journal, number, day, piece))
+                entry = merged.get(key)
+                if entry is None:
+                    merged[key] = _Entry(
+                        journal, key[1], part.first_line, part.debit, part.credit, part.kinds, part.label
+                    )
+                else:
+                    entry.debit += part.debit
+                    entry.credit += part.credit
+                    entry.kinds |= part.kinds
+                    if part.first_line < entry.first_line:
+                        entry.first_line, entry.label = part.first_line, part.label
+            return merged
+
+        def by_number(journal: str, number: str, day: date, piece: str) -> str:
+            return number
+
+        def by_piece(journal: str, number: str, day: date, piece: str) -> str:
+            return f"{day:%Y%m%d}/{piece}"
+
+        def by_day(journal: str, number: str, day: date, piece: str) -> str:
+            return f"{day:%Y%m%d}"
+
+        naming = by_number
+        grouped = regroup(by_number)
+        if self.constant_numbering:
+            naming = by_piece
+            grouped = regroup(by_piece)
+            if any(e.debit != e.credit for e in grouped.values()):
+                naming, grouped = by_day, regroup(by_day)
+        self.grouped = grouped
+        for item in self.items:
+            item.entry = naming(item.journal, item.entry, item.entry_date, item.piece_ref)
+
     def check_balance(self) -> None:
-        for entry in self.entries.values():
+        self.group_entries()
+        for entry in self.grouped.values():
             if entry.debit != entry.credit:
                 debit, credit = format_amount(entry.debit), format_amount(entry.credit)
                 raise self._error(
@@ -532,6 +592,26 @@ class _Parser:
                     f"(difference {format_amount(entry.debit - entry.credit)}); this is its first line",
                     entry.first_line,
                 )
+
+
+def _notes(parser: _Parser, rebuild: _Rebuild) -> tuple[str, ...]:
+    """What the sync summary says about how the book was read."""
+    notes = []
+    names = parser.customer_names
+    lettered = any(i.letter for i in parser.items)
+    if rebuild.unlettered:
+        who = ", ".join(names.get(c, c) for c in rebuild.unlettered[:10])
+        more = f" and {len(rebuild.unlettered) - 10} more" if len(rebuild.unlettered) > 10 else ""
+        if lettered:
+            notes.append(f"FEC: {len(rebuild.unlettered)} customer(s) without lettering (their payments are shown "
+                         f"as unallocated): {who}{more}")
+        else:
+            notes.append(f"FEC: the book has no lettering at all: payments and credit notes were set against the "
+                         f"oldest invoices first, for {len(rebuild.unlettered)} customer(s): {who}{more}")
+    if parser.constant_numbering:
+        notes.append("FEC: EcritureNum does not identify entries (constant or reused on several dates): "
+                     "entries were grouped by journal, date and piece")
+    return tuple(notes)
 
 
 def format_amount(value: Decimal) -> str:
@@ -604,7 +684,9 @@ class _Rebuild:
     def __init__(self, parser: _Parser, payment_terms_days: int) -> None:
         self.parser = parser
         self.terms = timedelta(days=payment_terms_days)
-        revenue_journals = {e.journal for e in parser.entries.values() if e.revenue}
+        #: Customers with debits and credits and no lettering (settled oldest first if the book has none).
+        self.unlettered: list[str] = []
+        revenue_journals = {e.journal for e in parser.grouped.values() if e.revenue}
         self.sales_journals = {
             code
             for code, label in parser.journal_labels.items()
@@ -617,20 +699,49 @@ class _Rebuild:
             return False
         return entry.revenue or entry.journal in self.sales_journals
 
-    def ledger(self) -> Ledger:
+    def _letter(self) -> None:
+        """Settle what the lettering says; then what it cannot say, as an accountant would.
+
+        A book with no lettering at all is settled oldest first per customer (and said so).
+        Opening lines (A-nouveaux) still open after their lettering — their settlement was
+        lettered in a previous year, or they carry a balance as one line — settle each other,
+        oldest first, per customer.  What is left stays open: invoices, and unallocated credits.
+        """
         parser = self.parser
         groups: dict[tuple[str, str], list[_Item]] = {}
+        lettered_customers: set[str] = set()
         for item in parser.items:
             if item.letter:
                 groups.setdefault((item.customer, item.letter), []).append(item)
+                lettered_customers.add(item.customer)
+        by_customer: dict[str, list[_Item]] = {}
+        for item in parser.items:
+            by_customer.setdefault(item.customer, []).append(item)
+        if not groups:
+            for customer, items in by_customer.items():
+                if any(i.debit for i in items) and any(not i.debit for i in items):
+                    self.unlettered.append(customer)
+                _settle(items)
+            return
         for group in groups.values():
             _settle(group)
+        for customer, items in by_customer.items():
+            opening = [i for i in items if i.open and i.journal.upper() in _OPENING_JOURNAL_CODES]
+            _settle(opening)
+            if customer not in lettered_customers and any(i.debit for i in items) and any(
+                not i.debit for i in items
+            ):
+                self.unlettered.append(customer)
+
+    def ledger(self) -> Ledger:
+        parser = self.parser
+        self._letter()
 
         # One document per entry, customer, kind and PieceRef (a daily sales entry may hold several
         # invoices); one payment per entry and customer.
         documents: dict[_DocKey, list[_Item]] = {}
         for item in parser.items:
-            entry = parser.entries[(item.journal, item.entry)]
+            entry = parser.grouped[(item.journal, item.entry)]
             kind = "invoice" if item.debit else "credit_note" if self._is_credit_note(entry) else "payment"
             piece = "" if kind == "payment" else item.piece_ref
             documents.setdefault(_DocKey(item.journal, item.entry, item.customer, kind, piece), []).append(item)
@@ -643,9 +754,47 @@ class _Rebuild:
                     owner[id(item)] = ids[key]
 
         invoices = [self._document(ids[key], key, items, owner) for key, items in documents.items() if key in ids]
-        payments = [self._payment(key, items, owner) for key, items in documents.items() if key.kind == "payment"]
+        payments = []
+        credits = []
+        for key, items in documents.items():
+            if key.kind == "payment":
+                payments.append(self._payment(key, items, owner))
+                credit = self._credit(payments[-1], items)
+                if credit is not None:
+                    credits.append(credit)
         customers = [Customer(id=cid, name=name, source=SOURCE) for cid, name in sorted(parser.customer_names.items())]
-        return Ledger(tuple(customers), tuple(invoices), tuple(payments))
+        return Ledger(tuple(customers), tuple(invoices), tuple(payments), tuple(credits))
+
+    def _credit(self, payment: Payment, items: list[_Item]) -> UnallocatedCredit | None:
+        """What a payment's 411 lines left open: an unallocated credit (its debits count as invoices)."""
+        open_company = sum((i.open for i in items), _ZERO)
+        if open_company <= 0:
+            return None
+        first = items[0]
+        entry = self.parser.grouped[(first.journal, first.entry)]
+        if first.journal.upper() in _OPENING_JOURNAL_CODES:
+            kind = CreditKind.OPENING_BALANCE
+        elif entry.cash or payment.method in ("transfer", "cheque", "cash", "direct_debit"):
+            kind = CreditKind.PAYMENT_ON_ACCOUNT
+        else:
+            kind = CreditKind.OTHER
+        if payment.amount.currency != COMPANY_CURRENCY:
+            amount = Money(to_cents(sum((_currency_open(i) for i in items), _ZERO)), payment.amount.currency)
+            company: Money | None = Money(to_cents(open_company), COMPANY_CURRENCY)
+        else:
+            amount, company = Money(to_cents(open_company), COMPANY_CURRENCY), None
+        letters = sorted({i.letter for i in items if i.letter})
+        return UnallocatedCredit(
+            id=payment.id,
+            customer_id=payment.customer_id,
+            source=SOURCE,
+            date=payment.date,
+            amount=amount,
+            kind=kind,
+            reference=payment.reference,
+            label=first.label + (f" (lettrage {', '.join(letters)} incomplet)" if letters else ""),
+            amount_company=company,
+        )
 
     @staticmethod
     def _document_ids(keys: list[_DocKey]) -> dict[_DocKey, str]:
@@ -757,7 +906,7 @@ class _Rebuild:
     def _payment(self, key: _DocKey, items: list[_Item], owner: dict[int, str]) -> Payment:
         """A payment in euros, or in the foreign currency its lines and the invoices it pays share."""
         journal, entry_number, customer, _, _ = key
-        entry = self.parser.entries[(journal, entry_number)]
+        entry = self.parser.grouped[(journal, entry_number)]
         currencies = {i.currency for i in items} | {o.currency for i in items for o, _ in i.matches}
         foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
 
@@ -838,8 +987,7 @@ class FecConnector:
 
     def pull(self, cursor: str | None) -> Delta:
         fec = self.read()
-        ledger = fec.ledger
-        return Delta.of_ledger(ledger, f"sha256:{fec.digest}")
+        return replace(Delta.of_ledger(fec.ledger, f"sha256:{fec.digest}"), notes=fec.notes)
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         for invoice in self.read().ledger.invoices:

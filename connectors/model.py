@@ -565,6 +565,8 @@ class Delta:
     cursor: str = ""
     credits: tuple[UnallocatedCredit, ...] = ()
     deleted_credit_ids: tuple[str, ...] = ()
+    #: What the source wants said in the sync summary and log (e.g. a book without lettering).
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def of_ledger(cls, ledger: Ledger, cursor: str) -> Delta:

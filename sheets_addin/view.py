@@ -223,11 +223,36 @@ def build_view(
         shown.add(credit.id)
     figs = figures or {}
     customer_rows = [customer_row(c, figs.get(c.id)) for c in sorted(ledger.customers, key=lambda c: c.name.casefold())]
+    notes = (*extra.pop("notes", ()), *ledger_notes(ledger))
     return SheetView(
         as_of=as_of,
         invoices=rows,
         shown_invoice_ids=frozenset(shown),
         customers=customer_rows,
+        notes=notes,
         **extra,
     )
+
+
+def ledger_notes(ledger: Ledger, *, limit: int = 10) -> tuple[str, ...]:
+    """What the sync summary says about credits: unallocated ones (count, total) and customers in credit."""
+    credits = ledger.unallocated_credits()
+    if not credits:
+        return ()
+    totals: dict[str, Decimal] = {}
+    for credit in credits:
+        totals[credit.currency] = totals.get(credit.currency, Decimal(0)) + credit.amount.amount
+    amounts = ", ".join(f"{to_cents(v):.2f} {k}" for k, v in sorted(totals.items()))
+    notes = [f"Unallocated credits (payments on account, credit notes not imputed, opening credits): "
+             f"{len(credits)}, total {amounts}"]
+    names = {c.id: c.name for c in ledger.customers}
+    in_credit = sorted(
+        (f"{names.get(cid, cid)} ({to_cents(-money.amount):.2f} {currency})"
+         for (cid, currency), money in ledger.balances().items() if money.amount < 0),
+    )
+    if in_credit:
+        more = f" and {len(in_credit) - limit} more" if len(in_credit) > limit else ""
+        notes.append(f"Customers in credit (to check for a refund, never reminded): {len(in_credit)}: "
+                     f"{', '.join(in_credit[:limit])}{more}")
+    return tuple(notes)
 
