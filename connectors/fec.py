@@ -45,6 +45,7 @@ from encours.connectors.model import (
     UnallocatedCredit,
     to_cents,
 )
+from encours.connectors.parsing import parse_amount, parse_currency, parse_date, read_bounded
 
 SOURCE = "fec"
 COMPANY_CURRENCY = "EUR"
@@ -90,10 +91,6 @@ RECEIVABLE_PREFIX = "411"
 _SALES_JOURNAL_CODES = frozenset({"V", "VT", "VE", "VEN", "VTE", "VENTE", "VENTES", "SALES"})  # not SAL: salaires
 _OPENING_JOURNAL_CODES = frozenset({"AN", "RAN", "ANO", "NOUV"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?")
-_DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: [0-9:.]*)?")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "iso-8859-15": "ISO-8859-15", "cp1252": "Windows-1252"}
 _ZERO = Decimal(0)
 #: Kinds of counterpart accounts that tell what an entry touching 411 is: (prefixes, payment method).
@@ -120,45 +117,6 @@ def normalise_name(text: str) -> str:
     """A column name reduced for comparison: lower case, no accents, letters and digits only."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
-
-
-def parse_amount(text: str) -> Decimal:
-    """An amount as accounting exports write it: ``1234,56``, ``1 234,56``, ``1.234,56``, ``1234.56``.
-
-    When both a comma and a dot occur, the last one is the decimal mark; ``(150,00)`` and
-    ``150,00-`` are negative.  Raises ``ValueError``.
-    """
-    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
-    if (cleaned.startswith("(") and cleaned.endswith(")")) or (cleaned.endswith("-") and cleaned[:1] not in "+-"):
-        cleaned = "-" + cleaned.strip("()-")  # accounting negatives: (150,00) or 150,00-
-    if "," in cleaned:
-        if "." in cleaned:
-            if cleaned.rfind(",") > cleaned.rfind("."):
-                cleaned = cleaned.replace(".", "").replace(",", ".")
-            else:
-                cleaned = cleaned.replace(",", "")
-        elif cleaned.count(",") == 1:
-            cleaned = cleaned.replace(",", ".")
-    if not _AMOUNT.fullmatch(cleaned):
-        raise ValueError(f"{text.strip()!r} is not an amount")
-    return Decimal(cleaned)
-
-
-def parse_date(text: str) -> date:
-    """A date written YYYYMMDD (the FEC standard), YYYY-MM-DD or DD/MM/YYYY.  Raises ``ValueError``."""
-    value = text.strip()
-    try:
-        if len(value) == 8 and value.isdigit():
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        match = _ISO_DATE.fullmatch(value)
-        if match:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        match = _DMY_DATE.fullmatch(value)
-        if match:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-    except ValueError:
-        pass
-    raise ValueError(f"{value!r} is not a date")
 
 
 def _line_of(text: str, index: int) -> int:
@@ -348,10 +306,7 @@ def read_fec(
 ) -> FecFile:
     """Read a FEC whole and rebuild customers, invoices, credit notes and payments from it."""
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=file) from None
+    data = read_bounded(path)
     text, used_encoding = decode_text(
         data,
         file=file,
@@ -426,7 +381,9 @@ class _Parser:
         try:
             parsed = parse_date(value)
         except ValueError:
-            raise self._error(f"{column} {value!r} is not a date (expected YYYYMMDD, e.g. 20260131)", line) from None
+            raise self._error(
+                f"{column} {value!r} is not a date (expected YYYYMMDD between 1900 and 2199, e.g. 20260131)", line
+            ) from None
         self._dates[value] = parsed
         return parsed
 
@@ -438,8 +395,9 @@ class _Parser:
             return known
         try:
             parsed = parse_amount(value)
-        except ValueError:
-            raise self._error(f"{column} {value!r} is not an amount (expected e.g. 1234,56)", line) from None
+        except ValueError as exc:
+            beyond = " (beyond the largest amount accepted)" if "largest" in str(exc) else ""
+            raise self._error(f"{column} {value!r} is not an amount{beyond} (expected e.g. 1234,56)", line) from None
         if len(self._amounts) < 100_000:
             self._amounts[value] = parsed
         return parsed
@@ -480,9 +438,12 @@ class _Parser:
             credit = self._amount(fields[at["Credit"]], "Credit", number)
         currency_text = fields[at["Montantdevise"]]
         currency_amount = self._amount(currency_text, "Montantdevise", number) if currency_text else None
-        currency = fields[at["Idevise"]].upper()
-        if currency and not _CURRENCY.fullmatch(currency):
-            raise self._error(f"Idevise {currency!r} is not a currency code (e.g. USD)", number)
+        currency = fields[at["Idevise"]]
+        if currency:
+            try:
+                currency = parse_currency(currency)
+            except ValueError:
+                raise self._error(f"Idevise {currency!r} is not a currency code (e.g. USD)", number) from None
         due_date = None
         if columns.due is not None:
             due_date = self._date(fields[columns.due], columns.due_name or "due date", number)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from encours.connectors.parsing import parse_amount
 
 CENT = Decimal("0.01")
 
@@ -22,28 +24,8 @@ def to_cents(value: Decimal) -> Decimal:
 
 
 def parse_decimal(text: str | int | float | Decimal, *, what: str = "amount") -> Decimal:
-    """Parse an amount written with a dot or a decimal comma ("1 234,50"); floats go through str.
-
-    Raises ``ValueError`` naming *what* when the text is not a number.
-    """
-    if isinstance(text, Decimal):
-        return text
-    if isinstance(text, bool):
-        raise ValueError(f"{what}: {text!r} is not an amount")
-    if isinstance(text, (int, float)):
-        return Decimal(str(text))
-    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    else:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{what}: {text!r} is not an amount") from None
-    if not value.is_finite():
-        raise ValueError(f"{what}: {text!r} is not an amount")
-    return value
+    """:func:`encours.connectors.parsing.parse_amount` (the one amount parser), under its older name."""
+    return parse_amount(text, what=what)
 
 
 class CurrencyMismatchError(ValueError):
@@ -60,7 +42,7 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, Decimal):
             object.__setattr__(self, "amount", parse_decimal(self.amount))
-        if len(self.currency) != 3 or not self.currency.isalpha():
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isascii():
             raise ValueError(f"currency {self.currency!r} is not an ISO 4217 code")
         object.__setattr__(self, "currency", self.currency.upper())
 

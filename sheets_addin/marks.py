@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from encours.connectors import parsing
+
 
 @dataclass(frozen=True)
 class InvoiceMarks:
@@ -108,12 +110,10 @@ def parse_date(value: object) -> date | None:
     text = str(value).strip()
     if not text:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise CellError(f"{value!r} is not a date (expected e.g. 23/11/2026)")
+    try:
+        return parsing.parse_date(text)
+    except ValueError:
+        raise CellError(f"{value!r} is not a date (expected e.g. 23/11/2026)") from None
 
 
 def parse_text(value: object) -> str:
@@ -125,16 +125,13 @@ def parse_text(value: object) -> str:
 
 
 def parse_amount(value: object) -> Decimal:
-    from encours.connectors.model import parse_decimal
-
+    """An amount typed in a cell: a number, or text read by the one amount parser ("1 234,56")."""
     if value is None or value == "":
         raise CellError("the amount is empty")
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise CellError(f"{value!r} is not an amount")
     try:
-        if isinstance(value, (int, float, Decimal)):
-            return parse_decimal(value)
-        return parse_decimal(str(value).replace("€", ""))
+        return parsing.parse_amount(value)
     except ValueError:
         raise CellError(f"{value!r} is not an amount") from None
 
