@@ -497,7 +497,7 @@ class Ledger:
         customers = {} if delta.full else {c.id: c for c in self.customers}
         invoices = {i.id: i for i in self.invoices}
         payments = {} if delta.full else {p.id: p for p in self.payments}
-        credits = {} if delta.full else {c.id: c for c in self.credits}
+        credits = {} if delta.full or delta.credits_complete else {c.id: c for c in self.credits}
         gone = set(delta.deleted_invoice_ids)
         if delta.full:
             listed = {i.id for i in delta.invoices}
@@ -549,6 +549,8 @@ class Delta:
     deleted_credit_ids: tuple[str, ...] = ()
     #: What the source wants said in the sync summary and log (e.g. a book without lettering).
     notes: tuple[str, ...] = ()
+    #: ``credits`` is every open unallocated credit (even in an incremental delta): replace them all.
+    credits_complete: bool = False
 
     @classmethod
     def of_ledger(cls, ledger: Ledger, cursor: str) -> Delta:

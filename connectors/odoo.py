@@ -43,6 +43,7 @@ from encours.connectors.http import HttpClient, _text_excerpt
 from encours.connectors.model import (
     Allocation,
     Contact,
+    CreditKind,
     Customer,
     Delta,
     DocumentKind,
@@ -52,6 +53,7 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    UnallocatedCredit,
     to_cents,
 )
 from encours.connectors.pages import OffsetPaginator, PageRequest, paginate
@@ -460,6 +462,8 @@ class OdooConnector:
             owner = Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read").many2one("commercial_partner_id")
             if owner:
                 partner_ids.add(owner[0])
+        misc, credits = self._other_receivables(since.strftime(ODOO_TIME))
+        partner_ids |= {m.customer_id for m in misc} | {c.customer_id for c in credits}
         customers = self._customers(partner_ids)
         newest = max([previous.since, *(str(r.get("write_date") or "") for r in raws)])
         known = previous.known_ids
@@ -477,11 +481,13 @@ class OdooConnector:
             known = tuple(sorted((set(known) | posted) - left))
         return Delta(
             customers=tuple(customers),
-            invoices=tuple(invoices),
+            invoices=(*invoices, *misc),
             payments=tuple(self._payments(invoices)),
-            deleted_invoice_ids=tuple(deleted),
+            deleted_invoice_ids=tuple(i for i in deleted if i not in {m.id for m in misc}),
             full=False,
             cursor=OdooCursor(newest, checked, known).dumps(),
+            credits=tuple(credits),
+            credits_complete=True,
         )
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
@@ -501,18 +507,102 @@ class OdooConnector:
         domain = self._invoice_domain(posted_only=True)
         raws = list(self._search_read("account.move", domain, MOVE_FIELDS, order="write_date asc, id asc"))
         invoices = self._build_invoices(raws)
-        customers = self._customers({inv.customer_id for inv in invoices})
+        misc, credits = self._other_receivables(None)
+        customers = self._customers(
+            {inv.customer_id for inv in invoices} | {m.customer_id for m in misc} | {c.customer_id for c in credits}
+        )
         newest = max((str(r.get("write_date") or "") for r in raws), default="")
         if not newest:
             newest = datetime.fromtimestamp(self.http.last_date or self.http.clock(), UTC).strftime(ODOO_TIME)
         cursor = OdooCursor(newest, self.as_of.isoformat(), tuple(int(i.id) for i in invoices))
         return Delta(
             customers=tuple(customers),
-            invoices=tuple(invoices),
+            invoices=(*invoices, *misc),
             payments=tuple(self._payments(invoices)),
             full=True,
             cursor=cursor.dumps(),
+            credits=tuple(credits),
+            credits_complete=True,
         )
+
+    def _other_receivables(self, since: str | None) -> tuple[list[Invoice], list[UnallocatedCredit]]:
+        """Receivable lines of entries that are not invoices: payments on account, opening and
+        miscellaneous entries.  Open credits become unallocated credits; open debits are invoices
+        of their own (``aml-<line id>``).  ``since``: also the debit lines changed since then, now
+        reconciled or cancelled, so that their sheet rows close.
+        """
+        not_invoices = ("move_id.move_type", "not in", ["out_invoice", "out_refund"])
+        base: list[Any] = [self._receivable_domain(), not_invoices]
+        if self.company_ids:
+            base.append(("company_id", "in", list(self.company_ids)))
+        fields = ["move_id", "partner_id", "date", "date_maturity", "name", "balance", "amount_currency",
+                  "amount_residual", "amount_residual_currency", "currency_id", "company_id", "payment_id",
+                  "reconciled", "parent_state", "write_date"]
+        endpoint = "account.move.line.search_read"
+        found: dict[str, Fields] = {}
+        for raw in self._search_read("account.move.line", [*base, ("reconciled", "=", False),
+                                                           ("parent_state", "=", "posted")], fields):
+            line = Fields(raw, platform=PLATFORM, endpoint=endpoint)
+            found[line.id()] = line
+        if since is not None:
+            for raw in self._search_read("account.move.line", [*base, ("write_date", ">=", since)], fields):
+                line = Fields(raw, platform=PLATFORM, endpoint=endpoint)
+                found.setdefault(line.id(), line)
+        misc: list[Invoice] = []
+        credits: list[UnallocatedCredit] = []
+        for line in found.values():
+            partner = line.many2one("partner_id")
+            if partner is None:
+                continue  # a receivable line without partner: no customer to show it under
+            company = line.many2one("company_id")
+            company_currency = self._company_currency.get(company[0], "EUR") if company else "EUR"
+            currency = line.many2one("currency_id")
+            code = currency[1] if currency else company_currency
+            residual = _line_amount(line, "amount_residual_currency", "amount_residual")
+            residual_company = line.decimal("amount_residual", required=False) or Decimal(0)
+            is_open = line.raw.get("parent_state") == "posted" and not line.raw.get("reconciled")
+            move = line.many2one("move_id", required=True)
+            assert move is not None
+            day = line.date("date", required=False) or self.as_of
+            balance = _line_amount(line, "amount_currency", "balance")
+            if balance < 0:
+                if is_open and residual < 0:
+                    credits.append(UnallocatedCredit(
+                        id=f"aml-{line.id()}",
+                        customer_id=partner[0],
+                        source=PLATFORM,
+                        date=day,
+                        amount=Money(to_cents(-residual), code),
+                        kind=CreditKind.PAYMENT_ON_ACCOUNT if line.many2one("payment_id") else CreditKind.OTHER,
+                        reference=move[1],
+                        label=line.text("name", required=False),
+                        amount_company=(Money(to_cents(-residual_company), company_currency)
+                                        if code != company_currency else None),
+                    ))
+                continue
+            if line.raw.get("parent_state") == "cancel":
+                status, left = InvoiceStatus.CANCELLED, Decimal(0)
+            elif not is_open or residual == 0:
+                status, left = InvoiceStatus.PAID, Decimal(0)
+            else:
+                status = InvoiceStatus.OPEN if residual == balance else InvoiceStatus.PARTIALLY_PAID
+                left = residual
+            misc.append(Invoice(
+                id=f"aml-{line.id()}",
+                number=move[1],
+                customer_id=partner[0],
+                source=PLATFORM,
+                issue_date=day,
+                due_date=line.date("date_maturity", required=False) or day,
+                total=Money(to_cents(abs(balance)), code),
+                remaining=Money(to_cents(abs(left)), code),
+                status=status,
+                source_status="écriture (hors facture)",
+                label=line.text("name", required=False),
+                remaining_company=(Money(to_cents(abs(residual_company)), company_currency)
+                                   if code != company_currency and left else None),
+            ))
+        return misc, credits
 
     def _invoice_domain(self, *, posted_only: bool) -> list[Any]:
         domain: list[Any] = [("move_type", "in", ["out_invoice", "out_refund"])]

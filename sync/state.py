@@ -231,6 +231,8 @@ class StateStore:
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
             ((p.id, p.customer_id, codec.dumps(p)) for p in delta.payments),
         )
+        if delta.credits_complete and not delta.full:
+            db.execute("DELETE FROM credits")
         db.executemany(
             "INSERT INTO credits (id, customer_id, data) VALUES (?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",

@@ -1,0 +1,72 @@
+"""Odoo: unreconciled receivable lines that are not invoices count in the customer's balance."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_odoo import FakeOdoo, connector, serve
+
+from encours.connectors.model import CreditKind, InvoiceStatus, Ledger, Money
+
+
+def _line(line_id: int, move: str, partner: int, balance: float, residual: float, *, payment: bool = False,
+          state: str = "posted", reconciled: bool = False, written: str = "2026-11-20 10:00:00") -> dict[str, Any]:
+    return {
+        "id": line_id, "move_id": [900 + line_id, move], "partner_id": [partner, "x"],
+        "account_id": [6, "411100 Clients"], "account_id.account_type": "asset_receivable",
+        "move_id.move_type": "entry", "date": "2026-11-10", "date_maturity": "2026-11-10", "name": move,
+        "debit": max(balance, 0.0), "credit": max(-balance, 0.0), "balance": balance, "amount_currency": balance,
+        "amount_residual": residual, "amount_residual_currency": residual, "currency_id": [1, "EUR"],
+        "company_id": [1, "Atelier Dupont SARL"], "payment_id": [77, "PBNK1/2026/00077"] if payment else False,
+        "reconciled": reconciled, "parent_state": state, "write_date": written,
+    }
+
+
+def _balance_of(ledger: Ledger, customer: str) -> Money:
+    return ledger.balances().get((customer, "EUR"), Money.zero())
+
+
+def test_payments_on_account_and_opening_entries_are_in_the_balance_and_a_cancelled_payment_leaves() -> None:
+    odoo = FakeOdoo(16)
+    odoo.models["account.move.line"] += [
+        _line(501, "PBNK1/2026/00077", 14, -5000.0, -5000.0, payment=True),  # acompte, not reconciled
+        _line(502, "OUV/2026/0001", 10, 840.5, 840.5),  # opening debit carried forward
+        _line(503, "OD/2026/0003", 10, -40.5, -0.0, reconciled=True),  # settled: nothing to show
+    ]
+    server = serve(odoo)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        first = connector(url).pull(None)
+        ledger = Ledger((), ()).apply(first)
+        (credit,) = ledger.unallocated_credits()
+        assert (credit.id, credit.customer_id, credit.kind, credit.amount) == (
+            "aml-501", "14", CreditKind.PAYMENT_ON_ACCOUNT, Money(Decimal("5000.00")))
+        assert credit.reference == "PBNK1/2026/00077"
+        opening = next(i for i in ledger.invoices if i.id == "aml-502")
+        assert (opening.status, opening.remaining, opening.number) == (
+            InvoiceStatus.OPEN, Money(Decimal("840.50")), "OUV/2026/0001")
+        # Azure's balance: its open invoices less the 5,000 paid on account (the issue's overstatement)
+        invoices_only = sum((i.signed_remaining.amount for i in ledger.open_invoices()
+                             if i.customer_id == "14" and i.currency == "EUR"), Decimal(0))
+        assert _balance_of(ledger, "14").amount == invoices_only - Decimal("5000.00")
+
+        # The payment is cancelled in Odoo and the opening line reconciled: gone at the next incremental pull.
+        for record in odoo.models["account.move.line"]:
+            if record["id"] == 501:
+                record.update(parent_state="cancel", write_date="2026-11-23 08:00:00")
+            if record["id"] == 502:
+                record.update(reconciled=True, amount_residual=0.0, amount_residual_currency=0.0,
+                              write_date="2026-11-23 08:00:00")
+        second = connector(url).pull(first.cursor)
+        assert not second.full and second.credits_complete
+        later = ledger.apply(second)
+        assert later.unallocated_credits() == []
+        closed = next(i for i in later.invoices if i.id == "aml-502")
+        assert closed.status is InvoiceStatus.PAID and closed.remaining.amount == 0
+    finally:
+        server.shutdown()
