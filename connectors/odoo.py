@@ -114,7 +114,8 @@ LINE_FIELDS = [
     "currency_id",
     "reconciled",
 ]
-PARTNER_FIELDS = ["name", "email", "phone", "vat", "ref", "lang", "is_company", "commercial_partner_id", "user_id"]
+PARTNER_FIELDS = ["name", "email", "phone", "vat", "ref", "lang", "is_company", "commercial_partner_id", "user_id",
+                  "type", "function", "street", "street2", "zip", "city", "country_code", "company_registry"]
 _LANGS = {"fr": "fr", "nl": "nl", "en": "en"}
 
 
@@ -491,20 +492,33 @@ class OdooConnector:
         )
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
-        if not invoice_id.isdigit():
-            return None
+        return self.refetch_invoices([invoice_id]).get(invoice_id)
+
+    def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        """Re-read invoices just before sending: one request per batch of ids, not one per invoice.
+
+        Every id asked is in the answer; None for one that no longer exists at the source.
+        """
+        found: dict[str, Invoice | None] = {i: None for i in invoice_ids}
+        numeric = sorted({int(i) for i in invoice_ids if i.isdigit()})
+        if not numeric:
+            return found
         self.connect()
-        raws = self._call("account.move", "search_read", [[("id", "=", int(invoice_id))]], fields=MOVE_FIELDS)
-        if not isinstance(raws, list):
-            raise MalformedResponseError(
-                "search_read did not answer a list", platform=PLATFORM, endpoint="account.move.search_read"
-            )
-        invoices = self._build_invoices(raws)
-        return invoices[0] if invoices else None
+        for batch in _batches(numeric, BATCH):
+            raws = self._call("account.move", "search_read", [[("id", "in", batch)]], fields=MOVE_FIELDS)
+            if not isinstance(raws, list):
+                raise MalformedResponseError(
+                    "search_read did not answer a list", platform=PLATFORM, endpoint="account.move.search_read"
+                )
+            for invoice in self._build_invoices(raws):
+                if invoice.id in found:
+                    found[invoice.id] = invoice
+        return found
 
     # -- full ---------------------------------------------------------------------------------
     def _pull_full(self) -> Delta:
-        domain = self._invoice_domain(posted_only=True)
+        # Cancelled invoices too: a full pull must show them "Annulée", not "Supprimée".
+        domain = [*self._invoice_domain(posted_only=False), ("state", "in", ["posted", "cancel"])]
         raws = list(self._search_read("account.move", domain, MOVE_FIELDS, order="write_date asc, id asc"))
         invoices = self._build_invoices(raws)
         misc, credits = self._other_receivables(None)
@@ -514,7 +528,8 @@ class OdooConnector:
         newest = max((str(r.get("write_date") or "") for r in raws), default="")
         if not newest:
             newest = datetime.fromtimestamp(self.http.last_date or self.http.clock(), UTC).strftime(ODOO_TIME)
-        cursor = OdooCursor(newest, self.as_of.isoformat(), tuple(int(i.id) for i in invoices))
+        posted = tuple(int(i.id) for i in invoices if i.status is not InvoiceStatus.CANCELLED)
+        cursor = OdooCursor(newest, self.as_of.isoformat(), posted)
         return Delta(
             customers=tuple(customers),
             invoices=(*invoices, *misc),
@@ -720,36 +735,90 @@ class OdooConnector:
                     partners[f.id()] = f
                 else:
                     children[owner].append(f)
+        user_emails = self._user_emails({u[0] for f in partners.values() if (u := f.many2one("user_id"))})
+        debited = self._mandated(set(partners))
         customers = []
         for pid, f in sorted(partners.items(), key=lambda kv: int(kv[0])):
             email = f.text("email", required=False)
+            kids = sorted(children.get(pid, []), key=_contact_rank)
             contacts = tuple(
                 Contact(
                     name=c.text("name", required=False),
                     email=c.text("email", required=False),
                     phone=c.text("phone", required=False),
+                    role=_contact_role(c),
                 )
-                for c in children.get(pid, [])
+                for c in kids
                 if c.text("email", required=False)
             )
+            # Reminders go to the invoicing contact, then an accounting contact, then the company.
+            preferred = [c.email for c in contacts if c.role in ("invoice", "accounting")]
+            emails = tuple(dict.fromkeys([*preferred, *([email] if email else [])]))
+            invoicing = next((c for c in kids if _contact_rank(c) == 0 and _has_address(c)), None)
             user = f.many2one("user_id")
             lang = f.text("lang", required=False)[:2].lower()
+            vat = f.text("vat", required=False)
             customers.append(
                 Customer(
                     id=pid,
                     name=f.text("name"),
                     source=PLATFORM,
-                    emails=(email,) if email else (),
+                    emails=emails,
                     phone=f.text("phone", required=False),
                     contacts=contacts,
                     salesperson=user[1] if user else "",
+                    salesperson_email=user_emails.get(user[0], "") if user else "",
                     language=_LANGS.get(lang, ""),
-                    vat_number=f.text("vat", required=False),
+                    siren=_siren(f.text("company_registry", required=False), vat),
+                    vat_number=vat,
                     reference=f.text("ref", required=False),
+                    direct_debit=pid in debited,
+                    address=_address(invoicing or f),
+                    country=(invoicing or f).text("country_code", required=False).upper(),
                     updated_at=f.datetime("write_date"),
                 )
             )
         return customers
+
+    def _user_emails(self, user_ids: set[str]) -> dict[str, str]:
+        """Salespeople's e-mail addresses (for Cc); none when the key may not read users."""
+        ids = sorted(int(i) for i in user_ids if i.isdigit())
+        if not ids:
+            return {}
+        try:
+            raws = list(self._search_read("res.users", [("id", "in", ids)], ["email", "login"]))
+        except SourceError as exc:  # optional: a key without the right, a server that refuses
+            log.info("odoo: salespeople's e-mail not read (%s)", exc)
+            return {}
+        out = {}
+        for raw in raws:
+            f = Fields(raw, platform=PLATFORM, endpoint="res.users.search_read")
+            address = f.text("email", required=False) or f.text("login", required=False)
+            if "@" in address:
+                out[f.id()] = address
+        return out
+
+    def _mandated(self, partner_ids: set[str]) -> set[str]:
+        """Customers with an active SEPA direct-debit mandate (module account_sepa_direct_debit).
+
+        Databases without the module answer an error for the model: then nobody is marked, and
+        the sheet's ``Prélèvement`` column says who pays by direct debit.
+        """
+        ids = sorted(int(i) for i in partner_ids if i.isdigit())
+        if not ids:
+            return set()
+        try:
+            raws = list(self._search_read("sdd.mandate", [("state", "=", "active"), ("partner_id", "in", ids)],
+                                          ["partner_id"]))
+        except SourceError as exc:  # no such model without the module, or no right to read it
+            log.info("odoo: no direct-debit mandates read (%s)", exc)
+            return set()
+        out = set()
+        for raw in raws:
+            partner = Fields(raw, platform=PLATFORM, endpoint="sdd.mandate.search_read").many2one("partner_id")
+            if partner:
+                out.add(partner[0])
+        return out
 
     def _payments(self, invoices: list[Invoice]) -> list[Payment]:
         """One payment share per reconciliation of an invoice's receivable line."""
@@ -808,6 +877,44 @@ class OdooConnector:
                 )
             )
         return payments
+
+
+_ACCOUNTING_WORDS = ("compta", "account", "factur", "billing", "invoice", "finance", "boekhoud")
+
+
+def _contact_role(contact: Fields) -> str:
+    """"invoice" for an invoicing address, "accounting" for an accounting role, else ""."""
+    if contact.text("type", required=False) == "invoice":
+        return "invoice"
+    function = contact.text("function", required=False).casefold()
+    return "accounting" if any(word in function for word in _ACCOUNTING_WORDS) else ""
+
+
+def _contact_rank(contact: Fields) -> int:
+    return {"invoice": 0, "accounting": 1}.get(_contact_role(contact), 2)
+
+
+def _has_address(partner: Fields) -> bool:
+    return bool(partner.text("street", required=False) or partner.text("city", required=False))
+
+
+def _address(partner: Fields) -> str:
+    """One line: street, street 2, postcode and city (the country is :attr:`Customer.country`)."""
+    town = " ".join(p for p in (partner.text("zip", required=False), partner.text("city", required=False)) if p)
+    parts = (partner.text("street", required=False), partner.text("street2", required=False), town)
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _siren(registry: str, vat: str) -> str:
+    """The SIREN: the company registry when it is one (9 digits, or a 14-digit SIRET), else from a
+    French VAT number (FR + 2-digit key + SIREN)."""
+    digits = re.sub(r"\D", "", registry or "")
+    if len(digits) in (9, 14):
+        return digits[:9]
+    compact = re.sub(r"\s", "", vat or "").upper()
+    if re.fullmatch(r"FR[0-9A-Z]{2}\d{9}", compact):
+        return compact[4:]
+    return ""
 
 
 def _method(line: Fields | None, from_credit_note: bool) -> str:

@@ -70,3 +70,68 @@ def test_payments_on_account_and_opening_entries_are_in_the_balance_and_a_cancel
         assert closed.status is InvoiceStatus.PAID and closed.remaining.amount == 0
     finally:
         server.shutdown()
+
+
+def test_invoicing_contact_address_siren_salesperson_email_and_mandates() -> None:
+    odoo = FakeOdoo(16)
+    partners = odoo.models["res.partner"]
+    deco = next(p for p in partners if p["id"] == 10)
+    deco.update(street="12 rue de la Paix", zip="75002", city="Paris", country_code="FR", vat="FR40303265045",
+                company_registry=False, user_id=[6, "Marc Lefort"])
+    azure = next(p for p in partners if p["id"] == 14)
+    azure.update(company_registry="552 120 222 00013", street="Avenue Louise 54", zip="1050", city="Bruxelles",
+                 country_code="BE")
+    partners += [
+        {"id": 34, "name": "Service facturation", "type": "invoice", "function": False, "parent_id": [10, "x"],
+         "commercial_partner_id": [10, "Deco Addict"], "email": "factures@decoaddict.example.com",
+         "street": "3 quai Perrache", "zip": "69002", "city": "Lyon", "country_code": "FR", "customer_rank": 0,
+         "write_date": "2026-11-01 09:00:00"},
+        {"id": 35, "name": "Anna Peeters", "type": "contact", "function": "Comptable", "parent_id": [14, "x"],
+         "commercial_partner_id": [14, "Azure Interior"], "email": "anna@azure.example.com", "customer_rank": 0,
+         "write_date": "2026-11-01 09:00:00"},
+    ]
+    odoo.models["sdd.mandate"] = [{"id": 1, "partner_id": [14, "Azure Interior"], "state": "active"},
+                                  {"id": 2, "partner_id": [10, "Deco Addict"], "state": "revoked"}]
+    server = serve(odoo)
+    try:
+        delta = connector(f"http://127.0.0.1:{server.server_address[1]}").pull(None)
+    finally:
+        server.shutdown()
+    customers = {c.id: c for c in delta.customers}
+    deco_c, azure_c = customers["10"], customers["14"]
+    # the invoicing address first, then the accounting contact, never "the first child"
+    assert deco_c.email == "factures@decoaddict.example.com"
+    assert azure_c.email == "anna@azure.example.com"
+    assert (deco_c.address, deco_c.country) == ("3 quai Perrache, 69002 Lyon", "FR")
+    assert (azure_c.address, azure_c.country) == ("Avenue Louise 54, 1050 Bruxelles", "BE")
+    assert (deco_c.siren, azure_c.siren) == ("303265045", "552120222")
+    assert deco_c.salesperson_email == "marc.lefort@atelier-dupont.fr"
+    assert azure_c.direct_debit and not deco_c.direct_debit
+
+
+def test_a_cancelled_invoice_stays_cancelled_after_a_full_sync() -> None:
+    odoo = FakeOdoo(16)
+    move = next(m for m in odoo.models["account.move"] if m["id"] == 4)
+    move.update(state="cancel")
+    server = serve(odoo)
+    try:
+        delta = connector(f"http://127.0.0.1:{server.server_address[1]}").pull(None)
+    finally:
+        server.shutdown()
+    ledger = Ledger((), ()).apply(delta)
+    cancelled = next(i for i in ledger.invoices if i.id == "4")
+    assert cancelled.status is InvoiceStatus.CANCELLED and cancelled.remaining.amount == 0
+
+
+def test_invoices_are_refetched_in_one_request_per_batch() -> None:
+    odoo = FakeOdoo(16)
+    server = serve(odoo)
+    try:
+        pl = connector(f"http://127.0.0.1:{server.server_address[1]}")
+        pl.connect()
+        odoo.calls.clear()
+        found = pl.refetch_invoices(["1", "2", "999", "not-an-id"])
+    finally:
+        server.shutdown()
+    assert found["1"] is not None and found["2"] is not None and found["999"] is None and found["not-an-id"] is None
+    assert len([c for c in odoo.calls if c[0] == "account.move"]) == 1
