@@ -407,7 +407,7 @@ class _Parser:
         fields = raw.split(self.separator)
         while len(fields) > columns.width and not fields[-1].strip():
             fields.pop()
-        fields = [_unquote(f) for f in fields] if '"' in raw else [f.strip() for f in fields]
+        fields = [_unquote(f) for f in fields] if '"' in raw else list(map(str.strip, fields))
         if len(fields) != columns.width:
             raise self._error(
                 f"has {len(fields)} columns where the header has {columns.width} "
@@ -784,8 +784,11 @@ class _Rebuild:
         credit_note = kind == "credit_note"
         total_company = sum((i.amount for i in items), _ZERO)
         open_company = sum((i.open for i in items), _ZERO)
-        currencies = {i.currency for i in items}
-        foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
+        foreign = ""
+        if items[0].currency:
+            currencies = {i.currency for i in items}
+            if len(currencies) == 1 and all(i.currency_amount for i in items):
+                foreign = items[0].currency
         if foreign:
             currency = foreign
             total = to_cents(sum((i.currency_amount or _ZERO for i in items), _ZERO))

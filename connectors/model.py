@@ -32,6 +32,10 @@ class CurrencyMismatchError(ValueError):
     """Two amounts in different currencies were added or compared."""
 
 
+#: Upper-case codes already checked by :class:`Money` (a few dozen at most).
+_CHECKED_CODES: set[str] = set()
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency (ISO 4217 code)."""
@@ -40,10 +44,14 @@ class Money:
     currency: str = "EUR"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal):
+        if type(self.amount) is not Decimal:
             object.__setattr__(self, "amount", parse_decimal(self.amount))
+        if self.currency in _CHECKED_CODES:  # the common case, a code already seen: no more work
+            return
         if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isascii():
             raise ValueError(f"currency {self.currency!r} is not an ISO 4217 code")
+        if self.currency.isupper():
+            _CHECKED_CODES.add(self.currency)
         object.__setattr__(self, "currency", self.currency.upper())
 
     @classmethod
