@@ -458,11 +458,18 @@ class OdooConnector:
         raws = list(self._search_read("account.move", domain, MOVE_FIELDS, order="write_date asc, id asc"))
         invoices = self._build_invoices(raws)
         partner_ids = {inv.customer_id for inv in invoices}
-        changed_partners = [("write_date", ">=", since.strftime(ODOO_TIME)), ("customer_rank", ">", 0)]
-        for raw in self._search_read("res.partner", changed_partners, ["commercial_partner_id"]):
-            owner = Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read").many2one("commercial_partner_id")
-            if owner:
-                partner_ids.add(owner[0])
+        # Contacts changed since (an invoicing contact's new e-mail, an address): their customer is
+        # refreshed, whether or not the contact is itself a customer.
+        owners: set[int] = set()
+        for raw in self._search_read("res.partner", [("write_date", ">=", since.strftime(ODOO_TIME))],
+                                     ["commercial_partner_id"]):
+            f = Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read")
+            owner = f.many2one("commercial_partner_id")
+            owners.add(int(owner[0]) if owner else int(f.id()))
+        if owners:
+            for raw in self._search_read("res.partner", [("id", "in", sorted(owners)), ("customer_rank", ">", 0)],
+                                         ["name"]):
+                partner_ids.add(Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read").id())
         misc, credits = self._other_receivables(since.strftime(ODOO_TIME))
         partner_ids |= {m.customer_id for m in misc} | {c.customer_id for c in credits}
         customers = self._customers(partner_ids)

@@ -135,3 +135,23 @@ def test_invoices_are_refetched_in_one_request_per_batch() -> None:
         server.shutdown()
     assert found["1"] is not None and found["2"] is not None and found["999"] is None and found["not-an-id"] is None
     assert len([c for c in odoo.calls if c[0] == "account.move"]) == 1
+
+
+def test_a_changed_contact_refreshes_its_customer_at_the_next_incremental_sync() -> None:
+    odoo = FakeOdoo(16)
+    odoo.models["res.partner"].append(
+        {"id": 36, "name": "Anna Peeters", "type": "invoice", "function": False, "parent_id": [14, "x"],
+         "commercial_partner_id": [14, "Azure Interior"], "email": "anna@azure.example.com", "customer_rank": 0,
+         "write_date": "2026-11-01 09:00:00"})
+    server = serve(odoo)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        first = connector(url).pull(None)
+        anna = next(p for p in odoo.models["res.partner"] if p["id"] == 36)  # a contact, not itself a customer
+        anna.update(email="factures@azure.example.com", write_date="2026-11-23 09:00:00")
+        second = connector(url).pull(first.cursor)
+    finally:
+        server.shutdown()
+    assert all(i.customer_id != "14" for i in second.invoices)  # no invoice of Azure changed
+    (azure,) = [c for c in second.customers if c.id == "14"]
+    assert azure.email == "factures@azure.example.com"
