@@ -126,13 +126,42 @@ class Transport(Protocol):
     def call(self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any: ...
 
 
+class OdooLoginError(AuthenticationError):
+    """The login or the API key is refused: a configuration to fix, nothing was done (exit 2)."""
+
+    exit_code = 2
+
+
+class OdooDatabaseError(NotFoundError):
+    """The database named in the configuration does not exist on this server (exit 2)."""
+
+    exit_code = 2
+
+
+class OdooRightsError(PermissionDeniedError):
+    """The Odoo user may not read what encours needs (exit 2)."""
+
+    exit_code = 2
+
+
+_KEY_HINT = "check [source] login and the API key named by [source] api_key_env"
+
+
 def _odoo_error(platform_endpoint: str, message: str, name: str = "") -> SourceError:
+    """One line a user can act on: the key of encours.toml to fix, never the server's stack or host."""
     where = {"platform": PLATFORM, "endpoint": platform_endpoint}
     text = f"{message} ({name})" if name else message
     if "Access Denied" in message or "AccessDenied" in name:
-        return AuthenticationError(f"{text}: wrong login or API key", **where)
+        return OdooLoginError(f"{text}: wrong login or API key — {_KEY_HINT}", **where)
+    if "database" in message.lower() and ("does not exist" in message or "OperationalError" in name
+                                          or "KeyError" in name):
+        return OdooDatabaseError("no such database on this server — check [source] database", **where)
     if "AccessError" in name:
-        return PermissionDeniedError(text, **where)
+        model = platform_endpoint.rsplit(".", 1)[0]
+        return OdooRightsError(
+            f"the user of [source] login may not read {model} — give it the Invoicing (Billing) read rights",
+            **where,
+        )
     if "MissingError" in name:
         return NotFoundError(text, **where)
     return ClientRequestError(text, status=200, **where)
@@ -189,8 +218,8 @@ class JsonRpcTransport:
     def authenticate(self, login: str) -> int:
         uid = self.service("common", "authenticate", [self.database, login, self.api_key, {}], "common.authenticate")
         if not uid or not isinstance(uid, int):
-            raise AuthenticationError(
-                f"wrong login or API key for database {self.database!r} (authenticate answered false)",
+            raise OdooLoginError(
+                f"wrong login or API key for database {self.database!r} (authenticate answered false) — {_KEY_HINT}",
                 platform=PLATFORM,
                 endpoint="common.authenticate",
             )
@@ -403,8 +432,11 @@ class OdooConnector:
             return transport.call(model, method, args, kwargs)
         except AuthenticationError as exc:
             if isinstance(transport, Json2Transport):
-                raise AuthenticationError(
-                    f"wrong API key or database (HTTP 401) — {exc}", platform=PLATFORM, endpoint=f"{model}.{method}"
+                raise OdooLoginError(
+                    f"wrong API key or database (HTTP 401) — check [source] database and the API key named by "
+                    f"[source] api_key_env ({exc})",
+                    platform=PLATFORM,
+                    endpoint=f"{model}.{method}",
                 ) from None
             raise
 
@@ -953,4 +985,12 @@ def _batches(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-__all__ = ["OdooConnector", "OdooCursor", "major_version", "parse_timestamp"]
+__all__ = [
+    "OdooConnector",
+    "OdooCursor",
+    "OdooDatabaseError",
+    "OdooLoginError",
+    "OdooRightsError",
+    "major_version",
+    "parse_timestamp",
+]

@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_odoo import FakeOdoo, connector, serve
@@ -155,3 +157,73 @@ def test_a_changed_contact_refreshes_its_customer_at_the_next_incremental_sync()
     assert all(i.customer_id != "14" for i in second.invoices)  # no invoice of Azure changed
     (azure,) = [c for c in second.customers if c.id == "14"]
     assert azure.email == "factures@azure.example.com"
+
+
+class _Refusing:
+    """A server answering every model call with one Odoo error, as Odoo 16 writes it."""
+
+    def __init__(self, name: str, message: str, *, on_authenticate: bool) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        version = {"server_version": "16.0", "server_version_info": [16, 0, 0, "final", 0, ""],
+                   "server_serie": "16.0", "protocol_version": 1}
+        error = {"jsonrpc": "2.0", "error": {"code": 200, "message": "Odoo Server Error", "data": {
+            "name": name, "message": message, "debug": f"Traceback (most recent call last):\n  ...\n{message}"}}}
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                params = body["params"]
+                if params["method"] == "version":
+                    answer: dict[str, Any] = {"jsonrpc": "2.0", "id": body["id"], "result": version}
+                elif params["method"] == "authenticate" and not on_authenticate:
+                    answer = {"jsonrpc": "2.0", "id": body["id"], "result": 2}
+                else:
+                    answer = dict(error, id=body["id"])
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "on_authenticate", "key"),
+    [
+        ("odoo.exceptions.AccessDenied", "Access Denied", True, "[source] api_key_env"),
+        ("psycopg2.OperationalError", 'connection to server at "db-7.internal" (10.0.3.7), port 5432 failed: '
+         'FATAL:  database "dupont-prd" does not exist', True, "[source] database"),
+        ("odoo.exceptions.AccessError", "You are not allowed to access 'Journal Entry' (account.move) records.",
+         False, "[source] login"),
+    ],
+)
+def test_wrong_key_database_or_rights_exit_2_with_one_line_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    name: str, message: str, on_authenticate: bool, key: str,
+) -> None:
+    from encours.sync.cli import main
+    from tests.conftest import write_config
+
+    server = _Refusing(name, message, on_authenticate=on_authenticate)
+    monkeypatch.setenv("ENCOURS_ODOO_KEY", "odoo-key-0123456789abcdef")
+    try:
+        config = write_config(tmp_path, source=f'type = "odoo"\nurl = "{server.url}"\ndatabase = "dupont-prd"\n'
+                                               'login = "compta@atelier-dupont.fr"\napi_key_env = "ENCOURS_ODOO_KEY"')
+        assert main(["-q", "sync", "-c", str(config), "--as-of", "2026-11-23"]) == 2
+    finally:
+        server.server.shutdown()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and key in err, err
+    assert "db-7.internal" not in err and "10.0.3.7" not in err and "Traceback" not in err
+    assert "odoo-key-0123456789abcdef" not in err
