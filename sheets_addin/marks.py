@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from encours.connectors import parsing
+from encours.connectors.model import item_invoice_id
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ def marks_from_rows(
             comment=parse_text(raw.get("comment")),
             approve=bool(approve),
         )
+    _fold_instalments(invoices)
     customers: dict[str, CustomerMarks] = {}
     for row, raw in customer_rows:
         customer_id = parse_text(raw.get("id"))
@@ -204,3 +206,30 @@ def marks_from_rows(
         if ok_due and ok_amount and isinstance(due, date) and isinstance(amount, Decimal):
             plans.append(PaymentPlanLine(invoice_id, due, amount, parse_text(raw.get("comment")), row))
     return SheetMarks(invoices, customers, tuple(plans), tuple(problems))
+
+
+def _fold_instalments(invoices: dict[str, InvoiceMarks]) -> None:
+    """Marks typed on instalment rows ("INV-7#2") also hold for their invoice ("INV-7").
+
+    The planner asks by invoice: a dispute or a pause on any instalment stops the invoice's
+    reminders (latest pause and promise win); an approval holds only when every instalment row
+    of the invoice is approved; scenario and comment come from the first row that has one.
+    """
+    groups: dict[str, list[InvoiceMarks]] = {}
+    for item_id, marks in invoices.items():
+        base = item_invoice_id(item_id)
+        if base != item_id:
+            groups.setdefault(base, []).append(marks)
+    for base, parts in groups.items():
+        if base in invoices:
+            parts = [invoices[base], *parts]
+        pauses = [m.pause_until for m in parts if m.pause_until is not None]
+        promises = [m.promise_date for m in parts if m.promise_date is not None]
+        invoices[base] = InvoiceMarks(
+            scenario=next((m.scenario for m in parts if m.scenario), ""),
+            dispute=any(m.dispute for m in parts),
+            promise_date=max(promises) if promises else None,
+            pause_until=max(pauses) if pauses else None,
+            comment=" / ".join(m.comment for m in parts if m.comment),
+            approve=all(m.approve for m in parts),
+        )

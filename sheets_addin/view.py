@@ -22,6 +22,7 @@ from encours.connectors.model import (
     OpenItem,
     UnallocatedCredit,
     invoice_items,
+    item_invoice_id,
     to_cents,
 )
 from encours.sheets_addin.marks import SheetMarks
@@ -224,14 +225,32 @@ def build_view(
     figs = figures or {}
     customer_rows = [customer_row(c, figs.get(c.id)) for c in sorted(ledger.customers, key=lambda c: c.name.casefold())]
     notes = (*extra.pop("notes", ()), *ledger_notes(ledger))
+    run = extra.pop("run", None)
+    if run is not None:
+        run = _run_on_instalments(run, rows, shown)
     return SheetView(
         as_of=as_of,
         invoices=rows,
         shown_invoice_ids=frozenset(shown),
         customers=customer_rows,
         notes=notes,
+        run=run,
         **extra,
     )
+
+
+def _run_on_instalments(run: Mapping[str, Row], rows: Sequence[Row], shown: set[str]) -> dict[str, Row]:
+    """The run columns of a split invoice go on its first open instalment row (rows are by item)."""
+    out = dict(run)
+    first_item: dict[str, str] = {}
+    for row in rows:
+        base = item_invoice_id(row["id"])
+        if base != row["id"] and row["id"] in shown and base not in first_item:
+            first_item[base] = row["id"]
+    for base, item in first_item.items():
+        if base in out and item not in out:
+            out[item] = out[base]
+    return out
 
 
 def ledger_notes(ledger: Ledger, *, limit: int = 10) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ what a user sees: the balance per customer, which items stay open, and what the 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from encours.connectors.fec import FEC_COLUMNS, FecConnector, read_fec
 from encours.connectors.model import CreditKind, Ledger
+from encours.sheets_addin.view import build_view
 
 HEADER = "\t".join(FEC_COLUMNS)
 
@@ -212,4 +214,13 @@ def test_any_book_shows_each_customers_411_balance_to_the_cent(rows: list[list[s
 
     with tempfile.TemporaryDirectory() as folder:
         path = book(Path(folder), *rows)
-        assert balances(read_fec(path).ledger) == sum_of_411(path)
+        ledger = read_fec(path).ledger
+        expected = sum_of_411(path)
+        assert balances(ledger) == expected
+        # … and the sheet: the rows a sync writes add up, per customer, to the same figure
+        view = build_view(ledger, date(2026, 12, 31))
+        sheet: dict[str, Decimal] = {}
+        for row in view.invoices:
+            if row["id"] in view.shown_invoice_ids:
+                sheet[row["customer_id"]] = sheet.get(row["customer_id"], Decimal(0)) + row["remaining_eur"]
+        assert {k: v for k, v in sheet.items() if v} == expected

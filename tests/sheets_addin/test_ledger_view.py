@@ -213,3 +213,17 @@ def test_direct_debit_and_postal_address_typed_on_clients_are_read_back(tmp_path
     marks = XlsxWorkbook(path).read_marks()
     assert marks.for_customer("C1").direct_debit and not marks.for_customer("C2").direct_debit
     assert marks.for_customer("C2").postal_address == "3 rue des Lilas, 69003 Lyon"
+
+
+def test_marks_typed_on_an_instalment_row_hold_for_the_invoice_and_run_columns_land_on_it() -> None:
+    from encours.sheets_addin.marks import marks_from_rows
+
+    marks = marks_from_rows(
+        [(2, {"id": "I3#2", "dispute": "Oui", "approve": "Oui"}), (3, {"id": "I3#3", "pause_until": "31/12/2026"}),
+         (4, {"id": "I1", "approve": "Oui"})], [])
+    folded = marks.for_invoice("I3")
+    assert folded.dispute and folded.pause_until == date(2026, 12, 31)
+    assert not folded.approve  # one instalment row not approved: the invoice is not
+    assert marks.for_invoice("I1").approve
+    view = build_view(_book(), AS_OF, run={"I3": {"next_action": "Relance 1"}})
+    assert view.run is not None and view.run["I3#2"] == {"next_action": "Relance 1"}
