@@ -8,6 +8,7 @@ cent, :func:`to_cents`).
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -524,6 +525,8 @@ class Ledger:
                 )
         for pid in delta.deleted_payment_ids:
             payments.pop(pid, None)
+        for pid in stale_payments(payments.values(), delta):
+            payments.pop(pid, None)
         for cid in delta.deleted_credit_ids:
             credits.pop(cid, None)
         for cid in delta.deleted_customer_ids:
@@ -559,6 +562,9 @@ class Delta:
     notes: tuple[str, ...] = ()
     #: ``credits`` is every open unallocated credit (even in an incremental delta): replace them all.
     credits_complete: bool = False
+    #: Invoices whose payments the delta lists completely: a stored payment allocated only to these
+    #: and absent from ``payments`` was cancelled at the source and is dropped.
+    payments_of: tuple[str, ...] = ()
 
     @classmethod
     def of_ledger(cls, ledger: Ledger, cursor: str) -> Delta:
@@ -566,6 +572,18 @@ class Delta:
         return cls(
             ledger.customers, ledger.invoices, ledger.payments, full=True, cursor=cursor, credits=ledger.credits
         )
+
+
+def stale_payments(stored: Iterable[Payment], delta: Delta) -> list[str]:
+    """Ids of stored payments that ``delta.payments_of`` says no longer exist at the source."""
+    if not delta.payments_of:
+        return []
+    complete = set(delta.payments_of)
+    listed = {p.id for p in delta.payments}
+    return [
+        p.id for p in stored
+        if p.id not in listed and p.allocations and all(a.invoice_id in complete for a in p.allocations)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -528,6 +528,7 @@ class OdooConnector:
             cursor=OdooCursor(newest, checked, known).dumps(),
             credits=tuple(credits),
             credits_complete=True,
+            payments_of=tuple(i.id for i in invoices),  # their payments are re-read: a cancelled one leaves
         )
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:

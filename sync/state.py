@@ -27,6 +27,7 @@ from encours.connectors.model import (
     Money,
     Payment,
     UnallocatedCredit,
+    stale_payments,
 )
 from encours.sync.journal_schema import JOURNAL_MIGRATION
 
@@ -241,6 +242,11 @@ class StateStore:
         db.executemany("DELETE FROM credits WHERE id = ?", ((cid,) for cid in delta.deleted_credit_ids))
         self._close_invoices(delta.deleted_invoice_ids)
         db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in delta.deleted_payment_ids))
+        if delta.payments_of and not delta.full:
+            whose = sorted({i.customer_id for i in delta.invoices if i.id in set(delta.payments_of)})
+            rows = [r for cid in whose for r in db.execute("SELECT data FROM payments WHERE customer_id = ?", (cid,))]
+            stored = (codec.loads(Payment, r[0]) for r in rows)
+            db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in stale_payments(stored, delta)))
         db.executemany("DELETE FROM customers WHERE id = ?", ((cid,) for cid in delta.deleted_customer_ids))
 
     def _close_invoices(self, ids: Iterable[str]) -> None:

@@ -227,3 +227,34 @@ def test_wrong_key_database_or_rights_exit_2_with_one_line_naming_the_key(
     assert err.count("\n") == 1 and key in err, err
     assert "db-7.internal" not in err and "10.0.3.7" not in err and "Traceback" not in err
     assert "odoo-key-0123456789abcdef" not in err
+
+
+def test_a_cancelled_payment_of_an_invoice_leaves_at_the_next_incremental_sync(tmp_path: Path) -> None:
+    from encours.sync.state import StateStore
+
+    odoo = FakeOdoo(16)
+    server = serve(odoo)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        first = connector(url).pull(None)
+        # The payment of INV/2026/00002 (partial reconcile 2 in the fixtures) is cancelled: Odoo drops the
+        # reconciliation and the invoice is due again.
+        odoo.models["account.partial.reconcile"] = [
+            r for r in odoo.models["account.partial.reconcile"] if r["debit_move_id"][0] != 19]
+        move = next(m for m in odoo.models["account.move"] if m["id"] == 2)
+        move.update(payment_state="not_paid", amount_residual=move["amount_total"], write_date="2026-11-23 08:00:00")
+        second = connector(url).pull(first.cursor)
+    finally:
+        server.shutdown()
+    paid_2 = [p for p in first.payments if p.allocations[0].invoice_id == "2"]
+    assert paid_2, "the fixtures pay invoice 2 once"
+    ledger = Ledger((), ()).apply(first).apply(second)
+    assert [p for p in ledger.payments if p.allocations[0].invoice_id == "2"] == []
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(first)
+        with store.transaction():
+            store.apply_delta(second)
+        stored = store.ledger()
+    assert [p for p in stored.payments if p.allocations[0].invoice_id == "2"] == []
+    assert len(stored.payments) == len(first.payments) - len(paid_2)
