@@ -180,6 +180,11 @@ CUSTOMER_COLUMNS = (
     ),
     Column("country", ("country", "Pays")),
     Column("reference", ("reference", "Référence", "ref client")),
+    Column("address", ("address", "Adresse postale", "adresse", "postal_address", "adresse de facturation")),
+    Column(
+        "payment_method",
+        ("payment_method", "Mode de règlement", "mode de paiement", "moyen de paiement", "prélèvement"),
+    ),
 )
 
 _CREDIT_WORDS = {"avoir", "av", "creditnote", "credit", "cn", "notedecredit", "creditnota", "refund"}
@@ -476,6 +481,9 @@ def read_customers(path: Path, *, digest: _Digest | None = None) -> dict[str, Cu
             reference=values.text("reference"),
             payment_terms_days=terms,
             country=values.text("country").upper()[:2],
+            address=values.text("address"),
+            direct_debit=_METHODS.get(normalise_name(values.text("payment_method"))) == "direct_debit"
+            or normalise_name(values.text("payment_method")) in ("oui", "yes", "ja", "true", "vrai", "1", "x"),
         )
     return customers
 

@@ -132,3 +132,16 @@ def test_a_csv_payment_without_invoice_is_an_unallocated_credit(tmp_path: Path) 
     (credit,) = ledger.unallocated_credits()
     assert (credit.id, credit.amount, credit.kind) == ("R-1", Money(Decimal("30.00")), CreditKind.PAYMENT_ON_ACCOUNT)
     assert ledger.balances() == {("C1", "EUR"): Money(Decimal("70.00"))}
+
+
+def test_csv_customers_give_postal_address_and_direct_debit(tmp_path: Path) -> None:
+    invoices = tmp_path / "factures.csv"
+    invoices.write_text(f"{CSV_HEADER}\nF-1;C1;Alpha;05/01/2026;100,00;100,00\nF-2;C2;Bravo;05/01/2026;10,00;10,00\n",
+                        encoding="utf-8")
+    customers = tmp_path / "clients.csv"
+    customers.write_text("Code client;Client;Adresse postale;Mode de règlement\n"
+                         "C1;Alpha;3 rue des Lilas, 69003 Lyon;Prélèvement\nC2;Bravo;;virement\n", encoding="utf-8")
+    ledger, _ = CsvConnector(invoices, customers_path=customers).read()
+    by_id = {c.id: c for c in ledger.customers}
+    assert by_id["C1"].address == "3 rue des Lilas, 69003 Lyon" and by_id["C1"].direct_debit
+    assert by_id["C2"].address == "" and not by_id["C2"].direct_debit
