@@ -266,8 +266,8 @@ def ledger_notes(ledger: Ledger, *, limit: int = 10) -> tuple[str, ...]:
              f"{len(credits)}, total {amounts}"]
     names = {c.id: c.name for c in ledger.customers}
     in_credit = sorted(
-        (f"{names.get(cid, cid)} ({to_cents(-money.amount):.2f} {currency})"
-         for (cid, currency), money in ledger.balances().items() if money.amount < 0),
+        f"{names.get(cid, cid)} ({to_cents(-amount):.2f} EUR)"
+        for cid, amount in _company_balances(ledger).items() if amount is not None and amount < 0
     )
     if in_credit:
         more = f" and {len(in_credit) - limit} more" if len(in_credit) > limit else ""
@@ -275,3 +275,23 @@ def ledger_notes(ledger: Ledger, *, limit: int = 10) -> tuple[str, ...]:
                      f"{', '.join(in_credit[:limit])}{more}")
     return tuple(notes)
 
+
+def _company_balances(ledger: Ledger) -> dict[str, Decimal | None]:
+    """Each customer's balance in EUR, all currencies together; None when an item has no EUR figure."""
+    out: dict[str, Decimal | None] = {}
+
+    def add(customer: str, amount: Decimal | None) -> None:
+        known = out.get(customer, Decimal(0))
+        out[customer] = None if known is None or amount is None else known + amount
+
+    for invoice in ledger.open_invoices():
+        if invoice.currency == "EUR":
+            add(invoice.customer_id, invoice.signed_remaining.amount)
+        elif invoice.remaining_company is not None:
+            add(invoice.customer_id, invoice.sign * invoice.remaining_company.amount)
+        else:
+            add(invoice.customer_id, None)
+    for credit in ledger.unallocated_credits():
+        company = credit.amount if credit.currency == "EUR" else credit.amount_company
+        add(credit.customer_id, None if company is None else -company.amount)
+    return out

@@ -227,3 +227,16 @@ def test_marks_typed_on_an_instalment_row_hold_for_the_invoice_and_run_columns_l
     assert marks.for_invoice("I1").approve
     view = build_view(_book(), AS_OF, run={"I3": {"next_action": "Relance 1"}})
     assert view.run is not None and view.run["I3#2"] == {"next_action": "Relance 1"}
+
+
+def test_a_customer_owing_in_dollars_and_paid_on_account_in_euros_is_not_said_in_credit() -> None:
+    from encours.sheets_addin.view import ledger_notes
+
+    usd = Invoice("U1", "F-U1", "C0", "t", date(2026, 1, 25), date(2026, 2, 25), Money(Decimal("1000"), "USD"),
+                  Money(Decimal("1000"), "USD"), remaining_company=_eur("920.00"))
+    on_account = UnallocatedCredit("pay-9", "C0", "t", date(2026, 2, 20), _eur("100.00"))
+    in_credit = UnallocatedCredit("pay-8", "C1", "t", date(2026, 2, 20), _eur("12.30"))
+    notes = ledger_notes(Ledger((Customer("C0", "Harper", "t"), Customer("C1", "Bravo", "t")), (usd,), (),
+                                (on_account, in_credit)))
+    assert notes[0].endswith("2, total 112.30 EUR")
+    assert notes[1].endswith("1: Bravo (12.30 EUR)")
