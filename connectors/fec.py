@@ -723,8 +723,31 @@ class _Rebuild:
                 credit = self._credit(payments[-1], items)
                 if credit is not None:
                     credits.append(credit)
-        customers = [Customer(id=cid, name=name, source=SOURCE) for cid, name in sorted(parser.customer_names.items())]
+        debited = self._direct_debit_customers(payments)
+        customers = [
+            Customer(id=cid, name=name, source=SOURCE, direct_debit=cid in debited)
+            for cid, name in sorted(parser.customer_names.items())
+        ]
         return Ledger(tuple(customers), tuple(invoices), tuple(payments), tuple(credits))
+
+    def _direct_debit_customers(self, payments: list[Payment]) -> set[str]:
+        """Customers whose latest payment is a direct debit (``PRLV`` …) not rejected since.
+
+        A rejected debit comes back as a bank entry debiting 411: after one, the customer is not
+        treated as paid by direct debit, so that the failed debit is reminded.
+        """
+        latest: dict[str, Payment] = {}
+        for payment in payments:
+            known = latest.get(payment.customer_id)
+            if known is None or payment.date >= known.date:
+                latest[payment.customer_id] = payment
+        debited = {cid for cid, p in latest.items() if p.method == "direct_debit"}
+        for item in self.parser.items:
+            if item.debit and item.customer in debited:
+                entry = self.parser.grouped[(item.journal, item.entry)]
+                if entry.cash and item.entry_date >= latest[item.customer].date:
+                    debited.discard(item.customer)
+        return debited
 
     def _credit(self, payment: Payment, items: list[_Item]) -> UnallocatedCredit | None:
         """What a payment's 411 lines left open: an unallocated credit (its debits count as invoices)."""

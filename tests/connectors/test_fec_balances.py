@@ -224,3 +224,26 @@ def test_any_book_shows_each_customers_411_balance_to_the_cent(rows: list[list[s
             if row["id"] in view.shown_invoice_ids:
                 sheet[row["customer_id"]] = sheet.get(row["customer_id"], Decimal(0)) + row["remaining_eur"]
         assert {k: v for k, v in sheet.items() if v} == expected
+
+
+def test_a_customer_paying_by_direct_debit_is_marked_until_a_debit_is_rejected(tmp_path: Path) -> None:
+    def debit(entry: str, day: str, aux: str, piece: str, amount: str) -> list[str]:
+        return [line("BQ", entry, day, "411000", aux, piece, "0", amount, label=f"PRLV SEPA {aux}"),
+                line("BQ", entry, day, "512000", "", piece, amount, "0", label=f"PRLV SEPA {aux}")]
+
+    def rejected(entry: str, day: str, aux: str, piece: str, amount: str) -> list[str]:
+        return [line("BQ", entry, day, "411000", aux, piece, amount, "0", label=f"Rejet PRLV {aux}"),
+                line("BQ", entry, day, "512000", "", piece, "0", amount, label=f"Rejet PRLV {aux}")]
+
+    path = book(
+        tmp_path,
+        sale("1", "20260105", "C1", "F-1", "100,00", "A"), debit("2", "20260205", "C1", "P-1", "100,00"),
+        sale("3", "20260305", "C1", "F-2", "100,00"),
+        sale("4", "20260105", "C2", "F-3", "80,00", "B"), debit("5", "20260205", "C2", "P-2", "80,00"),
+        sale("6", "20260305", "C2", "F-4", "80,00"), rejected("7", "20260310", "C2", "R-1", "80,00"),
+        sale("8", "20260105", "C3", "F-5", "50,00", "C"), receipt("9", "20260205", "C3", "V-1", "50,00", "C"),
+    )
+    customers = {c.id: c for c in read_fec(path).ledger.customers}
+    assert customers["C1"].direct_debit  # paid by PRLV: the next invoice will be debited, never reminded
+    assert not customers["C2"].direct_debit  # its last debit was rejected: reminded
+    assert not customers["C3"].direct_debit  # pays by transfer
