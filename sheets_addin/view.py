@@ -126,6 +126,16 @@ def invoice_row(
     }
 
 
+def _split_row(invoice: Invoice, customer: Customer | None, default_terms: int, parts: int) -> Row:
+    """A row for the invoice's own ID, never added, refreshed where a sheet already has one (from
+    before the invoice was split): no amount there (sums stay right), the instalment rows carry them."""
+    row = invoice_row(invoice, customer, default_terms)
+    zero = Decimal("0.00")
+    row.update(total=zero, remaining=zero, remaining_eur=zero,
+               status=f"Échelonnée en {parts} échéances (lignes {invoice.id}#1 à #{parts})")
+    return row
+
+
 def credit_row(credit: UnallocatedCredit, customer: Customer | None) -> Row:
     """The ``Factures`` row of an unallocated credit: negative amounts, dated, never aged in a bucket."""
     amount = -to_cents(credit.amount.amount)
@@ -211,6 +221,7 @@ def build_view(
                 rows.append(invoice_row(invoice, customer, default_terms, item))
                 if invoice.is_open and item.remaining.amount != 0:
                     shown.add(item.id)
+            rows.append(_split_row(invoice, customer, default_terms, len(items)))
             continue
         rows.append(invoice_row(invoice, customer, default_terms, items[0]))
         if invoice.is_open:

@@ -240,3 +240,11 @@ def test_a_customer_owing_in_dollars_and_paid_on_account_in_euros_is_not_said_in
                                 (on_account, in_credit)))
     assert notes[0].endswith("2, total 112.30 EUR")
     assert notes[1].endswith("1: Bravo (12.30 EUR)")
+
+
+def test_a_sheet_row_kept_from_before_an_invoice_was_split_is_refreshed_to_nothing_due() -> None:
+    view = build_view(_book(), AS_OF)
+    rows = {r["id"]: r for r in view.invoices}
+    assert "I3" not in view.shown_invoice_ids  # never added …
+    assert rows["I3"]["remaining"] == 0 and rows["I3"]["total"] == 0  # … and an old row adds nothing
+    assert rows["I3"]["status"].startswith("Échelonnée en 3 échéances")
