@@ -158,7 +158,7 @@ def sync(
             figures=state.figures,
             default_terms=config.payment_terms_days,
             company=config.company_name,
-            notes=tuple(state.risk.notes()),
+            notes=(*delta.notes, *state.risk.notes()),
             opening_receivables=state.kpis.opening,
         )
         with restorable_sheet(backend), store.transaction():
@@ -169,6 +169,8 @@ def sync(
         notes = tuple(getattr(backend, "notes", ()))
         summary = summarise(view, ledger, connector.source, delta.full, sheet_label(config))
         if notes:
-            summary = SyncSummary(**{**summary.__dict__, "notes": tuple(f"Note: {n}" for n in notes)})
+            summary = SyncSummary(**{**summary.__dict__, "notes": (*summary.notes, *(f"Note: {n}" for n in notes))})
         log.info("sync done: %s open invoices", summary.open_invoices)
+        for note in view.notes:
+            log.info("sync: %s", note)
         return summary

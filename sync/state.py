@@ -21,7 +21,7 @@ from pathlib import Path
 
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
-from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment
+from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
 
 
@@ -107,6 +107,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     JOURNAL_WALL_CLOCK_MIGRATION,
+    (
+        "0400_unallocated_credits",
+        """
+        CREATE TABLE credits (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
+        """,
+    ),
 ]
 
 
@@ -278,6 +284,7 @@ class StateStore:
             gone = [row[0] for row in db.execute("SELECT id FROM invoices") if row[0] not in keep]
             self._close_invoices(gone)
             db.execute("DELETE FROM payments")
+            db.execute("DELETE FROM credits")
             listed_customers = {c.id for c in delta.customers}
             still_used = {row[0] for row in db.execute("SELECT DISTINCT customer_id FROM invoices")}
             for (cid,) in db.execute("SELECT id FROM customers").fetchall():
@@ -298,8 +305,21 @@ class StateStore:
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
             ((p.id, p.customer_id, codec.dumps(p)) for p in delta.payments),
         )
+        if delta.credits_complete and not delta.full:
+            db.execute("DELETE FROM credits")
+        db.executemany(
+            "INSERT INTO credits (id, customer_id, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
+            ((c.id, c.customer_id, codec.dumps(c)) for c in delta.credits),
+        )
+        db.executemany("DELETE FROM credits WHERE id = ?", ((cid,) for cid in delta.deleted_credit_ids))
         self._close_invoices(delta.deleted_invoice_ids)
         db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in delta.deleted_payment_ids))
+        if delta.payments_of and not delta.full:
+            whose = sorted({i.customer_id for i in delta.invoices if i.id in set(delta.payments_of)})
+            rows = [r for cid in whose for r in db.execute("SELECT data FROM payments WHERE customer_id = ?", (cid,))]
+            stored = (codec.loads(Payment, r[0]) for r in rows)
+            db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in stale_payments(stored, delta)))
         db.executemany("DELETE FROM customers WHERE id = ?", ((cid,) for cid in delta.deleted_customer_ids))
 
     def _close_invoices(self, ids: Iterable[str]) -> None:
@@ -318,7 +338,10 @@ class StateStore:
         customers = tuple(codec.loads(Customer, r[0]) for r in db.execute("SELECT data FROM customers ORDER BY id"))
         invoices = tuple(codec.loads(Invoice, r[0]) for r in db.execute("SELECT data FROM invoices ORDER BY id"))
         payments = tuple(codec.loads(Payment, r[0]) for r in db.execute("SELECT data FROM payments ORDER BY id"))
-        return Ledger(customers, invoices, payments)
+        credits = tuple(
+            codec.loads(UnallocatedCredit, r[0]) for r in db.execute("SELECT data FROM credits ORDER BY id")
+        )
+        return Ledger(customers, invoices, payments, credits)
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()
