@@ -84,7 +84,7 @@ def sage_error_text(response: requests.Response) -> str:
         if error:
             described = body.get("error_description")
             return f"{error}" + (f": {described}" if described else "")
-    return json.dumps(body)[:300]
+    return json.dumps(body)
 
 
 class SageTokens:
