@@ -24,9 +24,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.base import Cache
 from encours.connectors.fields import Fields
-from encours.connectors.http import HttpClient, _text_excerpt
+from encours.connectors.http import Clock, HttpClient, _text_excerpt, shared_budget
 from encours.connectors.model import (
     Allocation,
     Contact,
@@ -50,6 +51,9 @@ DEFAULT_BASE_URL = "https://api.accounting.sage.com/v3.1"
 DEFAULT_AUTH_URL = "https://www.sageone.com/oauth2/auth/central?filter=apiv3.1"
 DEFAULT_TOKEN_URL = "https://oauth.accounting.sage.com/token"
 TOKENS_NS = "sage.oauth"
+#: Sage states no v3.1 limit and sends no rate-limit headers (v3.0 said 200 calls a minute per
+#: business): half of that, client-side, unless ``[source] requests_per_minute`` says otherwise.
+DEFAULT_REQUESTS_PER_MINUTE = 100
 LOOK_BACK = timedelta(minutes=5)
 
 #: Sage artefact status ids -> normalised status (ids are confirmed against /artefact_statuses).
@@ -61,6 +65,25 @@ STATUSES: dict[str, InvoiceStatus] = {
     "VOID": InvoiceStatus.CANCELLED,
 }
 _LOCALES = {"fr": "fr", "nl": "nl", "en": "en"}
+
+#: What a Sage user needs for each listing the sync reads, in Sage's role names.
+ROLES_NEEDED = {
+    "/artefact_statuses": "any role in this business",
+    "/contacts": "a Contacts role (Read Only or more)",
+    "/sales_invoices": "a Sales role (Read Only or more)",
+    "/sales_credit_notes": "a Sales role (Read Only or more)",
+    "/contact_payments": "a Bank role (Read Only or more)",
+    "/contact_allocations": "Full Access in Sales, Purchases and Contacts",
+}
+#: One small read per listing for ``encours check`` (the sync's own filters).
+ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("/artefact_statuses", {}),
+    ("/contacts", {"contact_type_id": "CUSTOMER"}),
+    ("/sales_invoices", {}),
+    ("/sales_credit_notes", {}),
+    ("/contact_payments", {}),
+    ("/contact_allocations", {}),
+)
 
 
 def sage_error_text(response: requests.Response) -> str:
@@ -194,6 +217,7 @@ class SageConnector:
         auth_url: str = DEFAULT_AUTH_URL,
         company_currency: str = "EUR",
         session: requests.Session | None = None,
+        requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -210,6 +234,7 @@ class SageConnector:
             auth=self._auth_headers,
             reauth=self.tokens.refresh,
             error_text=sage_error_text,
+            budget=shared_budget(f"sage:{base_url}:{business_id}", requests_per_minute, 60.0, Clock(clock, sleep)),
             sleep=sleep,
             clock=clock,
         )
@@ -237,6 +262,38 @@ class SageConnector:
         return found
 
     # -- Connector ----------------------------------------------------------------------------
+    def check_endpoints(self) -> list[EndpointCheck]:
+        """Every endpoint the sync and the re-check use, each read once (``encours check``);
+        a 403 names the Sage user role that is missing."""
+        results = []
+        first: dict[str, str] = {}
+
+        def listing(path: str, params: Mapping[str, Any]) -> Callable[[], None]:
+            def call() -> None:
+                body = self.http.get_json(path, params={**params, "items_per_page": 1}, endpoint=f"GET {path}")
+                items = body.get("$items") if isinstance(body, dict) else body
+                if isinstance(items, list) and items and isinstance(items[0], dict) and items[0].get("id"):
+                    first[path] = str(items[0]["id"])
+
+            return call
+
+        business = f"/businesses/{self.business_id}"
+        results.append(probe(
+            "GET /businesses/{id}", lambda: self.http.get_json(business, endpoint="GET /businesses/{id}"),
+            needs="access to this business (check [source] business_id)",
+        ))
+        for path, params in ENDPOINT_PROBES:
+            results.append(probe(f"GET {path}", listing(path, params), needs=ROLES_NEEDED[path]))
+        invoice_id = first.get("/sales_invoices", "")
+        endpoint = "GET /sales_invoices/{id}"
+        if invoice_id:
+            results.append(probe(endpoint, lambda: self.http.get_json(
+                f"/sales_invoices/{invoice_id}", params={"mark_as_sent": "false"}, endpoint=endpoint
+            ), needs=ROLES_NEEDED["/sales_invoices"], missing_ok=True))
+        else:
+            results.append(EndpointCheck(endpoint, True, "not tried: no invoice to read yet"))
+        return results
+
     def check(self) -> SourceInfo:
         endpoint = "GET /businesses/{id}"
         business = Fields(
@@ -478,6 +535,7 @@ class SageConnector:
 __all__ = [
     "DEFAULT_AUTH_URL",
     "DEFAULT_BASE_URL",
+    "DEFAULT_REQUESTS_PER_MINUTE",
     "DEFAULT_TOKEN_URL",
     "MalformedResponseError",
     "SageConnector",

@@ -52,16 +52,22 @@ def secret_forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= 4}
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove known secret values (in every form of :func:`secret_forms`), ``Bearer …``
-    credentials and ``token=…``-like pairs from text.  Redact before any truncation: a cut
-    secret no longer matches."""
+def redact_values(text: str, secrets: Iterable[str]) -> str:
+    """Replace known secret values, in every form of :func:`secret_forms`, by ``***``."""
     forms: set[str] = set()
     for secret in secrets:
         if secret and len(secret) >= 4:
             forms |= secret_forms(secret)
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, REDACTED)
+    return text
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove known secret values (in every form of :func:`secret_forms`), ``Bearer …``
+    credentials and ``token=…``-like pairs from text.  Redact before any truncation: a cut
+    secret no longer matches."""
+    text = redact_values(text, secrets)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return _KEY_VALUE.sub(lambda m: f"{m.group('key')}{REDACTED}", text)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from encours.connectors.access import detail_of
 from encours.connectors.errors import SourceError
 from encours.connectors.http import Budget, Clock, HttpClient, RetryPolicy
 from encours.connectors.source_errors import (
@@ -100,19 +101,13 @@ def get_json(
         why = f"no answer within {timeout:g} s" if exc.timed_out else "cannot be reached"
         raise RegistryUnavailableError(why, **where) from None
     except ServerError as exc:
-        raise RegistryUnavailableError(f"server error {_detail(exc)}", **where) from None
+        raise RegistryUnavailableError(f"server error {detail_of(exc)}", **where) from None
     except SourceError as exc:
-        raise RegistryError(f"refused the request: {_detail(exc)}", **where) from None
+        raise RegistryError(f"refused the request: {detail_of(exc)}", **where) from None
     try:
         return response.status_code, http.json_of(response, endpoint=endpoint, record=record)
     except MalformedResponseError:
         raise RegistryError(f"HTTP {response.status_code} with a body that is not JSON", **where) from None
-
-
-def _detail(error: SourceError) -> str:
-    """The message without the "platform endpoint record" prefix the error class adds."""
-    text = str(error)
-    return text.partition(": ")[2] or text
 
 
 def new_session() -> requests.Session:
