@@ -51,6 +51,7 @@ from encours.connectors.model import (
     to_cents,
 )
 from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.pennylane")
@@ -153,6 +154,8 @@ class PennylaneConnector:
         self.fetch_contacts = fetch_contacts
         self._pending: dict[str, list[tuple[str, str]]] = {}
         self._draft_filter_refused = False
+        self.quarantine = Quarantine(cache, PLATFORM)
+        self._listed: set[str] = set()  # ids of the invoice records the listings returned
 
     # -- Connector ----------------------------------------------------------------------------
     def check_endpoints(self) -> list[EndpointCheck]:
@@ -241,6 +244,7 @@ class PennylaneConnector:
             return self._pull_full()
         finally:
             self._flush()  # details fetched before a failure are kept: not asked again next time
+            self.quarantine.save()
 
     # -- cache writes, batched (one commit per FLUSH_EVERY entries) ---------------------------
     def _remember(self, namespace: str, key: str, value: str) -> None:
@@ -269,8 +273,24 @@ class PennylaneConnector:
             return None
         return self._invoice(raw, endpoint)
 
+    def refetch_invoices(self, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
+        """The invoices of a pass read again right before sending, 100 per request (``id in``).
+
+        ``None``: the invoice no longer exists (or became a draft).  An id absent from the answer
+        could not be read as an invoice (a record quarantined): it must not be reminded.
+        """
+        wanted = sorted(set(invoice_ids), key=_id_order)
+        found: dict[str, Invoice | None] = {}
+        for invoice in self._changed_invoices(wanted):
+            found[invoice.id] = invoice
+        for ident in wanted:
+            if ident not in found and ident not in self.quarantine.found:
+                found[ident] = None
+        return found
+
     # -- full ---------------------------------------------------------------------------------
     def _pull_full(self) -> Delta:
+        self._listed = set()
         customers = [self._customer(raw) for raw in self._list("/customers", {"sort": "id"}, "GET /customers")]
         started = self._server_now()
         invoices: list[Invoice] = []
@@ -280,6 +300,7 @@ class PennylaneConnector:
             # Details right after their page: the page's parsing then fits in the rate-limit waits.
             payments.extend(self._payments_for(page))
         customers = self._with_contacts(customers, invoices)
+        self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)  # gone
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -305,7 +326,7 @@ class PennylaneConnector:
         try:
             for raws in self._pages("/customer_invoices", params, endpoint):
                 started = True
-                yield [inv for raw in raws if (inv := self._invoice(raw, endpoint)) is not None]
+                yield [inv for raw in raws if (inv := self._invoice_or_hold(raw, endpoint)) is not None]
         except ClientRequestError as exc:
             # How a boolean is written in a filter is not spelled out: if "false" is refused,
             # list drafts too (they are skipped here anyway) rather than fail.
@@ -314,6 +335,21 @@ class PennylaneConnector:
             log.warning("pennylane: the draft filter was refused (%s): listing drafts too", exc)
             self._draft_filter_refused = True
             yield from self._invoice_pages(extra_filter)
+
+    def _invoice_or_hold(self, raw: Any, endpoint: str) -> Invoice | None:
+        """The record mapped, or ``None`` after quarantining it (an odd record never stops a sync)."""
+        ident = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") is not None else ""
+        if ident:
+            self._listed.add(ident)
+        try:
+            invoice = self._invoice(raw, endpoint)
+        except MalformedResponseError as exc:
+            if not ident:
+                raise  # without an id there is nothing to retry: the answer itself is broken
+            self.quarantine.add(ident, exc)
+            return None
+        self.quarantine.release(ident)
+        return invoice
 
     # -- incremental --------------------------------------------------------------------------
     def _pull_changes(self, previous: PennylaneCursor) -> Delta:
@@ -326,6 +362,8 @@ class PennylaneConnector:
 
         changed_invoices = {i for i, op in invoice_ops.items() if op != "delete"}
         deleted_invoices = sorted((i for i, op in invoice_ops.items() if op == "delete"), key=_id_order)
+        self.quarantine.release_all(deleted_invoices)
+        changed_invoices |= set(self.quarantine.held()) - set(deleted_invoices)  # retried until mapped
         changed_invoices |= self._invoices_of_transactions(
             [tx for tx, op in transaction_ops.items() if op != "delete"], changed_invoices
         )
@@ -353,14 +391,31 @@ class PennylaneConnector:
         """
         invoices: list[Invoice] = []
         for batch in _batches(ids, ID_BATCH):
+            self._listed = set()
             try:
                 invoices.extend(self._iter_invoices([{"field": "id", "operator": "in", "value": batch}]))
             except ClientRequestError as exc:
                 if exc.status != 400:
                     raise
                 log.warning("pennylane: the id filter was refused (%s): re-reading invoices one by one", exc)
-                invoices.extend(inv for i in batch if (inv := self.refetch_invoice(i)) is not None)
+                invoices.extend(inv for i in batch if (inv := self._refetch_or_hold(i)) is not None)
+                continue
+            # The answer to an ``id in`` filter is checked: an id it left out (a draft, a record
+            # the filter does not see) is read on its own rather than silently kept as it was.
+            missing = [i for i in batch if i not in self._listed]
+            if missing:
+                log.info("pennylane: %d id(s) missing from the id filter's answer: read one by one", len(missing))
+                invoices.extend(inv for i in missing if (inv := self._refetch_or_hold(i)) is not None)
         return invoices
+
+    def _refetch_or_hold(self, invoice_id: str) -> Invoice | None:
+        try:
+            invoice = self.refetch_invoice(invoice_id)
+        except MalformedResponseError as exc:
+            self.quarantine.add(invoice_id, exc)
+            return None
+        self.quarantine.release(invoice_id)
+        return invoice
 
     def _changed_customers(self, ids: list[str]) -> list[Customer]:
         customers: list[Customer] = []
@@ -503,12 +558,15 @@ class PennylaneConnector:
         elif status is InvoiceStatus.PARTIALLY_PAID and remaining.amount == 0:
             status = InvoiceStatus.PAID if status_word == "partially_paid" else InvoiceStatus.CANCELLED
         customer = f.obj("customer", required=False)
+        issued = f.date("date", required=False)
+        if issued is None:
+            raise f.fail(f"field 'date' is empty (status {status_word!r}): an invoice without a date cannot be aged")
         return Invoice(
             id=f.id(),
             number=f.text("invoice_number", required=False),
             customer_id=customer.id() if customer else "",
             source=PLATFORM,
-            issue_date=_required_date(f, "date"),
+            issue_date=issued,
             due_date=f.date("deadline", required=False),
             total=total,
             remaining=remaining,
@@ -548,7 +606,8 @@ class PennylaneConnector:
         if rate is not None and rate > 0 and not (_close(rate, 1 / ratio) or _close(rate, ratio)):
             raise f.fail(
                 f"exchange_rate {rate} matches neither amount/currency_amount ({(1 / ratio):.6f}) "
-                "nor its inverse: the EUR and invoice-currency totals disagree"
+                f"nor its inverse ({ratio:.6f}), even to the {_decimals(rate)} decimals it is given with: "
+                "the EUR and invoice-currency totals disagree"
             )
         tolerance = Decimal("0.01")
         if raw_remaining > total_company + tolerance:
@@ -695,8 +754,16 @@ def _required_date(f: Fields, key: str) -> date:
     return value
 
 
-def _close(a: Decimal, b: Decimal) -> bool:
-    return abs(a - b) <= abs(b) * Decimal("0.005")
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _close(rate: Decimal, expected: Decimal) -> bool:
+    """A published rate agrees with the totals' ratio: within 0.5 %, or within half a unit of
+    the rate's last published decimal (0.0062 for 0.006160 JPY: 4 decimals published, 0.65 % off)."""
+    half_unit = Decimal(5) / Decimal(10) ** (_decimals(rate) + 1)
+    return abs(rate - expected) <= max(abs(expected) * Decimal("0.005"), half_unit)
 
 
 def _id_order(value: str) -> tuple[int, str]:

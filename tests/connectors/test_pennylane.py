@@ -234,13 +234,17 @@ def test_refetch_invoice_reads_fresh_and_404_means_gone(store: StateStore, sleep
 
 
 @responses.activate
-def test_record_missing_a_field_fails_naming_platform_endpoint_and_record(store: StateStore, sleeps: Sleeps) -> None:
+def test_record_missing_a_field_is_quarantined_naming_platform_endpoint_and_record(
+    store: StateStore, sleeps: Sleeps
+) -> None:
     responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
     responses.get(f"{BASE}/customer_invoices", json=payload("invoices_missing_field.json"))
-    with pytest.raises(MalformedResponseError) as err:
-        connector(store, sleeps).pull(None)
-    assert str(err.value).startswith("pennylane GET /customer_invoices record 1010:")
-    assert "currency_amount" in str(err.value)
+    pl = connector(store, sleeps)
+    delta = pl.pull(None)
+    assert "1010" not in {i.id for i in delta.invoices}
+    (held,) = pl.quarantine.items
+    assert held.line().startswith("pennylane GET /customer_invoices record 1010:")
+    assert "currency_amount" in held.why
 
 
 @responses.activate
@@ -276,14 +280,15 @@ def _foreign(remaining: str, rate: str = "0.9259", status: str = "upcoming", **c
     ],
 )
 @responses.activate
-def test_non_eur_remaining_contradicting_the_eur_assumption_fails_loudly(
+def test_non_eur_remaining_contradicting_the_eur_assumption_quarantines_the_invoice(
     store: StateStore, sleeps: Sleeps, body: dict[str, Any], words: str
 ) -> None:
     responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
     responses.get(f"{BASE}/customer_invoices", json=body)
-    with pytest.raises(MalformedResponseError, match=words) as err:
-        connector(store, sleeps).pull(None)
-    assert "record 1005" in str(err.value)
+    pl = connector(store, sleeps)
+    assert pl.pull(None).invoices == ()
+    (held,) = pl.quarantine.items
+    assert held.record == "1005" and words in held.why
 
 
 @responses.activate

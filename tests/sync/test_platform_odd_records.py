@@ -1,0 +1,88 @@
+"""Spec-valid odd records end to end through `encours sync`: one bad record is quarantined (named
+in the summary, left out, retried next sync), a 4-decimal exchange rate is accepted, and the
+ledger around them syncs."""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from encours.connectors.model import Money
+from encours.sync.cli import main
+from encours.sync.state import StateStore
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "pennylane"
+BASE = "https://pennylane.test/api/external/v2"
+
+
+def payload(name: str) -> Any:
+    return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+def config(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PL_TOKEN", "pl-odd-token-9012")
+    path = folder / "encours.toml"
+    path.write_text(
+        '[company]\nname = "Atelier Dupont SARL"\nstate = "state.sqlite"\n\n'
+        f'[source]\ntype = "pennylane"\ntoken_env = "PL_TOKEN"\nbase_url = "{BASE}"\n\n'
+        '[sheet]\ntype = "xlsx"\npath = "encours.xlsx"\n\n[risk]\nenabled = false\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def odd_invoices() -> list[dict[str, Any]]:
+    items = payload("invoices_page2.json")["items"]
+    base = next(i for i in items if i["id"] == 1006)
+    incomplete = dict(deepcopy(base), id=1007, invoice_number="F-2026-0107", date=None, status="incomplete")
+    yen = dict(
+        deepcopy(base), id=1008, invoice_number="F-2026-0108", currency="JPY", amount="100.00",
+        currency_amount="16234.00", exchange_rate="0.0062", remaining_amount_with_tax="100.00", status="upcoming",
+    )
+    return [*items, incomplete, yen]
+
+
+def serve(invoices: list[dict[str, Any]]) -> None:
+    responses.get(f"{BASE}/customers", json=dict(payload("customers_page1.json"), has_more=False))
+    responses.get(f"{BASE}/customer_invoices", json={"has_more": False, "next_cursor": None, "items": invoices})
+    for cid in (42, 57, 63):
+        responses.get(f"{BASE}/customers/{cid}/contacts", json=payload("contacts_empty.json"))
+
+
+@responses.activate
+def test_an_incomplete_invoice_is_quarantined_and_the_ledger_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, monkeypatch)
+    serve(odd_invoices())
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert "Quarantined: 1 record(s) left out of this sync" in out
+    assert "pennylane GET /customer_invoices record 1007: field 'date' is empty (status 'incomplete')" in out
+    with StateStore(tmp_path / "state.sqlite") as store:
+        assert store.invoice("1007") is None
+        yen = store.invoice("1008")
+        assert yen is not None and yen.remaining == Money(16234, "JPY")  # 0.0062 to 4 decimals: accepted
+        assert store.invoice("1006") is not None
+
+    # Next sync: nothing changed in the changelogs, yet the quarantined invoice is asked again.
+    responses.reset()
+    fixed = dict(odd_invoices()[-2], date="2026-11-02", status="upcoming")
+    responses.get(f"{BASE}/changelogs/customer_invoices", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/transactions", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/customer_invoices", json={"has_more": False, "next_cursor": None, "items": [fixed]})
+    responses.get(f"{BASE}/customers/63/contacts", json=payload("contacts_empty.json"))
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert "Quarantined" not in out
+    asked = [c.request.url for c in responses.calls if "/v2/customer_invoices?" in c.request.url]
+    assert asked and "1007" in asked[0]
+    with StateStore(tmp_path / "state.sqlite") as store:
+        back = store.invoice("1007")
+        assert back is not None and back.is_open
