@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +43,7 @@ from encours.connectors.model import (
     to_cents,
 )
 from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.sage")
@@ -75,6 +77,12 @@ ROLES_NEEDED = {
     "/contact_payments": "a Bank role (Read Only or more)",
     "/contact_allocations": "Full Access in Sales, Purchases and Contacts",
 }
+#: Listings Sage can sort (``sort=created_at``): a full pull reads them oldest first.
+SORTABLE = frozenset({"/sales_invoices", "/sales_credit_notes", "/contact_payments", "/contact_allocations"})
+#: How many times a listing that changed while it was read is read again.
+LISTING_TRIES = 3
+CURRENCIES_NS = "sage.currencies"
+
 #: One small read per listing for ``encours check`` (the sync's own filters).
 ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
     ("/artefact_statuses", {}),
@@ -240,6 +248,8 @@ class SageConnector:
         )
         self._base_path = urlsplit(base_url).path.rstrip("/")
         self._statuses: dict[str, str] | None = None
+        self.quarantine = Quarantine(tokens.cache, PLATFORM)
+        self._currencies: dict[str, str] = {}
 
     def _auth_headers(self) -> dict[str, str]:
         token = self.tokens.access_token()
@@ -312,16 +322,31 @@ class SageConnector:
         return SourceInfo(PLATFORM, name or self.business_id, count, f"business {self.business_id}")
 
     def pull(self, cursor: str | None) -> Delta:
+        try:
+            return self._pull(cursor)
+        finally:
+            self.quarantine.save()
+
+    def _pull(self, cursor: str | None) -> Delta:
         previous = SageCursor.loads(cursor) if cursor else None
         since = {"updated_or_created_since": sage_time(previous.since)} if previous else {}
         statuses = self.statuses()
         started = self._server_now()
         customers = [self._customer(raw) for raw in self._list("/contacts", {"contact_type_id": "CUSTOMER", **since})]
-        invoices = [self._invoice(raw, statuses, "GET /sales_invoices") for raw in self._list("/sales_invoices", since)]
-        invoices += [
-            self._invoice(raw, statuses, "GET /sales_credit_notes") for raw in self._list("/sales_credit_notes", since)
-        ]
+        listed: set[str] = set()
+        invoices: list[Invoice] = []
+        for path in ("/sales_invoices", "/sales_credit_notes"):
+            for raw in self._list(path, since):
+                listed.add(str(raw.get("id", "")) if isinstance(raw, dict) else "")
+                invoices.extend(i for i in [self._invoice_or_hold(raw, statuses, f"GET {path}")] if i is not None)
+        for held in self.quarantine.held():
+            if previous is None and held not in listed:
+                self.quarantine.release(held)  # a full listing no longer has it: gone
+            elif held not in listed and (again := self._refetch_or_hold(held)) is not None:
+                invoices.append(again)  # quarantined last time, asked again until it maps
+        self._remember_currencies(invoices)
         payments = [p for raw in self._list("/contact_payments", since) if (p := self._payment(raw)) is not None]
+        payments += self._overpayments(invoices)
         payments += [p for raw in self._list("/contact_allocations", since) if (p := self._allocation(raw)) is not None]
         deleted_invoices: list[str] = []
         deleted_customers: list[str] = []
@@ -333,9 +358,10 @@ class SageConnector:
             deleted_customers = [self._id(raw, "/contacts") for raw in self._list("/contacts", gone, False)]
             for path in ("/contact_payments", "/contact_allocations"):
                 deleted_payments += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
+            self.quarantine.release_all(deleted_invoices)
         return Delta(
             customers=tuple(customers),
-            invoices=tuple(i for i in invoices if i is not None),
+            invoices=tuple(invoices),
             payments=tuple(payments),
             deleted_invoice_ids=tuple(deleted_invoices),
             deleted_customer_ids=tuple(deleted_customers),
@@ -343,6 +369,48 @@ class SageConnector:
             full=previous is None,
             cursor=SageCursor(started - LOOK_BACK).dumps(),
         )
+
+    def _invoice_or_hold(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
+        """The record mapped, or ``None`` after quarantining it (one odd record never stops a sync)."""
+        ident = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else ""
+        try:
+            invoice = self._invoice(raw, statuses, endpoint)
+        except MalformedResponseError as exc:
+            if not ident:
+                raise
+            self.quarantine.add(ident, exc)
+            return None
+        self.quarantine.release(ident)
+        return invoice
+
+    def _refetch_or_hold(self, invoice_id: str) -> Invoice | None:
+        try:
+            invoice = self.refetch_invoice(invoice_id)
+        except MalformedResponseError as exc:
+            self.quarantine.add(invoice_id, exc)
+            return None
+        self.quarantine.release(invoice_id)
+        return invoice
+
+    def refetch_invoices(self, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
+        """The invoices of a pass read again right before sending, in a few requests.
+
+        Sage has no filter by id: the open invoices (``UNPAID``, ``PART_PAID``) are listed, 200 a
+        page, and only the wanted ids missing from that list (paid, voided or deleted since) are
+        read one by one.  ``None``: gone at the source; an id absent from the answer could not be
+        read as an invoice (quarantined) and must not be reminded.
+        """
+        wanted = set(invoice_ids)
+        statuses = self.statuses()
+        found: dict[str, Invoice | None] = {}
+        for status in ("UNPAID", "PART_PAID"):
+            for raw in self._list("/sales_invoices", {"status_id": status}, check_count=False):
+                ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
+                if ident in wanted:
+                    found[ident] = self._invoice_or_hold(raw, statuses, "GET /sales_invoices")
+        for ident in sorted(wanted - set(found)):
+            found[ident] = self._refetch_or_hold(ident)
+        return {k: v for k, v in found.items() if v is not None or k not in self.quarantine.found}
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         statuses = self.statuses()
@@ -372,22 +440,49 @@ class SageConnector:
         return self._statuses
 
     # -- listing ------------------------------------------------------------------------------
-    def _list(self, path: str, params: Mapping[str, Any], all_attributes: bool = True) -> Iterator[Any]:
+    def _list(
+        self, path: str, params: Mapping[str, Any], all_attributes: bool = True, check_count: bool = True
+    ) -> list[Any]:
+        """Every item of a listing, sorted by creation where Sage allows it (new records land on
+        the last page instead of shifting the others), and counted: when ``$total`` moved during
+        the listing or the ids received do not add up to it (a record deleted meanwhile shifts
+        the pages and hides another), the listing is read again."""
         endpoint = f"GET {path}"
         query = {**params, **({"attributes": "all"} if all_attributes else {})}
+        if path in SORTABLE and "deleted_since" not in params:
+            query["sort"] = "created_at"
+        items: list[Any] = []
+        for attempt in range(1, LISTING_TRIES + 1):
+            totals: list[Any] = []
+            items = []
+            for page in paginate(
+                partial(self._fetch_page, endpoint=endpoint, totals=totals),
+                NextLinkPaginator(page_size=200), path, query, platform=PLATFORM, endpoint=endpoint,
+            ):
+                items.extend(page)
+            if not check_count or "deleted_since" in params:
+                return items
+            ids = {str(i.get("id")) for i in items if isinstance(i, dict)}
+            stated = {t for t in totals if isinstance(t, int) and not isinstance(t, bool)}
+            if not stated or (len(stated) == 1 and len(ids) == stated.pop()):
+                return items
+            log.warning(
+                "sage %s: the listing changed while it was read (totals %s, %d ids received): reading it again (%d/%d)",
+                endpoint, sorted({t for t in totals if isinstance(t, int)}), len(ids), attempt, LISTING_TRIES,
+            )
+        log.warning("sage %s: the listing kept changing; the next sync reads what was missed", endpoint)
+        return items
 
-        def fetch(request: PageRequest) -> Any:
-            target = request.path
-            if target.startswith(("http://", "https://")):
-                target = urlsplit(target).path
-            if self._base_path and target.startswith(self._base_path + "/"):
-                target = target[len(self._base_path) :]
-            return self.http.get_json(target, params=request.params, endpoint=endpoint)
-
-        for page in paginate(
-            fetch, NextLinkPaginator(page_size=200), path, query, platform=PLATFORM, endpoint=endpoint
-        ):
-            yield from page
+    def _fetch_page(self, request: PageRequest, endpoint: str, totals: list[Any]) -> Any:
+        target = request.path
+        if target.startswith(("http://", "https://")):
+            target = urlsplit(target).path
+        if self._base_path and target.startswith(self._base_path + "/"):
+            target = target[len(self._base_path) :]
+        body = self.http.get_json(target, params=request.params, endpoint=endpoint)
+        if isinstance(body, dict):
+            totals.append(body.get("$total"))
+        return body
 
     def _server_now(self) -> datetime:
         stamp = self.http.last_date if self.http.last_date is not None else self.http.clock()
@@ -411,6 +506,7 @@ class SageConnector:
                 ),
             )
         email = f.text("email", required=False)
+        address, country = _address(f.obj("main_address", required=False))
         locale = f.text("locale", required=False)[:2].lower()
         credit_days = f.decimal("credit_days", required=False)
         return Customer(
@@ -424,6 +520,8 @@ class SageConnector:
             vat_number=f.text("tax_number", required=False),
             reference=f.text("reference", required=False),
             payment_terms_days=int(credit_days) if credit_days is not None else None,
+            address=address,
+            country=country,
             updated_at=f.datetime("updated_at"),
         )
 
@@ -441,7 +539,16 @@ class SageConnector:
         currency_obj = f.obj("currency", required=False)
         currency = (currency_obj.id() if currency_obj else self.company_currency).upper()
         total = Money(to_cents(abs(f.amount("total_amount"))), currency)
-        remaining = Money(to_cents(abs(f.amount("outstanding_amount"))), currency)
+        outstanding = to_cents(f.amount("outstanding_amount"))
+        extra: tuple[tuple[str, str], ...] = ()
+        if outstanding < 0 and not is_credit:
+            # Paid more than it was worth: the invoice is settled and the excess is the
+            # customer's credit (see _overpayments), never a debt.
+            extra = (("overpaid", str(-outstanding)),)
+            outstanding = Decimal(0)
+            if status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
+                status = InvoiceStatus.PAID
+        remaining = Money(abs(outstanding), currency)
         if status is InvoiceStatus.CANCELLED:
             remaining = Money.zero(currency)
         remaining_company = None
@@ -449,7 +556,7 @@ class SageConnector:
             base = f.decimal("base_currency_outstanding_amount", required=False)
             if base is None:
                 raise f.fail(f"field 'base_currency_outstanding_amount' is missing on a {currency} document")
-            remaining_company = Money(to_cents(abs(base)), self.company_currency)
+            remaining_company = Money(to_cents(abs(base)) if remaining.amount else Decimal(0), self.company_currency)
         contact = f.obj("contact")
         assert contact is not None
         number_key = "credit_note_number" if is_credit else "invoice_number"
@@ -470,7 +577,40 @@ class SageConnector:
             label=f.text("reference", required=False),
             remaining_company=remaining_company,
             updated_at=f.datetime("updated_at"),
+            extra=extra,
         )
+
+    def _overpayments(self, invoices: Iterable[Invoice]) -> list[Payment]:
+        """The excess of each overpaid invoice (negative ``outstanding_amount``) as a credit of the
+        customer: a payment allocated to nothing, i.e. a payment on account."""
+        credits = []
+        for invoice in invoices:
+            excess = dict(invoice.extra).get("overpaid")
+            if not excess:
+                continue
+            when = invoice.updated_at.date() if invoice.updated_at else invoice.issue_date
+            credits.append(Payment(
+                id=f"{invoice.id}-overpaid",
+                customer_id=invoice.customer_id,
+                source=PLATFORM,
+                date=when,
+                amount=Money(Decimal(excess), invoice.currency),
+                method="overpayment",
+                reference=f"overpaid {invoice.number}",
+            ))
+        return credits
+
+    def _remember_currencies(self, invoices: Iterable[Invoice]) -> None:
+        """Which currency each document is in, for the credit-note allocations that do not say it
+        (foreign ones kept in the state store's cache: an allocation may come in a later sync)."""
+        for invoice in invoices:
+            self._currencies[invoice.id] = invoice.currency
+            if invoice.currency != self.company_currency.upper():
+                self.tokens.cache.put(CURRENCIES_NS, invoice.id, invoice.currency)
+
+    def _currency_of(self, document_id: str) -> str:
+        known = self._currencies.get(document_id) or self.tokens.cache.get(CURRENCIES_NS, document_id)
+        return known or self.company_currency.upper()
 
     def _payment(self, raw: Any) -> Payment | None:
         f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
@@ -517,19 +657,35 @@ class SageConnector:
             path = artefact.text("$path", required=False)
             amount = line.amount("amount")
             if "sales_invoices" in path or (not path and amount > 0):
-                allocations.append(Allocation(artefact.id(), Money(to_cents(abs(amount)), self.company_currency)))
+                # An allocation states no currency: it is the documents' (a GBP credit note set
+                # against a GBP invoice is GBP, not the company's currency).
+                currency = self._currency_of(artefact.id())
+                allocations.append(Allocation(artefact.id(), Money(to_cents(abs(amount)), currency)))
         if not allocations:
             return None
+        currencies = {a.amount.currency for a in allocations}
+        if len(currencies) > 1:
+            raise f.fail(f"one allocation sets documents in {', '.join(sorted(currencies))} against each other")
         total = sum((a.amount.amount for a in allocations), Decimal(0))
         return Payment(
             id=f.id(),
             customer_id=contact.id(),
             source=PLATFORM,
             date=when,
-            amount=Money(total, self.company_currency),
+            amount=Money(total, currencies.pop()),
             allocations=tuple(allocations),
             method="credit_note",
         )
+
+
+def _address(main: Fields | None) -> tuple[str, str]:
+    """``main_address`` as one line (street, postal code and city) and its country code."""
+    if main is None:
+        return "", ""
+    street = ", ".join(p for p in (main.text(k, required=False) for k in ("address_line_1", "address_line_2")) if p)
+    town = " ".join(p for p in (main.text("postal_code", required=False), main.text("city", required=False)) if p)
+    country = main.obj("country", required=False)
+    return ", ".join(p for p in (street, town) if p), country.id() if country else ""
 
 
 __all__ = [
