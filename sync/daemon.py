@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
-from encours.sync.config import Config, parse_duration
+from encours.sync.config import Config
 from encours.sync.lock import LockedError
 from encours.sync.run import RunReport, run_pass
 from encours.sync.state import StateError
@@ -48,13 +48,12 @@ Clock = Callable[[], datetime]
 
 
 def interval(config: Config) -> int:
-    return parse_duration(config.schedule.text("every", DEFAULT_EVERY), file=str(config.file),
-                          key="[schedule] every")
+    return config.settings.schedule.every_seconds
 
 
 def heartbeat_path(config: Config) -> Path:
-    if config.schedule.get("heartbeat"):
-        return config.schedule.path("heartbeat")
+    if config.settings.schedule.heartbeat is not None:
+        return config.settings.schedule.heartbeat
     return config.state_path.with_name(HEARTBEAT_NAME)
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from encours.connectors.errors import ConfigError
 from encours.connectors.model import Customer, Delta, Ledger, to_cents
 from encours.connectors.quarantine import quarantine_notes
-from encours.sheets_addin.functions import DEFAULT_BOUNDS, ReceivablesKpis, sync_figures
+from encours.sheets_addin.functions import ReceivablesKpis, sync_figures
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from encours.sync.config import Config
@@ -62,16 +62,7 @@ def format_eur(amount: Decimal) -> str:
 
 
 def aging_bounds(config: Config) -> tuple[int, ...]:
-    bounds = config.sheet.get("aging_bounds", list(DEFAULT_BOUNDS))
-    if (
-        not isinstance(bounds, list)
-        or len(bounds) != 3
-        or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
-        or not 0 < bounds[0] < bounds[1] < bounds[2]
-    ):
-        raise ConfigError("must be three rising numbers of days, e.g. [30, 60, 90]", file=str(config.file),
-                          key="[sheet] aging_bounds")
-    return tuple(bounds)
+    return config.settings.sheet.aging_bounds
 
 
 def open_sheet(config: Config) -> SheetBackend:
@@ -93,10 +84,7 @@ def open_sheet(config: Config) -> SheetBackend:
 
 
 def sheet_label(config: Config) -> str:
-    kind = config.sheet.type or "xlsx"
-    if kind in ("xlsx", "excel"):
-        return str(config.sheet.path("path", "encours.xlsx"))
-    return f"Google Sheet {config.sheet.get('spreadsheet_id', '')}"
+    return config.settings.sheet.label
 
 
 def mark_counts(ledger: Ledger, marks: SheetMarks | None, as_of: date) -> tuple[dict[str, int], dict[str, int]]:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from encours.connectors.errors import ConfigError, EncoursError
+from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Invoice, Ledger
 from encours.connectors.registries.signals import claim_declarations, fr_date, risk_lines
 from encours.sheets_addin import functions as fn
@@ -39,6 +39,7 @@ from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
 from encours.sheets_addin.view import CustomerFigures
 from encours.sync.config import Config
 from encours.sync.risk import RiskRefresh, apply_risk, load_risk
+from encours.sync.settings import ReportSettings
 from encours.sync.state import StateStore
 
 if TYPE_CHECKING:
@@ -452,27 +453,9 @@ def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo =
 
 
 # -- the configuration --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReportSettings:
-    day: str = "monday"
-    recipients: tuple[str, ...] = ()
-    per_salesperson: bool = True
-
-
 def report_settings(config: Config) -> ReportSettings:
-    """``[report]``: day = "monday", recipients = [...], per_salesperson = true."""
-    section = config.section("report")
-    day = section.text("day", "monday").strip().casefold()
-    if day not in DAYS:
-        raise ConfigError(f"{day!r} is not a day of the week ({', '.join(DAYS)})", file=section.file,
-                          key="[report] day")
-    recipients = section.get("recipients", [])
-    if isinstance(recipients, str):
-        recipients = [recipients]
-    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
-        raise ConfigError("must be a list of e-mail addresses", file=section.file, key="[report] recipients")
-    return ReportSettings(day, tuple(r.strip() for r in recipients if r.strip()),
-                          section.flag("per_salesperson", True))
+    """``[report]``: day = "monday", recipients = [...], per_salesperson = true (validated at load)."""
+    return config.settings.report
 
 
 def report_due(config: Config, as_of: date) -> bool:
