@@ -89,6 +89,9 @@ NOT_INVOICES = frozenset(
         "estimate_denied",
     }
 )
+#: ``payment_conditions`` ending in ``_end_of_month``: the days are counted, then the due date
+#: moves to the last day of that month ("30 jours fin de mois"); see :func:`due_date_for`.
+END_OF_MONTH = "_end_of_month"
 _TERMS = {
     "upon_receipt": 0,
     "7_days": 7,
@@ -155,6 +158,7 @@ class PennylaneConnector:
         self._pending: dict[str, list[tuple[str, str]]] = {}
         self._draft_filter_refused = False
         self.quarantine = Quarantine(cache, PLATFORM)
+        self._conditions: dict[str, str] = {}  # customer id -> payment_conditions, as listed
         self._listed: set[str] = set()  # ids of the invoice records the listings returned
 
     # -- Connector ----------------------------------------------------------------------------
@@ -296,9 +300,9 @@ class PennylaneConnector:
         invoices: list[Invoice] = []
         payments: list[Payment] = []
         for page in self._invoice_pages():
-            invoices.extend(page)
             # Details right after their page: the page's parsing then fits in the rate-limit waits.
             payments.extend(self._payments_for(page))
+            invoices.extend(self._trusted(page))
         customers = self._with_contacts(customers, invoices)
         self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)  # gone
         return Delta(
@@ -371,12 +375,14 @@ class PennylaneConnector:
         deleted_customers = sorted((i for i, op in customer_ops.items() if op == "delete"), key=_id_order)
 
         invoices = self._changed_invoices(sorted(changed_invoices, key=_id_order))
+        payments = self._payments_for(invoices)
+        invoices = self._trusted(invoices)
         customers = self._changed_customers(sorted(changed_customers, key=_id_order))
         customers = self._with_contacts(customers, invoices)
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
-            payments=tuple(self._payments_for(invoices)),
+            payments=tuple(payments),
             deleted_invoice_ids=tuple(deleted_invoices),
             deleted_customer_ids=tuple(deleted_customers),
             full=False,
@@ -492,7 +498,7 @@ class PennylaneConnector:
             )
         except NotFoundError:
             return []
-        return [Fields(raw, platform=PLATFORM, endpoint=endpoint).id() for raw in items]
+        return [Fields(raw, platform=PLATFORM, endpoint=endpoint).id() for raw in items if not _is_supplier_match(raw)]
 
     # -- listing ------------------------------------------------------------------------------
     def _list(self, path: str, params: Mapping[str, Any], endpoint: str, record: str = "") -> Iterator[Any]:
@@ -522,6 +528,7 @@ class PennylaneConnector:
             country = address.text("country_alpha2", required=False)
         language = f.text("billing_language", required=False)[:2].lower()
         terms = f.text("payment_conditions", required=False)
+        self._conditions[f.id()] = terms
         return Customer(
             id=f.id(),
             name=f.text("name"),
@@ -567,7 +574,7 @@ class PennylaneConnector:
             customer_id=customer.id() if customer else "",
             source=PLATFORM,
             issue_date=issued,
-            due_date=f.date("deadline", required=False),
+            due_date=f.date("deadline", required=False) or self._due_from_conditions(customer, issued),
             total=total,
             remaining=remaining,
             kind=DocumentKind.CREDIT_NOTE if is_credit else DocumentKind.INVOICE,
@@ -579,6 +586,17 @@ class PennylaneConnector:
             updated_at=f.datetime("updated_at"),
             extra=(("company_total", str(abs(amount_eur))),) if remaining_company is not None else (),
         )
+
+    def _check_remaining_currency(self, invoice: Invoice, paid: Decimal) -> None:
+        why = _remaining_currency_error(invoice, paid)
+        if why:
+            raise MalformedResponseError(why, platform=PLATFORM, endpoint="GET /customer_invoices", record=invoice.id)
+
+    def _due_from_conditions(self, customer: Fields | None, issued: date) -> date | None:
+        """No ``deadline``: the customer's payment conditions, read exactly (end of month included)."""
+        if customer is None:
+            return None
+        return due_date_for(self._conditions.get(customer.id(), ""), issued)
 
     def _remaining(
         self, f: Fields, currency: str, total_company: Decimal, total_doc: Decimal
@@ -673,8 +691,15 @@ class PennylaneConnector:
                 continue
             if invoice.issue_date < self.window_start:
                 continue
-            payments.extend(self._payments_of(invoice))
+            try:
+                payments.extend(self._payments_of(invoice))
+            except MalformedResponseError as exc:
+                self.quarantine.add(invoice.id, exc)  # its remaining cannot be trusted: left out
         return payments
+
+    def _trusted(self, invoices: list[Invoice]) -> list[Invoice]:
+        """Invoices not quarantined while their details were read."""
+        return [i for i in invoices if i.id not in self.quarantine.found]
 
     def _payments_of(self, invoice: Invoice) -> list[Payment]:
         key_state = str(invoice.remaining.amount)
@@ -692,6 +717,7 @@ class PennylaneConnector:
         paid = invoice.total.amount - invoice.remaining.amount
         endpoint = "GET /customer_invoices/{id}/matched_transactions"
         rows: list[tuple[date, str, Decimal, str]] = []
+        same_currency = True
         for raw in self._list(f"/customer_invoices/{invoice.id}/matched_transactions", {}, endpoint, invoice.id):
             f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
             tx_currency = f.text("currency", required=False, default=invoice.currency).upper()
@@ -703,6 +729,9 @@ class PennylaneConnector:
                 if company_total:
                     value = to_cents(value * invoice.total.amount / company_total)
             rows.append((_required_date(f, "date"), f"tx{f.id()}", value, f.text("label", required=False)))
+            same_currency = same_currency and tx_currency == invoice.currency
+        if rows and same_currency:
+            self._check_remaining_currency(invoice, sum((r[2] for r in rows), Decimal(0)))
         if not rows:
             endpoint = "GET /customer_invoices/{id}/payments"
             for raw in self._list(f"/customer_invoices/{invoice.id}/payments", {}, endpoint, invoice.id):
@@ -722,6 +751,54 @@ class PennylaneConnector:
             left -= share
             shares.append({"id": ident, "date": when.isoformat(), "amount": str(share), "label": label})
         return shares
+
+
+def due_date_for(conditions: str, issued: date) -> date | None:
+    """The due date Pennylane's ``payment_conditions`` give an invoice issued on ``issued``.
+
+    ``30_days_end_of_month``: 30 days after the issue date, then the end of that month (issued
+    15 January → 14 February → 28 February).  Unknown or custom conditions give ``None``.
+    """
+    days = _TERMS.get(conditions)
+    if days is None:
+        return None
+    due = issued + timedelta(days=days)
+    if conditions.endswith(END_OF_MONTH):
+        following = date(due.year + due.month // 12, due.month % 12 + 1, 1)
+        due = following - timedelta(days=1)
+    return due
+
+
+def _is_supplier_match(raw: Any) -> bool:
+    """A transaction's match may be a supplier invoice (same id space? unconfirmed): told by its
+    ``type`` or its ``url``, and never re-read as a customer invoice."""
+    if not isinstance(raw, dict):
+        return False
+    kind = str(raw.get("type") or "").lower()
+    url = str(raw.get("url") or "")
+    return "supplier" in kind or "/supplier_invoices/" in url
+
+
+def _remaining_currency_error(invoice: Invoice, paid: Decimal) -> str:
+    """Why ``remaining_amount_with_tax`` of a partly paid foreign invoice is not in EUR, or "".
+
+    encours reads the field as EUR (reported, unconfirmed).  When the bank transactions matched to
+    the invoice are in its own currency, the total minus what they paid is what is really left:
+    if the stated figure equals that in the invoice currency and our EUR reading disagrees with
+    it, Pennylane stated it in the invoice currency — the figure cannot be trusted.
+    """
+    stated = invoice.remaining_company
+    if stated is None or paid <= 0:
+        return ""
+    left = invoice.total.amount - paid
+    tolerance = Decimal("0.05")
+    if abs(invoice.remaining.amount - left) > tolerance and abs(stated.amount - left) <= tolerance:
+        return (
+            f"remaining_amount_with_tax {stated.amount} equals the {invoice.currency} total minus the matched "
+            f"payments ({left} {invoice.currency}): Pennylane states it in {invoice.currency} here, not in EUR "
+            "as encours assumes — not synced until this is settled"
+        )
+    return ""
 
 
 def _company_total(invoice: Invoice) -> Decimal:

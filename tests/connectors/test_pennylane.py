@@ -103,7 +103,8 @@ def test_full_pull_maps_invoices_credit_notes_currencies_and_statuses(store: Sta
     part_usd = invoices["F-2026-0108"]
     assert part_usd.remaining == Money(Decimal("270.00"), "USD") and part_usd.status is InvoiceStatus.PARTIALLY_PAID
     odd = invoices["F-2026-0106"]
-    assert (odd.status, odd.source_status, odd.due_date) == (InvoiceStatus.UNKNOWN, "in_collection", None)
+    # no deadline: the customer's 45_days_end_of_month from 5 November (20 December, then end of month)
+    assert (odd.status, odd.source_status, odd.due_date) == (InvoiceStatus.UNKNOWN, "in_collection", date(2026, 12, 31))
     assert invoices["F-2026-0107"].status is InvoiceStatus.CANCELLED
 
     customers = {c.id: c for c in delta.customers}
@@ -353,3 +354,38 @@ def test_a_refused_draft_filter_lists_drafts_too_and_skips_them(store: StateStor
     responses.get(f"{BASE}/customer_invoices/1008/matched_transactions", json=payload("matched_transactions_1008.json"))
     delta = connector(store, sleeps).pull(None)
     assert sorted(i.id for i in delta.invoices) == ["1007", "1008"]
+
+
+@pytest.mark.parametrize(
+    ("conditions", "issued", "due"),
+    [
+        ("30_days_end_of_month", date(2026, 1, 15), date(2026, 2, 28)),
+        ("30_days_end_of_month", date(2026, 1, 31), date(2026, 3, 31)),  # 2 March, then end of March
+        ("45_days_end_of_month", date(2026, 12, 20), date(2027, 2, 28)),
+        ("30_days_end_of_month", date(2027, 12, 15), date(2028, 1, 31)),
+        ("30_days", date(2026, 1, 31), date(2026, 3, 2)),
+        ("upon_receipt", date(2026, 5, 4), date(2026, 5, 4)),
+        ("custom", date(2026, 5, 4), None),
+    ],
+)
+def test_payment_conditions_give_exact_due_dates(conditions: str, issued: date, due: date | None) -> None:
+    from encours.connectors.pennylane import due_date_for
+
+    assert due_date_for(conditions, issued) == due
+
+
+@responses.activate
+def test_an_invoice_without_deadline_is_due_at_the_end_of_month_its_customer_was_granted(
+    store: StateStore, sleeps: Sleeps
+) -> None:
+    customers = payload("customers_page1.json")
+    customers["items"] += payload("customers_page2.json")["items"]
+    for customer in customers["items"]:
+        customer["payment_conditions"] = "30_days_end_of_month"
+    invoices = payload("invoices_page2.json")
+    for invoice in invoices["items"]:
+        invoice.update(deadline=None, date="2026-10-20")
+    responses.get(f"{BASE}/customers", json=dict(customers, has_more=False))
+    responses.get(f"{BASE}/customer_invoices", json=dict(invoices, has_more=False))
+    delta = connector(store, sleeps, fetch_contacts=False).pull(None)
+    assert {i.due_date for i in delta.invoices} == {date(2026, 11, 30)}  # 19 November, then end of month

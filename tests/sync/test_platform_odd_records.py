@@ -86,3 +86,51 @@ def test_an_incomplete_invoice_is_quarantined_and_the_ledger_syncs(
     with StateStore(tmp_path / "state.sqlite") as store:
         back = store.invoice("1007")
         assert back is not None and back.is_open
+
+
+@responses.activate
+def test_supplier_matches_of_bank_transactions_are_not_read_as_customer_invoices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, monkeypatch)
+    serve(payload("invoices_page2.json")["items"])
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+
+    responses.reset()
+    transactions = [{"id": 90000 + n, "operation": "update", "processed_at": "2026-11-23T08:00:00Z"}
+                    for n in range(40)]
+    responses.get(f"{BASE}/changelogs/customer_invoices", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/transactions", json={"has_more": False, "next_cursor": None,
+                                                          "items": transactions})
+    for n in range(40):
+        supplier = {"id": 70000 + n, "invoice_number": f"ACH-{n}", "type": "supplier_invoice",
+                    "url": f"{BASE}/supplier_invoices/{70000 + n}"}
+        responses.get(f"{BASE}/transactions/{90000 + n}/matched_invoices",
+                      json={"has_more": False, "next_cursor": None, "items": [supplier]})
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    followed = [c for c in responses.calls if "/matched_invoices" in c.request.url]
+    reread = [c for c in responses.calls if "/v2/customer_invoices" in c.request.url]
+    assert len(followed) <= 5 and reread == []  # 40 supplier transactions: a sample, no customer re-reads
+
+
+@pytest.mark.parametrize(("stated", "synced"), [("250.00", True), ("270.00", False)])
+@responses.activate
+def test_remaining_stated_in_the_invoice_currency_is_detected_against_the_payments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stated: str, synced: bool
+) -> None:
+    """USD 540 (EUR 500), 270 USD paid by a matched transfer: 250 is EUR (270 USD left, as assumed);
+    270 is the USD figure itself — read as EUR it would claim 291.60 USD."""
+    cfg = config(tmp_path, monkeypatch)
+    invoice = dict(payload("invoices_page3.json")["items"][1], remaining_amount_with_tax=stated)
+    serve([invoice])
+    responses.get(f"{BASE}/customer_invoices/1008/matched_transactions", json=payload("matched_transactions_1008.json"))
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    with StateStore(tmp_path / "state.sqlite") as store:
+        kept = store.invoice("1008")
+    if synced:
+        assert kept is not None and kept.remaining == Money(270, "USD") and "Quarantined" not in out
+    else:
+        assert kept is None
+        assert "record 1008: remaining_amount_with_tax 270.00 equals the USD total minus the matched payments" in out
