@@ -147,6 +147,7 @@ class PennylaneConnector:
             headers={"Accept": "application/json"},
             auth=lambda: {"Authorization": f"Bearer {token}"},
             pacer=Pacer(reserve=0),
+            credentials_key="the token named by [source] token_env",
             **extra,
         )
         self.http.add_secret(token)

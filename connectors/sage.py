@@ -242,6 +242,7 @@ class SageConnector:
             auth=self._auth_headers,
             reauth=self.tokens.refresh,
             error_text=sage_error_text,
+            credentials_key="the Sage user's roles for this business, or run `encours auth sage -c <config>`",
             budget=shared_budget(f"sage:{base_url}:{business_id}", requests_per_minute, 60.0, Clock(clock, sleep)),
             sleep=sleep,
             clock=clock,

@@ -73,11 +73,21 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 class AuthenticationError(SourceError):
-    """Credentials refused or expired (HTTP 401, OAuth invalid_grant, Odoo authenticate false)."""
+    """Credentials refused or expired (HTTP 401, OAuth invalid_grant, Odoo authenticate false).
+
+    Exit code 2: nothing can be done until the configuration (the token) is fixed.
+    """
+
+    exit_code = 2
 
 
 class PermissionDeniedError(SourceError):
-    """Credentials valid but not allowed to read this (HTTP 403, a missing scope)."""
+    """Credentials valid but not allowed to read this (HTTP 403, a missing scope or role).
+
+    Exit code 2: a configuration error (the token's scopes, the user's role), not a failed item.
+    """
+
+    exit_code = 2
 
 
 class NotFoundError(SourceError):

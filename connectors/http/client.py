@@ -121,6 +121,7 @@ class HttpClient:
         error_text: Callable[[requests.Response], str] | None = None,
         pacer: Pacer | None = None,
         budget: Budget | None = None,
+        credentials_key: str = "",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
@@ -137,6 +138,7 @@ class HttpClient:
         self.error_text = error_text or _default_error_text
         self.pacer = pacer or Pacer()
         self.budget = budget
+        self.credentials_key = credentials_key  # the setting to fix on a 401/403, e.g. "[source] token_env"
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()
@@ -320,11 +322,12 @@ class HttpClient:
             detail = "(unreadable error body)"
         where = {"platform": self.platform, "endpoint": endpoint, "record": record}
         message = f"HTTP {status}: {detail}"
+        fix = f": check {self.credentials_key}" if self.credentials_key else ""
         if status == 401:
-            return AuthenticationError(f"{message} — the credentials were refused or have expired", **where)
+            return AuthenticationError(f"{message} — the credentials were refused or have expired{fix}", **where)
         if status == 403:
             return PermissionDeniedError(
-                f"{message} — the credentials lack the permission (scope) to read this", **where
+                f"{message} — the credentials lack the permission (scope) to read this{fix}", **where
             )
         if status == 404:
             return NotFoundError(message, **where)

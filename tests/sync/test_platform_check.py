@@ -166,3 +166,17 @@ def test_cleartext_http_to_a_remote_host_is_a_configuration_error(
     assert main(["check", "-c", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert "[source] base_url" in err and "https://" in err and len(err.strip().splitlines()) == 1
+
+
+@responses.activate
+def test_a_refused_token_stops_the_sync_with_exit_2_and_one_line_naming_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = pennylane(tmp_path, monkeypatch)
+    responses.get(f"{PL}/customers", status=401, json={"error": "Unauthorized", "status": 401})
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("encours: error:")]
+    assert len(lines) == 1 and "[source] token_env" in lines[0] and "HTTP 401" in lines[0]
+    assert "Traceback" not in err
+    assert "pl-check-token-5678" not in err
