@@ -389,3 +389,29 @@ def test_an_invoice_without_deadline_is_due_at_the_end_of_month_its_customer_was
     responses.get(f"{BASE}/customer_invoices", json=dict(invoices, has_more=False))
     delta = connector(store, sleeps, fetch_contacts=False).pull(None)
     assert {i.due_date for i in delta.invoices} == {date(2026, 11, 30)}  # 19 November, then end of month
+
+
+@responses.activate
+def test_refetch_invoices_reads_a_pass_in_batches_and_checks_the_answer_for_missing_ids(
+    store: StateStore, sleeps: Sleeps
+) -> None:
+    template = payload("invoices_page2.json")["items"][2]  # 1006, EUR, open
+    ids = [str(2000 + n) for n in range(150)]
+    served = {i: dict(template, id=int(i), invoice_number=f"F-{i}") for i in ids if i != "2077"}
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        wanted = next(f["value"] for f in json.loads(query(request)["filter"][0]) if f["field"] == "id")
+        items = [served[i] for i in wanted if i in served]
+        return 200, {}, json.dumps({"has_more": False, "next_cursor": None, "items": items})
+
+    class Call:
+        def __init__(self, request: Any) -> None:
+            self.request = request
+
+    responses.add_callback(responses.GET, f"{BASE}/customer_invoices", callback=lambda r: answer(Call(r)))
+    responses.get(f"{BASE}/customer_invoices/2077", status=404, json={"error": "Not found", "status": 404})
+    fresh = connector(store, sleeps).refetch_invoices(ids)
+    assert set(fresh) == set(ids) and fresh["2077"] is None
+    assert all(fresh[i] is not None and fresh[i].number == f"F-{i}" for i in ids if i != "2077")  # type: ignore[union-attr]
+    listings = [c for c in responses.calls if urlsplit(c.request.url).path.endswith("/customer_invoices")]
+    assert len(listings) == 2 and len(responses.calls) == 3  # 100 + 50 ids, then the missing one alone
