@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from encours.connectors.errors import InputError
-from encours.connectors.fec import decode_text, normalise_name, parse_amount, parse_date, split_lines
+from encours.connectors.fec import decode_text, normalise_name, split_lines
 from encours.connectors.model import (
     Allocation,
     Customer,
@@ -33,8 +33,10 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    credit_from_payment,
     to_cents,
 )
+from encours.connectors.parsing import parse_amount, parse_currency, parse_date, read_bounded
 
 SOURCE = "csv"
 
@@ -332,10 +334,7 @@ class _Table:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=str(path)) from None
+    return read_bounded(path)
 
 
 def _delimiter(header: str) -> str:
@@ -376,23 +375,26 @@ class _Values:
         try:
             return parse_date(value)
         except ValueError:
-            raise self.error(key, f"{value!r} is not a date (expected 2026-01-31 or 31/01/2026)") from None
+            raise self.error(
+                key, f"{value!r} is not a date (expected 2026-01-31 or 31/01/2026, years 1900 to 2199)"
+            ) from None
 
     def amount(self, key: str) -> Decimal:
         value = self.required(key)
         try:
             return parse_amount(value)
-        except ValueError:
-            raise self.error(key, f"{value!r} is not an amount (expected e.g. 1234.56 or 1 234,56)") from None
+        except ValueError as exc:
+            beyond = " (beyond the largest amount accepted)" if "largest" in str(exc) else ""
+            raise self.error(key, f"{value!r} is not an amount{beyond} (expected e.g. 1234.56 or 1 234,56)") from None
 
     def currency(self, key: str, default: str = "EUR") -> str:
         value = self.text(key)
         if not value:
             return default
-        code = _CURRENCY_SIGNS.get(value, value).upper()
-        if len(code) != 3 or not code.isalpha():
-            raise self.error(key, f"{value!r} is not a currency code (e.g. EUR)")
-        return code
+        try:
+            return parse_currency(_CURRENCY_SIGNS.get(value, value))
+        except ValueError:
+            raise self.error(key, f"{value!r} is not a currency code (e.g. EUR)") from None
 
 
 def _status(values: _Values, kind: DocumentKind, total: Decimal, remaining: Decimal) -> InvoiceStatus:
@@ -671,7 +673,9 @@ class CsvConnector:
                 everyone[payment.customer_id] = Customer(
                     id=payment.customer_id, name=payment.customer_id, source=SOURCE
                 )
-        ledger = Ledger(tuple(everyone.values()), tuple(invoices), tuple(payments))
+        # A payments row naming no invoice is money on account: an unallocated credit.
+        credits = tuple(c for c in (credit_from_payment(p) for p in payments) if c is not None)
+        ledger = Ledger(tuple(everyone.values()), tuple(invoices), tuple(payments), credits)
         return ledger, digest.hexdigest()
 
     def check(self) -> SourceInfo:

@@ -100,6 +100,8 @@ def param_ref(cell: str) -> str:
 _AS_OF = param_ref(AS_OF_CELL)
 
 #: Days past due, only while something remains due (a paid invoice has no delay to show).
+#: Unallocated credits have no ``Échéance``, hence no days and no bucket: ``Balance âgée`` shows
+#: them apart (``Non affecté``).
 DAYS_LATE_FORMULA = '=IF(AND(ISNUMBER({due_date}{row}),N({remaining}{row})<>0),{as_of}-{due_date}{row},"")'.replace(
     "{as_of}", _AS_OF
 )
@@ -176,8 +178,15 @@ CUSTOMERS = Tab(
         Column("reminder_email", "Email relance", Kind.USER, width=28),
         Column("block_deliveries", "Bloquer livraisons", Kind.USER, CellType.BOOL, width=10),
         Column("comment", "Commentaire", Kind.USER, width=30),
+        Column("direct_debit", "Prélèvement", Kind.USER, CellType.BOOL, width=10,
+               help="Oui: the customer pays by direct debit (sources that do not say it): never reminded."),
+        Column("postal_address", "Adresse postale", Kind.USER, width=36,
+               help="For letters, when the source has no address (FEC, CSV)."),
     ),
 )
+
+#: ``Balance âgée``'s column of what is to the customers' credit and not aged (negative).
+UNALLOCATED_LABEL = "Non affecté"
 
 AGING = Tab(
     key="aging",
@@ -189,6 +198,7 @@ AGING = Tab(
             Column(f"bucket_{i}", label, Kind.FORMULA, CellType.MONEY)
             for i, label in enumerate(BUCKET_LABELS)
         ),
+        Column("unallocated", UNALLOCATED_LABEL, Kind.FORMULA, CellType.MONEY),
         Column("total", "Total", Kind.FORMULA, CellType.MONEY),
     ),
 )

@@ -187,7 +187,7 @@ def sync(
                 figures=apply_risk(figures, risk, as_of),
                 default_terms=config.payment_terms_days,
                 company=config.company_name,
-                notes=tuple(risk.notes()),
+                notes=(*delta.notes, *risk.notes()),
                 opening_receivables=kpis.opening,
             )
             say(f"Writing {sheet_label(config)}…")
@@ -196,7 +196,9 @@ def sync(
         notes = tuple(getattr(backend, "notes", ()))
         summary = summarise(view, ledger, connector.source, delta.full, sheet_label(config))
         if notes:
-            summary = SyncSummary(**{**summary.__dict__, "notes": tuple(f"Note: {n}" for n in notes)})
+            summary = SyncSummary(**{**summary.__dict__, "notes": (*summary.notes, *(f"Note: {n}" for n in notes))})
         summary = SyncSummary(**{**summary.__dict__, "notes": summary.notes + quarantine_notes(connector)})
         log.info("sync done: %s open invoices", summary.open_invoices)
+        for note in view.notes:
+            log.info("sync: %s", note)
         return summary

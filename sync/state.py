@@ -18,7 +18,16 @@ from pathlib import Path
 
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
-from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, Payment
+from encours.connectors.model import (
+    Customer,
+    Delta,
+    Invoice,
+    InvoiceStatus,
+    Ledger,
+    Money,
+    Payment,
+    UnallocatedCredit,
+)
 from encours.sync.journal_schema import JOURNAL_MIGRATION
 
 
@@ -84,6 +93,12 @@ MIGRATIONS: list[tuple[str, str]] = [
             sent_at TEXT NOT NULL,
             PRIMARY KEY (week, audience)
         );
+        """,
+    ),
+    (
+        "0400_unallocated_credits",
+        """
+        CREATE TABLE credits (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
         """,
     ),
 ]
@@ -195,6 +210,7 @@ class StateStore:
             gone = [row[0] for row in db.execute("SELECT id FROM invoices") if row[0] not in keep]
             self._close_invoices(gone)
             db.execute("DELETE FROM payments")
+            db.execute("DELETE FROM credits")
             listed_customers = {c.id for c in delta.customers}
             still_used = {row[0] for row in db.execute("SELECT DISTINCT customer_id FROM invoices")}
             for (cid,) in db.execute("SELECT id FROM customers").fetchall():
@@ -215,6 +231,14 @@ class StateStore:
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
             ((p.id, p.customer_id, codec.dumps(p)) for p in delta.payments),
         )
+        if delta.credits_complete and not delta.full:
+            db.execute("DELETE FROM credits")
+        db.executemany(
+            "INSERT INTO credits (id, customer_id, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
+            ((c.id, c.customer_id, codec.dumps(c)) for c in delta.credits),
+        )
+        db.executemany("DELETE FROM credits WHERE id = ?", ((cid,) for cid in delta.deleted_credit_ids))
         self._close_invoices(delta.deleted_invoice_ids)
         db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in delta.deleted_payment_ids))
         db.executemany("DELETE FROM customers WHERE id = ?", ((cid,) for cid in delta.deleted_customer_ids))
@@ -236,7 +260,10 @@ class StateStore:
         customers = tuple(codec.loads(Customer, r[0]) for r in db.execute("SELECT data FROM customers ORDER BY id"))
         invoices = tuple(codec.loads(Invoice, r[0]) for r in db.execute("SELECT data FROM invoices ORDER BY id"))
         payments = tuple(codec.loads(Payment, r[0]) for r in db.execute("SELECT data FROM payments ORDER BY id"))
-        return Ledger(customers, invoices, payments)
+        credits = tuple(
+            codec.loads(UnallocatedCredit, r[0]) for r in db.execute("SELECT data FROM credits ORDER BY id")
+        )
+        return Ledger(customers, invoices, payments, credits)
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()

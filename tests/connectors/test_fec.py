@@ -506,7 +506,15 @@ def ledgers(draw: st.DrawFn) -> Ledger:
 def test_any_ledger_round_trips_open_amounts(tmp_path: Path, ledger: Ledger, separator: str) -> None:
     path = tmp_path / "random.txt"
     write_fec(ledger, path, separator=separator)
-    back = read_fec(path).ledger
+    fec = read_fec(path)
+    back = fec.ledger
+    # Every customer's balance is its ledger balance: open documents less what payments left unmatched.
+    expected = defaultdict(Decimal, open_by_customer(ledger))
+    for payment in ledger.payments:
+        expected[(payment.customer_id, "EUR")] -= payment.unallocated.amount
+    assert {k: v.amount for k, v in back.balances().items() if v} == {k: v for k, v in expected.items() if v}
+    if any("no lettering at all" in note for note in fec.notes):
+        return  # nothing lettered: credits were set against the oldest invoices, not the writer's choice
     assert open_by_customer(back) == open_by_customer(ledger)
     by_number = {i.number: i for i in back.invoices}
     for invoice in ledger.invoices:

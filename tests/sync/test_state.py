@@ -84,3 +84,21 @@ def test_a_locked_state_file_is_a_clear_error(tmp_path: Path) -> None:
         second.transaction(),
     ):
         pass
+
+
+def test_unallocated_credits_are_stored_merged_and_replaced(tmp_path: Path) -> None:
+    from encours.connectors.model import CreditKind, UnallocatedCredit
+
+    def credit(cid: str, amount: str) -> UnallocatedCredit:
+        return UnallocatedCredit(cid, "C1", "t", date(2026, 3, 1), Money(Decimal(amount)), CreditKind.OPENING_BALANCE)
+
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),),
+                                    credits=(credit("P1", "30.00"), credit("P2", "0.01"))))
+        with store.transaction():
+            store.apply_delta(Delta(credits=(credit("P1", "29.99"),), deleted_credit_ids=("P2",), full=False))
+        assert store.ledger().balances() == {("C1", "EUR"): Money(Decimal("70.01"))}
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),)))
+        assert store.ledger().credits == ()
