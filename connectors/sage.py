@@ -32,6 +32,7 @@ from encours.connectors.http import Clock, HttpClient, _text_excerpt, shared_bud
 from encours.connectors.model import (
     Allocation,
     Contact,
+    CreditKind,
     Customer,
     Delta,
     DocumentKind,
@@ -40,6 +41,8 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    UnallocatedCredit,
+    credit_from_payment,
     to_cents,
 )
 from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, paginate
@@ -82,6 +85,8 @@ SORTABLE = frozenset({"/sales_invoices", "/sales_credit_notes", "/contact_paymen
 #: How many times a listing that changed while it was read is read again.
 LISTING_TRIES = 3
 CURRENCIES_NS = "sage.currencies"
+#: Suffix of the id of the credit an overpaid invoice leaves (invoice id + suffix).
+OVERPAID = "-overpaid"
 
 #: One small read per listing for ``encours check`` (the sync's own filters).
 ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
@@ -346,8 +351,25 @@ class SageConnector:
             elif held not in listed and (again := self._refetch_or_hold(held)) is not None:
                 invoices.append(again)  # quarantined last time, asked again until it maps
         self._remember_currencies(invoices)
-        payments = [p for raw in self._list("/contact_payments", since) if (p := self._payment(raw)) is not None]
-        payments += self._overpayments(invoices)
+        credits: list[UnallocatedCredit] = []
+        no_credit: list[str] = []  # payments and invoices read again that leave no credit (any more)
+        payments: list[Payment] = []
+        for raw in self._list("/contact_payments", since):
+            payment = self._payment(raw)
+            if payment is None:
+                continue
+            payments.append(payment)
+            credit = self._payment_credit(raw, payment)
+            if credit is None:
+                no_credit.append(payment.id)
+            else:
+                credits.append(credit)
+        for invoice in invoices:
+            overpaid = self._overpayment(invoice)
+            if overpaid is None:
+                no_credit.append(f"{invoice.id}{OVERPAID}")
+            else:
+                credits.append(overpaid)
         payments += [p for raw in self._list("/contact_allocations", since) if (p := self._allocation(raw)) is not None]
         deleted_invoices: list[str] = []
         deleted_customers: list[str] = []
@@ -360,6 +382,7 @@ class SageConnector:
             for path in ("/contact_payments", "/contact_allocations"):
                 deleted_payments += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
             self.quarantine.release_all(deleted_invoices)
+            no_credit += deleted_payments + [f"{i}{OVERPAID}" for i in deleted_invoices]
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -369,6 +392,8 @@ class SageConnector:
             deleted_payment_ids=tuple(deleted_payments),
             full=previous is None,
             cursor=SageCursor(started - LOOK_BACK).dumps(),
+            credits=tuple(credits),
+            deleted_credit_ids=tuple(no_credit) if previous is not None else (),
         )
 
     def _invoice_or_hold(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
@@ -581,25 +606,50 @@ class SageConnector:
             extra=extra,
         )
 
-    def _overpayments(self, invoices: Iterable[Invoice]) -> list[Payment]:
-        """The excess of each overpaid invoice (negative ``outstanding_amount``) as a credit of the
-        customer: a payment allocated to nothing, i.e. a payment on account."""
-        credits = []
-        for invoice in invoices:
-            excess = dict(invoice.extra).get("overpaid")
-            if not excess:
-                continue
-            when = invoice.updated_at.date() if invoice.updated_at else invoice.issue_date
-            credits.append(Payment(
-                id=f"{invoice.id}-overpaid",
-                customer_id=invoice.customer_id,
-                source=PLATFORM,
-                date=when,
-                amount=Money(Decimal(excess), invoice.currency),
-                method="overpayment",
-                reference=f"overpaid {invoice.number}",
-            ))
-        return credits
+    def _overpayment(self, invoice: Invoice) -> UnallocatedCredit | None:
+        """The excess of an overpaid invoice (negative ``outstanding_amount``): the customer's credit."""
+        excess = dict(invoice.extra).get("overpaid")
+        if not excess:
+            return None
+        return UnallocatedCredit(
+            id=f"{invoice.id}{OVERPAID}",
+            customer_id=invoice.customer_id,
+            source=PLATFORM,
+            date=invoice.updated_at.date() if invoice.updated_at else invoice.issue_date,
+            amount=Money(Decimal(excess), invoice.currency),
+            kind=CreditKind.PAYMENT_ON_ACCOUNT,
+            reference=invoice.number,
+            label=f"trop-perçu sur {invoice.number}",
+            updated_at=invoice.updated_at,
+        )
+
+    def _payment_credit(self, raw: Any, payment: Payment) -> UnallocatedCredit | None:
+        """What of a customer receipt is still unallocated: a payment on account's
+        ``outstanding_amount`` (it shrinks as Sage allocates it later), else the receipt minus
+        its allocations."""
+        f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
+        on_account = f.obj("payment_on_account", required=False)
+        if on_account is None:
+            return credit_from_payment(payment)
+        left = on_account.decimal("outstanding_amount", required=False)
+        if left is None:
+            return credit_from_payment(payment)
+        if left <= 0:
+            return None
+        base = on_account.decimal("base_currency_outstanding_amount", required=False)
+        foreign = payment.amount.currency != self.company_currency.upper()
+        in_company = Money(to_cents(base), self.company_currency.upper()) if foreign and base is not None else None
+        return UnallocatedCredit(
+            id=payment.id,
+            customer_id=payment.customer_id,
+            source=PLATFORM,
+            date=payment.date,
+            amount=Money(to_cents(left), payment.amount.currency),
+            kind=CreditKind.PAYMENT_ON_ACCOUNT,
+            reference=payment.reference,
+            label="acompte",
+            amount_company=in_company,
+        )
 
     def _remember_currencies(self, invoices: Iterable[Invoice]) -> None:
         """Which currency each document is in, for the credit-note allocations that do not say it

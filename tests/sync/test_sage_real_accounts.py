@@ -126,8 +126,8 @@ def test_a_hostile_but_valid_sage_account_syncs_whole(cfg: Path, capsys: pytest.
     assert set(invoices) >= {"FA-0101", "FA-0102", "FA-0103", "FA-0104", "FA-0105", "AV-0007", "AV-0008"}
     # overpaid by 40: settled, and the 40 are the customer's credit, not a debt
     assert invoices["FA-0104"].remaining == Money(Decimal(0)) and invoices["FA-0104"].status is InvoiceStatus.PAID
-    credit = next(p for p in ledger.payments if p.id.endswith("-overpaid"))
-    assert credit.amount == Money(Decimal(40)) and credit.customer_id == MOREL and credit.allocations == ()
+    (credit,) = [c for c in ledger.credits if c.id.endswith("-overpaid")]
+    assert credit.amount == Money(Decimal(40)) and credit.customer_id == MOREL
     # a GBP credit note set against a GBP invoice is recorded in GBP
     gbp = next(p for p in ledger.payments if p.id == "f4000000000000000000000000000002")
     assert gbp.amount == Money(Decimal(100), "GBP") and gbp.allocations[0].amount.currency == "GBP"
@@ -162,3 +162,42 @@ def test_the_pass_re_check_reads_all_invoices_in_a_few_requests(tmp_path: Path) 
     assert fresh[paid_id] is not None and fresh[paid_id].status is InvoiceStatus.PAID
     assert all(fresh[i["id"]] is not None for i in open_ones)
     assert len(api_calls) == 5  # two listings of open invoices, one paid invoice, the gone one twice
+
+
+def test_a_payment_on_account_is_the_customers_credit_until_sage_allocates_it(cfg: Path) -> None:
+    receipt = deepcopy(payload("contact_payments.json")["$items"][0])
+    receipt.update(id="e3000000000000000000000000000007", total_amount=200.0, allocated_artefacts=[],
+                   payment_on_account={"id": "poa1", "total_amount": 200.0, "outstanding_amount": 200.0})
+    empty = envelope([])
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve_minimal(rsps, [receipt])
+        assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    with StateStore(cfg.parent / "state.sqlite") as store:
+        (credit,) = store.ledger().credits
+    assert credit.id == receipt["id"] and credit.amount == Money(Decimal(200)) and credit.customer_id == MOREL
+
+    allocated = dict(receipt, payment_on_account=dict(receipt["payment_on_account"], outstanding_amount=0.0))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve_minimal(rsps, [allocated], changes=empty)
+        assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    with StateStore(cfg.parent / "state.sqlite") as store:
+        assert store.ledger().credits == ()
+
+
+def serve_minimal(rsps: responses.RequestsMock, receipts: list[Any], changes: dict[str, Any] | None = None) -> None:
+    rsps.post(TOKEN_URL, json=payload("token_refreshed.json"))
+    rsps.get(f"{SAGE}/artefact_statuses", json=payload("artefact_statuses.json"))
+    contacts = payload("contacts_page1.json")
+    rsps.get(f"{SAGE}/contacts", json=dict(contacts, **{"$next": None, "$total": 1}))
+    for path in ("/sales_invoices", "/sales_credit_notes", "/contact_allocations"):
+        rsps.get(f"{SAGE}{path}", json=changes or envelope([]))
+    rsps.get(f"{SAGE}/contact_payments", json=envelope([]), match=[asks_deleted(True)])  # none deleted
+    rsps.get(f"{SAGE}/contact_payments", json=envelope(receipts), match=[asks_deleted(False)])
+
+
+def asks_deleted(wanted: bool) -> Any:
+    def match(request: Any) -> tuple[bool, str]:
+        deleted = "deleted_since" in parse_qs(urlsplit(request.url).query)
+        return deleted == wanted, f"deleted_since {'absent' if wanted else 'present'}"
+
+    return match
