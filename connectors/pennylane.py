@@ -48,9 +48,11 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    UnallocatedCredit,
     to_cents,
 )
 from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.pennylane_credits import credit_id, credit_of_transaction
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
@@ -188,6 +190,7 @@ class PennylaneConnector:
             ("GET /customers", "customers", first_id("/customers", "GET /customers", {})),
             ("GET /customer_invoices", "customer_invoices",
              first_id("/customer_invoices", "GET /customer_invoices", {})),
+            ("GET /transactions", "transactions", first_id("/transactions", "GET /transactions", {})),
         ]
         for resource, scope in CHANGELOG_SCOPES.items():
             endpoint = f"GET /changelogs/{resource}"
@@ -306,13 +309,24 @@ class PennylaneConnector:
             invoices.extend(self._trusted(page))
         customers = self._with_contacts(customers, invoices)
         self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)  # gone
+        since = [{"field": "date", "operator": "gteq", "value": self.window_start.isoformat()}]
+        credits = self._transaction_credits({"filter": json.dumps(since, separators=(",", ":"))})
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
             payments=tuple(payments),
             full=True,
             cursor=PennylaneCursor(started - LOOK_BACK).dumps(),
+            credits=tuple(c for c in credits.values() if c is not None),
         )
+
+    def _transaction_credits(self, params: Mapping[str, Any]) -> dict[str, UnallocatedCredit | None]:
+        """Credit id -> the customer's unmatched incoming transaction, or None (nothing left)."""
+        found: dict[str, UnallocatedCredit | None] = {}
+        for raw in self._list("/transactions", {**params, "sort": "id"}, "GET /transactions"):
+            ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
+            found[credit_id(ident)] = credit_of_transaction(raw, self.company_currency)
+        return found
 
     def _iter_invoices(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[Invoice]:
         for page in self._invoice_pages(extra_filter):
@@ -374,6 +388,12 @@ class PennylaneConnector:
         )
         changed_customers = {i for i, op in customer_ops.items() if op != "delete"}
         deleted_customers = sorted((i for i, op in customer_ops.items() if op == "delete"), key=_id_order)
+        credits: dict[str, UnallocatedCredit | None] = {}
+        changed_tx = sorted((t for t, op in transaction_ops.items() if op != "delete"), key=_id_order)
+        for batch in _batches(changed_tx, ID_BATCH):
+            credits.update(self._transaction_credits({"filter": json.dumps([{"field": "id", "operator": "in",
+                                                                             "value": batch}])}))
+        gone_tx = [credit_id(t) for t, op in transaction_ops.items() if op == "delete"]
 
         invoices = self._changed_invoices(sorted(changed_invoices, key=_id_order))
         payments = self._payments_for(invoices)
@@ -388,6 +408,8 @@ class PennylaneConnector:
             deleted_customer_ids=tuple(deleted_customers),
             full=False,
             cursor=PennylaneCursor(started - LOOK_BACK).dumps(),
+            credits=tuple(c for c in credits.values() if c is not None),
+            deleted_credit_ids=tuple(gone_tx) + tuple(k for k, c in credits.items() if c is None),
         )
 
     def _changed_invoices(self, ids: list[str]) -> list[Invoice]:

@@ -44,6 +44,12 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
+@pytest.fixture(autouse=True)
+def no_bank_transactions() -> None:
+    """Full pulls list the bank transactions (unmatched ones are credits): none unless a test serves some."""
+    responses.get(f"{BASE}/transactions", json={"has_more": False, "next_cursor": None, "items": []})
+
+
 def connector(store: StateStore, sleeps: Sleeps, **kw: Any) -> PennylaneConnector:
     return PennylaneConnector(TOKEN, cache=store.cache(), as_of=AS_OF, base_url=BASE, sleep=sleeps, **kw)
 
@@ -61,6 +67,7 @@ def cursor_is(value: str | None) -> Any:
 
 
 def serve_full(rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{BASE}/transactions", json=payload("transactions_unmatched.json"))
     rsps.get(f"{BASE}/customers", json=payload("customers_page1.json"), match=[cursor_is(None)])
     rsps.get(f"{BASE}/customers", json=payload("customers_page2.json"), match=[cursor_is("Y3VzdG9tZXJzOjU3")])
     rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page1.json"), match=[cursor_is(None)])

@@ -48,6 +48,7 @@ def serve_pennylane(scopes: list[str]) -> None:
     for resource in ("customer_invoices", "customers"):
         responses.get(f"{PL}/changelogs/{resource}", json=payload("pennylane", "changelog_empty.json"))
     responses.get(f"{PL}/changelogs/transactions", json=payload("pennylane", "changelog_transactions.json"))
+    responses.get(f"{PL}/transactions", json=payload("pennylane", "transactions_unmatched.json"))
     responses.get(f"{PL}/customer_invoices/1004", json=payload("pennylane", "invoice_1002_paid.json"))
     responses.get(f"{PL}/customer_invoices/1004/matched_transactions",
                   json=payload("pennylane", "matched_transactions_empty.json"))

@@ -49,6 +49,7 @@ def odd_invoices() -> list[dict[str, Any]]:
 
 def serve(invoices: list[dict[str, Any]]) -> None:
     responses.get(f"{BASE}/customers", json=dict(payload("customers_page1.json"), has_more=False))
+    responses.get(f"{BASE}/transactions", json=payload("transactions_unmatched.json"))
     responses.get(f"{BASE}/customer_invoices", json={"has_more": False, "next_cursor": None, "items": invoices})
     for cid in (42, 57, 63):
         responses.get(f"{BASE}/customers/{cid}/contacts", json=payload("contacts_empty.json"))
@@ -103,6 +104,7 @@ def test_supplier_matches_of_bank_transactions_are_not_read_as_customer_invoices
     responses.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
     responses.get(f"{BASE}/changelogs/transactions", json={"has_more": False, "next_cursor": None,
                                                           "items": transactions})
+    responses.get(f"{BASE}/transactions", json={"has_more": False, "next_cursor": None, "items": []})
     for n in range(40):
         supplier = {"id": 70000 + n, "invoice_number": f"ACH-{n}", "type": "supplier_invoice",
                     "url": f"{BASE}/supplier_invoices/{70000 + n}"}
@@ -134,3 +136,32 @@ def test_remaining_stated_in_the_invoice_currency_is_detected_against_the_paymen
     else:
         assert kept is None
         assert "record 1008: remaining_amount_with_tax 270.00 equals the USD total minus the matched payments" in out
+
+
+@responses.activate
+def test_an_unmatched_customer_transfer_is_a_credit_until_pennylane_matches_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook
+
+    cfg = config(tmp_path, monkeypatch)
+    serve(payload("invoices_page2.json")["items"])
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    with StateStore(tmp_path / "state.sqlite") as store:
+        credits = store.ledger().credits
+    assert [(c.id, c.customer_id, c.amount) for c in credits] == [("tx88101", "42", Money(300, "EUR"))]
+    sheet = load_workbook(tmp_path / "encours.xlsx")["Factures"]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "Paiement non affecté" in cells  # the customer's 300 € show on the sheet, netting what they owe
+
+    responses.reset()
+    matched = dict(payload("transactions_unmatched.json")["items"][0], outstanding_balance="0.0")
+    responses.get(f"{BASE}/changelogs/customer_invoices", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/transactions", json={"has_more": False, "next_cursor": None, "items": [
+        {"id": 88101, "operation": "update", "processed_at": "2026-11-23T09:00:00Z"}]})
+    responses.get(f"{BASE}/transactions", json={"has_more": False, "next_cursor": None, "items": [matched]})
+    responses.get(f"{BASE}/transactions/88101/matched_invoices", json=payload("changelog_empty.json"))
+    assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    with StateStore(tmp_path / "state.sqlite") as store:
+        assert store.ledger().credits == ()

@@ -37,7 +37,8 @@ def test_check_says_what_it_reached(
     invoices = json.loads((PAYLOADS / "invoices_page3.json").read_text())
     responses.get(f"{BASE}/customer_invoices", json=invoices)
     empty = json.loads((PAYLOADS / "changelog_empty.json").read_text())
-    for path in ("customers", "changelogs/customer_invoices", "changelogs/customers", "changelogs/transactions"):
+    for path in ("customers", "transactions", "changelogs/customer_invoices", "changelogs/customers",
+                 "changelogs/transactions"):
         responses.get(f"{BASE}/{path}", json=empty)  # every endpoint the sync uses is read once
     first = invoices["items"][0]["id"]
     responses.get(f"{BASE}/customer_invoices/{first}", json=invoices["items"][0])
