@@ -35,6 +35,7 @@ from typing import Any
 
 from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.base import Cache
+from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.http import HttpClient, Pacer
 from encours.connectors.model import (
@@ -51,7 +52,7 @@ from encours.connectors.model import (
     UnallocatedCredit,
     to_cents,
 )
-from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate, walk
 from encours.connectors.pennylane_credits import credit_id, credit_of_transaction
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
@@ -163,6 +164,8 @@ class PennylaneConnector:
         self.quarantine = Quarantine(cache, PLATFORM)
         self._conditions: dict[str, str] = {}  # customer id -> payment_conditions, as listed
         self._listed: set[str] = set()  # ids of the invoice records the listings returned
+        self.checkpoint = Checkpoint(cache, PLATFORM)
+        self._checkpointed: dict[str, str] = {}  # path -> checkpoint listing, during a full pull
 
     # -- Connector ----------------------------------------------------------------------------
     def check_endpoints(self) -> list[EndpointCheck]:
@@ -299,18 +302,30 @@ class PennylaneConnector:
     # -- full ---------------------------------------------------------------------------------
     def _pull_full(self) -> Delta:
         self._listed = set()
-        customers = [self._customer(raw) for raw in self._list("/customers", {"sort": "id"}, "GET /customers")]
+        began = self.checkpoint.start(self.http.clock())
+        customers = [self._customer(raw) for raw in self._list_full("/customers", {"sort": "id"}, "GET /customers")]
         started = self._server_now()
+        if self.checkpoint.resumed_pages:
+            started = min(started, datetime.fromtimestamp(began, UTC))  # changes since the first try
         invoices: list[Invoice] = []
         payments: list[Payment] = []
-        for page in self._invoice_pages():
-            # Details right after their page: the page's parsing then fits in the rate-limit waits.
-            payments.extend(self._payments_for(page))
-            invoices.extend(self._trusted(page))
+        self._checkpointed["/customer_invoices"] = "customer_invoices"
+        try:
+            for page in self._invoice_pages():
+                # Details right after their page: the page's parsing then fits in the rate-limit waits.
+                payments.extend(self._payments_for(page))
+                invoices.extend(self._trusted(page))
+        finally:
+            self._checkpointed.pop("/customer_invoices", None)
         customers = self._with_contacts(customers, invoices)
         self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)  # gone
         since = [{"field": "date", "operator": "gteq", "value": self.window_start.isoformat()}]
-        credits = self._transaction_credits({"filter": json.dumps(since, separators=(",", ":"))})
+        self._checkpointed["/transactions"] = "transactions"
+        try:
+            credits = self._transaction_credits({"filter": json.dumps(since, separators=(",", ":"))})
+        finally:
+            self._checkpointed.pop("/transactions", None)
+        self.checkpoint.finish()
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -532,7 +547,25 @@ class PennylaneConnector:
         def fetch(request: PageRequest) -> Any:
             return self.http.get_json(request.path, params=request.params, endpoint=endpoint, record=record)
 
-        yield from paginate(fetch, CursorPaginator(limit=100), path, params, platform=PLATFORM, endpoint=endpoint)
+        pager = CursorPaginator(limit=100)
+        listing = self._checkpointed.get(path)
+        if listing is None:
+            yield from paginate(fetch, pager, path, params, platform=PLATFORM, endpoint=endpoint)
+            return
+        # A full pull: pages kept by an interrupted pull first, then on from where it stopped.
+        yield from self.checkpoint.kept(listing)
+        start = self.checkpoint.next_request(listing, pager.first(path, params))
+        for items, following in walk(fetch, pager, start, platform=PLATFORM, endpoint=endpoint):
+            self.checkpoint.page_read(listing, items, following)
+            yield items
+
+    def _list_full(self, path: str, params: Mapping[str, Any], endpoint: str) -> Iterator[Any]:
+        """A listing of the full pull, kept page by page so that an interrupted pull resumes."""
+        self._checkpointed[path] = path.strip("/").replace("/", "_")
+        try:
+            yield from self._list(path, params, endpoint)
+        finally:
+            self._checkpointed.pop(path, None)
 
     def _server_now(self) -> datetime:
         stamp = self.http.last_date if self.http.last_date is not None else self.http.clock()

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import responses
 
 from encours.connectors.model import DocumentKind, InvoiceStatus, Money
@@ -66,13 +67,15 @@ def cursor_is(value: str | None) -> Any:
     return match
 
 
-def serve_full(rsps: responses.RequestsMock) -> None:
+def serve_full(rsps: responses.RequestsMock, last_page: Any = None) -> None:
+    """A three-page ledger; ``last_page`` replaces the third invoice page's answer (e.g. an exception)."""
     rsps.get(f"{BASE}/transactions", json=payload("transactions_unmatched.json"))
     rsps.get(f"{BASE}/customers", json=payload("customers_page1.json"), match=[cursor_is(None)])
     rsps.get(f"{BASE}/customers", json=payload("customers_page2.json"), match=[cursor_is("Y3VzdG9tZXJzOjU3")])
     rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page1.json"), match=[cursor_is(None)])
     rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page2.json"), match=[cursor_is("eyJpZCI6MTAwM30=")])
-    rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page3.json"), match=[cursor_is("eyJpZCI6MTAwNn0=")])
+    third = {"body": last_page} if last_page is not None else {"json": payload("invoices_page3.json")}
+    rsps.get(f"{BASE}/customer_invoices", match=[cursor_is("eyJpZCI6MTAwNn0=")], **third)
     rsps.get(f"{BASE}/customers/42/contacts", json=payload("contacts_42.json"))
     rsps.get(f"{BASE}/customers/57/contacts", json=payload("contacts_empty.json"))
     rsps.get(f"{BASE}/customers/63/contacts", json=payload("contacts_empty.json"))
@@ -422,3 +425,29 @@ def test_refetch_invoices_reads_a_pass_in_batches_and_checks_the_answer_for_miss
     assert all(fresh[i] is not None and fresh[i].number == f"F-{i}" for i in ids if i != "2077")  # type: ignore[union-attr]
     listings = [c for c in responses.calls if urlsplit(c.request.url).path.endswith("/customer_invoices")]
     assert len(listings) == 2 and len(responses.calls) == 3  # 100 + 50 ids, then the missing one alone
+
+
+@responses.activate
+def test_a_full_pull_cut_off_mid_way_resumes_from_the_page_it_stopped_at(store: StateStore, sleeps: Sleeps) -> None:
+    from encours.connectors.source_errors import ServerError
+
+    # The first try: page 3 of the invoices never answers (the connection drops every time).
+    serve_full(responses.mock, last_page=requests.ConnectionError("reset by peer"))
+    first_try = connector(store, sleeps)
+    with pytest.raises(ServerError, match="could not connect"):
+        first_try.pull(None)
+    asked_first = [c.request.url for c in responses.calls]
+
+    responses.reset()
+    serve_full(responses.mock)
+    delta = connector(store, sleeps).pull(None)
+    asked_again = [urlsplit(c.request.url) for c in responses.calls]
+    listings = [u for u in asked_again if u.path.endswith(("/customers", "/customer_invoices"))]
+    assert len(listings) == 1 and "eyJpZCI6MTAwNn0" in listings[0].query  # only the page that failed
+    assert len({i.number for i in delta.invoices}) == 8  # the kept pages and the new one: the whole ledger
+    assert delta.full and len(asked_first) > len(listings)
+    # Done: a later full pull starts from page 1 again.
+    responses.reset()
+    serve_full(responses.mock)
+    connector(store, sleeps).pull(None)
+    assert sum(1 for c in responses.calls if urlsplit(c.request.url).path.endswith("/customer_invoices")) == 3
