@@ -86,6 +86,15 @@ class Checkpoint:
         )
         self._save()
 
+    def forget(self, listing: str) -> None:
+        """Drop one listing's kept pages (it changed meanwhile: it is read again from the start)."""
+        entry = self._listing(listing)
+        for index in range(int(entry.get("pages", 0))):
+            self.cache.delete(NAMESPACE, self._page_key(listing, index))
+        self.state.get("listings", {}).pop(listing, None)
+        if self.state:
+            self._save()
+
     def finish(self) -> None:
         """The full pull returned: nothing to resume any more."""
         self.clear(self.state)

@@ -27,6 +27,7 @@ import requests
 
 from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.base import Cache
+from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.http import Clock, HttpClient, _text_excerpt, shared_budget
 from encours.connectors.model import (
@@ -45,7 +46,7 @@ from encours.connectors.model import (
     credit_from_payment,
     to_cents,
 )
-from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, paginate
+from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, walk
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
 
@@ -255,6 +256,8 @@ class SageConnector:
         self._base_path = urlsplit(base_url).path.rstrip("/")
         self._statuses: dict[str, str] | None = None
         self.quarantine = Quarantine(tokens.cache, PLATFORM)
+        self.checkpoint = Checkpoint(tokens.cache, PLATFORM)
+        self._full = False  # a full pull is under way: its listings are kept page by page
         self._currencies: dict[str, str] = {}
 
     def _auth_headers(self) -> dict[str, str]:
@@ -331,6 +334,7 @@ class SageConnector:
         try:
             return self._pull(cursor)
         finally:
+            self._full = False
             self.quarantine.save()
 
     def _pull(self, cursor: str | None) -> Delta:
@@ -338,6 +342,11 @@ class SageConnector:
         since = {"updated_or_created_since": sage_time(previous.since)} if previous else {}
         statuses = self.statuses()
         started = self._server_now()
+        self._full = previous is None
+        if self._full:
+            began = self.checkpoint.start(self.http.clock())
+            if self.checkpoint.resumed_pages:
+                started = min(started, datetime.fromtimestamp(began, UTC))  # changes since the first try
         customers = [self._customer(raw) for raw in self._list("/contacts", {"contact_type_id": "CUSTOMER", **since})]
         listed: set[str] = set()
         invoices: list[Invoice] = []
@@ -383,6 +392,9 @@ class SageConnector:
                 deleted_payments += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
             self.quarantine.release_all(deleted_invoices)
             no_credit += deleted_payments + [f"{i}{OVERPAID}" for i in deleted_invoices]
+        if self._full:
+            self.checkpoint.finish()
+            self._full = False
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -472,19 +484,26 @@ class SageConnector:
         """Every item of a listing, sorted by creation where Sage allows it (new records land on
         the last page instead of shifting the others), and counted: when ``$total`` moved during
         the listing or the ids received do not add up to it (a record deleted meanwhile shifts
-        the pages and hides another), the listing is read again."""
+        the pages and hides another), the listing is read again.  During a full pull each page is
+        kept (see :mod:`~encours.connectors.checkpoint`): an interrupted pull resumes."""
         endpoint = f"GET {path}"
         query = {**params, **({"attributes": "all"} if all_attributes else {})}
         if path in SORTABLE and "deleted_since" not in params:
             query["sort"] = "created_at"
+        resumable = self._full and "deleted_since" not in params and check_count
+        listing = path.strip("/")
+        pager = NextLinkPaginator(page_size=200)
         items: list[Any] = []
         for attempt in range(1, LISTING_TRIES + 1):
             totals: list[Any] = []
-            items = []
-            for page in paginate(
+            items = [item for page in self.checkpoint.kept(listing) for item in page] if resumable else []
+            start = self.checkpoint.next_request(listing, pager.first(path, query)) if resumable else None
+            for page, following in walk(
                 partial(self._fetch_page, endpoint=endpoint, totals=totals),
-                NextLinkPaginator(page_size=200), path, query, platform=PLATFORM, endpoint=endpoint,
+                pager, start if resumable else pager.first(path, query), platform=PLATFORM, endpoint=endpoint,
             ):
+                if resumable:
+                    self.checkpoint.page_read(listing, page, following)
                 items.extend(page)
             if not check_count or "deleted_since" in params:
                 return items
@@ -492,6 +511,8 @@ class SageConnector:
             stated = {t for t in totals if isinstance(t, int) and not isinstance(t, bool)}
             if not stated or (len(stated) == 1 and len(ids) == stated.pop()):
                 return items
+            if resumable:
+                self.checkpoint.forget(listing)
             log.warning(
                 "sage %s: the listing changed while it was read (totals %s, %d ids received): reading it again (%d/%d)",
                 endpoint, sorted({t for t in totals if isinstance(t, int)}), len(ids), attempt, LISTING_TRIES,

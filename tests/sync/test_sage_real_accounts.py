@@ -201,3 +201,41 @@ def asks_deleted(wanted: bool) -> Any:
         return deleted == wanted, f"deleted_since {'absent' if wanted else 'present'}"
 
     return match
+
+
+def test_a_full_pull_cut_off_mid_way_resumes_from_the_page_it_stopped_at(tmp_path: Path) -> None:
+    from encours.connectors.source_errors import ServerError
+
+    def serve_ledger(rsps: responses.RequestsMock, second_page: Any) -> None:
+        rsps.post(TOKEN_URL, json=payload("token_refreshed.json"))
+        rsps.get(f"{SAGE}/artefact_statuses", json=payload("artefact_statuses.json"))
+        rsps.get(f"{SAGE}/contacts", json=payload("contacts_page1.json"), match=[page_is(None)])
+        rsps.get(f"{SAGE}/contacts", json=payload("contacts_page2.json"), match=[page_is("2")])
+        rsps.get(f"{SAGE}/sales_invoices", json=payload("sales_invoices_page1.json"), match=[page_is(None)])
+        rsps.get(f"{SAGE}/sales_invoices", match=[page_is("2")], **second_page)
+        rsps.get(f"{SAGE}/sales_credit_notes", json=payload("sales_credit_notes.json"))
+        rsps.get(f"{SAGE}/contact_payments", json=payload("contact_payments.json"))
+        rsps.get(f"{SAGE}/contact_allocations", json=payload("contact_allocations.json"))
+
+    with StateStore(tmp_path / "state.sqlite") as store:
+        store.cache().put(TOKENS_NS, "refresh_token", "rt-initial-0001")
+
+        def connector() -> SageConnector:
+            tokens = SageTokens(store.cache(), client_id="client-abc", client_secret="sage-client-secret-0042",
+                                token_url=TOKEN_URL)
+            return SageConnector(tokens, business_id=BUSINESS, as_of=date(2026, 11, 23), base_url=SAGE,
+                                 sleep=lambda s: None)
+
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            serve_ledger(rsps, {"body": requests.ConnectionError("connection reset by peer")})
+            with pytest.raises(ServerError, match="could not connect"):
+                connector().pull(None)
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            serve_ledger(rsps, {"json": payload("sales_invoices_page2.json")})
+            delta = connector().pull(None)
+            listed = [urlsplit(c.request.url) for c in rsps.calls]
+    asked = [(u.path.rsplit("/", 1)[-1], parse_qs(u.query).get("page", ["1"])[0]) for u in listed]
+    assert ("contacts", "1") not in asked and ("contacts", "2") not in asked  # read before the cut: kept
+    assert ("sales_invoices", "1") not in asked and ("sales_invoices", "2") in asked
+    assert {i.number for i in delta.invoices} >= {"FA-0101", "FA-0102", "FA-0103", "FA-0104", "FA-0105"}
+    assert len(delta.customers) == 2
