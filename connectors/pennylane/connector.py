@@ -39,27 +39,24 @@ from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.http import HttpClient, Pacer
 from encours.connectors.model import (
-    Allocation,
     Contact,
     Customer,
     Delta,
-    DocumentKind,
     Invoice,
     InvoiceStatus,
-    Money,
     Payment,
     SourceInfo,
     UnallocatedCredit,
     to_cents,
 )
 from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate, walk
-from encours.connectors.pennylane_credits import credit_id, credit_of_transaction
+from encours.connectors.pennylane import mapping
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.pennylane")
 
-PLATFORM = "pennylane"
+PLATFORM = mapping.PLATFORM
 DEFAULT_BASE_URL = "https://app.pennylane.com/api/external/v2"
 PAYMENTS_NS = "pennylane.payments"
 CONTACTS_NS = "pennylane.contacts"
@@ -68,53 +65,10 @@ ID_BATCH = 100
 FLUSH_EVERY = 500
 TX_SAMPLE = 5  # changed bank transactions always followed to their invoices (see _invoices_of_transactions)
 
-#: Pennylane status word -> normalised status (open ones are refined by the remaining amount).
-STATUSES: dict[str, InvoiceStatus] = {
-    "draft": InvoiceStatus.DRAFT,
-    "upcoming": InvoiceStatus.OPEN,
-    "late": InvoiceStatus.OPEN,
-    "partially_paid": InvoiceStatus.PARTIALLY_PAID,
-    "paid": InvoiceStatus.PAID,
-    "cancelled": InvoiceStatus.CANCELLED,
-    "partially_cancelled": InvoiceStatus.PARTIALLY_PAID,
-    "archived": InvoiceStatus.CANCELLED,
-    "credit_note": InvoiceStatus.OPEN,  # refined: a used-up credit note is closed
-}
-#: Documents the listing may return that are not invoices: never synced.
-NOT_INVOICES = frozenset(
-    {
-        "proforma",
-        "shipping_order",
-        "purchasing_order",
-        "estimate_pending",
-        "estimate_accepted",
-        "estimate_invoiced",
-        "estimate_denied",
-    }
-)
-#: ``payment_conditions`` ending in ``_end_of_month``: the days are counted, then the due date
-#: moves to the last day of that month ("30 jours fin de mois"); see :func:`due_date_for`.
-END_OF_MONTH = "_end_of_month"
-_TERMS = {
-    "upon_receipt": 0,
-    "7_days": 7,
-    "15_days": 15,
-    "30_days": 30,
-    "30_days_end_of_month": 30,
-    "45_days": 45,
-    "45_days_end_of_month": 45,
-    "60_days": 60,
-}
-
-
 #: The changelogs an incremental sync reads, and the scope each needs.
 CHANGELOG_SCOPES = {"customer_invoices": "customer_invoices", "customers": "customers", "transactions": "transactions"}
 
 PennylaneCursor = SinceCursor
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PennylaneConnector:
@@ -177,7 +131,7 @@ class PennylaneConnector:
         me = Fields(self.http.get_json("/me", endpoint="GET /me"), platform=PLATFORM, endpoint="GET /me")
         granted = {str(s) for s in me.list("scopes", required=False) if isinstance(s, str)}
         results = [EndpointCheck("GET /me", True)]
-        since = rfc3339(self._server_now() - timedelta(days=1))
+        since = mapping.rfc3339(self._server_now() - timedelta(days=1))
         found: dict[str, str] = {}
 
         def first_id(path: str, endpoint: str, params: dict[str, Any]) -> Callable[[], None]:
@@ -290,7 +244,7 @@ class PennylaneConnector:
         ``None``: the invoice no longer exists (or became a draft).  An id absent from the answer
         could not be read as an invoice (a record quarantined): it must not be reminded.
         """
-        wanted = sorted(set(invoice_ids), key=_id_order)
+        wanted = sorted(set(invoice_ids), key=mapping.id_order)
         found: dict[str, Invoice | None] = {}
         for invoice in self._changed_invoices(wanted):
             found[invoice.id] = invoice
@@ -340,7 +294,7 @@ class PennylaneConnector:
         found: dict[str, UnallocatedCredit | None] = {}
         for raw in self._list("/transactions", {**params, "sort": "id"}, "GET /transactions"):
             ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
-            found[credit_id(ident)] = credit_of_transaction(raw, self.company_currency)
+            found[mapping.credit_id(ident)] = mapping.credit_of_transaction(raw, self.company_currency)
         return found
 
     def _iter_invoices(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[Invoice]:
@@ -387,7 +341,7 @@ class PennylaneConnector:
 
     # -- incremental --------------------------------------------------------------------------
     def _pull_changes(self, previous: PennylaneCursor) -> Delta:
-        since = rfc3339(previous.since)
+        since = mapping.rfc3339(previous.since)
         started = self._server_now()
         invoice_ops = self._changes("customer_invoices", since)
         customer_ops = self._changes("customers", since)
@@ -395,25 +349,25 @@ class PennylaneConnector:
         started = min(started, self._server_now())
 
         changed_invoices = {i for i, op in invoice_ops.items() if op != "delete"}
-        deleted_invoices = sorted((i for i, op in invoice_ops.items() if op == "delete"), key=_id_order)
+        deleted_invoices = sorted((i for i, op in invoice_ops.items() if op == "delete"), key=mapping.id_order)
         self.quarantine.release_all(deleted_invoices)
         changed_invoices |= set(self.quarantine.held()) - set(deleted_invoices)  # retried until mapped
         changed_invoices |= self._invoices_of_transactions(
             [tx for tx, op in transaction_ops.items() if op != "delete"], changed_invoices
         )
         changed_customers = {i for i, op in customer_ops.items() if op != "delete"}
-        deleted_customers = sorted((i for i, op in customer_ops.items() if op == "delete"), key=_id_order)
+        deleted_customers = sorted((i for i, op in customer_ops.items() if op == "delete"), key=mapping.id_order)
         credits: dict[str, UnallocatedCredit | None] = {}
-        changed_tx = sorted((t for t, op in transaction_ops.items() if op != "delete"), key=_id_order)
-        for batch in _batches(changed_tx, ID_BATCH):
+        changed_tx = sorted((t for t, op in transaction_ops.items() if op != "delete"), key=mapping.id_order)
+        for batch in mapping.batches(changed_tx, ID_BATCH):
             credits.update(self._transaction_credits({"filter": json.dumps([{"field": "id", "operator": "in",
                                                                              "value": batch}])}))
-        gone_tx = [credit_id(t) for t, op in transaction_ops.items() if op == "delete"]
+        gone_tx = [mapping.credit_id(t) for t, op in transaction_ops.items() if op == "delete"]
 
-        invoices = self._changed_invoices(sorted(changed_invoices, key=_id_order))
+        invoices = self._changed_invoices(sorted(changed_invoices, key=mapping.id_order))
         payments = self._payments_for(invoices)
         invoices = self._trusted(invoices)
-        customers = self._changed_customers(sorted(changed_customers, key=_id_order))
+        customers = self._changed_customers(sorted(changed_customers, key=mapping.id_order))
         customers = self._with_contacts(customers, invoices)
         return Delta(
             customers=tuple(customers),
@@ -434,7 +388,7 @@ class PennylaneConnector:
         falls back to ``GET /customer_invoices/{id}`` for each, slower but certain.
         """
         invoices: list[Invoice] = []
-        for batch in _batches(ids, ID_BATCH):
+        for batch in mapping.batches(ids, ID_BATCH):
             self._listed = set()
             try:
                 invoices.extend(self._iter_invoices([{"field": "id", "operator": "in", "value": batch}]))
@@ -463,7 +417,7 @@ class PennylaneConnector:
 
     def _changed_customers(self, ids: list[str]) -> list[Customer]:
         customers: list[Customer] = []
-        for batch in _batches(ids, ID_BATCH):
+        for batch in mapping.batches(ids, ID_BATCH):
             params = {"filter": json.dumps([{"field": "id", "operator": "in", "value": batch}]), "sort": "id"}
             try:
                 customers.extend(self._customer(raw) for raw in self._list("/customers", params, "GET /customers"))
@@ -536,7 +490,8 @@ class PennylaneConnector:
             )
         except NotFoundError:
             return []
-        return [Fields(raw, platform=PLATFORM, endpoint=endpoint).id() for raw in items if not _is_supplier_match(raw)]
+        customer_matches = [raw for raw in items if not mapping.is_supplier_match(raw)]
+        return [Fields(raw, platform=PLATFORM, endpoint=endpoint).id() for raw in customer_matches]
 
     # -- listing ------------------------------------------------------------------------------
     def _list(self, path: str, params: Mapping[str, Any], endpoint: str, record: str = "") -> Iterator[Any]:
@@ -572,136 +527,18 @@ class PennylaneConnector:
         return datetime.fromtimestamp(stamp, UTC)
 
     # -- records ------------------------------------------------------------------------------
-    def _customer(self, raw: Any) -> Customer:
-        f = Fields(raw, platform=PLATFORM, endpoint="GET /customers")
-        emails = tuple(str(e) for e in f.list("emails", required=False) if isinstance(e, str) and e)
-        address = f.obj("billing_address", required=False)
-        address_text = ""
-        country = ""
-        if address is not None:
-            parts = [address.text(k, required=False) for k in ("address", "postal_code", "city")]
-            address_text = ", ".join(p for p in parts if p)
-            country = address.text("country_alpha2", required=False)
-        language = f.text("billing_language", required=False)[:2].lower()
-        terms = f.text("payment_conditions", required=False)
-        self._conditions[f.id()] = terms
-        return Customer(
-            id=f.id(),
-            name=f.text("name"),
-            source=PLATFORM,
-            emails=emails,
-            phone=f.text("phone", required=False),
-            language=language if language in ("fr", "nl", "en") else "",
-            siren=f.text("reg_no", required=False),
-            vat_number=f.text("vat_number", required=False),
-            reference=f.text("reference", required=False) or f.text("external_reference", required=False),
-            payment_terms_days=_TERMS.get(terms),
-            address=address_text,
-            country=country,
-            updated_at=f.datetime("updated_at"),
-        )
-
-    def _invoice(self, raw: Any, endpoint: str) -> Invoice | None:
-        f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
-        status_word = f.text("status")
-        if status_word in NOT_INVOICES or f.flag("draft", required=False):
-            return None
-        currency = f.text("currency", required=False, default="EUR").upper() or "EUR"
-        amount_eur = f.amount("amount")
-        amount_cur = f.amount("currency_amount")
-        credited = f.obj("credited_invoice", required=False)
-        is_credit = status_word == "credit_note" or credited is not None or amount_cur < 0
-        total = Money(abs(amount_cur), currency)
-        remaining, remaining_company = self._remaining(f, currency, abs(amount_eur), abs(amount_cur))
-        status = STATUSES.get(status_word, InvoiceStatus.UNKNOWN)
-        if status is InvoiceStatus.OPEN and remaining.amount == 0:
-            status = InvoiceStatus.PAID
-        elif status is InvoiceStatus.OPEN and not is_credit and remaining < total:
-            status = InvoiceStatus.PARTIALLY_PAID
-        elif status is InvoiceStatus.PARTIALLY_PAID and remaining.amount == 0:
-            status = InvoiceStatus.PAID if status_word == "partially_paid" else InvoiceStatus.CANCELLED
-        customer = f.obj("customer", required=False)
-        issued = f.date("date", required=False)
-        if issued is None:
-            raise f.fail(f"field 'date' is empty (status {status_word!r}): an invoice without a date cannot be aged")
-        return Invoice(
-            id=f.id(),
-            number=f.text("invoice_number", required=False),
-            customer_id=customer.id() if customer else "",
-            source=PLATFORM,
-            issue_date=issued,
-            due_date=f.date("deadline", required=False) or self._due_from_conditions(customer, issued),
-            total=total,
-            remaining=remaining,
-            kind=DocumentKind.CREDIT_NOTE if is_credit else DocumentKind.INVOICE,
-            status=status,
-            source_status=status_word,
-            label=f.text("label", required=False),
-            credited_invoice_id=credited.id() if credited else "",
-            remaining_company=remaining_company,
-            updated_at=f.datetime("updated_at"),
-            extra=(("company_total", str(abs(amount_eur))),) if remaining_company is not None else (),
-        )
-
     def _check_remaining_currency(self, invoice: Invoice, paid: Decimal) -> None:
-        why = _remaining_currency_error(invoice, paid)
+        why = mapping.remaining_currency_error(invoice, paid)
         if why:
             raise MalformedResponseError(why, platform=PLATFORM, endpoint="GET /customer_invoices", record=invoice.id)
 
-    def _due_from_conditions(self, customer: Fields | None, issued: date) -> date | None:
-        """No ``deadline``: the customer's payment conditions, read exactly (end of month included)."""
-        if customer is None:
-            return None
-        return due_date_for(self._conditions.get(customer.id(), ""), issued)
+    def _customer(self, raw: Any) -> Customer:
+        customer, conditions = mapping.customer(raw)
+        self._conditions[customer.id] = conditions
+        return customer
 
-    def _remaining(
-        self, f: Fields, currency: str, total_company: Decimal, total_doc: Decimal
-    ) -> tuple[Money, Money | None]:
-        """Remaining in the invoice currency, and in the company currency for foreign invoices.
-
-        Assumption (reported by Pennylane users, unconfirmed by the reference): for a foreign
-        invoice ``remaining_amount_with_tax`` is in EUR.  It is converted back with the invoice's
-        own ratio ``currency_amount / amount``.  A record that contradicts the assumption — a
-        remaining amount above the EUR total, an unpaid invoice whose remaining equals the foreign
-        total instead of the EUR one, or an ``exchange_rate`` matching neither direction of that
-        ratio — raises instead of storing a wrong figure.
-        """
-        raw_remaining = f.decimal("remaining_amount_with_tax", required=False)
-        paid = f.flag("paid", required=False)
-        if raw_remaining is None:
-            raw_remaining = Decimal(0) if paid else (total_doc if currency == self.company_currency else total_company)
-        raw_remaining = abs(raw_remaining)
-        if currency == self.company_currency:
-            return Money(raw_remaining, currency), None
-        if total_company == 0 or total_doc == 0:
-            return Money(Decimal(0), currency), Money(Decimal(0), self.company_currency)
-        ratio = total_doc / total_company
-        rate = f.decimal("exchange_rate", required=False)
-        if rate is not None and rate > 0 and not (_close(rate, 1 / ratio) or _close(rate, ratio)):
-            raise f.fail(
-                f"exchange_rate {rate} matches neither amount/currency_amount ({(1 / ratio):.6f}) "
-                f"nor its inverse ({ratio:.6f}), even to the {_decimals(rate)} decimals it is given with: "
-                "the EUR and invoice-currency totals disagree"
-            )
-        tolerance = Decimal("0.01")
-        if raw_remaining > total_company + tolerance:
-            raise f.fail(
-                f"remaining_amount_with_tax {raw_remaining} is above the EUR total {total_company} of this "
-                f"{currency} invoice: encours assumes Pennylane states it in EUR, and this record contradicts it"
-            )
-        if (
-            f.text("status", required=False) in ("upcoming", "late")
-            and abs(raw_remaining - total_doc) <= tolerance
-            and abs(raw_remaining - total_company) > tolerance
-        ):
-            raise f.fail(
-                f"remaining_amount_with_tax {raw_remaining} equals the {currency} total, not the EUR total "
-                f"{total_company}: encours assumes Pennylane states it in EUR, and this record contradicts it"
-            )
-        remaining_doc = to_cents(raw_remaining * ratio)
-        if raw_remaining == total_company:
-            remaining_doc = total_doc
-        return Money(remaining_doc, currency), Money(raw_remaining, self.company_currency)
+    def _invoice(self, raw: Any, endpoint: str) -> Invoice | None:
+        return mapping.invoice(raw, endpoint, company_currency=self.company_currency, conditions=self._conditions)
 
     # -- contacts -----------------------------------------------------------------------------
     def _with_contacts(self, customers: list[Customer], invoices: Iterable[Invoice]) -> list[Customer]:
@@ -727,15 +564,8 @@ class PennylaneConnector:
         endpoint = "GET /customers/{id}/contacts"
         contacts = []
         for raw in self._list(f"/customers/{customer.id}/contacts", {}, endpoint, record=customer.id):
-            f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
-            name = " ".join(p for p in (f.text("first_name", required=False), f.text("last_name", required=False)) if p)
-            phone = f.text("telephone_number", required=False) or f.text("mobile_number", required=False)
-            contacts.append(
-                Contact(
-                    name=name, email=f.text("email", required=False), phone=phone, role=f.text("role", required=False)
-                )
-            )
-        payload = {"updated_at": stamp, "contacts": [_contact_dict(c) for c in contacts]}
+            contacts.append(mapping.contact(raw, endpoint))
+        payload = {"updated_at": stamp, "contacts": [mapping.contact_dict(c) for c in contacts]}
         self._remember(CONTACTS_NS, customer.id, json.dumps(payload))
         return tuple(contacts)
 
@@ -763,10 +593,10 @@ class PennylaneConnector:
         if cached is not None:
             data = json.loads(cached)
             if data.get("remaining") == key_state:
-                return [_payment_from(invoice, p) for p in data["payments"]]
+                return [mapping.payment_from(invoice, p) for p in data["payments"]]
         found = self._fetch_payment_dates(invoice)
         self._remember(PAYMENTS_NS, invoice.id, json.dumps({"remaining": key_state, "payments": found}))
-        return [_payment_from(invoice, p) for p in found]
+        return [mapping.payment_from(invoice, p) for p in found]
 
     def _fetch_payment_dates(self, invoice: Invoice) -> list[dict[str, str]]:
         """Dated shares of what was paid on *invoice*, from its matched bank transactions."""
@@ -781,10 +611,10 @@ class PennylaneConnector:
                 value = abs(f.amount("currency_amount"))
             else:
                 value = abs(f.amount("amount"))  # in EUR: converted with the invoice's own ratio
-                company_total = _company_total(invoice)
+                company_total = mapping.company_total(invoice)
                 if company_total:
                     value = to_cents(value * invoice.total.amount / company_total)
-            rows.append((_required_date(f, "date"), f"tx{f.id()}", value, f.text("label", required=False)))
+            rows.append((mapping.required_date(f, "date"), f"tx{f.id()}", value, f.text("label", required=False)))
             same_currency = same_currency and tx_currency == invoice.currency
         if rows and same_currency:
             self._check_remaining_currency(invoice, sum((r[2] for r in rows), Decimal(0)))
@@ -807,105 +637,6 @@ class PennylaneConnector:
             left -= share
             shares.append({"id": ident, "date": when.isoformat(), "amount": str(share), "label": label})
         return shares
-
-
-def due_date_for(conditions: str, issued: date) -> date | None:
-    """The due date Pennylane's ``payment_conditions`` give an invoice issued on ``issued``.
-
-    ``30_days_end_of_month``: 30 days after the issue date, then the end of that month (issued
-    15 January → 14 February → 28 February).  Unknown or custom conditions give ``None``.
-    """
-    days = _TERMS.get(conditions)
-    if days is None:
-        return None
-    due = issued + timedelta(days=days)
-    if conditions.endswith(END_OF_MONTH):
-        following = date(due.year + due.month // 12, due.month % 12 + 1, 1)
-        due = following - timedelta(days=1)
-    return due
-
-
-def _is_supplier_match(raw: Any) -> bool:
-    """A transaction's match may be a supplier invoice (same id space? unconfirmed): told by its
-    ``type`` or its ``url``, and never re-read as a customer invoice."""
-    if not isinstance(raw, dict):
-        return False
-    kind = str(raw.get("type") or "").lower()
-    url = str(raw.get("url") or "")
-    return "supplier" in kind or "/supplier_invoices/" in url
-
-
-def _remaining_currency_error(invoice: Invoice, paid: Decimal) -> str:
-    """Why ``remaining_amount_with_tax`` of a partly paid foreign invoice is not in EUR, or "".
-
-    encours reads the field as EUR (reported, unconfirmed).  When the bank transactions matched to
-    the invoice are in its own currency, the total minus what they paid is what is really left:
-    if the stated figure equals that in the invoice currency and our EUR reading disagrees with
-    it, Pennylane stated it in the invoice currency — the figure cannot be trusted.
-    """
-    stated = invoice.remaining_company
-    if stated is None or paid <= 0:
-        return ""
-    left = invoice.total.amount - paid
-    tolerance = Decimal("0.05")
-    if abs(invoice.remaining.amount - left) > tolerance and abs(stated.amount - left) <= tolerance:
-        return (
-            f"remaining_amount_with_tax {stated.amount} equals the {invoice.currency} total minus the matched "
-            f"payments ({left} {invoice.currency}): Pennylane states it in {invoice.currency} here, not in EUR "
-            "as encours assumes — not synced until this is settled"
-        )
-    return ""
-
-
-def _company_total(invoice: Invoice) -> Decimal:
-    """The invoice total in EUR as Pennylane stated it (kept in ``extra`` for foreign invoices)."""
-    return Decimal(dict(invoice.extra).get("company_total", "0"))
-
-
-def _payment_from(invoice: Invoice, share: Mapping[str, str]) -> Payment:
-    amount = Money(Decimal(share["amount"]), invoice.currency)
-    return Payment(
-        id=f"{share['id']}-{invoice.id}",
-        customer_id=invoice.customer_id,
-        source=PLATFORM,
-        date=date.fromisoformat(share["date"]),
-        amount=amount,
-        allocations=(Allocation(invoice.id, amount),),
-        method="transfer" if share["id"].startswith("tx") else "",
-        reference=share.get("label", ""),
-    )
-
-
-def _contact_dict(contact: Contact) -> dict[str, str]:
-    return {"name": contact.name, "email": contact.email, "phone": contact.phone, "role": contact.role}
-
-
-def _required_date(f: Fields, key: str) -> date:
-    value = f.date(key)
-    if value is None:
-        raise f.fail(f"field {key!r} is empty")
-    return value
-
-
-def _decimals(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
-
-
-def _close(rate: Decimal, expected: Decimal) -> bool:
-    """A published rate agrees with the totals' ratio: within 0.5 %, or within half a unit of
-    the rate's last published decimal (0.0062 for 0.006160 JPY: 4 decimals published, 0.65 % off)."""
-    half_unit = Decimal(5) / Decimal(10) ** (_decimals(rate) + 1)
-    return abs(rate - expected) <= max(abs(expected) * Decimal("0.005"), half_unit)
-
-
-def _id_order(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (0, value)
-
-
-def _batches(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 __all__ = ["DEFAULT_BASE_URL", "MalformedResponseError", "PennylaneConnector", "PennylaneCursor"]
