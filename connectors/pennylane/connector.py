@@ -30,10 +30,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
-from encours.connectors.access import EndpointCheck, probe
+from encours.connectors.access import EndpointCheck
 from encours.connectors.base import Cache
 from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
@@ -51,6 +50,7 @@ from encours.connectors.model import (
 )
 from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate, walk
 from encours.connectors.pennylane import mapping
+from encours.connectors.pennylane.checks import check_endpoints
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
@@ -64,9 +64,6 @@ LOOK_BACK = timedelta(minutes=5)
 ID_BATCH = 100
 FLUSH_EVERY = 500
 TX_SAMPLE = 5  # changed bank transactions always followed to their invoices (see _invoices_of_transactions)
-
-#: The changelogs an incremental sync reads, and the scope each needs.
-CHANGELOG_SCOPES = {"customer_invoices": "customer_invoices", "customers": "customers", "transactions": "transactions"}
 
 PennylaneCursor = SinceCursor
 
@@ -123,68 +120,8 @@ class PennylaneConnector:
 
     # -- Connector ----------------------------------------------------------------------------
     def check_endpoints(self) -> list[EndpointCheck]:
-        """Every endpoint the sync and the re-check use, each read once (``encours check``).
-
-        ``GET /me`` lists the token's scopes: an endpoint whose scope is missing is reported
-        without being called, in Pennylane's words (``transactions:readonly``).
-        """
-        me = Fields(self.http.get_json("/me", endpoint="GET /me"), platform=PLATFORM, endpoint="GET /me")
-        granted = {str(s) for s in me.list("scopes", required=False) if isinstance(s, str)}
-        results = [EndpointCheck("GET /me", True)]
-        since = mapping.rfc3339(self._server_now() - timedelta(days=1))
-        found: dict[str, str] = {}
-
-        def first_id(path: str, endpoint: str, params: dict[str, Any]) -> Callable[[], None]:
-            def call() -> None:
-                body = self.http.get_json(path, params={**params, "limit": 1}, endpoint=endpoint)
-                items = body.get("items") if isinstance(body, dict) else None
-                if items and isinstance(items[0], dict) and items[0].get("id") is not None:
-                    found[endpoint] = str(items[0]["id"])
-
-            return call
-
-        listings: list[tuple[str, str, Callable[[], None]]] = [
-            ("GET /customers", "customers", first_id("/customers", "GET /customers", {})),
-            ("GET /customer_invoices", "customer_invoices",
-             first_id("/customer_invoices", "GET /customer_invoices", {})),
-            ("GET /transactions", "transactions", first_id("/transactions", "GET /transactions", {})),
-        ]
-        for resource, scope in CHANGELOG_SCOPES.items():
-            endpoint = f"GET /changelogs/{resource}"
-            listings.append((endpoint, scope, first_id(f"/changelogs/{resource}", endpoint, {"start_date": since})))
-        for endpoint, scope, call in listings:
-            results.append(self._probe(endpoint, scope, granted, call))
-        invoice_id = found.get("GET /customer_invoices", "")
-        customer_id = found.get("GET /customers", "")
-        transaction_id = found.get("GET /changelogs/transactions", "")
-        by_id: list[tuple[str, str, str, str]] = [
-            ("GET /customer_invoices/{id}", "customer_invoices", invoice_id, f"/customer_invoices/{invoice_id}"),
-            ("GET /customer_invoices/{id}/matched_transactions", "customer_invoices", invoice_id,
-             f"/customer_invoices/{invoice_id}/matched_transactions"),
-            ("GET /customer_invoices/{id}/payments", "customer_invoices", invoice_id,
-             f"/customer_invoices/{invoice_id}/payments"),
-            ("GET /customers/{id}/contacts", "customers", customer_id, f"/customers/{customer_id}/contacts"),
-            ("GET /transactions/{id}/matched_invoices", "transactions", transaction_id,
-             f"/transactions/{transaction_id}/matched_invoices"),
-        ]
-        for endpoint, scope, ident, path in by_id:
-            if not ident:
-                results.append(self._probe(endpoint, scope, granted, None))
-                continue
-            results.append(self._probe(endpoint, scope, granted, partial(self.http.get_json, path, endpoint=endpoint)))
-        return results
-
-    def _probe(
-        self, endpoint: str, scope: str, granted: set[str], call: Callable[[], Any] | None
-    ) -> EndpointCheck:
-        wanted = f"{scope}:readonly"
-        if granted and not granted & {wanted, f"{scope}:all"}:
-            return EndpointCheck(
-                endpoint, False, f"the token lacks the scope {wanted} (GET /me lists {', '.join(sorted(granted))})"
-            )
-        if call is None:
-            return EndpointCheck(endpoint, True, "not tried: no record to read yet")
-        return probe(endpoint, call, needs=f"the scope {wanted}", missing_ok=True)
+        """Every endpoint the sync and the re-check use, each read once (see :mod:`.checks`)."""
+        return check_endpoints(self.http, self._server_now())
 
     def check(self) -> SourceInfo:
         me = self.http.get_json("/me", endpoint="GET /me")
