@@ -1,9 +1,7 @@
 """Sage Business Cloud Accounting API v3.1: contacts, sales invoices, credit notes, payments.
 
-OAuth2 (authorization code, see ``sync/auth_sage.py``): access tokens last minutes, refresh tokens
-rotate at every refresh.  :class:`SageTokens` stores each new refresh token in the state store's
-cache — committed at once — *before* the access token that came with it is used, so a crash right
-after a refresh never leaves encours holding only the invalidated one.
+OAuth2 (authorization code, see ``sync/auth_sage.py``): tokens in :mod:`.tokens`, records mapped by
+:mod:`.mapping` (pure); this module pulls, checks and re-checks.
 
 Listings follow ``$next`` with ``items_per_page=200``.  An incremental pull asks each resource for
 ``updated_or_created_since`` and, separately, ``deleted_since`` the previous pull (minus a look-back
@@ -13,12 +11,10 @@ of five minutes, timestamps from the server's ``Date`` header).  Status ids are 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,51 +22,32 @@ from urllib.parse import urlsplit
 import requests
 
 from encours.connectors.access import EndpointCheck, probe
-from encours.connectors.base import Cache
 from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
-from encours.connectors.http import Clock, HttpClient, _text_excerpt, shared_budget
+from encours.connectors.http import Clock, HttpClient, shared_budget
 from encours.connectors.model import (
-    Allocation,
-    Contact,
-    CreditKind,
     Customer,
     Delta,
-    DocumentKind,
     Invoice,
-    InvoiceStatus,
-    Money,
     Payment,
     SourceInfo,
     UnallocatedCredit,
-    credit_from_payment,
-    to_cents,
 )
 from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, walk
 from encours.connectors.quarantine import Quarantine
-from encours.connectors.source_errors import AuthenticationError, MalformedResponseError, NotFoundError
+from encours.connectors.sage import mapping
+from encours.connectors.sage.tokens import SageTokens, sage_error_text
+from encours.connectors.source_errors import MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.sage")
 
 PLATFORM = "sage"
 DEFAULT_BASE_URL = "https://api.accounting.sage.com/v3.1"
 DEFAULT_AUTH_URL = "https://www.sageone.com/oauth2/auth/central?filter=apiv3.1"
-DEFAULT_TOKEN_URL = "https://oauth.accounting.sage.com/token"
-TOKENS_NS = "sage.oauth"
 #: Sage states no v3.1 limit and sends no rate-limit headers (v3.0 said 200 calls a minute per
 #: business): half of that, client-side, unless ``[source] requests_per_minute`` says otherwise.
 DEFAULT_REQUESTS_PER_MINUTE = 100
 LOOK_BACK = timedelta(minutes=5)
-
-#: Sage artefact status ids -> normalised status (ids are confirmed against /artefact_statuses).
-STATUSES: dict[str, InvoiceStatus] = {
-    "DRAFT": InvoiceStatus.DRAFT,
-    "UNPAID": InvoiceStatus.OPEN,
-    "PART_PAID": InvoiceStatus.PARTIALLY_PAID,
-    "PAID": InvoiceStatus.PAID,
-    "VOID": InvoiceStatus.CANCELLED,
-}
-_LOCALES = {"fr": "fr", "nl": "nl", "en": "en"}
 
 #: What a Sage user needs for each listing the sync reads, in Sage's role names.
 ROLES_NEEDED = {
@@ -86,8 +63,6 @@ SORTABLE = frozenset({"/sales_invoices", "/sales_credit_notes", "/contact_paymen
 #: How many times a listing that changed while it was read is read again.
 LISTING_TRIES = 3
 CURRENCIES_NS = "sage.currencies"
-#: Suffix of the id of the credit an overpaid invoice leaves (invoice id + suffix).
-OVERPAID = "-overpaid"
 
 #: One small read per listing for ``encours check`` (the sync's own filters).
 ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
@@ -100,120 +75,7 @@ ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 
-def sage_error_text(response: requests.Response) -> str:
-    """``[{"$severity", "$dataCode", "$message", "$source"}]`` or ``{"error": …}`` as one sentence."""
-    try:
-        body = response.json()
-    except ValueError:
-        return _text_excerpt(response)
-    if isinstance(body, list):
-        parts = []
-        for item in body:
-            if isinstance(item, dict):
-                code = item.get("$dataCode") or item.get("$severity") or ""
-                message = item.get("$message") or ""
-                source = item.get("$source") or ""
-                parts.append(f"{code}: {message}" + (f" ({source})" if source else ""))
-        if parts:
-            return "; ".join(parts)
-    if isinstance(body, dict):
-        error = body.get("error")
-        if error:
-            described = body.get("error_description")
-            return f"{error}" + (f": {described}" if described else "")
-    return json.dumps(body)
-
-
-class SageTokens:
-    """Access tokens on demand; every rotated refresh token is persisted before it is relied on."""
-
-    def __init__(
-        self,
-        cache: Cache,
-        *,
-        client_id: str,
-        client_secret: str,
-        token_url: str = DEFAULT_TOKEN_URL,
-        session: requests.Session | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.cache = cache
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.clock = clock
-        self.http = HttpClient(
-            PLATFORM, token_url, session=session, secrets=[client_secret], error_text=sage_error_text
-        )
-        self.http.add_secret(client_id)
-        self._access: str | None = None
-        self._expires_at = 0.0
-
-    def add_secret(self, value: str) -> None:
-        self.http.add_secret(value)
-
-    @property
-    def secrets(self) -> list[str]:
-        return [s for s in (self.client_secret, self._access, self.cache.get(TOKENS_NS, "refresh_token")) if s]
-
-    def access_token(self) -> str:
-        if self._access is None or self.clock() >= self._expires_at - 30:
-            self.refresh()
-        assert self._access is not None
-        return self._access
-
-    def refresh(self) -> bool:
-        stored = self.cache.get(TOKENS_NS, "refresh_token")
-        if not stored:
-            raise AuthenticationError(
-                "no Sage authorisation is stored yet: run `encours auth sage -c <config>` once",
-                platform=PLATFORM,
-                endpoint="POST /token",
-            )
-        self.http.add_secret(stored)
-        self._grant({"grant_type": "refresh_token", "refresh_token": stored})
-        return True
-
-    def exchange_code(self, code: str, redirect_uri: str) -> None:
-        self.http.add_secret(code)
-        self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
-
-    def _grant(self, form: Mapping[str, str]) -> None:
-        data = {**form, "client_id": self.client_id, "client_secret": self.client_secret}
-        try:
-            response = self.http.request(
-                "POST",
-                "",
-                data=data,
-                endpoint="POST /token",
-                authenticated=False,
-                headers={"Accept": "application/json"},
-            )
-        except Exception as exc:
-            if "invalid_grant" in str(exc):
-                raise AuthenticationError(
-                    "Sage refused the stored authorisation (invalid_grant: expired, revoked or already used): "
-                    "run `encours auth sage -c <config>` again",
-                    platform=PLATFORM,
-                    endpoint="POST /token",
-                ) from None
-            raise
-        body = Fields(self.http.json_of(response, endpoint="POST /token"), platform=PLATFORM, endpoint="POST /token")
-        access = body.text("access_token")
-        refresh = body.text("refresh_token")
-        self.http.add_secret(access)
-        self.http.add_secret(refresh)
-        # Persist the rotated refresh token (committed at once) before the access token is used.
-        self.cache.put(TOKENS_NS, "refresh_token", refresh)
-        expires_in = body.decimal("expires_in", required=False) or Decimal(300)
-        self._access = access
-        self._expires_at = self.clock() + float(expires_in)
-
-
 SageCursor = SinceCursor
-
-
-def sage_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 class SageConnector:
@@ -339,7 +201,7 @@ class SageConnector:
 
     def _pull(self, cursor: str | None) -> Delta:
         previous = SageCursor.loads(cursor) if cursor else None
-        since = {"updated_or_created_since": sage_time(previous.since)} if previous else {}
+        since = {"updated_or_created_since": mapping.sage_time(previous.since)} if previous else {}
         statuses = self.statuses()
         started = self._server_now()
         self._full = previous is None
@@ -376,7 +238,7 @@ class SageConnector:
         for invoice in invoices:
             overpaid = self._overpayment(invoice)
             if overpaid is None:
-                no_credit.append(f"{invoice.id}{OVERPAID}")
+                no_credit.append(f"{invoice.id}{mapping.OVERPAID}")
             else:
                 credits.append(overpaid)
         payments += [p for raw in self._list("/contact_allocations", since) if (p := self._allocation(raw)) is not None]
@@ -384,14 +246,14 @@ class SageConnector:
         deleted_customers: list[str] = []
         deleted_payments: list[str] = []
         if previous is not None:
-            gone = {"deleted_since": sage_time(previous.since)}
+            gone = {"deleted_since": mapping.sage_time(previous.since)}
             for path in ("/sales_invoices", "/sales_credit_notes"):
                 deleted_invoices += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
             deleted_customers = [self._id(raw, "/contacts") for raw in self._list("/contacts", gone, False)]
             for path in ("/contact_payments", "/contact_allocations"):
                 deleted_payments += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
             self.quarantine.release_all(deleted_invoices)
-            no_credit += deleted_payments + [f"{i}{OVERPAID}" for i in deleted_invoices]
+            no_credit += deleted_payments + [f"{i}{mapping.OVERPAID}" for i in deleted_invoices]
         if self._full:
             self.checkpoint.finish()
             self._full = False
@@ -471,7 +333,7 @@ class SageConnector:
             for raw in self._list("/artefact_statuses", {}, all_attributes=False):
                 f = Fields(raw, platform=PLATFORM, endpoint="GET /artefact_statuses")
                 found[f.id()] = f.text("displayed_as", required=False)
-            unknown = sorted(set(STATUSES) - set(found))
+            unknown = sorted(set(mapping.STATUSES) - set(found))
             if unknown:
                 log.warning("sage: /artefact_statuses does not list %s", ", ".join(unknown))
             self._statuses = found
@@ -540,137 +402,22 @@ class SageConnector:
 
     # -- records ------------------------------------------------------------------------------
     def _customer(self, raw: Any) -> Customer:
-        f = Fields(raw, platform=PLATFORM, endpoint="GET /contacts")
-        person = f.obj("main_contact_person", required=False)
-        contacts: tuple[Contact, ...] = ()
-        if person is not None:
-            contacts = (
-                Contact(
-                    name=person.text("name", required=False),
-                    email=person.text("email", required=False),
-                    phone=person.text("telephone", required=False) or person.text("mobile", required=False),
-                    role=person.text("job_title", required=False),
-                ),
-            )
-        email = f.text("email", required=False)
-        address, country = _address(f.obj("main_address", required=False))
-        locale = f.text("locale", required=False)[:2].lower()
-        credit_days = f.decimal("credit_days", required=False)
-        return Customer(
-            id=f.id(),
-            name=f.text("name", required=False) or f.text("displayed_as"),
-            source=PLATFORM,
-            emails=(email,) if email else (),
-            phone=contacts[0].phone if contacts else "",
-            contacts=contacts,
-            language=_LOCALES.get(locale, ""),
-            vat_number=f.text("tax_number", required=False),
-            reference=f.text("reference", required=False),
-            payment_terms_days=int(credit_days) if credit_days is not None else None,
-            address=address,
-            country=country,
-            updated_at=f.datetime("updated_at"),
-        )
+        return mapping.customer(raw)
 
     def _invoice(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
-        f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
-        if f.datetime("deleted_at") is not None:
-            return None
-        is_credit = "credit_note" in endpoint
-        status_obj = f.obj("status", required=False)
-        status_id = status_obj.id() if status_obj else ""
-        label = statuses.get(status_id, "") or (status_obj.text("displayed_as", required=False) if status_obj else "")
-        status = STATUSES.get(status_id, InvoiceStatus.UNKNOWN)
-        if statuses and status_id not in statuses:
-            status = InvoiceStatus.UNKNOWN  # an id this business does not declare: shown, never reminded
-        currency_obj = f.obj("currency", required=False)
-        currency = (currency_obj.id() if currency_obj else self.company_currency).upper()
-        total = Money(to_cents(abs(f.amount("total_amount"))), currency)
-        outstanding = to_cents(f.amount("outstanding_amount"))
-        extra: tuple[tuple[str, str], ...] = ()
-        if outstanding < 0 and not is_credit:
-            # Paid more than it was worth: the invoice is settled and the excess is the
-            # customer's credit (see _overpayments), never a debt.
-            extra = (("overpaid", str(-outstanding)),)
-            outstanding = Decimal(0)
-            if status in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID):
-                status = InvoiceStatus.PAID
-        remaining = Money(abs(outstanding), currency)
-        if status is InvoiceStatus.CANCELLED:
-            remaining = Money.zero(currency)
-        remaining_company = None
-        if currency != self.company_currency:
-            base = f.decimal("base_currency_outstanding_amount", required=False)
-            if base is None:
-                raise f.fail(f"field 'base_currency_outstanding_amount' is missing on a {currency} document")
-            remaining_company = Money(to_cents(abs(base)) if remaining.amount else Decimal(0), self.company_currency)
-        contact = f.obj("contact")
-        assert contact is not None
-        number_key = "credit_note_number" if is_credit else "invoice_number"
-        issue = f.date("date")
-        assert issue is not None
-        return Invoice(
-            id=f.id(),
-            number=f.text(number_key, required=False) or f.text("displayed_as", required=False),
-            customer_id=contact.id(),
-            source=PLATFORM,
-            issue_date=issue,
-            due_date=f.date("due_date", required=False),
-            total=total,
-            remaining=remaining,
-            kind=DocumentKind.CREDIT_NOTE if is_credit else DocumentKind.INVOICE,
-            status=status,
-            source_status=label or status_id,
-            label=f.text("reference", required=False),
-            remaining_company=remaining_company,
-            updated_at=f.datetime("updated_at"),
-            extra=extra,
-        )
+        return mapping.invoice(raw, statuses, endpoint, self.company_currency)
 
     def _overpayment(self, invoice: Invoice) -> UnallocatedCredit | None:
-        """The excess of an overpaid invoice (negative ``outstanding_amount``): the customer's credit."""
-        excess = dict(invoice.extra).get("overpaid")
-        if not excess:
-            return None
-        return UnallocatedCredit(
-            id=f"{invoice.id}{OVERPAID}",
-            customer_id=invoice.customer_id,
-            source=PLATFORM,
-            date=invoice.updated_at.date() if invoice.updated_at else invoice.issue_date,
-            amount=Money(Decimal(excess), invoice.currency),
-            kind=CreditKind.PAYMENT_ON_ACCOUNT,
-            reference=invoice.number,
-            label=f"trop-perçu sur {invoice.number}",
-            updated_at=invoice.updated_at,
-        )
+        return mapping.overpayment(invoice)
 
     def _payment_credit(self, raw: Any, payment: Payment) -> UnallocatedCredit | None:
-        """What of a customer receipt is still unallocated: a payment on account's
-        ``outstanding_amount`` (it shrinks as Sage allocates it later), else the receipt minus
-        its allocations."""
-        f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
-        on_account = f.obj("payment_on_account", required=False)
-        if on_account is None:
-            return credit_from_payment(payment)
-        left = on_account.decimal("outstanding_amount", required=False)
-        if left is None:
-            return credit_from_payment(payment)
-        if left <= 0:
-            return None
-        base = on_account.decimal("base_currency_outstanding_amount", required=False)
-        foreign = payment.amount.currency != self.company_currency.upper()
-        in_company = Money(to_cents(base), self.company_currency.upper()) if foreign and base is not None else None
-        return UnallocatedCredit(
-            id=payment.id,
-            customer_id=payment.customer_id,
-            source=PLATFORM,
-            date=payment.date,
-            amount=Money(to_cents(left), payment.amount.currency),
-            kind=CreditKind.PAYMENT_ON_ACCOUNT,
-            reference=payment.reference,
-            label="acompte",
-            amount_company=in_company,
-        )
+        return mapping.payment_credit(raw, payment, self.company_currency)
+
+    def _payment(self, raw: Any) -> Payment | None:
+        return mapping.payment(raw, self.company_currency)
+
+    def _allocation(self, raw: Any) -> Payment | None:
+        return mapping.allocation(raw, self._currency_of)
 
     def _remember_currencies(self, invoices: Iterable[Invoice]) -> None:
         """Which currency each document is in, for the credit-note allocations that do not say it
@@ -684,90 +431,10 @@ class SageConnector:
         known = self._currencies.get(document_id) or self.tokens.cache.get(CURRENCIES_NS, document_id)
         return known or self.company_currency.upper()
 
-    def _payment(self, raw: Any) -> Payment | None:
-        f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
-        kind = f.obj("transaction_type", required=False)
-        kind_id = kind.id() if kind else ""
-        if kind_id and not kind_id.startswith("CUSTOMER"):
-            return None  # vendor payments
-        currency_obj = f.obj("currency", required=False)
-        currency = (currency_obj.id() if currency_obj else self.company_currency).upper()
-        allocations = []
-        for item in f.list("allocated_artefacts", required=False):
-            line = Fields(item, platform=PLATFORM, endpoint="GET /contact_payments", record=f.record)
-            artefact = line.obj("artefact")
-            assert artefact is not None
-            allocations.append(Allocation(artefact.id(), Money(to_cents(abs(line.amount("amount"))), currency)))
-        contact = f.obj("contact")
-        assert contact is not None
-        when = f.date("date")
-        assert when is not None
-        method = f.obj("payment_method", required=False)
-        return Payment(
-            id=f.id(),
-            customer_id=contact.id(),
-            source=PLATFORM,
-            date=when,
-            amount=Money(to_cents(abs(f.amount("total_amount"))), currency),
-            allocations=tuple(allocations),
-            method=(method.text("displayed_as", required=False) if method else "") or "transfer",
-            reference=f.text("reference", required=False),
-        )
-
-    def _allocation(self, raw: Any) -> Payment | None:
-        """A credit note set against invoices: a payment by credit note."""
-        f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_allocations")
-        contact = f.obj("contact")
-        assert contact is not None
-        when = f.date("date")
-        assert when is not None
-        allocations = []
-        for item in f.list("allocated_artefacts", required=False):
-            line = Fields(item, platform=PLATFORM, endpoint="GET /contact_allocations", record=f.record)
-            artefact = line.obj("artefact")
-            assert artefact is not None
-            path = artefact.text("$path", required=False)
-            amount = line.amount("amount")
-            if "sales_invoices" in path or (not path and amount > 0):
-                # An allocation states no currency: it is the documents' (a GBP credit note set
-                # against a GBP invoice is GBP, not the company's currency).
-                currency = self._currency_of(artefact.id())
-                allocations.append(Allocation(artefact.id(), Money(to_cents(abs(amount)), currency)))
-        if not allocations:
-            return None
-        currencies = {a.amount.currency for a in allocations}
-        if len(currencies) > 1:
-            raise f.fail(f"one allocation sets documents in {', '.join(sorted(currencies))} against each other")
-        total = sum((a.amount.amount for a in allocations), Decimal(0))
-        return Payment(
-            id=f.id(),
-            customer_id=contact.id(),
-            source=PLATFORM,
-            date=when,
-            amount=Money(total, currencies.pop()),
-            allocations=tuple(allocations),
-            method="credit_note",
-        )
-
-
-def _address(main: Fields | None) -> tuple[str, str]:
-    """``main_address`` as one line (street, postal code and city) and its country code."""
-    if main is None:
-        return "", ""
-    street = ", ".join(p for p in (main.text(k, required=False) for k in ("address_line_1", "address_line_2")) if p)
-    town = " ".join(p for p in (main.text("postal_code", required=False), main.text("city", required=False)) if p)
-    country = main.obj("country", required=False)
-    return ", ".join(p for p in (street, town) if p), country.id() if country else ""
-
-
 __all__ = [
     "DEFAULT_AUTH_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_REQUESTS_PER_MINUTE",
-    "DEFAULT_TOKEN_URL",
-    "MalformedResponseError",
     "SageConnector",
     "SageCursor",
-    "SageTokens",
-    "sage_error_text",
 ]
