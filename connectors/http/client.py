@@ -2,8 +2,12 @@
 
 * Every call has a timeout (connect, read).
 * Reads (GET, or a POST the caller marks ``read=True`` such as an Odoo ``search_read``) are retried
-  on 429, 5xx and connection errors with exponential backoff and full jitter; a ``Retry-After``
-  header is honoured.  Writes are never retried: the platform may have done them.
+  on 5xx and connection errors (``RetryPolicy.attempts`` tries) with exponential backoff and full
+  jitter, and on 429 while the waiting stays within ``RetryPolicy.patience``: a ``Retry-After`` is
+  honoured (one longer than ``max_retry_after`` is not waited for), and without one the backoff
+  climbs to a one-minute ceiling.  Writes are never retried: the platform may have done them.
+* Client-side pacing: a :class:`~encours.connectors.http.pacing.Budget` (requests per window),
+  possibly shared with other clients; a 429 holds everyone sharing it.
 * Pacing: the ``ratelimit-limit / -remaining / -reset`` headers (Pennylane, IETF draft) are read
   after each answer; when nothing remains in the window the next call waits for the reset, so a
   sync stays under the limit instead of collecting 429s.
@@ -241,8 +245,8 @@ class HttpClient:
                 continue
             if status in RETRY_STATUSES and status != 429 and retriable:
                 failures += 1
-                if failures < self.retry.attempts:
-                    asked = parse_retry_after(response.headers.get("retry-after"), self.clock())
+                asked = parse_retry_after(response.headers.get("retry-after"), self.clock())
+                if failures < self.retry.attempts and (asked is None or asked <= self.retry.max_retry_after):
                     self._backoff(self.retry.delay(failures - 1, asked, self.rng))
                     continue
             raise self._error(response, endpoint, record)

@@ -355,3 +355,12 @@ def test_a_token_echoed_back_never_leaks_in_any_form(form: str, caplog: pytest.L
     pieces = [token[:12], token[-12:], quote(token, safe="")[:12], base64.b64encode(raw[3:15]).decode()]
     assert not any(piece in shown for piece in pieces), shown
     assert "***" in shown
+
+
+@responses.activate
+def test_a_503_asking_to_come_back_in_an_hour_is_not_waited_for() -> None:
+    sleeps = Sleeps()
+    responses.get(f"{BASE}/items", status=503, body="maintenance", headers={"Retry-After": "3600"})
+    with pytest.raises(ServerError, match="HTTP 503"):
+        client(sleeps).get_json("/items")
+    assert sleeps == [] and len(responses.calls) == 1
