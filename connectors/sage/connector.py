@@ -60,6 +60,8 @@ ROLES_NEEDED = {
 }
 #: Listings Sage can sort (``sort=created_at``): a full pull reads them oldest first.
 SORTABLE = frozenset({"/sales_invoices", "/sales_credit_notes", "/contact_payments", "/contact_allocations"})
+#: Up to this many invoices, a re-check reads them one by one instead of listing the open ones.
+SINGLE_READS = 3
 #: How many times a listing that changed while it was read is read again.
 LISTING_TRIES = 3
 CURRENCIES_NS = "sage.currencies"
@@ -298,12 +300,13 @@ class SageConnector:
         Sage has no filter by id: the open invoices (``UNPAID``, ``PART_PAID``) are listed, 200 a
         page, and only the wanted ids missing from that list (paid, voided or deleted since) are
         read one by one.  ``None``: gone at the source; an id absent from the answer could not be
-        read as an invoice (quarantined) and must not be reminded.
+        read as an invoice (quarantined) and must not be reminded.  A handful of ids (up to
+        ``SINGLE_READS``) are read one by one: fewer requests than listing a large ledger.
         """
         wanted = set(invoice_ids)
         statuses = self.statuses()
         found: dict[str, Invoice | None] = {}
-        for status in ("UNPAID", "PART_PAID"):
+        for status in (("UNPAID", "PART_PAID") if len(wanted) > SINGLE_READS else ()):
             for raw in self._list("/sales_invoices", {"status_id": status}, check_count=False):
                 ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
                 if ident in wanted:

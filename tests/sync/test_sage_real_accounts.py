@@ -239,3 +239,22 @@ def test_a_full_pull_cut_off_mid_way_resumes_from_the_page_it_stopped_at(tmp_pat
     assert ("sales_invoices", "1") not in asked and ("sales_invoices", "2") in asked
     assert {i.number for i in delta.invoices} >= {"FA-0101", "FA-0102", "FA-0103", "FA-0104", "FA-0105"}
     assert len(delta.customers) == 2
+
+
+def test_a_re_check_of_one_customers_two_invoices_reads_just_those_two(tmp_path: Path) -> None:
+    with StateStore(tmp_path / "state.sqlite") as store:
+        store.cache().put(TOKENS_NS, "refresh_token", "rt-initial-0001")
+        tokens = SageTokens(store.cache(), client_id="client-abc", client_secret="sage-client-secret-0042",
+                            token_url=TOKEN_URL)
+        sage = SageConnector(tokens, business_id=BUSINESS, as_of=date(2026, 11, 23), base_url=SAGE,
+                             sleep=lambda s: None)
+        ids = [i["id"] for i in payload("sales_invoices_page1.json")["$items"]]
+        with responses.RequestsMock() as rsps:
+            rsps.post(TOKEN_URL, json=payload("token_refreshed.json"))
+            rsps.get(f"{SAGE}/artefact_statuses", json=payload("artefact_statuses.json"))
+            for ident in ids:
+                rsps.get(f"{SAGE}/sales_invoices/{ident}", json=dict(payload("sales_invoice_single.json"), id=ident))
+            fresh = sage.refetch_invoices(ids)
+            reads = [c for c in rsps.calls if "/sales_invoices" in c.request.url]
+    assert set(fresh) == set(ids) and all(v is not None for v in fresh.values())
+    assert len(reads) == 2  # no listing of the whole ledger for two invoices
