@@ -27,9 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from encours.connectors.access import EndpointCheck
@@ -38,19 +36,17 @@ from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.http import HttpClient, Pacer
 from encours.connectors.model import (
-    Contact,
     Customer,
     Delta,
     Invoice,
-    InvoiceStatus,
     Payment,
     SourceInfo,
     UnallocatedCredit,
-    to_cents,
 )
 from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate, walk
 from encours.connectors.pennylane import mapping
 from encours.connectors.pennylane.checks import check_endpoints
+from encours.connectors.pennylane.details import InvoiceDetails
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
@@ -58,11 +54,8 @@ log = logging.getLogger("encours.pennylane")
 
 PLATFORM = mapping.PLATFORM
 DEFAULT_BASE_URL = "https://app.pennylane.com/api/external/v2"
-PAYMENTS_NS = "pennylane.payments"
-CONTACTS_NS = "pennylane.contacts"
 LOOK_BACK = timedelta(minutes=5)
 ID_BATCH = 100
-FLUSH_EVERY = 500
 TX_SAMPLE = 5  # changed bank transactions always followed to their invoices (see _invoices_of_transactions)
 
 PennylaneCursor = SinceCursor
@@ -110,12 +103,14 @@ class PennylaneConnector:
         self.company_currency = company_currency.upper()
         self.window_start = as_of - timedelta(days=scoring_window_days)
         self.fetch_contacts = fetch_contacts
-        self._pending: dict[str, list[tuple[str, str]]] = {}
         self._draft_filter_refused = False
         self.quarantine = Quarantine(cache, PLATFORM)
         self._conditions: dict[str, str] = {}  # customer id -> payment_conditions, as listed
         self._listed: set[str] = set()  # ids of the invoice records the listings returned
         self.checkpoint = Checkpoint(cache, PLATFORM)
+        self.details = InvoiceDetails(
+            self._list, cache, self.quarantine, window_start=self.window_start, fetch_contacts=fetch_contacts
+        )
         self._checkpointed: dict[str, str] = {}  # path -> checkpoint listing, during a full pull
 
     # -- Connector ----------------------------------------------------------------------------
@@ -145,27 +140,8 @@ class PennylaneConnector:
                     log.warning("pennylane: changes older than the 4-week retention (422): full resync")
             return self._pull_full()
         finally:
-            self._flush()  # details fetched before a failure are kept: not asked again next time
+            self.details.flush()  # details fetched before a failure are kept: not asked again next time
             self.quarantine.save()
-
-    # -- cache writes, batched (one commit per FLUSH_EVERY entries) ---------------------------
-    def _remember(self, namespace: str, key: str, value: str) -> None:
-        pending = self._pending.setdefault(namespace, [])
-        pending.append((key, value))
-        if len(pending) >= FLUSH_EVERY:
-            self._flush()
-
-    def _flush(self) -> None:
-        put_many = getattr(self.cache, "put_many", None)
-        for namespace, items in self._pending.items():
-            if not items:
-                continue
-            if put_many is not None:
-                put_many(namespace, items)
-            else:
-                for key, value in items:
-                    self.cache.put(namespace, key, value)
-        self._pending = {}
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         endpoint = "GET /customer_invoices/{id}"
@@ -204,11 +180,11 @@ class PennylaneConnector:
         try:
             for page in self._invoice_pages():
                 # Details right after their page: the page's parsing then fits in the rate-limit waits.
-                payments.extend(self._payments_for(page))
-                invoices.extend(self._trusted(page))
+                payments.extend(self.details.payments_for(page))
+                invoices.extend(self.details.trusted(page))
         finally:
             self._checkpointed.pop("/customer_invoices", None)
-        customers = self._with_contacts(customers, invoices)
+        customers = self.details.with_contacts(customers, invoices)
         self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)  # gone
         since = [{"field": "date", "operator": "gteq", "value": self.window_start.isoformat()}]
         self._checkpointed["/transactions"] = "transactions"
@@ -302,10 +278,10 @@ class PennylaneConnector:
         gone_tx = [mapping.credit_id(t) for t, op in transaction_ops.items() if op == "delete"]
 
         invoices = self._changed_invoices(sorted(changed_invoices, key=mapping.id_order))
-        payments = self._payments_for(invoices)
-        invoices = self._trusted(invoices)
+        payments = self.details.payments_for(invoices)
+        invoices = self.details.trusted(invoices)
         customers = self._changed_customers(sorted(changed_customers, key=mapping.id_order))
-        customers = self._with_contacts(customers, invoices)
+        customers = self.details.with_contacts(customers, invoices)
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -464,11 +440,6 @@ class PennylaneConnector:
         return datetime.fromtimestamp(stamp, UTC)
 
     # -- records ------------------------------------------------------------------------------
-    def _check_remaining_currency(self, invoice: Invoice, paid: Decimal) -> None:
-        why = mapping.remaining_currency_error(invoice, paid)
-        if why:
-            raise MalformedResponseError(why, platform=PLATFORM, endpoint="GET /customer_invoices", record=invoice.id)
-
     def _customer(self, raw: Any) -> Customer:
         customer, conditions = mapping.customer(raw)
         self._conditions[customer.id] = conditions
@@ -476,104 +447,5 @@ class PennylaneConnector:
 
     def _invoice(self, raw: Any, endpoint: str) -> Invoice | None:
         return mapping.invoice(raw, endpoint, company_currency=self.company_currency, conditions=self._conditions)
-
-    # -- contacts -----------------------------------------------------------------------------
-    def _with_contacts(self, customers: list[Customer], invoices: Iterable[Invoice]) -> list[Customer]:
-        if not self.fetch_contacts:
-            return customers
-        with_open = {inv.customer_id for inv in invoices if inv.is_open}
-        result = []
-        for customer in customers:
-            if customer.id in with_open:
-                contacts = self._contacts(customer)
-                if contacts:
-                    customer = replace(customer, contacts=contacts)
-            result.append(customer)
-        return result
-
-    def _contacts(self, customer: Customer) -> tuple[Contact, ...]:
-        stamp = customer.updated_at.isoformat() if customer.updated_at else ""
-        cached = self.cache.get(CONTACTS_NS, customer.id)
-        if cached is not None:
-            data = json.loads(cached)
-            if data.get("updated_at") == stamp:
-                return tuple(Contact(**c) for c in data["contacts"])
-        endpoint = "GET /customers/{id}/contacts"
-        contacts = []
-        for raw in self._list(f"/customers/{customer.id}/contacts", {}, endpoint, record=customer.id):
-            contacts.append(mapping.contact(raw, endpoint))
-        payload = {"updated_at": stamp, "contacts": [mapping.contact_dict(c) for c in contacts]}
-        self._remember(CONTACTS_NS, customer.id, json.dumps(payload))
-        return tuple(contacts)
-
-    # -- payments -----------------------------------------------------------------------------
-    def _payments_for(self, invoices: Iterable[Invoice]) -> list[Payment]:
-        payments: list[Payment] = []
-        for invoice in invoices:
-            if invoice.is_credit_note or invoice.status not in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID):
-                continue
-            if invoice.issue_date < self.window_start:
-                continue
-            try:
-                payments.extend(self._payments_of(invoice))
-            except MalformedResponseError as exc:
-                self.quarantine.add(invoice.id, exc)  # its remaining cannot be trusted: left out
-        return payments
-
-    def _trusted(self, invoices: list[Invoice]) -> list[Invoice]:
-        """Invoices not quarantined while their details were read."""
-        return [i for i in invoices if i.id not in self.quarantine.found]
-
-    def _payments_of(self, invoice: Invoice) -> list[Payment]:
-        key_state = str(invoice.remaining.amount)
-        cached = self.cache.get(PAYMENTS_NS, invoice.id)
-        if cached is not None:
-            data = json.loads(cached)
-            if data.get("remaining") == key_state:
-                return [mapping.payment_from(invoice, p) for p in data["payments"]]
-        found = self._fetch_payment_dates(invoice)
-        self._remember(PAYMENTS_NS, invoice.id, json.dumps({"remaining": key_state, "payments": found}))
-        return [mapping.payment_from(invoice, p) for p in found]
-
-    def _fetch_payment_dates(self, invoice: Invoice) -> list[dict[str, str]]:
-        """Dated shares of what was paid on *invoice*, from its matched bank transactions."""
-        paid = invoice.total.amount - invoice.remaining.amount
-        endpoint = "GET /customer_invoices/{id}/matched_transactions"
-        rows: list[tuple[date, str, Decimal, str]] = []
-        same_currency = True
-        for raw in self._list(f"/customer_invoices/{invoice.id}/matched_transactions", {}, endpoint, invoice.id):
-            f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
-            tx_currency = f.text("currency", required=False, default=invoice.currency).upper()
-            if tx_currency == invoice.currency:
-                value = abs(f.amount("currency_amount"))
-            else:
-                value = abs(f.amount("amount"))  # in EUR: converted with the invoice's own ratio
-                company_total = mapping.company_total(invoice)
-                if company_total:
-                    value = to_cents(value * invoice.total.amount / company_total)
-            rows.append((mapping.required_date(f, "date"), f"tx{f.id()}", value, f.text("label", required=False)))
-            same_currency = same_currency and tx_currency == invoice.currency
-        if rows and same_currency:
-            self._check_remaining_currency(invoice, sum((r[2] for r in rows), Decimal(0)))
-        if not rows:
-            endpoint = "GET /customer_invoices/{id}/payments"
-            for raw in self._list(f"/customer_invoices/{invoice.id}/payments", {}, endpoint, invoice.id):
-                f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
-                created = f.datetime("created_at", required=True)
-                assert created is not None
-                rows.append(
-                    (created.date(), f"pay{f.id()}", abs(f.amount("currency_amount")), f.text("label", required=False))
-                )
-        rows.sort()
-        shares: list[dict[str, str]] = []
-        left = paid
-        for when, ident, value, label in rows:
-            if left <= 0:
-                break
-            share = min(value, left)
-            left -= share
-            shares.append({"id": ident, "date": when.isoformat(), "amount": str(share), "label": label})
-        return shares
-
 
 __all__ = ["DEFAULT_BASE_URL", "MalformedResponseError", "PennylaneConnector", "PennylaneCursor"]
