@@ -181,3 +181,28 @@ def test_a_refused_token_stops_the_sync_with_exit_2_and_one_line_naming_the_key(
     assert len(lines) == 1 and "[source] token_env" in lines[0] and "HTTP 401" in lines[0]
     assert "Traceback" not in err
     assert "pl-check-token-5678" not in err
+
+
+@pytest.mark.parametrize("form", ["plain", "url", "base64", "json"])
+@responses.activate
+def test_a_token_echoed_by_a_failing_server_reaches_no_console_log_or_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture, form: str,
+) -> None:
+    import base64
+    import logging
+    from urllib.parse import quote
+
+    token = "pl/Echo+Token=7f3a9c2e81d4"
+    monkeypatch.setenv("PL_TOKEN", token)
+    cfg = write_config(tmp_path, f'type = "pennylane"\ntoken_env = "PL_TOKEN"\nbase_url = "{PL}"')
+    echoed = {"plain": token, "url": quote(token, safe=""), "base64": base64.b64encode(f"x:{token}".encode()).decode(),
+              "json": token.replace("/", "\\/")}[form]
+    body = '{"error": "invalid request from ' + echoed + " " + "z" * 300 + '"}'
+    responses.get(f"{PL}/customers", status=422, body=body, content_type="application/json")
+    caplog.set_level(logging.DEBUG)
+    assert main(["-v", "sync", "-c", str(cfg), "--as-of", "2026-11-23"]) != 0
+    shown = capsys.readouterr()
+    seen = shown.out + shown.err + caplog.text + (tmp_path / "state.sqlite").read_bytes().decode("latin-1")
+    pieces = [token[:10], token[-10:], quote(token, safe="")[:12], base64.b64encode(token.encode()[3:15]).decode()]
+    assert not [p for p in pieces if p in seen]
