@@ -177,7 +177,7 @@ def _jsonrpc_error_text(response: requests.Response) -> str:
         name = body.get("name")
         if isinstance(message, str) and message:
             return message + (f" ({name})" if name else "")
-    return json.dumps(body)[:300]
+    return json.dumps(body)
 
 
 class JsonRpcTransport:

@@ -24,6 +24,7 @@ flow), an access token (``auth = "token"``, ``token_env``), or none for a local 
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ import requests
 from google.auth.credentials import Credentials
 
 from encours.connectors.errors import SheetError
+from encours.connectors.http.pacing import parse_retry_after
 from encours.sheets_addin import gsheets_format as fmt
 from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
 from encours.sheets_addin.functions import DEFAULT_BOUNDS
@@ -45,7 +47,6 @@ from encours.sheets_addin.gsheets_http import (
     Clock,
     RetryPolicy,
     SheetsSession,
-    retry_after_seconds,
 )
 from encours.sheets_addin.gsheets_plan import (
     MAX_CELL_CHARS,
@@ -422,8 +423,8 @@ class GoogleSheet:
                 except gspread.exceptions.APIError as exc:
                     status = exc.response.status_code
                     if status == 429 and attempt + 1 < policy.attempts:
-                        retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"))
-                        self.session.clock.sleep(policy.delay(attempt, retry_after, self.session.rng))
+                        retry_after = parse_retry_after(exc.response.headers.get("Retry-After"), time.time())
+                        self.session.clock.sleep(policy.delay(attempt, retry_after, self.session.rng, throttled=True))
                         continue
                     if status in RETRY_STATUSES and status != 429:
                         return False

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from encours.connectors.errors import ConfigError
 from encours.connectors.model import Ledger, to_cents
+from encours.connectors.quarantine import quarantine_notes
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from encours.sync.config import Config
@@ -170,6 +171,7 @@ def sync(
         summary = summarise(view, ledger, connector.source, delta.full, sheet_label(config))
         if notes:
             summary = SyncSummary(**{**summary.__dict__, "notes": (*summary.notes, *(f"Note: {n}" for n in notes))})
+        summary = SyncSummary(**{**summary.__dict__, "notes": summary.notes + quarantine_notes(connector)})
         log.info("sync done: %s open invoices", summary.open_invoices)
         for note in view.notes:
             log.info("sync: %s", note)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from encours.connectors.errors import ConfigError
 
@@ -65,6 +66,18 @@ def _url(value: Any) -> str | None:
     if not isinstance(value, str):
         return f"must be an http(s) URL, not {value!r}"
     return None if value.startswith(("http://", "https://")) else f"{value!r} is not an http(s) URL"
+
+
+def _secure_url(value: Any) -> str | None:
+    """The address of a platform that receives credentials: cleartext ``http://`` only to this machine."""
+    problem = _url(value)
+    if problem:
+        return problem
+    host = urlsplit(value).hostname or ""
+    if value.startswith("http://") and host not in ("localhost", "::1") and not host.startswith("127."):
+        return (f"cleartext http:// to {host or 'an unnamed host'} would send the credentials unencrypted: "
+                "use https:// (http:// is accepted only for a server on this machine)")
+    return None
 
 
 def _env(value: Any) -> str | None:
@@ -144,13 +157,14 @@ COMPANY: dict[str, Check] = {
     "payment_terms_days": _whole(0), "formal_notice_days": _whole(1), "interest_rate": _percent,
     "address": _text, "email": _text, "phone": _text, "signature": _text, "siren": _text, "vat_number": _text,
 }
-_HTTP: dict[str, Check] = {"base_url": _url}
+_HTTP: dict[str, Check] = {"base_url": _secure_url}
 SOURCE_BY_TYPE: dict[str, dict[str, Check]] = {
     "pennylane": {**_HTTP, "token_env": _env, "currency": _text, "scoring_window_days": _whole(1),
                   "contacts": _flag},
     "sage": {**_HTTP, "client_id_env": _env, "client_secret_env": _env, "business_id": _text,
-             "auth_url": _url, "token_url": _url, "redirect_port": _whole(0), "scope": _text},
-    "odoo": {"url": _url, "database": _text, "login": _text, "api_key_env": _env, "company_id": _whole(1),
+             "auth_url": _url, "token_url": _url, "redirect_port": _whole(0), "scope": _text,
+             "requests_per_minute": _whole(1)},
+    "odoo": {"url": _secure_url, "database": _text, "login": _text, "api_key_env": _env, "company_id": _whole(1),
              "company_ids": _ints, "version": _text, "protocol": _choice(*ODOO_PROTOCOLS)},
     "fec": {"path": _text, "due_date_column": _text, "encoding": _text},
     "csv": {"path": _text, "payments": _text, "customers": _text, "encoding": _text},

@@ -26,7 +26,10 @@ def _imports(path: Path, known: set[str]) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names: list[str] = []
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            submodules = [f"{node.module}.{alias.name}" for alias in node.names]
+            found = [name for name in submodules if name in known]
+            # ``from package import submodule`` depends on the submodule; anything else on the module
+            names = found if len(found) == len(submodules) else [node.module, *found]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         out.extend((node.lineno, name) for name in names if name in known)
