@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -259,10 +260,13 @@ def write_docs(lines: list[str], args: argparse.Namespace, verdict: str) -> None
     body = (
         f"{SECTION}\n\n"
         f"{args.invoices:,} open invoices of {args.customers:,} customers, synced into an empty spreadsheet on the "
-        "local Sheets v4 server of the tests through the real gspread code (requests and bytes as Google would "
-        "receive them; pacing counted, not waited). Baselines in the same run: `set_with_dataframe` of the same "
+        "local Sheets v4 server of the tests through the real gspread code (requests and bytes as Google would send "
+        "and receive them; pacing counted, not waited). Baselines in the same run: `set_with_dataframe` of the same "
         "Factures and Clients tables with one formula per row (A), a plain `worksheet.update` of the values "
-        f"alone (B), and B in requests under 2 MB (C). Run on {date.today().isoformat()}, 2 shared cores.\n\n"
+        "alone (B), and B in requests under 2 MB (C); for the re-sync with nothing changed, the same re-sync "
+        "without the fingerprint (marks and write each reading the whole sheet, as before) (D), and one read of "
+        f"the whole sheet. Run on {date.today().isoformat()}, load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores.\n\n"
         "```\n" + "\n".join(lines) + "\n```\n\n" + verdict + "\n"
     )
     start = text.find(SECTION)
