@@ -234,18 +234,20 @@ class GoogleSheet:
         located, _, structure = self._locate(self._metadata())
         wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
         stored = self._stored_print(located)
+        plans = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
+        # the ID and user columns are all marks need (Échéanciers, people's own tab, is read whole)
         light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL),
-                                                             with_user_columns=True, render="UNFORMATTED_VALUE")
+                                                             with_user_columns=True, render="UNFORMATTED_VALUE",
+                                                             whole=plans)
         if light is not None and stored is not None and not structure:
             self._as_left_at = (self.session.clock.now(), stored)  # the write just after need not read again
-        if light is not None:  # the ID and user columns are all marks need
-            present = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
+        if light is not None:
+            values = light
         else:
             present = [loc for loc in wanted if loc.info is not None]
-        values = dict(zip((loc.name for loc in present),
-                          self._batch_get([quote_title(loc.read_title) for loc in present], "UNFORMATTED_VALUE"),
-                          strict=True))
-        values.update(light or {})
+            values = dict(zip((loc.name for loc in present),
+                              self._batch_get([quote_title(loc.read_title) for loc in present], "UNFORMATTED_VALUE"),
+                              strict=True))
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         missing: list[MarkProblem] = []
         for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
@@ -427,15 +429,18 @@ class GoogleSheet:
         return SheetPrint.from_text(fmt.metadata_value(info.metadata, PRINT_KEY))
 
     def _light_read(self, located: Mapping[str, Located], stored: SheetPrint, tabs: Sequence[Tab],
-                    *, with_user_columns: bool, render: str = "FORMULA") -> dict[str, list[list[Any]]] | None:
-        """Each tab's header row and ID column (and user columns) as a sparse grid from row 1, or None
-        when a tab is not where the last write left it (then the caller reads in full)."""
+                    *, with_user_columns: bool, render: str = "FORMULA",
+                    whole: Sequence[Located] = ()) -> dict[str, list[list[Any]]] | None:
+        """Each tab's header row and ID column (and user columns) as a sparse grid from row 1, and the
+        ``whole`` tabs in full, in one request; None when a tab is not where the last write left it
+        (then the caller reads in full)."""
         ranges: list[str] = []
         for tab in tabs:
             loc = located[tab.name]
             if loc.info is None or tab.name not in stored.tabs:
                 return None
             ranges += light_ranges(loc.read_title, stored.tabs[tab.name], tab, with_user_columns=with_user_columns)
+        ranges += [quote_title(loc.read_title) for loc in whole]
         got = iter(self._batch_get(ranges, render))
         grids: dict[str, list[list[Any]]] = {}
         for tab in tabs:
@@ -456,6 +461,8 @@ class GoogleSheet:
                 for offset, line in enumerate(values):
                     rows[record.header_row + offset][index] = line[0] if line else None
             grids[tab.name] = rows
+        for loc in whole:
+            grids[loc.name] = next(got)
         return grids
 
     def _as_left(self, located: Mapping[str, Located], stored: SheetPrint) -> bool:
