@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -259,11 +260,23 @@ def write_docs(lines: list[str], args: argparse.Namespace, verdict: str) -> None
     body = (
         f"{SECTION}\n\n"
         f"{args.invoices:,} open invoices of {args.customers:,} customers, synced into an empty spreadsheet on the "
-        "local Sheets v4 server of the tests through the real gspread code (requests and bytes as Google would "
-        "receive them; pacing counted, not waited). Baselines in the same run: `set_with_dataframe` of the same "
+        "local Sheets v4 server of the tests through the real gspread code (requests and bytes as Google would send "
+        "and receive them; pacing counted, not waited). Baselines in the same run: `set_with_dataframe` of the same "
         "Factures and Clients tables with one formula per row (A), a plain `worksheet.update` of the values "
-        f"alone (B), and B in requests under 2 MB (C). Run on {date.today().isoformat()}, 2 shared cores.\n\n"
-        "```\n" + "\n".join(lines) + "\n```\n\n" + verdict + "\n"
+        "alone (B), and B in requests under 2 MB (C); for the re-sync with nothing changed, the same re-sync "
+        "without the fingerprint (marks and write each reading the whole sheet, as before) (D), and one read of "
+        f"the whole sheet. Run on {date.today().isoformat()}, load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (the server runs in the same process): on a loaded machine the seconds are not "
+        "comparable between lines, the requests and bytes are.\n\n"
+        "    python bench/bench_gsheets.py --invoices 100000 --customers 2000 --write-docs\n\n"
+        "```\n" + "\n".join(lines) + "\n```\n\n" + verdict + "\n\n"
+        "The fingerprint (developer metadata `encours.print` on `Factures`) holds a digest of the view written "
+        "(per part: ledger rows and bounds with the day, run columns, journal, to-do), and per keyed tab the header "
+        "positions and a digest of the ID column. A re-sync reads the header rows, ID columns and user columns; "
+        "when the view's digest and the IDs match, nothing more is read or written. Any change at the source (or a "
+        "new day, or rows people sorted, inserted or deleted) reads the sheet in full, as the incremental line "
+        "shows: reading only the changed rows is not done. What the fingerprint cannot see is a person typing "
+        "over a cell encours owns; it is put back at the next full read (the next day at the latest).\n"
     )
     start = text.find(SECTION)
     if start == -1:

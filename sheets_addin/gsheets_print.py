@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from encours.sheets_addin.layout import Kind, Tab, column_letter
@@ -37,6 +37,17 @@ def _digest(payload: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def _rows_digest(rows: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None) -> str | None:
+    """A digest of view rows (``repr`` of each: exact for Decimal, date and text, and fast)."""
+    if rows is None:
+        return None
+    h = hashlib.sha256()
+    items = rows.items() if isinstance(rows, Mapping) else enumerate(rows)
+    for key, row in items:
+        h.update(repr((key, row)).encode("utf-8"))  # rows are built in one key order
+    return h.hexdigest()[:32]
+
+
 #: View parts a write may leave as they are (None in the view): their digest is kept from the last write.
 OPTIONAL_PARTS = ("run", "journal", "todo")
 
@@ -44,13 +55,12 @@ OPTIONAL_PARTS = ("run", "journal", "todo")
 def view_digest(view: SheetView, bounds: Sequence[int]) -> dict[str, str | None]:
     """Digests of everything in the view that decides encours's cells, and of the day (a full read a day);
     None for a part this write leaves as it is."""
-    data = asdict(view)
-    base = {k: v for k, v in data.items() if k not in ("notes", *OPTIONAL_PARTS)}
-    base["shown_invoice_ids"] = sorted(view.shown_invoice_ids)
-    out: dict[str, str | None] = {"base": _digest([PRINT_VERSION, list(bounds), base])}
-    for part in OPTIONAL_PARTS:
-        out[part] = None if data[part] is None else _digest(data[part])
-    return out
+    scalars = {f.name: getattr(view, f.name) for f in fields(view)
+               if f.name not in ("notes", "invoices", "customers", "shown_invoice_ids", *OPTIONAL_PARTS)}
+    base = [PRINT_VERSION, list(bounds), _digest(scalars), _rows_digest(view.invoices),
+            _rows_digest(view.customers), _digest(sorted(view.shown_invoice_ids))]
+    return {"base": _digest(base), "run": _rows_digest(view.run), "journal": _rows_digest(view.journal),
+            "todo": _rows_digest(view.todo)}
 
 
 def same_view(stored: Mapping[str, str], current: Mapping[str, str | None]) -> bool:
