@@ -43,3 +43,17 @@ def test_sync_of_a_fec_names_credits_customers_in_credit_and_missing_lettering(
         if r["Statut"] not in ("Payée", "Annulée"):
             sums[r["ID client"]] = sums.get(r["ID client"], Decimal(0)) + Decimal(str(r["Reste dû (EUR)"]))
     assert {k: v for k, v in sums.items() if v} == sum_of_411(path)
+
+
+def test_the_demo_runs_from_any_folder_not_only_the_source_tree(tmp_path: Path) -> None:
+    # The shipped interest rates are package data of encours.sheets_addin: found from anywhere.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "encours.sync.cli", "-q", "demo", "--out", str(tmp_path / "demo"),
+         "--as-of", "2026-11-23"],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "demo" / "encours-demo.xlsx").exists()
