@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -697,13 +698,32 @@ class CsvConnector:
             f"{len(ledger.payments)} payments from {files}",
         )
 
+    def _cursor(self, digest: str) -> str:
+        return f"sha256:{digest};terms={self.payment_terms_days}"
+
+    def files_digest(self) -> str:
+        """The digest :meth:`read` computes, from the files' bytes alone (nothing parsed)."""
+        digest = hashlib.sha256()
+        if self.customers_path is not None:
+            digest.update(hashlib.sha256(_read_bytes(self.customers_path)).digest())
+        digest.update(b"customers|invoices")
+        digest.update(hashlib.sha256(_read_bytes(self.path)).digest())
+        if self.payments_path is not None:
+            digest.update(hashlib.sha256(_read_bytes(self.payments_path)).digest())
+        return digest.hexdigest()
+
     def pull(self, cursor: str | None) -> Delta:
+        """The whole ledger — or nothing to apply when the files and settings are those of ``cursor``."""
+        if cursor is not None and cursor == self._cursor(self.files_digest()):
+            return Delta(full=False, cursor=cursor)
         ledger, digest = self.read()
-        return Delta.of_ledger(ledger, f"sha256:{digest}")
+        return Delta.of_ledger(ledger, self._cursor(digest))
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
+        return self.refetch_invoices([invoice_id])[invoice_id]
+
+    def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        """The pass's invoices as the files have them now: read once for all of them."""
         ledger, _ = self.read()
-        for invoice in ledger.invoices:
-            if invoice.id == invoice_id:
-                return invoice
-        return None
+        index = {invoice.id: invoice for invoice in ledger.invoices}
+        return {invoice_id: index.get(invoice_id) for invoice_id in invoice_ids}

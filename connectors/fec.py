@@ -972,12 +972,22 @@ class FecConnector:
             f"{len(ledger.payments)} payments; {fec.encoding}, {separator}-separated{due}",
         )
 
+    def _cursor(self, digest: str) -> str:
+        """The file's bytes and the settings that shape what is read from them."""
+        return f"sha256:{digest};terms={self.payment_terms_days};due={self.due_date_column or ''}"
+
     def pull(self, cursor: str | None) -> Delta:
+        """The whole ledger — or, when the file and the settings are those of ``cursor``, nothing to
+        apply (the file is hashed, not parsed: an unchanged export costs a read, not a rebuild)."""
+        if cursor is not None and cursor == self._cursor(hashlib.sha256(read_bounded(self.path)).hexdigest()):
+            return Delta(full=False, cursor=cursor)
         fec = self.read()
-        return replace(Delta.of_ledger(fec.ledger, f"sha256:{fec.digest}"), notes=fec.notes)
+        return replace(Delta.of_ledger(fec.ledger, self._cursor(fec.digest)), notes=fec.notes)
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
-        for invoice in self.read().ledger.invoices:
-            if invoice.id == invoice_id:
-                return invoice
-        return None
+        return self.refetch_invoices([invoice_id])[invoice_id]
+
+    def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        """The pass's invoices as the file has them now: the file is read once for all of them."""
+        index = {invoice.id: invoice for invoice in self.read().ledger.invoices}
+        return {invoice_id: index.get(invoice_id) for invoice_id in invoice_ids}

@@ -158,13 +158,15 @@ def test_due_dates_from_a_named_column_or_from_payment_terms(tmp_path: Path) -> 
     assert "DateLimite" in str(caught.value)
 
 
-def test_cursor_is_a_content_hash_and_every_pull_is_full(tmp_path: Path) -> None:
+def test_cursor_is_a_content_hash_and_an_unchanged_file_brings_nothing(tmp_path: Path) -> None:
     copy = write_lines(tmp_path / "fec.txt", sample_lines())
     connector = FecConnector(copy)
     first = connector.pull(None)
     again = connector.pull(first.cursor)
-    assert first.full and again.full
-    assert again.cursor == first.cursor
+    assert first.full and first.invoices
+    assert not again.full and again.cursor == first.cursor
+    assert (again.invoices, again.payments, again.customers, again.credits) == ((), (), (), ())
+    assert FecConnector(copy, payment_terms_days=45).pull(first.cursor).full  # other settings: read again
     lines = sample_lines()
     lines[21] = replace_field(lines[21], 12, "600,01")  # BQ000001's 411 credit …
     lines[20] = replace_field(lines[20], 11, "600,01")  # … and its bank debit, still balanced
