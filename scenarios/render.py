@@ -38,13 +38,20 @@ import jinja2
 from encours.connectors.model import Invoice, Ledger, Money, to_cents
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.formatting import format_date, format_money, format_percent
-from encours.scenarios.letter import Letter, LetterTable, build_letter_pdf
+from encours.scenarios.letter import Letter, LetterTable
 from encours.scenarios.loader import Scenario
 from encours.scenarios.message import Attachment, Message
 from encours.scenarios.planner import ActionItem, PlannedAction
 from encours.scenarios.qr import PaymentReferenceError, epc_payload, format_rf, payment_reference, qr_png, valid_iban
 
 PdfFetcher = Callable[[ActionItem], bytes | None]
+
+
+def build_letter_pdf(letter: Letter) -> bytes:
+    """The letter's PDF — fpdf2 is imported only when a letter is built, so a sync never loads it."""
+    from encours.scenarios.letter_pdf import build_letter_pdf as lay_out
+
+    return lay_out(letter)
 
 #: Belgian law speaks of interest, not of the French "pénalités" (loi du 2 août 2002).
 BELGIAN_FR = {"interest": "Intérêts", "interest_total": "Intérêts de retard"}

@@ -34,7 +34,8 @@ from pathlib import Path
 from encours.connectors.errors import ConfigError, EncoursError, SheetError
 from encours.connectors.model import Customer, Invoice, Ledger, Money, to_cents
 from encours.scenarios.company import CompanySettings
-from encours.scenarios.letter import Letter, LetterTable, build_letter_pdf
+from encours.scenarios.letter import Letter, LetterTable
+from encours.scenarios.letter_pdf import build_letter_pdf
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend
 from encours.sync.config import Config

@@ -48,9 +48,17 @@ class DossierState:
     figures: dict[str, CustomerFigures]  # scores, delays, registry alerts
     kpis: ReceivablesKpis
     risk: RiskRefresh
-    setup: ScenarioSetup
-    company: CompanySettings
     journal: Journal
+
+    @property
+    def setup(self) -> ScenarioSetup:
+        """The dossier's scenarios (loaded and checked once per process: a sync that plans nothing
+        never pays for rendering every template)."""
+        return scenarios_for(self.config)
+
+    @property
+    def company(self) -> CompanySettings:
+        return company_settings(self.config)
 
     @property
     def profiles(self) -> dict[str, str]:
@@ -108,8 +116,7 @@ def assemble(
                       tz=config.timezone)
     return DossierState(
         config=config, as_of=as_of, now=now, source=source, delta=changes, ledger=ledger, marks=marks,
-        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, setup=scenarios_for(config),
-        company=company_settings(config), journal=journal,
+        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal,
     )
 
 
