@@ -17,6 +17,7 @@ import sys
 import time
 from collections import defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def make_frames(invoices: int, customers: int, seed: int = 7) -> tuple[pd.DataFr
     inv = pd.DataFrame(
         {
             "id": np.char.add("I", np.arange(invoices).astype(str)).astype(object),
-            "customer_id": pd.Categorical.from_codes(cust, categories=customer_ids),
+            "customer_id": pd.Categorical.from_codes(cust, categories=pd.Index(customer_ids)),
             "kind": pd.Categorical(np.where(credit, "credit_note", "invoice")),
             "status": status,
             "currency": pd.Categorical(np.where(gbp, "GBP", "EUR")),
@@ -173,7 +174,7 @@ def check_same(v: dict[str, Any], lp: dict[str, Any]) -> None:
         assert int(got["score"]) == expected["score"] and got["reason"] == expected["reason"], customer
     k = v["kpis"]
     assert (k.dso, k.dso_countback, k.cei) == tuple(
-        None if x is None else fn.Decimal(x.numerator) / fn.Decimal(x.denominator)
+        None if x is None else Decimal(x.numerator) / Decimal(x.denominator)
         for x in (lp["kpis"]["dso"], lp["kpis"]["countback"], lp["kpis"]["cei"])
     )
     _starts, sums, later = lp["forecast"]

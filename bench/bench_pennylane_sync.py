@@ -332,7 +332,7 @@ def run_server(port_queue: Any, invoices: int, customers: int, window: float, ye
                 if params.get("start_date") and params.get("cursor"):
                     return {"error": "start_date and cursor cannot be used together", "status": 400}
                 if params.get("start_date"):
-                    since, offset = calendar.timegm(time.strptime(params["start_date"], "%Y-%m-%dT%H:%M:%SZ")), 0
+                    since, offset = float(calendar.timegm(time.strptime(params["start_date"], "%Y-%m-%dT%H:%M:%SZ"))), 0
                 else:
                     text_since, _, text_offset = params.get("cursor", "0:0").partition(":")
                     since, offset = float(text_since), int(text_offset)

@@ -24,7 +24,8 @@ from encours.connectors.registries.bodacc import RECORDS_PATH, BodaccClient
 from encours.connectors.registries.client import Pacer
 from encours.connectors.registries.sirene import RATE_PER_SECOND as SIRENE_RATE
 from encours.connectors.registries.sirene import SireneClient
-from encours.sync.risk import RiskSettings, refresh_risk
+from encours.sync.risk import refresh_risk
+from encours.sync.settings import RiskSettings
 from encours.sync.state import StateStore
 
 CUSTOMERS = 1000

@@ -32,6 +32,8 @@ def _imports(path: Path, known: set[str]) -> list[tuple[int, str]]:
             names = found if len(found) == len(submodules) else [node.module, *found]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
+        else:
+            continue
         out.extend((node.lineno, name) for name in names if name in known)
     return out
 

@@ -18,7 +18,9 @@ def _setuptools() -> dict[str, object]:
 
 
 def test_every_package_folder_is_installed_under_encours() -> None:
-    listed = set(_setuptools()["packages"])  # type: ignore[arg-type]
+    packages = _setuptools()["packages"]
+    assert isinstance(packages, list)
+    listed = {str(name) for name in packages}
     found = {"encours"}
     for folder in FOLDERS:
         for init in (ROOT / folder).rglob("__init__.py"):
@@ -30,7 +32,9 @@ def test_every_package_folder_is_installed_under_encours() -> None:
 
 
 def test_no_top_level_package_but_encours() -> None:
-    mapping: dict[str, str] = _setuptools()["package-dir"]  # type: ignore[assignment]
+    package_dir = _setuptools()["package-dir"]
+    assert isinstance(package_dir, dict)
+    mapping = {str(name): str(folder) for name, folder in package_dir.items()}
     assert all(name == "encours" or name.startswith("encours.") for name in mapping)
     assert {mapping[f"encours.{folder}"] for folder in FOLDERS} == set(FOLDERS)
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from encours.connectors.demo import demo_ledger
 from encours.connectors.errors import ConfigError, InputError
-from encours.connectors.fec import FEC_COLUMNS, FecConnector, parse_amount, parse_date, read_fec
+from encours.connectors.fec import FEC_COLUMNS, FecConnector, read_fec
 from encours.connectors.fec_writer import write_ledger as write_fec
 from encours.connectors.model import (
     Allocation,
@@ -25,6 +25,7 @@ from encours.connectors.model import (
     Money,
     Payment,
 )
+from encours.connectors.parsing import parse_amount, parse_date
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "fec"
 TAB_BOM = PAYLOADS / "ventes_2026_tab_utf8_bom.txt"

@@ -146,6 +146,7 @@ def serve(odoo: FakeOdoo) -> Any:
 
         def _xmlrpc(self, service: str, raw: bytes) -> None:
             args, method = xmlrpc.client.loads(raw)
+            assert method is not None
             try:
                 result = self._dispatch(service, method, list(args))
                 out = xmlrpc.client.dumps((result,), methodresponse=True, allow_none=True)

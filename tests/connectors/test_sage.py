@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -33,8 +34,20 @@ def payload(name: str) -> Any:
     return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
 
 
+def _url(call: responses.Call) -> str:
+    url = call.request.url
+    assert url is not None
+    return url
+
+
+def _form(call: responses.Call) -> dict[str, list[str]]:
+    body = call.request.body
+    assert isinstance(body, str)
+    return parse_qs(body)
+
+
 @pytest.fixture()
-def store(tmp_path: Path) -> StateStore:
+def store(tmp_path: Path) -> Iterator[StateStore]:
     with StateStore(tmp_path / "state.sqlite") as st:
         st.cache().put(TOKENS_NS, "refresh_token", INITIAL_RT)
         yield st
@@ -95,7 +108,8 @@ def test_full_pull_reads_every_page_and_maps_records(store: StateStore) -> None:
     assert set(payments) == {"e3000000000000000000000000000001", "f4000000000000000000000000000001"}  # no vendor one
     receipt = payments["e3000000000000000000000000000001"]
     assert receipt.date == date(2026, 10, 30) and receipt.amount == Money(Decimal("590.00"))
-    assert [(a.invoice_id[-1], a.amount.amount) for a in receipt.allocations] == [("2", 350), ("4", 240)]
+    allocated = [(a.invoice_id[-1], a.amount.amount) for a in receipt.allocations]
+    assert allocated == [("2", Decimal("350")), ("4", Decimal("240"))]
     by_credit = payments["f4000000000000000000000000000001"]
     assert by_credit.method == "credit_note" and [a.invoice_id[-1] for a in by_credit.allocations] == ["4"]
 
@@ -105,7 +119,7 @@ def test_full_pull_reads_every_page_and_maps_records(store: StateStore) -> None:
         assert call.request.headers["Authorization"] == f"Bearer {ACCESS}"
     listing = [c for c in api_calls if "/sales_invoices" in c.request.url]
     for call in listing:
-        query = parse_qs(urlsplit(call.request.url).query)
+        query = parse_qs(urlsplit(_url(call)).query)
         assert query["items_per_page"] == ["200"] and query["attributes"] == ["all"]
 
 
@@ -129,7 +143,7 @@ def test_rotated_refresh_token_is_committed_before_the_access_token_is_used(stor
 
     assert seen == [ROTATED_RT]
     assert info.organisation == "Atelier Dupont SARL" and info.open_invoices == 6
-    form = parse_qs(responses.calls[0].request.body)
+    form = _form(responses.calls[0])
     assert form["grant_type"] == ["refresh_token"] and form["refresh_token"] == [INITIAL_RT]
 
 
@@ -192,7 +206,7 @@ def test_incremental_pull_asks_for_changes_and_deletions_since_the_cursor(store:
     assert not delta.full
     assert [(i.number, i.status) for i in delta.invoices] == [("FA-0101", InvoiceStatus.PAID)]
     assert delta.deleted_invoice_ids == ("a1000000000000000000000000000005",)
-    queries = [parse_qs(urlsplit(c.request.url).query) for c in rsps.calls if "/sales_invoices" in c.request.url]
+    queries = [parse_qs(urlsplit(_url(c)).query) for c in rsps.calls if "/sales_invoices" in c.request.url]
     assert {"updated_or_created_since": ["2026-11-23T09:00:00+00:00"]}.items() <= queries[0].items()
     assert queries[1]["deleted_since"] == ["2026-11-23T09:00:00+00:00"]
 
@@ -220,5 +234,5 @@ def test_refetch_never_marks_the_invoice_as_sent_and_404_means_gone(store: State
     fresh = connector.refetch_invoice(one)
     assert fresh is not None and fresh.status is InvoiceStatus.PAID
     single = next(c for c in responses.calls if one in c.request.url)
-    assert parse_qs(urlsplit(single.request.url).query)["mark_as_sent"] == ["false"]
+    assert parse_qs(urlsplit(_url(single)).query)["mark_as_sent"] == ["false"]
     assert connector.refetch_invoice("nope") is None

@@ -304,6 +304,7 @@ class FakeSheetsServer:
     def base_url(self) -> str:
         assert self._httpd is not None
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     # -- test controls --------------------------------------------------------------------

@@ -254,7 +254,10 @@ def test_ledger_text_stays_text_money_is_in_euros_and_old_dates_are_not_negative
     ledger = demo_ledger(AS_OF)
     invoice, other = [i for i in ledger.invoices if i.is_open and not i.is_credit_note][:2]
     customer = next(c for c in ledger.customers if c.id == invoice.customer_id)
-    changed = {invoice.id: {"number": "2026-01", "issue_date": date(1899, 6, 15)}, other.id: {"number": "1E5"}}
+    changed: dict[str, dict[str, Any]] = {
+        invoice.id: {"number": "2026-01", "issue_date": date(1899, 6, 15)},
+        other.id: {"number": "1E5"},
+    }
     ledger = replace(
         ledger,
         customers=tuple(replace(c, name="(123)") if c.id == customer.id else c for c in ledger.customers),

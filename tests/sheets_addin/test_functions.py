@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -180,25 +181,27 @@ def test_a_bad_rate_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
 # -- scores ----------------------------------------------------------------------------------------
 
 
-def _history(rows: list[tuple[str, int, int, int | None]]) -> pd.DataFrame:
+def _history(rows: Sequence[tuple[str, int, int, int | None]]) -> pd.DataFrame:
     """rows: (customer, due offset from AS_OF, cents, paid offset or None)."""
     return pd.DataFrame(
         {
             "customer_id": [r[0] for r in rows],
             "due_date": pd.to_datetime([AS_OF + timedelta(r[1]) for r in rows]),
             "amount_cents": [r[2] for r in rows],
-            "paid_on": pd.to_datetime([None if r[3] is None else AS_OF + timedelta(r[3]) for r in rows]),
+            # through an Index: pandas-stubs does not take None (NaT) in a plain list of dates
+            "paid_on": pd.to_datetime(pd.Index([None if r[3] is None else AS_OF + timedelta(r[3]) for r in rows])),
         }
     )
 
 
 def test_good_payer_is_a_and_chronic_late_payer_is_d_with_a_reason() -> None:
-    rows = [("good", -30 * i, 10000, -30 * i - 2) for i in range(1, 10)]
+    rows: list[tuple[str, int, int, int | None]] = [("good", -30 * i, 10000, -30 * i - 2) for i in range(1, 10)]
     rows += [("late", -30 * i, 10000, -30 * i + 60) for i in range(3, 12)]
     rows += [("late", -40, 10000, None)]
     table = fn.payer_scores(_history(rows), AS_OF)
     assert table.loc["good", "profile"] == "A" and table.loc["good", "score"] == 100
-    assert table.loc["good", "reason"].startswith("Paie à l'heure")
+    reason = table.loc["good", "reason"]
+    assert isinstance(reason, str) and reason.startswith("Paie à l'heure")
     assert table.loc["late", "profile"] == "D"
     assert "retard moyen de 60 j" in table.loc["late", "reason"].lower()
     assert table.loc["late", "avg_delay"] == 60
@@ -301,7 +304,7 @@ def test_payer_scores_equal_the_row_by_row_reference(lines: list[tuple[str, int,
         "customer_id": [r[0] for r in rows],
         "due_date": pd.to_datetime([r[1] for r in rows]),
         "amount_cents": pd.array([r[2] for r in rows], dtype="int64"),
-        "paid_on": pd.to_datetime([r[3] for r in rows]),
+        "paid_on": pd.to_datetime(pd.Index([r[3] for r in rows])),  # None (NaT) is not in the stubs' list types
     })
     table = fn.payer_scores(history, AS_OF, customers=["A", "B", "C"], disputes={"A": disputes},
                             broken_promises={"B": broken})

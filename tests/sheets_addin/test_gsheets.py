@@ -103,7 +103,7 @@ def test_first_sync_lays_out_every_tab_with_formats_validation_protection_and_fi
     assert rules["Pause jusqu'au"]["condition"]["type"] == "DATE_IS_VALID"
     assert "Commentaire" not in rules
 
-    protected_columns = set()
+    protected_columns: set[int] = set()
     for rng in factures.protected_ranges:
         assert rng["warningOnly"] is True
         protected_columns.update(range(rng["range"]["startColumnIndex"], rng["range"]["endColumnIndex"]))

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -205,7 +206,7 @@ def test_direct_debit_and_postal_address_typed_on_clients_are_read_back(tmp_path
     XlsxWorkbook(path).write(build_view(_book(), AS_OF))
     wb = load_workbook(path)
     ws = wb["Clients"]
-    header = {c.value: c.column for c in ws[1]}
+    header = {c.value: c.column for c in ws[1] if isinstance(c, Cell)}
     rows = {ws.cell(row=r, column=header["ID client"]).value: r for r in range(2, ws.max_row + 1)}
     ws.cell(row=rows["C1"], column=header["Prélèvement"], value="Oui")
     ws.cell(row=rows["C2"], column=header["Adresse postale"], value="3 rue des Lilas, 69003 Lyon")

@@ -84,7 +84,9 @@ def test_the_code_is_exchanged_and_the_refresh_token_stored(tmp_path: Path) -> N
     )
     with StateStore(config.state_path) as store:
         assert store.cache().get(TOKENS_NS, "refresh_token") == "rt-ROTATED-2b1f3c4d5e6f7a8b9c0d"
-    form = parse_qs(responses.calls[0].request.body)
+    body = responses.calls[0].request.body
+    assert isinstance(body, str)
+    form = parse_qs(body)
     assert form["grant_type"] == ["authorization_code"] and form["code"] == ["one-time-code-777"]
     assert form["redirect_uri"][0].startswith("http://127.0.0.1:")
     assert "business 9f1e2d3c4b5a69788796a5b4c3d2e1f0: Atelier Dupont SARL" in lines

@@ -87,7 +87,8 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    names = list(sub.choices)  # type: ignore[union-attr]
+    assert sub.choices is not None
+    names = list(sub.choices)
     assert len(names) >= len(COMMANDS)
     for name in names:
         assert f"encours {name}" in readme, f"`encours {name}` is not documented in README.md"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_an_incomplete_invoice_is_quarantined_and_the_ledger_syncs(
     with StateStore(tmp_path / "state.sqlite") as store:
         assert store.invoice("1007") is None
         yen = store.invoice("1008")
-        assert yen is not None and yen.remaining == Money(16234, "JPY")  # 0.0062 to 4 decimals: accepted
+        assert yen is not None and yen.remaining == Money(Decimal(16234), "JPY")  # 0.0062 to 4 decimals: accepted
         assert store.invoice("1006") is not None
 
     # Next sync: nothing changed in the changelogs, yet the quarantined invoice is asked again.
@@ -132,7 +133,7 @@ def test_remaining_stated_in_the_invoice_currency_is_detected_against_the_paymen
     with StateStore(tmp_path / "state.sqlite") as store:
         kept = store.invoice("1008")
     if synced:
-        assert kept is not None and kept.remaining == Money(270, "USD") and "Quarantined" not in out
+        assert kept is not None and kept.remaining == Money(Decimal(270), "USD") and "Quarantined" not in out
     else:
         assert kept is None
         assert "record 1008: remaining_amount_with_tax 270.00 equals the USD total minus the matched payments" in out
@@ -149,7 +150,7 @@ def test_an_unmatched_customer_transfer_is_a_credit_until_pennylane_matches_it(
     assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
     with StateStore(tmp_path / "state.sqlite") as store:
         credits = store.ledger().credits
-    assert [(c.id, c.customer_id, c.amount) for c in credits] == [("tx88101", "42", Money(300, "EUR"))]
+    assert [(c.id, c.customer_id, c.amount) for c in credits] == [("tx88101", "42", Money(Decimal(300), "EUR"))]
     sheet = load_workbook(tmp_path / "encours.xlsx")["Factures"]
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert "Paiement non affecté" in cells  # the customer's 300 € show on the sheet, netting what they owe

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
 
 from encours.connectors.errors import SheetError
 from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money, SourceInfo
@@ -107,7 +108,7 @@ def test_what_people_mark_reaches_the_payer_score(tmp_path: Path) -> None:
 
     def client_row(customer_id: str) -> dict[str, object]:
         ws = load_workbook(workbook)["Clients"]
-        headers = [c.value for c in ws[1]]
+        headers = [str(c.value) for c in ws[1]]
         for row in ws.iter_rows(min_row=2, values_only=True):
             if row[0] == customer_id:
                 return dict(zip(headers, row, strict=False))
@@ -115,7 +116,7 @@ def test_what_people_mark_reaches_the_payer_score(tmp_path: Path) -> None:
 
     wb = load_workbook(workbook)
     ws = wb["Factures"]
-    headers = {c.value: c.column for c in ws[1]}
+    headers = {c.value: c.column for c in ws[1] if isinstance(c, Cell)}
     open_rows = [r for r in range(2, ws.max_row + 1) if ws.cell(r, headers["Statut"]).value == "À payer"]
     good = next(r for r in open_rows
                 if client_row(str(ws.cell(r, headers["ID client"]).value))["Profil"] == "A")

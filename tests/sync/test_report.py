@@ -284,6 +284,7 @@ def test_weekly_report_is_received_by_smtp_once_per_week(tmp_path: Path, ledger:
                for p in images.values())
     assert "<script" not in html and 'src="http' not in html  # nothing fetched from the web
     pdf = next(p for p in parts if p.get_content_type() == "application/pdf").get_payload(decode=True)
+    assert isinstance(pdf, bytes)
     assert plain(eur(report.outstanding)) in pdf_text(pdf)
     text = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     assert "LES DIX PLUS GROS RETARDS" in text

@@ -17,7 +17,8 @@ from encours.connectors.registries.signals import SignalKind
 from encours.connectors.registries.sirene import SireneClient
 from encours.sheets_addin.view import CustomerFigures, build_view
 from encours.sync.config import config_from_mapping
-from encours.sync.risk import RiskSettings, apply_risk, load_risk, refresh_risk, risk_settings
+from encours.sync.risk import apply_risk, load_risk, refresh_risk, risk_settings
+from encours.sync.settings import RiskSettings
 from encours.sync.state import StateStore
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"

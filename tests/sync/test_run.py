@@ -54,7 +54,8 @@ def one_pass(config: Config, file: LedgerFile, port: int, now: datetime = MONDAY
 def sheet_rows(path: Path, tab: str) -> list[dict[str, Any]]:
     ws = load_workbook(path, read_only=True)[tab]
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+    header = [str(h) for h in rows[0]]
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
 
 
 def test_a_pass_sends_once_and_the_second_sends_nothing(tmp_path: Path) -> None:

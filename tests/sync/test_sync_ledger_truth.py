@@ -41,7 +41,8 @@ def test_sync_of_a_fec_names_credits_customers_in_credit_and_missing_lettering(
     sums: dict[str, Decimal] = {}
     for r in factures:
         if r["Statut"] not in ("Payée", "Annulée"):
-            sums[r["ID client"]] = sums.get(r["ID client"], Decimal(0)) + Decimal(str(r["Reste dû (EUR)"]))
+            customer = str(r["ID client"])
+            sums[customer] = sums.get(customer, Decimal(0)) + Decimal(str(r["Reste dû (EUR)"]))
     assert {k: v for k, v in sums.items() if v} == sum_of_411(path)
 
 

@@ -390,7 +390,7 @@ def native_cases(rng: random.Random) -> list[dict[str, Any]]:
     for i in range(4):
         as_of = date(2025, 1, 1) + timedelta(rng.randrange(0, 600))
         customers = [f"C{i}{k:02d}" for k in range(rng.randrange(3, 7))]
-        invoices = []
+        invoices: list[dict[str, Any]] = []
         for n in range(rng.randrange(15, 40)):
             customer = rng.choice(customers)
             due = as_of - timedelta(rng.randrange(-60, 200))
