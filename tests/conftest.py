@@ -55,3 +55,27 @@ def write_config(folder: Path, *, source: str = 'type = "demo"', sheet: str = 't
 @pytest.fixture()
 def demo_config(tmp_path: Path) -> Path:
     return write_config(tmp_path)
+
+
+#: Whole modules that live through processes, servers, weeks or LibreOffice: the slow lane.
+SLOW_MODULES = {
+    "test_faults.py", "test_daemon.py", "test_months.py", "test_uncertain_sends.py", "test_full_disk.py",
+    "test_computed_backends.py", "test_native_formulas_libreoffice.py", "test_apps_script_node.py",
+    "test_xlsx_fidelity.py", "test_planner_properties.py", "test_report.py", "test_security.py",
+}
+#: Single tests of other modules that take seconds (measured with --durations).
+SLOW_TESTS = {
+    "test_every_shipped_step_renders_in_every_language", "test_demo_writes_the_workbook_and_prints_a_summary",
+    "test_case_file_csvs_are_inert_and_show_no_path_of_this_machine", "test_what_people_mark_reaches_the_payer_score",
+    "test_the_demo_runs_from_any_folder_not_only_the_source_tree",
+    "test_the_module_imports_without_windows_only_modules",
+    "test_the_store_holds_what_ledger_apply_computes", "test_help_and_usage_errors_import_nothing_heavy",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``-m "not slow"`` is the fast lane a developer runs while working; CI runs everything."""
+    for item in items:
+        if (item.path.name in SLOW_MODULES or item.get_closest_marker("libreoffice") is not None
+                or getattr(item, "originalname", item.name) in SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
