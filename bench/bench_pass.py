@@ -1,0 +1,114 @@
+"""What a reminder pass costs as the ledger grows, with nothing or 1 % changed at the source (issue 17 item 3).
+
+For each size, a CSV dossier (invoices, payments; one customer per 20 invoices) is synced and
+passed once (its first pass sends what is due), then timed, each pass in its own process
+(``encours run``) so that the figure is what the scheduled job pays:
+
+* an unchanged pass — same export, nobody typed anything;
+* a pass after 1 % of the invoices were paid at the source.
+
+Prints wall and CPU seconds and peak memory per pass, the cost per 1,000 invoices, and the slope
+against the smallest size measured in the same run (1.0 = linear).
+
+    python bench/bench_pass.py --sizes 1000 10000 [--sizes ... 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+AS_OF = date(2026, 11, 23)
+CONFIG = """[company]
+name = "Bench SARL"
+state = "state.sqlite"
+email = "factures@bench.example"
+
+[source]
+type = "csv"
+path = "factures.csv"
+payments = "paiements.csv"
+customers = "clients.csv"
+
+[sheet]
+type = "xlsx"
+path = "encours.xlsx"
+
+[sending]
+mode = "outbox"
+outbox = "outbox"
+every_day = true
+window = "00:00-23:59"
+
+[risk]
+enabled = false
+"""
+
+
+def write_dossier(folder: Path, n: int, paid_share: float, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    customers = max(1, n // 20)
+    lines = ["Numéro;Client;ID client;Date;Échéance;Montant TTC;Reste dû;Devise"]
+    pay = ["Date;ID client;Facture;Montant;Devise"]
+    for i in range(n):
+        issued = AS_OF - timedelta(days=rng.randint(5, 200))
+        total = rng.randint(100, 5000)
+        paid = rng.random() < paid_share
+        remaining = 0 if paid else total
+        lines.append(f"F{i:07d};Client {i % customers};C{i % customers:05d};{issued:%d/%m/%Y};"
+                     f"{issued + timedelta(days=30):%d/%m/%Y};{total},00;{remaining},00;EUR")
+        if paid:
+            pay.append(f"{issued + timedelta(days=31):%d/%m/%Y};C{i % customers:05d};F{i:07d};{total},00;EUR")
+    clients = ["ID client;Nom;Email"] + [f"C{c:05d};Client {c};compta{c}@client.example" for c in range(customers)]
+    (folder / "factures.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "paiements.csv").write_text("\n".join(pay) + "\n", encoding="utf-8")
+    (folder / "clients.csv").write_text("\n".join(clients) + "\n", encoding="utf-8")
+
+
+def one_pass(folder: Path, day: date) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "encours.sync.cli", "-q", "run", "-c", "encours.toml",
+                    "--as-of", day.isoformat()], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    args = parser.parse_args()
+    rows = []
+    for n in args.sizes:
+        folder = Path(tempfile.mkdtemp(prefix=f"encours-pass-{n}-"))
+        try:
+            (folder / "encours.toml").write_text(CONFIG, encoding="utf-8")
+            write_dossier(folder, n, paid_share=0.6)
+            one_pass(folder, AS_OF)  # first pass: full sync, sends what is due
+            unchanged = one_pass(folder, AS_OF)
+            write_dossier(folder, n, paid_share=0.61)  # about 1 % more invoices paid
+            changed = one_pass(folder, AS_OF)
+            rows.append((n, unchanged, changed))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    base_n, base_unchanged, _ = rows[0]
+    print("invoices | unchanged pass: wall, CPU, peak | 1 % changed: wall, CPU, peak | CPU per 1k (unchanged) | slope")
+    for n, (uw, uc, um), (cw, cc, cm) in rows:
+        slope = (uc / n) / (base_unchanged[1] / base_n)
+        print(f"{n:>8} | {uw:6.2f} s {uc:6.2f} s {um:6.0f} MB | {cw:6.2f} s {cc:6.2f} s {cm:6.0f} MB | "
+              f"{1000 * uc / n:6.3f} s | {slope:4.2f}")
+
+
+if __name__ == "__main__":
+    main()
