@@ -41,6 +41,7 @@ from encours.sync.config import Config
 from encours.sync.inert import inert_row, without_machine_paths
 from encours.sync.journal import STATE_LABELS_FR, Journal, State
 from encours.sync.lock import DossierLock
+from encours.sync.preflight import owner_of
 from encours.sync.pull import open_sheet
 from encours.sync.redact import secret_values
 from encours.sync.state import StateStore
@@ -175,7 +176,8 @@ def export_case(
 ) -> CaseExport:
     """Write the customer's case file and mark them *en recouvrement* (see the module docstring)."""
     fetch = fetch_pdf or default_fetch_pdf
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         ledger = store.ledger()
         if not ledger.customers:
             raise CaseError(f"{config.state_path}: nothing synced yet — run `encours sync -c {config.file}` first")
