@@ -115,8 +115,9 @@ def restorable_sheet(backend: SheetBackend) -> Iterator[None]:
     if path is None or not path.exists():
         yield
         return
+    for stale in path.parent.glob(f".~{path.name}.*.before"):  # left by a killed pass (we hold the lock)
+        stale.unlink(missing_ok=True)
     keep = path.with_name(f".~{path.name}.{os.getpid()}.before")
-    keep.unlink(missing_ok=True)
     try:
         os.link(path, keep)
     except OSError:  # a file system without hard links: nothing to restore from, write as before
