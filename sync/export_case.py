@@ -43,6 +43,7 @@ from encours.sync.inert import inert_row, without_machine_paths
 from encours.sync.journal import STATE_LABELS_FR, State
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import assemble
+from encours.sync.preflight import owner_of
 from encours.sync.pull import open_sheet
 from encours.sync.state import StateStore
 
@@ -176,7 +177,8 @@ def export_case(
 ) -> CaseExport:
     """Write the customer's case file and mark them *en recouvrement* (see the module docstring)."""
     fetch = fetch_pdf or default_fetch_pdf
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         if not store.ledger().customers:
             raise CaseError(f"{config.state_path}: nothing synced yet — run `encours sync -c {config.file}` first")
         notes: list[str] = []

@@ -60,8 +60,9 @@ def read_marks_guarded(backend: SheetBackend, store: StateStore, where: str, *, 
     if path is not None and not path.exists() and synced:
         if new_sheet:
             return SheetMarks()
+        label = "" if where == str(path) else f" ({where})"
         raise SheetMissingError(
-            f"the sheet is missing: looked for {path} ({where}). This dossier has synced before, so its disputes, "
+            f"the sheet is missing: looked for {path}{label}. This dossier has synced before, so its disputes, "
             "promises and pauses were in that sheet — nothing was sent. Put the workbook back (or set [sheet] path "
             "to where it is now); to start a new, empty sheet instead, run again with --new-sheet"
         )
@@ -115,8 +116,9 @@ def restorable_sheet(backend: SheetBackend) -> Iterator[None]:
     if path is None or not path.exists():
         yield
         return
+    for stale in path.parent.glob(f".~{path.name}.*.before"):  # left by a killed pass (we hold the lock)
+        stale.unlink(missing_ok=True)
     keep = path.with_name(f".~{path.name}.{os.getpid()}.before")
-    keep.unlink(missing_ok=True)
     try:
         os.link(path, keep)
     except OSError:  # a file system without hard links: nothing to restore from, write as before

@@ -56,3 +56,12 @@ def test_another_distributions_sync_package_does_not_shadow_encours(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("encours ")
+
+
+def test_shipped_data_is_found_from_any_folder(tmp_path: Path) -> None:
+    """Outside the repository, only ``encours.*`` is importable: shipped data files are read through it."""
+    code = ("from datetime import date; from encours.sheets_addin.rates import default_rates; "
+            "from encours.scenarios.loader import SHIPPED_DIR; "
+            "assert default_rates(); assert any(SHIPPED_DIR.glob('*.toml'))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-1500:]

@@ -68,8 +68,8 @@ class SmtpChannel:
         self.local_hostname = local_hostname
         self._conn: smtplib.SMTP | None = None
 
-    def __repr__(self) -> str:  # never shows the password
-        return f"SmtpChannel({self.host}:{self.port}, {self.security}, user={self.user!r})"
+    def __repr__(self) -> str:  # never shows the password nor the login
+        return f"SmtpChannel({self.host}:{self.port}, {self.security}{', with login' if self.user else ''})"
 
     @property
     def where(self) -> str:
@@ -97,8 +97,8 @@ class SmtpChannel:
             raise ChannelError(f"{self.where}: the server's TLS certificate is not trusted ({exc.verify_message})") \
                 from None
         except smtplib.SMTPAuthenticationError as exc:
-            raise ChannelError(f"{self.where}: authentication failed for user {self.user!r} ({exc.smtp_code})") \
-                from None
+            raise ChannelError(f"{self.where}: authentication failed ({exc.smtp_code}): check the login and password "
+                               "named by [sending] user_env and password_env") from None
         except smtplib.SMTPException as exc:
             raise ChannelError(f"{self.where}: {type(exc).__name__}: {exc}", retriable=True) from None
         except (OSError, ssl.SSLError) as exc:

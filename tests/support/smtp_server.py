@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import socket
 import threading
 import time
@@ -34,8 +35,8 @@ class Received:
         assert isinstance(parsed, EmailMessage)
         return parsed
 
-    @property
-    def message_id(self) -> str:
+    @functools.cached_property
+    def message_id(self) -> str:  # parsed once: audits read it after every pass
         return str(self.message["Message-ID"])
 
 

@@ -174,6 +174,7 @@ def test_starttls_with_a_verified_certificate_and_login(inbox: Inbox, certificat
         ) as smtp:
             smtp.send(reminder())
         assert "authentication failed" in str(caught.value) and "wrong-password" not in str(caught.value)
+        assert USER not in str(caught.value), "the login is not printed in run summaries"
         assert not caught.value.retriable
     finally:
         controller.stop()
@@ -316,5 +317,6 @@ def test_check_connects_logs_in_and_sends_nothing(inbox: Inbox, certificate: tup
         assert main(["check", "-c", str(path)]) == 1
         out = capsys.readouterr().out
         assert "✗ mail:" in out and "authentication failed" in out and "wrong-password" not in out
+        assert USER not in out
     finally:
         controller.stop()

@@ -190,3 +190,14 @@ def test_a_dispute_column_renamed_beyond_recognition_stops_the_pass(tmp_path: Pa
         _pass(config, file, MONDAY + timedelta(days=10))
     assert "Litige" in str(stopped.value) and "'Contesté ?'" in str(stopped.value)
     assert _outbox(config) == sent_before
+
+
+def test_a_killed_pass_leaves_no_copy_of_the_workbook_behind(tmp_path: Path) -> None:
+    config, file = _dossier(tmp_path)
+    _pass(config, file, MONDAY)
+    workbook = config.sheet.path("path")
+    stale = workbook.with_name(f".~{workbook.name}.4242.before")  # what a pass killed mid-commit leaves
+    stale.write_bytes(workbook.read_bytes())
+    file.pay(["I1"])
+    _pass(config, file, MONDAY + timedelta(days=1))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~")] == []
