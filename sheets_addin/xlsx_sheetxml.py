@@ -1,0 +1,261 @@
+"""One worksheet part as text: rows and cells spliced, everything else kept as written.
+
+A worksheet part is cut in three: the head (up to ``<sheetData>``), its rows, and the tail
+(filters, validations, conditional formats, drawings, tables, extensions…).  encours replaces the
+cells it owns and a few tail elements; a person's cell, formula (a spilling one included) or
+extension is carried over as the very text it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from encours.sheets_addin.layout import column_letter
+from encours.sheets_addin.xlsx_package import attributes, unescape
+
+_ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_CELL_RE = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
+_STYLE_RE = re.compile(r'\bs="(\d+)"')
+_ROW_NUMBER_RE = re.compile(r'\br="(\d+)"')
+_SPANS_RE = re.compile(r'\s+spans="[^"]*"')
+_TEXT_RE = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
+_VALUE_RE = re.compile(r"<v>(.*?)</v>", re.S)
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EPOCH = date(1899, 12, 30)
+
+EMPTY_SHEET = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheetData></sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+    'footer="0.3"/></worksheet>'
+)
+
+#: Worksheet children after ``sheetData``, in schema order (CT_Worksheet).
+_TAIL_ORDER = ("sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+               "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+               "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
+               "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+               "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+               "webPublishItems", "tableParts", "extLst")
+
+
+def column_index(letters: str) -> int:
+    """A → 0, AA → 26."""
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number - 1
+
+
+def serial(value: date | datetime) -> str:
+    """A date as Excel's day number (1900 system), a time of day as its fraction."""
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - datetime.combine(_EPOCH, time())
+        return repr(round(delta.days + delta.seconds / 86400, 10))
+    return str((value - _EPOCH).days)
+
+
+def cell_xml(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
+    """One cell: ``formula`` text starting with "=" is a formula, any other text is text."""
+    s = f' s="{style}"' if style else ""
+    if value is None or value == "":
+        return f'<c r="{ref}"{s}/>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        if formula and value.startswith("="):
+            return f'<c r="{ref}"{s}><f>{escape(value[1:])}</f></c>'
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+    if isinstance(value, (date, datetime)):
+        return f'<c r="{ref}"{s}><v>{serial(value)}</v></c>'
+    if isinstance(value, Decimal):
+        return f'<c r="{ref}"{s}><v>{format(value, "f")}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
+
+
+def cell_style(raw: str) -> int:
+    match = _STYLE_RE.search(raw[: raw.find(">") + 1])
+    return int(match.group(1)) if match else 0
+
+
+def cell_text(raw: str, shared: list[str]) -> Any:
+    """The value a cell shows as stored (text, number as float, bool), None when empty."""
+    tag = raw[: raw.find(">") + 1]
+    kind = attributes(tag).get("t", "n")
+    if kind == "inlineStr":
+        return "".join(unescape(t or "") for t in _TEXT_RE.findall(raw)) or None
+    match = _VALUE_RE.search(raw)
+    if match is None:
+        return None
+    text = unescape(match.group(1))
+    if kind == "s":
+        index = int(text)
+        return shared[index] if index < len(shared) else None
+    if kind in ("str", "e"):
+        return text
+    if kind == "b":
+        return text == "1"
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def shared_strings(xml: str | None) -> list[str]:
+    if not xml:
+        return []
+    out = []
+    for item in re.finditer(r"<si\b[^>]*>(.*?)</si>|<si\s*/>", xml, re.S):
+        body = item.group(1) or ""
+        body = re.sub(r"<rPh\b.*?</rPh>", "", body, flags=re.S)
+        out.append("".join(unescape(t or "") for t in _TEXT_RE.findall(body)))
+    return out
+
+
+@dataclass
+class Row:
+    number: int
+    tag: str  # the start tag, without spans (a hint that would go stale)
+    raw: str  # the whole row as read: kept when nothing in it changed
+    cells: dict[int, str] = field(default_factory=dict)
+    parsed: bool = False
+
+    def cell_map(self) -> dict[int, str]:
+        if not self.parsed:
+            body = self.raw[self.raw.find(">") + 1:]
+            last = -1
+            for match in _CELL_RE.finditer(body):
+                cell = match.group(0)
+                ref = _REF_RE.search(cell[: cell.find(">") + 1] if ">" in cell else cell)
+                last = column_index(ref.group(1)) if ref else last + 1
+                self.cells[last] = cell
+            self.parsed = True
+        return self.cells
+
+    def render(self) -> str:
+        if not self.parsed:
+            return self.raw
+        cells = self.cells
+        body = "".join(cells[i] for i in sorted(cells))
+        if not body:
+            return self.tag[:-1] + "/>" if not self.tag.endswith("/>") else self.tag
+        return f"{self.tag}{body}</row>"
+
+
+class Sheet:
+    """A worksheet part, cut into head, rows (by number) and tail."""
+
+    def __init__(self, xml: str) -> None:
+        start = re.search(r"<sheetData\b[^>]*?(/?)>", xml)
+        if start is None:
+            raise ValueError("not a worksheet part")
+        if start.group(1):  # <sheetData/>
+            self.head = xml[: start.start()] + "<sheetData>"
+            body, self.tail = "", "</sheetData>" + xml[start.end():]
+        else:
+            end = xml.rindex("</sheetData>")
+            self.head, body, self.tail = xml[: start.end()], xml[start.end(): end], xml[end:]
+        self.original = xml
+        self.rows: dict[int, Row] = {}
+        last = 0
+        for match in _ROW_RE.finditer(body):
+            raw = match.group(0)
+            tag = raw[: raw.find(">") + 1]
+            number_match = _ROW_NUMBER_RE.search(tag)
+            last = int(number_match.group(1)) if number_match else last + 1
+            clean = _SPANS_RE.sub("", tag)
+            if clean.endswith("/>"):
+                clean = clean[:-2].rstrip() + ">"
+            if number_match is None:
+                clean = clean.replace("<row", f'<row r="{last}"', 1)
+            self.rows[last] = Row(last, clean, raw)
+
+    def row(self, number: int) -> Row:
+        if number not in self.rows:
+            self.rows[number] = Row(number, f'<row r="{number}">', "", parsed=True)
+        return self.rows[number]
+
+    def set_cells(self, number: int, cells: Mapping[int, str]) -> None:
+        row = self.row(number)
+        row.cell_map().update(cells)
+
+    def clear_rows(self, first: int = 1) -> None:
+        for number in [n for n in self.rows if n >= first]:
+            del self.rows[number]
+
+    def last_row_with_values(self, shared: list[str]) -> int:
+        for number in sorted(self.rows, reverse=True):
+            if any(cell_text(c, shared) not in (None, "") or "<f" in c for c in self.rows[number].cell_map().values()):
+                return number
+        return 0
+
+    def values(self, number: int, shared: list[str]) -> dict[int, Any]:
+        row = self.rows.get(number)
+        return {} if row is None else {i: cell_text(c, shared) for i, c in row.cell_map().items()}
+
+    def column_values(self, index: int, shared: list[str], first: int = 2) -> Iterable[tuple[int, Any]]:
+        for number in sorted(self.rows):
+            if number >= first:
+                cell = self.rows[number].cell_map().get(index)
+                if cell is not None:
+                    yield number, cell_text(cell, shared)
+
+    # the tail and head -------------------------------------------------------------------------
+    def tail_element(self, name: str) -> str | None:
+        match = re.search(rf"<{name}\b[^>]*?(?:/>|>.*?</{name}>)", self.tail, re.S)
+        return match.group(0) if match else None
+
+    def set_tail_element(self, name: str, xml: str | None) -> None:
+        """Replace (or add in schema order, or with None remove) one child element after sheetData."""
+        pattern = re.compile(rf"<{name}\b[^>]*?(?:/>|>.*?</{name}>)", re.S)
+        if pattern.search(self.tail):
+            self.tail = pattern.sub(lambda _: xml or "", self.tail, count=1)
+            return
+        if xml is None:
+            return
+        later = _TAIL_ORDER[_TAIL_ORDER.index(name) + 1:]
+        positions = [m.start() for n in later for m in [re.search(rf"<{n}\b", self.tail)] if m]
+        at = min(positions) if positions else self.tail.rindex("</worksheet>")
+        self.tail = self.tail[:at] + xml + self.tail[at:]
+
+    def set_dimension(self) -> None:
+        numbers = [n for n, r in self.rows.items() if r.raw or r.cells]
+        if not numbers:
+            return
+        width = max((max(r.cell_map()) for r in self.rows.values() if r.cell_map()), default=0)
+        ref = f"A1:{column_letter(width)}{max(numbers)}"
+        self.head = re.sub(r'<dimension\b[^>]*?/>', f'<dimension ref="{ref}"/>', self.head, count=1)
+
+    def set_head_element(self, name: str, xml: str, before: tuple[str, ...]) -> None:
+        """Replace or add one child element before sheetData (``before``: the names that follow it)."""
+        pattern = re.compile(rf"<{name}\b[^>]*?(?:/>|>.*?</{name}>)", re.S)
+        if pattern.search(self.head):
+            self.head = pattern.sub(lambda _: xml, self.head, count=1)
+            return
+        positions = [m.start() for n in before for m in [re.search(rf"<{n}\b", self.head)] if m]
+        at = min(positions)
+        self.head = self.head[:at] + xml + self.head[at:]
+
+    def to_xml(self) -> str:
+        self.set_dimension()
+        body = "".join(self.rows[n].render() for n in sorted(self.rows))
+        return self.head + body + self.tail
+
+
+def validation_xml(sqref: str, kind: str, formula1: str, *, error: str, title: str,
+                   operator: str | None = None) -> str:
+    op = f' operator="{operator}"' if operator else ""
+    return (f'<dataValidation type="{kind}"{op} allowBlank="1" showErrorMessage="1" '
+            f'errorTitle={quoteattr(title)} error={quoteattr(error)} sqref="{sqref}">'
+            f"<formula1>{escape(formula1)}</formula1></dataValidation>")

@@ -1,0 +1,457 @@
+"""A sync into a workbook package: encours's tabs refreshed in place, every other part left as it was.
+
+Keyed tabs (``Factures``, ``Clients``, ``Relances``) keep their rows: a row is matched by ID, its
+synced, formula and run cells are rewritten and every other cell of it is kept as written.  The
+tabs made only of formulas are rewritten whole.  The layout (widths, frozen heading, drop-downs,
+print setup) is the same whether the workbook was just created or synced a hundred times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from encours.connectors.errors import SheetError
+from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.layout import (
+    AGING,
+    CUSTOMERS,
+    DASHBOARD_TAB,
+    INVOICES,
+    JOURNAL,
+    LABEL_CELLS,
+    PARAMS_TAB,
+    PAYMENT_PLANS,
+    TODO,
+    CellType,
+    Column,
+    Kind,
+    Tab,
+    column_letter,
+    param_ref,
+)
+from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.xlsx_package import Package, attributes
+from encours.sheets_addin.xlsx_rows import (
+    _TAB_ORDER,
+    EUR_FORMAT,
+    RowPlan,
+    _aging_customers,
+    _customer_updates,
+    _invoice_updates,
+    _journal_updates,
+    _split_ref,
+    cell_format,
+    column_format,
+    find_columns,
+)
+from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet, cell_style, cell_xml, shared_strings, validation_xml
+from encours.sheets_addin.xlsx_styles import StyleBook
+
+KIND_COLORS = {Kind.SYNCED: "DCE6F1", Kind.FORMULA: "E2EFDA", Kind.USER: "FFF2CC", Kind.RUN: "EDE1F5"}
+BUCKET_COLORS = ("FFF2CC", "FCE4D6", "F8CBAD", "F4B084")  # 1-30 … > 90
+MAX_ROW = 1048576
+#: Where the configured scenario names are listed for the ``Scénario`` drop-downs.
+SCENARIO_COLUMN = 4  # E on Paramètres
+_HEAD_AFTER_VIEWS = ("sheetFormatPr", "cols", "sheetData")
+
+
+@dataclass
+class Context:
+    """One sync's shared state: the styles part, the shared strings, what to tell the user."""
+
+    styles: StyleBook
+    shared: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    def style(self, number_format: str | None, bold: bool = False, fill: str | None = None) -> int:
+        return self.styles.xf(number_format, bold, fill)
+
+    def keep_or(self, raw: str | None, number_format: str | None) -> int:
+        """A person's format of one of encours's cells is kept while it shows the number as encours would."""
+        if raw is not None:
+            existing = cell_style(raw)
+            formats = self.styles.xf_formats
+            if existing < len(formats) and formats[existing] == (number_format or "General"):
+                return existing
+        return self.style(number_format)
+
+
+def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
+                 created: bool = False) -> None:
+    """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched."""
+    styles_part = pkg.styles_part()
+    if styles_part is None:
+        raise SheetError(f"{pkg.path}: the workbook has no styles part (damaged file?)")
+    sheets = pkg.sheets()
+    shared_part = next((r["Target"] for r in pkg.relationships(pkg.workbook_part())
+                        if r.get("Type", "").endswith("/sharedStrings")), None)
+    ctx = Context(StyleBook(pkg.read(styles_part)), shared_strings(pkg.text(shared_part) if shared_part else None),
+                  notes)
+    fresh: set[str] = set(_TAB_ORDER) if created else set()
+    for position, name in enumerate(_TAB_ORDER):
+        if name not in sheets:
+            if name in (INVOICES.name, CUSTOMERS.name) and sheets:
+                notes.append(f"tab {name!r} was missing: recreated")
+            order = list(pkg.sheets())
+            before = next((order.index(n) for n in _TAB_ORDER[position + 1:] if n in order), None)
+            pkg.add_sheet(name, EMPTY_SHEET, before)
+            fresh.add(name)
+    sheets = pkg.sheets()
+    parsed = {name: Sheet(pkg.text(sheets[name])) for name in _TAB_ORDER}
+
+    inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view, _invoice_updates(view), {}, ctx)
+    inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
+    cust_positions, cust_last = _update_keyed(parsed[CUSTOMERS.name], CUSTOMERS, view, _customer_updates(view),
+                                              factures_refs(inv_letters), ctx)
+    keyed = {INVOICES.name: (INVOICES, inv_positions, inv_last), CUSTOMERS.name: (CUSTOMERS, cust_positions, cust_last)}
+    journal = parsed[JOURNAL.name]
+    if view.journal is not None or JOURNAL.name in fresh:
+        keyed[JOURNAL.name] = (JOURNAL, *_update_keyed(journal, JOURNAL, view, _journal_updates(view.journal or ()),
+                                                       {}, ctx))
+    plans = parsed[PAYMENT_PLANS.name]
+    if plans.last_row_with_values(ctx.shared) == 0:
+        _write_header(plans, PAYMENT_PLANS, ctx)
+        keyed[PAYMENT_PLANS.name] = (PAYMENT_PLANS, {c.key: i for i, c in enumerate(PAYMENT_PLANS.columns)}, 1)
+    if view.todo is not None or TODO.name in fresh:
+        todo = parsed[TODO.name]
+        todo.clear_rows()
+        _write_header(todo, TODO, ctx)
+        positions = {c.key: i for i, c in enumerate(TODO.columns)}
+        plan = RowPlan(TODO, positions)
+        for offset, row in enumerate(view.todo or ()):
+            _place(todo, TODO, positions, offset + 2, plan.values(offset + 2, None, row), ctx)
+        keyed[TODO.name] = (TODO, positions, len(view.todo or ()) + 1)
+    for name, (tab, positions, last) in keyed.items():
+        _layout(parsed[name], tab, positions, view, ctx, fresh=name in fresh, last=last)
+        _filter(pkg, sheets[name], parsed[name], positions, last)
+
+    params = parsed[PARAMS_TAB]
+    if not params.values(2, ctx.shared).get(1) and "<f>" not in "".join(params.row(2).cell_map().values()):
+        _write_cells(params, params_cells(None, bounds), ctx, percent=False)
+        _widths(params, (30, 16, 60))
+    _scenario_list(params, view.scenario_names, ctx)
+
+    aging = parsed[AGING.name]
+    aging.clear_rows()
+    rows = aging_rows(_aging_customers(view), inv_letters)
+    for number, values in enumerate(rows, start=1):
+        bold = number in (1, len(rows))
+        cells = {}
+        for index, value in enumerate(values):
+            fmt = EUR_FORMAT if number > 1 and index >= 2 else None
+            cells[index] = cell_xml(f"{column_letter(index)}{number}", value, ctx.style(fmt, bold),
+                                    formula=index >= 2 or number == 1)
+        aging.set_cells(number, cells)
+    if AGING.name in fresh:
+        _views(aging, "C2")
+        _widths(aging, [c.width for c in AGING.columns])
+    aging.set_tail_element("autoFilter", f'<autoFilter ref="A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"/>')
+    _page_setup(aging)
+
+    board = parsed[DASHBOARD_TAB]
+    board.clear_rows()
+    board_cells, _charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
+    _write_cells(board, board_cells, ctx, percent=True)
+    if DASHBOARD_TAB in fresh:
+        _widths(board, (30, 16, 14))
+
+    changed = False
+    for name in _TAB_ORDER:
+        xml = parsed[name].to_xml()
+        if xml != parsed[name].original:
+            pkg.set(sheets[name], xml)
+            changed = True
+    if ctx.styles.changed:
+        pkg.set(styles_part, ctx.styles.to_bytes())
+    if changed:
+        _workbook_settings(pkg, {name: (1, 1) for name in keyed})
+
+
+# -- keyed tabs ----------------------------------------------------------------------------------
+def _update_keyed(
+    sheet: Sheet,
+    tab: Tab,
+    view: SheetView,
+    updates: tuple[Mapping[str, Row], frozenset[str], Mapping[str, Row] | None, Row | None],
+    extra: Mapping[str, str],
+    ctx: Context,
+) -> tuple[dict[str, int], int]:
+    """Refresh one keyed tab; returns the 0-based positions of its columns and its last row."""
+    known, shown, run, unknown_row = updates
+    if sheet.last_row_with_values(ctx.shared) == 0:
+        _write_header(sheet, tab, ctx)
+    values = sheet.values(1, ctx.shared)
+    header = [values.get(i) for i in range(max(values, default=-1) + 1)]
+    positions, missing = find_columns(tab, header)
+    last_used = max(sheet.last_row_with_values(ctx.shared), 1)
+    id_heading = tab.column(tab.id_key).heading
+    if tab.id_key not in positions and last_used > 1:
+        raise SheetError(f"the ID column is missing: restore the heading {id_heading!r} in row 1",
+                         tab=tab.name, row=1, column=id_heading)
+    next_col = len(header)
+    for column in missing:
+        sheet.set_cells(1, {next_col: _header_cell(column, next_col, ctx)})
+        positions[column.key] = next_col
+        next_col += 1
+        if last_used > 1:
+            ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
+    rows_by_id: dict[str, int] = {}
+    for number, value in sheet.column_values(positions[tab.id_key], ctx.shared):
+        key = parse_text(_as_id(value))
+        if not key:
+            continue
+        if key in rows_by_id:
+            raise SheetError(
+                f"ID {key!r} appears twice (rows {rows_by_id[key]} and {number}): delete one of the two rows",
+                tab=tab.name, row=number, column=id_heading,
+            )
+        rows_by_id[key] = number
+    plan = RowPlan(tab, positions, extra)
+    for key, number in rows_by_id.items():
+        synced = known.get(key, unknown_row)
+        _place(sheet, tab, positions, number, plan.values(number, synced, None if run is None else run.get(key, {})),
+               ctx)
+    for key, synced in known.items():
+        if key in rows_by_id or key not in shown:
+            continue
+        last_used += 1
+        values_out = plan.values(last_used, synced, None if run is None else run.get(key, {}))
+        values_out[positions[tab.id_key]] = key
+        _place(sheet, tab, positions, last_used, values_out, ctx)
+    return positions, last_used
+
+
+def _as_id(value: Any) -> Any:
+    """An ID read back as a number (a person typed 1042) is the text "1042", not "1042.0"."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+_PLACE_CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], list[tuple[int, str, str | None, bool]]] = {}
+
+
+def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, values: Mapping[int, Any],
+           ctx: Context) -> None:
+    key = (tab.name, tuple(sorted(positions.items())))
+    columns = _PLACE_CACHE.get(key)
+    if columns is None:
+        columns = _PLACE_CACHE[key] = [
+            (i, column_letter(i), column_format(tab.column(k)), tab.column(k).kind is Kind.FORMULA)
+            for k, i in positions.items()
+        ]
+    row = sheet.row(number)
+    cells = row.cell_map()
+    suffix = str(number)
+    for index, letter, fmt, formula in columns:
+        if index not in values:
+            continue
+        value = values[index]
+        cells[index] = cell_xml(letter + suffix, value, ctx.keep_or(cells.get(index), fmt if value is not None else None)
+                                if value is not None else cell_style(cells.get(index, "")), formula=formula)
+
+
+def _header_cell(column: Column, index: int, ctx: Context) -> str:
+    return cell_xml(f"{column_letter(index)}1", column.heading, ctx.style(None, True, KIND_COLORS[column.kind]))
+
+
+def _write_header(sheet: Sheet, tab: Tab, ctx: Context) -> None:
+    sheet.set_cells(1, {i: _header_cell(c, i, ctx) for i, c in enumerate(tab.columns)})
+
+
+def heading_width(column: Column) -> float:
+    """A column wide enough for its heading (and the drop-down arrow of the filter)."""
+    return max(column.width, len(column.heading) * 1.1 + 4)
+
+
+def _layout(sheet: Sheet, tab: Tab, positions: Mapping[str, int], view: SheetView, ctx: Context, *, fresh: bool,
+            last: int) -> None:
+    """Frozen heading and widths (on a tab encours adds), drop-downs and print setup (every sync)."""
+    if fresh:
+        _views(sheet, "A2")
+        widths: dict[int, float] = {positions[c.key]: heading_width(c) for c in tab.columns if c.key in positions}
+        _widths(sheet, [widths.get(i, 10) for i in range(max(widths) + 1)])
+    validations = []
+    for column in tab.columns:
+        if column.kind is not Kind.USER or column.key not in positions:
+            continue
+        letter = column_letter(positions[column.key])
+        area = f"{letter}2:{letter}{MAX_ROW}"
+        if column.type is CellType.BOOL:
+            validations.append(validation_xml(area, "list", '"Oui,Non"', error="Choisissez Oui ou Non.",
+                                              title=column.heading))
+        elif column.type is CellType.CHOICE and column.key == "scenario":
+            last_name = 1 + max(1, len(view.scenario_names))
+            source = param_ref(f"$E$2:$E${last_name}")
+            validations.append(validation_xml(area, "list", source, error="Choisissez un scénario de la liste.",
+                                              title=column.heading))
+        elif column.type is CellType.DATE:
+            validations.append(validation_xml(area, "date", "36526", operator="greaterThan",
+                                              error="Tapez une date, par exemple 23/11/2026.", title=column.heading))
+    if validations:
+        _set_validations(sheet, validations)
+    if tab is INVOICES and "bucket" in positions and (fresh or "<conditionalFormatting" not in sheet.tail):
+        letter = column_letter(positions["bucket"])
+        rules = "".join(
+            f'<cfRule type="expression" dxfId="{ctx.styles.dxf_fill(color)}" priority="{index + 1}">'
+            f"<formula>${letter}2={_xml(param_ref(LABEL_CELLS[index + 1]))}</formula></cfRule>"
+            for index, color in enumerate(BUCKET_COLORS)
+        )
+        block = f'<conditionalFormatting sqref="{letter}2:{letter}{MAX_ROW}">{rules}</conditionalFormatting>'
+        sheet.set_tail_element("conditionalFormatting", block)
+    _page_setup(sheet)
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_DV_RE = re.compile(r"<dataValidation\b[^>]*?(?:/>|>.*?</dataValidation>)", re.S)
+
+
+def _set_validations(sheet: Sheet, ours: Sequence[str]) -> None:
+    """encours's drop-downs replace those on the same cells; a person's other validations stay."""
+    mine = {attributes(v[: v.find(">") + 1])["sqref"] for v in ours}
+    existing = sheet.tail_element("dataValidations") or ""
+    attrs_match = re.match(r"<dataValidations\b([^>]*?)/?>", existing)
+    attrs = re.sub(r'\s*count="\d*"', "", attrs_match.group(1)) if attrs_match else ""
+    kept = [v for v in _DV_RE.findall(existing) if attributes(v[: v.find(">") + 1]).get("sqref") not in mine]
+    items = kept + list(ours)
+    sheet.set_tail_element("dataValidations", f'<dataValidations count="{len(items)}"{attrs}>{"".join(items)}'
+                                              "</dataValidations>")
+
+
+def _filter(pkg: Package, part: str, sheet: Sheet, positions: Mapping[str, int], last: int) -> None:
+    """The heading's filter covers every row: a Table people made of the range is extended instead."""
+    width = column_letter(max(positions.values()))
+    for rel in pkg.relationships(part):
+        if not rel.get("Type", "").endswith("/table"):
+            continue
+        xml = pkg.text(rel["Target"])
+        tag = re.search(r"<table\b[^>]*>", xml)
+        if tag is None:
+            continue
+        ref = attributes(tag.group(0)).get("ref", "")
+        start, _, end = ref.partition(":")
+        first_col, first_row = _split_ref(start)
+        last_col, last_row = _split_ref(end or start)
+        if first_row != 1:
+            continue
+        totals = int(attributes(tag.group(0)).get("totalsRowCount", "0") or 0)
+        new_ref = f"{column_letter(first_col)}1:{column_letter(last_col)}{max(last + totals, 2)}"
+        if new_ref != ref:
+            text = xml.replace(f'ref="{ref}"', f'ref="{new_ref}"', 1)
+            filter_ref = f"{column_letter(first_col)}1:{column_letter(last_col)}{max(last, 2)}"
+            text = re.sub(r'(<autoFilter\b[^>]*?\bref=")[^"]*(")', rf"\g<1>{filter_ref}\g<2>", text, count=1)
+            pkg.set(rel["Target"], text)
+        sheet.set_tail_element("autoFilter", None)  # one filter: the table's (a second one is a repair)
+        return
+    sheet.set_tail_element("autoFilter", f'<autoFilter ref="A1:{width}{last}"/>')
+
+
+# -- whole tabs ----------------------------------------------------------------------------------
+def _write_cells(sheet: Sheet, cells: Sequence[Any], ctx: Context, *, percent: bool) -> None:
+    by_row: dict[int, dict[int, str]] = {}
+    for spec in cells:
+        col, row = _split_ref(spec.ref)
+        fmt = "0.0%" if percent and spec.type is CellType.NUMBER else cell_format(spec)
+        by_row.setdefault(row, {})[col] = cell_xml(spec.ref, spec.value, ctx.style(fmt, spec.bold), formula=True)
+    for row, values in by_row.items():
+        sheet.set_cells(row, values)
+
+
+def _scenario_list(sheet: Sheet, names: Sequence[str], ctx: Context) -> None:
+    """The configured scenarios on ``Paramètres`` E, refreshed each sync: the drop-downs' source."""
+    sheet.set_cells(1, {SCENARIO_COLUMN: cell_xml("E1", "Scénarios", ctx.style(None, True))})
+    for offset, name in enumerate(names):
+        sheet.set_cells(offset + 2, {SCENARIO_COLUMN: cell_xml(f"E{offset + 2}", name, 0)})
+    for number in [n for n in sheet.rows if n > len(names) + 1]:
+        sheet.rows[number].cell_map().pop(SCENARIO_COLUMN, None)
+
+
+def _views(sheet: Sheet, top_left: str) -> None:
+    col, row = _split_ref(top_left)
+    split = f' xSplit="{col}"' if col else ""
+    pane = "bottomRight" if col else "bottomLeft"
+    xml = (f'<sheetViews><sheetView workbookViewId="0"><pane{split} ySplit="{row - 1}" topLeftCell="{top_left}" '
+           f'activePane="{pane}" state="frozen"/><selection pane="{pane}" activeCell="{top_left}" '
+           f'sqref="{top_left}"/></sheetView></sheetViews>')
+    sheet.set_head_element("sheetViews", xml, _HEAD_AFTER_VIEWS)
+
+
+def _widths(sheet: Sheet, widths: Sequence[float]) -> None:
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths))
+    sheet.set_head_element("cols", f"<cols>{cols}</cols>", ("sheetData",))
+
+
+def _page_setup(sheet: Sheet) -> None:
+    """Landscape, one page wide (a person's own page setup is kept)."""
+    if "<pageSetup" in sheet.tail:
+        return
+    if "<pageMargins" not in sheet.tail:
+        sheet.set_tail_element("pageMargins", '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" '
+                                              'header="0.3" footer="0.3"/>')
+    sheet.set_tail_element("pageSetup", '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
+    head = sheet.head
+    if "<pageSetUpPr" in head:
+        return
+    found = re.search(r"<sheetPr\b[^>]*?(/?)>", head)
+    if found is None:
+        at = head.index(">", head.index("<worksheet")) + 1
+        sheet.head = head[:at] + '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' + head[at:]
+    elif found.group(1):
+        sheet.head = head[: found.start()] + found.group(0)[:-2].rstrip() + '><pageSetUpPr fitToPage="1"/></sheetPr>' \
+            + head[found.end():]
+    else:
+        close = head.index("</sheetPr>")
+        inner = head[found.end(): close]
+        at = found.end() + (inner.find("<outlinePr") if "<outlinePr" in inner else 0)
+        if "<outlinePr" in inner:
+            outline = re.search(r"<outlinePr\b[^>]*?(?:/>|>.*?</outlinePr>)", inner, re.S)
+            at = found.end() + (outline.end() if outline else 0)
+        elif "<tabColor" in inner:
+            color = re.search(r"<tabColor\b[^>]*?(?:/>|>.*?</tabColor>)", inner, re.S)
+            at = found.end() + (color.end() if color else 0)
+        sheet.head = head[:at] + '<pageSetUpPr fitToPage="1"/>' + head[at:]
+
+
+def _workbook_settings(pkg: Package, titles: Mapping[str, tuple[int, int]]) -> None:
+    """Headings repeated on every printed page; formulas recomputed when the workbook opens."""
+    book = pkg.workbook_part()
+    text = pkg.text(book)
+    order = list(pkg.sheets())
+    names = []
+    for name, (first, last) in titles.items():
+        index = order.index(name)
+        if re.search(rf'<definedName\b[^>]*name="_xlnm.Print_Titles"[^>]*localSheetId="{index}"', text) or \
+                re.search(rf'<definedName\b[^>]*localSheetId="{index}"[^>]*name="_xlnm.Print_Titles"', text):
+            continue
+        quoted = name.replace("'", "''")
+        names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                     f"'{_xml(quoted)}'!${first}:${last}</definedName>")
+    if names:
+        if re.search(r"<definedNames\s*/>", text):
+            text = re.sub(r"<definedNames\s*/>", "<definedNames></definedNames>", text, count=1)
+        if "</definedNames>" in text:
+            text = text.replace("</definedNames>", "".join(names) + "</definedNames>", 1)
+        else:
+            later = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                     "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+            positions = [m.start() for n in later for m in [re.search(rf"<{n}\b", text)] if m]
+            at = min(positions) if positions else text.rindex("</workbook>")
+            text = text[:at] + "<definedNames>" + "".join(names) + "</definedNames>" + text[at:]
+    calc = re.search(r"<calcPr\b[^>]*?/?>", text)
+    if calc is None:
+        later = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+                 "fileRecoveryPr", "webPublishObjects", "extLst")
+        positions = [m.start() for n in later for m in [re.search(rf"<{n}\b", text)] if m]
+        at = min(positions) if positions else text.rindex("</workbook>")
+        text = text[:at] + '<calcPr calcId="191029" fullCalcOnLoad="1"/>' + text[at:]
+    elif "fullCalcOnLoad" not in calc.group(0):
+        tag = calc.group(0)
+        new = tag[:-2].rstrip() + ' fullCalcOnLoad="1"/>' if tag.endswith("/>") else tag[:-1] + ' fullCalcOnLoad="1">'
+        text = text.replace(tag, new, 1)
+    if text != pkg.text(book):
+        pkg.set(book, text)
