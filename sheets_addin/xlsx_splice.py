@@ -149,7 +149,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     if AGING.name in fresh:
         _views(aging, "C2")
         _widths(aging, [c.width for c in AGING.columns])
-    aging.set_tail_element("autoFilter", f'<autoFilter ref="A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"/>')
+    aging_ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"
+    aging.set_tail_element("autoFilter", f'<autoFilter ref="{aging_ref}"/>')
     _page_setup(aging)
 
     board = parsed[DASHBOARD_TAB]
@@ -249,8 +250,9 @@ def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, va
         if index not in values:
             continue
         value = values[index]
-        cells[index] = cell_xml(letter + suffix, value, ctx.keep_or(cells.get(index), fmt if value is not None else None)
-                                if value is not None else cell_style(cells.get(index, "")), formula=formula)
+        old = cells.get(index)
+        style = ctx.keep_or(old, fmt) if value is not None else cell_style(old or "")
+        cells[index] = cell_xml(letter + suffix, value, style, formula=formula)
 
 
 def _header_cell(column: Column, index: int, ctx: Context) -> str:
@@ -336,7 +338,7 @@ def _filter(pkg: Package, part: str, sheet: Sheet, positions: Mapping[str, int],
         ref = attributes(tag.group(0)).get("ref", "")
         start, _, end = ref.partition(":")
         first_col, first_row = _split_ref(start)
-        last_col, last_row = _split_ref(end or start)
+        last_col, _ = _split_ref(end or start)
         if first_row != 1:
             continue
         totals = int(attributes(tag.group(0)).get("totalsRowCount", "0") or 0)
