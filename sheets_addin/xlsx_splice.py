@@ -446,8 +446,8 @@ def _workbook_settings(pkg: Package, titles: Mapping[str, tuple[int, int]]) -> N
             text = text[:at] + "<definedNames>" + "".join(names) + "</definedNames>" + text[at:]
     calc = re.search(r"<calcPr\b[^>]*?/?>", text)
     if calc is None:
-        later = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
-                 "fileRecoveryPr", "webPublishObjects", "extLst")
+        later = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                 "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
         positions = [m.start() for n in later for m in [re.search(rf"<{n}\b", text)] if m]
         at = min(positions) if positions else text.rindex("</workbook>")
         text = text[:at] + '<calcPr calcId="191029" fullCalcOnLoad="1"/>' + text[at:]
