@@ -31,6 +31,7 @@ class StyleBook:
                    b'</styleSheet>' % _NS.encode())
         self.root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, huge_tree=True))
         self.changed = False
+        self._known: dict[str, dict[str, int]] = {}
         self._cache: dict[tuple[str | None, bool, str | None], int] = {}
         self._bold_font: int | None = None
         self._fills: dict[str, int] = {}
@@ -56,7 +57,17 @@ class StyleBook:
         return found
 
     def _append(self, tag: str, element: etree._Element) -> int:
+        """The index of an equal element already there (a format encours added before), else of this one."""
         container = self._child(tag)
+        known = self._known.get(tag)
+        if known is None:
+            known = self._known[tag] = {}
+            for index, child in enumerate(container):
+                known.setdefault(_key(child), index)
+        key = _key(element)
+        if key in known:
+            return known[key]
+        known[key] = len(container)
         container.append(element)
         count = len(container)
         container.set("count", str(count))
@@ -107,8 +118,9 @@ class StyleBook:
             if fill:
                 attrs["fillId"] = str(self._fill(fill))
                 attrs["applyFill"] = "1"
-            self._cache[key] = self._append("cellXfs", etree.Element(_N + "xf", attrs))
-            self.xf_formats.append(number_format or "General")
+            index = self._cache[key] = self._append("cellXfs", etree.Element(_N + "xf", attrs))
+            if index == len(self.xf_formats):
+                self.xf_formats.append(number_format or "General")
         return self._cache[key]
 
     def dxf_fill(self, color: str) -> int:
@@ -123,3 +135,12 @@ class StyleBook:
     def to_bytes(self) -> bytes:
         data: bytes = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
         return data
+
+
+def _key(element: etree._Element) -> str:
+    """An element's content without namespace declarations: equal keys, equal formats."""
+    if not isinstance(element.tag, str):
+        return ""
+    attrs = ",".join(f"{k}={v}" for k, v in sorted(element.attrib.items()))
+    inner = "".join(_key(child) for child in element)
+    return f"<{etree.QName(element).localname} {attrs}>{(element.text or '').strip()}{inner}</>"

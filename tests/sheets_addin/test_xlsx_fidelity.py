@@ -1,0 +1,154 @@
+"""A workbook people shaped in Excel survives a sync: macros, tables, spilling formulas, shapes, charts.
+
+The workbooks are built with xlsxwriter (which writes these parts as Excel does); the macro is
+the VBA project of the xlwings quick-start workbook (xlwings is a dependency of encours).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import zipfile
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import xlwings
+from lxml import etree
+from openpyxl import load_workbook
+
+from encours.connectors.model import Invoice, Ledger, Money
+from encours.sheets_addin.layout import INVOICES
+from encours.sheets_addin.view import build_view
+from encours.sheets_addin.xlsx import XlsxWorkbook
+from tests.support.libreoffice import recalculate
+
+xlsxwriter = pytest.importorskip("xlsxwriter")
+
+MACRO_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+def _vba_project() -> bytes:
+    quickstart = Path(xlwings.__file__).parent / "quickstart.xlsm"
+    with zipfile.ZipFile(quickstart) as package:
+        return package.read("xl/vbaProject.bin")
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def _shaped_workbook(path: Path, invoice_ids: list[str]) -> None:
+    """``Factures`` formatted as an Excel Table with a few typed marks; a tab of one's own with a
+    spilling formula, a chart, a text box, a button, a sparkline, a data bar and a validation."""
+    book = xlsxwriter.Workbook(str(path))
+    book.add_vba_project(io.BytesIO(_vba_project()), is_stream=True)
+    factures = book.add_worksheet("Factures")
+    headings = INVOICES.headings
+    data = []
+    for number, invoice_id in enumerate(invoice_ids):
+        row: list[object] = [None] * len(headings)
+        row[0] = invoice_id
+        row[headings.index("Litige")] = "Oui" if number == 0 else None
+        row[headings.index("Commentaire")] = f"appelé le {number + 1}/11"
+        data.append(row)
+    factures.add_table(0, 0, len(data), len(headings) - 1, {
+        "name": "MesFactures", "data": data, "columns": [{"header": h} for h in headings],
+    })
+    mine = book.add_worksheet("Mon suivi")
+    mine.write_row("A1", ["Mois", "Encaissé"])
+    for number, amount in enumerate((1200, 800, 1500, 950), start=2):
+        mine.write(f"A{number}", f"M{number - 1}")
+        mine.write(f"B{number}", amount)
+    mine.write_dynamic_array_formula("D2:D5", "=B2:B5*2")  # spills in Excel 365 (LibreOffice 7: an array)
+    mine.write("F1", "Total")
+    mine.write_formula("F2", "=SUM(B2:B5)")
+    mine.data_validation("B2:B5", {"validate": "integer", "criteria": ">=", "value": 0})
+    mine.conditional_format("B2:B5", {"type": "data_bar", "bar_solid": True})
+    mine.add_sparkline("G2", {"range": "'Mon suivi'!B2:B5"})
+    mine.insert_textbox("H4", "Relancer les gros clients d'abord", {"width": 220, "height": 60})
+    mine.insert_button("H9", {"macro": "SampleCall", "caption": "Synchroniser", "width": 120, "height": 30})
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"categories": "='Mon suivi'!$A$2:$A$5", "values": "='Mon suivi'!$B$2:$B$5"})
+    mine.insert_chart("D10", chart)
+    book.close()
+
+
+def _xml_parts_are_well_formed(parts: dict[str, bytes]) -> None:
+    for name, data in parts.items():
+        if name.endswith((".xml", ".rels", ".vml")):
+            etree.fromstring(data, etree.XMLParser(recover=False))
+
+
+def test_a_shaped_macro_workbook_keeps_every_part_through_two_syncs(
+    tmp_path: Path, ledger: Ledger, as_of: date
+) -> None:
+    view = build_view(ledger, as_of, company="Atelier Dupont SARL")
+    shown = sorted(view.shown_invoice_ids)
+    path = tmp_path / "suivi.xlsm"
+    _shaped_workbook(path, shown[:3])
+    before = _parts(path)
+
+    XlsxWorkbook(path).write(view)
+    new = Invoice("INV-NEW", "F-2026-9999", "C001", "demo", as_of, as_of + timedelta(days=30),
+                  Money(Decimal("1234.56")), Money(Decimal("1234.56")))
+    later = dataclasses.replace(ledger, invoices=(*ledger.invoices, new))
+    XlsxWorkbook(path).write(build_view(later, as_of, company="Atelier Dupont SARL"))
+    after = _parts(path)
+    _xml_parts_are_well_formed(after)
+
+    # the macro, its content type, and every part people made are there, byte for byte
+    assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    assert MACRO_TYPE in after["[Content_Types].xml"].decode()
+    ours = {"xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+            "[Content_Types].xml", "xl/tables/table1.xml"}
+    kept = [name for name in before if name not in ours]
+    assert any(n.startswith("xl/drawings/") for n in kept) and any(n.startswith("xl/charts/") for n in kept)
+    assert "xl/metadata.xml" in kept, "the dynamic-array metadata is part of what must stay"
+    for name in kept:
+        assert after[name] == before[name], name
+    own_tab = after["xl/worksheets/sheet2.xml"].decode()
+    assert 'cm="1"' in own_tab and "<x14:sparklineGroups" in own_tab and "<x14:dataBar" in own_tab
+
+    # the table is extended to every invoice row, and the tab has no second filter
+    factures = after["xl/worksheets/sheet1.xml"].decode()
+    assert "<autoFilter" not in factures
+    table = after["xl/tables/table1.xml"].decode()
+    rows = len(view.shown_invoice_ids) + 1  # the new invoice appended after the three typed rows
+    last = re.search(r'<table\b[^>]*\bref="A1:([A-Z]+)(\d+)"', table)
+    assert last is not None and int(last.group(2)) == rows + 1
+    assert re.search(rf'<autoFilter ref="A1:{last.group(1)}{rows + 1}"', table)
+
+    # still a workbook Excel's libraries open, with what people typed in place
+    wb = load_workbook(path, keep_vba=True)
+    assert wb.sheetnames[:2] == ["Tableau de bord", "Factures"] and "Mon suivi" in wb.sheetnames
+    ws = wb["Factures"]
+    header = [c.value for c in ws[1]]
+    by_id = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert set(by_id) == view.shown_invoice_ids | {"INV-NEW"}
+    assert by_id[shown[0]][header.index("Litige")] == "Oui"
+    assert by_id[shown[1]][header.index("Commentaire")] == "appelé le 2/11"
+    assert ws.tables["MesFactures"].ref == f"A1:{last.group(1)}{rows + 1}"
+
+    # and LibreOffice computes it: encours's formulas and the person's spilling formula
+    computed = load_workbook(recalculate(path, tmp_path / "lo"), data_only=True)
+    mine = computed["Mon suivi"]
+    assert [mine[f"D{r}"].value for r in range(2, 6)] == [2400, 1600, 3000, 1900]
+    assert mine["F2"].value == 4450
+    late = computed["Factures"]
+    header = [c.value for c in late[1]]
+    days = [r[header.index("Jours de retard")] for r in late.iter_rows(min_row=2, values_only=True) if r[0]]
+    assert any(isinstance(d, (int, float)) and d > 0 for d in days)
+
+
+def test_a_sync_with_nothing_new_leaves_the_file_untouched(tmp_path: Path, ledger: Ledger, as_of: date) -> None:
+    path = tmp_path / "encours.xlsx"
+    view = build_view(ledger, as_of)
+    XlsxWorkbook(path).write(view)
+    XlsxWorkbook(path).write(view)  # the second write settles what the first could not know (a table, styles)
+    stamp = path.stat().st_mtime_ns, path.read_bytes()
+    XlsxWorkbook(path).write(view)
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == stamp
