@@ -23,6 +23,7 @@ from encours.connectors.model import Invoice, Ledger, Money
 from encours.sheets_addin.layout import INVOICES
 from encours.sheets_addin.view import build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
+from encours.sheets_addin.xlsx_package import Package, WorkbookChangedError
 from tests.support.libreoffice import recalculate
 
 xlsxwriter = pytest.importorskip("xlsxwriter")
@@ -152,3 +153,71 @@ def test_a_sync_with_nothing_new_leaves_the_file_untouched(tmp_path: Path, ledge
     stamp = path.stat().st_mtime_ns, path.read_bytes()
     XlsxWorkbook(path).write(view)
     assert (path.stat().st_mtime_ns, path.read_bytes()) == stamp
+
+
+def _type_comment(path: Path, invoice_id: str, text: str) -> None:
+    """A person types a comment and saves (openpyxl stands for Excel here)."""
+    wb = load_workbook(path)
+    ws = wb["Factures"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == invoice_id:
+            row[header.index("Commentaire")].value = text
+    wb.save(path)
+
+
+def test_a_save_during_the_sync_is_kept_and_merged(
+    tmp_path: Path, ledger: Ledger, as_of: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "encours.xlsx"
+    view = build_view(ledger, as_of)
+    XlsxWorkbook(path).write(view)
+    target = sorted(view.shown_invoice_ids)[0]
+    saves = iter(["rappelé lundi"])
+    real_save = Package.save
+
+    def save_then_person_saves(self: Package, out: Path) -> None:
+        real_save(self, out)
+        text = next(saves, None)
+        if text is not None:  # the person's Ctrl+S lands between encours's read and its replace
+            _type_comment(path, target, text)
+
+    monkeypatch.setattr(Package, "save", save_then_person_saves)
+    new = Invoice("INV-NEW", "F-2026-9999", "C001", "demo", as_of, as_of + timedelta(days=30),
+                  Money(Decimal("99.00")), Money(Decimal("99.00")))
+    XlsxWorkbook(path).write(build_view(dataclasses.replace(ledger, invoices=(*ledger.invoices, new)), as_of))
+    ws = load_workbook(path)["Factures"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert rows[target][header.index("Commentaire")] == "rappelé lundi", "the person's save was lost"
+    assert "INV-NEW" in rows, "the sync was not merged into the person's save"
+
+
+def test_a_person_saving_all_the_time_stops_the_sync_not_their_work(
+    tmp_path: Path, ledger: Ledger, as_of: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "encours.xlsx"
+    view = build_view(ledger, as_of)
+    XlsxWorkbook(path).write(view)
+    target = sorted(view.shown_invoice_ids)[0]
+    real_save = Package.save
+    count = iter(range(100))
+
+    def save_then_person_saves(self: Package, out: Path) -> None:
+        real_save(self, out)
+        _type_comment(path, target, f"version {next(count)}")
+
+    monkeypatch.setattr(Package, "save", save_then_person_saves)
+    new = Invoice("INV-NEW", "F-2026-9999", "C001", "demo", as_of, as_of + timedelta(days=30),
+                  Money(Decimal("99.00")), Money(Decimal("99.00")))
+    later = build_view(dataclasses.replace(ledger, invoices=(*ledger.invoices, new)), as_of)
+    with pytest.raises(WorkbookChangedError, match="saved by someone"):
+        XlsxWorkbook(path).write(later)
+    monkeypatch.undo()
+    saved = path.read_bytes()
+    ws = load_workbook(io.BytesIO(saved))["Factures"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert rows[target][header.index("Commentaire")] == "version 1", "the person's last save is the file"
+    assert "INV-NEW" not in rows
+    assert not list(tmp_path.glob(".~*")), "no temporary file left behind"
