@@ -63,6 +63,12 @@ def serial(value: date | datetime) -> str:
     return str((value - _EPOCH).days)
 
 
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text)
+    return text
+
+
 def cell_xml(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
     """One cell: ``formula`` text starting with "=" is a formula, any other text is text."""
     s = f' s="{style}"' if style else ""
@@ -71,10 +77,11 @@ def cell_xml(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
     if isinstance(value, bool):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, str):
-        value = _ILLEGAL.sub("", value)
+        if not value.isprintable():
+            value = _ILLEGAL.sub("", value)
         if formula and value.startswith("="):
-            return f'<c r="{ref}"{s}><f>{escape(value[1:])}</f></c>'
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+            return f'<c r="{ref}"{s}><f>{_escape(value[1:])}</f></c>'
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
     if isinstance(value, (date, datetime)):
         return f'<c r="{ref}"{s}><v>{serial(value)}</v></c>'
     if isinstance(value, Decimal):
@@ -204,7 +211,24 @@ class Sheet:
         row = self.rows.get(number)
         return {} if row is None else {i: cell_text(c, shared) for i, c in row.cell_map().items()}
 
-    def column_values(self, index: int, shared: list[str], first: int = 2) -> Iterable[tuple[int, Any]]:
+    def column_values(self, index: int, shared: list[str], first: int = 2, *, letter: str = ""
+                      ) -> Iterable[tuple[int, Any]]:
+        """The cells of one column, by row number (``letter``: found by their reference, rows unparsed)."""
+        if letter:
+            pattern = re.compile(r'<c\b[^>]*?\br="' + letter + r'(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+            for number in sorted(self.rows):
+                row = self.rows[number]
+                if number < first:
+                    continue
+                if row.parsed:
+                    cell = row.cells.get(index)
+                    if cell is not None:
+                        yield number, cell_text(cell, shared)
+                    continue
+                match = pattern.search(row.raw)
+                if match is not None:
+                    yield number, cell_text(match.group(0), shared)
+            return
         for number in sorted(self.rows):
             if number >= first:
                 cell = self.rows[number].cell_map().get(index)
@@ -233,7 +257,7 @@ class Sheet:
         numbers = [n for n, r in self.rows.items() if r.raw or r.cells]
         if not numbers:
             return
-        width = max((max(r.cell_map()) for r in self.rows.values() if r.cell_map()), default=0)
+        width = max((_last_column(r) for r in self.rows.values()), default=0)
         ref = f"A1:{column_letter(width)}{max(numbers)}"
         self.head = re.sub(r'<dimension\b[^>]*?/>', f'<dimension ref="{ref}"/>', self.head, count=1)
 
@@ -251,6 +275,15 @@ class Sheet:
         self.set_dimension()
         body = "".join(self.rows[n].render() for n in sorted(self.rows))
         return self.head + body + self.tail
+
+
+def _last_column(row: Row) -> int:
+    """The rightmost column of a row, without parsing an unchanged one."""
+    if row.parsed:
+        return max(row.cells, default=0)
+    at = max(row.raw.rfind("<c "), row.raw.rfind("<c>"))
+    ref = _REF_RE.search(row.raw, at) if at >= 0 else None
+    return column_index(ref.group(1)) if ref else 0
 
 
 def validation_xml(sqref: str, kind: str, formula1: str, *, error: str, title: str,

@@ -201,7 +201,8 @@ def _update_keyed(
         if last_used > 1:
             ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
     rows_by_id: dict[str, int] = {}
-    for number, value in sheet.column_values(positions[tab.id_key], ctx.shared):
+    for number, value in sheet.column_values(positions[tab.id_key], ctx.shared, letter=column_letter(
+            positions[tab.id_key])):
         key = parse_text(_as_id(value))
         if not key:
             continue
@@ -244,8 +245,20 @@ def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, va
             for k, i in positions.items()
         ]
     row = sheet.row(number)
-    cells = row.cell_map()
     suffix = str(number)
+    if not row.parsed:
+        # the fast path of a re-sync: a row whose cells already read as encours would write them is left
+        # as it is, unparsed (a person's restyled or retyped cell of encours's takes the path below)
+        raw = row.raw
+        for index, letter, fmt, formula in columns:
+            if index in values:
+                value = values[index]
+                if cell_xml(letter + suffix, value, ctx.style(fmt) if value is not None else 0,
+                            formula=formula) not in raw:
+                    break
+        else:
+            return
+    cells = row.cell_map()
     for index, letter, fmt, formula in columns:
         if index not in values:
             continue
