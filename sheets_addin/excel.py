@@ -43,6 +43,7 @@ from encours.sheets_addin.layout import (
     column_letter,
 )
 from encours.sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.xlsx import (
     _TAB_ORDER,
@@ -238,32 +239,24 @@ class ExcelWorkbook:
                 if len(values) > 1:
                     self.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
         id_index = positions[tab.id_key]
-        rows_by_id: dict[str, int] = {}
-        for number, line in enumerate(values[1:], start=2):
-            key = parse_text(line[id_index] if id_index < len(line) else None)
-            if not key:
-                continue
-            if key in rows_by_id:
-                raise SheetError(
-                    f"ID {key!r} appears twice (rows {rows_by_id[key]} and {number}): delete one of the two rows",
-                    tab=tab.name, row=number, column=tab.column(tab.id_key).heading,
-                )
-            rows_by_id[key] = number
         last_used = len(values) if values else 1
         while last_used > 1 and all(v in (None, "") for v in values[last_used - 1]):
             last_used -= 1
+        merge = plan_table(tab, tab.name, _found_rows(tab, positions, values), wanted_keys(known, tab, positions),
+                           [key for key in known if key in shown], last_used)
+        self.notes.extend(merge.notes)
         row_plan = RowPlan(tab, positions, extra)
         written: dict[int, dict[int, Any]] = {}
-        for key, number in rows_by_id.items():
+        for key, number in [*merge.matched.items(), *merge.unknown]:
             synced = known.get(key, unknown_row)
             written[number] = row_plan.values(number, synced, None if run is None else run.get(key, {}))
-        for key, synced in known.items():
-            if key in rows_by_id or key not in shown:
-                continue
-            last_used += 1
-            row_values = row_plan.values(last_used, synced, None if run is None else run.get(key, {}))
+            if number in merge.restored:
+                written[number][id_index] = key
+        for key, number in merge.appended:
+            row_values = row_plan.values(number, known[key], None if run is None else run.get(key, {}))
             row_values[id_index] = key
-            written[last_used] = row_values
+            written[number] = row_values
+        last_used = merge.last_row
         if last_used < 2:
             return positions
         owned = sorted(positions[c.key] for c in tab.columns if c.kind is not Kind.USER)
@@ -380,6 +373,19 @@ def _existing(values: list[list[Any]], formulas: list[list[Any]], row: int, inde
     if isinstance(formula, str) and formula.startswith("=") and formula != value:
         return formula
     return excel_value(value)
+
+
+def _found_rows(tab: Tab, positions: Mapping[str, int], values: list[list[Any]]) -> list[FoundRow]:
+    """The ID cell and restore key of every row below the header."""
+    id_index = positions[tab.id_key]
+    columns = restore_columns(tab, positions)
+    found = []
+    for number, line in enumerate(values[1:], start=2):
+        key = parse_text(line[id_index] if id_index < len(line) else None)
+        restore = () if key else restore_key([line[c] if c < len(line) else None for c in columns])
+        if key or restore:
+            found.append(FoundRow(number, key, restore))
+    return found
 
 
 def _rows_of(tab: Tab, values: list[list[Any]]) -> Iterator[tuple[int, dict[str, Any]]]:

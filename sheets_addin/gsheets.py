@@ -38,8 +38,17 @@ from encours.sheets_addin import gsheets_format as fmt
 from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
 from encours.sheets_addin.functions import DEFAULT_BOUNDS
 from encours.sheets_addin.gsheets_auth import anonymous, credentials_from_section, spreadsheet_key
-from encours.sheets_addin.gsheets_http import DEFAULT_TIMEOUT, GOOGLE_SHEETS_BASE, Clock, RetryPolicy, SheetsSession
+from encours.sheets_addin.gsheets_http import (
+    DEFAULT_TIMEOUT,
+    GOOGLE_SHEETS_BASE,
+    RETRY_STATUSES,
+    Clock,
+    RetryPolicy,
+    SheetsSession,
+    retry_after_seconds,
+)
 from encours.sheets_addin.gsheets_plan import (
+    MAX_CELL_CHARS,
     CellWrites,
     KeyedContent,
     TabGrid,
@@ -52,11 +61,13 @@ from encours.sheets_addin.gsheets_plan import (
     find_header,
     formula_runs,
     invoice_content,
+    is_cut,
     journal_content,
     plan_block,
     plan_keyed,
     quote_title,
     salespeople_of,
+    same_formula,
     same_value,
 )
 from encours.sheets_addin.layout import (
@@ -85,6 +96,9 @@ METADATA_FIELDS = (
     "sheets(properties,protectedRanges,filterViews,conditionalFormats,developerMetadata)"
 )
 MAX_REQUEST_BYTES = 2_000_000
+#: Developer metadata on ``Paramètres``: the version of its formulas (2: the buckets' first days are formulas).
+PARAMS_KEY = "encours.params"
+PARAMS_VERSION = "2"
 TAB_KEYS = {DASHBOARD_TAB: "dashboard", PARAMS_TAB: "params",
             **{t.name: t.key for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}}
 FILTERED_TABS = (INVOICES.name, CUSTOMERS.name, TODO.name)
@@ -221,6 +235,8 @@ class GoogleSheet:
         """Find each tab by title, else by encours' tag (a tab people renamed); plan the missing ones."""
         infos = [SheetInfo.parse(s) for s in meta.get("sheets", [])]
         by_title = {i.title: i for i in infos}
+        for one in infos:  # Google compares titles without case: "clients" is the tab "Clients"
+            by_title.setdefault(one.title.casefold(), one)
         by_tag = {fmt.metadata_value(i.metadata, fmt.TAB_KEY): i for i in infos}
         used_ids = {i.sheet_id for i in infos}
         had_ours = any(name in by_title for name in TAB_ORDER) or any(k for k in by_tag if k)
@@ -229,8 +245,13 @@ class GoogleSheet:
         structure: list[dict[str, Any]] = []
         for name in TAB_ORDER:
             key = TAB_KEYS[name]
-            info = by_title.get(name)
-            if info is None and key in by_tag and by_tag[key].title not in TAB_ORDER:
+            info = by_title.get(name) or by_title.get(name.casefold())
+            if info is not None and info.title != name:
+                structure.append({"updateSheetProperties": {"properties": {"sheetId": info.sheet_id, "title": name},
+                                                            "fields": "title"}})
+                notes.append(f"tab {info.title!r} is encours's {name!r} (Google ignores case): renamed {name!r}")
+                located[name] = Located(name, info, info.sheet_id, renamed_from=info.title)
+            elif info is None and key in by_tag and by_tag[key].title not in TAB_ORDER:
                 info = by_tag[key]
                 structure.append({"updateSheetProperties": {"properties": {"sheetId": info.sheet_id, "title": name},
                                                             "fields": "title"}})
@@ -303,6 +324,7 @@ class GoogleSheet:
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, view: SheetView) -> None:
+        unanswered = 0
         for attempt in range(self.attempts):
             plan = self._plan(view)
             if plan.empty():
@@ -311,11 +333,18 @@ class GoogleSheet:
             if plan.checks and not self._unchanged(plan.checks):
                 log.info("the sheet changed while encours was reading it: computing again (attempt %d)", attempt + 1)
                 continue
-            self._send(plan)
+            if not self._send(plan):
+                log.info("the layout update got no clear answer: reading the sheet again before retrying "
+                         "(attempt %d)", attempt + 1)
+                unanswered += 1
+                continue
             if self._verified(plan.verify):
                 self._finish(plan)
                 return
             log.info("rows moved while encours was writing: checking again (attempt %d)", attempt + 1)
+        if unanswered == self.attempts:
+            raise SheetError(f"Google Sheets did not answer the layout update ({self.attempts} tries, each after "
+                             f"reading the sheet again); people's cells were not written over — run the sync again")
         raise SheetError(
             "the sheet kept changing while encours was writing it (rows sorted, inserted or deleted); nothing "
             "people typed was lost — run the sync again"
@@ -338,14 +367,48 @@ class GoogleSheet:
                 return False
         return True
 
-    def _send(self, plan: Plan) -> None:
-        requests_ = plan.structure + plan.formats
-        if requests_:
-            self._call("update the layout", self.http.batch_update, self.spreadsheet_id, {"requests": requests_})
+    def _send(self, plan: Plan) -> bool:
+        """Send the plan; False when a layout update's outcome is unknown (the caller reads again).
+
+        New tabs and renames go first, then the values (headers and IDs), then formats and formulas:
+        so a tab never holds encours's formulas without its headings, whatever stops half-way.
+        """
+        if plan.structure and not self._send_layout(plan.structure):
+            return False
         for option, titled in (("RAW", plan.raw), ("USER_ENTERED", plan.entered)):
             for chunk in chunk_requests(titled, self.max_request_bytes):
                 self._call("write values", self.http.values_batch_update, self.spreadsheet_id,
                            {"valueInputOption": option, "data": chunk})
+        return not plan.formats or self._send_layout(plan.formats)
+
+    def _send_layout(self, requests_: list[dict[str, Any]]) -> bool:
+        """One layout ``batchUpdate``, never blindly sent twice: it adds filter views, rules and metadata, so a
+        copy sent after a lost answer (a 5xx or a timeout, when Google may have applied it) would add them twice.
+
+        A 429 is a refusal (nothing applied): waited and sent again here.  Any other unclear outcome returns
+        False and the caller reads the sheet again and plans anew from what is really there.
+        """
+        policy = self.session.retry
+        self.session.retry = replace(policy, attempts=1)  # this call's retries are decided here
+        try:
+            for attempt in range(policy.attempts):
+                try:
+                    self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
+                    return True
+                except gspread.exceptions.APIError as exc:
+                    status = exc.response.status_code
+                    if status == 429 and attempt + 1 < policy.attempts:
+                        retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"))
+                        self.session.clock.sleep(policy.delay(attempt, retry_after, self.session.rng))
+                        continue
+                    if status in RETRY_STATUSES and status != 429:
+                        return False
+                    return self._call("update the layout", _raise, exc)
+                except (requests.ConnectionError, requests.Timeout):
+                    return False
+            return False
+        finally:
+            self.session.retry = policy
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self, view: SheetView) -> Plan:
@@ -373,6 +436,7 @@ class GoogleSheet:
         self._plan_dashboard(plan, located[DASHBOARD_TAB], values.get(DASHBOARD_TAB, []), view, inv_letters)
         self._plan_params(plan, located[PARAMS_TAB], values.get(PARAMS_TAB, []))
         self._plan_payment_plans(plan, located[PAYMENT_PLANS.name], values.get(PAYMENT_PLANS.name, []), view)
+        plan.notes.extend(_cut_notes(plan.raw))
         return plan
 
     def _keyed_grid(self, tab: Tab, loc: Located, rows: list[list[Any]], plan: Plan) -> TabGrid:
@@ -562,12 +626,21 @@ class GoogleSheet:
         self._format_once(plan, loc, types, percent=True)
 
     def _plan_params(self, plan: Plan, loc: Located, existing: list[list[Any]]) -> None:
+        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=None)
         as_of_set = len(existing) > 1 and len(existing[1]) > 1 and existing[1][1] not in (None, "")
         if as_of_set:
-            return  # people may have typed a date or their own bounds: the tab is theirs now
-        grid, types, formula_cells = cells_grid(params_cells(None, self.bounds), formulas_in=1)
+            # people may have typed a date or their own bounds: the tab is theirs now, except the
+            # buckets' first days that syncs before PARAMS_VERSION wrote as text: entered once more
+            if loc.info is not None and fmt.metadata_value(loc.info.metadata, PARAMS_KEY) != PARAMS_VERSION:
+                repair = {(r + 1, c): grid[r][c] for r, c in formula_cells
+                          if r < len(existing) and c < len(existing[r]) and same_formula(grid[r][c], existing[r][c])}
+                plan.entered.extend((loc.name, b) for b in blocks(repair))
+                plan.formats.append(fmt.metadata_request(loc.sheet_id, PARAMS_KEY, PARAMS_VERSION, loc.info.metadata))
+            return
         self._plan_owned(plan, loc, existing[:len(grid)], grid, max(len(r) for r in grid), formula_cells)
         self._format_once(plan, loc, types, percent=False)
+        plan.formats.append(fmt.metadata_request(loc.sheet_id, PARAMS_KEY, PARAMS_VERSION,
+                                                 loc.info.metadata if loc.info else []))
 
     def _plan_payment_plans(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView) -> None:
         if existing and any(v not in (None, "") for v in existing[0]):
@@ -620,6 +693,22 @@ class GoogleSheet:
 _TABS: dict[str, Tab] = {t.name: t for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}
 
 
+def _raise(exc: Exception) -> bool:
+    raise exc
+
+
+def _cut_notes(titled: Sequence[tuple[str, ValueBlock]]) -> list[str]:
+    """Say where a text too long for one Google cell was cut (people may want the rest elsewhere)."""
+    notes = []
+    for title, block in titled:
+        for i, line in enumerate(block.values):
+            for j, value in enumerate(line):
+                if is_cut(value):
+                    notes.append(f"tab {title!r}, cell {column_letter(block.column + j)}{block.row + i}: text longer "
+                                 f"than {MAX_CELL_CHARS:,} characters (Google's limit per cell): cut")
+    return notes
+
+
 def _hint(status: int, identity: str) -> str:
     if status == 403:
         return f" — share the spreadsheet with {identity} as Editor"
@@ -641,7 +730,7 @@ def _new_sheet_id(name: str, used: set[int]) -> int:
 
 def _trim(values: Sequence[Any]) -> list[Any]:
     out = list(values)
-    while out and out[-1] in (None, ""):
+    while out and (out[-1] is None or out[-1] == "" or out[-1] == []):  # an empty row reads as []
         out.pop()
     return out
 

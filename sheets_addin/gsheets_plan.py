@@ -22,7 +22,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from encours.connectors.errors import SheetError
 from encours.sheets_addin.layout import (
     CUSTOMERS,
     INVOICES,
@@ -35,9 +34,14 @@ from encours.sheets_addin.layout import (
     render_formula,
 )
 from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 
 EPOCH = date(1899, 12, 30)
+#: Google refuses a whole write when one cell holds more than this many characters.
+MAX_CELL_CHARS = 50_000
+#: The end of a text cut to ``MAX_CELL_CHARS`` (the cut text itself is at most that long).
+CUT_MARK = " […]"
 #: How many rows at the top of a tab are searched for its header row.
 HEADER_SEARCH_ROWS = 10
 
@@ -62,7 +66,18 @@ def to_wire(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (int, float)):
         return value
-    return str(value)
+    return cut_text(str(value))
+
+
+def cut_text(text: str) -> str:
+    """Text as Google can hold it: over ``MAX_CELL_CHARS`` characters, cut and ended with ``CUT_MARK``."""
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return text[:MAX_CELL_CHARS - len(CUT_MARK)] + CUT_MARK
+
+
+def is_cut(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == MAX_CELL_CHARS and value.endswith(CUT_MARK)
 
 
 def same_value(wanted: Any, found: Any) -> bool:
@@ -77,14 +92,28 @@ def same_value(wanted: Any, found: Any) -> bool:
 
 
 def same_formula(wanted: str, found: Any) -> bool:
+    """Is ``found`` (as Google hands it back) the formula encours would write?  Compared in one form,
+    so a formula Google re-rendered is not rewritten on every sync."""
     if found == wanted:
         return True
-    return isinstance(found, str) and _squash(found) == _squash(wanted)
+    return isinstance(found, str) and formula_form(found) == formula_form(wanted)
 
 
-def _squash(formula: str) -> str:
-    """Spacing and case aside (Google may give a formula back upper-cased or respaced)."""
-    return "".join(formula.split()).casefold()
+#: Text in double quotes, or a sheet name in single quotes: kept as they are when comparing.
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'(?=!)')
+
+
+def formula_form(formula: str) -> str:
+    """A formula in the form used to compare: sheet names unquoted, spacing and case folded outside
+    text in quotes (Google quotes sheet names, capitalises functions and respaces as it likes)."""
+    parts, last = [], 0
+    for match in _QUOTED.finditer(formula):
+        parts.append("".join(formula[last:match.start()].split()).casefold())
+        token = match.group(0)
+        parts.append(token if token.startswith('"') else token[1:-1].replace("''", "'").casefold())
+        last = match.end()
+    parts.append("".join(formula[last:].split()).casefold())
+    return "".join(parts)
 
 
 # -- a tab as read -----------------------------------------------------------------------------
@@ -291,45 +320,22 @@ class KeyedResult:
 
 def plan_keyed(grid: TabGrid, content: KeyedContent) -> KeyedResult:
     tab = grid.tab
-    id_heading = tab.column(tab.id_key).heading
     id_col = grid.positions[tab.id_key]
     writes = CellWrites()
     notes: list[str] = []
     ids = grid.ids()
-    where: dict[str, int] = {}
+    columns = restore_columns(tab, grid.positions)
+    found = []
     for index, key in enumerate(ids):
-        if not key:
-            continue
-        if key in where:
-            first = grid.row_number(where[key])
-            again = [grid.row_number(i) for i, k in enumerate(ids) if k == key]
-            raise SheetError(
-                f"ID {key!r} appears on rows {', '.join(map(str, again))}: delete or fix the extra rows "
-                f"(encours wrote nothing)",
-                tab=grid.title, row=first, column=id_heading,
-            )
-        where[key] = index
-
-    # A row whose ID was erased but whose invoice number is still there gets its ID back.
-    number_col = grid.positions.get("number")
-    if number_col is not None and "number" in tab.keys(Kind.SYNCED):
-        by_number: dict[str, list[str]] = {}
-        for key, row in content.rows.items():
-            number = parse_text(row.get("number"))
-            if number:
-                by_number.setdefault(number, []).append(key)
-        for index, key in enumerate(ids):
-            number = parse_text(grid.cell(index, number_col))
-            if key or not number or len(by_number.get(number, ())) != 1:
-                continue
-            restored = by_number[number][0]
-            if restored in where:
-                continue
-            where[restored] = index
-            ids[index] = restored
-            writes.raw[(grid.row_number(index), id_col)] = restored
-            notes.append(f"{grid.title}: row {grid.row_number(index)} had lost its {id_heading}; restored "
-                         f"{restored!r} from {tab.column('number').heading} {number!r}")
+        restore = () if key else restore_key([grid.cell(index, c) for c in columns])
+        if key or restore:
+            found.append(FoundRow(grid.row_number(index), key, restore))
+    merge = plan_table(tab, grid.title, found, wanted_keys(content.rows, tab, grid.positions), content.append,
+                       grid.last_used())
+    notes.extend(merge.notes)
+    for number, key in merge.restored.items():
+        writes.raw[(number, id_col)] = key
+        ids[number - grid.header_row - 1] = key
 
     letters = grid.letters()
     formulas = [(grid.positions[c.key], c.formula) for c in tab.columns
@@ -351,27 +357,21 @@ def plan_keyed(grid: TabGrid, content: KeyedContent) -> KeyedResult:
             if fresh or not same_formula(wanted_formula, grid.cell(index, column)):
                 writes.formula_rows.setdefault(column, {})[number] = wanted_formula
 
-    for key, index in where.items():
-        values = content.rows.get(key)
-        if values is not None:
-            fill(index, values, False, False)
-        elif content.unknown is not None:
-            fill(index, content.unknown, True, False)
+    for key, number in merge.matched.items():
+        fill(number - grid.header_row - 1, content.rows[key], False, False)
+    if content.unknown is not None:
+        for _key, number in merge.unknown:
+            fill(number - grid.header_row - 1, content.unknown, True, False)
 
-    last = grid.last_used()
     layout = list(ids)
-    for key in content.append:
-        if key in where or key not in content.rows:
-            continue
-        last += 1
-        index = last - grid.header_row - 1
-        writes.raw[(last, id_col)] = key
+    for key, number in merge.appended:
+        index = number - grid.header_row - 1
+        writes.raw[(number, id_col)] = key
         fill(index, content.rows[key], False, True)
         while len(layout) < index:
             layout.append("")
         layout.append(key)
-        where[key] = index
-    return KeyedResult(writes, layout, last, notes)
+    return KeyedResult(writes, layout, merge.last_row, notes)
 
 
 # -- tabs encours owns whole (À faire, Balance âgée, Tableau de bord, Paramètres) -------------
@@ -415,8 +415,6 @@ def plan_block(
 
 
 # -- from a SheetView to what each tab should show -------------------------------------------------
-#: What a row gets when the ledger no longer knows its ID (the rest of the row stays as it was).
-DELETED = {"status": "Supprimée", "remaining": 0, "remaining_eur": 0}
 
 
 def salespeople_of(view: SheetView) -> list[str]:

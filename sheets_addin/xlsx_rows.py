@@ -27,6 +27,7 @@ from encours.sheets_addin.layout import (
     normalise_heading,
     render_formula,
 )
+from encours.sheets_addin.merge import DELETED
 from encours.sheets_addin.view import Row, SheetView
 
 NUMBER_FORMATS = {
@@ -158,8 +159,7 @@ def _invoice_rows_to_create(view: SheetView) -> Iterator[tuple[Row | None, Row |
 
 def _invoice_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], Mapping[str, Row] | None, Row]:
     known = {row["id"]: row for row in view.invoices}
-    deleted = {"status": "Supprimée", "remaining": 0, "remaining_eur": 0}
-    return known, view.shown_invoice_ids, view.run, deleted
+    return known, view.shown_invoice_ids, view.run, dict(DELETED)
 
 
 def _customer_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], None, None]:

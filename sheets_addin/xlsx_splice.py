@@ -33,6 +33,7 @@ from encours.sheets_addin.layout import (
     param_ref,
 )
 from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_rows import (
@@ -200,31 +201,44 @@ def _update_keyed(
         next_col += 1
         if last_used > 1:
             ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
-    rows_by_id: dict[str, int] = {}
-    for number, value in sheet.column_values(positions[tab.id_key], ctx.shared, letter=column_letter(
-            positions[tab.id_key])):
-        key = parse_text(_as_id(value))
-        if not key:
-            continue
-        if key in rows_by_id:
-            raise SheetError(
-                f"ID {key!r} appears twice (rows {rows_by_id[key]} and {number}): delete one of the two rows",
-                tab=tab.name, row=number, column=id_heading,
-            )
-        rows_by_id[key] = number
+    merge = plan_table(tab, tab.name, _found_rows(sheet, tab, positions, ctx.shared),
+                       wanted_keys(known, tab, positions), [key for key in known if key in shown], last_used)
+    ctx.notes.extend(merge.notes)
     plan = RowPlan(tab, positions, extra)
-    for key, number in rows_by_id.items():
+    id_index = positions[tab.id_key]
+    for key, number in [*merge.matched.items(), *merge.unknown]:
         synced = known.get(key, unknown_row)
-        _place(sheet, tab, positions, number, plan.values(number, synced, None if run is None else run.get(key, {})),
-               ctx)
-    for key, synced in known.items():
-        if key in rows_by_id or key not in shown:
-            continue
-        last_used += 1
-        values_out = plan.values(last_used, synced, None if run is None else run.get(key, {}))
-        values_out[positions[tab.id_key]] = key
-        _place(sheet, tab, positions, last_used, values_out, ctx)
+        values_out = plan.values(number, synced, None if run is None else run.get(key, {}))
+        if number in merge.restored:
+            values_out[id_index] = key
+        _place(sheet, tab, positions, number, values_out, ctx)
+    for key, number in merge.appended:
+        values_out = plan.values(number, known[key], None if run is None else run.get(key, {}))
+        values_out[id_index] = key
+        _place(sheet, tab, positions, number, values_out, ctx)
+    last_used = merge.last_row
     return positions, last_used
+
+
+def _found_rows(sheet: Sheet, tab: Tab, positions: Mapping[str, int], shared: list[str]) -> list[FoundRow]:
+    """The ID cell and restore key of every row below the header (rows unparsed when their ID is there)."""
+    id_index = positions[tab.id_key]
+    found = []
+    ids = dict(sheet.column_values(id_index, shared, letter=column_letter(id_index)))
+    restore = restore_columns(tab, positions)
+    for number in sorted(sheet.rows):
+        if number < 2:
+            continue
+        key = parse_text(_as_id(ids.get(number)))
+        if key:
+            found.append(FoundRow(number, key))
+            continue
+        if restore:
+            values = sheet.values(number, shared)
+            restore_at = restore_key([_as_id(values.get(c)) for c in restore])
+            if restore_at:
+                found.append(FoundRow(number, "", restore_at))
+    return found
 
 
 def _as_id(value: Any) -> Any:

@@ -121,6 +121,29 @@ def rewrite_refs(text: str, own_sheet: str, fn: RefFn) -> str:
     return _REF.sub(sub, text)
 
 
+_TEXT = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
+_SHEET_REF = re.compile(r"(?<![\w'])([^\W\d][\w.]*)!")
+_FUNCTION = re.compile(r"([A-Za-z][A-Za-z0-9.]*)\(")
+
+
+def google_render(text: str) -> str:
+    """A formula re-rendered the way the Sheets API may hand it back: sheet names quoted, function
+    names in capitals, spaces outside text dropped (text in quotes kept as it is)."""
+    out, last = [], 0
+    for match in _TEXT.finditer(text):
+        out.append(_render_part(text[last:match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_render_part(text[last:]))
+    return "".join(out)
+
+
+def _render_part(part: str) -> str:
+    part = "".join(part.split())
+    part = _SHEET_REF.sub(lambda m: f"'{m.group(1)}'!", part)
+    return _FUNCTION.sub(lambda m: m.group(1).upper() + "(", part)
+
+
 def shift_relative(text: str, own_sheet: str, dr: int, dc: int) -> str:
     """A formula copied dr rows down and dc columns right (``$`` parts stay)."""
 
@@ -228,6 +251,8 @@ class FakeSheetsServer:
         self.book.sheets.append(FakeSheet(0, "Feuille 1", 0))
         self.requests: list[Recorded] = []
         self.faults: list[tuple[int, float | None, str]] = []  # (status, retry_after, methods "GET"/"WRITE"/"")
+        self.google_rendering = False  # store formulas re-rendered, as Google returns them
+        self.lost_answers: list[tuple[int, str]] = []  # (status, path part): applied, then answered as failed
         self.hooks: list[Callable[[str, str], None]] = []
         self.read_only = False
         self.require_token = ""  # when set, requests must carry "Authorization: Bearer <token>"
@@ -286,6 +311,12 @@ class FakeSheetsServer:
         """Answer the next ``count`` matching requests with ``status`` (methods: "", "GET" or "WRITE")."""
         with self.lock:
             self.faults.extend([(status, retry_after, methods)] * count)
+
+    def lose_answer(self, status: int, path_contains: str) -> None:
+        """Apply the next request whose path holds ``path_contains``, then answer ``status`` as if it failed
+        (what a client sees when Google's answer is lost after the change was made)."""
+        with self.lock:
+            self.lost_answers.append((status, path_contains))
 
     def reset_counts(self) -> None:
         with self.lock:
@@ -417,6 +448,11 @@ class FakeSheetsServer:
                 if self.read_only and method != "GET":
                     raise ApiError(403, "The caller does not have permission", "PERMISSION_DENIED")
                 payload = self._route(method, path, query, body)
+                lost = next((f for f in self.lost_answers if f[1] in path), None)
+                if lost is not None:
+                    self.lost_answers.remove(lost)
+                    raise ApiError(lost[0], _FAULT_MESSAGES.get(lost[0], "Backend Error"),
+                                   _FAULT_STATUS.get(lost[0], "UNAVAILABLE"))
         except ApiError as exc:
             status = exc.code
             payload = {"error": {"code": exc.code, "message": exc.message, "status": exc.status}}
@@ -620,8 +656,12 @@ class FakeSheetsServer:
                 row[c] = None
         return a1
 
-    @staticmethod
-    def _interpret(value: Any, option: str) -> Any:
+    def _formula(self, text: str) -> Formula:
+        """A formula as stored: with ``google_rendering``, as Google hands it back (sheet names quoted,
+        function names in capitals, no spaces outside text), not as it was sent."""
+        return Formula(google_render(text) if self.google_rendering else text)
+
+    def _interpret(self, value: Any, option: str) -> Any:
         if isinstance(value, (bool, int, float)):
             return value
         if not isinstance(value, str):
@@ -631,7 +671,7 @@ class FakeSheetsServer:
         if option == "RAW":
             return value
         if value.startswith("="):
-            return Formula(value)
+            return self._formula(value)
         if value.startswith("'"):
             return value[1:]
         if value.upper() in ("TRUE", "FALSE"):
@@ -784,7 +824,7 @@ class FakeSheetsServer:
             for r in range(r0, r1):
                 for c in range(c0, c1):
                     if kind == "formulaValue":
-                        sheet.set(r, c, Formula(shift_relative(content, sheet.title, r - r0, c - c0)))
+                        sheet.set(r, c, self._formula(shift_relative(content, sheet.title, r - r0, c - c0)))
                     else:
                         sheet.set(r, c, None if content == "" else content)
         if "userEnteredFormat" in cell:

@@ -408,7 +408,7 @@ def test_duplicate_ids_stop_naming_tab_rows_and_column(server: FakeSheetsServer,
     with pytest.raises(SheetError) as error:
         sheet.write(view)
     message = str(error.value)
-    assert f"rows {first}, 40" in message and "Factures" in message and "'ID'" in message
+    assert f"rows {first} and 40" in message and "Factures" in message and "'ID'" in message
     assert server.count(method="POST") == 0
     with pytest.raises(SheetError, match="appears on rows"):
         sheet.read_marks()

@@ -27,10 +27,10 @@ from encours.connectors.model import Customer, DocumentKind, Invoice, InvoiceSta
 from encours.sheets_addin.functions import aging_bucket, ledger_kpis
 from encours.sheets_addin.view import build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
+from tests.support.computed import check_kpis, dashboard, money, rows_of
 from tests.support.libreoffice import recalculate
 
 pytestmark = pytest.mark.libreoffice
-CENT = Decimal("0.01")
 
 
 def _ledger(case: dict[str, Any]) -> Ledger:
@@ -65,43 +65,6 @@ def _recalculated(ledger: Ledger, as_of: date, folder: Path) -> Any:
     return load_workbook(recalculate(path, folder / "recalc"), data_only=True)
 
 
-def _rows(ws: Any) -> list[dict[str, Any]]:
-    header = [c.value for c in ws[1]]
-    return [dict(zip(header, row, strict=False)) for row in ws.iter_rows(min_row=2, values_only=True) if any(row)]
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT)
-
-
-def _dashboard(wb: Any) -> dict[str, Any]:
-    return {row[0]: row[1] for row in wb["Tableau de bord"].iter_rows(values_only=True) if row and row[0]}
-
-
-def _days(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value)).quantize(Decimal("0.1"))
-
-
-def _check_kpis(wb: Any, ledger: Ledger, as_of: date) -> None:
-    k = ledger_kpis(ledger, as_of)
-    board = _dashboard(wb)
-    assert _money(board["Encours total"]) == k.receivables
-    assert _money(board["Non échu"]) == k.current
-    assert _money(board["Ventes à crédit de la période (EUR)"]) == k.credit_sales
-    assert [_money(board[f"Ventes j-{30 * (i + 1)} à j" + ("" if i == 0 else f"-{30 * i}")]) for i in range(3)] == [
-        max(m, Decimal(0)) for m in k.monthly_sales
-    ]
-    for label, expected in (("DSO simple (jours)", k.dso), ("DSO par épuisement (jours)", k.dso_countback),
-                            ("Meilleur DSO possible (jours)", k.best_dso), ("ADD, retard moyen (jours)", k.add),
-                            ("CEI (%)", k.cei)):
-        actual = _days(board[label])
-        if expected is None:
-            assert actual is None, label
-        else:
-            # ROUND in a spreadsheet and Python's exact half-up agree but on a binary tie
-            assert actual is not None and abs(actual - expected) <= Decimal("0.1"), (label, actual, expected)
-
-
 @pytest.mark.parametrize("case", load("native"), ids=lambda c: c["name"])
 def test_native_formulas_match_the_vectors(case: dict[str, Any], tmp_path: Path) -> None:
     as_of = date.fromisoformat(case["as_of"])
@@ -109,32 +72,32 @@ def test_native_formulas_match_the_vectors(case: dict[str, Any], tmp_path: Path)
     wb = _recalculated(ledger, as_of, tmp_path)
 
     seen = 0
-    for row in _rows(wb["Factures"]):
+    for row in rows_of(wb["Factures"]):
         expected_days = case["days_late"][row["ID"]]
         assert row["Jours de retard"] == expected_days, row["ID"]
         assert row["Tranche"] == aging_bucket(expected_days), row["ID"]
         seen += 1
     assert seen == len(case["invoices"])
 
-    clients = {row["ID client"]: row for row in _rows(wb["Clients"])}
+    clients = {row["ID client"]: row for row in rows_of(wb["Clients"])}
     for customer, expected in case["expected"].items():
-        assert _money(clients[customer]["Encours"]) == _money(expected["Total"]), customer
-        assert _money(clients[customer]["Échu"]) == _money(expected["Échu"]), customer
+        assert money(clients[customer]["Encours"]) == money(expected["Total"]), customer
+        assert money(clients[customer]["Échu"]) == money(expected["Échu"]), customer
 
-    aging = {row["ID client"]: row for row in _rows(wb["Balance âgée"]) if row.get("ID client")}
+    aging = {row["ID client"]: row for row in rows_of(wb["Balance âgée"]) if row.get("ID client")}
     for customer, expected in case["expected"].items():
         if customer not in aging:
             assert all(v == 0 for v in expected.values()), customer
             continue
         for label in ("Non échu", "1-30", "31-60", "61-90", "> 90", "Total"):
-            assert _money(aging[customer][label]) == _money(expected[label]), (customer, label)
-    _check_kpis(wb, ledger, as_of)
+            assert money(aging[customer][label]) == money(expected[label]), (customer, label)
+    check_kpis(wb, ledger, as_of)
 
 
 def test_dashboard_kpis_of_the_demo_ledger_match_python(tmp_path: Path) -> None:
     as_of = date(2026, 11, 23)
     ledger = demo_ledger(as_of)
     wb = _recalculated(ledger, as_of, tmp_path)
-    _check_kpis(wb, ledger, as_of)
-    board = _dashboard(wb)
+    check_kpis(wb, ledger, as_of)
+    board = dashboard(wb)
     assert board["CEI (%)"] not in (None, "") and board["DSO simple (jours)"] not in (None, "")
