@@ -54,7 +54,7 @@ from encours.sheets_addin.xlsx_rows import (
     is_formula_text,
     row_values,
 )
-from encours.sheets_addin.xlsx_splice import KIND_COLORS, sync_package
+from encours.sheets_addin.xlsx_splice import KIND_COLORS, store_mark, stored_mark, sync_mark, sync_package, view_digest
 
 __all__ = [  # the live-Excel backend shares the row helpers
     "EUR_FORMAT",
@@ -147,9 +147,13 @@ class XlsxWorkbook:
                 _skeleton(view, skeleton)
             pkg = Package(skeleton if snapshot is None else self.path)
             try:
+                digest = view_digest(view, self.bounds)
+                if snapshot is not None and stored_mark(pkg) == sync_mark(pkg, digest):
+                    return  # what the last sync wrote, untouched since, and nothing new: not even read
                 sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None)
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched
+                store_mark(pkg, sync_mark(pkg, digest))
                 pkg.save(tmp)
             finally:
                 pkg.close()

@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -99,6 +100,13 @@ class Package:
         if name not in self._infos and name not in self._new:
             self._order.append(name)
         self._new[name] = data
+
+    def crc(self, name: str) -> int:
+        """The CRC-32 of a part (the zip's own, for a part not rewritten: nothing to read)."""
+        if name in self._new:
+            return zlib.crc32(self._new[name])
+        info = self._infos.get(name)
+        return info.CRC if info is not None else 0
 
     @property
     def changed(self) -> bool:
