@@ -153,8 +153,7 @@ class XlsxWorkbook:
                 sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None)
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched
-                store_mark(pkg, sync_mark(pkg, digest))
-                pkg.save(tmp)
+                pkg.save(tmp, finish=lambda done: store_mark(done, sync_mark(done, digest)))
             finally:
                 pkg.close()
             replace_if_unchanged(tmp, self.path, snapshot)

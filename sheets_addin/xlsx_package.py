@@ -7,6 +7,7 @@ charts, tables, people's own tabs, custom XML — is copied unchanged, byte for 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html
 import os
@@ -14,6 +15,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -74,7 +76,8 @@ class Package:
             self._infos = {info.filename: info for info in self._zip.infolist()}
         except (zipfile.BadZipFile, OSError) as exc:
             raise SheetError(f"{path}: the workbook cannot be opened ({exc})") from None
-        self._new: dict[str, bytes] = {}
+        self._new: dict[str, bytes | Callable[[], Iterable[str]]] = {}
+        self._written: dict[str, int] = {}  # part → CRC-32, for parts streamed by save()
         self._order = list(self._infos)
 
     def close(self) -> None:
@@ -85,7 +88,8 @@ class Package:
 
     def read(self, name: str) -> bytes:
         if name in self._new:
-            return self._new[name]
+            data = self._new[name]
+            return data if isinstance(data, bytes) else "".join(data()).encode("utf-8")
         try:
             return self._zip.read(name)
         except KeyError:
@@ -94,7 +98,8 @@ class Package:
     def text(self, name: str) -> str:
         return self.read(name).decode("utf-8")
 
-    def set(self, name: str, data: bytes | str) -> None:
+    def set(self, name: str, data: bytes | str | Callable[[], Iterable[str]]) -> None:
+        """Replace or add a part: its bytes, its text, or a function giving its text in pieces (streamed)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         if name not in self._infos and name not in self._new:
@@ -103,8 +108,13 @@ class Package:
 
     def crc(self, name: str) -> int:
         """The CRC-32 of a part (the zip's own, for a part not rewritten: nothing to read)."""
-        if name in self._new:
-            return zlib.crc32(self._new[name])
+        if name in self._written:
+            return self._written[name]
+        data = self._new.get(name)
+        if isinstance(data, bytes):
+            return zlib.crc32(data)
+        if data is not None:
+            raise ValueError(f"{name}: a streamed part's CRC is known once saved")
         info = self._infos.get(name)
         return info.CRC if info is not None else 0
 
@@ -220,19 +230,42 @@ class Package:
         return part
 
     # saving ----------------------------------------------------------------------------------
-    def save(self, out: Path) -> None:
-        """Write every part to ``out`` (unchanged parts as they were) and fsync it."""
+    def save(self, out: Path, finish: Callable[[Package], None] | None = None) -> None:
+        """Write every part to ``out`` (unchanged parts as they were) and fsync it.
+
+        ``finish`` runs once every other part is written (their CRCs known), before the workbook part.
+        """
+        last = self.workbook_part() if finish is not None else None
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
-            for name in self._order:
-                info = self._infos.get(name)
-                if name in self._new:
-                    new_info = zipfile.ZipInfo(name, date_time=info.date_time if info else (1980, 1, 1, 0, 0, 0))
-                    new_info.compress_type = zipfile.ZIP_DEFLATED
-                    zout.writestr(new_info, self._new[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-                elif info is not None:
-                    zout.writestr(info, self._zip.read(name), compress_type=info.compress_type)
+            for name in [n for n in self._order if n != last]:
+                self._write(zout, name)
+            if finish is not None and last is not None:
+                finish(self)
+                self._write(zout, last)
         with out.open("rb+") as handle:
             os.fsync(handle.fileno())
+
+    def _write(self, zout: zipfile.ZipFile, name: str) -> None:
+        info = self._infos.get(name)
+        data = self._new.get(name)
+        if data is None:
+            if info is not None:
+                # a copy: writing updates the info's offsets, and this package still reads through it
+                zout.writestr(copy.copy(info), self._zip.read(name), compress_type=info.compress_type)
+            return
+        if isinstance(data, bytes):
+            new_info = zipfile.ZipInfo(name, date_time=info.date_time if info else (1980, 1, 1, 0, 0, 0))
+            zout.writestr(new_info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            return
+        with zout.open(name, "w", force_zip64=True) as handle:
+            batch: list[str] = []
+            for piece in data():
+                batch.append(piece)
+                if len(batch) >= 512:
+                    handle.write("".join(batch).encode("utf-8"))
+                    batch = []
+            handle.write("".join(batch).encode("utf-8"))
+        self._written[name] = zout.getinfo(name).CRC
 
 
 def replace_if_unchanged(tmp: Path, target: Path, snapshot: Snapshot | None) -> None:

@@ -8,8 +8,9 @@ extension is carried over as the very text it was.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -72,23 +73,32 @@ def _escape(text: str) -> str:
 def cell_xml(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
     """One cell: ``formula`` text starting with "=" is a formula, any other text is text."""
     s = f' s="{style}"' if style else ""
-    if value is None or value == "":
-        return f'<c r="{ref}"{s}/>'
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return f'<c r="{ref}"{s}/>'
         if not value.isprintable():
             value = _ILLEGAL.sub("", value)
-        if formula and value.startswith("="):
+        if formula and value[0] == "=":
             return f'<c r="{ref}"{s}><f>{_escape(value[1:])}</f></c>'
         return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
+    if value is None:
+        return f'<c r="{ref}"{s}/>'
+    if kind is Decimal:
+        return f'<c r="{ref}"{s}><v>{value:f}</v></c>' if value.is_finite() else f'<c r="{ref}"{s}/>'
+    if kind is date:
+        return f'<c r="{ref}"{s}><v>{(value - _EPOCH).days}</v></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (date, datetime)):
         return f'<c r="{ref}"{s}><v>{serial(value)}</v></c>'
-    if isinstance(value, Decimal):
-        return f'<c r="{ref}"{s}><v>{format(value, "f")}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
+    if isinstance(value, int):
+        return f'<c r="{ref}"{s}><v>{value}</v></c>'
+    if isinstance(value, float):
+        return f'<c r="{ref}"{s}><v>{value!r}</v></c>' if math.isfinite(value) else f'<c r="{ref}"{s}/>'
+    if isinstance(value, str):
+        return cell_xml(ref, str(value), style, formula=formula)
+    return cell_xml(ref, str(value), style)
 
 
 def cell_style(raw: str) -> int:
@@ -174,6 +184,8 @@ class Sheet:
             end = xml.rindex("</sheetData>")
             self.head, body, self.tail = xml[: start.end()], xml[start.end(): end], xml[end:]
         self.original = xml
+        self._head0, self._tail0 = self.head, self.tail
+        self.dirty = False  # rows added or removed
         self.rows: dict[int, Row] = {}
         last = 0
         for match in _ROW_RE.finditer(body):
@@ -190,6 +202,7 @@ class Sheet:
 
     def row(self, number: int) -> Row:
         if number not in self.rows:
+            self.dirty = True
             self.rows[number] = Row(number, f'<row r="{number}">', "", parsed=True)
         return self.rows[number]
 
@@ -198,6 +211,7 @@ class Sheet:
         row.cell_map().update(cells)
 
     def clear_rows(self, first: int = 1) -> None:
+        self.dirty = True
         for number in [n for n in self.rows if n >= first]:
             del self.rows[number]
 
@@ -271,10 +285,25 @@ class Sheet:
         at = min(positions)
         self.head = self.head[:at] + xml + self.head[at:]
 
-    def to_xml(self) -> str:
+    def changed(self) -> bool:
+        """Whether the part would differ from what was read (a big part: rows added or removed count)."""
+        if self.head != self._head0 or self.tail != self._tail0:
+            return True
+        if self.dirty:
+            return len(self.original) > (1 << 20) or self.to_xml() != self.original
+        return any(r.parsed and r.render() != r.raw for r in self.rows.values()) and self.to_xml() != self.original
+
+    def chunks(self) -> Iterator[str]:
+        """The part's text in pieces (a big tab is never held as one string)."""
         self.set_dimension()
-        body = "".join(self.rows[n].render() for n in sorted(self.rows))
-        return self.head + body + self.tail
+        yield self.head
+        rows = self.rows
+        for number in sorted(rows):
+            yield rows[number].render()
+        yield self.tail
+
+    def to_xml(self) -> str:
+        return "".join(self.chunks())
 
 
 def _last_column(row: Row) -> int:

@@ -68,6 +68,9 @@ class Context:
     styles: StyleBook
     shared: list[str]
     notes: list[str] = field(default_factory=list)
+    #: Per tab layout: (index, letter, number format, its cell format, formula?) of encours's columns.
+    columns: dict[tuple[str, tuple[tuple[str, int], ...]], list[tuple[int, str, str | None, int, bool]]] = field(
+        default_factory=dict)
 
     def style(self, number_format: str | None, bold: bool = False, fill: str | None = None) -> int:
         return self.styles.xf(number_format, bold, fill)
@@ -164,9 +167,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
 
     changed = False
     for name in _TAB_ORDER:
-        xml = parsed[name].to_xml()
-        if xml != parsed[name].original:
-            pkg.set(sheets[name], xml)
+        if parsed[name].changed():
+            pkg.set(sheets[name], parsed[name].chunks)
             changed = True
     if ctx.styles.changed:
         pkg.set(styles_part, ctx.styles.to_bytes())
@@ -290,34 +292,40 @@ def _as_id(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-_PLACE_CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], list[tuple[int, str, str | None, bool]]] = {}
-
-
 def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, values: Mapping[int, Any],
            ctx: Context) -> None:
     key = (tab.name, tuple(sorted(positions.items())))
-    columns = _PLACE_CACHE.get(key)
+    columns = ctx.columns.get(key)
     if columns is None:
-        columns = _PLACE_CACHE[key] = [
-            (i, column_letter(i), column_format(tab.column(k)), tab.column(k).kind is Kind.FORMULA)
-            for k, i in positions.items()
+        columns = ctx.columns[key] = [
+            (i, column_letter(i), column_format(tab.column(k)), ctx.style(column_format(tab.column(k))),
+             tab.column(k).kind is Kind.FORMULA)
+            for k, i in sorted(positions.items(), key=lambda item: item[1])
         ]
     row = sheet.row(number)
     suffix = str(number)
-    if not row.parsed:
-        # the fast path of a re-sync: a row whose cells already read as encours would write them is left
-        # as it is, unparsed (a person's restyled or retyped cell of encours's takes the path below)
+    if not row.parsed or not row.cells:
+        # a new row, or the fast path of a re-sync: a row whose cells already read as encours would write
+        # them is left as it is, unparsed (a person's restyled or retyped cell of encours's: path below)
+        fresh = row.parsed
         raw = row.raw
-        for index, letter, fmt, formula in columns:
+        rendered = {}
+        for index, letter, _fmt, style, formula in columns:
             if index in values:
                 value = values[index]
-                if cell_xml(letter + suffix, value, ctx.style(fmt) if value is not None else 0,
-                            formula=formula) not in raw:
+                cell = cell_xml(letter + suffix, value, style if value is not None else 0, formula=formula)
+                if not fresh and cell not in raw:
                     break
+                rendered[index] = cell
         else:
+            if fresh and not row.cells:  # kept as its text: a big first write holds no cell objects
+                row.raw = f'<row r="{number}">' + "".join(rendered[i] for i in sorted(rendered)) + "</row>"
+                row.parsed = False
+            elif fresh:
+                row.cells.update(rendered)
             return
     cells = row.cell_map()
-    for index, letter, fmt, formula in columns:
+    for index, letter, fmt, _style, formula in columns:
         if index not in values:
             continue
         value = values[index]

@@ -13,6 +13,7 @@ import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlwings
@@ -176,8 +177,8 @@ def test_a_save_during_the_sync_is_kept_and_merged(
     saves = iter(["rappelé lundi"])
     real_save = Package.save
 
-    def save_then_person_saves(self: Package, out: Path) -> None:
-        real_save(self, out)
+    def save_then_person_saves(self: Package, out: Path, **options: Any) -> None:
+        real_save(self, out, **options)
         text = next(saves, None)
         if text is not None:  # the person's Ctrl+S lands between encours's read and its replace
             _type_comment(path, target, text)
@@ -203,8 +204,8 @@ def test_a_person_saving_all_the_time_stops_the_sync_not_their_work(
     real_save = Package.save
     count = iter(range(100))
 
-    def save_then_person_saves(self: Package, out: Path) -> None:
-        real_save(self, out)
+    def save_then_person_saves(self: Package, out: Path, **options: Any) -> None:
+        real_save(self, out, **options)
         _type_comment(path, target, f"version {next(count)}")
 
     monkeypatch.setattr(Package, "save", save_then_person_saves)
