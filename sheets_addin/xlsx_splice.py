@@ -476,7 +476,11 @@ def _page_setup(sheet: Sheet) -> None:
                                               'header="0.3" footer="0.3"/>')
     sheet.set_tail_element("pageSetup", '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
     head = sheet.head
-    if "<pageSetUpPr" in head:
+    found_pr = re.search(r"<pageSetUpPr\b[^>]*?/?>", head)
+    if found_pr is not None:
+        if "fitToPage" not in found_pr.group(0):
+            tag = found_pr.group(0)
+            sheet.head = head.replace(tag, tag.replace("<pageSetUpPr", '<pageSetUpPr fitToPage="1"', 1), 1)
         return
     found = re.search(r"<sheetPr\b[^>]*?(/?)>", head)
     if found is None:

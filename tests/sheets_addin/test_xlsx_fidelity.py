@@ -222,3 +222,49 @@ def test_a_person_saving_all_the_time_stops_the_sync_not_their_work(
     assert rows[target][header.index("Commentaire")] == "version 1", "the person's last save is the file"
     assert "INV-NEW" not in rows
     assert not list(tmp_path.glob(".~*")), "no temporary file left behind"
+
+
+def _look(path: Path) -> dict[str, object]:
+    """What a person sees of the layout: formats of formula cells, drop-down, print setup, widths."""
+    wb = load_workbook(path)
+    board, factures = wb["Tableau de bord"], wb["Factures"]
+    header = {c.value: c.column_letter for c in factures[1]}
+    scenario = next(dv for dv in factures.data_validations.dataValidation
+                    if str(dv.sqref).startswith(f"{header['Scénario']}2"))
+    source = scenario.formula1
+    sheet, _, cells = source.partition("!")
+    first, _, last = cells.replace("$", "").partition(":")
+    listed = [wb[sheet.strip("'")][f"{first[0]}{r}"].value for r in range(int(first[1:]), int(last[1:]) + 1)]
+    narrow = [h for h, letter in header.items()
+              if (factures.column_dimensions[letter].width or 0) < len(str(h)) + 2]
+    return {
+        "date": board["B2"].number_format, "share": board["B7"].number_format,
+        "total": board["B4"].number_format, "days": factures[f"{header['Jours de retard']}2"].number_format,
+        "aging": wb["Balance âgée"]["C2"].number_format,
+        "orientation": factures.page_setup.orientation, "fit": factures.sheet_properties.pageSetUpPr.fitToPage,
+        "fit_width": factures.page_setup.fitToWidth, "titles": factures.print_title_rows,
+        "scenarios": listed, "narrow": narrow,
+    }
+
+
+def test_fresh_and_resynced_workbooks_look_the_same(tmp_path: Path, ledger: Ledger, as_of: date) -> None:
+    names = ("standard", "gentle", "firm", "Relance douce, puis ferme", *(f"scénario client n°{i}" for i in range(30)))
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(dataclasses.replace(build_view(ledger, as_of), scenario_names=names))
+    fresh = _look(path)
+    assert fresh["date"] == "DD/MM/YYYY" and fresh["share"] == "0.0%", "the dashboard shows a date and a %"
+    assert "€" in str(fresh["total"]) and "€" in str(fresh["aging"])
+    assert fresh["days"] == "0"
+    assert (fresh["orientation"], fresh["fit"], fresh["fit_width"], fresh["titles"]) == ("landscape", True, 1, "$1:$1")
+    assert fresh["scenarios"] == list(names), "every configured scenario, a comma in a name included"
+    assert len(",".join(names)) > 255, "a list longer than Excel's 255-character literal limit"
+    assert fresh["narrow"] == []
+
+    shorter = ("standard", "ferme")
+    XlsxWorkbook(path).write(dataclasses.replace(build_view(ledger, as_of + timedelta(days=1)),
+                                                 scenario_names=shorter))
+    again = _look(path)
+    assert again["scenarios"] == list(shorter), "the drop-down follows the configuration at each sync"
+    assert {k: v for k, v in again.items() if k != "scenarios"} == {k: v for k, v in fresh.items() if k != "scenarios"}
+    computed = load_workbook(recalculate(path, tmp_path / "lo"), data_only=True)
+    assert [computed["Paramètres"][f"E{r}"].value for r in (2, 3, 4)] == ["standard", "ferme", None]
