@@ -37,6 +37,7 @@ from encours.sheets_addin.layout import (
 from encours.sheets_addin.marks import SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.xlsx_package import Package, Snapshot, WorkbookChangedError, replace_if_unchanged
+from encours.sheets_addin.xlsx_read import people_columns, read_tables
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
     EUR_FORMAT,
@@ -100,18 +101,32 @@ class XlsxWorkbook:
     def read_marks(self) -> SheetMarks:
         if not self.path.exists():
             return SheetMarks()
+        tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
+        pkg = Package(self.path)
+        try:
+            found = read_tables(pkg, tabs, {INVOICES.key: people_columns(INVOICES),
+                                            CUSTOMERS.key: people_columns(CUSTOMERS)})
+        finally:
+            pkg.close()
+        tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for tab in tabs:
+            table = found[tab.key]
+            tables[tab.key] = table if table is not None else self._read_with_openpyxl(tab)
+        headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
+        return marks_from_rows(
+            tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings
+        )
+
+    def _read_with_openpyxl(self, tab: Tab) -> list[tuple[int, dict[str, Any]]]:
+        """A tab whose cells carry no references, read row by row."""
         try:
             wb = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds on a damaged file
             raise SheetError(f"{self.path}: the workbook cannot be read ({exc})") from None
         try:
-            tables = {tab.key: list(_read_tab(wb, tab)) for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS)}
+            return list(_read_tab(wb, tab))
         finally:
             wb.close()
-        headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-        return marks_from_rows(
-            tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings
-        )
 
     # writing ---------------------------------------------------------------------------------
     def check_writable(self) -> None:

@@ -268,3 +268,34 @@ def test_fresh_and_resynced_workbooks_look_the_same(tmp_path: Path, ledger: Ledg
     assert {k: v for k, v in again.items() if k != "scenarios"} == {k: v for k, v in fresh.items() if k != "scenarios"}
     computed = load_workbook(recalculate(path, tmp_path / "lo"), data_only=True)
     assert [computed["Paramètres"][f"E{r}"].value for r in (2, 3, 4)] == ["standard", "ferme", None]
+
+
+def test_marks_read_the_same_from_a_workbook_another_program_saved(
+    tmp_path: Path, ledger: Ledger, as_of: date
+) -> None:
+    path = tmp_path / "encours.xlsx"
+    view = build_view(ledger, as_of)
+    XlsxWorkbook(path).write(view)
+    wb = load_workbook(path)
+    ws = wb["Factures"]
+    header = [c.value for c in ws[1]]
+    ids = sorted(view.shown_invoice_ids)[:4]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == ids[0]:
+            row[header.index("Promesse (date)")].value = date(2026, 12, 15)
+            row[header.index("Litige")].value = "Oui"
+        if row[0].value == ids[1]:
+            row[header.index("Commentaire")].value = "appelé, rappeler vendredi"
+            row[header.index("Scénario")].value = "firm"
+        if row[0].value == ids[2]:
+            row[header.index("Pause jusqu'au")].value = "31/01/2027"
+            row[header.index("À envoyer")].value = "Oui"
+    wb.save(path)
+    by_openpyxl = XlsxWorkbook(path).read_marks()
+    resaved = recalculate(path, tmp_path / "lo")  # LibreOffice's own writer: shared strings, its own styles
+    by_libreoffice = XlsxWorkbook(resaved).read_marks()
+    assert by_openpyxl == by_libreoffice
+    first, second, third = (by_openpyxl.for_invoice(i) for i in ids[:3])
+    assert first.dispute and first.promise_date == date(2026, 12, 15)
+    assert second.comment == "appelé, rappeler vendredi" and second.scenario == "firm"
+    assert third.pause_until == date(2027, 1, 31) and third.approve
