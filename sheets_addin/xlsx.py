@@ -36,6 +36,8 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.xlsx_layout import KIND_COLORS
+from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
 from encours.sheets_addin.xlsx_package import Package, Snapshot, WorkbookChangedError, replace_if_unchanged
 from encours.sheets_addin.xlsx_read import people_columns, read_tables
 from encours.sheets_addin.xlsx_rows import (
@@ -55,7 +57,7 @@ from encours.sheets_addin.xlsx_rows import (
     is_formula_text,
     row_values,
 )
-from encours.sheets_addin.xlsx_splice import KIND_COLORS, store_mark, stored_mark, sync_mark, sync_package, view_digest
+from encours.sheets_addin.xlsx_splice import sync_package
 
 __all__ = [  # the live-Excel backend shares the row helpers
     "EUR_FORMAT",

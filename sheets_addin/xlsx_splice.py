@@ -8,10 +8,8 @@ print setup) is the same whether the workbook was just created or synced a hundr
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from encours.connectors.errors import SheetError
@@ -22,7 +20,6 @@ from encours.sheets_addin.layout import (
     DASHBOARD_TAB,
     INVOICES,
     JOURNAL,
-    LABEL_CELLS,
     PARAMS_TAB,
     PAYMENT_PLANS,
     TODO,
@@ -31,11 +28,20 @@ from encours.sheets_addin.layout import (
     Kind,
     Tab,
     column_letter,
-    param_ref,
 )
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.xlsx_layout import (
+    KIND_COLORS,
+    Context,
+    freeze_views,
+    layout_tab,
+    page_setup,
+    scenario_list,
+    set_widths,
+    workbook_settings,
+)
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
@@ -50,39 +56,8 @@ from encours.sheets_addin.xlsx_rows import (
     column_format,
     find_columns,
 )
-from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet, cell_style, cell_xml, shared_strings, validation_xml
+from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet, cell_style, cell_xml, shared_strings
 from encours.sheets_addin.xlsx_styles import StyleBook
-
-KIND_COLORS = {Kind.SYNCED: "DCE6F1", Kind.FORMULA: "E2EFDA", Kind.USER: "FFF2CC", Kind.RUN: "EDE1F5"}
-BUCKET_COLORS = ("FFF2CC", "FCE4D6", "F8CBAD", "F4B084")  # 1-30 … > 90
-MAX_ROW = 1048576
-#: Where the configured scenario names are listed for the ``Scénario`` drop-downs.
-SCENARIO_COLUMN = 4  # E on Paramètres
-_HEAD_AFTER_VIEWS = ("sheetFormatPr", "cols", "sheetData")
-
-
-@dataclass
-class Context:
-    """One sync's shared state: the styles part, the shared strings, what to tell the user."""
-
-    styles: StyleBook
-    shared: list[str]
-    notes: list[str] = field(default_factory=list)
-    #: Per tab layout: (index, letter, number format, its cell format, formula?) of encours's columns.
-    columns: dict[tuple[str, tuple[tuple[str, int], ...]], list[tuple[int, str, str | None, int, bool]]] = field(
-        default_factory=dict)
-
-    def style(self, number_format: str | None, bold: bool = False, fill: str | None = None) -> int:
-        return self.styles.xf(number_format, bold, fill)
-
-    def keep_or(self, raw: str | None, number_format: str | None) -> int:
-        """A person's format of one of encours's cells is kept while it shows the number as encours would."""
-        if raw is not None:
-            existing = cell_style(raw)
-            formats = self.styles.xf_formats
-            if existing < len(formats) and formats[existing] == (number_format or "General"):
-                return existing
-        return self.style(number_format)
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
@@ -131,14 +106,14 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
             _place(todo, TODO, positions, offset + 2, plan.values(offset + 2, None, row), ctx)
         keyed[TODO.name] = (TODO, positions, len(view.todo or ()) + 1)
     for name, (tab, positions, last) in keyed.items():
-        _layout(parsed[name], tab, positions, view, ctx, fresh=name in fresh, last=last)
+        layout_tab(parsed[name], tab, positions, view, ctx, fresh=name in fresh, last=last)
         _filter(pkg, sheets[name], parsed[name], positions, last)
 
     params = parsed[PARAMS_TAB]
     if not params.values(2, ctx.shared).get(1) and "<f>" not in "".join(params.row(2).cell_map().values()):
         _write_cells(params, params_cells(None, bounds), ctx, percent=False)
-        _widths(params, (30, 16, 60))
-    _scenario_list(params, view.scenario_names, ctx)
+        set_widths(params, (30, 16, 60))
+    scenario_list(params, view.scenario_names, ctx)
 
     aging = parsed[AGING.name]
     aging.clear_rows()
@@ -152,18 +127,18 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
                                     formula=index >= 2 or number == 1)
         aging.set_cells(number, cells)
     if AGING.name in fresh:
-        _views(aging, "C2")
-        _widths(aging, [c.width for c in AGING.columns])
+        freeze_views(aging, "C2")
+        set_widths(aging, [c.width for c in AGING.columns])
     aging_ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"
     aging.set_tail_element("autoFilter", f'<autoFilter ref="{aging_ref}"/>')
-    _page_setup(aging)
+    page_setup(aging)
 
     board = parsed[DASHBOARD_TAB]
     board.clear_rows()
     board_cells, _charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
     _write_cells(board, board_cells, ctx, percent=True)
     if DASHBOARD_TAB in fresh:
-        _widths(board, (30, 16, 14))
+        set_widths(board, (30, 16, 14))
 
     changed = False
     for name in _TAB_ORDER:
@@ -173,50 +148,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     if ctx.styles.changed:
         pkg.set(styles_part, ctx.styles.to_bytes())
     if changed:
-        _workbook_settings(pkg, {name: (1, 1) for name in keyed})
-
-
-# -- knowing when nothing changed ----------------------------------------------------------------
-#: A hidden workbook name holding what the last sync wrote: the view's digest and its parts' CRCs.
-SYNC_MARK = "_encours_sync"
-
-
-def view_digest(view: SheetView, bounds: Sequence[int]) -> str:
-    """A digest of everything a sync writes (the same view and bounds write the same cells)."""
-    digest = hashlib.sha256()
-    for part in (view.invoices, sorted(view.shown_invoice_ids), view.customers, view.run, view.journal, view.todo,
-                 view.scenario_names, view.company, view.opening_receivables, tuple(bounds)):
-        digest.update(repr(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()[:32]
-
-
-def sync_mark(pkg: Package, digest: str) -> str:
-    """The view's digest and the CRC-32 of encours's worksheet parts and styles, as the package holds them."""
-    sheets = pkg.sheets()
-    parts = [sheets.get(name, "") for name in _TAB_ORDER] + [pkg.styles_part() or ""]
-    return digest + "-" + "".join(f"{pkg.crc(part):08x}" for part in parts)
-
-
-def stored_mark(pkg: Package) -> str | None:
-    found = re.search(rf'<definedName\b[^>]*name="{SYNC_MARK}"[^>]*>"([0-9a-f-]+)"</definedName>',
-                      pkg.text(pkg.workbook_part()))
-    return found.group(1) if found else None
-
-
-def store_mark(pkg: Package, mark: str) -> None:
-    book = pkg.workbook_part()
-    text = pkg.text(book)
-    entry = f'<definedName name="{SYNC_MARK}" hidden="1">"{mark}"</definedName>'
-    pattern = re.compile(rf'<definedName\b[^>]*name="{SYNC_MARK}"[^>]*>.*?</definedName>', re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: entry, text, count=1)
-    elif "</definedNames>" in text:
-        text = text.replace("</definedNames>", entry + "</definedNames>", 1)
-    else:
-        at = min(m.start() for m in [re.search(r"<calcPr\b", text), re.search(r"</workbook>", text)] if m)
-        text = text[:at] + f"<definedNames>{entry}</definedNames>" + text[at:]
-    pkg.set(book, text)
+        workbook_settings(pkg, {name: (1, 1) for name in keyed})
 
 
 # -- keyed tabs ----------------------------------------------------------------------------------
@@ -342,68 +274,6 @@ def _write_header(sheet: Sheet, tab: Tab, ctx: Context) -> None:
     sheet.set_cells(1, {i: _header_cell(c, i, ctx) for i, c in enumerate(tab.columns)})
 
 
-def heading_width(column: Column) -> float:
-    """A column wide enough for its heading (and the drop-down arrow of the filter)."""
-    return max(column.width, len(column.heading) * 1.1 + 4)
-
-
-def _layout(sheet: Sheet, tab: Tab, positions: Mapping[str, int], view: SheetView, ctx: Context, *, fresh: bool,
-            last: int) -> None:
-    """Frozen heading and widths (on a tab encours adds), drop-downs and print setup (every sync)."""
-    if fresh:
-        _views(sheet, "A2")
-        widths: dict[int, float] = {positions[c.key]: heading_width(c) for c in tab.columns if c.key in positions}
-        _widths(sheet, [widths.get(i, 10) for i in range(max(widths) + 1)])
-    validations = []
-    for column in tab.columns:
-        if column.kind is not Kind.USER or column.key not in positions:
-            continue
-        letter = column_letter(positions[column.key])
-        area = f"{letter}2:{letter}{MAX_ROW}"
-        if column.type is CellType.BOOL:
-            validations.append(validation_xml(area, "list", '"Oui,Non"', error="Choisissez Oui ou Non.",
-                                              title=column.heading))
-        elif column.type is CellType.CHOICE and column.key == "scenario":
-            last_name = 1 + max(1, len(view.scenario_names))
-            source = param_ref(f"$E$2:$E${last_name}")
-            validations.append(validation_xml(area, "list", source, error="Choisissez un scénario de la liste.",
-                                              title=column.heading))
-        elif column.type is CellType.DATE:
-            validations.append(validation_xml(area, "date", "36526", operator="greaterThan",
-                                              error="Tapez une date, par exemple 23/11/2026.", title=column.heading))
-    if validations:
-        _set_validations(sheet, validations)
-    if tab is INVOICES and "bucket" in positions and (fresh or "<conditionalFormatting" not in sheet.tail):
-        letter = column_letter(positions["bucket"])
-        rules = "".join(
-            f'<cfRule type="expression" dxfId="{ctx.styles.dxf_fill(color)}" priority="{index + 1}">'
-            f"<formula>${letter}2={_xml(param_ref(LABEL_CELLS[index + 1]))}</formula></cfRule>"
-            for index, color in enumerate(BUCKET_COLORS)
-        )
-        block = f'<conditionalFormatting sqref="{letter}2:{letter}{MAX_ROW}">{rules}</conditionalFormatting>'
-        sheet.set_tail_element("conditionalFormatting", block)
-    _page_setup(sheet)
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_DV_RE = re.compile(r"<dataValidation\b[^>]*?(?:/>|>.*?</dataValidation>)", re.S)
-
-
-def _set_validations(sheet: Sheet, ours: Sequence[str]) -> None:
-    """encours's drop-downs replace those on the same cells; a person's other validations stay."""
-    mine = {attributes(v[: v.find(">") + 1])["sqref"] for v in ours}
-    existing = sheet.tail_element("dataValidations") or ""
-    attrs_match = re.match(r"<dataValidations\b([^>]*?)/?>", existing)
-    attrs = re.sub(r'\s*count="\d*"', "", attrs_match.group(1)) if attrs_match else ""
-    kept = [v for v in _DV_RE.findall(existing) if attributes(v[: v.find(">") + 1]).get("sqref") not in mine]
-    items = kept + list(ours)
-    sheet.set_tail_element("dataValidations", f'<dataValidations count="{len(items)}"{attrs}>{"".join(items)}'
-                                              "</dataValidations>")
-
-
 def _filter(pkg: Package, part: str, sheet: Sheet, positions: Mapping[str, int], last: int) -> None:
     """The heading's filter covers every row: a Table people made of the range is extended instead."""
     width = column_letter(max(positions.values()))
@@ -443,100 +313,3 @@ def _write_cells(sheet: Sheet, cells: Sequence[Any], ctx: Context, *, percent: b
         sheet.set_cells(row, values)
 
 
-def _scenario_list(sheet: Sheet, names: Sequence[str], ctx: Context) -> None:
-    """The configured scenarios on ``Paramètres`` E, refreshed each sync: the drop-downs' source."""
-    sheet.set_cells(1, {SCENARIO_COLUMN: cell_xml("E1", "Scénarios", ctx.style(None, True))})
-    for offset, name in enumerate(names):
-        sheet.set_cells(offset + 2, {SCENARIO_COLUMN: cell_xml(f"E{offset + 2}", name, 0)})
-    for number in [n for n in sheet.rows if n > len(names) + 1]:
-        sheet.rows[number].cell_map().pop(SCENARIO_COLUMN, None)
-
-
-def _views(sheet: Sheet, top_left: str) -> None:
-    col, row = _split_ref(top_left)
-    split = f' xSplit="{col}"' if col else ""
-    pane = "bottomRight" if col else "bottomLeft"
-    xml = (f'<sheetViews><sheetView workbookViewId="0"><pane{split} ySplit="{row - 1}" topLeftCell="{top_left}" '
-           f'activePane="{pane}" state="frozen"/><selection pane="{pane}" activeCell="{top_left}" '
-           f'sqref="{top_left}"/></sheetView></sheetViews>')
-    sheet.set_head_element("sheetViews", xml, _HEAD_AFTER_VIEWS)
-
-
-def _widths(sheet: Sheet, widths: Sequence[float]) -> None:
-    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths))
-    sheet.set_head_element("cols", f"<cols>{cols}</cols>", ("sheetData",))
-
-
-def _page_setup(sheet: Sheet) -> None:
-    """Landscape, one page wide (a person's own page setup is kept)."""
-    if "<pageSetup" in sheet.tail:
-        return
-    if "<pageMargins" not in sheet.tail:
-        sheet.set_tail_element("pageMargins", '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" '
-                                              'header="0.3" footer="0.3"/>')
-    sheet.set_tail_element("pageSetup", '<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
-    head = sheet.head
-    found_pr = re.search(r"<pageSetUpPr\b[^>]*?/?>", head)
-    if found_pr is not None:
-        if "fitToPage" not in found_pr.group(0):
-            tag = found_pr.group(0)
-            sheet.head = head.replace(tag, tag.replace("<pageSetUpPr", '<pageSetUpPr fitToPage="1"', 1), 1)
-        return
-    found = re.search(r"<sheetPr\b[^>]*?(/?)>", head)
-    if found is None:
-        at = head.index(">", head.index("<worksheet")) + 1
-        sheet.head = head[:at] + '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' + head[at:]
-    elif found.group(1):
-        sheet.head = head[: found.start()] + found.group(0)[:-2].rstrip() + '><pageSetUpPr fitToPage="1"/></sheetPr>' \
-            + head[found.end():]
-    else:
-        close = head.index("</sheetPr>")
-        inner = head[found.end(): close]
-        at = found.end() + (inner.find("<outlinePr") if "<outlinePr" in inner else 0)
-        if "<outlinePr" in inner:
-            outline = re.search(r"<outlinePr\b[^>]*?(?:/>|>.*?</outlinePr>)", inner, re.S)
-            at = found.end() + (outline.end() if outline else 0)
-        elif "<tabColor" in inner:
-            color = re.search(r"<tabColor\b[^>]*?(?:/>|>.*?</tabColor>)", inner, re.S)
-            at = found.end() + (color.end() if color else 0)
-        sheet.head = head[:at] + '<pageSetUpPr fitToPage="1"/>' + head[at:]
-
-
-def _workbook_settings(pkg: Package, titles: Mapping[str, tuple[int, int]]) -> None:
-    """Headings repeated on every printed page; formulas recomputed when the workbook opens."""
-    book = pkg.workbook_part()
-    text = pkg.text(book)
-    order = list(pkg.sheets())
-    names = []
-    for name, (first, last) in titles.items():
-        index = order.index(name)
-        if re.search(rf'<definedName\b[^>]*name="_xlnm.Print_Titles"[^>]*localSheetId="{index}"', text) or \
-                re.search(rf'<definedName\b[^>]*localSheetId="{index}"[^>]*name="_xlnm.Print_Titles"', text):
-            continue
-        quoted = name.replace("'", "''")
-        names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
-                     f"'{_xml(quoted)}'!${first}:${last}</definedName>")
-    if names:
-        if re.search(r"<definedNames\s*/>", text):
-            text = re.sub(r"<definedNames\s*/>", "<definedNames></definedNames>", text, count=1)
-        if "</definedNames>" in text:
-            text = text.replace("</definedNames>", "".join(names) + "</definedNames>", 1)
-        else:
-            later = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
-                     "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
-            positions = [m.start() for n in later for m in [re.search(rf"<{n}\b", text)] if m]
-            at = min(positions) if positions else text.rindex("</workbook>")
-            text = text[:at] + "<definedNames>" + "".join(names) + "</definedNames>" + text[at:]
-    calc = re.search(r"<calcPr\b[^>]*?/?>", text)
-    if calc is None:
-        later = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
-                 "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
-        positions = [m.start() for n in later for m in [re.search(rf"<{n}\b", text)] if m]
-        at = min(positions) if positions else text.rindex("</workbook>")
-        text = text[:at] + '<calcPr calcId="191029" fullCalcOnLoad="1"/>' + text[at:]
-    elif "fullCalcOnLoad" not in calc.group(0):
-        tag = calc.group(0)
-        new = tag[:-2].rstrip() + ' fullCalcOnLoad="1"/>' if tag.endswith("/>") else tag[:-1] + ' fullCalcOnLoad="1">'
-        text = text.replace(tag, new, 1)
-    if text != pkg.text(book):
-        pkg.set(book, text)
