@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from encours.connectors.errors import SheetError
 from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_package import attributes, unescape
 
@@ -176,7 +177,8 @@ class Sheet:
     def __init__(self, xml: str) -> None:
         start = re.search(r"<sheetData\b[^>]*?(/?)>", xml)
         if start is None:
-            raise ValueError("not a worksheet part")
+            raise SheetError("a tab of encours's is written in a form encours cannot edit (prefixed XML): "
+                             "open the workbook in Excel or LibreOffice and save it once, then sync again")
         if start.group(1):  # <sheetData/>
             self.head = xml[: start.start()] + "<sheetData>"
             body, self.tail = "", "</sheetData>" + xml[start.end():]
@@ -271,7 +273,12 @@ class Sheet:
         numbers = [n for n, r in self.rows.items() if r.raw or r.cells]
         if not numbers:
             return
-        width = max((_last_column(r) for r in self.rows.values()), default=0)
+        known = re.search(r'<dimension\b[^>]*\bref="[A-Z]+\d+:([A-Z]+)\d+"', self._head0)
+        if known is not None and not self.dirty:  # rows neither added nor removed: only rewritten ones can widen
+            width = max([column_index(known.group(1)), *(max(r.cells, default=0) for r in self.rows.values()
+                                                         if r.parsed)])
+        else:
+            width = max((_last_column(r) for r in self.rows.values()), default=0)
         ref = f"A1:{column_letter(width)}{max(numbers)}"
         self.head = re.sub(r'<dimension\b[^>]*?/>', f'<dimension ref="{ref}"/>', self.head, count=1)
 
@@ -291,7 +298,9 @@ class Sheet:
             return True
         if self.dirty:
             return len(self.original) > (1 << 20) or self.to_xml() != self.original
-        return any(r.parsed and r.render() != r.raw for r in self.rows.values()) and self.to_xml() != self.original
+        if not any(r.parsed and r.render() != r.raw for r in self.rows.values()):
+            return False
+        return len(self.original) > (1 << 20) or self.to_xml() != self.original
 
     def chunks(self) -> Iterator[str]:
         """The part's text in pieces (a big tab is never held as one string)."""
