@@ -63,7 +63,11 @@ def _read(xml: str, tab: Tab, wanted: tuple[str, ...] | None, shared: list[str])
     if not keys:
         return []
     by_letter = {column_letter(positions[k]): k for k in keys}
-    pattern = re.compile(r'<c\b[^>]*?\br="(' + "|".join(by_letter) + r')(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+    letters = "|".join(by_letter)
+    if xml.count("<c ") == xml.count('<c r="'):  # every cell's reference first, as Excel, LibreOffice and encours write
+        pattern = re.compile(r'<c r="(' + letters + r')(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+    else:
+        pattern = re.compile(r'<c\b[^>]*?\br="(' + letters + r')(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
     rows: dict[int, dict[str, Any]] = {}
     for match in pattern.finditer(xml, first.end()):
         value = cell_text(match.group(0), shared)
