@@ -208,6 +208,11 @@ class Sheet:
             self.rows[number] = Row(number, f'<row r="{number}">', "", parsed=True)
         return self.rows[number]
 
+    def add_row(self, number: int, text: str) -> None:
+        """A new row given as its text (a ``<row r="number">`` element)."""
+        self.rows[number] = Row(number, f'<row r="{number}">', text)
+        self.dirty = True
+
     def set_cells(self, number: int, cells: Mapping[int, str]) -> None:
         row = self.row(number)
         row.cell_map().update(cells)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from xml.sax.saxutils import escape
 
 from encours.connectors.errors import SheetError
 from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
@@ -52,6 +53,7 @@ from encours.sheets_addin.xlsx_rows import (
     _invoice_updates,
     _journal_updates,
     _split_ref,
+    as_cell_value,
     cell_format,
     column_format,
     find_columns,
@@ -190,10 +192,15 @@ def _update_keyed(
         if number in merge.restored:
             values_out[id_index] = key
         _place(sheet, tab, positions, number, values_out, ctx)
+    append = _Appender(tab, positions, extra, ctx)
     for key, number in merge.appended:
-        values_out = plan.values(number, known[key], None if run is None else run.get(key, {}))
-        values_out[id_index] = key
-        _place(sheet, tab, positions, number, values_out, ctx)
+        run_row = None if run is None else run.get(key, {})
+        if number in sheet.rows:  # an emptied row people left formatted: merged cell by cell
+            values_out = plan.values(number, known[key], run_row)
+            values_out[id_index] = key
+            _place(sheet, tab, positions, number, values_out, ctx)
+        else:
+            sheet.add_row(number, append.row(number, key, known[key], run_row))
     last_used = merge.last_row
     return positions, last_used
 
@@ -264,6 +271,52 @@ def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, va
         old = cells.get(index)
         style = ctx.keep_or(old, fmt) if value is not None else cell_style(old or "")
         cells[index] = cell_xml(letter + suffix, value, style, formula=formula)
+
+
+class _Appender:
+    """New rows written straight as text: the very cells :func:`_place` would write, without the detour."""
+
+    SYNCED, FORMULA, RUN = 0, 1, 2
+
+    def __init__(self, tab: Tab, positions: Mapping[str, int], extra: Mapping[str, str], ctx: Context) -> None:
+        plan = RowPlan(tab, positions, extra)
+        formulas = dict(plan.formulas)
+        kinds = {index: (self.SYNCED, key) for index, key in plan.synced}
+        kinds.update({index: (self.RUN, key) for index, key in plan.run})
+        by_index = {i: k for k, i in positions.items()}
+        self.id_index = positions[tab.id_key]
+        #: (column index, kind, letter, layout key, cell format, formula text escaped)
+        self.columns: list[tuple[int, int, str, str, int, str]] = []
+        for index in sorted(set(kinds) | set(formulas)):
+            style = ctx.style(column_format(tab.column(by_index[index])))
+            if index in formulas:
+                self.columns.append((index, self.FORMULA, column_letter(index), by_index[index], style,
+                                     escape(formulas[index][1:])))
+            else:
+                kind, key = kinds[index]
+                self.columns.append((index, kind, column_letter(index), key, style, ""))
+
+    def row(self, number: int, row_id: str, synced: Row, run: Row | None) -> str:
+        n = str(number)
+        parts = [f'<row r="{n}">']
+        for index, kind, letter, key, style, formula in self.columns:
+            if kind == self.FORMULA:
+                s = f' s="{style}"' if style else ""
+                parts.append(f'<c r="{letter}{n}"{s}><f>{formula.replace(RowPlan.ROW, n)}</f></c>')
+                continue
+            if index == self.id_index:
+                value: Any = row_id
+            elif kind == self.SYNCED:
+                if key not in synced:
+                    continue
+                value = as_cell_value(synced[key])
+            elif run is None:
+                continue
+            else:
+                value = as_cell_value(run.get(key))
+            parts.append(cell_xml(letter + n, value, style if value is not None else 0))
+        parts.append("</row>")
+        return "".join(parts)
 
 
 def _header_cell(column: Column, index: int, ctx: Context) -> str:
