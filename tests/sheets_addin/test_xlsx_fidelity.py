@@ -60,6 +60,11 @@ def _shaped_workbook(path: Path, invoice_ids: list[str]) -> None:
     factures.add_table(0, 0, len(data), len(headings) - 1, {
         "name": "MesFactures", "data": data, "columns": [{"header": h} for h in headings],
     })
+    own = len(headings)  # a column of one's own right of the table, spilling over the IDs
+    factures.write(0, own, "Longueur ID")
+    factures.write_dynamic_array_formula(1, own, len(data), own, f"=LEN(A2:A{len(data) + 1})")
+    amount = xlsxwriter.utility.xl_col_to_name(headings.index("Montant TTC"))
+    factures.conditional_format(f"{amount}2:{amount}1000", {"type": "data_bar", "bar_solid": True})
     mine = book.add_worksheet("Mon suivi")
     mine.write_row("A1", ["Mois", "Encaissé"])
     for number, amount in enumerate((1200, 800, 1500, 950), start=2):
@@ -115,8 +120,10 @@ def test_a_shaped_macro_workbook_keeps_every_part_through_two_syncs(
     own_tab = after["xl/worksheets/sheet2.xml"].decode()
     assert 'cm="1"' in own_tab and "<x14:sparklineGroups" in own_tab and "<x14:dataBar" in own_tab
 
-    # the table is extended to every invoice row, and the tab has no second filter
+    # on encours's own tab: the person's spilling formula and extended data bar are still there
     factures = after["xl/worksheets/sheet1.xml"].decode()
+    assert factures.count('cm="1"') == 1 and "<x14:dataBar" in factures
+    # the table is extended to every invoice row, and the tab has no second filter
     assert "<autoFilter" not in factures
     table = after["xl/tables/table1.xml"].decode()
     rows = len(view.shown_invoice_ids) + 1  # the new invoice appended after the three typed rows
@@ -142,6 +149,8 @@ def test_a_shaped_macro_workbook_keeps_every_part_through_two_syncs(
     assert mine["F2"].value == 4450
     late = computed["Factures"]
     header = [c.value for c in late[1]]
+    spill = header.index("Longueur ID")
+    assert [r[spill] for r in late.iter_rows(min_row=2, max_row=4, values_only=True)] == [len(i) for i in shown[:3]]
     days = [r[header.index("Jours de retard")] for r in late.iter_rows(min_row=2, values_only=True) if r[0]]
     assert any(isinstance(d, (int, float)) and d > 0 for d in days)
 
