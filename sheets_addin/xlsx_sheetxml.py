@@ -22,6 +22,7 @@ from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_package import attributes, unescape
 
 _ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_ROW_FAST_RE = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _CELL_RE = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
 _STYLE_RE = re.compile(r'\bs="(\d+)"')
@@ -110,8 +111,12 @@ def cell_style(raw: str) -> int:
 def cell_text(raw: str, shared: list[str]) -> Any:
     """The value a cell shows as stored (text, number as float, bool), None when empty."""
     tag = raw[: raw.find(">") + 1]
-    kind = attributes(tag).get("t", "n")
+    kind = attributes(tag).get("t", "n") if " t=" in tag else "n"
     if kind == "inlineStr":
+        start = raw.find('<t xml:space="preserve">')
+        if start > 0 and raw.count("<t") == 1:  # as encours writes it: one run of text
+            text = raw[start + 24: raw.rfind("</t>")]
+            return (unescape(text) if "&" in text else text) or None
         return "".join(unescape(t or "") for t in _TEXT_RE.findall(raw)) or None
     match = _VALUE_RE.search(raw)
     if match is None:
@@ -144,7 +149,7 @@ def shared_strings(xml: str | None) -> list[str]:
 @dataclass
 class Row:
     number: int
-    tag: str  # the start tag, without spans (a hint that would go stale)
+    tag: str  # the start tag as written back ("": worked out from ``raw`` when needed)
     raw: str  # the whole row as read: kept when nothing in it changed
     cells: dict[int, str] = field(default_factory=dict)
     parsed: bool = False
@@ -161,14 +166,27 @@ class Row:
             self.parsed = True
         return self.cells
 
+    def start_tag(self) -> str:
+        """The row's start tag as encours writes it back: without spans (a hint that would go stale)."""
+        if not self.tag:
+            tag = self.raw[: self.raw.find(">") + 1]
+            clean = _SPANS_RE.sub("", tag)
+            if clean.endswith("/>"):
+                clean = clean[:-2].rstrip() + ">"
+            if _ROW_NUMBER_RE.search(tag) is None:
+                clean = clean.replace("<row", f'<row r="{self.number}"', 1)
+            self.tag = clean
+        return self.tag
+
     def render(self) -> str:
         if not self.parsed:
             return self.raw
         cells = self.cells
         body = "".join(cells[i] for i in sorted(cells))
+        tag = self.start_tag()
         if not body:
-            return self.tag[:-1] + "/>" if not self.tag.endswith("/>") else self.tag
-        return f"{self.tag}{body}</row>"
+            return tag[:-1] + "/>"
+        return f"{tag}{body}</row>"
 
 
 class Sheet:
@@ -189,18 +207,18 @@ class Sheet:
         self._head0, self._tail0 = self.head, self.tail
         self.dirty = False  # rows added or removed
         self.rows: dict[int, Row] = {}
+        rows = self.rows
+        if body.count("<row ") == body.count('<row r="'):  # every row numbered first, as usual: one scan
+            for match in _ROW_FAST_RE.finditer(body):
+                number = int(match.group(1))
+                rows[number] = Row(number, "", match.group(0))
+            return
         last = 0
         for match in _ROW_RE.finditer(body):
             raw = match.group(0)
-            tag = raw[: raw.find(">") + 1]
-            number_match = _ROW_NUMBER_RE.search(tag)
+            number_match = _ROW_NUMBER_RE.search(raw[: raw.find(">") + 1])
             last = int(number_match.group(1)) if number_match else last + 1
-            clean = _SPANS_RE.sub("", tag)
-            if clean.endswith("/>"):
-                clean = clean[:-2].rstrip() + ">"
-            if number_match is None:
-                clean = clean.replace("<row", f'<row r="{last}"', 1)
-            self.rows[last] = Row(last, clean, raw)
+            rows[last] = Row(last, "", raw)
 
     def row(self, number: int) -> Row:
         if number not in self.rows:
