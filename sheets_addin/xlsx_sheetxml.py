@@ -22,7 +22,6 @@ from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_package import attributes, unescape
 
 _ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
-_ROW_FAST_RE = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _CELL_RE = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
 _STYLE_RE = re.compile(r'\bs="(\d+)"')
@@ -208,17 +207,33 @@ class Sheet:
         self.dirty = False  # rows added or removed
         self.rows: dict[int, Row] = {}
         rows = self.rows
-        if body.count("<row ") == body.count('<row r="'):  # every row numbered first, as usual: one scan
-            for match in _ROW_FAST_RE.finditer(body):
-                number = int(match.group(1))
-                rows[number] = Row(number, "", match.group(0))
+        if self._split_rows(body):
             return
+        rows.clear()
         last = 0
         for match in _ROW_RE.finditer(body):
             raw = match.group(0)
             number_match = _ROW_NUMBER_RE.search(raw[: raw.find(">") + 1])
             last = int(number_match.group(1)) if number_match else last + 1
             rows[last] = Row(last, "", raw)
+
+    def _split_rows(self, body: str) -> bool:
+        """Rows cut at their end tags (C speed): every row numbered first, none self-closing, as usual."""
+        pieces = body.split("</row>")
+        if pieces.pop().strip():
+            return False
+        rows = self.rows
+        for piece in pieces:
+            start = piece.find('<row r="')
+            if start < 0 or piece.find("<row", start + 4) >= 0 or piece[:start].strip():
+                return False
+            end = piece.find('"', start + 8)
+            digits = piece[start + 8: end]
+            if not digits.isdigit():
+                return False
+            number = int(digits)
+            rows[number] = Row(number, "", piece[start:] + "</row>")
+        return True
 
     def row(self, number: int) -> Row:
         if number not in self.rows:
