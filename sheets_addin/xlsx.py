@@ -38,7 +38,13 @@ from encours.sheets_addin.marks import SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
 from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
-from encours.sheets_addin.xlsx_package import Package, Snapshot, WorkbookChangedError, replace_if_unchanged
+from encours.sheets_addin.xlsx_package import (
+    MACRO_WORKBOOK_TYPE,
+    Package,
+    Snapshot,
+    WorkbookChangedError,
+    replace_if_unchanged,
+)
 from encours.sheets_addin.xlsx_read import people_columns, read_tables
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
@@ -167,6 +173,9 @@ class XlsxWorkbook:
                 digest = view_digest(view, self.bounds)
                 if snapshot is not None and stored_mark(pkg) == sync_mark(pkg, digest):
                     return  # what the last sync wrote, untouched since, and nothing new: not even read
+                if snapshot is None and self.path.suffix.lower() == ".xlsm":
+                    # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
+                    pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
                 sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None)
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched

@@ -25,6 +25,7 @@ from encours.connectors.errors import SheetError
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 WORKSHEET_TYPE = _REL + "/worksheet"
+MACRO_WORKBOOK_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 WORKSHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 _SHEET_RE = re.compile(r"<(?:\w+:)?sheet\b[^>]*?/?>", re.S)
@@ -166,6 +167,17 @@ class Package:
             return
         entry = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
         self.set("[Content_Types].xml", text.replace("</Types>", entry + "</Types>"))
+
+    def set_content_type(self, part: str, content_type: str) -> None:
+        """Declare a part's content type (replacing its override, if any)."""
+        text = self.text("[Content_Types].xml")
+        pattern = re.compile(r'<Override\b[^>]*PartName="/' + re.escape(part) + r'"[^>]*/>')
+        entry = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
+        if pattern.search(text):
+            text = pattern.sub(lambda _: entry, text, count=1)
+        else:
+            text = text.replace("</Types>", entry + "</Types>")
+        self.set("[Content_Types].xml", text)
 
     def content_type(self, part: str) -> str | None:
         text = self.text("[Content_Types].xml")

@@ -74,9 +74,10 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     ctx = Context(StyleBook(pkg.read(styles_part)), shared_strings(pkg.text(shared_part) if shared_part else None),
                   notes)
     fresh: set[str] = set(_TAB_ORDER) if created else set()
+    synced_before = any(name in sheets for name in _TAB_ORDER)  # else: a person's workbook, first sync
     for position, name in enumerate(_TAB_ORDER):
         if name not in sheets:
-            if name in (INVOICES.name, CUSTOMERS.name) and sheets:
+            if name in (INVOICES.name, CUSTOMERS.name) and synced_before:
                 notes.append(f"tab {name!r} was missing: recreated")
             order = list(pkg.sheets())
             before = next((order.index(n) for n in _TAB_ORDER[position + 1:] if n in order), None)

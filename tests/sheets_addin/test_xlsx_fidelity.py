@@ -308,3 +308,11 @@ def test_marks_read_the_same_from_a_workbook_another_program_saved(
     assert first.dispute and first.promise_date == date(2026, 12, 15)
     assert second.comment == "appelé, rappeler vendredi" and second.scenario == "firm"
     assert third.pause_until == date(2027, 1, 31) and third.approve
+
+
+def test_a_new_xlsm_is_a_macro_enabled_workbook(tmp_path: Path, ledger: Ledger, as_of: date) -> None:
+    path = tmp_path / "encours.xlsm"
+    XlsxWorkbook(path).write(build_view(ledger, as_of))
+    types = _parts(path)["[Content_Types].xml"].decode()
+    assert MACRO_TYPE in types, "Excel refuses an .xlsm whose workbook is not declared macro-enabled"
+    assert load_workbook(path, keep_vba=True)["Factures"].max_row > 1
