@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ class WorkbookPathError(SheetError):
 class XlsxWorkbook:
     """A workbook file as a :class:`~sheets_addin.view.SheetBackend`."""
 
-    def __init__(self, path: str | Path, *, bounds: tuple[int, ...] | list[int] = DEFAULT_BOUNDS) -> None:
+    def __init__(self, path: str | Path, *, bounds: Sequence[int] = DEFAULT_BOUNDS) -> None:
         self.path = Path(path)
         self.bounds = tuple(bounds)
         self.notes: list[str] = []
