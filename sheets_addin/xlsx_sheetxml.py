@@ -22,6 +22,7 @@ from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_package import attributes, unescape
 
 _ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_SMALL = 1 << 20  # characters
 _CELL_RE = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
 _STYLE_RE = re.compile(r'\bs="(\d+)"')
@@ -202,7 +203,8 @@ class Sheet:
         else:
             end = xml.rindex("</sheetData>")
             self.head, body, self.tail = xml[: start.end()], xml[start.end(): end], xml[end:]
-        self.original = xml
+        #: the part as read, kept to compare only when small (a big tab's rows tell whether it changed)
+        self.original = xml if len(xml) <= _SMALL else ""
         self._head0, self._tail0 = self.head, self.tail
         self.dirty = False  # rows added or removed
         self.rows: dict[int, Row] = {}
@@ -219,20 +221,22 @@ class Sheet:
 
     def _split_rows(self, body: str) -> bool:
         """Rows cut at their end tags (C speed): every row numbered first, none self-closing, as usual."""
-        pieces = body.split("</row>")
-        if pieces.pop().strip():
-            return False
         rows = self.rows
-        for piece in pieces:
-            start = piece.find('<row r="')
-            if start < 0 or piece.find("<row", start + 4) >= 0 or piece[:start].strip():
+        pos, size = 0, len(body)
+        while pos < size:
+            end = body.find("</row>", pos)
+            if end < 0:
+                return not body[pos:].strip()
+            start = body.find('<row r="', pos, end)
+            if start < 0 or body.find("<row", start + 4, end) >= 0 or body[pos:start].strip():
                 return False
-            end = piece.find('"', start + 8)
-            digits = piece[start + 8: end]
-            if not digits.isdigit():
+            quote = body.find('"', start + 8, end)
+            digits = body[start + 8: quote]
+            if quote < 0 or not digits.isdigit():
                 return False
             number = int(digits)
-            rows[number] = Row(number, "", piece[start:] + "</row>")
+            rows[number] = Row(number, "", body[start: end + 6])
+            pos = end + 6
         return True
 
     def row(self, number: int) -> Row:
@@ -335,10 +339,10 @@ class Sheet:
         if self.head != self._head0 or self.tail != self._tail0:
             return True
         if self.dirty:
-            return len(self.original) > (1 << 20) or self.to_xml() != self.original
+            return not self.original or self.to_xml() != self.original
         if not any(r.parsed and r.render() != r.raw for r in self.rows.values()):
             return False
-        return len(self.original) > (1 << 20) or self.to_xml() != self.original
+        return not self.original or self.to_xml() != self.original
 
     def chunks(self) -> Iterator[str]:
         """The part's text in pieces (a big tab is never held as one string)."""
