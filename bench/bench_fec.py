@@ -54,7 +54,7 @@ print(json.dumps({{"wall": time.perf_counter() - start, "cpu": time.process_time
 
 
 def make_files(folder: Path, invoices: int) -> tuple[Path, Path]:
-    from encours.connectors.fec import write_fec
+    from encours.connectors.fec_writer import write_ledger as write_fec
     from encours.connectors.model import Allocation, Customer, Invoice, InvoiceStatus, Ledger, Money, Payment
 
     customers = tuple(Customer(id=f"C{n:05d}", name=f"Client {n} SARL", source="bench") for n in range(5000))

@@ -315,6 +315,15 @@ def run_server(port_queue: Any, invoices: int, customers: int, window: float, ye
                         }
                     )
                 return page(items, False, None)
+            if path == "/transactions":  # every bench transfer is matched: no unallocated credit
+                by_tx = {row[5]: row for row in data.invoices.values() if row[5]}
+                ids, more, cursor = listing(filtered(params, sorted(by_tx)), params)
+                return page([{
+                    "id": tx, "label": f"VIR SEPA CLIENT {by_tx[tx][0]}", "currency": "EUR",
+                    "date": date.fromordinal(by_tx[tx][6]).isoformat(), "outstanding_balance": "0.0",
+                    "currency_amount": f"{(by_tx[tx][2] - by_tx[tx][3]) / 100:.2f}",
+                    "amount": f"{(by_tx[tx][2] - by_tx[tx][3]) / 100:.2f}", "customer": {"id": by_tx[tx][0]},
+                } for tx in ids], more, cursor)
             if segments[0] == "transactions" and segments[-1] == "matched_invoices":
                 inv = data.tx_invoice.get(int(segments[1]))
                 return page([{"id": inv}] if inv else [], False, None)

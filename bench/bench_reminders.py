@@ -24,12 +24,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.scenarios import letter as letter_module
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.loader import load_scenarios
 from encours.scenarios.planner import StepKey, plan
 from encours.scenarios.render import render
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
-from encours.sync.channels import letter as letter_module
 
 AS_OF = date(2026, 11, 23)
 COMPANY = CompanySettings("Atelier Dupont SARL", dossier="bench", iban="FR7630006000011234567890189",

@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from encours.connectors.errors import InputError
-from encours.connectors.fec import decode_text, normalise_name, parse_amount, parse_date, split_lines
+from encours.connectors.fec import decode_text, normalise_name, split_lines
 from encours.connectors.model import (
     Allocation,
     Customer,
@@ -33,8 +34,10 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    credit_from_payment,
     to_cents,
 )
+from encours.connectors.parsing import parse_amount, parse_currency, parse_date, read_bounded
 
 SOURCE = "csv"
 
@@ -178,6 +181,11 @@ CUSTOMER_COLUMNS = (
     ),
     Column("country", ("country", "Pays")),
     Column("reference", ("reference", "Référence", "ref client")),
+    Column("address", ("address", "Adresse postale", "adresse", "postal_address", "adresse de facturation")),
+    Column(
+        "payment_method",
+        ("payment_method", "Mode de règlement", "mode de paiement", "moyen de paiement", "prélèvement"),
+    ),
 )
 
 _CREDIT_WORDS = {"avoir", "av", "creditnote", "credit", "cn", "notedecredit", "creditnota", "refund"}
@@ -332,10 +340,7 @@ class _Table:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=str(path)) from None
+    return read_bounded(path)
 
 
 def _delimiter(header: str) -> str:
@@ -376,23 +381,26 @@ class _Values:
         try:
             return parse_date(value)
         except ValueError:
-            raise self.error(key, f"{value!r} is not a date (expected 2026-01-31 or 31/01/2026)") from None
+            raise self.error(
+                key, f"{value!r} is not a date (expected 2026-01-31 or 31/01/2026, years 1900 to 2199)"
+            ) from None
 
     def amount(self, key: str) -> Decimal:
         value = self.required(key)
         try:
             return parse_amount(value)
-        except ValueError:
-            raise self.error(key, f"{value!r} is not an amount (expected e.g. 1234.56 or 1 234,56)") from None
+        except ValueError as exc:
+            beyond = " (beyond the largest amount accepted)" if "largest" in str(exc) else ""
+            raise self.error(key, f"{value!r} is not an amount{beyond} (expected e.g. 1234.56 or 1 234,56)") from None
 
     def currency(self, key: str, default: str = "EUR") -> str:
         value = self.text(key)
         if not value:
             return default
-        code = _CURRENCY_SIGNS.get(value, value).upper()
-        if len(code) != 3 or not code.isalpha():
-            raise self.error(key, f"{value!r} is not a currency code (e.g. EUR)")
-        return code
+        try:
+            return parse_currency(_CURRENCY_SIGNS.get(value, value))
+        except ValueError:
+            raise self.error(key, f"{value!r} is not a currency code (e.g. EUR)") from None
 
 
 def _status(values: _Values, kind: DocumentKind, total: Decimal, remaining: Decimal) -> InvoiceStatus:
@@ -474,6 +482,9 @@ def read_customers(path: Path, *, digest: _Digest | None = None) -> dict[str, Cu
             reference=values.text("reference"),
             payment_terms_days=terms,
             country=values.text("country").upper()[:2],
+            address=values.text("address"),
+            direct_debit=_METHODS.get(normalise_name(values.text("payment_method"))) == "direct_debit"
+            or normalise_name(values.text("payment_method")) in ("oui", "yes", "ja", "true", "vrai", "1", "x"),
         )
     return customers
 
@@ -671,7 +682,9 @@ class CsvConnector:
                 everyone[payment.customer_id] = Customer(
                     id=payment.customer_id, name=payment.customer_id, source=SOURCE
                 )
-        ledger = Ledger(tuple(everyone.values()), tuple(invoices), tuple(payments))
+        # A payments row naming no invoice is money on account: an unallocated credit.
+        credits = tuple(c for c in (credit_from_payment(p) for p in payments) if c is not None)
+        ledger = Ledger(tuple(everyone.values()), tuple(invoices), tuple(payments), credits)
         return ledger, digest.hexdigest()
 
     def check(self) -> SourceInfo:
@@ -685,13 +698,32 @@ class CsvConnector:
             f"{len(ledger.payments)} payments from {files}",
         )
 
+    def _cursor(self, digest: str) -> str:
+        return f"sha256:{digest};terms={self.payment_terms_days}"
+
+    def files_digest(self) -> str:
+        """The digest :meth:`read` computes, from the files' bytes alone (nothing parsed)."""
+        digest = hashlib.sha256()
+        if self.customers_path is not None:
+            digest.update(hashlib.sha256(_read_bytes(self.customers_path)).digest())
+        digest.update(b"customers|invoices")
+        digest.update(hashlib.sha256(_read_bytes(self.path)).digest())
+        if self.payments_path is not None:
+            digest.update(hashlib.sha256(_read_bytes(self.payments_path)).digest())
+        return digest.hexdigest()
+
     def pull(self, cursor: str | None) -> Delta:
+        """The whole ledger — or nothing to apply when the files and settings are those of ``cursor``."""
+        if cursor is not None and cursor == self._cursor(self.files_digest()):
+            return Delta(full=False, cursor=cursor)
         ledger, digest = self.read()
-        return Delta.of_ledger(ledger, f"sha256:{digest}")
+        return Delta.of_ledger(ledger, self._cursor(digest))
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
+        return self.refetch_invoices([invoice_id])[invoice_id]
+
+    def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        """The pass's invoices as the files have them now: read once for all of them."""
         ledger, _ = self.read()
-        for invoice in ledger.invoices:
-            if invoice.id == invoice_id:
-                return invoice
-        return None
+        index = {invoice.id: invoice for invoice in ledger.invoices}
+        return {invoice_id: index.get(invoice_id) for invoice_id in invoice_ids}

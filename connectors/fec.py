@@ -11,7 +11,7 @@ Amounts are in the company's currency (EUR); Montantdevise/Idevise give the docu
 foreign-currency lines, and then ``remaining_company`` keeps the exact EUR figure (a payment is in
 that currency too when its lines and the invoices it pays all are).  The file is
 parsed whole before anything is returned: a bad line raises :class:`InputError` naming the file and
-the line, and nothing is half-read.  :func:`write_fec` writes a balanced FEC from a
+the line, and nothing is half-read.  :func:`encours.connectors.fec_writer.write_ledger` writes a balanced FEC from a
 :class:`Ledger` (used by the round-trip tests and to hand a demo FEC to people).
 """
 
@@ -21,8 +21,8 @@ import hashlib
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import NamedTuple
 from encours.connectors.errors import ConfigError, InputError
 from encours.connectors.model import (
     Allocation,
+    CreditKind,
     Customer,
     Delta,
     DocumentKind,
@@ -41,8 +42,10 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    UnallocatedCredit,
     to_cents,
 )
+from encours.connectors.parsing import parse_amount, parse_currency, parse_date, read_bounded
 
 SOURCE = "fec"
 COMPANY_CURRENCY = "EUR"
@@ -68,7 +71,7 @@ FEC_COLUMNS = (
     "Montantdevise",
     "Idevise",
 )
-#: The extra column :func:`write_fec` adds, and the names recognised without configuration.
+#: The extra column the FEC writer adds, and the names recognised without configuration.
 DUE_DATE_COLUMN = "DateEcheance"
 DUE_DATE_NAMES = ("DateEcheance", "EcheanceDate", "Echeance", "DateEch", "DateDEcheance", "DueDate")
 
@@ -88,10 +91,6 @@ RECEIVABLE_PREFIX = "411"
 _SALES_JOURNAL_CODES = frozenset({"V", "VT", "VE", "VEN", "VTE", "VENTE", "VENTES", "SALES"})  # not SAL: salaires
 _OPENING_JOURNAL_CODES = frozenset({"AN", "RAN", "ANO", "NOUV"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][0-9:.]*)?")
-_DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: [0-9:.]*)?")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "iso-8859-15": "ISO-8859-15", "cp1252": "Windows-1252"}
 _ZERO = Decimal(0)
 #: Kinds of counterpart accounts that tell what an entry touching 411 is: (prefixes, payment method).
@@ -118,45 +117,6 @@ def normalise_name(text: str) -> str:
     """A column name reduced for comparison: lower case, no accents, letters and digits only."""
     decomposed = unicodedata.normalize("NFKD", text.strip().lower())
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
-
-
-def parse_amount(text: str) -> Decimal:
-    """An amount as accounting exports write it: ``1234,56``, ``1 234,56``, ``1.234,56``, ``1234.56``.
-
-    When both a comma and a dot occur, the last one is the decimal mark; ``(150,00)`` and
-    ``150,00-`` are negative.  Raises ``ValueError``.
-    """
-    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
-    if (cleaned.startswith("(") and cleaned.endswith(")")) or (cleaned.endswith("-") and cleaned[:1] not in "+-"):
-        cleaned = "-" + cleaned.strip("()-")  # accounting negatives: (150,00) or 150,00-
-    if "," in cleaned:
-        if "." in cleaned:
-            if cleaned.rfind(",") > cleaned.rfind("."):
-                cleaned = cleaned.replace(".", "").replace(",", ".")
-            else:
-                cleaned = cleaned.replace(",", "")
-        elif cleaned.count(",") == 1:
-            cleaned = cleaned.replace(",", ".")
-    if not _AMOUNT.fullmatch(cleaned):
-        raise ValueError(f"{text.strip()!r} is not an amount")
-    return Decimal(cleaned)
-
-
-def parse_date(text: str) -> date:
-    """A date written YYYYMMDD (the FEC standard), YYYY-MM-DD or DD/MM/YYYY.  Raises ``ValueError``."""
-    value = text.strip()
-    try:
-        if len(value) == 8 and value.isdigit():
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        match = _ISO_DATE.fullmatch(value)
-        if match:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        match = _DMY_DATE.fullmatch(value)
-        if match:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-    except ValueError:
-        pass
-    raise ValueError(f"{value!r} is not a date")
 
 
 def _line_of(text: str, index: int) -> int:
@@ -270,6 +230,7 @@ class FecFile:
     lines: int
     digest: str
     due_date_column: str | None
+    notes: tuple[str, ...] = ()
 
 
 class _Columns:
@@ -345,10 +306,7 @@ def read_fec(
 ) -> FecFile:
     """Read a FEC whole and rebuild customers, invoices, credit notes and payments from it."""
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or exc})", file=file) from None
+    data = read_bounded(path)
     text, used_encoding = decode_text(
         data,
         file=file,
@@ -378,8 +336,10 @@ def read_fec(
             parser.line(count, raw)
     del text
     parser.check_balance()
-    ledger = _Rebuild(parser, payment_terms_days).ledger()
+    rebuild = _Rebuild(parser, payment_terms_days)
+    ledger = rebuild.ledger()
     return FecFile(
+        notes=_notes(parser, rebuild),
         ledger=ledger,
         encoding="utf-8" if used_encoding == "utf-8-sig" else used_encoding,
         separator=separator,
@@ -397,7 +357,10 @@ class _Parser:
         self.columns = columns
         self.separator = separator
         self.items: list[_Item] = []
-        self.entries: dict[tuple[str, str], _Entry] = {}
+        self.entries: dict[tuple[str, str, date, str], _Entry] = {}
+        #: True when EcritureNum does not identify entries (constant, or reused across dates).
+        self.constant_numbering = False
+        self.grouped: dict[tuple[str, str], _Entry] = {}
         self.journal_labels: dict[str, str] = {}
         self.customer_names: dict[str, str] = {}
         self._dates: dict[str, date] = {}
@@ -418,7 +381,9 @@ class _Parser:
         try:
             parsed = parse_date(value)
         except ValueError:
-            raise self._error(f"{column} {value!r} is not a date (expected YYYYMMDD, e.g. 20260131)", line) from None
+            raise self._error(
+                f"{column} {value!r} is not a date (expected YYYYMMDD between 1900 and 2199, e.g. 20260131)", line
+            ) from None
         self._dates[value] = parsed
         return parsed
 
@@ -430,8 +395,9 @@ class _Parser:
             return known
         try:
             parsed = parse_amount(value)
-        except ValueError:
-            raise self._error(f"{column} {value!r} is not an amount (expected e.g. 1234,56)", line) from None
+        except ValueError as exc:
+            beyond = " (beyond the largest amount accepted)" if "largest" in str(exc) else ""
+            raise self._error(f"{column} {value!r} is not an amount{beyond} (expected e.g. 1234,56)", line) from None
         if len(self._amounts) < 100_000:
             self._amounts[value] = parsed
         return parsed
@@ -441,7 +407,7 @@ class _Parser:
         fields = raw.split(self.separator)
         while len(fields) > columns.width and not fields[-1].strip():
             fields.pop()
-        fields = [_unquote(f) for f in fields] if '"' in raw else [f.strip() for f in fields]
+        fields = [_unquote(f) for f in fields] if '"' in raw else list(map(str.strip, fields))
         if len(fields) != columns.width:
             raise self._error(
                 f"has {len(fields)} columns where the header has {columns.width} "
@@ -472,18 +438,22 @@ class _Parser:
             credit = self._amount(fields[at["Credit"]], "Credit", number)
         currency_text = fields[at["Montantdevise"]]
         currency_amount = self._amount(currency_text, "Montantdevise", number) if currency_text else None
-        currency = fields[at["Idevise"]].upper()
-        if currency and not _CURRENCY.fullmatch(currency):
-            raise self._error(f"Idevise {currency!r} is not a currency code (e.g. USD)", number)
+        currency = fields[at["Idevise"]]
+        if currency:
+            try:
+                currency = parse_currency(currency)
+            except ValueError:
+                raise self._error(f"Idevise {currency!r} is not a currency code (e.g. USD)", number) from None
         due_date = None
         if columns.due is not None:
             due_date = self._date(fields[columns.due], columns.due_name or "due date", number)
         label = fields[at["EcritureLib"]]
 
-        key = (journal, entry_number or f"{piece_ref}@{entry_date.isoformat()}")
+        # The finest grouping; :meth:`group_entries` merges it into entries once the numbering is known.
+        key = (journal, entry_number, entry_date, piece_ref)
         entry = self.entries.get(key)
         if entry is None:
-            entry = self.entries[key] = _Entry(journal, key[1], number, label=label)
+            entry = self.entries[key] = _Entry(journal, entry_number, number, label=label)
             if journal not in self.journal_labels:
                 self.journal_labels[journal] = fields[at["JournalLib"]]
         entry.debit += debit
@@ -507,7 +477,7 @@ class _Parser:
             _Item(
                 line=number,
                 journal=journal,
-                entry=key[1],
+                entry=entry_number,
                 customer=customer,
                 debit=net > 0,
                 amount=abs(net),
@@ -523,8 +493,59 @@ class _Parser:
             )
         )
 
+    def group_entries(self) -> None:
+        """Merge the parsed groups into entries: by journal and EcritureNum, as the standard says.
+
+        A number used on several dates (some programs write a constant EcritureNum) does not
+        identify an entry: then entries are journal, date and piece (or journal and date when a
+        piece alone does not balance), and each 411 line gets its entry's new name.
+        """
+        dates: dict[tuple[str, str], date] = {}
+        for journal, number, day, _ in self.entries:
+            if not number or dates.setdefault((journal, number), day) != day:
+                self.constant_numbering = True
+                break
+
+        def regroup(name: Callable[[str, str, date, str], str]) -> dict[tuple[str, str], _Entry]:
+            merged: dict[tuple[str, str], _Entry] = {}
+            for (journal, number, day, piece), part in self.entries.items():
+                key = (journal, name(journal, number, day, piece))
+                entry = merged.get(key)
+                if entry is None:
+                    merged[key] = _Entry(
+                        journal, key[1], part.first_line, part.debit, part.credit, part.kinds, part.label
+                    )
+                else:
+                    entry.debit += part.debit
+                    entry.credit += part.credit
+                    entry.kinds |= part.kinds
+                    if part.first_line < entry.first_line:
+                        entry.first_line, entry.label = part.first_line, part.label
+            return merged
+
+        def by_number(journal: str, number: str, day: date, piece: str) -> str:
+            return number
+
+        def by_piece(journal: str, number: str, day: date, piece: str) -> str:
+            return f"{day:%Y%m%d}/{piece}"
+
+        def by_day(journal: str, number: str, day: date, piece: str) -> str:
+            return f"{day:%Y%m%d}"
+
+        naming = by_number
+        grouped = regroup(by_number)
+        if self.constant_numbering:
+            naming = by_piece
+            grouped = regroup(by_piece)
+            if any(e.debit != e.credit for e in grouped.values()):
+                naming, grouped = by_day, regroup(by_day)
+        self.grouped = grouped
+        for item in self.items:
+            item.entry = naming(item.journal, item.entry, item.entry_date, item.piece_ref)
+
     def check_balance(self) -> None:
-        for entry in self.entries.values():
+        self.group_entries()
+        for entry in self.grouped.values():
             if entry.debit != entry.credit:
                 debit, credit = format_amount(entry.debit), format_amount(entry.credit)
                 raise self._error(
@@ -532,6 +553,26 @@ class _Parser:
                     f"(difference {format_amount(entry.debit - entry.credit)}); this is its first line",
                     entry.first_line,
                 )
+
+
+def _notes(parser: _Parser, rebuild: _Rebuild) -> tuple[str, ...]:
+    """What the sync summary says about how the book was read."""
+    notes = []
+    names = parser.customer_names
+    lettered = any(i.letter for i in parser.items)
+    if rebuild.unlettered:
+        who = ", ".join(names.get(c, c) for c in rebuild.unlettered[:10])
+        more = f" and {len(rebuild.unlettered) - 10} more" if len(rebuild.unlettered) > 10 else ""
+        if lettered:
+            notes.append(f"FEC: {len(rebuild.unlettered)} customer(s) without lettering (their payments are shown "
+                         f"as unallocated): {who}{more}")
+        else:
+            notes.append(f"FEC: the book has no lettering at all: payments and credit notes were set against the "
+                         f"oldest invoices first, for {len(rebuild.unlettered)} customer(s): {who}{more}")
+    if parser.constant_numbering:
+        notes.append("FEC: EcritureNum does not identify entries (constant or reused on several dates): "
+                     "entries were grouped by journal, date and piece")
+    return tuple(notes)
 
 
 def format_amount(value: Decimal) -> str:
@@ -604,7 +645,9 @@ class _Rebuild:
     def __init__(self, parser: _Parser, payment_terms_days: int) -> None:
         self.parser = parser
         self.terms = timedelta(days=payment_terms_days)
-        revenue_journals = {e.journal for e in parser.entries.values() if e.revenue}
+        #: Customers with debits and credits and no lettering (settled oldest first if the book has none).
+        self.unlettered: list[str] = []
+        revenue_journals = {e.journal for e in parser.grouped.values() if e.revenue}
         self.sales_journals = {
             code
             for code, label in parser.journal_labels.items()
@@ -617,20 +660,49 @@ class _Rebuild:
             return False
         return entry.revenue or entry.journal in self.sales_journals
 
-    def ledger(self) -> Ledger:
+    def _letter(self) -> None:
+        """Settle what the lettering says; then what it cannot say, as an accountant would.
+
+        A book with no lettering at all is settled oldest first per customer (and said so).
+        Opening lines (A-nouveaux) still open after their lettering — their settlement was
+        lettered in a previous year, or they carry a balance as one line — settle each other,
+        oldest first, per customer.  What is left stays open: invoices, and unallocated credits.
+        """
         parser = self.parser
         groups: dict[tuple[str, str], list[_Item]] = {}
+        lettered_customers: set[str] = set()
         for item in parser.items:
             if item.letter:
                 groups.setdefault((item.customer, item.letter), []).append(item)
+                lettered_customers.add(item.customer)
+        by_customer: dict[str, list[_Item]] = {}
+        for item in parser.items:
+            by_customer.setdefault(item.customer, []).append(item)
+        if not groups:
+            for customer, items in by_customer.items():
+                if any(i.debit for i in items) and any(not i.debit for i in items):
+                    self.unlettered.append(customer)
+                _settle(items)
+            return
         for group in groups.values():
             _settle(group)
+        for customer, items in by_customer.items():
+            opening = [i for i in items if i.open and i.journal.upper() in _OPENING_JOURNAL_CODES]
+            _settle(opening)
+            if customer not in lettered_customers and any(i.debit for i in items) and any(
+                not i.debit for i in items
+            ):
+                self.unlettered.append(customer)
+
+    def ledger(self) -> Ledger:
+        parser = self.parser
+        self._letter()
 
         # One document per entry, customer, kind and PieceRef (a daily sales entry may hold several
         # invoices); one payment per entry and customer.
         documents: dict[_DocKey, list[_Item]] = {}
         for item in parser.items:
-            entry = parser.entries[(item.journal, item.entry)]
+            entry = parser.grouped[(item.journal, item.entry)]
             kind = "invoice" if item.debit else "credit_note" if self._is_credit_note(entry) else "payment"
             piece = "" if kind == "payment" else item.piece_ref
             documents.setdefault(_DocKey(item.journal, item.entry, item.customer, kind, piece), []).append(item)
@@ -643,9 +715,70 @@ class _Rebuild:
                     owner[id(item)] = ids[key]
 
         invoices = [self._document(ids[key], key, items, owner) for key, items in documents.items() if key in ids]
-        payments = [self._payment(key, items, owner) for key, items in documents.items() if key.kind == "payment"]
-        customers = [Customer(id=cid, name=name, source=SOURCE) for cid, name in sorted(parser.customer_names.items())]
-        return Ledger(tuple(customers), tuple(invoices), tuple(payments))
+        payments = []
+        credits = []
+        for key, items in documents.items():
+            if key.kind == "payment":
+                payments.append(self._payment(key, items, owner))
+                credit = self._credit(payments[-1], items)
+                if credit is not None:
+                    credits.append(credit)
+        debited = self._direct_debit_customers(payments)
+        customers = [
+            Customer(id=cid, name=name, source=SOURCE, direct_debit=cid in debited)
+            for cid, name in sorted(parser.customer_names.items())
+        ]
+        return Ledger(tuple(customers), tuple(invoices), tuple(payments), tuple(credits))
+
+    def _direct_debit_customers(self, payments: list[Payment]) -> set[str]:
+        """Customers whose latest payment is a direct debit (``PRLV`` …) not rejected since.
+
+        A rejected debit comes back as a bank entry debiting 411: after one, the customer is not
+        treated as paid by direct debit, so that the failed debit is reminded.
+        """
+        latest: dict[str, Payment] = {}
+        for payment in payments:
+            known = latest.get(payment.customer_id)
+            if known is None or payment.date >= known.date:
+                latest[payment.customer_id] = payment
+        debited = {cid for cid, p in latest.items() if p.method == "direct_debit"}
+        for item in self.parser.items:
+            if item.debit and item.customer in debited:
+                entry = self.parser.grouped[(item.journal, item.entry)]
+                if entry.cash and item.entry_date >= latest[item.customer].date:
+                    debited.discard(item.customer)
+        return debited
+
+    def _credit(self, payment: Payment, items: list[_Item]) -> UnallocatedCredit | None:
+        """What a payment's 411 lines left open: an unallocated credit (its debits count as invoices)."""
+        open_company = sum((i.open for i in items), _ZERO)
+        if open_company <= 0:
+            return None
+        first = items[0]
+        entry = self.parser.grouped[(first.journal, first.entry)]
+        if first.journal.upper() in _OPENING_JOURNAL_CODES:
+            kind = CreditKind.OPENING_BALANCE
+        elif entry.cash or payment.method in ("transfer", "cheque", "cash", "direct_debit"):
+            kind = CreditKind.PAYMENT_ON_ACCOUNT
+        else:
+            kind = CreditKind.OTHER
+        if payment.amount.currency != COMPANY_CURRENCY:
+            amount = Money(to_cents(sum((_currency_open(i) for i in items), _ZERO)), payment.amount.currency)
+            company: Money | None = Money(to_cents(open_company), COMPANY_CURRENCY)
+        else:
+            amount, company = Money(to_cents(open_company), COMPANY_CURRENCY), None
+        letters = sorted({i.letter for i in items if i.letter})
+        return UnallocatedCredit(
+            id=payment.id,
+            customer_id=payment.customer_id,
+            source=SOURCE,
+            date=payment.date,
+            amount=amount,
+            kind=kind,
+            reference=payment.reference,
+            label=first.label + (f" (lettrage {', '.join(letters)} incomplet)" if letters else ""),
+            amount_company=company,
+        )
 
     @staticmethod
     def _document_ids(keys: list[_DocKey]) -> dict[_DocKey, str]:
@@ -674,8 +807,11 @@ class _Rebuild:
         credit_note = kind == "credit_note"
         total_company = sum((i.amount for i in items), _ZERO)
         open_company = sum((i.open for i in items), _ZERO)
-        currencies = {i.currency for i in items}
-        foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
+        foreign = ""
+        if items[0].currency:
+            currencies = {i.currency for i in items}
+            if len(currencies) == 1 and all(i.currency_amount for i in items):
+                foreign = items[0].currency
         if foreign:
             currency = foreign
             total = to_cents(sum((i.currency_amount or _ZERO for i in items), _ZERO))
@@ -757,7 +893,7 @@ class _Rebuild:
     def _payment(self, key: _DocKey, items: list[_Item], owner: dict[int, str]) -> Payment:
         """A payment in euros, or in the foreign currency its lines and the invoices it pays share."""
         journal, entry_number, customer, _, _ = key
-        entry = self.parser.entries[(journal, entry_number)]
+        entry = self.parser.grouped[(journal, entry_number)]
         currencies = {i.currency for i in items} | {o.currency for i in items for o, _ in i.matches}
         foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
 
@@ -836,40 +972,22 @@ class FecConnector:
             f"{len(ledger.payments)} payments; {fec.encoding}, {separator}-separated{due}",
         )
 
+    def _cursor(self, digest: str) -> str:
+        """The file's bytes and the settings that shape what is read from them."""
+        return f"sha256:{digest};terms={self.payment_terms_days};due={self.due_date_column or ''}"
+
     def pull(self, cursor: str | None) -> Delta:
+        """The whole ledger — or, when the file and the settings are those of ``cursor``, nothing to
+        apply (the file is hashed, not parsed: an unchanged export costs a read, not a rebuild)."""
+        if cursor is not None and cursor == self._cursor(hashlib.sha256(read_bounded(self.path)).hexdigest()):
+            return Delta(full=False, cursor=cursor)
         fec = self.read()
-        ledger = fec.ledger
-        return Delta.of_ledger(ledger, f"sha256:{fec.digest}")
+        return replace(Delta.of_ledger(fec.ledger, self._cursor(fec.digest)), notes=fec.notes)
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
-        for invoice in self.read().ledger.invoices:
-            if invoice.id == invoice_id:
-                return invoice
-        return None
+        return self.refetch_invoices([invoice_id])[invoice_id]
 
-
-def write_fec(
-    ledger: Ledger,
-    path: Path,
-    *,
-    separator: str = "\t",
-    encoding: str = "utf-8",
-    company_currency: str = "EUR",
-    rates: Mapping[str, Decimal] | None = None,
-    vat_rate: Decimal = Decimal("0.20"),
-) -> None:
-    """Write *ledger* as a balanced FEC that :class:`FecConnector` reads back to the same open amounts.
-
-    See :func:`encours.connectors.fec_writer.write_ledger` (kept apart: reading is what encours does daily).
-    """
-    from encours.connectors.fec_writer import write_ledger
-
-    write_ledger(
-        ledger,
-        path,
-        separator=separator,
-        encoding=encoding,
-        company_currency=company_currency,
-        rates=rates,
-        vat_rate=vat_rate,
-    )
+    def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        """The pass's invoices as the file has them now: the file is read once for all of them."""
+        index = {invoice.id: invoice for invoice in self.read().ledger.invoices}
+        return {invoice_id: index.get(invoice_id) for invoice_id in invoice_ids}

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from encours.connectors.model import parse_decimal
+from encours.connectors.parsing import parse_amount
 from encours.connectors.source_errors import MalformedResponseError
 
 _MISSING = object()
@@ -65,7 +65,7 @@ class Fields:
         if value is None:
             return None
         try:
-            return parse_decimal(value, what=key)
+            return parse_amount(value, what=key)
         except ValueError:
             raise self.fail(f"field {key!r} is not an amount: {value!r}") from None
 

@@ -43,6 +43,7 @@ from encours.connectors.http import HttpClient, _text_excerpt
 from encours.connectors.model import (
     Allocation,
     Contact,
+    CreditKind,
     Customer,
     Delta,
     DocumentKind,
@@ -52,6 +53,7 @@ from encours.connectors.model import (
     Money,
     Payment,
     SourceInfo,
+    UnallocatedCredit,
     to_cents,
 )
 from encours.connectors.pages import OffsetPaginator, PageRequest, paginate
@@ -112,7 +114,8 @@ LINE_FIELDS = [
     "currency_id",
     "reconciled",
 ]
-PARTNER_FIELDS = ["name", "email", "phone", "vat", "ref", "lang", "is_company", "commercial_partner_id", "user_id"]
+PARTNER_FIELDS = ["name", "email", "phone", "vat", "ref", "lang", "is_company", "commercial_partner_id", "user_id",
+                  "type", "function", "street", "street2", "zip", "city", "country_code", "company_registry"]
 _LANGS = {"fr": "fr", "nl": "nl", "en": "en"}
 
 
@@ -123,13 +126,42 @@ class Transport(Protocol):
     def call(self, model: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any: ...
 
 
+class OdooLoginError(AuthenticationError):
+    """The login or the API key is refused: a configuration to fix, nothing was done (exit 2)."""
+
+    exit_code = 2
+
+
+class OdooDatabaseError(NotFoundError):
+    """The database named in the configuration does not exist on this server (exit 2)."""
+
+    exit_code = 2
+
+
+class OdooRightsError(PermissionDeniedError):
+    """The Odoo user may not read what encours needs (exit 2)."""
+
+    exit_code = 2
+
+
+_KEY_HINT = "check [source] login and the API key named by [source] api_key_env"
+
+
 def _odoo_error(platform_endpoint: str, message: str, name: str = "") -> SourceError:
+    """One line a user can act on: the key of encours.toml to fix, never the server's stack or host."""
     where = {"platform": PLATFORM, "endpoint": platform_endpoint}
     text = f"{message} ({name})" if name else message
     if "Access Denied" in message or "AccessDenied" in name:
-        return AuthenticationError(f"{text}: wrong login or API key", **where)
+        return OdooLoginError(f"{text}: wrong login or API key — {_KEY_HINT}", **where)
+    if "database" in message.lower() and ("does not exist" in message or "OperationalError" in name
+                                          or "KeyError" in name):
+        return OdooDatabaseError("no such database on this server — check [source] database", **where)
     if "AccessError" in name:
-        return PermissionDeniedError(text, **where)
+        model = platform_endpoint.rsplit(".", 1)[0]
+        return OdooRightsError(
+            f"the user of [source] login may not read {model} — give it the Invoicing (Billing) read rights",
+            **where,
+        )
     if "MissingError" in name:
         return NotFoundError(text, **where)
     return ClientRequestError(text, status=200, **where)
@@ -145,7 +177,7 @@ def _jsonrpc_error_text(response: requests.Response) -> str:
         name = body.get("name")
         if isinstance(message, str) and message:
             return message + (f" ({name})" if name else "")
-    return json.dumps(body)[:300]
+    return json.dumps(body)
 
 
 class JsonRpcTransport:
@@ -186,8 +218,8 @@ class JsonRpcTransport:
     def authenticate(self, login: str) -> int:
         uid = self.service("common", "authenticate", [self.database, login, self.api_key, {}], "common.authenticate")
         if not uid or not isinstance(uid, int):
-            raise AuthenticationError(
-                f"wrong login or API key for database {self.database!r} (authenticate answered false)",
+            raise OdooLoginError(
+                f"wrong login or API key for database {self.database!r} (authenticate answered false) — {_KEY_HINT}",
                 platform=PLATFORM,
                 endpoint="common.authenticate",
             )
@@ -400,8 +432,11 @@ class OdooConnector:
             return transport.call(model, method, args, kwargs)
         except AuthenticationError as exc:
             if isinstance(transport, Json2Transport):
-                raise AuthenticationError(
-                    f"wrong API key or database (HTTP 401) — {exc}", platform=PLATFORM, endpoint=f"{model}.{method}"
+                raise OdooLoginError(
+                    f"wrong API key or database (HTTP 401) — check [source] database and the API key named by "
+                    f"[source] api_key_env ({exc})",
+                    platform=PLATFORM,
+                    endpoint=f"{model}.{method}",
                 ) from None
             raise
 
@@ -455,11 +490,20 @@ class OdooConnector:
         raws = list(self._search_read("account.move", domain, MOVE_FIELDS, order="write_date asc, id asc"))
         invoices = self._build_invoices(raws)
         partner_ids = {inv.customer_id for inv in invoices}
-        changed_partners = [("write_date", ">=", since.strftime(ODOO_TIME)), ("customer_rank", ">", 0)]
-        for raw in self._search_read("res.partner", changed_partners, ["commercial_partner_id"]):
-            owner = Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read").many2one("commercial_partner_id")
-            if owner:
-                partner_ids.add(owner[0])
+        # Contacts changed since (an invoicing contact's new e-mail, an address): their customer is
+        # refreshed, whether or not the contact is itself a customer.
+        owners: set[int] = set()
+        for raw in self._search_read("res.partner", [("write_date", ">=", since.strftime(ODOO_TIME))],
+                                     ["commercial_partner_id"]):
+            f = Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read")
+            owner = f.many2one("commercial_partner_id")
+            owners.add(int(owner[0]) if owner else int(f.id()))
+        if owners:
+            for raw in self._search_read("res.partner", [("id", "in", sorted(owners)), ("customer_rank", ">", 0)],
+                                         ["name"]):
+                partner_ids.add(Fields(raw, platform=PLATFORM, endpoint="res.partner.search_read").id())
+        misc, credits = self._other_receivables(since.strftime(ODOO_TIME))
+        partner_ids |= {m.customer_id for m in misc} | {c.customer_id for c in credits}
         customers = self._customers(partner_ids)
         newest = max([previous.since, *(str(r.get("write_date") or "") for r in raws)])
         known = previous.known_ids
@@ -477,42 +521,143 @@ class OdooConnector:
             known = tuple(sorted((set(known) | posted) - left))
         return Delta(
             customers=tuple(customers),
-            invoices=tuple(invoices),
+            invoices=(*invoices, *misc),
             payments=tuple(self._payments(invoices)),
-            deleted_invoice_ids=tuple(deleted),
+            deleted_invoice_ids=tuple(i for i in deleted if i not in {m.id for m in misc}),
             full=False,
             cursor=OdooCursor(newest, checked, known).dumps(),
+            credits=tuple(credits),
+            credits_complete=True,
+            payments_of=tuple(i.id for i in invoices),  # their payments are re-read: a cancelled one leaves
         )
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
-        if not invoice_id.isdigit():
-            return None
+        return self.refetch_invoices([invoice_id]).get(invoice_id)
+
+    def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+        """Re-read invoices just before sending: one request per batch of ids, not one per invoice.
+
+        Every id asked is in the answer; None for one that no longer exists at the source.
+        """
+        found: dict[str, Invoice | None] = {i: None for i in invoice_ids}
+        numeric = sorted({int(i) for i in invoice_ids if i.isdigit()})
+        if not numeric:
+            return found
         self.connect()
-        raws = self._call("account.move", "search_read", [[("id", "=", int(invoice_id))]], fields=MOVE_FIELDS)
-        if not isinstance(raws, list):
-            raise MalformedResponseError(
-                "search_read did not answer a list", platform=PLATFORM, endpoint="account.move.search_read"
-            )
-        invoices = self._build_invoices(raws)
-        return invoices[0] if invoices else None
+        for batch in _batches(numeric, BATCH):
+            raws = self._call("account.move", "search_read", [[("id", "in", batch)]], fields=MOVE_FIELDS)
+            if not isinstance(raws, list):
+                raise MalformedResponseError(
+                    "search_read did not answer a list", platform=PLATFORM, endpoint="account.move.search_read"
+                )
+            for invoice in self._build_invoices(raws):
+                if invoice.id in found:
+                    found[invoice.id] = invoice
+        return found
 
     # -- full ---------------------------------------------------------------------------------
     def _pull_full(self) -> Delta:
-        domain = self._invoice_domain(posted_only=True)
+        # Cancelled invoices too: a full pull must show them "Annulée", not "Supprimée".
+        domain = [*self._invoice_domain(posted_only=False), ("state", "in", ["posted", "cancel"])]
         raws = list(self._search_read("account.move", domain, MOVE_FIELDS, order="write_date asc, id asc"))
         invoices = self._build_invoices(raws)
-        customers = self._customers({inv.customer_id for inv in invoices})
+        misc, credits = self._other_receivables(None)
+        customers = self._customers(
+            {inv.customer_id for inv in invoices} | {m.customer_id for m in misc} | {c.customer_id for c in credits}
+        )
         newest = max((str(r.get("write_date") or "") for r in raws), default="")
         if not newest:
             newest = datetime.fromtimestamp(self.http.last_date or self.http.clock(), UTC).strftime(ODOO_TIME)
-        cursor = OdooCursor(newest, self.as_of.isoformat(), tuple(int(i.id) for i in invoices))
+        posted = tuple(int(i.id) for i in invoices if i.status is not InvoiceStatus.CANCELLED)
+        cursor = OdooCursor(newest, self.as_of.isoformat(), posted)
         return Delta(
             customers=tuple(customers),
-            invoices=tuple(invoices),
+            invoices=(*invoices, *misc),
             payments=tuple(self._payments(invoices)),
             full=True,
             cursor=cursor.dumps(),
+            credits=tuple(credits),
+            credits_complete=True,
         )
+
+    def _other_receivables(self, since: str | None) -> tuple[list[Invoice], list[UnallocatedCredit]]:
+        """Receivable lines of entries that are not invoices: payments on account, opening and
+        miscellaneous entries.  Open credits become unallocated credits; open debits are invoices
+        of their own (``aml-<line id>``).  ``since``: also the debit lines changed since then, now
+        reconciled or cancelled, so that their sheet rows close.
+        """
+        not_invoices = ("move_id.move_type", "not in", ["out_invoice", "out_refund"])
+        base: list[Any] = [self._receivable_domain(), not_invoices]
+        if self.company_ids:
+            base.append(("company_id", "in", list(self.company_ids)))
+        fields = ["move_id", "partner_id", "date", "date_maturity", "name", "balance", "amount_currency",
+                  "amount_residual", "amount_residual_currency", "currency_id", "company_id", "payment_id",
+                  "reconciled", "parent_state", "write_date"]
+        endpoint = "account.move.line.search_read"
+        found: dict[str, Fields] = {}
+        for raw in self._search_read("account.move.line", [*base, ("reconciled", "=", False),
+                                                           ("parent_state", "=", "posted")], fields):
+            line = Fields(raw, platform=PLATFORM, endpoint=endpoint)
+            found[line.id()] = line
+        if since is not None:
+            for raw in self._search_read("account.move.line", [*base, ("write_date", ">=", since)], fields):
+                line = Fields(raw, platform=PLATFORM, endpoint=endpoint)
+                found.setdefault(line.id(), line)
+        misc: list[Invoice] = []
+        credits: list[UnallocatedCredit] = []
+        for line in found.values():
+            partner = line.many2one("partner_id")
+            if partner is None:
+                continue  # a receivable line without partner: no customer to show it under
+            company = line.many2one("company_id")
+            company_currency = self._company_currency.get(company[0], "EUR") if company else "EUR"
+            currency = line.many2one("currency_id")
+            code = currency[1] if currency else company_currency
+            residual = _line_amount(line, "amount_residual_currency", "amount_residual")
+            residual_company = line.decimal("amount_residual", required=False) or Decimal(0)
+            is_open = line.raw.get("parent_state") == "posted" and not line.raw.get("reconciled")
+            move = line.many2one("move_id", required=True)
+            assert move is not None
+            day = line.date("date", required=False) or self.as_of
+            balance = _line_amount(line, "amount_currency", "balance")
+            if balance < 0:
+                if is_open and residual < 0:
+                    credits.append(UnallocatedCredit(
+                        id=f"aml-{line.id()}",
+                        customer_id=partner[0],
+                        source=PLATFORM,
+                        date=day,
+                        amount=Money(to_cents(-residual), code),
+                        kind=CreditKind.PAYMENT_ON_ACCOUNT if line.many2one("payment_id") else CreditKind.OTHER,
+                        reference=move[1],
+                        label=line.text("name", required=False),
+                        amount_company=(Money(to_cents(-residual_company), company_currency)
+                                        if code != company_currency else None),
+                    ))
+                continue
+            if line.raw.get("parent_state") == "cancel":
+                status, left = InvoiceStatus.CANCELLED, Decimal(0)
+            elif not is_open or residual == 0:
+                status, left = InvoiceStatus.PAID, Decimal(0)
+            else:
+                status = InvoiceStatus.OPEN if residual == balance else InvoiceStatus.PARTIALLY_PAID
+                left = residual
+            misc.append(Invoice(
+                id=f"aml-{line.id()}",
+                number=move[1],
+                customer_id=partner[0],
+                source=PLATFORM,
+                issue_date=day,
+                due_date=line.date("date_maturity", required=False) or day,
+                total=Money(to_cents(abs(balance)), code),
+                remaining=Money(to_cents(abs(left)), code),
+                status=status,
+                source_status="écriture (hors facture)",
+                label=line.text("name", required=False),
+                remaining_company=(Money(to_cents(abs(residual_company)), company_currency)
+                                   if code != company_currency and left else None),
+            ))
+        return misc, credits
 
     def _invoice_domain(self, *, posted_only: bool) -> list[Any]:
         domain: list[Any] = [("move_type", "in", ["out_invoice", "out_refund"])]
@@ -630,36 +775,90 @@ class OdooConnector:
                     partners[f.id()] = f
                 else:
                     children[owner].append(f)
+        user_emails = self._user_emails({u[0] for f in partners.values() if (u := f.many2one("user_id"))})
+        debited = self._mandated(set(partners))
         customers = []
         for pid, f in sorted(partners.items(), key=lambda kv: int(kv[0])):
             email = f.text("email", required=False)
+            kids = sorted(children.get(pid, []), key=_contact_rank)
             contacts = tuple(
                 Contact(
                     name=c.text("name", required=False),
                     email=c.text("email", required=False),
                     phone=c.text("phone", required=False),
+                    role=_contact_role(c),
                 )
-                for c in children.get(pid, [])
+                for c in kids
                 if c.text("email", required=False)
             )
+            # Reminders go to the invoicing contact, then an accounting contact, then the company.
+            preferred = [c.email for c in contacts if c.role in ("invoice", "accounting")]
+            emails = tuple(dict.fromkeys([*preferred, *([email] if email else [])]))
+            invoicing = next((c for c in kids if _contact_rank(c) == 0 and _has_address(c)), None)
             user = f.many2one("user_id")
             lang = f.text("lang", required=False)[:2].lower()
+            vat = f.text("vat", required=False)
             customers.append(
                 Customer(
                     id=pid,
                     name=f.text("name"),
                     source=PLATFORM,
-                    emails=(email,) if email else (),
+                    emails=emails,
                     phone=f.text("phone", required=False),
                     contacts=contacts,
                     salesperson=user[1] if user else "",
+                    salesperson_email=user_emails.get(user[0], "") if user else "",
                     language=_LANGS.get(lang, ""),
-                    vat_number=f.text("vat", required=False),
+                    siren=_siren(f.text("company_registry", required=False), vat),
+                    vat_number=vat,
                     reference=f.text("ref", required=False),
+                    direct_debit=pid in debited,
+                    address=_address(invoicing or f),
+                    country=(invoicing or f).text("country_code", required=False).upper(),
                     updated_at=f.datetime("write_date"),
                 )
             )
         return customers
+
+    def _user_emails(self, user_ids: set[str]) -> dict[str, str]:
+        """Salespeople's e-mail addresses (for Cc); none when the key may not read users."""
+        ids = sorted(int(i) for i in user_ids if i.isdigit())
+        if not ids:
+            return {}
+        try:
+            raws = list(self._search_read("res.users", [("id", "in", ids)], ["email", "login"]))
+        except SourceError as exc:  # optional: a key without the right, a server that refuses
+            log.info("odoo: salespeople's e-mail not read (%s)", exc)
+            return {}
+        out = {}
+        for raw in raws:
+            f = Fields(raw, platform=PLATFORM, endpoint="res.users.search_read")
+            address = f.text("email", required=False) or f.text("login", required=False)
+            if "@" in address:
+                out[f.id()] = address
+        return out
+
+    def _mandated(self, partner_ids: set[str]) -> set[str]:
+        """Customers with an active SEPA direct-debit mandate (module account_sepa_direct_debit).
+
+        Databases without the module answer an error for the model: then nobody is marked, and
+        the sheet's ``Prélèvement`` column says who pays by direct debit.
+        """
+        ids = sorted(int(i) for i in partner_ids if i.isdigit())
+        if not ids:
+            return set()
+        try:
+            raws = list(self._search_read("sdd.mandate", [("state", "=", "active"), ("partner_id", "in", ids)],
+                                          ["partner_id"]))
+        except SourceError as exc:  # no such model without the module, or no right to read it
+            log.info("odoo: no direct-debit mandates read (%s)", exc)
+            return set()
+        out = set()
+        for raw in raws:
+            partner = Fields(raw, platform=PLATFORM, endpoint="sdd.mandate.search_read").many2one("partner_id")
+            if partner:
+                out.add(partner[0])
+        return out
 
     def _payments(self, invoices: list[Invoice]) -> list[Payment]:
         """One payment share per reconciliation of an invoice's receivable line."""
@@ -720,6 +919,44 @@ class OdooConnector:
         return payments
 
 
+_ACCOUNTING_WORDS = ("compta", "account", "factur", "billing", "invoice", "finance", "boekhoud")
+
+
+def _contact_role(contact: Fields) -> str:
+    """"invoice" for an invoicing address, "accounting" for an accounting role, else ""."""
+    if contact.text("type", required=False) == "invoice":
+        return "invoice"
+    function = contact.text("function", required=False).casefold()
+    return "accounting" if any(word in function for word in _ACCOUNTING_WORDS) else ""
+
+
+def _contact_rank(contact: Fields) -> int:
+    return {"invoice": 0, "accounting": 1}.get(_contact_role(contact), 2)
+
+
+def _has_address(partner: Fields) -> bool:
+    return bool(partner.text("street", required=False) or partner.text("city", required=False))
+
+
+def _address(partner: Fields) -> str:
+    """One line: street, street 2, postcode and city (the country is :attr:`Customer.country`)."""
+    town = " ".join(p for p in (partner.text("zip", required=False), partner.text("city", required=False)) if p)
+    parts = (partner.text("street", required=False), partner.text("street2", required=False), town)
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _siren(registry: str, vat: str) -> str:
+    """The SIREN: the company registry when it is one (9 digits, or a 14-digit SIRET), else from a
+    French VAT number (FR + 2-digit key + SIREN)."""
+    digits = re.sub(r"\D", "", registry or "")
+    if len(digits) in (9, 14):
+        return digits[:9]
+    compact = re.sub(r"\s", "", vat or "").upper()
+    if re.fullmatch(r"FR[0-9A-Z]{2}\d{9}", compact):
+        return compact[4:]
+    return ""
+
+
 def _method(line: Fields | None, from_credit_note: bool) -> str:
     if from_credit_note:
         return "credit_note"
@@ -749,4 +986,12 @@ def _batches(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-__all__ = ["OdooConnector", "OdooCursor", "major_version", "parse_timestamp"]
+__all__ = [
+    "OdooConnector",
+    "OdooCursor",
+    "OdooDatabaseError",
+    "OdooLoginError",
+    "OdooRightsError",
+    "major_version",
+    "parse_timestamp",
+]

@@ -136,7 +136,22 @@ def paginate(
     ``fetch`` sends one :class:`PageRequest` and returns the decoded body.  A page token seen
     before, or more than ``max_pages`` pages, raises :class:`MalformedResponseError`.
     """
-    request: PageRequest | None = paginator.first(path, params or {})
+    first = paginator.first(path, params or {})
+    for items, _ in walk(fetch, paginator, first, platform=platform, endpoint=endpoint, max_pages=max_pages):
+        yield items
+
+
+def walk(
+    fetch: Callable[[PageRequest], Any],
+    paginator: Paginator,
+    request: PageRequest | None,
+    *,
+    platform: str,
+    endpoint: str,
+    max_pages: int = 1_000_000,
+) -> Iterator[tuple[list[Any], PageRequest | None]]:
+    """Each page's items with the request for the page after it (``None`` after the last one),
+    starting from any page: a full pull resumes from the request it saved (see checkpoint)."""
     seen: set[str] = set()
     pages = 0
     while request is not None:
@@ -155,7 +170,6 @@ def paginate(
             raise MalformedResponseError(
                 f"page {pages} cannot be read: {exc}", platform=platform, endpoint=endpoint
             ) from None
-        yield items
         if following is not None:
             if following.token in seen or following.token == request.token:
                 raise MalformedResponseError(
@@ -165,6 +179,7 @@ def paginate(
                     endpoint=endpoint,
                 )
             seen.add(request.token)
+        yield items, following
         request = following
 
 

@@ -7,8 +7,11 @@ do not speak plain HTTP (Odoo XML-RPC) raise the same classes.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 from encours.connectors.errors import SourceError
 
@@ -32,20 +35,59 @@ _KEY_VALUE = re.compile(
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 
 
+def secret_forms(secret: str) -> set[str]:
+    """The ways a secret can come back in an answer: as is, URL-encoded, JSON-escaped, base64.
+
+    Base64 is tried at the three alignments a secret can have inside a longer encoded text
+    (``user:token`` in a Basic header), keeping only the characters that depend on the secret alone.
+    """
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    raw = secret.encode()
+    for offset in range(3):
+        chunk = raw[offset:]
+        chunk = chunk[: len(chunk) // 3 * 3]
+        if len(chunk) >= 6:
+            forms.add(base64.b64encode(chunk).decode())
+            forms.add(base64.urlsafe_b64encode(chunk).decode())
+    return {form for form in forms if len(form) >= 4}
+
+
+def redact_values(text: str, secrets: Iterable[str]) -> str:
+    """Replace known secret values, in every form of :func:`secret_forms`, by ``***``."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            forms |= secret_forms(secret)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    return text
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove known secret values, ``Bearer …`` credentials and ``token=…``-like pairs from text."""
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    """Remove known secret values (in every form of :func:`secret_forms`), ``Bearer …``
+    credentials and ``token=…``-like pairs from text.  Redact before any truncation: a cut
+    secret no longer matches."""
+    text = redact_values(text, secrets)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return _KEY_VALUE.sub(lambda m: f"{m.group('key')}{REDACTED}", text)
 
 
 class AuthenticationError(SourceError):
-    """Credentials refused or expired (HTTP 401, OAuth invalid_grant, Odoo authenticate false)."""
+    """Credentials refused or expired (HTTP 401, OAuth invalid_grant, Odoo authenticate false).
+
+    Exit code 2: nothing can be done until the configuration (the token) is fixed.
+    """
+
+    exit_code = 2
 
 
 class PermissionDeniedError(SourceError):
-    """Credentials valid but not allowed to read this (HTTP 403, a missing scope)."""
+    """Credentials valid but not allowed to read this (HTTP 403, a missing scope or role).
+
+    Exit code 2: a configuration error (the token's scopes, the user's role), not a failed item.
+    """
+
+    exit_code = 2
 
 
 class NotFoundError(SourceError):
@@ -62,6 +104,14 @@ class RateLimitedError(SourceError):
 
 class ServerError(SourceError):
     """The platform failed (HTTP 5xx) or could not be reached, after every retry."""
+
+
+class UnreachableError(ServerError):
+    """The platform could not be reached or did not answer in time, after every retry."""
+
+    def __init__(self, message: str, *, timed_out: bool = False, **where: str) -> None:
+        super().__init__(message, **where)
+        self.timed_out = timed_out
 
 
 class ClientRequestError(SourceError):

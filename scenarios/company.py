@@ -1,16 +1,11 @@
-"""What the reminders need to know about the company sending them (from ``encours.toml``)."""
+"""What the reminders need to know about the company sending them (built from ``encours.toml`` by
+:func:`encours.sync.company.company_settings`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
-from encours.connectors.errors import ConfigError
-
-if TYPE_CHECKING:
-    from encours.sync.config import Config
 
 
 @dataclass(frozen=True)
@@ -42,42 +37,3 @@ class CompanySettings:
     signature: str = ""
     mail_domain: str = "encours.invalid"  # right-hand side of generated Message-IDs
     extra: Mapping[str, str] = field(default_factory=dict)
-
-
-def company_from_config(config: Config) -> CompanySettings:
-    """Read ``[company]`` and ``[sending]`` into :class:`CompanySettings` (errors name the key)."""
-    company = config.company
-    sending = config.sending
-    file = str(config.file)
-    rate_raw = company.get("interest_rate")
-    rate: Decimal | None = None
-    if rate_raw is not None:
-        if isinstance(rate_raw, bool) or not isinstance(rate_raw, (int, float, str)):
-            raise ConfigError(f"must be a percentage, not {rate_raw!r}", file=file, key="[company] interest_rate")
-        rate = Decimal(str(rate_raw))
-    days = company.integer("formal_notice_days", 8)
-    if days < 1:
-        raise ConfigError("must be at least 1 day", file=file, key="[company] formal_notice_days")
-    sender = sending.text("from", "") or company.text("email", "")
-    domain = sender.rpartition("@")[2] if "@" in sender else "encours.invalid"
-    return CompanySettings(
-        name=config.company_name,
-        dossier=config.dossier,
-        country=config.country,
-        language=config.language,
-        address=company.text("address", ""),
-        siren=company.text("siren", ""),
-        vat_number=company.text("vat_number", ""),
-        phone=company.text("phone", ""),
-        iban=company.text("iban", "").replace(" ", "").upper(),
-        bic=company.text("bic", "").replace(" ", "").upper(),
-        sender=sender,
-        reply_to=sending.text("reply_to", ""),
-        bcc=sending.text("bcc", ""),
-        cc_salesperson=sending.flag("cc_salesperson", True),
-        payment_terms_days=config.payment_terms_days,
-        formal_notice_days=days,
-        interest_rate=rate,
-        signature=company.text("signature", ""),
-        mail_domain=domain or "encours.invalid",
-    )

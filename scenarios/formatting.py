@@ -76,9 +76,20 @@ def format_percent(value: Decimal, language: str = "fr") -> str:
     return f"{text}\u00a0%" if language == "fr" else f"{text}%"
 
 
+_ELIDES = "aeiouyhàâäéèêëîïôöùûüÿæœAEIOUYHÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ"
+
+
+def with_de(name: str) -> str:
+    """French "de" before a name, elided before a vowel or an h: "d'Ancien", "de Dupont"."""
+    name = name.strip()
+    return f"d'{name}" if name[:1] in _ELIDES else f"de {name}"
+
+
 def install_filters(env: jinja2.Environment) -> None:
-    """``money``, ``day`` (short date), ``longdate`` and ``percent`` filters; each takes the language."""
+    """``money``, ``day`` (short date), ``longdate`` and ``percent`` filters; each takes the language.
+    ``de`` puts French "de"/"d'" before a name."""
     filters: dict[str, Any] = {
+        "de": with_de,
         "money": format_money,
         "day": format_date,
         "longdate": lambda value, language="fr": format_date(value, language, long=True),

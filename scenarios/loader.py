@@ -29,7 +29,7 @@ Every problem raises :class:`ScenarioError` naming the file, the step and the fi
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -147,9 +147,13 @@ def template_environment(dirs: Sequence[Path]) -> jinja2.Environment:
     return env
 
 
-def load_scenarios(dirs: Sequence[Path] | None = None) -> dict[str, Scenario]:
+def load_scenarios(
+    dirs: Sequence[Path] | None = None, *, check: Callable[[Scenario], None] | None = None
+) -> dict[str, Scenario]:
     """Load and validate every ``*.toml`` of the directories (default: the shipped ones only).
 
+    ``check`` is run on each scenario once loaded — a dossier's setup passes
+    :func:`encours.scenarios.render.check_rendering`, which renders every template with sample data.
     Raises :class:`ScenarioError` at the first problem; nothing is returned half-valid.
     """
     directories = [SHIPPED_DIR] if dirs is None else [Path(d) for d in dirs]
@@ -161,12 +165,11 @@ def load_scenarios(dirs: Sequence[Path] | None = None) -> dict[str, Scenario]:
     for directory in directories:
         for path in sorted(directory.glob("*.toml")):
             files[path.stem] = path
-    from encours.scenarios.render import check_rendering
-
     scenarios: dict[str, Scenario] = {}
     for name, path in sorted(files.items()):
         scenarios[name] = load_scenario_file(path, env)
-        check_rendering(scenarios[name])
+        if check is not None:
+            check(scenarios[name])
     if not scenarios:
         raise ScenarioError("holds no scenario (*.toml) file", file=", ".join(str(d) for d in directories))
     return scenarios

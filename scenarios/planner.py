@@ -61,6 +61,7 @@ from urllib.parse import quote, unquote
 
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
 from encours.scenarios.company import CompanySettings
+from encours.scenarios.credits import Credit, CustomerCredits, balances, open_credits
 from encours.scenarios.loader import LANGUAGES, Scenario, ScenarioError, Step
 from encours.sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
 
@@ -93,6 +94,8 @@ REASONS_FR = {
     "unknown_scenario": "scénario inconnu",
     "no_contact": "aucune adresse e-mail",
     "finished": "scénario terminé",
+    "covered": "couverte par un paiement ou un avoir non affecté",
+    "in_credit": "client créditeur : remboursement à vérifier",
 }
 
 
@@ -165,6 +168,9 @@ class PlannedAction:
     needs_approval: bool = False
     approved: bool = False
     reason: str = ""  # why the channel changed or why approval is needed (French, shown in the sheet)
+    #: Credits deducted from what the items owe (``amount`` is the net asked): the message names them.
+    credits: tuple[Credit, ...] = ()
+    gross: Money | None = None  # what the items owe before the credits, when credits were deducted
 
     @property
     def invoice_ids(self) -> tuple[str, ...]:
@@ -225,6 +231,7 @@ class _Item:
     cycle: str
     due: date
     amount: Money
+    credits: tuple[Credit, ...] = ()  # attributed to this invoice, already deducted from ``amount``
 
 
 @dataclass(frozen=True)
@@ -245,11 +252,11 @@ class _Done:
         self.exact = dict(done)
         self.account: dict[tuple[str, str, str], list[date]] = defaultdict(list)
         self.per_invoice: dict[str, list[StepKey]] = defaultdict(list)
-        self.account_by_customer: dict[str, list[tuple[str, date]]] = defaultdict(list)
+        self.account_by_customer: dict[str, list[tuple[str, str, date]]] = defaultdict(list)
         for key, when in done.items():
             if key.level == "account":
                 self.account[(key.target, key.scenario, key.step)].append(when)
-                self.account_by_customer[key.target].append((key.step, when))
+                self.account_by_customer[key.target].append((key.step, account_currency(key), when))
             else:
                 self.per_invoice[key.target].append(key)
 
@@ -257,8 +264,9 @@ class _Done:
         """When this step was done for the item: in this scenario, or under the same step id in
         another one (the scenario was changed in the sheet: a reminder already sent is not sent again)."""
         if step.scope == "account":
-            covering = [d for step_id, d in self.account_by_customer.get(customer_id, ()) if step_id == step.id
-                        and d >= planned]
+            currency = item.invoice.currency
+            covering = [d for step_id, cur, d in self.account_by_customer.get(customer_id, ())
+                        if step_id == step.id and cur in ("", currency) and d >= planned]
             if covering:
                 return min(covering)
         exact = self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
@@ -270,6 +278,17 @@ class _Done:
 
     def any_reminder(self, invoice_id: str) -> bool:
         return bool(self.per_invoice.get(invoice_id))
+
+
+def account_cycle(currency: str, oldest_due: date) -> str:
+    """The cycle of an account-level step: one round per currency (``EUR:2026-10-14``)."""
+    return f"{currency}:{oldest_due.isoformat()}"
+
+
+def account_currency(key: StepKey) -> str:
+    """The currency an account-level key covers; "" for keys journaled before rounds had one (any)."""
+    head, sep, _ = key.cycle.partition(":")
+    return head if sep and len(head) == 3 and head.isalpha() else ""
 
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -487,6 +506,7 @@ def plan(
     customers = ledger.customer_index()
     credited = {i.credited_invoice_id for i in ledger.invoices if i.is_credit_note and i.credited_invoice_id}
     paid_on = payment_dates(ledger)
+    credits = open_credits(ledger)
     terms = company.payment_terms_days
     candidates: dict[str, list[_Candidate]] = defaultdict(list)
     overdue: dict[str, list[_Item]] = defaultdict(list)  # remindable overdue items, for account-level steps
@@ -532,6 +552,15 @@ def plan(
             result.next_actions[invoice.id] = NextAction(detail, None)
             continue
         item = _items(invoice, plan_lines.get(invoice.id, ()), as_of, terms)
+        attributed = tuple(credits[customer.id].attributed.get(invoice.id, ())) if customer.id in credits else ()
+        if attributed:
+            covered = sum((c.amount for c in attributed), Money.zero(invoice.currency))
+            item = replace(item, amount=max(item.amount - covered, Money.zero(invoice.currency)), credits=attributed)
+            if item.amount.amount <= 0:
+                detail = "Couverte par " + ", ".join(f"{c.reference} ({c.amount})" for c in attributed)
+                result.skips.append(Skip(invoice.id, customer.id, "covered", detail))
+                result.next_actions[invoice.id] = NextAction(detail, None)
+                continue
         if item.due < as_of:
             overdue[customer.id].append(item)
         found = _next_step(item, customer, scenario, imarks, index, as_of, result.skips)
@@ -549,11 +578,64 @@ def plan(
         for key, when in done.items()
         if when >= as_of
     }
+    balance = balances(ledger)
+    for (customer_id, currency), owed in sorted(balance.items()):
+        if owed.amount < 0 and customer_id in customers:
+            result.todo.append(_refund_row(customers[customer_id], -owed, as_of))
     for customer_id in sorted(candidates):
-        _choose(candidates[customer_id], customers[customer_id], marks, company, as_of, used_approvals,
-                customer_id in contacted_today, overdue.get(customer_id, []), result)
+        kept = _net(candidates[customer_id], credits.get(customer_id, CustomerCredits()), balance,
+                    overdue.get(customer_id, []), result)
+        _choose(kept, customers[customer_id], marks, company, as_of, used_approvals,
+                customer_id in contacted_today, overdue.get(customer_id, []), credits.get(customer_id), result)
     result.todo.extend(_todo_rows(result.actions))
     return result
+
+
+def _net(
+    found: list[_Candidate],
+    held: CustomerCredits,
+    balance: Mapping[tuple[str, str], Money],
+    overdue: list[_Item],
+    result: Plan,
+) -> list[_Candidate]:
+    """Drop the steps a customer's credits make wrong: nothing when in credit in that currency, no
+    reminder when the credits cover the net overdue balance (a thank-you still goes)."""
+    kept = []
+    for cand in found:
+        invoice = cand.item.invoice
+        currency = invoice.currency
+        if cand.step.when == "paid":
+            kept.append(cand)
+            continue
+        owed = balance.get((invoice.customer_id, currency), Money.zero(currency))
+        if owed.amount <= 0:
+            result.skips.append(Skip(invoice.id, invoice.customer_id, "in_credit",
+                                     f"Client créditeur de {-owed} : remboursement à vérifier"))
+            result.next_actions[invoice.id] = NextAction("Client créditeur : aucune relance", None)
+            continue
+        overdue_total = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
+        free = held.free_total(currency)
+        if not cand.step.is_courtesy and free.amount > 0 and free >= overdue_total:
+            result.skips.append(Skip(invoice.id, invoice.customer_id, "covered",
+                                     f"Échu couvert par {free} non affecté(s) : aucune relance"))
+            result.next_actions[invoice.id] = NextAction("Couverte par un paiement non affecté", None)
+            continue
+        kept.append(cand)
+    return kept
+
+
+def _refund_row(customer: Customer, credit: Money, as_of: date) -> dict[str, Any]:
+    """``À faire``: a customer in credit is checked for a refund, never reminded."""
+    return {
+        "salesperson": customer.salesperson,
+        "date": as_of,
+        "action": "Vérifier le remboursement",
+        "customer": customer.name,
+        "phone": customer.phone,
+        "invoices": "",
+        "amount": credit.amount,
+        "reason": f"Client créditeur de {credit} : rembourser ou imputer, jamais relancer",
+    }
 
 
 def _label(step: Step, channel: str | None = None) -> str:
@@ -607,6 +689,7 @@ def _choose(
     used_approvals: Collection[str],
     contacted_today: bool,
     overdue: list[_Item],
+    held: CustomerCredits | None,
     result: Plan,
 ) -> None:
     """Group one customer's due steps into actions; at most one step is sendable per day."""
@@ -616,6 +699,8 @@ def _choose(
     actions = []
     for (_, _, currency), members in groups.items():
         action = _action(members, customer, currency, marks, company, as_of, used_approvals, overdue, result)
+        if action is not None and held is not None:
+            action = _deduct(action, held, overdue)
         if action is not None:
             actions.append(action)
     actions.sort(key=lambda a: (a.planned_date, 0 if a.step.when != "schedule" else 1, a.scenario, a.step.id,
@@ -665,7 +750,7 @@ def _action(
             result.skips.append(Skip(customer.id, customer.id, "under_minimum",
                                      f"{step.label} : {amount} sous le minimum de {step.min_amount}", level="account"))
             return None
-        cycle = min(c.item.due for c in members).isoformat()  # the invoices that reached the step
+        cycle = account_cycle(currency, min(c.item.due for c in members))  # the invoices that reached the step
         keys: tuple[StepKey, ...] = (StepKey("account", customer.id, scenario.name, step.id, cycle),)
     elif step.when == "broken_promise":
         keys = tuple(
@@ -717,6 +802,24 @@ def _action(
         approved=approved,
         reason="; ".join(reasons),
     )
+
+
+def _deduct(action: PlannedAction, held: CustomerCredits, overdue: list[_Item]) -> PlannedAction:
+    """Ask only the net: the credits not attributed to an invoice come off the overdue balance."""
+    attributed = tuple(c for item in overdue if item.invoice.id in action.invoice_ids for c in item.credits)
+    if action.step.when == "paid" or action.step.is_courtesy:
+        return action
+    currency = action.currency
+    free = tuple(held.unattributed.get(currency, ()))
+    if not free and not attributed:
+        return action
+    gross = sum((i.amount for i in action.items), Money.zero(currency)) + sum(
+        (c.amount for c in attributed), Money.zero(currency))
+    if not free:
+        return replace(action, credits=attributed, gross=gross)
+    overdue_total = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
+    net = min(action.amount, overdue_total - held.free_total(currency))
+    return replace(action, amount=net, credits=attributed + free, gross=gross)
 
 
 _TODO_ACTION = {

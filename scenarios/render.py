@@ -38,13 +38,16 @@ import jinja2
 from encours.connectors.model import Invoice, Ledger, Money, to_cents
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.formatting import format_date, format_money, format_percent
+from encours.scenarios.letter import Letter, LetterTable, build_letter_pdf
 from encours.scenarios.loader import Scenario
+from encours.scenarios.message import Attachment, Message
 from encours.scenarios.planner import ActionItem, PlannedAction
 from encours.scenarios.qr import PaymentReferenceError, epc_payload, format_rf, payment_reference, qr_png, valid_iban
-from encours.sync.channels.letter import Letter, LetterTable, build_letter_pdf
-from encours.sync.channels.message import Attachment, Message
 
 PdfFetcher = Callable[[ActionItem], bytes | None]
+
+#: Belgian law speaks of interest, not of the French "pénalités" (loi du 2 août 2002).
+BELGIAN_FR = {"interest": "Intérêts", "interest_total": "Intérêts de retard"}
 
 LABELS: Mapping[str, Mapping[str, str]] = {
     "fr": {
@@ -56,16 +59,18 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "qr": "Payer par virement : scannez ce code avec votre application bancaire.", "iban": "IBAN",
         "reference": "Communication", "registered": "Lettre recommandée avec accusé de réception",
         "invoice_file": "facture", "to_pay": "Total à payer", "days_late": "Jours de retard",
+        "in_addition": "dues en sus, hors total",
     },
     "nl": {
         "number": "Factuurnr.", "date": "Datum", "due": "Vervaldag", "total": "Bedrag incl. btw",
-        "remaining": "Openstaand", "asked": "Gevraagd bedrag", "interest": "Interesten", "indemnity": "Vergoeding",
+        "remaining": "Openstaand", "asked": "Gevraagd bedrag", "interest": "Intresten", "indemnity": "Vergoeding",
         "statement": "Rekeninguittreksel", "statement_of": "Rekeninguittreksel op", "balance": "Openstaand saldo",
-        "credit_note": "Creditnota", "principal": "Openstaande hoofdsom", "interest_total": "Verwijlinteresten",
+        "credit_note": "Creditnota", "principal": "Openstaande hoofdsom", "interest_total": "Verwijlintresten",
         "indemnity_total": "Forfaitaire vergoedingen voor invorderingskosten", "claim": "Totaal gevorderd",
         "qr": "Betalen via overschrijving: scan deze code met uw bankapp.", "iban": "IBAN",
         "reference": "Gestructureerde mededeling", "registered": "Aangetekende brief",
         "invoice_file": "factuur", "to_pay": "Totaal te betalen", "days_late": "Dagen te laat",
+        "in_addition": "bijkomend, niet in het totaal",
     },
     "en": {
         "number": "Invoice no.", "date": "Date", "due": "Due date", "total": "Amount incl. VAT",
@@ -76,6 +81,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "qr": "Pay by bank transfer: scan this code with your banking app.", "iban": "IBAN",
         "reference": "Payment reference", "registered": "Registered letter with acknowledgement of receipt",
         "invoice_file": "invoice", "to_pay": "Total to pay", "days_late": "Days late",
+        "in_addition": "due in addition, not in the total",
     },
 }
 
@@ -89,6 +95,7 @@ class InterestLine:
     rate: Decimal
     interest: Money
     indemnity: Money
+    periods: tuple[tuple[date, Decimal], ...] = ()  # (first day of each half-year charged, its rate)
 
 
 def compute_interest(item: ActionItem, as_of: date, company: CompanySettings) -> InterestLine:
@@ -105,8 +112,35 @@ def compute_interest(item: ActionItem, as_of: date, company: CompanySettings) ->
     rate = result.parts[-1].rate if result.parts else Decimal(0)
     indemnity = company.indemnity if result.days > 0 and item.amount.amount > 0 else Decimal(0)
     currency = item.amount.currency
+    periods = tuple((p.start, p.rate) for p in result.parts if p.days > 0)
     return InterestLine(item.number or item.invoice_id, item.due_date, item.amount, result.days, rate,
-                        Money(result.interest, currency), Money(to_cents(indemnity), "EUR"))
+                        Money(result.interest, currency), Money(to_cents(indemnity), "EUR"), periods)
+
+
+def _half_year(start: date, language: str) -> str:
+    half = 1 if start.month <= 6 else 2
+    if language == "fr":
+        return f"{half}{'er' if half == 1 else 'e'} semestre {start.year}"
+    if language == "nl":
+        return f"{half}e semester {start.year}"
+    return f"H{half} {start.year}"
+
+
+def rates_by_half_year(lines: list[InterestLine], language: str) -> list[str]:
+    """Each half-year's rate the interest charges, oldest first: "12,15 % (2e semestre 2026)"."""
+    seen: dict[tuple[int, int], Decimal] = {}
+    for line in lines:
+        for start, rate in line.periods:
+            seen.setdefault((start.year, 1 if start.month <= 6 else 2), rate)
+    return [f"{format_percent(rate, language)} ({_half_year(date(year, 1 if half == 1 else 7, 1), language)})"
+            for (year, half), rate in sorted(seen.items())]
+
+
+def _joined(parts: list[str], language: str) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    word = {"fr": "et", "nl": "en"}.get(language, "and")
+    return f"{', '.join(parts[:-1])} {word} {parts[-1]}"
 
 
 def message_id(company: CompanySettings, action: PlannedAction) -> str:
@@ -197,11 +231,19 @@ def _context(
         "claim_total": claim,
         "qr_amount": qr_amount,
         "rate": format_percent(rates[-1], language) if rates else "",
-        "rates": [format_percent(r, language) for r in rates],
+        "rates": rates_by_half_year(interest, language),
+        "rates_text": _joined(rates_by_half_year(interest, language), language),
+        "indemnity_in_total": action.currency == "EUR",
         "deadline": as_of + timedelta(days=company.formal_notice_days),
         "deadline_days": company.formal_notice_days,
         "country": company.country,
         "paid_total": sum((i.total for i in action.items), Money.zero(action.currency)),
+        # credits deducted (issue 11 item 3): the message names each, and asks only the net
+        "credits": [
+            {"reference": c.reference, "on": c.on, "amount": c.amount, "kind": c.kind,
+             "invoice_number": c.invoice_number}
+            for c in action.credits
+        ],
         "promise_date": _promise_date(action),
     }
 
@@ -306,6 +348,8 @@ def _letter(
     env = scenario.templates
     assert env is not None
     labels = LABELS[language]
+    if company.country == "BE" and language == "fr":
+        labels = {**labels, **BELGIAN_FR}
     template = action.step.template
     subject = _render_part(env, language, template, "subject", context)
     if action.step.channel in ("letter", "formal_notice"):
@@ -328,7 +372,9 @@ def _letter(
             (labels["principal"], format_money(action.amount, language)),
             (f"{labels['interest_total']} ({', '.join(context['rates'])})",
              format_money(context["interest_total"], language)),
-            (labels["indemnity_total"], format_money(context["indemnity_total"], language)),
+            (labels["indemnity_total"] if context["indemnity_in_total"]
+             else f"{labels['indemnity_total']} ({labels['in_addition']})",
+             format_money(context["indemnity_total"], language)),
             (labels["claim"], format_money(context["claim_total"], language)),
         )
         widths: tuple[int, ...] = (28, 20, 20, 26, 22, 22)

@@ -13,13 +13,13 @@ Profiles not listed keep the shipped mapping (:data:`DEFAULT_PROFILE_SCENARIOS`)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
-from encours.scenarios.loader import SHIPPED_DIR, Scenario, ScenarioError, load_scenarios
-
-if TYPE_CHECKING:
-    from encours.sync.config import Config
+from encours.scenarios.loader import Scenario, ScenarioError, load_scenarios
+from encours.scenarios.render import check_rendering
 
 #: Payer profiles (A good … D high risk, :func:`encours.sheets_addin.functions.profile_for`) → scenario.
 DEFAULT_PROFILE_SCENARIOS: dict[str, str] = {"A": "gentle", "B": "standard", "C": "standard", "D": "firm"}
@@ -32,23 +32,20 @@ class ScenarioSetup:
     profile_scenarios: dict[str, str]
 
 
-def scenarios_from_config(config: Config) -> ScenarioSetup:
-    """Load and validate the scenarios a dossier uses; errors name the file and the key or step."""
-    section = config.scenarios
-    file = str(config.file)
-    dirs = [SHIPPED_DIR]
-    if section.get("dir"):
-        dirs.append(section.path("dir"))
-    scenarios = load_scenarios(dirs)
-    default = section.text("default", "standard")
+def scenario_setup(
+    dirs: Sequence[Path], default: str, profiles_table: Mapping[str, Any], *, file: str = ""
+) -> ScenarioSetup:
+    """Load and validate the scenarios a dossier uses; errors name the file and the key or step.
+
+    ``dirs``: the shipped folder first, then the dossier's own (``[scenarios] dir``);
+    ``profiles_table``: ``[scenarios.profiles]`` as written.
+    """
+    scenarios = load_scenarios(list(dirs), check=check_rendering)
     if default not in scenarios:
         raise ScenarioError(f"{default!r} is not a scenario (known: {', '.join(sorted(scenarios))})",
                             file=file, field="[scenarios] default")
     profiles = dict(DEFAULT_PROFILE_SCENARIOS)
-    raw = section.get("profiles", {})
-    if not isinstance(raw, dict):
-        raise ScenarioError("must be a table: profile = \"scenario\"", file=file, field="[scenarios.profiles]")
-    for profile, name in raw.items():
+    for profile, name in profiles_table.items():
         if not isinstance(name, str) or name not in scenarios:
             raise ScenarioError(f"{name!r} is not a scenario (known: {', '.join(sorted(scenarios))})",
                                 file=file, field=f"[scenarios.profiles] {profile}")

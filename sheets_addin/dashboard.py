@@ -21,6 +21,7 @@ from encours.sheets_addin.layout import (
     INVOICES,
     LABEL_CELLS,
     LOWER_CELLS,
+    UNALLOCATED_LABEL,
     CellType,
     column_letter,
     param_ref,
@@ -110,20 +111,23 @@ def aging_rows(customers: Sequence[tuple[str, str]], letters: Mapping[str, str])
     amount, customer, bucket = refs["inv_remaining_eur"], refs["inv_customer_id"], refs["inv_bucket"]
     header: list[object] = [AGING.columns[0].heading, AGING.columns[1].heading]
     header += [f"={param_ref(c)}" for c in LABEL_CELLS]
-    header.append("Total")
+    header += [UNALLOCATED_LABEL, "Total"]
     rows: list[list[object]] = [header]
     first_bucket, last_bucket = column_letter(2), column_letter(2 + len(LABEL_CELLS) - 1)
+    total_letter = column_letter(2 + len(LABEL_CELLS) + 1)
     for offset, (customer_id, name) in enumerate(customers):
         row = offset + 2
         values: list[object] = [name, customer_id]
         for index in range(len(LABEL_CELLS)):
             head = f"{column_letter(2 + index)}$1"
             values.append(f'=SUMIFS({amount},{customer},$B{row},{bucket},"="&{head})')
-        values.append(f"=SUM({first_bucket}{row}:{last_bucket}{row})")
+        # Not aged: credits and credit notes (no days late, so no bucket) = the rest of the total.
+        values.append(f"={total_letter}{row}-SUM({first_bucket}{row}:{last_bucket}{row})")
+        values.append(f"=SUMIFS({amount},{customer},$B{row})")
         rows.append(values)
     last = len(customers) + 1
     total: list[object] = ["Total", ""]
-    for index in range(len(LABEL_CELLS) + 1):
+    for index in range(len(LABEL_CELLS) + 2):
         letter = column_letter(2 + index)
         total.append(f"=SUM({letter}2:{letter}{last})" if customers else 0)
     rows.append(total)
@@ -151,7 +155,9 @@ def dashboard_cells(
         Cell("A5", "Échu"),
         Cell("B5", f'=SUMIFS({amount},{days},">0")', CellType.MONEY),
         Cell("A6", "Non échu"),
-        Cell("B6", "=B4-B5", CellType.MONEY),
+        Cell("B6", f'=SUMIFS({amount},{days},"<=0")', CellType.MONEY),
+        Cell("A9", f"{UNALLOCATED_LABEL} (paiements et avoirs)"),
+        Cell("B9", "=B4-B5-B6", CellType.MONEY),
         Cell("A7", "Part échue"),
         Cell("B7", "=IF(B4=0,0,B5/B4)", CellType.NUMBER),
         Cell("A8", "Factures et avoirs ouverts"),
@@ -163,8 +169,10 @@ def dashboard_cells(
         row = 11 + index
         cells.append(Cell(f"A{row}", f"={param_ref(label_cell)}"))
         cells.append(Cell(f"B{row}", f'=SUMIFS({amount},{bucket},"="&A{row})', CellType.MONEY))
-    cells.append(Cell("A16", "Total", bold=True))
-    cells.append(Cell("B16", "=SUM(B11:B15)", CellType.MONEY, bold=True))
+    cells.append(Cell("A16", UNALLOCATED_LABEL))
+    cells.append(Cell("B16", "=B9", CellType.MONEY))
+    cells.append(Cell("A17", "Total", bold=True))
+    cells.append(Cell("B17", "=SUM(B11:B16)", CellType.MONEY, bold=True))
     cells += kpi_cells(letters, opening)
     charts = [ChartSpec("Balance âgée (EUR)", "A11:A15", "B11:B15", "D3")]
     return cells, charts

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -47,13 +47,15 @@ from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, re
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.xlsx import (
     _TAB_ORDER,
-    NUMBER_FORMATS,
+    EUR_FORMAT,
     RowPlan,
     _aging_customers,
     _customer_updates,
     _invoice_updates,
     _journal_updates,
     _split_ref,
+    cell_format,
+    column_format,
     find_columns,
 )
 
@@ -63,11 +65,21 @@ log = logging.getLogger(__name__)
 _LOOKS_TYPED = re.compile(r"^\s*([=+\-@]|[\d.,/:\s%€$]+$|(true|false|vrai|faux)$)", re.IGNORECASE)
 
 
+#: Excel's 1900 date system counts a 29 February 1900 that never was: earlier dates get no (or a wrong) serial.
+_FIRST_SERIAL = datetime(1900, 3, 1)
+#: Excel's "Text" number format: what is assigned afterwards stays text ("2026-01", "1E5", "(123)").
+TEXT_FORMAT = "@"
+
+
 def excel_value(value: Any) -> Any:
     """A view value as assigned to an Excel cell: Decimal → float (Excel holds doubles), tz dropped,
-    and text that Excel would read as a formula, number or date kept as text (leading apostrophe)."""
+    dates before 1 March 1900 as text, and text that Excel would read as a formula, number or date
+    kept as text (leading apostrophe; text columns are also given the text format before values)."""
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, date) and (value if isinstance(value, datetime) else datetime(value.year, value.month,
+                                                                                        value.day)) < _FIRST_SERIAL:
+        return "'" + value.strftime("%d/%m/%Y")  # Excel has no serial for it (or a wrong one): kept as text
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     if isinstance(value, str) and _LOOKS_TYPED.match(value):
@@ -97,7 +109,9 @@ class _Plan:
     create: list[str] = field(default_factory=list)
     clear: list[str] = field(default_factory=list)
     blocks: list[_Block] = field(default_factory=list)
+    text_formats: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # set before any value
     formats: list[tuple[str, int, int, int, int, str]] = field(default_factory=list)  # sheet, r1, c1, r2, c2, fmt
+    widths: list[tuple[str, int, float]] = field(default_factory=list)  # sheet, 1-based column, width (characters)
     charts: list[tuple[str, str]] = field(default_factory=list)  # sheet, source range
 
 
@@ -192,6 +206,8 @@ class ExcelWorkbook:
                 grid.append([excel_value(values.get(i)) for i in range(len(TODO.columns))])
             plan.blocks.append(_Block(TODO.name, 1, 1, grid))
             self._column_formats(plan, TODO.name, TODO, positions, len(grid))
+            if TODO.name in plan.create:
+                self._widths(plan, TODO.name, TODO, positions)
         params_values, _ = self._grid(PARAMS_TAB)
         if len(params_values) < 2 or len(params_values[1]) < 2 or params_values[1][1] in (None, ""):
             plan.clear.append(PARAMS_TAB)
@@ -202,7 +218,10 @@ class ExcelWorkbook:
                 for number, row in enumerate(rows)]  # customer names and ids are ledger text
         plan.blocks.append(_Block(AGING.name, 1, 1, grid))
         if len(rows) > 1:
-            plan.formats.append((AGING.name, 2, 3, len(rows), len(rows[0]), NUMBER_FORMATS[CellType.MONEY]))
+            plan.text_formats.append((AGING.name, 2, 1, len(rows), 2))
+            plan.formats.append((AGING.name, 2, 3, len(rows), len(rows[0]), EUR_FORMAT))
+        if AGING.name in plan.create:
+            self._widths(plan, AGING.name, AGING, {c.key: i for i, c in enumerate(AGING.columns)})
         plan.clear.append(DASHBOARD_TAB)
         cells, charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
         self._plan_cells(plan, DASHBOARD_TAB, cells)
@@ -238,6 +257,9 @@ class ExcelWorkbook:
                 next_col += 1
                 if len(values) > 1:
                     self.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
+        laid_out = set(missing) if values else set(tab.columns)  # columns whose heading is written now
+        self._widths(plan, tab.name, Tab(tab.key, tab.name, tuple(c for c in tab.columns if c in laid_out)),
+                     positions)
         id_index = positions[tab.id_key]
         last_used = len(values) if values else 1
         while last_used > 1 and all(v in (None, "") for v in values[last_used - 1]):
@@ -281,10 +303,21 @@ class ExcelWorkbook:
         if last_row < 2:
             return
         for column in tab.columns:
-            fmt = NUMBER_FORMATS.get(column.type)
-            if fmt and column.kind is not Kind.USER and column.key in positions:
-                index = positions[column.key] + 1
+            if column.kind is Kind.USER or column.key not in positions:
+                continue
+            index = positions[column.key] + 1
+            if column.type in (CellType.TEXT, CellType.CHOICE) and column.kind in (Kind.SYNCED, Kind.RUN):
+                plan.text_formats.append((sheet, 2, index, last_row, index))  # ledger text stays text
+                continue
+            fmt = column_format(column)
+            if fmt:
                 plan.formats.append((sheet, 2, index, last_row, index, fmt))
+
+    def _widths(self, plan: _Plan, sheet: str, tab: Tab, positions: Mapping[str, int]) -> None:
+        """Columns wide enough for their headings (bold, with the filter arrow), for a tab laid out now."""
+        for column in tab.columns:
+            if column.key in positions:
+                plan.widths.append((sheet, positions[column.key] + 1, heading_width(column.heading, column.width)))
 
     def _plan_cells(self, plan: _Plan, sheet: str, cells: Sequence[Cell]) -> None:
         """A formula tab given as cells: one block over the rectangle they cover."""
@@ -297,7 +330,7 @@ class ExcelWorkbook:
         grid = [[None] * width for _ in range(height)]
         for (row, col), cell in placed.items():
             grid[row - 1][col] = _formula_or_value(cell.value)
-            fmt = NUMBER_FORMATS.get(cell.type)
+            fmt = cell_format(cell)
             if cell.type is CellType.NUMBER and sheet == DASHBOARD_TAB:
                 fmt = "0.0%"
             if fmt:
@@ -312,10 +345,14 @@ class ExcelWorkbook:
         try:
             for name in plan.clear:
                 sheets[name].clear_contents()
+            for name, r1, c1, r2, c2 in plan.text_formats:
+                sheets[name].range((r1, c1), (r2, c2)).number_format = TEXT_FORMAT
             for block in plan.blocks:
                 sheets[block.sheet].range((block.row, block.column)).value = block.grid
             for name, r1, c1, r2, c2, fmt in plan.formats:
                 sheets[name].range((r1, c1), (r2, c2)).number_format = fmt
+            for name, column, width in plan.widths:
+                sheets[name].range((1, column)).column_width = width
             for name, source in plan.charts:
                 sheet = sheets[name]
                 if len(sheet.charts) == 0:
@@ -346,6 +383,11 @@ class ExcelWorkbook:
                     setattr(app, attribute, value)
                 except Exception:
                     log.debug("could not restore Excel's %s", attribute)
+
+
+def heading_width(heading: str, width: float) -> float:
+    """A column's width in characters: its layout width, or enough for its bold heading and filter arrow."""
+    return max(width, round(len(heading) * 1.15 + 3, 1))
 
 
 def _runs(indices: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -404,27 +446,3 @@ def _read_value(value: Any) -> Any:
     if isinstance(value, datetime) and value.time() == datetime.min.time():
         return value.date()
     return value
-
-
-def synchronise_from_button(config_name: str = "encours.toml") -> None:
-    """The "Synchroniser" button.
-
-    VBA: ``RunPython "import encours.sheets_addin.excel as e; e.synchronise_from_button()"``.
-
-    Reads ``encours.toml`` beside the workbook, pulls from the source and refreshes this workbook.
-    """
-    import xlwings as xw
-
-    from encours.sync.config import load_config
-    from encours.sync.pull import aging_bounds, sync
-
-    book = xw.Book.caller()
-    config = load_config(Path(book.fullname).parent / config_name)
-    now = datetime.now(config.timezone)
-    summary = sync(config, as_of=now.date(), now=now, sheet=ExcelWorkbook(book, bounds=aging_bounds(config)))
-    message = f"{summary.open_invoices} factures ouvertes, encours {summary.outstanding} €, échu {summary.overdue} €"
-    try:
-        book.app.alert(message, title="encours : synchronisé")
-    except Exception:  # older xlwings or macOS without alerts: the status bar will do
-        book.app.status_bar = message
-

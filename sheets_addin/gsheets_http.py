@@ -1,4 +1,4 @@
-"""The HTTP session under gspread for Google Sheets: base URL, timeouts, pacing, retries, counters.
+"""The HTTP session under gspread for Google Sheets, on the one HTTP layer's pacing and backoff.
 
 gspread sends every request through one ``requests`` session; this one
 
@@ -6,9 +6,11 @@ gspread sends every request through one ``requests`` session; this one
   local test server) so that everything else behaves the same;
 - gives every request a timeout (gspread sets none);
 - keeps under Google's per-user quota (60 read and 60 write requests a minute) with a sliding
-  one-minute window per kind, waiting rather than being refused;
-- retries 429 and 5xx with exponential backoff, full jitter and ``Retry-After`` (gspread's own
-  ``BackOffHTTPClient`` ignores Retry-After and calls itself not production ready);
+  one-minute window per kind, waiting rather than being refused.  The windows are
+  :func:`encours.connectors.http.shared_budget` windows keyed by the Google identity: every dossier
+  signed in as the same account in one process shares one quota;
+- retries 429 and 5xx with :class:`encours.connectors.http.RetryPolicy` (exponential backoff, full
+  jitter, ``Retry-After`` honoured; gspread's own ``BackOffHTTPClient`` ignores Retry-After);
 - counts requests, retries and bytes, for the benchmarks and the request-count tests.
 
 The clock, the sleep and the random source are injected so tests run instantly.
@@ -16,18 +18,17 @@ The clock, the sleep and the random source are injected so tests run instantly.
 
 from __future__ import annotations
 
-import collections
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
+
+from encours.connectors.http import Budget, Clock, RetryPolicy, parse_retry_after, shared_budget
 
 log = logging.getLogger("encours.gsheets")
 
@@ -35,14 +36,8 @@ GOOGLE_SHEETS_BASE = "https://sheets.googleapis.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: (connect, read) seconds: a 2 MB write to a busy sheet can take a while to be acknowledged.
 DEFAULT_TIMEOUT = (10.0, 120.0)
-
-
-@dataclass
-class Clock:
-    """Where time comes from; tests pass a fake whose ``sleep`` only advances ``now``."""
-
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+#: Google's backoff advice: start around a second, cap a wait at 64 s, six tries in all.
+SHEETS_RETRY = RetryPolicy(attempts=6, base_delay=1.0, max_delay=64.0, throttle_ceiling=64.0, patience=300.0)
 
 
 @dataclass
@@ -70,61 +65,13 @@ class Traffic:
         }
 
 
-class Pacer:
-    """At most ``limit`` requests in any ``window`` seconds (a sliding window)."""
-
-    def __init__(self, limit: int, window: float, clock: Clock) -> None:
-        if limit < 1:
-            raise ValueError("a pacer needs a limit of at least one request")
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._sent: collections.deque[float] = collections.deque()
-
-    def wait(self) -> float:
-        """Block until one more request fits in the window; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            now = self.clock.now()
-            while self._sent and now - self._sent[0] >= self.window:
-                self._sent.popleft()
-            if len(self._sent) < self.limit:
-                self._sent.append(now)
-                return waited
-            pause = self.window - (now - self._sent[0]) + 0.001
-            self.clock.sleep(pause)
-            waited += pause
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6  # tries in all, the first included
-    base: float = 1.0  # seconds; the backoff ceiling doubles each try
-    cap: float = 64.0
-    max_total: float = 300.0  # give up once this much time went into waiting
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        """Full jitter under an exponential ceiling, never less than what the server asked."""
-        ceiling = min(self.cap, self.base * (2**attempt))
-        jittered = rng.uniform(ceiling / 2, ceiling)
-        return max(jittered, retry_after or 0.0)
-
-
-def retry_after_seconds(value: str | None, now_epoch: float | None = None) -> float | None:
-    """``Retry-After`` as seconds: either a number or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    reference = time.time() if now_epoch is None else now_epoch
-    return max(0.0, when.timestamp() - reference)
+def google_identity(credentials: Credentials) -> str:
+    """Who the quota is counted for: the service account, the OAuth client and account, or the token."""
+    for attribute in ("service_account_email", "account", "client_id"):
+        value = getattr(credentials, attribute, None)
+        if isinstance(value, str) and value:
+            return f"{attribute}:{value}"
+    return f"{type(credentials).__name__}:{id(credentials)}"
 
 
 def _is_write(method: str, url: str) -> bool:
@@ -148,6 +95,7 @@ class SheetsSession(AuthorizedSession):  # type: ignore[misc]
         api_base_url: str = GOOGLE_SHEETS_BASE,
         timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
         per_minute: int = 55,
+        identity: str = "",
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
@@ -156,10 +104,11 @@ class SheetsSession(AuthorizedSession):  # type: ignore[misc]
         self.api_base_url = api_base_url.rstrip("/")
         self.default_timeout = timeout
         self.clock = clock or Clock()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or SHEETS_RETRY
         self.rng = rng or random.Random()
-        self.read_pacer = Pacer(per_minute, 60.0, self.clock)
-        self.write_pacer = Pacer(per_minute, 60.0, self.clock)
+        who = f"google:{self.api_base_url}:{identity or google_identity(credentials)}"
+        self.read_pacer: Budget = shared_budget(who + ":read", per_minute, 60.0, self.clock)
+        self.write_pacer: Budget = shared_budget(who + ":write", per_minute, 60.0, self.clock)
         self.traffic = Traffic()
 
     def _rewrite(self, url: str) -> str:
@@ -184,7 +133,7 @@ class SheetsSession(AuthorizedSession):  # type: ignore[misc]
         waited_total = 0.0
         attempt = 0
         while True:
-            self.traffic.waited += pacer.wait()
+            self.traffic.waited += pacer.acquire()
             try:
                 response: requests.Response = super().request(  # type: ignore[no-untyped-call]
                     method, url, data=data, headers=headers, **kwargs
@@ -201,11 +150,12 @@ class SheetsSession(AuthorizedSession):  # type: ignore[misc]
                 self._count(method, url, response)
                 if response.status_code not in RETRY_STATUSES or attempt + 1 >= self.retry.attempts:
                     return response
-                pause = self.retry.delay(
-                    attempt, retry_after_seconds(response.headers.get("Retry-After")), self.rng
-                )
-                if waited_total + pause > self.retry.max_total:
+                asked = parse_retry_after(response.headers.get("Retry-After"), time.time())
+                pause = self.retry.delay(attempt, asked, self.rng, throttled=response.status_code == 429)
+                if waited_total + pause > self.retry.patience:
                     return response
+                if response.status_code == 429:
+                    pacer.hold(pause)  # the quota is the identity's: its other dossiers wait too
                 log.info(
                     "Google Sheets answered %s to %s %s; retrying in %.1f s",
                     response.status_code, method.upper(), _path(url), pause,
@@ -237,3 +187,6 @@ def _path(url: str) -> str:
     without_query = url.split("?", 1)[0]
     parts = without_query.split("/", 3)
     return "/" + parts[3] if len(parts) > 3 else without_query
+
+
+__all__ = ["DEFAULT_TIMEOUT", "GOOGLE_SHEETS_BASE", "SHEETS_RETRY", "Clock", "RetryPolicy", "SheetsSession", "Traffic"]

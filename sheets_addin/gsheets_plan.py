@@ -14,6 +14,7 @@ cell as its unformatted value, dates as serial numbers).  From that read and the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,9 +28,11 @@ from encours.sheets_addin.layout import (
     INVOICES,
     JOURNAL,
     CellType,
+    HeadingError,
     Kind,
     Tab,
     column_letter,
+    match_headings,
     normalise_heading,
     render_formula,
 )
@@ -176,6 +179,9 @@ def find_header(tab: Tab, values: Sequence[Sequence[Any]]) -> tuple[int, dict[st
         score = len(positions) + (1 if tab.id_key and tab.id_key in positions else 0)
         if score > best_score:
             best_row, best_score, best_positions = index + 1, score, positions
+    if best_score:  # people's columns under a changed heading: recognised; the others read_marks reports
+        with contextlib.suppress(HeadingError):
+            best_positions = match_headings(tab, values[best_row - 1])
     return best_row, best_positions
 
 

@@ -14,10 +14,13 @@ the English ``key``.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from encours.connectors.errors import SheetError
 
 
 class Kind(enum.StrEnum):
@@ -79,6 +82,57 @@ def normalise_heading(text: object) -> str:
     return re.sub(r"\s+", " ", str(text or "")).strip().casefold()
 
 
+class HeadingError(SheetError):
+    """A people's column cannot be found for sure under a changed heading; nothing was written or sent."""
+
+
+def _near(wanted: str, found: str) -> bool:
+    """``Litige (oui/non)``, ``Litiges``, ``Commentaire interne`` are near ``Litige``/``Commentaire``."""
+    if re.match(re.escape(wanted) + r"(?![\w'])", found):
+        return True
+    return difflib.SequenceMatcher(None, wanted, found).ratio() >= 0.85
+
+
+def match_headings(tab: Tab, header: Sequence[object]) -> dict[str, int]:
+    """Positions (0-based) of the tab's columns in a header row — the one heading matcher of every backend.
+
+    Exact headings (normalised) first, first occurrence wins.  A people's column (``user``) not
+    found is recognised under a changed heading near its name (``Litige (oui/non)``) when one
+    unknown heading is; when none is near but an unknown heading stands where the column was
+    (right after its layout neighbour), or when several are near, :class:`HeadingError` names it:
+    its marks are never silently read as empty.
+    """
+    wanted = tab.by_heading()
+    texts = [normalise_heading(v) for v in header]
+    positions: dict[str, int] = {}
+    for index, text in enumerate(texts):
+        column = wanted.get(text)
+        if column is not None and column.key not in positions:
+            positions[column.key] = index
+    claimed = set(positions.values())
+    unknown = {i: t for i, t in enumerate(texts) if t and i not in claimed and t not in wanted}
+    for order, column in enumerate(tab.columns):
+        if column.kind is not Kind.USER or column.key in positions:
+            continue
+        name = normalise_heading(column.heading)
+        near = [i for i, t in unknown.items() if _near(name, t)]
+        if len(near) == 1:
+            positions[column.key] = near[0]
+            del unknown[near[0]]
+            continue
+        if len(near) > 1:
+            raise HeadingError(f"{tab.name}: the column « {column.heading} » is not there and several headings look "
+                               f"like it ({', '.join(repr(str(header[i])) for i in near)}): rename the right one "
+                               f"back to « {column.heading} »")
+        before = next((positions[c.key] for c in reversed(tab.columns[:order]) if c.key in positions), None)
+        spot = 0 if before is None else before + 1
+        if spot in unknown:
+            raise HeadingError(f"{tab.name}: the column « {column.heading} » is not there and column "
+                               f"{column_letter(spot)} is headed {str(header[spot])!r} where it was: rename it back "
+                               f"to « {column.heading} » so that what people typed in it is read")
+    return positions
+
+
 YES = "Oui"
 NO = "Non"
 BUCKET_LABELS = ("Non échu", "1-30", "31-60", "61-90", "> 90")
@@ -100,6 +154,8 @@ def param_ref(cell: str) -> str:
 _AS_OF = param_ref(AS_OF_CELL)
 
 #: Days past due, only while something remains due (a paid invoice has no delay to show).
+#: Unallocated credits have no ``Échéance``, hence no days and no bucket: ``Balance âgée`` shows
+#: them apart (``Non affecté``).
 DAYS_LATE_FORMULA = '=IF(AND(ISNUMBER({due_date}{row}),N({remaining}{row})<>0),{as_of}-{due_date}{row},"")'.replace(
     "{as_of}", _AS_OF
 )
@@ -176,8 +232,15 @@ CUSTOMERS = Tab(
         Column("reminder_email", "Email relance", Kind.USER, width=28),
         Column("block_deliveries", "Bloquer livraisons", Kind.USER, CellType.BOOL, width=10),
         Column("comment", "Commentaire", Kind.USER, width=30),
+        Column("direct_debit", "Prélèvement", Kind.USER, CellType.BOOL, width=10,
+               help="Oui: the customer pays by direct debit (sources that do not say it): never reminded."),
+        Column("postal_address", "Adresse postale", Kind.USER, width=36,
+               help="For letters, when the source has no address (FEC, CSV)."),
     ),
 )
+
+#: ``Balance âgée``'s column of what is to the customers' credit and not aged (negative).
+UNALLOCATED_LABEL = "Non affecté"
 
 AGING = Tab(
     key="aging",
@@ -189,6 +252,7 @@ AGING = Tab(
             Column(f"bucket_{i}", label, Kind.FORMULA, CellType.MONEY)
             for i, label in enumerate(BUCKET_LABELS)
         ),
+        Column("unallocated", UNALLOCATED_LABEL, Kind.FORMULA, CellType.MONEY),
         Column("total", "Total", Kind.FORMULA, CellType.MONEY),
     ),
 )

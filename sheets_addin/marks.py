@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from encours.connectors import parsing
+from encours.connectors.model import item_invoice_id
+
 
 @dataclass(frozen=True)
 class InvoiceMarks:
@@ -28,6 +31,8 @@ class CustomerMarks:
     reminder_email: str = ""
     block_deliveries: bool = False
     comment: str = ""
+    direct_debit: bool = False  # "Prélèvement": paid by direct debit (sources that do not say it)
+    postal_address: str = ""  # "Adresse postale": for letters, when the source has none
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,10 @@ def parse_date(value: object) -> date | None:
     text = str(value).strip()
     if not text:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise CellError(f"{value!r} is not a date (expected e.g. 23/11/2026)")
+    try:
+        return parsing.parse_date(text)
+    except ValueError:
+        raise CellError(f"{value!r} is not a date (expected e.g. 23/11/2026)") from None
 
 
 def parse_text(value: object) -> str:
@@ -123,16 +126,13 @@ def parse_text(value: object) -> str:
 
 
 def parse_amount(value: object) -> Decimal:
-    from encours.connectors.model import parse_decimal
-
+    """An amount typed in a cell: a number, or text read by the one amount parser ("1 234,56")."""
     if value is None or value == "":
         raise CellError("the amount is empty")
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise CellError(f"{value!r} is not an amount")
     try:
-        if isinstance(value, (int, float, Decimal)):
-            return parse_decimal(value)
-        return parse_decimal(str(value).replace("€", ""))
+        return parsing.parse_amount(value)
     except ValueError:
         raise CellError(f"{value!r} is not an amount") from None
 
@@ -180,17 +180,21 @@ def marks_from_rows(
             comment=parse_text(raw.get("comment")),
             approve=bool(approve),
         )
+    _fold_instalments(invoices)
     customers: dict[str, CustomerMarks] = {}
     for row, raw in customer_rows:
         customer_id = parse_text(raw.get("id"))
         if not customer_id:
             continue
         block, _ = cell(customers_tab, row, "block_deliveries", raw.get("block_deliveries"), parse_bool)
+        debit, _ = cell(customers_tab, row, "direct_debit", raw.get("direct_debit"), parse_bool)
         customers[customer_id] = CustomerMarks(
             scenario=parse_text(raw.get("scenario")),
             reminder_email=parse_text(raw.get("reminder_email")),
             block_deliveries=bool(block),
             comment=parse_text(raw.get("comment")),
+            direct_debit=bool(debit),
+            postal_address=parse_text(raw.get("postal_address")),
         )
     plans: list[PaymentPlanLine] = []
     for row, raw in plan_rows:
@@ -202,3 +206,30 @@ def marks_from_rows(
         if ok_due and ok_amount and isinstance(due, date) and isinstance(amount, Decimal):
             plans.append(PaymentPlanLine(invoice_id, due, amount, parse_text(raw.get("comment")), row))
     return SheetMarks(invoices, customers, tuple(plans), tuple(problems))
+
+
+def _fold_instalments(invoices: dict[str, InvoiceMarks]) -> None:
+    """Marks typed on instalment rows ("INV-7#2") also hold for their invoice ("INV-7").
+
+    The planner asks by invoice: a dispute or a pause on any instalment stops the invoice's
+    reminders (latest pause and promise win); an approval holds only when every instalment row
+    of the invoice is approved; scenario and comment come from the first row that has one.
+    """
+    groups: dict[str, list[InvoiceMarks]] = {}
+    for item_id, marks in invoices.items():
+        base = item_invoice_id(item_id)
+        if base != item_id:
+            groups.setdefault(base, []).append(marks)
+    for base, parts in groups.items():
+        if base in invoices:
+            parts = [invoices[base], *parts]
+        pauses = [m.pause_until for m in parts if m.pause_until is not None]
+        promises = [m.promise_date for m in parts if m.promise_date is not None]
+        invoices[base] = InvoiceMarks(
+            scenario=next((m.scenario for m in parts if m.scenario), ""),
+            dispute=any(m.dispute for m in parts),
+            promise_date=max(promises) if promises else None,
+            pause_until=max(pauses) if pauses else None,
+            comment=" / ".join(m.comment for m in parts if m.comment),
+            approve=all(m.approve for m in parts),
+        )

@@ -8,7 +8,8 @@ per column, not one per cell).  A bad cell answers ``#ENCOURS: …`` in its own 
 Names: ``ENCOURS_…`` with an underscore — xlwings declares UDFs through VBA, whose names cannot hold
 a dot (the same names as in Google Sheets).  The parameters carry no type hints on purpose: xlwings
 reads hints as converters.  This module imports on Linux and macOS (``xw.func`` only attaches
-metadata there); Excel calls it on Windows with ``UDF_MODULES = "encours.sheets_addin.udfs"``.
+metadata there); Excel calls it on Windows only (xlwings UDFs need Windows), with the key
+``"UDF MODULES","encours.sheets_addin.udfs"`` in ``xlwings.conf`` (see docs/custom-functions.md).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ def _spill(result):
 
 
 def _today(as_of):
-    """An omitted as-of date means today (like TODAY(); recomputed when Excel recalculates)."""
+    """An omitted as-of date means today, like TODAY(): the functions taking one are declared volatile,
+    so Excel recomputes them at every recalculation (opening the workbook the next day included)."""
     return date.today() if as_of is None or as_of == "" else as_of
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @xw.arg("due", doc="Échéance : une cellule ou une colonne de dates", **_RANGE)
 @xw.arg("as_of", doc="Date d'arrêté (vide : aujourd'hui)", **_VALUE)
 def ENCOURS_JOURS_RETARD(due, as_of=None):
@@ -43,7 +45,7 @@ def ENCOURS_JOURS_RETARD(due, as_of=None):
     return _spill(cells.jours_retard(due, _today(as_of)))
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @xw.arg("due", doc="Échéance : une cellule ou une colonne de dates", **_RANGE)
 @xw.arg("as_of", doc="Date d'arrêté (vide : aujourd'hui)", **_VALUE)
 @xw.arg("bounds", doc="Bornes des tranches, par défaut 30, 60, 90", **_RANGE)
@@ -52,7 +54,7 @@ def ENCOURS_TRANCHE(due, as_of=None, bounds=None):
     return _spill(cells.tranche(due, _today(as_of), bounds))
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @xw.arg("amount", doc="Montant TTC", **_RANGE)
 @xw.arg("due", doc="Échéance", **_RANGE)
 @xw.arg("paid_on", doc="Date de paiement (vide : impayée à la date d'arrêté)", **_RANGE)
@@ -63,7 +65,7 @@ def ENCOURS_INTERETS(amount, due, paid_on=None, country="FR", as_of=None):
     return _spill(cells.interets(amount, due, paid_on, country, _today(as_of)))
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @xw.arg("amount", doc="Montant TTC", **_RANGE)
 @xw.arg("due", doc="Échéance", **_RANGE)
 @xw.arg("paid_on", doc="Date de paiement (vide : impayée)", **_RANGE)
@@ -88,7 +90,7 @@ def _history(f):
     return f
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @_history
 @xw.arg("as_of", doc="Date d'arrêté (vide : aujourd'hui)", **_VALUE)
 @xw.arg("disputes", doc="Nombre de litiges par client (optionnel)", **_RANGE)
@@ -98,7 +100,7 @@ def ENCOURS_SCORE(customer, customers, dues, amounts, paid_on, as_of=None, dispu
     return _spill(cells.score(customer, customers, dues, amounts, paid_on, _today(as_of), disputes, broken_promises))
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @_history
 @xw.arg("as_of", doc="Date d'arrêté (vide : aujourd'hui)", **_VALUE)
 @xw.arg("disputes", doc="Nombre de litiges par client (optionnel)", **_RANGE)
@@ -108,7 +110,7 @@ def ENCOURS_PROFIL(customer, customers, dues, amounts, paid_on, as_of=None, disp
     return _spill(cells.profil(customer, customers, dues, amounts, paid_on, _today(as_of), disputes, broken_promises))
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @_history
 @xw.arg("as_of", doc="Date d'arrêté (vide : aujourd'hui)", **_VALUE)
 @xw.arg("disputes", doc="Nombre de litiges par client (optionnel)", **_RANGE)
@@ -120,7 +122,7 @@ def ENCOURS_SCORE_EXPLICATION(customer, customers, dues, amounts, paid_on, as_of
                                           broken_promises))
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @_history
 @xw.arg("as_of", doc="Date d'arrêté (vide : aujourd'hui)", **_VALUE)
 def ENCOURS_RETARD_MOYEN(customer, customers, dues, amounts, paid_on, as_of=None):
@@ -175,7 +177,7 @@ def ENCOURS_CEI(opening, credit_sales, closing, current):
     return cells.cei(opening, credit_sales, closing, current)
 
 
-@xw.func(category="encours")
+@xw.func(category="encours", volatile=True)  # an omitted as_of is today: recomputed each day
 @xw.arg("dues", doc="Échéances des factures ouvertes", **_RANGE)
 @xw.arg("amounts", doc="Restes dus", **_RANGE)
 @xw.arg("delays", doc="Retard moyen du client de chaque ligne (vide : 0)", **_RANGE)

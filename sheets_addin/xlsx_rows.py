@@ -24,7 +24,7 @@ from encours.sheets_addin.layout import (
     Kind,
     Tab,
     column_letter,
-    normalise_heading,
+    match_headings,
     render_formula,
 )
 from encours.sheets_addin.merge import DELETED
@@ -135,12 +135,7 @@ def _letters(positions: Mapping[str, int]) -> dict[str, str]:
 
 def find_columns(tab: Tab, header: Sequence[Any]) -> tuple[dict[str, int], list[Column]]:
     """Positions (0-based) of the tab's columns in a header row, and the columns not found."""
-    wanted = tab.by_heading()
-    positions: dict[str, int] = {}
-    for index, value in enumerate(header):
-        column = wanted.get(normalise_heading(value))
-        if column is not None and column.key not in positions:
-            positions[column.key] = index
+    positions = match_headings(tab, header)
     missing = [c for c in tab.columns if c.key not in positions]
     return positions, missing
 

@@ -30,7 +30,7 @@ Check = Callable[[Config, StateStore, date], list[str]]
 CHECKS: list[tuple[str, Check]] = []
 
 #: Modules imported by :func:`run_checks` so that their ``register_check`` calls have run.
-CHECK_MODULES: list[str] = []
+CHECK_MODULES: list[str] = ["encours.sync.channels.mail_check"]
 
 
 def register_check(name: str, check: Check) -> None:
@@ -42,12 +42,30 @@ def register_check(name: str, check: Check) -> None:
     CHECKS.append((name, check))
 
 
+class CheckFailedError(EncoursError):
+    """Some parts of one check answered and some did not: every line is printed, the check fails."""
+
+    def __init__(self, passed: list[str], failed: list[str]) -> None:
+        super().__init__("; ".join(failed))
+        self.passed = passed
+        self.failed = failed
+
+
 def check_source(config: Config, store: StateStore, as_of: date) -> list[str]:
-    """Credentials, what was reached (company, business, database) and the open invoices seen."""
+    """Credentials, what was reached (company, business, database) and the open invoices seen;
+    then, for platforms, every endpoint the sync and the re-check use, each OK or what is missing."""
     connector = open_connector(config, store.cache(), as_of=as_of)
+    endpoints = getattr(connector, "check_endpoints", None)
+    passed: list[str] = []
+    failed: list[str] = []
+    if callable(endpoints):
+        for result in endpoints():
+            (passed if result.ok else failed).append(f"{connector.source} {result.line()}")
+    if failed:
+        raise CheckFailedError(passed, failed)  # the summary below would read refused endpoints
     info = connector.check()
     line = f"{info.source}: reached {info.organisation} — {info.open_invoices} open invoices"
-    lines = [line + (f" ({info.details})" if info.details else "")]
+    lines = [line + (f" ({info.details})" if info.details else ""), *passed]
     mark = store.sync_mark(connector.source)
     if mark is not None:
         lines.append(f"{info.source}: last successful sync {mark.synced_at:%Y-%m-%d %H:%M} UTC")
@@ -86,6 +104,11 @@ def run_checks(config: Config, *, as_of: date) -> tuple[list[str], bool]:
                 found = check(config, store, as_of)
             except ConfigError:
                 raise
+            except CheckFailedError as exc:
+                all_ok = False
+                lines.extend(f"✓ {name}: {line}" for line in exc.passed)
+                lines.extend(f"✗ {name}: {line}" for line in exc.failed)
+                continue
             except EncoursError as exc:
                 all_ok = False
                 lines.append(f"✗ {name}: {exc}")

@@ -7,22 +7,32 @@ needed through :meth:`Section.secret`, and never logged.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from encours.connectors.errors import ConfigError
+from encours.sync.settings import (
+    COUNTRIES,
+    LANGUAGES,
+    SENDING_MODES,
+    SHEET_TYPES,
+    SOURCE_TYPES,
+    Settings,
+    build_settings,
+    parse_duration,
+    parse_window,
+    validate,
+)
 
-SOURCE_TYPES = ("pennylane", "sage", "odoo", "fec", "csv", "demo")
-SHEET_TYPES = ("xlsx", "excel", "gsheets")
-SENDING_MODES = ("outbox", "smtp")
-COUNTRIES = ("FR", "BE")
-LANGUAGES = ("fr", "nl", "en")
+__all__ = [
+    "COUNTRIES", "LANGUAGES", "SENDING_MODES", "SHEET_TYPES", "SOURCE_TYPES", "Config", "Section", "Settings",
+    "config_from_mapping", "load_config", "parse_duration", "parse_window", "resolve_path",
+]
+
 
 
 @dataclass(frozen=True)
@@ -101,36 +111,6 @@ def resolve_path(base_dir: Path, value: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-
-
-def parse_duration(text: str, *, file: str = "", key: str = "") -> int:
-    """"15m" → 900 seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ConfigError(f"{text!r} is not a duration such as 30s, 15m, 2h or 1d", file=file, key=key)
-    number, unit = int(match.group(1)), match.group(2)
-    seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-    if seconds <= 0:
-        raise ConfigError("must be longer than zero", file=file, key=key)
-    return seconds
-
-
-def parse_window(text: str, *, file: str = "", key: str = "") -> tuple[time, time]:
-    """"08:30-18:00" → (08:30, 18:00), local time."""
-    match = re.match(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$", text)
-    if not match:
-        raise ConfigError(f"{text!r} is not a window such as 08:30-18:00", file=file, key=key)
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    try:
-        start, end = time(h1, m1), time(h2, m2)
-    except ValueError:
-        raise ConfigError(f"{text!r} holds an impossible time", file=file, key=key) from None
-    if end <= start:
-        raise ConfigError(f"{text!r}: the window must end after it starts", file=file, key=key)
-    return start, end
-
-
 @dataclass(frozen=True)
 class Config:
     """The whole configuration of one dossier (one company)."""
@@ -143,6 +123,7 @@ class Config:
     scenarios: Section
     schedule: Section
     raw: Mapping[str, Any]
+    settings: Settings
 
     @property
     def base_dir(self) -> Path:
@@ -192,14 +173,6 @@ def _section(raw: Mapping[str, Any], name: str, file: Path, environ: Mapping[str
     return Section(name, values, str(file), file.parent, environ)
 
 
-def _choice(section: Section, key: str, allowed: tuple[str, ...], default: str) -> None:
-    value = section.values.get(key, default)
-    if value not in allowed:
-        raise ConfigError(
-            f"{value!r} is not one of {', '.join(allowed)}", file=section.file, key=f"[{section.name}] {key}"
-        )
-
-
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate a configuration file; raises :class:`ConfigError` naming file and key."""
     file = Path(path).resolve()
@@ -220,6 +193,7 @@ def config_from_mapping(
     raw: Mapping[str, Any], file: Path, environ: Mapping[str, str] | None = None
 ) -> Config:
     env = os.environ if environ is None else environ
+    validate(raw, str(file))
     config = Config(
         file=file,
         company=_section(raw, "company", file, env),
@@ -229,30 +203,19 @@ def config_from_mapping(
         scenarios=_section(raw, "scenarios", file, env),
         schedule=_section(raw, "schedule", file, env),
         raw=raw,
+        settings=build_settings(raw, file.parent),
     )
     _validate(config)
     return config
 
 
 def _validate(config: Config) -> None:
-    file = str(config.file)
-    _choice(config.company, "country", COUNTRIES, "FR")
-    _choice(config.company, "language", LANGUAGES, "fr")
+    """What :func:`encours.sync.settings.validate` cannot see from the raw values alone."""
     try:
         _ = config.timezone
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f"{config.company.get('timezone')!r} is not a known time zone (e.g. Europe/Paris)",
-            file=file,
+            file=str(config.file),
             key="[company] timezone",
         ) from None
-    if "source" not in config.raw:
-        raise ConfigError("is missing: say where the invoices come from", file=file, key="[source]")
-    _choice(config.source, "type", SOURCE_TYPES, "")
-    _choice(config.sheet, "type", SHEET_TYPES, "xlsx")
-    _choice(config.sending, "mode", SENDING_MODES, "outbox")
-    _ = config.payment_terms_days
-    if "window" in config.sending.values:
-        parse_window(config.sending.text("window"), file=file, key="[sending] window")
-    if "every" in config.schedule.values:
-        parse_duration(config.schedule.text("every"), file=file, key="[schedule] every")

@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
-from encours.sync.config import Config, parse_duration
+from encours.sync.config import Config
 from encours.sync.lock import LockedError
+from encours.sync.report import report_due
+from encours.sync.report_send import send_weekly_report
 from encours.sync.run import RunReport, run_pass
 from encours.sync.state import StateError
 
@@ -48,13 +50,12 @@ Clock = Callable[[], datetime]
 
 
 def interval(config: Config) -> int:
-    return parse_duration(config.schedule.text("every", DEFAULT_EVERY), file=str(config.file),
-                          key="[schedule] every")
+    return config.settings.schedule.every_seconds
 
 
 def heartbeat_path(config: Config) -> Path:
-    if config.schedule.get("heartbeat"):
-        return config.schedule.path("heartbeat")
+    if config.settings.schedule.heartbeat is not None:
+        return config.settings.schedule.heartbeat
     return config.state_path.with_name(HEARTBEAT_NAME)
 
 
@@ -210,16 +211,8 @@ class Daemon:
         if "report" not in config.raw:
             return
         try:
-            from encours.sync import report as weekly
-        except ImportError:  # pragma: no cover - the report module is optional
-            return
-        send = getattr(weekly, "send_weekly_report", None)
-        due = getattr(weekly, "report_due", None)
-        if send is None or due is None:
-            return
-        try:
-            if due(config, as_of):
-                outcome = send(config, as_of, now=now)
+            if report_due(config, as_of):
+                outcome = send_weekly_report(config, as_of, now=now)
                 log.info("%s: weekly report: %s", config.dossier, outcome)
         except EncoursError as exc:
             log.error("%s: weekly report not sent: %s", config.dossier, exc)

@@ -33,15 +33,16 @@ from pathlib import Path
 
 from encours.connectors.errors import ConfigError, EncoursError, SheetError
 from encours.connectors.model import Customer, Invoice, Ledger, Money, to_cents
-from encours.scenarios.company import company_from_config
+from encours.scenarios.company import CompanySettings
+from encours.scenarios.letter import Letter, LetterTable, build_letter_pdf
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend
-from encours.sync.channels.letter import Letter, LetterTable, build_letter_pdf
 from encours.sync.config import Config
-from encours.sync.journal import STATE_LABELS_FR, Journal, State
+from encours.sync.inert import inert_row, without_machine_paths
+from encours.sync.journal import STATE_LABELS_FR, State
 from encours.sync.lock import DossierLock
+from encours.sync.pipeline import assemble
 from encours.sync.pull import open_sheet
-from encours.sync.redact import secret_values
 from encours.sync.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -125,13 +126,13 @@ def _money(value: Money) -> str:
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(inert_row(list(header)))
+    writer.writerows(inert_row(row) for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
-def _statement(customer: Customer, invoices: list[Invoice], config: Config, as_of: date) -> tuple[bytes, bytes, Money]:
-    company = company_from_config(config)
+def _statement(customer: Customer, invoices: list[Invoice], config: Config, company: CompanySettings,
+               as_of: date) -> tuple[bytes, bytes, Money]:
     terms = config.payment_terms_days
     open_docs = [i for i in invoices if i.is_open and i.remaining.amount > 0]
     currencies = {i.currency for i in open_docs} or {"EUR"}
@@ -175,19 +176,18 @@ def export_case(
     """Write the customer's case file and mark them *en recouvrement* (see the module docstring)."""
     fetch = fetch_pdf or default_fetch_pdf
     with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
-        ledger = store.ledger()
-        if not ledger.customers:
+        if not store.ledger().customers:
             raise CaseError(f"{config.state_path}: nothing synced yet — run `encours sync -c {config.file}` first")
-        customer = find_customer(ledger, query)
-        journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
-                          tz=config.timezone)
-        invoices = [i for i in ledger.invoices if i.customer_id == customer.id]
         notes: list[str] = []
         try:
             marks = (sheet or open_sheet(config)).read_marks()
         except (SheetError, ConfigError) as exc:
             marks = SheetMarks()
             notes.append(f"Note: promises and disputes not read from the sheet ({exc})")
+        state = assemble(config, store, as_of=as_of, now=now, marks=marks)
+        ledger, journal = state.ledger, state.journal
+        customer = find_customer(ledger, query)
+        invoices = [i for i in ledger.invoices if i.customer_id == customer.id]
         folder = f"{_slug(customer.name)}-{as_of.isoformat()}"
         target = out or config.base_dir / "dossiers-recouvrement" / f"{folder}.zip"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -200,7 +200,7 @@ def export_case(
                 def put(name: str, data: bytes) -> None:
                     archive.writestr(f"{folder}/{name}", data)
 
-                statement_pdf, statement_csv, balance = _statement(customer, invoices, config, as_of)
+                statement_pdf, statement_csv, balance = _statement(customer, invoices, config, state.company, as_of)
                 put("releve-de-compte.pdf", statement_pdf)
                 put("releve-de-compte.csv", statement_csv)
                 invoice_rows: list[list[object]] = []
@@ -235,7 +235,8 @@ def export_case(
                     at = event.at.astimezone(config.timezone)
                     history.append([at.strftime("%d/%m/%Y %H:%M"), STATE_LABELS_FR.get(event.state, event.state),
                                     event.channel, event.recipients, event.invoices, event.scenario, event.step,
-                                    event.reason, event.message_id, event.reference, event.artifact])
+                                    without_machine_paths(event.reason), event.message_id, event.reference,
+                                    without_machine_paths(event.artifact)])
                 put("relances/historique.csv", _csv(
                     ["Date et heure", "Statut", "Canal", "Destinataires", "Factures", "Scénario", "Étape", "Motif",
                      "Message-ID", "Référence", "Fichier / réponse du serveur"], history))

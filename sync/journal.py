@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -69,6 +69,10 @@ class JournalError(EncoursError):
     """A journal operation is impossible (unknown reference, wrong state); nothing was changed."""
 
     exit_code = 2
+
+
+class ConfirmTooEarlyError(JournalError):
+    """``not-sent`` answered while the server may still deliver the message; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -241,8 +245,10 @@ class Journal:
     through the secret redaction before they are stored.
     """
 
-    def __init__(self, store: StateStore, dossier: str, *, secrets: Iterable[str] = (), tz: tzinfo = UTC) -> None:
+    def __init__(self, store: StateStore, dossier: str, *, secrets: Iterable[str] = (), tz: tzinfo = UTC,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
+        self.wall_clock = wall_clock  # journaled beside the pass's clock, for audit
         self.dossier = dossier
         self.tz = tz  # dates of sends are days in the company's time zone
         self._secrets = tuple(s for s in secrets if s)
@@ -338,10 +344,10 @@ class Journal:
         else:
             values = ("", "", "", "", "", "", "")
         self.db.execute(
-            f"INSERT INTO journal_events ({_EVENT_COLUMNS.replace('seq, ', '')}, dossier) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO journal_events ({_EVENT_COLUMNS.replace('seq, ', '')}, dossier, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (now.isoformat(), reference, " ".join(keys), *values, state, self._clean(reason), message_id,
-             self._clean(artifact), self.dossier),
+             self._clean(artifact), self.dossier, self.wall_clock().isoformat()),
         )
 
     def _upsert(self, dispatch: Dispatch, state: State, now: datetime, *, reference: str = "",
@@ -460,6 +466,19 @@ class Journal:
         """The channel refused or broke: ``failed`` with the reason; retried at a later pass."""
         self._finish(dispatch, State.FAILED, now, reason=reason, retry=True)
 
+    def uncertain(self, dispatch: Dispatch, now: datetime, reason: str) -> None:
+        """The channel may have delivered it (timeout after DATA began): ``uncertain``, never resent
+        until a person confirms (:meth:`confirm`)."""
+        self._finish(dispatch, State.UNCERTAIN, now, reason=reason)
+
+    def attempted_at(self, reference: str) -> datetime | None:
+        """When the last attempt of a message began (``sending`` committed), or None."""
+        row = self.db.execute(
+            "SELECT MAX(sending_at) FROM journal WHERE dossier = ? AND (reference = ? OR message_id = ? OR key = ?)",
+            (self.dossier, reference, reference, reference),
+        ).fetchone()
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
     def skipped(self, dispatch: Dispatch, now: datetime, reason: str) -> None:
         """Not sent on purpose (paid since the sync, re-check refused …): ``skipped`` with the reason.
 
@@ -499,12 +518,14 @@ class Journal:
                                 message_id=entries[0].message_id)
         return self.entries([State.UNCERTAIN])
 
-    def confirm(self, reference: str, sent: bool, now: datetime, *, who: str = "") -> list[Entry]:
+    def confirm(self, reference: str, sent: bool, now: datetime, *, who: str = "",
+                quiet: timedelta = timedelta(0)) -> list[Entry]:
         """A person says what happened to an uncertain (or failed) message.
 
         ``sent=True``: it did go out — the keys become ``sent`` and are never sent again.
         ``sent=False``: it did not — the keys become ``failed`` with no waiting time and a fresh
-        count of attempts, so the next pass sends them.
+        count of attempts, so the next pass sends them.  Refused for an uncertain message whose
+        attempt began less than ``quiet`` ago: a slow server may still deliver it.
         """
         entries = self.by_reference(reference.strip())
         if not entries:
@@ -514,6 +535,14 @@ class Journal:
             raise JournalError(
                 f"{reference}: only an uncertain or failed message can be confirmed (it is "
                 f"{', '.join(sorted(s.value for s in states))})"
+            )
+        attempted = self.attempted_at(reference.strip())
+        if not sent and State.UNCERTAIN in states and attempted is not None and now < attempted + quiet:
+            raise ConfirmTooEarlyError(
+                f"{entries[0].reference}: the attempt of {attempted:%Y-%m-%d %H:%M:%S %Z} may still be delivered by "
+                f"the server (it can answer after the client gave up); after {attempted + quiet:%H:%M:%S %Z}, search "
+                f"the mailbox or the server's log for Message-ID {entries[0].message_id} "
+                f"({entries[0].recipients or entries[0].channel}), then confirm"
             )
         by = f" par {who}" if who else ""
         with self.store.transaction():

@@ -85,3 +85,9 @@ JOURNAL_MIGRATION: tuple[str, str] = (
     )
     """,
 )
+
+#: The wall-clock time each history line was written (``at`` is the pass's clock: its as-of day).
+JOURNAL_WALL_CLOCK_MIGRATION: tuple[str, str] = (
+    "0201_journal_wall_clock",
+    "ALTER TABLE journal_events ADD COLUMN recorded_at TEXT",
+)

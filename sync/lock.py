@@ -7,6 +7,7 @@ process can say who holds it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from datetime import UTC, datetime
@@ -49,18 +50,21 @@ class DossierLock:
                 f"dossier {self.dossier!r} is already being processed by another encours (pid {pid}, lock file "
                 f"{self.path}); this run did nothing — try again when it has finished"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')} {self.dossier}\n")
-        handle.flush()
         self._file = handle
+        holder = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')} {self.dossier}\n"
+        try:  # who holds it, for the message above; the flock is the lock, a full disk does not stop it
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), holder.encode(), 0)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(handle.fileno(), 0)
 
     def release(self) -> None:
         if self._file is None:
             return
         try:
-            self._file.seek(0)
-            self._file.truncate()
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._file.fileno(), 0)
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
         finally:
             self._file.close()

@@ -6,7 +6,8 @@ Keys (secrets only through ``*_env`` variables):
   ``scoring_window_days`` (730: paid invoices older than this get no payment details),
   ``contacts`` (true).
 * sage: ``client_id_env``, ``client_secret_env``, ``business_id``; optional ``base_url``,
-  ``auth_url``, ``token_url``.  The refresh token lives in the state store (``encours auth sage``).
+  ``auth_url``, ``token_url``, ``requests_per_minute`` (client-side budget, 100: Sage sends no
+  rate-limit headers).  The refresh token lives in the state store (``encours auth sage``).
 * odoo: ``url``, ``database``, ``login``, ``api_key_env``; optional ``company_id`` or
   ``company_ids``, ``version`` (skip detection, e.g. "17.0"), ``protocol`` (jsonrpc | xmlrpc).
 """
@@ -14,16 +15,28 @@ Keys (secrets only through ``*_env`` variables):
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from encours.connectors.base import Cache, Connector
 from encours.connectors.errors import ConfigError
 from encours.sync.config import Config, Section
 
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
 
 def _url(section: Section, key: str, default: str) -> str:
+    """An http(s) URL; cleartext ``http://`` only to this machine, since a token travels with it."""
     value = section.text(key, default)
+    where = {"file": section.file, "key": f"[{section.name}] {key}"}
     if not value.startswith(("http://", "https://")):
-        raise ConfigError(f"{value!r} is not an http(s) URL", file=section.file, key=f"[{section.name}] {key}")
+        raise ConfigError(f"{value!r} is not an http(s) URL", **where)
+    host = urlsplit(value).hostname or ""
+    if value.startswith("http://") and host not in _LOOPBACK and not host.startswith("127."):
+        raise ConfigError(
+            f"cleartext http:// to {host or 'an unnamed host'} would send the credentials unencrypted: "
+            "use https:// (http:// is accepted only for a server on this machine)",
+            **where,
+        )
     return value.rstrip("/")
 
 
@@ -46,6 +59,7 @@ def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
         from encours.connectors.sage import (
             DEFAULT_AUTH_URL,
             DEFAULT_BASE_URL,
+            DEFAULT_REQUESTS_PER_MINUTE,
             DEFAULT_TOKEN_URL,
             SageConnector,
             SageTokens,
@@ -63,6 +77,7 @@ def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
             as_of=as_of,
             base_url=_url(source, "base_url", DEFAULT_BASE_URL),
             auth_url=_url(source, "auth_url", DEFAULT_AUTH_URL),
+            requests_per_minute=source.integer("requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
         )
     if kind == "odoo":
         from encours.connectors.odoo import OdooConnector

@@ -10,23 +10,24 @@ Nothing is sent and nothing is recorded.
 
 from __future__ import annotations
 
-import argparse
 import logging
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Ledger
-from encours.scenarios.company import CompanySettings, company_from_config
-from encours.scenarios.planner import Plan, PlannedAction, Skip, StepKey, plan
+from encours.scenarios.message import Message
+from encours.scenarios.planner import PlannedAction, Skip
 from encours.scenarios.render import PdfFetcher, render
-from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
 from encours.sheets_addin.marks import SheetMarks
-from encours.sync.channels.message import Message
 from encours.sync.channels.outbox import OutboxChannel
 from encours.sync.config import Config
+from encours.sync.pipeline import DossierState, assemble, plan_for
+from encours.sync.pull import open_sheet
+from encours.sync.run import attachments, pdf_fetcher
+from encours.sync.sources import open_connector
+from encours.sync.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -81,30 +82,14 @@ def _concerns(action: PlannedAction, target: Target) -> bool:
     return action.customer_id == target.customer_id
 
 
-def preview_plan(
-    ledger: Ledger,
-    marks: SheetMarks,
-    setup: ScenarioSetup,
-    company: CompanySettings,
-    target_text: str,
-    as_of: date,
-    *,
-    done: Mapping[StepKey, date] | None = None,
-    profiles: Mapping[str, str] | None = None,
-    in_recovery: frozenset[str] = frozenset(),
-    used_approvals: frozenset[str] = frozenset(),
-    fetch_pdf: PdfFetcher | None = None,
-) -> Preview:
-    """Render the target's next reminder(s) without sending or recording anything."""
+def preview_plan(state: DossierState, target_text: str, *, fetch_pdf: PdfFetcher | None = None) -> Preview:
+    """Render the target's next reminder(s) from the dossier's state, as the run would, without
+    sending or recording anything.  When nothing is due on the state's date, the preview moves to
+    the date of the target's next action."""
+    ledger = state.ledger
+    as_of = state.as_of
     target = find_target(ledger, target_text)
-    done = dict(done or {})
-
-    def planned(day: date) -> Plan:
-        return plan(ledger, marks, setup.scenarios, day, done=done, company=company, profiles=profiles or {},
-                    profile_scenarios=setup.profile_scenarios, default_scenario=setup.default,
-                    in_recovery=in_recovery, used_approvals=used_approvals)
-
-    result = planned(as_of)
+    result = plan_for(state)
     day = as_of
     actions = [a for a in result.actions if _concerns(a, target)]
     invoice_ids = [target.invoice_id] if target.invoice_id else [
@@ -116,7 +101,7 @@ def preview_plan(
         nxt = upcoming[0]
         if nxt.date is not None and nxt.date > as_of:
             day = nxt.date
-            result = planned(day)
+            result = plan_for(state, day=day)
             actions = [a for a in result.actions if _concerns(a, target)]
     out = Preview(target_text, day)
     if upcoming:
@@ -127,55 +112,48 @@ def preview_plan(
     out.skips = [s for s in result.skips if s.target in (*invoice_ids, target.customer_id)]
     customer_ids = {a.customer_id for a in actions}
     for action in actions:
-        scenario = setup.scenarios[action.scenario]
-        message = render(action, scenario, ledger, company, as_of=day, fetch_pdf=fetch_pdf)
+        scenario = state.setup.scenarios[action.scenario]
+        message = render(action, scenario, ledger, state.company, as_of=day, fetch_pdf=fetch_pdf)
         out.messages.append((action, message))
     if not customer_ids and not out.skips and not out.next_action:
         out.notes.append("no reminder is planned for it")
     return out
 
 
-def preview(config: Config, target_text: str, *, as_of: date, sheet_marks: SheetMarks | None = None,
-            fetch_pdf: PdfFetcher | None = None) -> Preview:
-    """Preview from a dossier's configuration: its state store, sheet and journal."""
-    from encours.sync.state import StateStore
-
-    setup = scenarios_from_config(config)
-    company = company_from_config(config)
+def preview(config: Config, target_text: str, *, as_of: date, now: datetime | None = None,
+            sheet_marks: SheetMarks | None = None, fetch_pdf: PdfFetcher | None = None) -> Preview:
+    """Preview from a dossier's configuration: the same assembled state and plan as the run — the
+    ledger as last synced, the sheet's marks, the journal, the registry risk — and the invoice PDFs
+    attached the way the run attaches them."""
     notes: list[str] = []
-    with StateStore(config.state_path) as store:
-        ledger = store.ledger()
-        if not ledger.invoices:
-            raise PreviewError(f"{config.state_path}: nothing synced yet — run `encours sync -c {config.file.name}` "
-                               "first")
-        done: dict[StepKey, date] = {}
-        used: frozenset[str] = frozenset()
-        recovery: frozenset[str] = frozenset()
-        try:
-            from encours.sync.journal import Journal
-
-            journal = Journal(store, config.dossier, tz=config.timezone)
-            done = journal.done()
-            used = frozenset(journal.used_approvals())
-            recovery = frozenset(journal.in_recovery())
-        except ImportError:  # pragma: no cover - the journal ships with the run
-            notes.append("no journal: every step is shown as never sent")
     marks = sheet_marks
     if marks is None:
         try:
-            from encours.sync.pull import open_sheet
-
             marks = open_sheet(config).read_marks()
         except EncoursError as exc:
-            notes.append(f"the sheet could not be read ({exc}): its marks are ignored")
+            notes.append(f"the sheet could not be read ({exc}): its marks are ignored — the run would stop")
             marks = SheetMarks()
-    from encours.sync.pull import customer_figures
-
-    profiles = {cid: fig.profile for cid, fig in customer_figures(ledger, as_of).items() if fig.profile}
-    result = preview_plan(ledger, marks, setup, company, target_text, as_of, done=done, profiles=profiles,
-                          in_recovery=recovery, used_approvals=used, fetch_pdf=fetch_pdf)
+    moment = now or datetime.combine(as_of, time(12), tzinfo=config.timezone)
+    with StateStore(config.state_path) as store:
+        if not store.ledger().invoices:
+            raise PreviewError(f"{config.state_path}: nothing synced yet — run `encours sync -c {config.file.name}` "
+                               "first")
+        state = assemble(config, store, as_of=as_of, now=moment, marks=marks)
+        if fetch_pdf is None:
+            fetch_pdf = _source_pdf_fetcher(config, store, as_of)
+        result = preview_plan(state, target_text, fetch_pdf=fetch_pdf)
     result.notes[:0] = notes
     return result
+
+
+def _source_pdf_fetcher(config: Config, store: StateStore, as_of: date) -> PdfFetcher:
+    """The run's way of reading invoice PDFs (the connector's, else an HTTPS download)."""
+    try:
+        connector = open_connector(config, store.cache(), as_of=as_of)
+    except EncoursError as exc:
+        log.info("invoice PDFs read by plain download: %s", exc)
+        connector = None
+    return attachments(pdf_fetcher(connector))
 
 
 def describe(result: Preview) -> list[str]:
@@ -238,37 +216,3 @@ def write_files(result: Preview, folder: Path) -> list[Path]:
             html.write_text(message.html, encoding="utf-8")
             written.append(html)
     return written
-
-
-# -- the command --------------------------------------------------------------------------------
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from encours.sync.commands.common import add_as_of_argument, add_config_argument
-
-    parser = sub.add_parser(
-        "preview",
-        help="render the next reminder of an invoice or a customer exactly as it would be sent",
-        description="Render the next reminder of an invoice (ID or number) or a customer (ID or name) "
-        "exactly as the run would send it — recipients, subject, text, attachments, letter. "
-        "Sends nothing, records nothing.",
-    )
-    add_config_argument(parser)
-    parser.add_argument("target", metavar="INVOICE_OR_CUSTOMER")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="also write the message files (.eml, .pdf, .html) into DIR")
-    add_as_of_argument(parser)
-    parser.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace, *, printer: Callable[[str], None] = print) -> int:
-    from encours.sync.commands.common import load, today
-
-    config = load(args.config)
-    result = preview(config, args.target, as_of=args.as_of or today(config))
-    for line in describe(result):
-        printer(line)
-    if args.out is not None:
-        for path in write_files(result, args.out):
-            printer(f"written: {path}")
-    if not result.messages:
-        printer("Aucun message à prévisualiser.")
-    return 0

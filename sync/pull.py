@@ -15,13 +15,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from encours.connectors.errors import ConfigError
-from encours.connectors.model import Customer, Delta, Ledger, to_cents
-from encours.sheets_addin.functions import DEFAULT_BOUNDS, ReceivablesKpis, sync_figures
+from encours.connectors.model import Ledger, to_cents
+from encours.connectors.quarantine import quarantine_notes
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import CustomerFigures, SheetBackend, SheetView, build_view
 from encours.sync.config import Config
 from encours.sync.lock import DossierLock
-from encours.sync.risk import apply_risk, refresh_for_config
+from encours.sync.pipeline import assemble, figures_and_kpis
+from encours.sync.preflight import (
+    owner_of,
+    read_marks_guarded,
+    refuse_sudden_empty,
+    require_writable,
+    restorable_sheet,
+)
 from encours.sync.sources import open_connector
 from encours.sync.state import StateStore
 
@@ -61,16 +68,7 @@ def format_eur(amount: Decimal) -> str:
 
 
 def aging_bounds(config: Config) -> tuple[int, ...]:
-    bounds = config.sheet.get("aging_bounds", list(DEFAULT_BOUNDS))
-    if (
-        not isinstance(bounds, list)
-        or len(bounds) != 3
-        or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
-        or not 0 < bounds[0] < bounds[1] < bounds[2]
-    ):
-        raise ConfigError("must be three rising numbers of days, e.g. [30, 60, 90]", file=str(config.file),
-                          key="[sheet] aging_bounds")
-    return tuple(bounds)
+    return config.settings.sheet.aging_bounds
 
 
 def open_sheet(config: Config) -> SheetBackend:
@@ -92,54 +90,14 @@ def open_sheet(config: Config) -> SheetBackend:
 
 
 def sheet_label(config: Config) -> str:
-    kind = config.sheet.type or "xlsx"
-    if kind in ("xlsx", "excel"):
-        return str(config.sheet.path("path", "encours.xlsx"))
-    return f"Google Sheet {config.sheet.get('spreadsheet_id', '')}"
-
-
-def mark_counts(ledger: Ledger, marks: SheetMarks | None, as_of: date) -> tuple[dict[str, int], dict[str, int]]:
-    """Per customer: open invoices people marked disputed (``Litige``), and broken promises
-    (a ``Promesse (date)`` already past with the invoice still open) — inputs of the payer score."""
-    disputes: dict[str, int] = {}
-    broken: dict[str, int] = {}
-    if marks is None:
-        return disputes, broken
-    for invoice in ledger.invoices:
-        mark = marks.invoices.get(invoice.id)
-        if mark is None or not invoice.is_open:
-            continue
-        if mark.dispute:
-            disputes[invoice.customer_id] = disputes.get(invoice.customer_id, 0) + 1
-        if mark.promise_date is not None and mark.promise_date < as_of:
-            broken[invoice.customer_id] = broken.get(invoice.customer_id, 0) + 1
-    return disputes, broken
-
-
-def figures_and_kpis(
-    ledger: Ledger, as_of: date, *, marks: SheetMarks | None = None, default_terms: int = 30
-) -> tuple[dict[str, CustomerFigures], ReceivablesKpis]:
-    """Scores, delays and the dashboard KPIs, the ledger's frames built once."""
-    disputes, broken = mark_counts(ledger, marks, as_of)
-    return sync_figures(ledger, as_of, disputes=disputes, broken_promises=broken, default_terms=default_terms)
+    return config.settings.sheet.label
 
 
 def customer_figures(
     ledger: Ledger, as_of: date, marks: SheetMarks | None = None, default_terms: int = 30
 ) -> dict[str, CustomerFigures]:
-    """Scores and delays per customer (see :func:`figures_and_kpis`)."""
+    """Scores and delays per customer (see :func:`encours.sync.pipeline.figures_and_kpis`)."""
     return figures_and_kpis(ledger, as_of, marks=marks, default_terms=default_terms)[0]
-
-
-def _customers_after(store: StateStore, delta: Delta) -> list[Customer]:
-    """The customers the ledger will hold once the delta is applied (for registry lookups)."""
-    if delta.full:
-        return list(delta.customers)
-    known = {c.id: c for c in store.ledger().customers}
-    known.update({c.id: c for c in delta.customers})
-    for customer_id in delta.deleted_customer_ids:
-        known.pop(customer_id, None)
-    return list(known.values())
 
 
 def summarise(view: SheetView, ledger: Ledger, source: str, full: bool, sheet: str) -> SyncSummary:
@@ -168,45 +126,53 @@ def sync(
     full: bool = False,
     progress: Progress | None = None,
     sheet: SheetBackend | None = None,
+    new_sheet: bool = False,
+    allow_empty: bool = False,
 ) -> SyncSummary:
-    """One sync: pull → state store → sheet → cursor.  Sends nothing."""
+    """One sync: pull → state store → sheet → cursor.  Sends nothing.
+
+    The guards of :mod:`encours.sync.preflight` apply: the state file's owner, the missing sheet
+    (``new_sheet``), the export suddenly empty (``allow_empty``), the workbook put back when the
+    commit fails."""
     say = progress or (lambda message: None)
     backend = sheet or open_sheet(config)
-    check = getattr(backend, "check_writable", None)
-    if check is not None:
-        check()  # an unwritable workbook is found before anything is pulled
+    require_writable(backend)  # an unwritable workbook is found before anything is pulled
     # one process at a time per dossier: a sync never races a reminder pass
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         connector = open_connector(config, store.cache(), as_of=as_of)
         mark = store.sync_mark(connector.source)
         cursor = None if full or mark is None else mark.cursor
         say(f"Pulling from {connector.source}{' (full)' if cursor is None else ''}…")
         delta = connector.pull(cursor)
+        refuse_sudden_empty(delta, store, connector.source, allow_empty=allow_empty)
         say(f"Pulled {len(delta.invoices)} invoices and credit notes, {len(delta.payments)} payments, "
             f"{len(delta.customers)} customers")
-        risk = refresh_for_config(config, store, _customers_after(store, delta), now=now)
         say("Reading what people typed in the sheet…")
-        marks = backend.read_marks()
-        with store.transaction():
+        marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
+        state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=connector.source,
+                         refresh_risk=True)
+        ledger = state.ledger
+        view = build_view(
+            ledger,
+            as_of,
+            figures=state.figures,
+            default_terms=config.payment_terms_days,
+            company=config.company_name,
+            notes=(*delta.notes, *state.risk.notes()),
+            opening_receivables=state.kpis.opening,
+        )
+        with restorable_sheet(backend), store.transaction():
             store.apply_delta(delta)
-            ledger = store.ledger()
-            say("Computing aging and scores…")
-            figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
-            view = build_view(
-                ledger,
-                as_of,
-                figures=apply_risk(figures, risk, as_of),
-                default_terms=config.payment_terms_days,
-                company=config.company_name,
-                notes=tuple(risk.notes()),
-                opening_receivables=kpis.opening,
-            )
             say(f"Writing {sheet_label(config)}…")
             backend.write(view)
             store.set_sync_mark(connector.source, delta.cursor, now)
         notes = tuple(getattr(backend, "notes", ()))
         summary = summarise(view, ledger, connector.source, delta.full, sheet_label(config))
         if notes:
-            summary = SyncSummary(**{**summary.__dict__, "notes": tuple(f"Note: {n}" for n in notes)})
+            summary = SyncSummary(**{**summary.__dict__, "notes": (*summary.notes, *(f"Note: {n}" for n in notes))})
+        summary = SyncSummary(**{**summary.__dict__, "notes": summary.notes + quarantine_notes(connector)})
         log.info("sync done: %s open invoices", summary.open_invoices)
+        for note in view.notes:
+            log.info("sync: %s", note)
         return summary

@@ -1,5 +1,6 @@
 """Keep secrets out of every log line: values of the environment variables the configuration
-names (``*_env`` keys) are replaced by ``***`` in all log records, whatever logger emits them."""
+names (``*_env`` keys) are replaced by ``***`` in all log records, whatever logger emits them,
+also URL-encoded or base64-encoded (see :func:`encours.connectors.source_errors.secret_forms`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from encours.connectors.source_errors import redact_values
 from encours.sync.config import Config
 
 _SECRETS: set[str] = set()
@@ -27,9 +29,9 @@ def secret_values(raw: Mapping[str, Any], environ: Mapping[str, str]) -> set[str
 
 
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
-    for secret in sorted(secrets if secrets is not None else _SECRETS, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """Secrets removed in every form an echoing server could give them back (plain, URL-encoded,
+    JSON-escaped, base64)."""
+    return redact_values(text, _SECRETS if secrets is None else secrets)
 
 
 class RedactingFilter(logging.Filter):

@@ -1,5 +1,6 @@
 """The weekly report: the week's receivables figures, computed once, then rendered as an HTML
-e-mail and a PDF (:mod:`encours.sync.report_render`) and sent (:func:`send_weekly_report`).
+e-mail and a PDF (:mod:`encours.sync.report_render`) and sent
+(:func:`encours.sync.report_send.send_weekly_report`).
 
 Every figure comes from :mod:`encours.sheets_addin.functions` (KPIs, cash forecast, aging, scores); this
 module only picks the population (the whole ledger, or one salesperson's customers) and the
@@ -23,26 +24,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from encours.connectors.errors import ConfigError, EncoursError
+from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Invoice, Ledger
 from encours.connectors.registries.signals import claim_declarations, fr_date, risk_lines
 from encours.sheets_addin import functions as fn
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
 from encours.sheets_addin.view import CustomerFigures
 from encours.sync.config import Config
-from encours.sync.risk import RiskRefresh, apply_risk, load_risk
+from encours.sync.journal import Journal, State
+from encours.sync.pipeline import assemble
+from encours.sync.pull import open_sheet
+from encours.sync.risk import RiskRefresh, apply_risk
+from encours.sync.settings import ReportSettings
 from encours.sync.state import StateStore
-
-if TYPE_CHECKING:
-    from encours.sync.report_send import ReportChannel, ReportOutcome
 
 log = logging.getLogger(__name__)
 
@@ -435,8 +436,6 @@ def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo =
     tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "journal" not in tables:
         return None
-    from encours.sync.journal import Journal, State
-
     messages: dict[str, tuple[date, str, list[str], str, str]] = {}
     for entry in Journal(store, dossier, tz=tz).entries([State.SENT]):
         if entry.channel in NOT_REMINDERS or entry.sent_at is None:
@@ -452,27 +451,9 @@ def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo =
 
 
 # -- the configuration --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReportSettings:
-    day: str = "monday"
-    recipients: tuple[str, ...] = ()
-    per_salesperson: bool = True
-
-
 def report_settings(config: Config) -> ReportSettings:
-    """``[report]``: day = "monday", recipients = [...], per_salesperson = true."""
-    section = config.section("report")
-    day = section.text("day", "monday").strip().casefold()
-    if day not in DAYS:
-        raise ConfigError(f"{day!r} is not a day of the week ({', '.join(DAYS)})", file=section.file,
-                          key="[report] day")
-    recipients = section.get("recipients", [])
-    if isinstance(recipients, str):
-        recipients = [recipients]
-    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
-        raise ConfigError("must be a list of e-mail addresses", file=section.file, key="[report] recipients")
-    return ReportSettings(day, tuple(r.strip() for r in recipients if r.strip()),
-                          section.flag("per_salesperson", True))
+    """``[report]``: day = "monday", recipients = [...], per_salesperson = true (validated at load)."""
+    return config.settings.report
 
 
 def report_due(config: Config, as_of: date) -> bool:
@@ -482,44 +463,28 @@ def report_due(config: Config, as_of: date) -> bool:
 
 def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None, list[SentReminder] | None,
                                                          RiskRefresh, list[str]]:
-    """The last synced ledger, the sheet's marks, the journal and the stored risk signals."""
+    """The dossier as the pipeline assembles it (the last synced ledger, the sheet's marks, the
+    stored risk signals) and the journal's reminders of the last weeks."""
     notes: list[str] = []
     path = Path(config.state_path)
     if not path.exists():
         raise ReportError(f"{path}: no state file yet — run `encours sync -c {config.file.name}` first")
-    with StateStore(path) as store:
-        ledger = store.ledger()
-        if not ledger.customers and not ledger.invoices:
-            raise ReportError(f"{path}: nothing synced yet — run `encours sync -c {config.file.name}` first")
-        reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS), dossier=config.dossier,
-                                   tz=config.timezone)
-        risk = load_risk(store, ledger.customers)
-    if reminders is None:
-        notes.append("Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).")
     marks: SheetMarks | None = None
-    workbook = config.sheet.path("path", "encours.xlsx") if (config.sheet.type or "xlsx") in ("xlsx", "excel") else None
+    workbook = config.settings.sheet.path
     if workbook is not None and not workbook.exists():
         notes.append(f"Promesses et litiges non lus : la feuille {workbook} n'existe pas encore.")
     else:
         try:
-            from encours.sync.pull import open_sheet
-
             marks = open_sheet(config).read_marks()
         except (EncoursError, OSError) as exc:
             notes.append(f"Promesses et litiges non lus : la feuille n'a pas pu être lue ({exc}).")
-    return ledger, marks, reminders, risk, notes
-
-
-def send_weekly_report(
-    config: Config,
-    as_of: date,
-    *,
-    now: datetime | None = None,
-    channel: ReportChannel | None = None,
-    force: bool = False,
-) -> ReportOutcome:
-    """Send this week's reports once per audience (the daemon's entry on ``[report] day``; check
-    :func:`report_due` first) — see :func:`encours.sync.report_send.send_weekly_report`."""
-    from encours.sync.report_send import send_weekly_report as send
-
-    return send(config, as_of, now=now, channel=channel, force=force)
+    with StateStore(path) as store:
+        if not store.ledger().customers and not store.ledger().invoices:
+            raise ReportError(f"{path}: nothing synced yet — run `encours sync -c {config.file.name}` first")
+        moment = datetime.combine(as_of, time(12), tzinfo=config.timezone)
+        state = assemble(config, store, as_of=as_of, now=moment, marks=marks or SheetMarks())
+        reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS), dossier=config.dossier,
+                                   tz=config.timezone)
+    if reminders is None:
+        notes.append("Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).")
+    return state.ledger, marks, reminders, state.risk, notes

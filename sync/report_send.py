@@ -18,7 +18,7 @@ from typing import Protocol
 
 from encours.connectors.errors import ConfigError
 from encours.connectors.registries.signals import fr_date
-from encours.sync.channels.message import Attachment, Message, SendResult, check_address
+from encours.scenarios.message import Attachment, Message, SendResult, check_address
 from encours.sync.config import Config
 from encours.sync.report import ReportError, WeeklyReport, build_report, load_inputs, report_settings, salespeople
 from encours.sync.report_render import CHART_IDS, charts, eur, render_html, render_pdf, render_text

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from encours.connectors.errors import ConfigError
 from encours.connectors.model import Customer, Ledger
 from encours.connectors.registries.bodacc import DEFAULT_BASE_URL as BODACC_URL
 from encours.connectors.registries.bodacc import BodaccClient
@@ -43,38 +42,13 @@ from encours.connectors.registries.sirene import CompanyRecord, SireneClient, no
 from encours.scenarios.planner import NextAction, Plan, Skip
 from encours.sheets_addin.view import CustomerFigures
 from encours.sync.config import Config
+from encours.sync.settings import RiskSettings
 from encours.sync.state import StateStore
 
 
-@dataclass(frozen=True)
-class RiskSettings:
-    enabled: bool = True
-    sirene_base_url: str = SIRENE_URL
-    bodacc_base_url: str = BODACC_URL
-    max_age_days: int = 7
-    max_lookups: int = 300
-    timeout: float = 10.0
-
-
 def risk_settings(config: Config) -> RiskSettings:
-    """``[risk]`` of the configuration (every key optional)."""
-    section = config.section("risk")
-    max_age = section.integer("max_age_days", 7)
-    if max_age < 1:
-        raise ConfigError("must be at least 1 (days)", file=section.file, key="[risk] max_age_days")
-    max_lookups = section.integer("max_lookups", 300)
-    if max_lookups < 1:
-        raise ConfigError("must be at least 1", file=section.file, key="[risk] max_lookups")
-    timeout = section.integer("timeout_seconds", 10)
-    return RiskSettings(
-        # the demo's SIRENs are made up: never ask the registries about them unless told to
-        enabled=section.flag("enabled", config.source.type != "demo"),
-        sirene_base_url=section.text("sirene_base_url", SIRENE_URL),
-        bodacc_base_url=section.text("bodacc_base_url", BODACC_URL),
-        max_age_days=max_age,
-        max_lookups=max_lookups,
-        timeout=float(timeout),
-    )
+    """``[risk]`` of the configuration (every key optional, validated at load)."""
+    return config.settings.risk
 
 
 @dataclass(frozen=True)
@@ -243,8 +217,8 @@ def refresh_risk(
     looked_up = 0
     requests_before = 0
     if settings.enabled and due:
-        sirene = sirene or SireneClient(settings.sirene_base_url, timeout=settings.timeout)
-        bodacc = bodacc or BodaccClient(settings.bodacc_base_url, timeout=settings.timeout)
+        sirene = sirene or SireneClient(settings.sirene_base_url or SIRENE_URL, timeout=settings.timeout)
+        bodacc = bodacc or BodaccClient(settings.bodacc_base_url or BODACC_URL, timeout=settings.timeout)
         requests_before = sirene.pacer.requests + bodacc.pacer.requests
         for index, siren in enumerate(due):
             if looked_up >= settings.max_lookups:

@@ -35,38 +35,42 @@ from typing import Any, Protocol
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
-from encours.scenarios.company import CompanySettings, company_from_config
 from encours.scenarios.loader import Scenario
+from encours.scenarios.message import Channel, ChannelError, Message, SendResult, UncertainSendError
 from encours.scenarios.planner import (
     CHANNEL_LABELS_FR,
     REASONS_FR,
+    ActionItem,
     Plan,
     PlannedAction,
     StepKey,
-    plan,
     recheck,
     valid_email,
 )
-from encours.scenarios.render import render
-from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
+from encours.scenarios.render import PdfFetcher, render
+from encours.scenarios.setup import ScenarioSetup
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
-from encours.sync.channels.message import Channel, ChannelError, Message, SendResult
+from encours.sync.clock import pass_clock
+from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
-from encours.sync.pull import figures_and_kpis, open_sheet, sheet_label, summarise
+from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
+from encours.sync.preflight import (
+    owner_of,
+    read_marks_guarded,
+    refuse_sudden_empty,
+    require_writable,
+    restorable_sheet,
+)
+from encours.sync.pull import open_sheet, sheet_label, summarise
 from encours.sync.redact import secret_values
 from encours.sync.risk import (
     CLAIM_ACTION,
-    RiskRefresh,
-    apply_risk,
-    load_risk,
-    refresh_for_config,
-    with_claim_declarations,
 )
 from encours.sync.sources import open_connector
-from encours.sync.state import StateStore
+from encours.sync.state import DiskFullError, StateStore
 from encours.sync.window import WindowState, window_state
 
 log = logging.getLogger(__name__)
@@ -228,79 +232,63 @@ def message_bytes(message: Message) -> tuple[str, bytes]:
 
 
 # -- the pass ---------------------------------------------------------------------------------------
-_SETUPS: dict[tuple[Any, ...], ScenarioSetup] = {}
-
-
-def _scenarios(config: Config) -> ScenarioSetup:
-    """The dossier's scenarios, loaded and validated once per process while their files are unchanged."""
-    from encours.scenarios.loader import SHIPPED_DIR
-
-    dirs = [SHIPPED_DIR]
-    if config.scenarios.get("dir"):
-        dirs.append(config.scenarios.path("dir"))
-    stamps = tuple(sorted((str(p), p.stat().st_mtime_ns) for d in dirs if d.is_dir() for p in d.rglob("*")
-                          if p.suffix in (".toml", ".j2")))
-    key = (str(config.file), repr(sorted(config.scenarios.values.items())), stamps)
-    if key not in _SETUPS:
-        _SETUPS.clear()
-        _SETUPS[key] = scenarios_from_config(config)
-    return _SETUPS[key]
-
-
-class _Rollback(Exception):
-    pass
-
-
 def default_fetch_pdf(url: str) -> bytes | None:
     from encours.sync.export_case import default_fetch_pdf as download
 
     return download(url)
 
 
-def _ledger_with(store: StateStore, delta: Delta) -> Ledger:
-    """The stored ledger with the pulled changes applied, committing nothing."""
-    holder: list[Ledger] = []
-    try:
-        with store.transaction():
-            store.apply_delta(delta)
-            holder.append(store.ledger())
-            raise _Rollback
-    except _Rollback:
-        pass
-    return holder[0]
+def attachments(fetch_pdf: PdfFetch | None) -> PdfFetcher:
+    """An invoice's PDF for a message, or None when it cannot be read (the message goes without it,
+    the log says why)."""
+
+    def fetch(item: ActionItem) -> bytes | None:
+        if fetch_pdf is None or not item.pdf_url:
+            return None
+        try:
+            return fetch_pdf(item.pdf_url)
+        except (EncoursError, OSError) as exc:
+            log.warning("invoice PDF %s not attached: %s", item.number, exc)
+            return None
+
+    return fetch
+
+
+def pdf_fetcher(connector: Connector | None) -> PdfFetch:
+    """How a pass reads an invoice's PDF: the connector's own way when it has one (an authenticated
+    API), else an HTTPS download with certificates verified.  Run and preview attach the same."""
+    own = getattr(connector, "fetch_pdf", None)
+    return own if callable(own) else default_fetch_pdf
 
 
 @dataclass
 class _Context:
-    config: Config
-    as_of: date
-    now: datetime
-    store: StateStore
-    journal: Journal
+    """A pass under way: the assembled dossier, the source to re-check at, what the pass reports."""
+
+    state: DossierState
     connector: Connector
-    setup: ScenarioSetup
-    company: CompanySettings
-    ledger: Ledger
-    marks: SheetMarks
-    profiles: dict[str, str]
     report: RunReport
     fetch_pdf: PdfFetch | None = None
-    risk: RiskRefresh | None = None
 
+    @property
+    def journal(self) -> Journal:
+        return self.state.journal
 
-def _plan(ctx: _Context, used: set[str]) -> Plan:
-    """The plan; customers in collection or under insolvency proceedings get no amicable reminder
-    (a proceeding's next action is declaring the claim to the administrator, with its deadline)."""
-    in_recovery = set(ctx.journal.in_recovery())
-    if ctx.risk is not None:
-        in_recovery |= set(ctx.risk.blocked())
-    the_plan = plan(
-        ctx.ledger, ctx.marks, ctx.setup.scenarios, ctx.as_of,
-        done=ctx.journal.done(), company=ctx.company, profiles=ctx.profiles,
-        profile_scenarios=ctx.setup.profile_scenarios, default_scenario=ctx.setup.default,
-        in_recovery=in_recovery, used_approvals=used,
-    )
-    return the_plan if ctx.risk is None else with_claim_declarations(the_plan, ctx.ledger, ctx.risk)
+    @property
+    def now(self) -> datetime:
+        return self.state.now
+
+    @property
+    def as_of(self) -> date:
+        return self.state.as_of
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.state.ledger
+
+    @property
+    def marks(self) -> SheetMarks:
+        return self.state.marks
 
 
 def _outcome(action: PlannedAction, dossier: str, detail: str = "", recipients: Iterable[str] | None = None) -> Outcome:
@@ -324,7 +312,7 @@ def _group(entries: Iterable[Entry]) -> list[list[Entry]]:
 
 
 def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
-    return {invoice_id: ctx.connector.refetch_invoice(invoice_id) for invoice_id in action.invoice_ids}
+    return refetch(ctx.connector, action.invoice_ids)
 
 
 def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
@@ -366,20 +354,12 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     if checked is None:
         return True
     action = checked
-    scenario: Scenario = ctx.setup.scenarios[action.scenario]
+    scenario: Scenario = ctx.state.setup.scenarios[action.scenario]
     dispatch = Dispatch.from_action(action)
 
-    def fetch(item: Any) -> bytes | None:
-        if ctx.fetch_pdf is None or not item.pdf_url:
-            return None
-        try:
-            return ctx.fetch_pdf(item.pdf_url)
-        except (SourceError, OSError) as exc:
-            log.warning("invoice PDF %s not attached: %s", item.number, exc)
-            return None
-
     try:
-        message = render(action, scenario, ctx.ledger, ctx.company, as_of=ctx.as_of, fetch_pdf=fetch,
+        message = render(action, scenario, ctx.ledger, ctx.state.company, as_of=ctx.as_of,
+                         fetch_pdf=attachments(ctx.fetch_pdf),
                          sent_at=ctx.now)
         filename, content = message_bytes(message)
     except (EncoursError, ValueError) as exc:
@@ -402,6 +382,13 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     failpoint("after_sending_committed")
     try:
         result = dispatcher.deliver(message)
+    except UncertainSendError as exc:
+        failpoint("after_send_uncertain")
+        journal.uncertain(dispatch, ctx.now, str(exc))
+        log.error("%s %s: outcome unknown — %s", action.customer_name, action.step.id, exc)
+        report.problems.append(f"{reference_for(journal.dossier, dispatch.action_key)} {action.customer_name}: "
+                               f"{exc}; never resent until confirmed (`encours run --confirm REF sent|not-sent`)")
+        return True
     except ChannelError as exc:
         failpoint("after_send_failed")
         journal.failed(dispatch, ctx.now, str(exc))
@@ -421,6 +408,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     return True
 
 
+
 def run_pass(
     config: Config,
     *,
@@ -433,6 +421,8 @@ def run_pass(
     channel: Channel | None = None,
     stop: StopFlag | None = None,
     fetch_pdf: PdfFetch | None = None,
+    new_sheet: bool = False,
+    allow_empty: bool = False,
 ) -> RunReport:
     """One whole pass (see the module docstring).  ``now`` is aware; ``as_of`` the company's day.
 
@@ -440,22 +430,28 @@ def run_pass(
     to the outbox folder.  ``fetch_pdf(url)`` reads an invoice's PDF to attach it (default: the
     connector's ``fetch_pdf`` when it has one, else an HTTPS download with certificates verified).
     ``stop()`` is asked between two messages: when it answers true, the
-    pass finishes the message under way, writes the sheet and returns.
+    pass finishes the message under way, writes the sheet and returns.  ``new_sheet`` starts an
+    empty sheet when the one of a dossier that synced before is missing; ``allow_empty`` accepts a
+    full export with no open invoice (see :mod:`encours.sync.preflight`).
     Raises on what stops the pass before anything is sent: configuration, lock, state file,
     source unreachable, sheet unreadable.
     """
     say = progress or (lambda message: None)
+    now = pass_clock(as_of, now, config.timezone)  # one clock per pass: its as-of day (the journal adds the wall clock)
     should_stop = stop or (lambda: False)
-    setup = _scenarios(config)  # invalid scenarios stop everything before anything is sent
-    company = company_from_config(config)
+    setup = scenarios_for(config)  # invalid scenarios stop everything before anything is sent
+    company = company_settings(config)
     if not valid_email(company.sender):
         raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
                           file=str(config.file), key="[sending] from")
     backend = sheet or open_sheet(config)
+    if not dry_run:
+        require_writable(backend)  # an unwritable workbook is found before anything is sent
     report = RunReport(config.dossier, as_of, dry_run)
-    secrets = secret_values(config.raw, config.company.environ)
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
-        journal = Journal(store, config.dossier, secrets=secrets, tz=config.timezone)
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
+        journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
+                          tz=config.timezone)
         if not dry_run:
             recovered = journal.recover(now)
             if recovered:
@@ -466,25 +462,22 @@ def run_pass(
         mark = store.sync_mark(source.source)
         say(f"Pulling from {source.source}…")
         delta = source.pull(None if mark is None else mark.cursor)
+        refuse_sudden_empty(delta, store, source.source, allow_empty=allow_empty)
         failpoint("after_pull")
         say("Reading the sheet…")
-        marks = backend.read_marks()
+        marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         failpoint("after_marks")
-        ledger = _ledger_with(store, delta)
-        risk = (load_risk(store, ledger.customers) if dry_run
-                else refresh_for_config(config, store, ledger.customers, now=now))
-        figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
-        figures = apply_risk(figures, risk, as_of)
-        ctx = _Context(config, as_of, now, store, journal, source, setup, company, ledger, marks,
-                       {cid: f.profile for cid, f in figures.items() if f.profile}, report,
-                       fetch_pdf or getattr(source, "fetch_pdf", None) or default_fetch_pdf, risk)
+        state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=source.source,
+                         refresh_risk=not dry_run)
+        ledger, figures, kpis, risk = state.ledger, state.figures, state.kpis, state.risk
+        ctx = _Context(state, source, report, fetch_pdf or pdf_fetcher(source))
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
         if cleared and not dry_run:
             journal.forget_approvals(cleared)
         used -= cleared
         say("Planning the reminders…")
-        the_plan = _plan(ctx, used)
+        the_plan = plan_for(state, used_approvals=used)
         _record_plan_skips(ctx, the_plan, dry_run)
         window = window_state(config, now)
         report.window = window
@@ -520,7 +513,7 @@ def run_pass(
         finally:
             if dispatcher is not None:
                 dispatcher.close()
-        final_plan = _plan(ctx, journal.used_approvals()) if (report.sent or report.tasks) else the_plan
+        final_plan = plan_for(state) if (report.sent or report.tasks) else the_plan
         entries = journal.entries()
         for group in _group(e for e in entries if e.state is State.UNCERTAIN):
             report.uncertain.append(_entry_outcome(group, _step_label(setup)))
@@ -656,7 +649,9 @@ def _todo(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, setup: Scena
             rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
                          "action": f"Confirmer l'envoi {first.reference}",
                          "reason": f"{label(first.scenario, first.step)} : interrompu pendant l'envoi à "
-                                   f"{first.recipients or first.channel}. Vérifier la boîte d'envoi, puis "
+                                   f"{first.recipients or first.channel}. Chercher le Message-ID "
+                                   f"{first.message_id or '(aucun)'} dans la boîte d'envoi ou le journal du "
+                                   "serveur, puis "
                                    f"`encours run --confirm {first.reference} sent` (parti) "
                                    "ou `not-sent` (à renvoyer)"})
         elif first.state is State.FAILED and first.attempts >= MAX_ATTEMPTS:
@@ -705,7 +700,7 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
     unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
                  and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
     try:
-        with store.transaction():
+        with restorable_sheet(backend), store.transaction():  # a failed commit puts the old workbook back
             store.apply_delta(delta)
             if not unchanged:
                 backend.write(view)
@@ -714,18 +709,28 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
             store.set_sync_mark(source, delta.cursor, now)
             cache.put("run", "sheet_fingerprint", fingerprint)
             cache.put("run", "sheet_stamp", _sheet_stamp(backend))
-    except (SheetError, OSError) as exc:
+    except (SheetError, OSError, DiskFullError) as exc:
         message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
         log.error("%s", message)
         report.problems.append(message)
 
 
 # -- a person confirms ------------------------------------------------------------------------------
+#: ``not-sent`` waits this long after the attempt began (at least), and ten times the SMTP timeout:
+#: a server scanning the content may answer — and deliver — long after the client gave up.
+CONFIRM_QUIET = timedelta(minutes=5)
+
+
+def confirm_quiet(config: Config) -> timedelta:
+    return max(CONFIRM_QUIET, timedelta(seconds=10 * config.sending.integer("timeout", 30)))
+
+
 def confirm(config: Config, reference: str, sent: bool, *, now: datetime, who: str = "") -> list[Entry]:
     """``encours run --confirm REF sent|not-sent``: settle an uncertain (or failed) message."""
-    with DossierLock(config.state_path, config.dossier), StateStore(config.state_path) as store:
+    with DossierLock(config.state_path, config.dossier), \
+            StateStore(config.state_path, owner=owner_of(config)) as store:
         journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
                           tz=config.timezone)
-        entries = journal.confirm(reference, sent, now, who=who)
+        entries = journal.confirm(reference, sent, now, who=who, quiet=confirm_quiet(config))
         log.info("%s confirmed %s", reference, "sent" if sent else "not sent")
         return entries

@@ -9,6 +9,9 @@ was written (:meth:`StateStore.sync_transaction`).
 
 from __future__ import annotations
 
+import errno
+import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,14 +21,31 @@ from pathlib import Path
 
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
-from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money, Payment
-from encours.sync.journal_schema import JOURNAL_MIGRATION
+from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
+from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
 
 
 class StateError(EncoursError):
     """The state file cannot be opened, is corrupted or is locked by another process."""
 
     exit_code = 2
+
+
+class StateOwnerError(StateError):
+    """The state file belongs to another dossier (company or source); nothing was read or written."""
+
+
+class DiskFullError(EncoursError):
+    """The disk holding the state file is full: the transaction was rolled back, nothing half-written."""
+
+    exit_code = 1
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL) or an OSError ENOSPC / EDQUOT."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.DatabaseError) and "disk is full" in str(exc)
 
 
 #: Named migrations, applied in this order, each once, each in a transaction with its record.
@@ -86,7 +106,22 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    JOURNAL_WALL_CLOCK_MIGRATION,
+    (
+        "0400_unallocated_credits",
+        """
+        CREATE TABLE credits (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
+        """,
+    ),
 ]
+
+
+def _no_space_left(path: Path) -> bool:
+    """SQLite reports a full disk while opening a WAL database as a mere "disk I/O error"."""
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def utcnow() -> datetime:
@@ -103,7 +138,8 @@ class SyncMark:
 class StateStore:
     """A connection to the dossier's state file.  Use as a context manager or call close()."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 5.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 5.0, owner: tuple[str, str] | None = None) -> None:
+        """``owner`` (dossier, source) is recorded in a new state file and must match an existing one."""
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,14 +147,22 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+            if owner is not None:
+                self._claim(*owner)
+        except StateError:
+            self.close()
+            raise
+        except (sqlite3.DatabaseError, OSError) as exc:
+            if is_disk_full(exc) or _no_space_left(self.path):
+                raise DiskFullError(f"{self.path}: the disk is full ({exc}); nothing was changed") from None
+            if isinstance(exc, OSError):
+                raise StateError(f"{self.path}: the state file cannot be created ({exc})") from None
             raise StateError(f"{self.path}: the state file cannot be used ({exc})") from None
-        except OSError as exc:
-            raise StateError(f"{self.path}: the state file cannot be created ({exc})") from None
 
     # -- life cycle ---------------------------------------------------------------------------
     def close(self) -> None:
-        self._db.close()
+        if getattr(self, "_db", None) is not None:
+            self._db.close()
 
     def __enter__(self) -> StateStore:
         return self
@@ -146,6 +190,37 @@ class StateStore:
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, utcnow().isoformat())
                 )
 
+    def _claim(self, dossier: str, source: str) -> None:
+        """One state file, one dossier: two companies sharing a file would close each other's invoices."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'owner'").fetchone()
+        if row is None:
+            with self.transaction():
+                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?)",
+                                 (json.dumps({"dossier": dossier, "source": source}),))
+            return
+        owner = json.loads(row[0])
+        if (owner.get("dossier"), owner.get("source")) != (dossier, source):
+            raise StateOwnerError(
+                f"{self.path} belongs to dossier {owner.get('dossier')!r} (source {owner.get('source')!r}), not to "
+                f"{dossier!r} (source {source!r}): give each dossier its own state file ([company] state = …); "
+                "nothing was read or written"
+            )
+
+    def owner(self) -> tuple[str, str] | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'owner'").fetchone()
+        if row is None:
+            return None
+        owner = json.loads(row[0])
+        return str(owner.get("dossier", "")), str(owner.get("source", ""))
+
+    def has_synced(self) -> bool:
+        """True once a sync or pass has committed a cursor: the dossier has a sheet people may have marked."""
+        return self._db.execute("SELECT 1 FROM cursors LIMIT 1").fetchone() is not None
+
+    def open_invoice_count(self) -> int:
+        return int(self._db.execute(
+            "SELECT COUNT(*) FROM invoices WHERE status IN ('open', 'partially_paid')").fetchone()[0])
+
     def applied_migrations(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY rowid")]
 
@@ -158,14 +233,28 @@ class StateStore:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            if is_disk_full(exc):
+                raise DiskFullError(f"{self.path}: the disk is full ({exc}); nothing was changed") from None
             raise StateError(f"{self.path}: the state file is locked by another process ({exc})") from None
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError) and is_disk_full(exc):
+                raise DiskFullError(f"{self.path}: the disk is full ({exc}); this step was rolled back, "
+                                    "nothing half-written — free some space and run again") from None
             raise
         else:
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if is_disk_full(exc):
+                    raise DiskFullError(f"{self.path}: the disk is full ({exc}); this step was rolled back, "
+                                        "nothing half-written — free some space and run again") from None
+                raise
 
     # -- cursor -------------------------------------------------------------------------------
     def sync_mark(self, source: str) -> SyncMark | None:
@@ -195,6 +284,7 @@ class StateStore:
             gone = [row[0] for row in db.execute("SELECT id FROM invoices") if row[0] not in keep]
             self._close_invoices(gone)
             db.execute("DELETE FROM payments")
+            db.execute("DELETE FROM credits")
             listed_customers = {c.id for c in delta.customers}
             still_used = {row[0] for row in db.execute("SELECT DISTINCT customer_id FROM invoices")}
             for (cid,) in db.execute("SELECT id FROM customers").fetchall():
@@ -215,8 +305,21 @@ class StateStore:
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
             ((p.id, p.customer_id, codec.dumps(p)) for p in delta.payments),
         )
+        if delta.credits_complete and not delta.full:
+            db.execute("DELETE FROM credits")
+        db.executemany(
+            "INSERT INTO credits (id, customer_id, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
+            ((c.id, c.customer_id, codec.dumps(c)) for c in delta.credits),
+        )
+        db.executemany("DELETE FROM credits WHERE id = ?", ((cid,) for cid in delta.deleted_credit_ids))
         self._close_invoices(delta.deleted_invoice_ids)
         db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in delta.deleted_payment_ids))
+        if delta.payments_of and not delta.full:
+            whose = sorted({i.customer_id for i in delta.invoices if i.id in set(delta.payments_of)})
+            rows = [r for cid in whose for r in db.execute("SELECT data FROM payments WHERE customer_id = ?", (cid,))]
+            stored = (codec.loads(Payment, r[0]) for r in rows)
+            db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in stale_payments(stored, delta)))
         db.executemany("DELETE FROM customers WHERE id = ?", ((cid,) for cid in delta.deleted_customer_ids))
 
     def _close_invoices(self, ids: Iterable[str]) -> None:
@@ -224,8 +327,7 @@ class StateStore:
             row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()
             if row is None:
                 continue
-            invoice = codec.loads(Invoice, row[0])
-            closed = invoice.with_changes(status=InvoiceStatus.DELETED, remaining=Money.zero(invoice.currency))
+            closed = codec.loads(Invoice, row[0]).closed()
             self._db.execute(
                 "UPDATE invoices SET status = ?, data = ? WHERE id = ?",
                 (closed.status.value, codec.dumps(closed), invoice_id),
@@ -236,7 +338,10 @@ class StateStore:
         customers = tuple(codec.loads(Customer, r[0]) for r in db.execute("SELECT data FROM customers ORDER BY id"))
         invoices = tuple(codec.loads(Invoice, r[0]) for r in db.execute("SELECT data FROM invoices ORDER BY id"))
         payments = tuple(codec.loads(Payment, r[0]) for r in db.execute("SELECT data FROM payments ORDER BY id"))
-        return Ledger(customers, invoices, payments)
+        credits = tuple(
+            codec.loads(UnallocatedCredit, r[0]) for r in db.execute("SELECT data FROM credits ORDER BY id")
+        )
+        return Ledger(customers, invoices, payments, credits)
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()

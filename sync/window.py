@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import holidays
 
-from encours.sync.config import Config, parse_window
+from encours.sync.config import Config
 
 DEFAULT_WINDOW = "08:30-18:00"
 
@@ -46,13 +46,12 @@ class WindowState:
 
 def window_state(config: Config, now: datetime) -> WindowState:
     """Is the sending window open at ``now`` (an aware datetime)?  Says why not and when it opens."""
-    start, end = parse_window(config.sending.text("window", DEFAULT_WINDOW), file=str(config.file),
-                              key="[sending] window")
+    start, end = config.settings.sending.window
     tz = config.timezone
     local = now.astimezone(tz)
     country = config.country
     today = local.date()
-    if config.sending.flag("every_day", False):
+    if config.settings.sending.every_day:
         country = ""  # every day is a sending day (the demo): only the hours count
     if country and not is_business_day(today, country):
         reason = holiday_name(today, country) or ("samedi" if today.weekday() == 5 else "dimanche")

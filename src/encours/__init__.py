@@ -7,9 +7,16 @@ namespace: ``encours.connectors``, ``encours.sheets_addin``, ``encours.scenarios
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("encours")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "dev"
+def version() -> str:
+    """The installed distribution's version ("dev" from a source tree that is not installed).
+
+    Read on demand: importlib.metadata costs a quarter of a second that ``encours --help`` need not pay.
+    """
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("encours")
+    except PackageNotFoundError:
+        return "dev"

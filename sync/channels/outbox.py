@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from encours.sync.channels.message import ChannelError, Message, SendResult, check_address
+from encours.scenarios.message import ChannelError, Message, SendResult, check_address
 
 
 def _write_atomic(path: Path, content: bytes) -> None:

@@ -3,7 +3,10 @@
 One connection serves a batch (``with SmtpChannel(...) as smtp: smtp.send(m) …``) and is opened
 again when the server drops it.  Failures become :class:`ChannelError` with ``retriable`` set
 for what may work later (connection lost, timeout, 4xx replies) and not for what will not
-(recipient refused, 5xx, authentication).  Messages never contain the password.
+(recipient refused, 5xx, authentication).  Once the DATA command has begun, a timeout or a lost
+connection is :class:`UncertainSendError`: a server still scanning the content can answer 250
+after the client gave up, so the message is never resent blindly.  Messages never contain the
+password.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import ssl
 from typing import TYPE_CHECKING
 
 from encours.connectors.errors import ConfigError
-from encours.sync.channels.message import ChannelError, Message, SendResult, check_address
+from encours.scenarios.message import ChannelError, Message, SendResult, UncertainSendError, check_address
 
 if TYPE_CHECKING:
     from encours.sync.config import Config
@@ -136,6 +139,7 @@ class SmtpChannel:
         if self._conn is None:
             self._conn = self._connect()
         conn = self._conn
+        data_began = False
         try:
             code, reply = conn.mail(sender)
             if code != 250:
@@ -148,6 +152,7 @@ class SmtpChannel:
             if refused:
                 conn.rset()
                 raise smtplib.SMTPRecipientsRefused(refused)  # type: ignore[arg-type]
+            data_began = True
             code, reply = conn.data(data)
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)
@@ -163,6 +168,11 @@ class SmtpChannel:
                                retriable=400 <= exc.smtp_code < 500) from None
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
+            if data_began:
+                raise UncertainSendError(
+                    f"{self.where}: no answer after the message was handed over ({exc or type(exc).__name__}); "
+                    f"the server may have it — search for Message-ID {message.message_id}",
+                    message_id=message.message_id) from None
             raise ChannelError(f"{self.where}: connection lost while sending ({exc or type(exc).__name__})",
                                retriable=True) from None
         return SendResult(message.message_id, "smtp", f"{code} {reply.decode('utf-8', 'replace')}", tuple(recipients))

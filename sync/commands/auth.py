@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, today
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     parser = sub.add_parser(
         "auth",
+        parents=list(parents),
         help="authorise encours at a platform that needs it (sage)",
         description="Run a platform's authorisation flow and store what it grants in the state file.",
     )

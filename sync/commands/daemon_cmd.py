@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from encours.sync.commands.common import add_config_argument, load
-from encours.sync.daemon import Daemon
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     parser = sub.add_parser(
         "daemon",
+        parents=list(parents),
         help="repeat `run` on the configured schedule until stopped (several -c for several dossiers)",
         description="Run the reminder pass every [schedule] every for each configuration file. A dossier whose "
         "source or sheet is down backs off and the log says so. SIGTERM/SIGINT finish the message under way, "
@@ -27,6 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from encours.sync.daemon import Daemon
+
     paths = args.config or ["encours.toml"]
     for path in paths:
         load(path)  # a broken configuration is refused before the daemon starts (exit 2)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from encours.sync.commands.common import Progress, add_as_of_argument, load, now_utc, today
-from encours.sync.pull import sync
-from encours.sync.run import run_pass
 
 DEMO_CONFIG = """\
 # encours demo dossier — written by `encours demo`; edit it, then `encours sync -c {config}`.
@@ -41,9 +40,11 @@ every = "15m"
 """
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     parser = sub.add_parser(
         "demo",
+        parents=list(parents),
         help="the embedded demo: sample ledger → workbook → one reminder pass (no account needed)",
         description="Build a realistic sample ledger (40 customers, two years), write DIR/encours-demo.xlsx "
         "with every tab, run one reminder pass into DIR/outbox/ and print a summary.",
@@ -62,6 +63,9 @@ def write_demo_config(folder: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from encours.sync.pull import sync
+    from encours.sync.run import run_pass
+
     folder = Path(args.out)
     config = load(str(write_demo_config(folder)))
     progress = Progress(args.quiet)

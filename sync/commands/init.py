@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from encours.connectors.errors import ConfigError
-from encours.sync.config import load_config
 
 SOURCE_KEYS = {
     "pennylane": 'token_env = "PENNYLANE_TOKEN"\n',
@@ -20,8 +20,9 @@ SOURCE_KEYS = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("init", help="answer a few questions and write encours.toml")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    parser = sub.add_parser("init", parents=list(parents), help="answer a few questions and write encours.toml")
     parser.add_argument("-c", "--config", default="encours.toml", help="file to write (default: encours.toml)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     parser.add_argument("--defaults", action="store_true", help="ask nothing: write the defaults")
@@ -29,21 +30,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def ask(question: str, default: str, choices: tuple[str, ...] = (), *, interactive: bool) -> str:
+    """One answer from standard input (a terminal or a pipe); the default when empty or at its end."""
     if not interactive:
         return default
     hint = f" [{'/'.join(choices)}]" if choices else ""
     while True:
-        answer = input(f"{question}{hint} ({default}): ").strip() or default
+        try:
+            answer = input(f"{question}{hint} ({default}): ").strip() or default
+        except EOFError:
+            print()
+            return default
         if not choices or answer in choices:
             return answer
         print(f"  please answer one of: {', '.join(choices)}")
 
 
+def toml_text(value: str) -> str:
+    """A TOML basic string: a company name such as 'Dupont "& fils"' stays one value."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def run(args: argparse.Namespace) -> int:
+    from encours.sync.config import load_config
+
     target = Path(args.config)
     if target.exists() and not args.force:
         raise ConfigError("already exists (use --force to overwrite)", file=str(target))
-    interactive = not args.defaults and sys.stdin.isatty()
+    interactive = not args.defaults
     name = ask("Company name", "Ma Société SARL", interactive=interactive)
     country = ask("Country", "FR", ("FR", "BE"), interactive=interactive)
     language = ask("Default language of messages", "fr" if country == "FR" else "nl", ("fr", "nl", "en"),
@@ -63,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         'password_env = "SMTP_PASSWORD"\nfrom = "compta@example.fr"\ncc_salesperson = true\n'
     )
     text = (
-        f'[company]\nname = "{name}"\ncountry = "{country}"\n'
+        f'[company]\nname = {toml_text(name)}\ncountry = "{country}"\n'
         f'timezone = "{"Europe/Brussels" if country == "BE" else "Europe/Paris"}"\n'
         f'language = "{language}"\nstate = "encours-state.sqlite"\n\n'
         f'[source]\ntype = "{source}"\n{SOURCE_KEYS[source]}\n'
@@ -71,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
         f'[sending]\nmode = "{mode}"\n{sending_keys}window = "08:30-18:00"\n\n'
         '[scenarios]\ndefault = "standard"\n\n[schedule]\nevery = "15m"\n'
     )
-    target.write_text(text, encoding="utf-8")
-    load_config(target, environ={})  # what we wrote must load
+    draft = target.with_name(f".{target.name}.draft")
+    draft.write_text(text, encoding="utf-8")
+    try:
+        load_config(draft, environ={})  # what we write must load
+        draft.replace(target)
+    finally:
+        draft.unlink(missing_ok=True)
     print(f"Wrote {target}. Next: `encours check -c {target}`, then `encours sync -c {target}`.")
     return 0

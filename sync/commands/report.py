@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, now_utc, today
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     parser = sub.add_parser(
         "report",
+        parents=list(parents),
         help="the weekly report (PDF and HTML e-mail); --send mails it",
         description="Build the weekly report from the last sync: outstanding and overdue with their trend, DSO, "
         "best possible DSO, ADD, CEI, the cash expected over eight weeks, the aging, the largest late payers, "

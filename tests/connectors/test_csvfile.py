@@ -99,6 +99,17 @@ def test_cursor_check_refetch(tmp_path: Path) -> None:
     refetched = connector.refetch_invoice("FA-2026-002")
     assert refetched is not None and refetched.status is InvoiceStatus.PAID
     assert connector.refetch_invoice("nope") is None
+    both = connector.refetch_invoices(["FA-2026-002", "nope"])
+    assert both["FA-2026-002"] == refetched and both["nope"] is None
+
+
+def test_unchanged_files_bring_nothing_to_apply(tmp_path: Path) -> None:
+    copy = write(tmp_path / "factures.csv", french_lines())
+    first = CsvConnector(copy).pull(None)
+    again = CsvConnector(copy).pull(first.cursor)
+    assert first.full and not again.full and again.cursor == first.cursor
+    assert (again.invoices, again.payments, again.customers) == ((), (), ())
+    assert CsvConnector(copy, payment_terms_days=60).pull(first.cursor).full  # other settings: read again
 
 
 # -- bad input -------------------------------------------------------------------------------------------

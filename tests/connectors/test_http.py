@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from encours.connectors.http import HttpClient, Pacer, RetryPolicy, parse_retry_after
+from encours.connectors.http import Budget, Clock, HttpClient, Pacer, RetryPolicy, parse_retry_after, shared_budget
 from encours.connectors.source_errors import (
     AuthenticationError,
     ClientRequestError,
@@ -96,12 +96,37 @@ def test_retry_after_as_http_date() -> None:
 
 
 @responses.activate
-def test_429_after_every_try_is_rate_limited_error() -> None:
+def test_429_is_retried_while_the_wait_stays_within_patience() -> None:
     responses.get(f"{BASE}/items", status=429, body="slow down", headers={"Retry-After": "1"})
-    http = client(Sleeps(), retry=RetryPolicy(attempts=3))
+    sleeps = Sleeps()
+    http = client(sleeps, retry=RetryPolicy(attempts=3, patience=10.0))
     with pytest.raises(RateLimitedError) as err:
         http.get_json("/items")
-    assert len(responses.calls) == 3 and err.value.retry_after == 1
+    assert err.value.retry_after == 1
+    assert 8.5 <= sum(sleeps) <= 10.0  # kept asking for about ten seconds, not three tries
+    assert len(responses.calls) == len(sleeps) + 1 >= 7
+
+
+@responses.activate
+def test_429_without_retry_after_backs_off_to_a_minute_before_giving_up() -> None:
+    """Sage throttles without saying for how long: ride it out for minutes, not six seconds."""
+    responses.get(f"{BASE}/items", status=429, body="Too Many Requests")
+    sleeps = Sleeps()
+    with pytest.raises(RateLimitedError, match="HTTP 429"):
+        client(sleeps).get_json("/items")
+    assert max(sleeps) <= 60.0 and max(sleeps) >= 30.0  # the ceiling is a minute
+    assert sleeps == sorted(sleeps)[: len(sleeps)] or sleeps[0] < sleeps[-1]
+    assert 540.0 <= sum(sleeps) <= 600.0  # ten minutes of patience by default
+
+
+@responses.activate
+def test_a_throttled_platform_that_recovers_within_a_minute_costs_no_failure() -> None:
+    for _ in range(6):
+        responses.get(f"{BASE}/items", status=429, body="Too Many Requests")
+    responses.get(f"{BASE}/items", json={"ok": True})
+    sleeps = Sleeps()
+    assert client(sleeps).get_json("/items") == {"ok": True}
+    assert len(sleeps) == 6 and 10.0 < sum(sleeps) < 60.0
 
 
 @responses.activate
@@ -254,3 +279,88 @@ def test_pacing_against_a_rate_limited_server_gets_no_429() -> None:
         server.shutdown()
     assert state["refused"] == 0 and http.stats.statuses[429] == 0
     assert elapsed >= (40 / limit - 2) * window  # it did wait: 8 windows, the first one partly gone
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@responses.activate
+def test_a_client_side_budget_keeps_a_headerless_platform_under_its_rate() -> None:
+    fake = FakeTime()
+    responses.get(f"{BASE}/items", json={})
+    http = client(Sleeps(), budget=Budget(100, 60.0, Clock(fake.now, fake.sleep)))
+    stamps = []
+    for _ in range(250):
+        http.get_json("/items")
+        stamps.append(fake.t)
+    assert max(sum(1 for t in stamps if s <= t < s + 60) for s in stamps) <= 100
+    assert fake.t >= 120.0  # 250 requests at 100 a minute take two minutes
+
+
+def test_one_shared_budget_per_key_and_clock() -> None:
+    fake = FakeTime()
+    clock = Clock(fake.now, fake.sleep)
+    first = shared_budget("google:compta@example.test", 55, 60.0, clock)
+    assert shared_budget("google:compta@example.test", 55, 60.0, clock) is first
+    assert shared_budget("google:other@example.test", 55, 60.0, clock) is not first
+    for _ in range(110):
+        (first if fake.t % 2 else shared_budget("google:compta@example.test", 55, 60.0, clock)).acquire()
+    assert fake.t >= 60.0  # two dossiers of one identity share 55 a minute: 110 requests need a second minute
+
+
+@responses.activate
+def test_a_429_holds_every_client_sharing_the_budget() -> None:
+    fake = FakeTime()
+    budget = Budget(1000, 60.0, Clock(fake.now, fake.sleep))
+    responses.get(f"{BASE}/items", status=429, headers={"Retry-After": "30"})
+    responses.get(f"{BASE}/items", json={})
+    others: list[float] = []
+
+    def while_this_client_backs_off(seconds: float) -> None:
+        others.append(budget.acquire())  # another dossier of the same identity sends meanwhile
+
+    client(while_this_client_backs_off, budget=budget).get_json("/items")  # type: ignore[arg-type]
+    assert others and others[0] >= 30.0
+
+
+@pytest.mark.parametrize("form", ["plain", "url", "base64", "basic", "truncated"])
+@responses.activate
+def test_a_token_echoed_back_never_leaks_in_any_form(form: str, caplog: pytest.LogCaptureFixture) -> None:
+    import base64
+    from urllib.parse import quote
+
+    token = "pl/tok+en=ABCdef0123456789xyz"
+    echoed = {
+        "plain": token,
+        "url": quote(token, safe=""),
+        "base64": base64.b64encode(token.encode()).decode(),
+        "basic": base64.b64encode(f"user:{token}".encode()).decode(),
+        "truncated": "x" * 260 + token,  # the cut at 300 characters falls inside the token
+    }[form]
+    caplog.set_level(logging.DEBUG)
+    responses.get(f"{BASE}/items", status=400, json={"message": f"bad request, you sent {echoed}"})
+    http = HttpClient("acme", BASE, secrets=[token], sleep=Sleeps())
+    with pytest.raises(ClientRequestError) as err:
+        http.get_json("/items")
+    shown = str(err.value) + caplog.text
+    raw = token.encode()
+    pieces = [token[:12], token[-12:], quote(token, safe="")[:12], base64.b64encode(raw[3:15]).decode()]
+    assert not any(piece in shown for piece in pieces), shown
+    assert "***" in shown
+
+
+@responses.activate
+def test_a_503_asking_to_come_back_in_an_hour_is_not_waited_for() -> None:
+    sleeps = Sleeps()
+    responses.get(f"{BASE}/items", status=503, body="maintenance", headers={"Retry-After": "3600"})
+    with pytest.raises(ServerError, match="HTTP 503"):
+        client(sleeps).get_json("/items")
+    assert sleeps == [] and len(responses.calls) == 1

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import responses
 
 from encours.connectors.model import DocumentKind, InvoiceStatus, Money
@@ -44,6 +45,12 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
+@pytest.fixture(autouse=True)
+def no_bank_transactions() -> None:
+    """Full pulls list the bank transactions (unmatched ones are credits): none unless a test serves some."""
+    responses.get(f"{BASE}/transactions", json={"has_more": False, "next_cursor": None, "items": []})
+
+
 def connector(store: StateStore, sleeps: Sleeps, **kw: Any) -> PennylaneConnector:
     return PennylaneConnector(TOKEN, cache=store.cache(), as_of=AS_OF, base_url=BASE, sleep=sleeps, **kw)
 
@@ -60,12 +67,15 @@ def cursor_is(value: str | None) -> Any:
     return match
 
 
-def serve_full(rsps: responses.RequestsMock) -> None:
+def serve_full(rsps: responses.RequestsMock, last_page: Any = None) -> None:
+    """A three-page ledger; ``last_page`` replaces the third invoice page's answer (e.g. an exception)."""
+    rsps.get(f"{BASE}/transactions", json=payload("transactions_unmatched.json"))
     rsps.get(f"{BASE}/customers", json=payload("customers_page1.json"), match=[cursor_is(None)])
     rsps.get(f"{BASE}/customers", json=payload("customers_page2.json"), match=[cursor_is("Y3VzdG9tZXJzOjU3")])
     rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page1.json"), match=[cursor_is(None)])
     rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page2.json"), match=[cursor_is("eyJpZCI6MTAwM30=")])
-    rsps.get(f"{BASE}/customer_invoices", json=payload("invoices_page3.json"), match=[cursor_is("eyJpZCI6MTAwNn0=")])
+    third = {"body": last_page} if last_page is not None else {"json": payload("invoices_page3.json")}
+    rsps.get(f"{BASE}/customer_invoices", match=[cursor_is("eyJpZCI6MTAwNn0=")], **third)
     rsps.get(f"{BASE}/customers/42/contacts", json=payload("contacts_42.json"))
     rsps.get(f"{BASE}/customers/57/contacts", json=payload("contacts_empty.json"))
     rsps.get(f"{BASE}/customers/63/contacts", json=payload("contacts_empty.json"))
@@ -103,7 +113,8 @@ def test_full_pull_maps_invoices_credit_notes_currencies_and_statuses(store: Sta
     part_usd = invoices["F-2026-0108"]
     assert part_usd.remaining == Money(Decimal("270.00"), "USD") and part_usd.status is InvoiceStatus.PARTIALLY_PAID
     odd = invoices["F-2026-0106"]
-    assert (odd.status, odd.source_status, odd.due_date) == (InvoiceStatus.UNKNOWN, "in_collection", None)
+    # no deadline: the customer's 45_days_end_of_month from 5 November (20 December, then end of month)
+    assert (odd.status, odd.source_status, odd.due_date) == (InvoiceStatus.UNKNOWN, "in_collection", date(2026, 12, 31))
     assert invoices["F-2026-0107"].status is InvoiceStatus.CANCELLED
 
     customers = {c.id: c for c in delta.customers}
@@ -234,13 +245,17 @@ def test_refetch_invoice_reads_fresh_and_404_means_gone(store: StateStore, sleep
 
 
 @responses.activate
-def test_record_missing_a_field_fails_naming_platform_endpoint_and_record(store: StateStore, sleeps: Sleeps) -> None:
+def test_record_missing_a_field_is_quarantined_naming_platform_endpoint_and_record(
+    store: StateStore, sleeps: Sleeps
+) -> None:
     responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
     responses.get(f"{BASE}/customer_invoices", json=payload("invoices_missing_field.json"))
-    with pytest.raises(MalformedResponseError) as err:
-        connector(store, sleeps).pull(None)
-    assert str(err.value).startswith("pennylane GET /customer_invoices record 1010:")
-    assert "currency_amount" in str(err.value)
+    pl = connector(store, sleeps)
+    delta = pl.pull(None)
+    assert "1010" not in {i.id for i in delta.invoices}
+    (held,) = pl.quarantine.items
+    assert held.line().startswith("pennylane GET /customer_invoices record 1010:")
+    assert "currency_amount" in held.why
 
 
 @responses.activate
@@ -276,14 +291,15 @@ def _foreign(remaining: str, rate: str = "0.9259", status: str = "upcoming", **c
     ],
 )
 @responses.activate
-def test_non_eur_remaining_contradicting_the_eur_assumption_fails_loudly(
+def test_non_eur_remaining_contradicting_the_eur_assumption_quarantines_the_invoice(
     store: StateStore, sleeps: Sleeps, body: dict[str, Any], words: str
 ) -> None:
     responses.get(f"{BASE}/customers", json=payload("customers_page2.json"))
     responses.get(f"{BASE}/customer_invoices", json=body)
-    with pytest.raises(MalformedResponseError, match=words) as err:
-        connector(store, sleeps).pull(None)
-    assert "record 1005" in str(err.value)
+    pl = connector(store, sleeps)
+    assert pl.pull(None).invoices == ()
+    (held,) = pl.quarantine.items
+    assert held.record == "1005" and words in held.why
 
 
 @responses.activate
@@ -348,3 +364,90 @@ def test_a_refused_draft_filter_lists_drafts_too_and_skips_them(store: StateStor
     responses.get(f"{BASE}/customer_invoices/1008/matched_transactions", json=payload("matched_transactions_1008.json"))
     delta = connector(store, sleeps).pull(None)
     assert sorted(i.id for i in delta.invoices) == ["1007", "1008"]
+
+
+@pytest.mark.parametrize(
+    ("conditions", "issued", "due"),
+    [
+        ("30_days_end_of_month", date(2026, 1, 15), date(2026, 2, 28)),
+        ("30_days_end_of_month", date(2026, 1, 31), date(2026, 3, 31)),  # 2 March, then end of March
+        ("45_days_end_of_month", date(2026, 12, 20), date(2027, 2, 28)),
+        ("30_days_end_of_month", date(2027, 12, 15), date(2028, 1, 31)),
+        ("30_days", date(2026, 1, 31), date(2026, 3, 2)),
+        ("upon_receipt", date(2026, 5, 4), date(2026, 5, 4)),
+        ("custom", date(2026, 5, 4), None),
+    ],
+)
+def test_payment_conditions_give_exact_due_dates(conditions: str, issued: date, due: date | None) -> None:
+    from encours.connectors.pennylane import due_date_for
+
+    assert due_date_for(conditions, issued) == due
+
+
+@responses.activate
+def test_an_invoice_without_deadline_is_due_at_the_end_of_month_its_customer_was_granted(
+    store: StateStore, sleeps: Sleeps
+) -> None:
+    customers = payload("customers_page1.json")
+    customers["items"] += payload("customers_page2.json")["items"]
+    for customer in customers["items"]:
+        customer["payment_conditions"] = "30_days_end_of_month"
+    invoices = payload("invoices_page2.json")
+    for invoice in invoices["items"]:
+        invoice.update(deadline=None, date="2026-10-20")
+    responses.get(f"{BASE}/customers", json=dict(customers, has_more=False))
+    responses.get(f"{BASE}/customer_invoices", json=dict(invoices, has_more=False))
+    delta = connector(store, sleeps, fetch_contacts=False).pull(None)
+    assert {i.due_date for i in delta.invoices} == {date(2026, 11, 30)}  # 19 November, then end of month
+
+
+@responses.activate
+def test_refetch_invoices_reads_a_pass_in_batches_and_checks_the_answer_for_missing_ids(
+    store: StateStore, sleeps: Sleeps
+) -> None:
+    template = payload("invoices_page2.json")["items"][2]  # 1006, EUR, open
+    ids = [str(2000 + n) for n in range(150)]
+    served = {i: dict(template, id=int(i), invoice_number=f"F-{i}") for i in ids if i != "2077"}
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        wanted = next(f["value"] for f in json.loads(query(request)["filter"][0]) if f["field"] == "id")
+        items = [served[i] for i in wanted if i in served]
+        return 200, {}, json.dumps({"has_more": False, "next_cursor": None, "items": items})
+
+    class Call:
+        def __init__(self, request: Any) -> None:
+            self.request = request
+
+    responses.add_callback(responses.GET, f"{BASE}/customer_invoices", callback=lambda r: answer(Call(r)))
+    responses.get(f"{BASE}/customer_invoices/2077", status=404, json={"error": "Not found", "status": 404})
+    fresh = connector(store, sleeps).refetch_invoices(ids)
+    assert set(fresh) == set(ids) and fresh["2077"] is None
+    assert all(fresh[i] is not None and fresh[i].number == f"F-{i}" for i in ids if i != "2077")  # type: ignore[union-attr]
+    listings = [c for c in responses.calls if urlsplit(c.request.url).path.endswith("/customer_invoices")]
+    assert len(listings) == 2 and len(responses.calls) == 3  # 100 + 50 ids, then the missing one alone
+
+
+@responses.activate
+def test_a_full_pull_cut_off_mid_way_resumes_from_the_page_it_stopped_at(store: StateStore, sleeps: Sleeps) -> None:
+    from encours.connectors.source_errors import ServerError
+
+    # The first try: page 3 of the invoices never answers (the connection drops every time).
+    serve_full(responses.mock, last_page=requests.ConnectionError("reset by peer"))
+    first_try = connector(store, sleeps)
+    with pytest.raises(ServerError, match="could not connect"):
+        first_try.pull(None)
+    asked_first = [c.request.url for c in responses.calls]
+
+    responses.reset()
+    serve_full(responses.mock)
+    delta = connector(store, sleeps).pull(None)
+    asked_again = [urlsplit(c.request.url) for c in responses.calls]
+    listings = [u for u in asked_again if u.path.endswith(("/customers", "/customer_invoices"))]
+    assert len(listings) == 1 and "eyJpZCI6MTAwNn0" in listings[0].query  # only the page that failed
+    assert len({i.number for i in delta.invoices}) == 8  # the kept pages and the new one: the whole ledger
+    assert delta.full and len(asked_first) > len(listings)
+    # Done: a later full pull starts from page 1 again.
+    responses.reset()
+    serve_full(responses.mock)
+    connector(store, sleeps).pull(None)
+    assert sum(1 for c in responses.calls if urlsplit(c.request.url).path.endswith("/customer_invoices")) == 3

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from encours.scenarios.loader import CHANNELS, LANGUAGES, SHIPPED_DIR, ScenarioError, load_scenarios
+from encours.scenarios.setup import scenario_setup
 
 GOOD_STEPS = """
 [[steps]]
@@ -116,7 +117,7 @@ def test_a_template_syntax_error_names_the_template_and_line(tmp_path: Path) -> 
 def test_templates_are_rendered_once_with_sample_data_when_loaded(tmp_path: Path, content: str, words: str) -> None:
     path = write_scenario(tmp_path, "broken", GOOD_STEPS, content=content)
     with pytest.raises(ScenarioError, match=words) as caught:
-        load_scenarios([tmp_path])
+        scenario_setup([tmp_path], "broken", {})
     assert (caught.value.file, caught.value.step, caught.value.field) == (str(path), "first", "template")
 
 

@@ -7,7 +7,8 @@ number_format, last_cell).  It behaves like Excel where it matters to the backen
 - assigning a 2-D list fills the rectangle from the top-left cell;
 - text starting with "=" becomes a formula; a leading apostrophe keeps the rest as text;
 - other text that looks like a number or a date is turned into one (as Excel does when a value is
-  assigned), so a backend that forgets to protect ledger text is caught;
+  assigned: "1E5", "(123)", "2026-01" included), unless the cell has the Text format "@", so a
+  backend that forgets to protect ledger text is caught;
 - a Decimal is refused (COM has no exact decimal: callers must convert);
 - formulas are not evaluated: a formula cell reads back as None.
 
@@ -23,6 +24,30 @@ from typing import Any
 
 _NUMBER = re.compile(r"^\s*-?\d+([.,]\d+)?\s*$")
 _DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+_SCIENTIFIC = re.compile(r"^\s*-?\d+(\.\d+)?[eE][+-]?\d+\s*$")
+_NEGATIVE = re.compile(r"^\s*\((\d+([.,]\d+)?)\)\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
+
+
+def _as_excel_reads(item: str) -> Any:
+    """Text assigned to a cell in the General format, as Excel reads it: numbers ("1,5", "1E5",
+    "(123)" = -123), dates ("31/12/2026", "2026-01-15", "2026-01" = 1 January 2026), else text."""
+    if _NUMBER.match(item):
+        return float(item.replace(",", "."))
+    if _SCIENTIFIC.match(item):
+        return float(item)
+    negative = _NEGATIVE.match(item)
+    if negative:
+        return -float(negative.group(1).replace(",", "."))
+    match = _DATE.match(item)
+    if match:
+        return datetime(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+    iso = _ISO.match(item)
+    if iso and 1 <= int(iso.group(2)) <= 12:
+        return datetime(int(iso.group(1)), int(iso.group(2)), int(iso.group(3) or 1))
+    return item if item != "" else None
 
 
 def _address(ref: str) -> tuple[int, int]:
@@ -113,6 +138,15 @@ class FakeRange:
         return grid
 
     @property
+    def column_width(self) -> float:
+        return self.sheet.widths.get(self.c1, 8.43)  # Excel's default width
+
+    @column_width.setter
+    def column_width(self, width: float) -> None:
+        for c in range(self.c1, self.c2 + 1):
+            self.sheet.widths[c] = width
+
+    @property
     def number_format(self) -> str:
         return self.sheet.get(self.r1, self.c1).number_format
 
@@ -144,6 +178,7 @@ class FakeSheet:
     def __init__(self, book: FakeBook, name: str) -> None:
         self.book, self.name = book, name
         self.cells: dict[tuple[int, int], FakeCell] = {}
+        self.widths: dict[int, float] = {}  # 1-based column → width in characters
         self.charts = FakeCharts()
 
     def get(self, row: int, col: int) -> FakeCell:
@@ -158,20 +193,16 @@ class FakeSheet:
         if isinstance(item, Decimal):
             raise TypeError("Objects of type 'Decimal' can not be converted to a COM VARIANT")
         if isinstance(item, str):
-            if item.startswith("="):
-                cell.formula, cell.value = item, None
-                return
             if item.startswith("'"):
                 cell.value = item[1:]
                 return
-            if _NUMBER.match(item):
-                cell.value = float(item.replace(",", "."))
+            if cell.number_format == "@":  # the Text format: whatever is typed stays text, "=" included
+                cell.value = item if item != "" else None
                 return
-            match = _DATE.match(item)
-            if match:
-                cell.value = datetime(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+            if item.startswith("="):
+                cell.formula, cell.value = item, None
                 return
-            cell.value = item if item != "" else None
+            cell.value = _as_excel_reads(item)
             return
         if isinstance(item, bool):
             cell.value = item

@@ -250,3 +250,44 @@ def test_a_row_the_ledger_no_longer_knows_is_marked_deleted_and_keeps_its_cells(
     assert invoices.get(row, _column(invoices, "Statut")).value == "Supprimée"
     assert invoices.get(row, _column(invoices, "Reste dû")).value == 0
     assert invoices.get(row, _column(invoices, "N° facture")).value == gone["number"]
+
+
+def test_ledger_text_stays_text_money_is_in_euros_and_old_dates_are_not_negative_serials(view: SheetView) -> None:
+    ledger = demo_ledger(AS_OF)
+    invoice, other = [i for i in ledger.invoices if i.is_open and not i.is_credit_note][:2]
+    customer = next(c for c in ledger.customers if c.id == invoice.customer_id)
+    changed = {invoice.id: {"number": "2026-01", "issue_date": date(1899, 6, 15)}, other.id: {"number": "1E5"}}
+    ledger = replace(
+        ledger,
+        customers=tuple(replace(c, name="(123)") if c.id == customer.id else c for c in ledger.customers),
+        invoices=tuple(replace(i, **changed[i.id]) if i.id in changed else i for i in ledger.invoices),
+    )
+    view = build_view(ledger, AS_OF, figures=customer_figures(ledger, AS_OF), company="Atelier Dupont SARL")
+    book = FakeBook()
+    ExcelWorkbook(book).write(view)
+    invoices = book.sheets["Factures"]
+    row = _row_of(invoices, invoice.id)
+    assert invoices.get(row, _column(invoices, "N° facture")).value == "2026-01"  # not 1 January 2026
+    assert invoices.get(row, _column(invoices, "Client")).value == "(123)"  # not -123
+    assert invoices.get(row, _column(invoices, "Date")).value == "15/06/1899"  # not a negative serial
+    assert invoices.get(_row_of(invoices, other.id), _column(invoices, "N° facture")).value == "1E5"  # not 100000
+    clients = book.sheets["Clients"]
+    names = [clients.get(r, _column(clients, "Client")).value for r in range(2, clients.used_range.r2 + 1)]
+    assert "(123)" in names
+    assert "€" in invoices.get(row, _column(invoices, "Reste dû (EUR)")).number_format
+    assert "€" in clients.get(2, _column(clients, "Encours")).number_format
+    assert "€" in book.sheets["Balance âgée"].get(2, 3).number_format
+
+
+def test_headings_are_not_cut(view: SheetView) -> None:
+    book = FakeBook()
+    ExcelWorkbook(book).write(view)
+    for name, tab in (("Factures", INVOICES), ("Clients", CUSTOMERS)):
+        sheet = book.sheets[name]
+        for column in tab.columns:
+            width = sheet.range((1, _column(sheet, column.heading))).column_width
+            assert width >= len(column.heading) + 2, (name, column.heading, width)
+    widths = dict(book.sheets["Factures"].widths)
+    book.sheets["Factures"].range((1, 3)).column_width = 60  # a person widens a column
+    ExcelWorkbook(book).write(view)
+    assert book.sheets["Factures"].widths == {**widths, 3: 60}  # a re-sync leaves people's widths

@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from fake_sheets_server import FakeSheetsServer, Formula
+from fake_sheets_server import FakeSheetsServer, Formula, col_letters
+from gsheets_ledgers import change_some, sized_ledger
 
 from encours.connectors.model import Ledger
 from encours.sheets_addin.gsheets import GoogleSheet
@@ -33,8 +34,6 @@ def make_sheet(server: FakeSheetsServer) -> GoogleSheet:
 
 
 def comment_cell(server: FakeSheetsServer, tab: str, id_heading: str) -> tuple[str, Any]:
-    from fake_sheets_server import col_letters
-
     header = server.grid(tab)[0]
     return f"{col_letters(header.index('Commentaire'))}2", server.records(tab)[0][id_heading]
 
@@ -100,3 +99,63 @@ def test_formulas_google_hands_back_re_rendered_are_not_rewritten(server: FakeSh
     server.reset_counts()
     make_sheet(server).write(view)
     assert [r.method for r in server.requests] == ["GET", "GET"]
+
+
+# -- a re-sync reads what it needs ------------------------------------------------------------------
+def _drop_print(server: FakeSheetsServer) -> None:
+    sheet = server.sheet("Factures")
+    sheet.developer_metadata = [m for m in sheet.developer_metadata if m["metadataKey"] != "encours.print"]
+
+
+def _resync_bytes(server: FakeSheetsServer, view: Any) -> tuple[Any, int, int]:
+    """(marks read, bytes received, requests) for what a sync does: read people's marks, then write."""
+    sheet = make_sheet(server)
+    marks = sheet.read_marks()
+    sheet.write(view)
+    traffic = sheet.traffic.snapshot()
+    return marks, int(traffic["bytes_received"]), int(traffic["requests"])
+
+
+def test_a_resync_with_nothing_changed_reads_ids_and_peoples_columns_only(server: FakeSheetsServer,
+                                                                         as_of: date) -> None:
+    ledger = sized_ledger(3000, as_of, customers=60)
+    view = build_view(ledger, as_of)
+    make_sheet(server).write(view)
+    header = server.grid("Factures")[0]
+    for row in range(2, 40):
+        server.person_set("Factures", f"{col_letters(header.index('Commentaire'))}{row}", f"appelé {row}")
+        server.person_set("Factures", f"{col_letters(header.index('Litige'))}{row}", row % 2 == 0)
+    first = server.records("Factures")[0]["ID"]
+    for a1, value in (("A2", first), ("B2", 46400), ("C2", 120.5), ("D2", "accord du 12")):
+        server.person_set("Échéanciers", a1, value)
+    clients = server.grid("Clients")[0]
+    server.person_set("Clients", f"{col_letters(clients.index('Bloquer livraisons'))}2", True)
+
+    light_marks, light_bytes, light_requests = _resync_bytes(server, view)
+    _drop_print(server)  # as a sheet without the fingerprint: everything is read
+    server.reset_counts()
+    full_marks, _, _ = _resync_bytes(server, view)
+    whole_sheet = max(r.bytes_out for r in server.requests if r.path.endswith("values:batchGet"))
+    assert light_marks == full_marks and len(light_marks.invoices) >= 38
+    assert len(light_marks.payment_plans) == 1 and any(c.block_deliveries for c in light_marks.customers.values())
+    assert light_bytes <= 0.10 * whole_sheet, (light_bytes, whole_sheet)
+    assert light_requests == 2  # marks: metadata, one light read; the write trusts that read
+    assert any(m["metadataKey"] == "encours.print" for m in server.sheet("Factures").developer_metadata)
+
+
+def test_a_sorted_sheet_or_a_source_change_is_read_in_full(server: FakeSheetsServer, ledger: Ledger,
+                                                           as_of: date) -> None:
+    view = build_view(ledger, as_of)
+    make_sheet(server).write(view)
+    server.person_sort("Factures", 2, descending=True)
+    cell, invoice = comment_cell(server, "Factures", "ID")
+    server.person_set("Factures", cell, "vu")
+    sheet = make_sheet(server)
+    assert sheet.read_marks().for_invoice(invoice).comment == "vu"
+    later = build_view(change_some(ledger, 0.2), as_of)
+    sheet.write(later)
+    rows = {r["ID"]: r for r in server.records("Factures") if r.get("ID")}
+    assert rows[invoice]["Commentaire"] == "vu"
+    for row in later.invoices:
+        if row["id"] in rows:
+            assert rows[row["id"]]["Statut"] == row["status"]

@@ -89,3 +89,20 @@ def test_reloading_the_module_is_harmless() -> None:
     # Excel re-imports UDF modules when "Import Functions" is pressed
     importlib.reload(udfs)
     assert udfs.ENCOURS_DSO(1, 1, 1) == 1.0
+
+
+def test_functions_whose_as_of_may_be_omitted_are_volatile_so_they_follow_the_day() -> None:
+    """An omitted as-of date is today: without ``volatile=True`` Excel keeps yesterday's figures."""
+    import ast
+
+    tree = ast.parse((ROOT / "sheets_addin" / "udfs.py").read_text(encoding="utf-8"))
+    checked = 0
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("ENCOURS_"):
+            continue
+        declared = next(d for d in node.decorator_list if isinstance(d, ast.Call) and ast.unparse(d.func) == "xw.func")
+        volatile = any(k.arg == "volatile" and ast.literal_eval(k.value) is True for k in declared.keywords)
+        takes_as_of = "as_of" in [a.arg for a in node.args.args]
+        assert volatile == takes_as_of, node.name
+        checked += takes_as_of
+    assert checked >= 9

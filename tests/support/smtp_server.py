@@ -2,6 +2,9 @@
 
 ``refuse_after``: accept that many messages, then answer ``451`` to the next ones.
 ``drop_after``: accept that many messages, then close the connection in the middle of the next.
+``SmtpServer.open_connections`` counts the clients connected now: read the mailbox only once a
+killed client's connection is closed (:meth:`SmtpServer.wait_closed`), or a message still being
+received is missed.
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -59,13 +65,62 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _CountingSmtp(SMTP):
+    def __init__(self, counter: _Counter, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._counter = counter
+
+    def connection_made(self, transport: Any) -> None:
+        self._counter.add(1)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        try:
+            super().connection_lost(error)
+        finally:
+            self._counter.add(-1)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self, step: int) -> None:
+        with self._lock:
+            self.value += step
+
+
+class _CountingController(Controller):
+    def __init__(self, counter: _Counter, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._counter = counter
+
+    def factory(self) -> SMTP:
+        return _CountingSmtp(self._counter, self.handler, **self.SMTP_kwargs)
+
+
 class SmtpServer:
     """``with SmtpServer() as server: … server.port … server.handler.received``."""
 
     def __init__(self, handler: RecordingHandler | None = None) -> None:
         self.handler = handler or RecordingHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._connections = _Counter()
+        self.controller = _CountingController(self._connections, self.handler, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def open_connections(self) -> int:
+        return self._connections.value
+
+    def wait_closed(self, timeout: float = 30.0) -> bool:
+        """Wait until no client is connected (a killed pass's socket is closed and handled)."""
+        deadline = time.monotonic() + timeout
+        while self._connections.value > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from encours.scenarios.message import ChannelError, Message
 from encours.scenarios.planner import StepKey, plan
 from encours.scenarios.render import render
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
-from encours.sync.channels.message import ChannelError, Message
 from encours.sync.channels.outbox import OutboxChannel
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 

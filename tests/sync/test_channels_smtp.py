@@ -23,10 +23,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from pypdf import PdfReader
 
 from encours.connectors.errors import ConfigError
+from encours.scenarios.message import AddressError, ChannelError, Message
 from encours.scenarios.planner import plan
 from encours.scenarios.render import render
 from encours.sheets_addin.marks import SheetMarks
-from encours.sync.channels.message import AddressError, ChannelError, Message
 from encours.sync.channels.smtp import SmtpChannel
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
@@ -285,3 +285,36 @@ def test_smtp_settings_come_from_the_config_and_secrets_from_the_environment(tmp
         smtp_from_config(load_config(path, {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}))
     assert str(path) in str(plain.value) and "[sending] security" in str(plain.value)
     assert PASSWORD not in str(plain.value)
+
+
+def test_check_connects_logs_in_and_sends_nothing(inbox: Inbox, certificate: tuple[Path, Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from encours.sync.cli import main
+
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_context(certificate),
+                            require_starttls=True, authenticator=authenticator, auth_required=True)
+    controller.start()
+    try:
+        path = tmp_path / "encours.toml"
+        path.write_text(
+            '[company]\nname = "Dupont"\nstate = "state.sqlite"\n[source]\ntype = "demo"\n'
+            '[sheet]\ntype = "xlsx"\npath = "encours.xlsx"\n'
+            f'[sending]\nmode = "smtp"\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "starttls"\n'
+            'from = "relances@dupont.example"\nuser_env = "SMTP_USER"\npassword_env = "SMTP_PASSWORD"\ntimeout = 5\n',
+            encoding="utf-8")
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the test's own authority, as a company's CA
+        monkeypatch.setenv("SMTP_USER", USER)
+        monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+        assert main(["check", "-c", str(path)]) == 0
+        out = capsys.readouterr().out
+        mail = [line for line in out.splitlines() if "mail" in line]
+        assert mail and mail[0].startswith("✓ mail: SMTP 127.0.0.1") and "starttls, authenticated" in mail[0]
+        assert "nothing was sent" in mail[0] and PASSWORD not in out
+        assert inbox.received == []
+        monkeypatch.setenv("SMTP_PASSWORD", "wrong-password")
+        assert main(["check", "-c", str(path)]) == 1
+        out = capsys.readouterr().out
+        assert "✗ mail:" in out and "authentication failed" in out and "wrong-password" not in out
+    finally:
+        controller.stop()

@@ -98,3 +98,22 @@ def test_console_script_help_runs() -> None:
         [sys.executable, "-m", "encours.sync.cli", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "demo" in result.stdout and "sync" in result.stdout
+
+
+HEAVY = ("pandas", "numpy", "openpyxl", "requests", "fpdf", "matplotlib", "jinja2", "gspread")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["sync", "--bogus"], ["run", "--help"], ["--version"]])
+def test_help_and_usage_errors_import_nothing_heavy(argv: list[str]) -> None:
+    """``encours --help`` and a mistyped option answer at once: no data library is imported."""
+    code = (f"import sys; from encours.sync.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("argv", [["-q", "sync"], ["sync", "-q"], ["sync", "--verbose"], ["-v", "run", "--dry-run"]])
+def test_quiet_and_verbose_before_or_after_the_command(argv: list[str]) -> None:
+    args = build_parser(argv).parse_args(argv)
+    assert args.command in ("sync", "run")
+    assert args.quiet == ("-q" in argv) and args.verbose == any(a in ("-v", "--verbose") for a in argv)

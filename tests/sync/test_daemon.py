@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from encours.connectors.errors import SourceError
-from encours.sync.channels.message import Message, SendResult
+from encours.scenarios.message import Message, SendResult
 from encours.sync.channels.smtp import SmtpChannel
 from encours.sync.config import Config, load_config
 from encours.sync.daemon import Daemon

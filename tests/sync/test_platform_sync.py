@@ -39,6 +39,7 @@ def config(folder: Path) -> Config:
 
 def serve_full() -> None:
     responses.get(f"{BASE}/customers", json=dict(payload("customers_page1.json"), has_more=False))
+    responses.get(f"{BASE}/transactions", json=payload("transactions_unmatched.json"))
     responses.get(f"{BASE}/customer_invoices", json=dict(payload("invoices_page2.json"), has_more=False))
     for cid in (42, 57, 63):
         responses.get(f"{BASE}/customers/{cid}/contacts", json=payload("contacts_empty.json"))

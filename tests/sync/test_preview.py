@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
-from encours.connectors.model import Delta
-from encours.scenarios.setup import ScenarioSetup
+from encours.connectors.model import Delta, Ledger
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
 from encours.sync.cli import main
+from encours.sync.config import load_config
+from encours.sync.pipeline import DossierState, assemble
 from encours.sync.preview import PreviewError, preview_plan
 from encours.sync.state import StateStore
-from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
+from tests.support.reminders import AS_OF, customer, invoice, ledger
 
 CONFIG = """[company]
 name = "Atelier Dupont SARL"
@@ -93,17 +94,26 @@ def test_nothing_synced_yet_says_what_to_do(tmp_path: Path, capsys: pytest.Captu
     assert "encours sync" in capsys.readouterr().err
 
 
-def test_a_disputed_invoice_shows_why_nothing_goes() -> None:
+def _state(tmp_path: Path, books: Ledger, marks: SheetMarks) -> DossierState:
+    """The dossier state the run would assemble for ``books`` with ``marks`` typed in the sheet."""
+    path = tmp_path / "encours.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    config = load_config(path)
+    store = StateStore(config.state_path)
+    with store.transaction():
+        store.apply_delta(Delta.of_ledger(books, "t"))
+    return assemble(config, store, as_of=AS_OF, now=datetime.combine(AS_OF, time(10), tzinfo=UTC), marks=marks)
+
+
+def test_a_disputed_invoice_shows_why_nothing_goes(tmp_path: Path) -> None:
     led = ledger(invoice("I1", 20))
-    setup = ScenarioSetup(shipped(), "standard", {})
-    result = preview_plan(led, SheetMarks(invoices={"I1": InvoiceMarks(dispute=True)}), setup, company(), "I1", AS_OF)
+    result = preview_plan(_state(tmp_path, led, SheetMarks(invoices={"I1": InvoiceMarks(dispute=True)})), "I1")
     assert result.messages == []
     assert [s.reason for s in result.skips] == ["disputed"]
 
 
-def test_several_matching_customers_ask_for_the_id() -> None:
+def test_several_matching_customers_ask_for_the_id(tmp_path: Path) -> None:
     led = ledger(invoice("I1", 20), invoice("I2", 20, customer_id="C2"),
                  customers=(customer("C1", name="Martin SA"), customer("C2", name="Martin SARL")))
-    setup = ScenarioSetup(shipped(), "standard", {})
     with pytest.raises(PreviewError, match="several customers"):
-        preview_plan(led, SheetMarks(), setup, company(), "martin", AS_OF)
+        preview_plan(_state(tmp_path, led, SheetMarks()), "martin")

@@ -30,10 +30,9 @@ from encours.sync.report import (
     receivables_at,
     reminder_stats,
     report_due,
-    send_weekly_report,
 )
 from encours.sync.report_render import eur
-from encours.sync.report_send import plan_reports, render
+from encours.sync.report_send import plan_reports, render, send_weekly_report
 from encours.sync.risk import _save_check, load_risk
 from encours.sync.state import StateStore
 

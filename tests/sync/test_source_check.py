@@ -34,7 +34,16 @@ def test_check_says_what_it_reached(
 ) -> None:
     monkeypatch.setenv("PL_TOKEN", TOKEN)
     responses.get(f"{BASE}/me", json=json.loads((PAYLOADS / "me.json").read_text()))
-    responses.get(f"{BASE}/customer_invoices", json=json.loads((PAYLOADS / "invoices_page3.json").read_text()))
+    invoices = json.loads((PAYLOADS / "invoices_page3.json").read_text())
+    responses.get(f"{BASE}/customer_invoices", json=invoices)
+    empty = json.loads((PAYLOADS / "changelog_empty.json").read_text())
+    for path in ("customers", "transactions", "changelogs/customer_invoices", "changelogs/customers",
+                 "changelogs/transactions"):
+        responses.get(f"{BASE}/{path}", json=empty)  # every endpoint the sync uses is read once
+    first = invoices["items"][0]["id"]
+    responses.get(f"{BASE}/customer_invoices/{first}", json=invoices["items"][0])
+    for path in ("matched_transactions", "payments"):
+        responses.get(f"{BASE}/customer_invoices/{first}/{path}", json=empty)
     code = main(["check", "-c", str(write(tmp_path)), "--as-of", "2026-11-23"])
     out = capsys.readouterr().out
     assert code == 0

@@ -4,8 +4,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Money
+from encours.connectors.demo import demo_ledger
+from encours.connectors.model import Customer, Delta, Invoice, InvoiceStatus, Ledger, Money
 from encours.sync.state import StateError, StateStore
 
 
@@ -84,3 +87,53 @@ def test_a_locked_state_file_is_a_clear_error(tmp_path: Path) -> None:
         second.transaction(),
     ):
         pass
+
+
+# -- one definition of "apply a delta": the store persists exactly what Ledger.apply computes -----------
+def _delta_strategy(source: Ledger) -> st.SearchStrategy[Delta]:
+    invoices = st.lists(st.sampled_from(source.invoices), max_size=12, unique_by=lambda i: i.id)
+    customers = st.lists(st.sampled_from(source.customers), max_size=6, unique_by=lambda c: c.id)
+    payments = st.lists(st.sampled_from(source.payments), max_size=8, unique_by=lambda p: p.id)
+    ids = st.lists(st.sampled_from([i.id for i in source.invoices] + ["unknown"]), max_size=4, unique=True)
+    customer_ids = st.lists(st.sampled_from([c.id for c in source.customers]), max_size=2, unique=True)
+    payment_ids = st.lists(st.sampled_from([p.id for p in source.payments] + ["gone"]), max_size=3, unique=True)
+    return st.builds(
+        lambda c, i, p, di, dc, dp, full: Delta(tuple(c), tuple(i), tuple(p), tuple(di), tuple(dc), tuple(dp),
+                                                full=full, cursor="x"),
+        customers, invoices, payments, ids, customer_ids, payment_ids, st.booleans(),
+    )
+
+
+_DEMO = demo_ledger(date(2026, 11, 23))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=_delta_strategy(_DEMO), second=_delta_strategy(_DEMO))
+def test_the_store_holds_what_ledger_apply_computes(tmp_path_factory: pytest.TempPathFactory, first: Delta,
+                                                    second: Delta) -> None:
+    path = tmp_path_factory.mktemp("apply") / "state.sqlite"
+    expected = Ledger((), ())
+    with StateStore(path) as store:
+        for delta in (first, second):
+            with store.transaction():
+                store.apply_delta(delta)
+            expected = expected.apply(delta)
+            assert store.ledger() == expected
+
+
+def test_unallocated_credits_are_stored_merged_and_replaced(tmp_path: Path) -> None:
+    from encours.connectors.model import CreditKind, UnallocatedCredit
+
+    def credit(cid: str, amount: str) -> UnallocatedCredit:
+        return UnallocatedCredit(cid, "C1", "t", date(2026, 3, 1), Money(Decimal(amount)), CreditKind.OPENING_BALANCE)
+
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),),
+                                    credits=(credit("P1", "30.00"), credit("P2", "0.01"))))
+        with store.transaction():
+            store.apply_delta(Delta(credits=(credit("P1", "29.99"),), deleted_credit_ids=("P2",), full=False))
+        assert store.ledger().balances() == {("C1", "EUR"): Money(Decimal("70.01"))}
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),)))
+        assert store.ledger().credits == ()

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from encours.scenarios.loader import ScenarioError
-from encours.scenarios.setup import DEFAULT_PROFILE_SCENARIOS, scenarios_from_config
+from encours.scenarios.setup import DEFAULT_PROFILE_SCENARIOS
+from encours.sync.company import scenarios_for as scenarios_from_config
 from encours.sync.config import load_config
 
 BASE = '[company]\nname = "Dupont"\n[source]\ntype = "demo"\n'

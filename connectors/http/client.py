@@ -2,8 +2,12 @@
 
 * Every call has a timeout (connect, read).
 * Reads (GET, or a POST the caller marks ``read=True`` such as an Odoo ``search_read``) are retried
-  on 429, 5xx and connection errors with exponential backoff and full jitter; a ``Retry-After``
-  header is honoured.  Writes are never retried: the platform may have done them.
+  on 5xx and connection errors (``RetryPolicy.attempts`` tries) with exponential backoff and full
+  jitter, and on 429 while the waiting stays within ``RetryPolicy.patience``: a ``Retry-After`` is
+  honoured (one longer than ``max_retry_after`` is not waited for), and without one the backoff
+  climbs to a one-minute ceiling.  Writes are never retried: the platform may have done them.
+* Client-side pacing: a :class:`~encours.connectors.http.pacing.Budget` (requests per window),
+  possibly shared with other clients; a 429 holds everyone sharing it.
 * Pacing: the ``ratelimit-limit / -remaining / -reset`` headers (Pennylane, IETF draft) are read
   after each answer; when nothing remains in the window the next call waits for the reset, so a
   sync stays under the limit instead of collecting 429s.
@@ -29,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from encours.connectors.http.pacing import Budget, Pacer, RetryPolicy, parse_retry_after
 from encours.connectors.source_errors import (
     AuthenticationError,
     ClientRequestError,
@@ -37,6 +42,7 @@ from encours.connectors.source_errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    UnreachableError,
     redact,
 )
 
@@ -44,16 +50,6 @@ log = logging.getLogger("encours.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 DEFAULT_TIMEOUT = (10.0, 60.0)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to retry a read."""
-
-    attempts: int = 5  # total tries, the first included
-    base_delay: float = 0.5  # seconds; doubled at each retry, then fully jittered
-    max_delay: float = 30.0  # cap of one backoff wait
-    max_retry_after: float = 300.0  # a Retry-After longer than this is not waited for
 
 
 @dataclass
@@ -68,69 +64,6 @@ class HttpStats:
     by_endpoint: Counter[str] = field(default_factory=Counter)
 
 
-class Pacer:
-    """Keeps a client inside the platform's window using the ``ratelimit-*`` answer headers.
-
-    ``ratelimit-reset`` is read as a Unix time when it looks like one (Pennylane), else as a
-    number of seconds from now (IETF draft).  Fractions are accepted.
-    """
-
-    def __init__(self, *, reserve: int = 0, max_wait: float = 60.0, margin: float = 0.001) -> None:
-        self.reserve = reserve
-        self.max_wait = max_wait
-        self.margin = margin  # a reset stated to the millisecond may be rounded down: wake just after
-        self.remaining: int | None = None
-        self.reset_at: float | None = None
-
-    def observe(self, headers: Mapping[str, str], now: float) -> None:
-        remaining = _number(headers.get("ratelimit-remaining"))
-        reset = _number(headers.get("ratelimit-reset"))
-        if remaining is None:
-            return
-        self.remaining = int(remaining)
-        if reset is not None:
-            self.reset_at = reset if reset > 1_000_000_000 else now + reset
-
-    def wait_needed(self, now: float) -> float:
-        """Seconds to wait before the next request (0 when the window still has room)."""
-        if self.remaining is None or self.remaining > self.reserve:
-            return 0.0
-        if self.reset_at is None:
-            return 1.0
-        return min(max(self.reset_at - now + self.margin, 0.0), self.max_wait)
-
-    def sent(self) -> None:
-        if self.remaining is not None:
-            self.remaining -= 1
-
-    def window_over(self) -> None:
-        self.remaining = None
-        self.reset_at = None
-
-
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    number = _number(value)
-    if number is not None:
-        return max(number, 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - now, 0.0)
-
-
 def _default_error_text(response: requests.Response) -> str:
     try:
         body = response.json()
@@ -143,14 +76,23 @@ def _default_error_text(response: requests.Response) -> str:
                 return value
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])
-    return json.dumps(body)[:300]
+    return json.dumps(body)
+
+
+#: An error text is shortened to this many characters, always after secrets were removed.
+EXCERPT = 300
 
 
 def _text_excerpt(response: requests.Response) -> str:
-    text = response.text or ""
+    """The body as one line, whole: callers redact it, then shorten it with :func:`shorten`."""
+    text = (response.text or "")[:100_000]
     if looks_like_html(response):
         return "an HTML page instead of JSON (a proxy, a login or a maintenance page?)"
-    return " ".join(text.split())[:300] or "(empty body)"
+    return " ".join(text.split()) or "(empty body)"
+
+
+def shorten(text: str, limit: int = EXCERPT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def looks_like_html(response: requests.Response) -> bool:
@@ -182,6 +124,8 @@ class HttpClient:
         reauth: Callable[[], bool] | None = None,
         error_text: Callable[[requests.Response], str] | None = None,
         pacer: Pacer | None = None,
+        budget: Budget | None = None,
+        credentials_key: str = "",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
@@ -197,6 +141,8 @@ class HttpClient:
         self.reauth = reauth
         self.error_text = error_text or _default_error_text
         self.pacer = pacer or Pacer()
+        self.budget = budget
+        self.credentials_key = credentials_key  # the setting to fix on a 401/403, e.g. "[source] token_env"
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()
@@ -237,10 +183,11 @@ class HttpClient:
         retriable = read if read is not None else method in ("GET", "HEAD", "OPTIONS")
         endpoint = endpoint or f"{method} {urlsplit(path).path or path}"
         url = self.url(path)
-        attempt = 0
+        failures = 0  # 5xx answers and connection failures so far
+        throttles = 0  # 429 answers so far
+        throttled_for = 0.0  # seconds waited on 429s for this request
         reauthed = False
         while True:
-            attempt += 1
             self._pace()
             sent_headers = dict(self.headers)
             if authenticated and self.auth is not None:
@@ -258,16 +205,19 @@ class HttpClient:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
+                failures += 1
                 self.stats.requests += 1
                 self.stats.by_endpoint[endpoint] += 1
                 self.pacer.sent()
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
-                log.warning("%s %s: %s (try %d)", self.platform, endpoint, kind, attempt)
-                if retriable and attempt < self.retry.attempts:
-                    self._backoff(attempt, None)
+                timed_out = isinstance(exc, requests.Timeout)
+                kind = "timed out" if timed_out else "could not connect"
+                log.warning("%s %s: %s (try %d)", self.platform, endpoint, kind, failures + throttles)
+                if retriable and failures < self.retry.attempts:
+                    self._backoff(self.retry.delay(failures - 1, None, self.rng))
                     continue
-                raise ServerError(
-                    f"{kind} to {self._safe_url(url)} after {attempt} tries ({self.redact(type(exc).__name__)})",
+                raise UnreachableError(
+                    f"{kind} to {self._safe_url(url)} after {failures} tries ({self.redact(type(exc).__name__)})",
+                    timed_out=timed_out,
                     platform=self.platform,
                     endpoint=endpoint,
                     record=record,
@@ -280,12 +230,25 @@ class HttpClient:
                 reauthed = True
                 if self.reauth():
                     continue
-            if status in RETRY_STATUSES and retriable and attempt < self.retry.attempts:
-                wait = parse_retry_after(response.headers.get("retry-after"), self.clock())
-                if status == 429 and wait is not None and wait > self.retry.max_retry_after:
+            if status == 429 and retriable:
+                asked = parse_retry_after(response.headers.get("retry-after"), self.clock())
+                throttles += 1
+                wait = self.retry.delay(throttles - 1, asked, self.rng, throttled=True)
+                too_long = asked is not None and asked > self.retry.max_retry_after
+                out_of_tries = 0 < self.retry.throttle_tries <= throttles
+                if too_long or out_of_tries or throttled_for + wait > self.retry.patience:
                     raise self._error(response, endpoint, record)
-                self._backoff(attempt, wait)
+                throttled_for += wait
+                if self.budget is not None:
+                    self.budget.hold(wait)  # everyone sharing the quota waits, not only this request
+                self._backoff(wait)
                 continue
+            if status in RETRY_STATUSES and status != 429 and retriable:
+                failures += 1
+                asked = parse_retry_after(response.headers.get("retry-after"), self.clock())
+                if failures < self.retry.attempts and (asked is None or asked <= self.retry.max_retry_after):
+                    self._backoff(self.retry.delay(failures - 1, asked, self.rng))
+                    continue
             raise self._error(response, endpoint, record)
 
     def get_json(
@@ -302,7 +265,7 @@ class HttpClient:
             if looks_like_html(response):
                 what = "an HTML page instead of JSON (a proxy, a login or a maintenance page?)"
             else:
-                what = f"a body that is not JSON: {self.redact(_text_excerpt(response))[:120]!r}"
+                what = f"a body that is not JSON: {shorten(self.redact(_text_excerpt(response)), 120)!r}"
             raise MalformedResponseError(
                 f"answered HTTP {response.status_code} with {what}",
                 platform=self.platform,
@@ -312,6 +275,11 @@ class HttpClient:
 
     # -- internals ----------------------------------------------------------------------------
     def _pace(self) -> None:
+        if self.budget is not None:
+            waited = self.budget.acquire()
+            if waited > 0:
+                self.stats.paced_waits += 1
+                self.stats.waited += waited
         wait = self.pacer.wait_needed(self.clock())
         if wait > 0:
             self.stats.paced_waits += 1
@@ -339,16 +307,11 @@ class HttpClient:
                 (time.monotonic() - started) * 1000,
             )
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+    def _backoff(self, wait: float) -> None:
         self.stats.retries += 1
-        if retry_after is not None:
-            wait = retry_after + self.rng.uniform(0, min(1.0, self.retry.base_delay))
-        else:
-            ceiling = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
-            wait = self.rng.uniform(ceiling / 2, ceiling)
         self.stats.waited += wait
         self.pacer.window_over()
-        log.info("%s: retrying in %.1f s (try %d)", self.platform, wait, attempt + 1)
+        log.info("%s: retrying in %.1f s", self.platform, wait)
         self.sleep(wait)
 
     def _safe_url(self, url: str) -> str:
@@ -358,16 +321,17 @@ class HttpClient:
     def _error(self, response: requests.Response, endpoint: str, record: str) -> Exception:
         status = response.status_code
         try:
-            detail = self.redact(self.error_text(response))
+            detail = shorten(self.redact(self.error_text(response)))
         except Exception:  # a broken error body must not hide the status
             detail = "(unreadable error body)"
         where = {"platform": self.platform, "endpoint": endpoint, "record": record}
         message = f"HTTP {status}: {detail}"
+        fix = f": check {self.credentials_key}" if self.credentials_key else ""
         if status == 401:
-            return AuthenticationError(f"{message} — the credentials were refused or have expired", **where)
+            return AuthenticationError(f"{message} — the credentials were refused or have expired{fix}", **where)
         if status == 403:
             return PermissionDeniedError(
-                f"{message} — the credentials lack the permission (scope) to read this", **where
+                f"{message} — the credentials lack the permission (scope) to read this{fix}", **where
             )
         if status == 404:
             return NotFoundError(message, **where)

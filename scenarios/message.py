@@ -38,6 +38,18 @@ class ChannelError(EncoursError):
         self.retriable = retriable
 
 
+class UncertainSendError(ChannelError):
+    """The message may have reached the server: the connection broke or timed out after DATA began.
+
+    Never retried blindly: the journal records it ``uncertain`` until a person says whether the
+    server has it (search its Sent folder or logs for ``message_id``).
+    """
+
+    def __init__(self, message: str, *, message_id: str) -> None:
+        super().__init__(message, retriable=False)
+        self.message_id = message_id
+
+
 class AddressError(ChannelError):
     """An address is not a plain, valid e-mail address (never sent)."""
 

@@ -1,0 +1,98 @@
+"""Credits not yet matched to an invoice, and what they leave a customer owing (issue 11, item 3).
+
+A payment on account (``Payment.unallocated``) or an open credit note is money the customer has
+already given back: reminders claim the net.  A credit whose reference names one of the
+customer's invoice numbers (or a credit note that names the invoice it credits) is attributed to
+that invoice; the others reduce the customer's net overdue balance in their currency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from encours.connectors.model import Ledger, Money
+
+
+@dataclass(frozen=True)
+class Credit:
+    """One credit the customer holds: ``amount`` is positive, in the credit's currency."""
+
+    reference: str
+    on: date
+    amount: Money
+    kind: str  # "payment" | "credit_note"
+    invoice_id: str = ""  # the invoice it is attributed to, when its reference names one
+    invoice_number: str = ""
+
+
+@dataclass
+class CustomerCredits:
+    """Per currency: credits attributed to an invoice (invoice id → credits) and the others."""
+
+    attributed: dict[str, list[Credit]] = field(default_factory=lambda: defaultdict(list))
+    unattributed: dict[str, list[Credit]] = field(default_factory=lambda: defaultdict(list))
+
+    def free_total(self, currency: str) -> Money:
+        return sum((c.amount for c in self.unattributed.get(currency, ())), Money.zero(currency))
+
+
+def _named_invoice(reference: str, numbers: dict[str, str]) -> tuple[str, str]:
+    """(invoice id, number) of the first invoice number the reference names as a whole word."""
+    for number in sorted(numbers, key=len, reverse=True):
+        if number and re.search(rf"(?<![0-9A-Za-z]){re.escape(number)}(?![0-9A-Za-z])", reference, re.IGNORECASE):
+            return numbers[number], number
+    return "", ""
+
+
+def open_credits(ledger: Ledger) -> dict[str, CustomerCredits]:
+    """Customer id → the credits it holds (payments not fully allocated, open credit notes)."""
+    numbers: dict[str, dict[str, str]] = defaultdict(dict)
+    by_id = {i.id: i for i in ledger.invoices}
+    for invoice in ledger.invoices:
+        if not invoice.is_credit_note and invoice.number:
+            numbers[invoice.customer_id][invoice.number] = invoice.id
+    result: dict[str, CustomerCredits] = defaultdict(CustomerCredits)
+    found: list[tuple[str, Credit]] = []
+    for payment in ledger.payments:
+        free = payment.unallocated
+        if free.amount > 0:
+            reference = payment.reference or payment.id
+            invoice_id, number = _named_invoice(reference, numbers[payment.customer_id])
+            found.append((payment.customer_id, Credit(reference, payment.date, free, "payment", invoice_id, number)))
+    for note in ledger.invoices:
+        if note.is_credit_note and note.is_open and note.remaining.amount > 0:
+            target = by_id.get(note.credited_invoice_id)
+            if target is not None and target.customer_id == note.customer_id:
+                invoice_id, number = target.id, target.number
+            else:
+                invoice_id, number = _named_invoice(f"{note.label} {note.payment_reference}",
+                                                    numbers[note.customer_id])
+            found.append((note.customer_id, Credit(note.number or note.id, note.issue_date, note.remaining,
+                                                   "credit_note", invoice_id, number)))
+    for customer_id, credit in found:
+        target = by_id.get(credit.invoice_id)
+        if target is None or not target.is_open or target.currency != credit.amount.currency:
+            credit = Credit(credit.reference, credit.on, credit.amount, credit.kind)  # nothing open to attribute to
+        if credit.invoice_id:
+            result[customer_id].attributed[credit.invoice_id].append(credit)
+        else:
+            result[customer_id].unattributed[credit.amount.currency].append(credit)
+    return dict(result)
+
+
+def balances(ledger: Ledger) -> dict[tuple[str, str], Money]:
+    """(customer id, currency) → the customer's balance: open documents less unallocated payments."""
+    result: dict[tuple[str, str], Money] = {}
+    for invoice in ledger.invoices:
+        if invoice.is_open:
+            key = (invoice.customer_id, invoice.currency)
+            result[key] = result.get(key, Money.zero(invoice.currency)) + invoice.signed_remaining
+    for payment in ledger.payments:
+        free = payment.unallocated
+        if free.amount:
+            key = (payment.customer_id, free.currency)
+            result[key] = result.get(key, Money.zero(free.currency)) - free
+    return result

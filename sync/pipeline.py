@@ -1,0 +1,145 @@
+"""The one dossier pipeline: assemble a dossier's state once, derive its plan once.
+
+``encours sync``, ``run``, ``preview``, ``report`` and ``export-case`` all see a dossier through
+:func:`assemble` — the stored ledger with the pulled changes applied (:meth:`Ledger.apply`), what
+people marked in the sheet, the scores with their disputes and broken promises, the registry
+risk, the scenarios, the sender and the journal — and plan through :func:`plan_for`.  So a
+preview shows what the run would send (a customer in receivership gets no reminder in either),
+and the sheet, the report and the zip handed to an agency agree on every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from encours.connectors.model import Delta, Invoice, Ledger
+from encours.scenarios.company import CompanySettings
+from encours.scenarios.planner import Plan, plan
+from encours.scenarios.setup import ScenarioSetup
+from encours.sheets_addin.functions import ReceivablesKpis, sync_figures
+from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.view import CustomerFigures
+from encours.sync.company import company_settings, scenarios_for
+from encours.sync.config import Config
+from encours.sync.journal import Journal
+from encours.sync.redact import secret_values
+from encours.sync.risk import RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
+from encours.sync.state import StateStore
+
+
+class Refetcher(Protocol):
+    def refetch_invoice(self, invoice_id: str) -> Invoice | None: ...
+
+
+@dataclass(frozen=True)
+class DossierState:
+    """Everything a pass knows about one dossier at ``as_of`` — assembled once, read by every command."""
+
+    config: Config
+    as_of: date
+    now: datetime
+    source: str
+    delta: Delta
+    ledger: Ledger
+    marks: SheetMarks
+    figures: dict[str, CustomerFigures]  # scores, delays, registry alerts
+    kpis: ReceivablesKpis
+    risk: RiskRefresh
+    setup: ScenarioSetup
+    company: CompanySettings
+    journal: Journal
+
+    @property
+    def profiles(self) -> dict[str, str]:
+        """customer id → payer profile, for the scenario each customer follows — only customers with
+        enough payment history: the others follow ``[scenarios] default``."""
+        return {cid: f.profile for cid, f in self.figures.items() if f.profile and f.enough_history}
+
+
+def mark_counts(ledger: Ledger, marks: SheetMarks | None, as_of: date) -> tuple[dict[str, int], dict[str, int]]:
+    """Per customer: open invoices people marked disputed (``Litige``), and broken promises
+    (a ``Promesse (date)`` already past with the invoice still open) — inputs of the payer score."""
+    disputes: dict[str, int] = {}
+    broken: dict[str, int] = {}
+    if marks is None:
+        return disputes, broken
+    for invoice in ledger.invoices:
+        mark = marks.invoices.get(invoice.id)
+        if mark is None or not invoice.is_open:
+            continue
+        if mark.dispute:
+            disputes[invoice.customer_id] = disputes.get(invoice.customer_id, 0) + 1
+        if mark.promise_date is not None and mark.promise_date < as_of:
+            broken[invoice.customer_id] = broken.get(invoice.customer_id, 0) + 1
+    return disputes, broken
+
+
+def figures_and_kpis(
+    ledger: Ledger, as_of: date, *, marks: SheetMarks | None = None, default_terms: int = 30
+) -> tuple[dict[str, CustomerFigures], ReceivablesKpis]:
+    """Scores, delays and the dashboard KPIs, the ledger's frames built once."""
+    disputes, broken = mark_counts(ledger, marks, as_of)
+    return sync_figures(ledger, as_of, disputes=disputes, broken_promises=broken, default_terms=default_terms)
+
+
+def assemble(
+    config: Config,
+    store: StateStore,
+    *,
+    as_of: date,
+    now: datetime,
+    marks: SheetMarks,
+    delta: Delta | None = None,
+    source: str = "",
+    refresh_risk: bool = False,
+) -> DossierState:
+    """The dossier's state: the stored ledger with ``delta`` applied (nothing committed), ``marks``
+    read from the sheet, figures, risk (asked of the registries only when ``refresh_risk``), the
+    scenarios, the sender and the journal.  ``delta=None``: the ledger as last synced."""
+    changes = delta if delta is not None else Delta(full=False)
+    ledger = store.ledger().apply(changes)
+    risk = (refresh_for_config(config, store, ledger.customers, now=now) if refresh_risk
+            else load_risk(store, ledger.customers))
+    figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
+    journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
+                      tz=config.timezone)
+    return DossierState(
+        config=config, as_of=as_of, now=now, source=source, delta=changes, ledger=ledger, marks=marks,
+        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, setup=scenarios_for(config),
+        company=company_settings(config), journal=journal,
+    )
+
+
+def plan_for(state: DossierState, *, day: date | None = None, used_approvals: Iterable[str] | None = None) -> Plan:
+    """The plan of the dossier on ``day`` (default: its as-of date).
+
+    Customers in collection or under insolvency proceedings get no amicable reminder: a
+    proceeding's next action is declaring the claim to the administrator, with its deadline.
+    """
+    journal = state.journal
+    in_recovery = set(journal.in_recovery()) | set(state.risk.blocked())
+    used = set(journal.used_approvals() if used_approvals is None else used_approvals)
+    the_plan = plan(
+        state.ledger, state.marks, state.setup.scenarios, day or state.as_of,
+        done=journal.done(), company=state.company, profiles=state.profiles,
+        profile_scenarios=state.setup.profile_scenarios, default_scenario=state.setup.default,
+        in_recovery=in_recovery, used_approvals=used,
+    )
+    return with_claim_declarations(the_plan, state.ledger, state.risk)
+
+
+def refetch(connector: object, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
+    """The invoices as the source has them now — in one or a few requests when the connector reads
+    in batches (``refetch_invoices``), else one by one.  An id the source no longer knows maps to None."""
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
+        return {}
+    batch = getattr(connector, "refetch_invoices", None)
+    if callable(batch):
+        found: dict[str, Invoice | None] = dict(batch(ids))
+        return {i: found.get(i) for i in ids}
+    single: Refetcher = connector  # type: ignore[assignment]
+    return {i: single.refetch_invoice(i) for i in ids}

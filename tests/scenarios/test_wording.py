@@ -1,0 +1,67 @@
+"""Right in law and language (issue 12.6): what a debtor reads in a notice or a reminder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from encours.scenarios.render import render
+from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
+from tests.scenarios.test_render import _formal_notice_done, first_action, flat, key, pdf_text
+from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
+
+APPROVED = SheetMarks(invoices={"I1": InvoiceMarks(approve=True)})
+
+
+def notice_text(led, co=None, as_of=AS_OF, done=None) -> str:
+    co = co or company()
+    action = first_action(led, APPROVED, done=done or _formal_notice_done(), co=co, as_of=as_of)
+    assert action.step.id == "formal_notice"
+    message = render(action, shipped()["standard"], led, co, as_of=as_of)
+    return flat(pdf_text(message.letter or b""))
+
+
+def test_a_notice_over_two_half_years_lists_the_rate_of_each() -> None:
+    as_of = AS_OF + timedelta(days=60)  # 22 January 2027: the interest runs over H2 2026 and H1 2027
+    done = {k: v + timedelta(days=60) for k, v in _formal_notice_done().items()}  # type: ignore[operator]
+    led = ledger(invoice("I1", 110, "1200.00", as_of=as_of))
+    text = notice_text(led, as_of=as_of, done=done)
+    assert "(2e semestre 2026)" in text and "(1er semestre 2027)" in text
+
+
+def test_the_name_is_elided_and_the_deadline_counted_as_said() -> None:
+    led = ledger(invoice("I1", 50, "1200.00"), customers=(customer("C1", name="Ancien Monde SARL"),))
+    text = notice_text(led)
+    assert "à l'attention d'Ancien Monde SARL" in text
+    assert "8 jours à compter de la date de ce courrier, soit au plus tard le 1er décembre 2026" in text
+
+
+def test_a_belgian_notice_in_french_speaks_of_interest_not_penalties() -> None:
+    be = company(country="BE", iban="BE68539007547034")
+    text = notice_text(ledger(invoice("I1", 50, "1200.00")), co=be)
+    assert "Intérêts de retard" in text and "Pénalités" not in text and "pénalités" not in text
+
+
+def test_a_belgian_notice_in_dutch_speaks_of_verwijlintresten() -> None:
+    be = company(country="BE", iban="BE68539007547034")
+    text = notice_text(ledger(invoice("I1", 50, "1200.00"), customers=(customer("C1", language="nl"),)), co=be)
+    assert "verwijlintresten" in text.lower() and "verwijlinteresten" not in text.lower()
+
+
+def test_a_notice_in_pounds_says_the_40_euros_are_on_top_of_its_total() -> None:
+    text = notice_text(ledger(invoice("I1", 50, "1200.00", currency="GBP")))
+    assert "40,00 €, est due en sus : elle n'est pas comprise dans ce total en GBP" in text
+    assert "(dues en sus, hors total)" in text
+    assert "Cette somme comprend les pénalités de retard" in text and "et l'indemnité forfaitaire" not in text
+
+
+def test_a_first_reminder_long_overdue_does_not_suggest_a_simple_oversight() -> None:
+    for days, oversight in ((10, True), (96, False)):
+        led = ledger(invoice("I1", days, "500.00"))
+        done = {key("I1", "courtesy"): AS_OF - timedelta(days=days + 5)}
+        action = first_action(led, done=done)
+        assert action.step.id == "reminder_1"
+        message = render(action, shipped()["standard"], led, company(), as_of=AS_OF)
+        assert ("simple oubli" in message.text) is oversight
+        assert ("simple oubli" in message.html) is oversight
+        if not oversight:
+            assert "Ce retard dépasse désormais 96 jours" in message.text

@@ -1,0 +1,187 @@
+"""Four months of real life (issue 12.3): one pass a day over a generated ledger of 240 customers
+(EUR, GBP, USD; every payer behaviour; payments arriving; people typing promises, disputes,
+pauses and approvals; one pass killed between sending and recording) — escalation is never stuck."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pytest
+
+from encours.scenarios.loader import load_scenarios
+from encours.sync.window import is_business_day
+from tests.support.months import Life
+
+START = date(2026, 9, 1)
+DAYS = 120
+END = START + timedelta(days=DAYS - 1)
+CRASH_DAY = START + timedelta(days=22)  # a Wednesday
+CONFIRM_DAY = START + timedelta(days=27)
+
+
+@pytest.fixture(scope="module")
+def life(tmp_path_factory: pytest.TempPathFactory) -> Life:
+    lived = Life(tmp_path_factory.mktemp("months"), START)
+    for n in range(DAYS):
+        day = START + timedelta(days=n)
+        if day == CRASH_DAY:
+            lived.channel.die_at = 2
+        if day == CONFIRM_DAY:
+            with sqlite3.connect(lived.config.state_path) as db:
+                (reference,) = {r for (r,) in db.execute("SELECT reference FROM journal WHERE state = 'uncertain'")}
+            lived.settle(day, reference)
+        lived.live(day)
+    return lived
+
+
+def rows(life: Life) -> list[tuple[str, str, str, str, date, str]]:
+    return list(life.sent_keys())
+
+
+def events(life: Life) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(life.config.state_path) as db:
+        return list(db.execute("SELECT at, keys, state FROM journal_events ORDER BY seq"))
+
+
+def test_every_pass_ran_and_every_kind_of_message_went(life: Life) -> None:
+    assert set(life.crashed) == {CRASH_DAY}
+    assert len(life.reports) == DAYS - 1
+    steps = defaultdict(int)
+    for level, _, step, state, _, _ in rows(life):
+        if state == "sent":
+            steps[step] += 1
+    for step in ("courtesy", "reminder_1", "reminder_2", "call", "statement", "letter", "formal_notice",
+                 "promise_broken", "thanks"):
+        assert steps[step] > 0, f"no {step} in four months: {dict(steps)}"
+
+
+def test_a_customer_who_never_pays_reaches_each_step_on_its_planned_day(life: Life) -> None:
+    scenarios = load_scenarios()
+    sent = {(level, target, step): day for level, target, step, state, day, _ in rows(life) if state == "sent"}
+    account = defaultdict(list)
+    for (level, target, step), day in sent.items():
+        if level == "account":
+            account[(target, step)].append(day)
+    checked = late = 0
+    for invoice in life.ledger().invoices:
+        if life.behaviour[invoice.customer_id] != "never" or invoice.due_date is None:
+            continue
+        scenario = scenarios[life.scenario[invoice.customer_id]]
+        previous: date | None = None
+        for step in scenario.schedule:
+            nominal = invoice.due_date + timedelta(days=step.offset) if step.base == "due" else (
+                previous + timedelta(days=step.offset) if previous else None)
+            assert nominal is not None
+            if nominal <= START or nominal + timedelta(days=6) > END:
+                previous = sent.get(("invoice", invoice.id, step.id), nominal)
+                continue
+            if step.scope == "account":
+                days = [d for d in account[(invoice.customer_id, step.id)] if d >= nominal]
+                assert days, f"{invoice.id} ({scenario.name}) never got {step.id} planned {nominal}"
+                day = min(days)
+            else:
+                day = sent.get(("invoice", invoice.id, step.id))
+                assert day is not None, f"{invoice.id} ({scenario.name}) stuck before {step.id} planned {nominal}"
+            assert is_business_day(day, "FR"), f"{step.id} of {invoice.id} sent on a closed day {day}"
+            if not step.needs_approval:  # approval waits for the person (two days in this life)
+                first_open = nominal
+                while not is_business_day(first_open, "FR"):
+                    first_open += timedelta(days=1)
+                assert nominal <= day, f"{step.id} of {invoice.id} early: {day} < {nominal}"
+                late += day > first_open
+                assert (day - first_open).days <= 3, f"{step.id} of {invoice.id} planned {nominal}, sent {day}"
+            checked += 1
+            previous = sent.get(("invoice", invoice.id, step.id), day)
+    assert checked > 300
+    assert late <= checked // 10, f"{late} of {checked} steps went after their planned day"
+
+
+def test_no_key_is_sent_twice_nor_planned_once_sent(life: Life) -> None:
+    sent_at: dict[str, str] = {}
+    for at, keys, state in events(life):
+        for key in keys.split():
+            if state == "planned":
+                assert key not in sent_at, f"{key} planned again on {at}, sent on {sent_at[key]}"
+            if state == "sent":
+                assert key not in sent_at, f"{key} sent twice"
+                sent_at[key] = at
+    for report in life.reports.values():
+        assert not any("again" in o.detail for o in report.failed + report.skipped), report.lines()
+
+
+def test_never_a_reminder_after_payment_dispute_pause_promise_or_for_direct_debit(life: Life) -> None:
+    typed = defaultdict(list)
+    for day, invoice_id, mark, value in life.typed:
+        typed[invoice_id].append((day, mark, value))
+    customers = {c.id: c for c in life.ledger().customers}
+    checked = 0
+    for level, target, step, state, day, customer_id in rows(life):
+        if state != "sent" or level != "invoice" or step == "thanks":
+            continue
+        checked += 1
+        assert not customers[customer_id].direct_debit, f"{step} to direct-debit {customer_id}"
+        paid = life.paid.get(target)
+        assert paid is None or day < paid, f"{step} for {target} on {day}, paid {paid}"
+        for when, mark, value in typed[target]:
+            if mark == "dispute":
+                assert day < when, f"{step} for disputed {target} on {day}"
+            if mark == "pause_until":
+                assert not when <= day <= value, f"{step} for {target} paused until {value}, on {day}"
+            if mark == "promise_date":
+                assert not when <= day <= value, f"{step} for {target} promised for {value}, on {day}"
+            if mark == "promise_date" and step == "promise_broken":
+                assert (day > value and target not in life.paid) or life.paid[target] > day
+    assert checked > 1000
+
+
+def test_thanks_only_after_a_real_reminder(life: Life) -> None:
+    scenarios = load_scenarios()
+    reminded = defaultdict(list)
+    thanked = {}
+    for level, target, step, state, day, customer_id in rows(life):
+        if state == "sent" and level == "invoice":
+            if step == "thanks":
+                thanked[target] = day
+            elif not scenarios[life.scenario[customer_id]].step(step).is_courtesy:
+                reminded[target].append(day)
+    assert len(thanked) > 20
+    for target, day in thanked.items():
+        assert reminded[target] and min(reminded[target]) < day, f"thanks to {target} never reminded"
+        assert target in life.paid and life.paid[target] <= day
+
+
+def test_account_level_steps_reach_each_currency(life: Life) -> None:
+    both = [cid for cid, b in life.behaviour.items() if b == "never" and int(cid[1:]) % 11 == 5]
+    assert both
+    with sqlite3.connect(life.config.state_path) as db:
+        for cid in both:
+            currencies = {c for (c,) in db.execute(
+                "SELECT currency FROM journal WHERE level = 'account' AND target = ? AND state = 'sent'", (cid,))}
+            assert currencies == {"EUR", "GBP"}, (cid, currencies)
+
+
+def test_approvals_wait_for_the_person(life: Life) -> None:
+    approved = {iid: day for day, iid, mark, value in life.typed if mark == "approve"}
+    notices = [(target, day) for level, target, step, state, day, _ in rows(life)
+               if state == "sent" and step == "formal_notice"]
+    assert len(notices) > 5
+    for target, day in notices:
+        assert target in approved and approved[target] <= day, f"formal notice for {target} went unapproved"
+
+
+def test_an_uncertain_send_blocks_until_a_person_confirms(life: Life) -> None:
+    (reference,) = life.confirmed.values()
+    history = [(at[:10], state) for at, keys, state in events(life) if state != "planned"
+               and any(k for k in keys.split())]
+    with sqlite3.connect(life.config.state_path) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM journal WHERE reference = ?", (reference,))]
+        states = [s for (s,) in db.execute("SELECT state FROM journal WHERE reference = ?", (reference,))]
+        sends = db.execute("SELECT COUNT(*) FROM journal_events WHERE reference = ? AND state = 'sending'",
+                           (reference,)).fetchone()[0]
+    assert keys and set(states) == {"sent"}
+    assert sends == 1, "the uncertain message was sent again"
+    assert history
+    outbox = list((life.folder / "outbox").glob("*"))
+    assert len(outbox) > 1000
