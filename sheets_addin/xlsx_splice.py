@@ -1,0 +1,369 @@
+"""A sync into a workbook package: encours's tabs refreshed in place, every other part left as it was.
+
+Keyed tabs (``Factures``, ``Clients``, ``Relances``) keep their rows: a row is matched by ID, its
+synced, formula and run cells are rewritten and every other cell of it is kept as written.  The
+tabs made only of formulas are rewritten whole.  The layout (widths, frozen heading, drop-downs,
+print setup) is the same whether the workbook was just created or synced a hundred times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from encours.connectors.errors import SheetError
+from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.layout import (
+    AGING,
+    CUSTOMERS,
+    DASHBOARD_TAB,
+    INVOICES,
+    JOURNAL,
+    PARAMS_TAB,
+    PAYMENT_PLANS,
+    TODO,
+    CellType,
+    Column,
+    Kind,
+    Tab,
+    column_letter,
+)
+from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
+from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.xlsx_layout import (
+    KIND_COLORS,
+    Context,
+    freeze_views,
+    layout_tab,
+    page_setup,
+    scenario_list,
+    set_widths,
+    workbook_settings,
+)
+from encours.sheets_addin.xlsx_package import Package, attributes
+from encours.sheets_addin.xlsx_rows import (
+    _TAB_ORDER,
+    EUR_FORMAT,
+    RowPlan,
+    _aging_customers,
+    _customer_updates,
+    _invoice_updates,
+    _journal_updates,
+    _split_ref,
+    as_cell_value,
+    cell_format,
+    column_format,
+    find_columns,
+)
+from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet, cell_style, cell_xml, shared_strings
+from encours.sheets_addin.xlsx_styles import StyleBook
+
+
+def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
+                 created: bool = False) -> None:
+    """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched."""
+    styles_part = pkg.styles_part()
+    if styles_part is None:
+        raise SheetError(f"{pkg.path}: the workbook has no styles part (damaged file?)")
+    sheets = pkg.sheets()
+    shared_part = next((r["Target"] for r in pkg.relationships(pkg.workbook_part())
+                        if r.get("Type", "").endswith("/sharedStrings")), None)
+    ctx = Context(StyleBook(pkg.read(styles_part)), shared_strings(pkg.text(shared_part) if shared_part else None),
+                  notes)
+    fresh: set[str] = set(_TAB_ORDER) if created else set()
+    synced_before = any(name in sheets for name in _TAB_ORDER)  # else: a person's workbook, first sync
+    for position, name in enumerate(_TAB_ORDER):
+        if name not in sheets:
+            if name in (INVOICES.name, CUSTOMERS.name) and synced_before:
+                notes.append(f"tab {name!r} was missing: recreated")
+            order = list(pkg.sheets())
+            before = next((order.index(n) for n in _TAB_ORDER[position + 1:] if n in order), None)
+            pkg.add_sheet(name, EMPTY_SHEET, before)
+            fresh.add(name)
+    sheets = pkg.sheets()
+    parsed = {name: Sheet(pkg.text(sheets[name])) for name in _TAB_ORDER}
+
+    inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view, _invoice_updates(view), {}, ctx)
+    inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
+    cust_positions, cust_last = _update_keyed(parsed[CUSTOMERS.name], CUSTOMERS, view, _customer_updates(view),
+                                              factures_refs(inv_letters), ctx)
+    keyed = {INVOICES.name: (INVOICES, inv_positions, inv_last), CUSTOMERS.name: (CUSTOMERS, cust_positions, cust_last)}
+    journal = parsed[JOURNAL.name]
+    if view.journal is not None or JOURNAL.name in fresh:
+        keyed[JOURNAL.name] = (JOURNAL, *_update_keyed(journal, JOURNAL, view, _journal_updates(view.journal or ()),
+                                                       {}, ctx))
+    plans = parsed[PAYMENT_PLANS.name]
+    if plans.last_row_with_values(ctx.shared) == 0:
+        _write_header(plans, PAYMENT_PLANS, ctx)
+        keyed[PAYMENT_PLANS.name] = (PAYMENT_PLANS, {c.key: i for i, c in enumerate(PAYMENT_PLANS.columns)}, 1)
+    if view.todo is not None or TODO.name in fresh:
+        todo = parsed[TODO.name]
+        todo.clear_rows()
+        _write_header(todo, TODO, ctx)
+        positions = {c.key: i for i, c in enumerate(TODO.columns)}
+        plan = RowPlan(TODO, positions)
+        for offset, row in enumerate(view.todo or ()):
+            _place(todo, TODO, positions, offset + 2, plan.values(offset + 2, None, row), ctx)
+        keyed[TODO.name] = (TODO, positions, len(view.todo or ()) + 1)
+    for name, (tab, positions, last) in keyed.items():
+        layout_tab(parsed[name], tab, positions, view, ctx, fresh=name in fresh, last=last)
+        _filter(pkg, sheets[name], parsed[name], positions, last)
+
+    params = parsed[PARAMS_TAB]
+    if not params.values(2, ctx.shared).get(1) and "<f>" not in "".join(params.row(2).cell_map().values()):
+        _write_cells(params, params_cells(None, bounds), ctx, percent=False)
+        set_widths(params, (30, 16, 60))
+    scenario_list(params, view.scenario_names, ctx)
+
+    aging = parsed[AGING.name]
+    aging.clear_rows()
+    rows = aging_rows(_aging_customers(view), inv_letters)
+    for number, values in enumerate(rows, start=1):
+        bold = number in (1, len(rows))
+        cells = {}
+        for index, value in enumerate(values):
+            fmt = EUR_FORMAT if number > 1 and index >= 2 else None
+            cells[index] = cell_xml(f"{column_letter(index)}{number}", value, ctx.style(fmt, bold),
+                                    formula=index >= 2 or number == 1)
+        aging.set_cells(number, cells)
+    if AGING.name in fresh:
+        freeze_views(aging, "C2")
+        set_widths(aging, [c.width for c in AGING.columns])
+    aging_ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"
+    aging.set_tail_element("autoFilter", f'<autoFilter ref="{aging_ref}"/>')
+    page_setup(aging)
+
+    board = parsed[DASHBOARD_TAB]
+    board.clear_rows()
+    board_cells, _charts = dashboard_cells(inv_letters, view.company, opening=view.opening_receivables)
+    _write_cells(board, board_cells, ctx, percent=True)
+    if DASHBOARD_TAB in fresh:
+        set_widths(board, (30, 16, 14))
+
+    changed = False
+    for name in _TAB_ORDER:
+        if parsed[name].changed():
+            pkg.set(sheets[name], parsed[name].chunks)
+            changed = True
+    if ctx.styles.changed:
+        pkg.set(styles_part, ctx.styles.to_bytes())
+    if changed:
+        workbook_settings(pkg, {name: (1, 1) for name in keyed})
+
+
+# -- keyed tabs ----------------------------------------------------------------------------------
+def _update_keyed(
+    sheet: Sheet,
+    tab: Tab,
+    view: SheetView,
+    updates: tuple[Mapping[str, Row], frozenset[str], Mapping[str, Row] | None, Row | None],
+    extra: Mapping[str, str],
+    ctx: Context,
+) -> tuple[dict[str, int], int]:
+    """Refresh one keyed tab; returns the 0-based positions of its columns and its last row."""
+    known, shown, run, unknown_row = updates
+    if sheet.last_row_with_values(ctx.shared) == 0:
+        _write_header(sheet, tab, ctx)
+    values = sheet.values(1, ctx.shared)
+    header = [values.get(i) for i in range(max(values, default=-1) + 1)]
+    positions, missing = find_columns(tab, header)
+    last_used = max(sheet.last_row_with_values(ctx.shared), 1)
+    id_heading = tab.column(tab.id_key).heading
+    if tab.id_key not in positions and last_used > 1:
+        raise SheetError(f"the ID column is missing: restore the heading {id_heading!r} in row 1",
+                         tab=tab.name, row=1, column=id_heading)
+    next_col = len(header)
+    for column in missing:
+        sheet.set_cells(1, {next_col: _header_cell(column, next_col, ctx)})
+        positions[column.key] = next_col
+        next_col += 1
+        if last_used > 1:
+            ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
+    merge = plan_table(tab, tab.name, _found_rows(sheet, tab, positions, ctx.shared),
+                       wanted_keys(known, tab, positions), [key for key in known if key in shown], last_used)
+    ctx.notes.extend(merge.notes)
+    plan = RowPlan(tab, positions, extra)
+    id_index = positions[tab.id_key]
+    for key, number in [*merge.matched.items(), *merge.unknown]:
+        synced = known.get(key, unknown_row)
+        values_out = plan.values(number, synced, None if run is None else run.get(key, {}))
+        if number in merge.restored:
+            values_out[id_index] = key
+        _place(sheet, tab, positions, number, values_out, ctx)
+    append = _Appender(tab, positions, extra, ctx)
+    for key, number in merge.appended:
+        run_row = None if run is None else run.get(key, {})
+        if number in sheet.rows:  # an emptied row people left formatted: merged cell by cell
+            values_out = plan.values(number, known[key], run_row)
+            values_out[id_index] = key
+            _place(sheet, tab, positions, number, values_out, ctx)
+        else:
+            sheet.add_row(number, append.row(number, key, known[key], run_row))
+    last_used = merge.last_row
+    return positions, last_used
+
+
+def _found_rows(sheet: Sheet, tab: Tab, positions: Mapping[str, int], shared: list[str]) -> list[FoundRow]:
+    """The ID cell and restore key of every row below the header (rows unparsed when their ID is there)."""
+    id_index = positions[tab.id_key]
+    found = []
+    ids = dict(sheet.column_values(id_index, shared, letter=column_letter(id_index)))
+    restore = restore_columns(tab, positions)
+    for number in sorted(sheet.rows):
+        if number < 2:
+            continue
+        key = parse_text(_as_id(ids.get(number)))
+        if key:
+            found.append(FoundRow(number, key))
+            continue
+        if restore:
+            values = sheet.values(number, shared)
+            restore_at = restore_key([_as_id(values.get(c)) for c in restore])
+            if restore_at:
+                found.append(FoundRow(number, "", restore_at))
+    return found
+
+
+def _as_id(value: Any) -> Any:
+    """An ID read back as a number (a person typed 1042) is the text "1042", not "1042.0"."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, values: Mapping[int, Any],
+           ctx: Context) -> None:
+    key = (tab.name, tuple(sorted(positions.items())))
+    columns = ctx.columns.get(key)
+    if columns is None:
+        columns = ctx.columns[key] = [
+            (i, column_letter(i), column_format(tab.column(k)), ctx.style(column_format(tab.column(k))),
+             tab.column(k).kind is Kind.FORMULA)
+            for k, i in sorted(positions.items(), key=lambda item: item[1])
+        ]
+    row = sheet.row(number)
+    suffix = str(number)
+    if not row.parsed or not row.cells:
+        # a new row, or the fast path of a re-sync: a row whose cells already read as encours would write
+        # them is left as it is, unparsed (a person's restyled or retyped cell of encours's: path below)
+        fresh = row.parsed
+        raw = row.raw
+        rendered = {}
+        for index, letter, _fmt, style, formula in columns:
+            if index in values:
+                value = values[index]
+                cell = cell_xml(letter + suffix, value, style if value is not None else 0, formula=formula)
+                if not fresh and cell not in raw:
+                    break
+                rendered[index] = cell
+        else:
+            if fresh and not row.cells:  # kept as its text: a big first write holds no cell objects
+                row.raw = f'<row r="{number}">' + "".join(rendered[i] for i in sorted(rendered)) + "</row>"
+                row.parsed = False
+            elif fresh:
+                row.cells.update(rendered)
+            return
+    cells = row.cell_map()
+    for index, letter, fmt, _style, formula in columns:
+        if index not in values:
+            continue
+        value = values[index]
+        old = cells.get(index)
+        style = ctx.keep_or(old, fmt) if value is not None else cell_style(old or "")
+        cells[index] = cell_xml(letter + suffix, value, style, formula=formula)
+
+
+class _Appender:
+    """New rows written straight as text: the very cells :func:`_place` would write, without the detour."""
+
+    SYNCED, FORMULA, RUN = 0, 1, 2
+
+    def __init__(self, tab: Tab, positions: Mapping[str, int], extra: Mapping[str, str], ctx: Context) -> None:
+        plan = RowPlan(tab, positions, extra)
+        formulas = dict(plan.formulas)
+        kinds = {index: (self.SYNCED, key) for index, key in plan.synced}
+        kinds.update({index: (self.RUN, key) for index, key in plan.run})
+        by_index = {i: k for k, i in positions.items()}
+        self.id_index = positions[tab.id_key]
+        #: (column index, kind, letter, layout key, cell format, formula text escaped)
+        self.columns: list[tuple[int, int, str, str, int, str]] = []
+        for index in sorted(set(kinds) | set(formulas)):
+            style = ctx.style(column_format(tab.column(by_index[index])))
+            if index in formulas:
+                self.columns.append((index, self.FORMULA, column_letter(index), by_index[index], style,
+                                     escape(formulas[index][1:])))
+            else:
+                kind, key = kinds[index]
+                self.columns.append((index, kind, column_letter(index), key, style, ""))
+
+    def row(self, number: int, row_id: str, synced: Row, run: Row | None) -> str:
+        n = str(number)
+        parts = [f'<row r="{n}">']
+        for index, kind, letter, key, style, formula in self.columns:
+            if kind == self.FORMULA:
+                s = f' s="{style}"' if style else ""
+                parts.append(f'<c r="{letter}{n}"{s}><f>{formula.replace(RowPlan.ROW, n)}</f></c>')
+                continue
+            if index == self.id_index:
+                value: Any = row_id
+            elif kind == self.SYNCED:
+                if key not in synced:
+                    continue
+                value = as_cell_value(synced[key])
+            elif run is None:
+                continue
+            else:
+                value = as_cell_value(run.get(key))
+            parts.append(cell_xml(letter + n, value, style if value is not None else 0))
+        parts.append("</row>")
+        return "".join(parts)
+
+
+def _header_cell(column: Column, index: int, ctx: Context) -> str:
+    return cell_xml(f"{column_letter(index)}1", column.heading, ctx.style(None, True, KIND_COLORS[column.kind]))
+
+
+def _write_header(sheet: Sheet, tab: Tab, ctx: Context) -> None:
+    sheet.set_cells(1, {i: _header_cell(c, i, ctx) for i, c in enumerate(tab.columns)})
+
+
+def _filter(pkg: Package, part: str, sheet: Sheet, positions: Mapping[str, int], last: int) -> None:
+    """The heading's filter covers every row: a Table people made of the range is extended instead."""
+    width = column_letter(max(positions.values()))
+    for rel in pkg.relationships(part):
+        if not rel.get("Type", "").endswith("/table"):
+            continue
+        xml = pkg.text(rel["Target"])
+        tag = re.search(r"<table\b[^>]*>", xml)
+        if tag is None:
+            continue
+        ref = attributes(tag.group(0)).get("ref", "")
+        start, _, end = ref.partition(":")
+        first_col, first_row = _split_ref(start)
+        last_col, _ = _split_ref(end or start)
+        if first_row != 1:
+            continue
+        totals = int(attributes(tag.group(0)).get("totalsRowCount", "0") or 0)
+        new_ref = f"{column_letter(first_col)}1:{column_letter(last_col)}{max(last + totals, 2)}"
+        if new_ref != ref:
+            text = xml.replace(f'ref="{ref}"', f'ref="{new_ref}"', 1)
+            filter_ref = f"{column_letter(first_col)}1:{column_letter(last_col)}{max(last, 2)}"
+            text = re.sub(r'(<autoFilter\b[^>]*?\bref=")[^"]*(")', rf"\g<1>{filter_ref}\g<2>", text, count=1)
+            pkg.set(rel["Target"], text)
+        sheet.set_tail_element("autoFilter", None)  # one filter: the table's (a second one is a repair)
+        return
+    sheet.set_tail_element("autoFilter", f'<autoFilter ref="A1:{width}{last}"/>')
+
+
+# -- whole tabs ----------------------------------------------------------------------------------
+def _write_cells(sheet: Sheet, cells: Sequence[Any], ctx: Context, *, percent: bool) -> None:
+    by_row: dict[int, dict[int, str]] = {}
+    for spec in cells:
+        col, row = _split_ref(spec.ref)
+        fmt = "0.0%" if percent and spec.type is CellType.NUMBER else cell_format(spec)
+        by_row.setdefault(row, {})[col] = cell_xml(spec.ref, spec.value, ctx.style(fmt, spec.bold), formula=True)
+    for row, values in by_row.items():
+        sheet.set_cells(row, values)
+
+
