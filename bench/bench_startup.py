@@ -70,7 +70,7 @@ def main() -> None:
             "encours sync (10 invoices, new workbook)": ([encours, "-q", "sync", "-c", "encours.toml"], folder),
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
-        for name, (argv, cwd) in commands.items():  # warm-up: caches, .pyc files
+        for argv, cwd in commands.values():  # warm-up: caches, .pyc files
             timed(argv, cwd)
         for _ in range(args.rounds):
             for name, (argv, cwd) in commands.items():
