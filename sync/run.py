@@ -269,6 +269,8 @@ class _Context:
     connector: Connector
     report: RunReport
     fetch_pdf: PdfFetch | None = None
+    recheck_ids: tuple[str, ...] = ()  # every invoice the pass is about to remind
+    rechecked: dict[str, Invoice | None] | None = None
 
     @property
     def journal(self) -> Journal:
@@ -312,7 +314,11 @@ def _group(entries: Iterable[Entry]) -> list[list[Entry]]:
 
 
 def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
-    return refetch(ctx.connector, action.invoice_ids)
+    """The action's invoices as the source has them now.  The first call reads every invoice the
+    pass is about to remind, in one or a few requests (or one read of a file); the later ones use it."""
+    if ctx.rechecked is None or any(i not in ctx.rechecked for i in action.invoice_ids):
+        ctx.rechecked = refetch(ctx.connector, dict.fromkeys((*ctx.recheck_ids, *action.invoice_ids)))
+    return {i: ctx.rechecked[i] for i in action.invoice_ids}
 
 
 def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
@@ -500,6 +506,7 @@ def run_pass(
         failpoint("after_planned")
         dispatcher = None if dry_run else open_channels(config, channel)
         try:
+            ctx.recheck_ids = tuple(dict.fromkeys(i for a in due for i in a.invoice_ids))
             for index, action in enumerate(due):
                 if should_stop():
                     report.stopped = True

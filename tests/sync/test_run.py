@@ -125,6 +125,29 @@ def test_every_invoice_is_reread_at_the_source_before_its_reminder(tmp_path: Pat
     assert sorted(source.refetched) == ["I1", "I2", "I3", "I4"]
 
 
+class BatchSource(FakeSource):
+    """A source that re-reads many invoices in one request, as the platform connectors do."""
+
+    def __init__(self, file: LedgerFile) -> None:
+        super().__init__(file)
+        self.batches: list[list[str]] = []
+
+    def refetch_invoices(self, invoice_ids: list[str]) -> dict[str, Invoice | None]:
+        self.batches.append(list(invoice_ids))
+        return {i: self.file._index.get(i) for i in invoice_ids}
+
+
+def test_the_pass_rechecks_all_its_invoices_in_one_read(tmp_path: Path) -> None:
+    """Reminders for four invoices: one read at the source before the first goes, not one each."""
+    config, file = dossier(tmp_path)
+    source = BatchSource(file)
+    with SmtpServer() as server:
+        report = one_pass(config, file, server.port, connector=source)
+    assert {o.customer for o in report.sent} == {"Client C1", "Client C2"}  # C1's two invoices in one message
+    assert len(source.batches) == 1 and sorted(source.batches[0]) == ["I1", "I2", "I3", "I4"]
+    assert source.refetched == []
+
+
 APPROVE = """
 [scenarios]
 default = "approve"
