@@ -512,7 +512,8 @@ def run_pass(
                     report.stopped = True
                     report.deferred.extend(_outcome(a, journal.dossier, "arrêt demandé") for a in due[index:])
                     break
-                say(f"Sending {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
+                verb = "Would send" if dry_run else "Sending"
+                say(f"{verb} {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
                 if not _send_one(ctx, action, dispatcher, dry_run):
                     note = "source injoignable pour la re-vérification : reporté à la prochaine passe"
                     report.deferred.extend(_outcome(a, journal.dossier, note) for a in due[index + 1:])

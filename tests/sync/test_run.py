@@ -225,6 +225,10 @@ def test_cli_dry_run_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["-q", "run", "-c", str(config), "--confirm", "R-0000000000", "sent"]) == 2
     assert "R-0000000000" in capsys.readouterr().err
     assert main(["-q", "run", "-c", str(config), "--confirm", "R-0000000000", "maybe"]) == 2
+    capsys.readouterr()
+    assert main(["run", "-c", str(config), "--dry-run", "--as-of", "2026-11-23"]) == 0
+    progress = capsys.readouterr().err
+    assert "Would send 1/" in progress and "Sending" not in progress
 
 
 class LockedWorkbook(XlsxWorkbook):
