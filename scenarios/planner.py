@@ -265,8 +265,9 @@ class _Done:
         another one (the scenario was changed in the sheet: a reminder already sent is not sent again)."""
         if step.scope == "account":
             currency = item.invoice.currency
+            # a statement sent while this item was already overdue listed it: done for it too
             covering = [d for step_id, cur, d in self.account_by_customer.get(customer_id, ())
-                        if step_id == step.id and cur in ("", currency) and d >= planned]
+                        if step_id == step.id and cur in ("", currency) and d > item.due]
             if covering:
                 return min(covering)
         exact = self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
@@ -579,7 +580,7 @@ def plan(
         if when >= as_of
     }
     balance = balances(ledger)
-    for (customer_id, currency), owed in sorted(balance.items()):
+    for (customer_id, _currency), owed in sorted(balance.items()):
         if owed.amount < 0 and customer_id in customers:
             result.todo.append(_refund_row(customers[customer_id], -owed, as_of))
     for customer_id in sorted(candidates):

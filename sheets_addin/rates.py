@@ -153,7 +153,7 @@ def _parse_table(data: Mapping[str, Any], source: str) -> dict[date, HalfYearRat
 
 def load_rates(user_file: Path | None = None) -> RateTable:
     """The shipped table, with the half-years of ``user_file`` (same format) replacing or adding entries."""
-    shipped = resources.files("sheets_addin").joinpath("data/rates.toml").read_text(encoding="utf-8")
+    shipped = resources.files("encours.sheets_addin").joinpath("data/rates.toml").read_text(encoding="utf-8")
     table = _parse_table(tomllib.loads(shipped), "sheets_addin/data/rates.toml")
     source = "shipped table"
     if user_file is not None:

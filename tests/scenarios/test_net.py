@@ -10,7 +10,7 @@ from encours.connectors.model import DocumentKind, Money, Payment
 from encours.scenarios.planner import Plan, StepKey, plan
 from encours.scenarios.render import render
 from encours.sheets_addin.marks import SheetMarks
-from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
+from tests.support.reminders import AS_OF, company, invoice, ledger, shipped
 
 
 def run(led, *, done=None, as_of: date = AS_OF) -> Plan:

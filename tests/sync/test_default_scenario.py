@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from encours.connectors.model import Allocation, Money, Payment
+from encours.connectors.model import Allocation, Payment
 from encours.sync.config import load_config
 from encours.sync.run import run_pass
 from tests.conftest import write_config
