@@ -210,6 +210,8 @@ def _context(
         "salesperson": action.salesperson,
         "step": action.step,
         "scenario": scenario.label,
+        # gentle, standard and firm read differently (a scenario of your own reads as standard)
+        "tone": scenario.name if scenario.name in ("gentle", "firm") else "standard",
         "channel": action.channel,
         "invoices": invoices,
         "count": len(invoices),

@@ -30,6 +30,11 @@ TASK_ACTIONS = {
 PLAN_ACTIONS = ("Vérifier le remboursement",)
 
 
+def _step_and_channel(label: str, channel: str) -> str:
+    shown = CHANNEL_LABELS_FR.get(channel, channel)
+    return label if shown.casefold() == label.casefold() else f"{label} ({shown})"
+
+
 def by_reference(entries: Iterable[Entry]) -> list[list[Entry]]:
     """Journal rows grouped by the message that carries them."""
     groups: dict[str, list[Entry]] = {}
@@ -74,7 +79,7 @@ def todo_rows(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, label: C
         reason = "Cocher « À envoyer » sur la facture pour l'envoyer"
         rows.append({
             "salesperson": action.salesperson, "date": action.planned_date,
-            "action": f"Approuver : {action.step.label} ({CHANNEL_LABELS_FR.get(action.channel, action.channel)})",
+            "action": f"Approuver : {_step_and_channel(action.step.label, action.channel)}",
             "customer": action.customer_name, "phone": action.recipients.phone,
             "invoices": ", ".join(i.number or i.invoice_id for i in action.items), "amount": action.amount.amount,
             "reason": f"{reason} — {action.reason}" if action.reason else reason,
