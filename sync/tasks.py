@@ -61,7 +61,7 @@ def _said_so_far(group: Sequence[Entry], entries: Sequence[Entry], label: Callab
               and g[0].sent_at <= first.sent_at]
     if not before:
         return "aucune relance envoyée avant"
-    last = max(before, key=lambda g: g[0].sent_at or first.sent_at)[0]
+    last = max(before, key=lambda g: g[0].updated_at if g[0].sent_at is None else g[0].sent_at)[0]
     when = (last.sent_at or last.updated_at).astimezone(tz)
     return (f"{len(before)} relance(s) déjà envoyée(s), la dernière le {when:%d/%m/%Y} "
             f"({label(last.scenario, last.step)})")

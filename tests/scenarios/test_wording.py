@@ -10,6 +10,7 @@ from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from tests.scenarios.test_render import _formal_notice_done, first_action, flat, pdf_text
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
+
 def key(iid: str, step: str, scenario: str = "standard") -> StepKey:
     return StepKey("invoice", iid, scenario, step)
 
