@@ -143,6 +143,15 @@ def _joined(parts: list[str], language: str) -> str:
     return f"{', '.join(parts[:-1])} {word} {parts[-1]}"
 
 
+def rechecked_ledger(ledger: Ledger, fresh: Mapping[str, Invoice | None]) -> Ledger:
+    """The ledger with the invoices just re-read at the source (``None``: gone): the statement
+    attached to a message is the re-checked one, not the pull's."""
+    if not fresh:
+        return ledger
+    invoices = tuple(fresh.get(i.id, i) if i.id in fresh else i for i in ledger.invoices)
+    return Ledger(ledger.customers, tuple(i for i in invoices if i is not None), ledger.payments)
+
+
 def message_id(company: CompanySettings, action: PlannedAction) -> str:
     """``<hash.step@domain>``: the same dossier and step keys always give the same id."""
     digest = hashlib.sha256(f"{company.dossier or company.name}\n{action.key}".encode()).hexdigest()[:28]

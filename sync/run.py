@@ -47,7 +47,7 @@ from encours.scenarios.planner import (
     recheck,
     valid_email,
 )
-from encours.scenarios.render import render
+from encours.scenarios.render import rechecked_ledger, render
 from encours.scenarios.setup import ScenarioSetup, scenarios_from_config
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
@@ -374,7 +374,8 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
             return None
 
     try:
-        message = render(action, scenario, ctx.ledger, ctx.company, as_of=ctx.as_of, fetch_pdf=fetch,
+        message = render(action, scenario, rechecked_ledger(ctx.ledger, fresh), ctx.company, as_of=ctx.as_of,
+                         fetch_pdf=fetch,
                          sent_at=ctx.now)
         filename, content = message_bytes(message)
     except (EncoursError, ValueError) as exc:
