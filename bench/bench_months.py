@@ -30,8 +30,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=1000, help="about this many invoices over the life")
     parser.add_argument("--days", type=int, default=120)
     args = parser.parse_args()
-    customers = max(200, args.invoices // 5)
-    spacing = (100, 140) if args.invoices <= 1000 else (40, 60)
+    customers = max(200, round(args.invoices / 1.5))  # the test's life: about 1.5 invoices a customer
+    spacing = (100, 140)
     with tempfile.TemporaryDirectory() as folder:
         life = Life(Path(folder), START, customers=customers, spacing=spacing)
         total = len(life.ledger().invoices) + len(life.pending)

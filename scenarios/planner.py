@@ -9,8 +9,9 @@ Public API (stable; the sync job builds on it)::
 - :class:`StepKey` identifies what the journal records as done: ``(level, target, scenario, step,
   cycle)`` — level ``invoice`` (target = invoice id) or ``account`` (target = customer id).
   ``cycle`` is empty, except: one instalment of a payment plan (its ISO date), a broken promise
-  (the promise's ISO date), an account-level round (the ISO due date of its oldest invoice), so
-  that a step can happen again in a new round without ever happening twice in the same one.
+  (the promise's ISO date), an account-level round (its currency and the ISO due date of its
+  oldest invoice, ``EUR:2026-10-14``: one round per currency), so that a step can happen again in
+  a new round without ever happening twice in the same one.
   ``key.id`` is a one-line text form; ``StepKey.parse(key.id) == key``.
 - ``done`` maps each key the journal holds as sent (or otherwise completed, e.g. a call task
   published) to the date it was done.  Keys in other states must not be passed as done; a key
@@ -41,7 +42,15 @@ customer without a valid e-mail gets the call (when a phone number is known) or 
 instead.  A step done under one scenario counts as done under another with the same step id (a
 scenario changed in the sheet never resends a reminder).  An account-level step (``scope =
 "account"``) is one message, keyed by customer, listing every remindable overdue invoice of the
-currency; it is due when an invoice reaches it, and done for the invoices it covered.
+currency; it is due when an invoice reaches it, and done for the invoices it covered (every
+invoice of that currency already overdue when it was sent).
+
+Credits (issue 11, item 3; :mod:`encours.scenarios.credits`): payments on account and open credit
+notes.  One whose reference names an invoice number covers that invoice (an invoice fully covered
+gets nothing, reason ``covered``); the others come off the customer's net overdue balance in their
+currency: no reminder, statement or notice when it is ≤ 0, else the action asks only the net and
+names the credits (``credits``, ``gross``).  A customer whose balance in a currency is negative is
+never reminded in it and gets an ``À faire`` row "Vérifier le remboursement".
 
 Approval: an action needing approval is approved when ``À envoyer`` is ticked on any of its
 invoices, unless that tick already approved an earlier step (``used_approvals``: invoice ids the

@@ -106,7 +106,7 @@ def test_a_customer_who_never_pays_reaches_each_step_on_its_planned_day(life: Li
                 exact += day == first_open(planned)
                 checked += 1
             previous = (nominal, day)
-    assert checked > 100
+    assert checked > 60
     assert exact >= checked * 9 // 10, f"only {exact} of {checked} steps went on their planned day"
 
 
