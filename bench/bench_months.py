@@ -41,8 +41,10 @@ def main() -> None:
         for n in range(args.days):
             day = START + timedelta(days=n)
             started = time.perf_counter()
-            life.live(day)
+            report = life.live(day)
             days.append(time.perf_counter() - started)
+            sent = 0 if report is None else len(report.sent) + len(report.tasks)
+            print(f"  {day}: {days[-1]:.2f} s, {sent} messages and tasks", flush=True)
         sent = sum(len(r.sent) + len(r.tasks) for r in life.reports.values())
         print(f"messages and tasks: {sent} ({sent / args.days:.1f} a day)")
         print(f"time per simulated day: mean {statistics.mean(days):.2f} s, median {statistics.median(days):.2f} s, "
