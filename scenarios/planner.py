@@ -157,6 +157,9 @@ class ActionItem:
     amount: Money  # what this reminder asks for (the overdue instalments for a payment plan)
     cycle: str = ""
     pdf_url: str = ""
+    #: A payment plan's instalments this item asks for: (instalment date, part still unpaid);
+    #: late interest runs on each from its own date.
+    instalments: tuple[tuple[date, Money], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,7 @@ class _Item:
     due: date
     amount: Money
     credits: tuple[Credit, ...] = ()  # attributed to this invoice, already deducted from ``amount``
+    instalments: tuple[tuple[date, Money], ...] = ()  # a payment plan's parts asked, with their dates
 
 
 @dataclass(frozen=True)
@@ -364,7 +368,15 @@ def _items(invoice: Invoice, plan_lines: Sequence[PaymentPlanLine], as_of: date,
         return _Item(invoice, lines[-1][0].isoformat(), lines[-1][0], invoice.remaining)
     through = max(current[1], overdue_total)
     asked = min(through - paid, invoice.remaining)
-    return _Item(invoice, current[0].isoformat(), current[0], asked)
+    parts: list[tuple[date, Money]] = []
+    before = Money.zero(invoice.currency)
+    for when, amount in lines:
+        end = before + amount
+        unpaid = min(end, through) - max(before, paid)
+        if unpaid.amount > 0:
+            parts.append((when, unpaid))
+        before = end
+    return _Item(invoice, current[0].isoformat(), current[0], asked, instalments=tuple(parts))
 
 
 def _exclusion(
@@ -750,7 +762,7 @@ def _action(
     items = [
         ActionItem(
             i.invoice.id, i.invoice.number, i.invoice.issue_date, i.due, i.invoice.total, i.invoice.remaining,
-            i.amount, i.cycle, i.invoice.pdf_url,
+            i.amount, i.cycle, i.invoice.pdf_url, i.instalments,
         )
         for i in sorted(included, key=lambda i: (i.due, i.invoice.number, i.invoice.id))
     ]

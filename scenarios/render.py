@@ -107,14 +107,19 @@ def compute_interest(item: ActionItem, as_of: date, company: CompanySettings) ->
     """
     from encours.sheets_addin.rates import late_interest
 
-    result = late_interest(item.amount.amount, item.due_date, as_of, company.country,
-                           contract_rate=company.interest_rate)
-    rate = result.parts[-1].rate if result.parts else Decimal(0)
-    indemnity = company.indemnity if result.days > 0 and item.amount.amount > 0 else Decimal(0)
     currency = item.amount.currency
-    periods = tuple((p.start, p.rate) for p in result.parts if p.days > 0)
-    return InterestLine(item.number or item.invoice_id, item.due_date, item.amount, result.days, rate,
-                        Money(result.interest, currency), Money(to_cents(indemnity), "EUR"), periods)
+    # a payment plan: each instalment bears interest from its own date, on its own unpaid part
+    parts = [(when, part.amount) for when, part in item.instalments] or [(item.due_date, item.amount.amount)]
+    results = [late_interest(amount, when, as_of, company.country, contract_rate=company.interest_rate)
+               for when, amount in parts]
+    interest = sum((r.interest for r in results), Decimal(0))
+    days = max(r.days for r in results)
+    slices = [p for r in results for p in r.parts if p.days > 0]
+    rate = slices[-1].rate if slices else Decimal(0)
+    indemnity = company.indemnity if days > 0 and item.amount.amount > 0 else Decimal(0)
+    periods = tuple(dict.fromkeys((p.start, p.rate) for p in slices))
+    return InterestLine(item.number or item.invoice_id, item.due_date, item.amount, days, rate,
+                        Money(interest, currency), Money(to_cents(indemnity), "EUR"), periods)
 
 
 def _half_year(start: date, language: str) -> str:

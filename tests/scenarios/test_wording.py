@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
+from encours.connectors.model import Money
 from encours.scenarios.planner import StepKey, plan
-from encours.scenarios.render import render
-from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
+from encours.scenarios.render import compute_interest, render
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
 from tests.scenarios.test_render import _formal_notice_done, first_action, flat, pdf_text
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
 
@@ -88,3 +90,15 @@ def test_gentle_standard_and_firm_second_reminders_read_differently() -> None:
     assert "Pourriez-vous nous indiquer quand ce règlement pourra intervenir" in texts["gentle"]
     assert "Nous vous remercions de régulariser cette situation sous 8 jours" in texts["standard"]
     assert "à défaut, nous engagerons la suite de la procédure de recouvrement" in texts["firm"]
+
+
+def test_payment_plan_interest_runs_per_instalment_from_its_own_date() -> None:
+    led = ledger(invoice("I1", 90, "3000.00"))
+    plan_lines = tuple(PaymentPlanLine("I1", AS_OF + timedelta(days=d), Decimal("1000.00")) for d in (-60, -30, 10))
+    result = plan(led, SheetMarks(payment_plans=plan_lines), shipped(), AS_OF, done={}, company=company())
+    (action,) = result.actions
+    (item,) = action.items
+    assert item.amount == Money(Decimal("2000.00"))  # the two instalments due
+    line = compute_interest(item, AS_OF, company())
+    # 1,000 × 12.15 % × 60 / 365 + 1,000 × 12.15 % × 30 / 365, each rounded: not 2,000 from the first date
+    assert line.interest == Money(Decimal("19.97")) + Money(Decimal("9.99"))
