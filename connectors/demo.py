@@ -9,12 +9,16 @@ credit notes and partial payments, followed by four salespeople.  The same ``as_
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from encours.connectors import codec
 from encours.connectors.model import (
     Allocation,
     Contact,
@@ -316,20 +320,56 @@ def demo_ledger(as_of: date, seed: int = 2026) -> Ledger:
     return Ledger(tuple(customers), tuple(invoices), tuple(payments))
 
 
+def behaviour_of(customer_id: str) -> str:
+    """The payer behaviour the demo gave this customer (``C001`` … ``C040``)."""
+    return _behaviour_for(int(customer_id[1:]) - 1)
+
+
+def save_demo_ledger(path: Path, ledger: Ledger, *, anchor: date, lived_until: date, seed: int = 2026) -> None:
+    """Write the demo dossier's ledger (atomically): written once at creation, then changed only by
+    its simulated life (``encours demo --days``)."""
+    data = {"anchor": anchor.isoformat(), "lived_until": lived_until.isoformat(), "seed": seed,
+            "ledger": codec.to_jsonable(ledger)}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_demo_ledger(path: Path) -> tuple[Ledger, date, date]:
+    """(ledger, anchor date, last day lived) of a demo dossier's ledger file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return (codec.from_jsonable(Ledger, data["ledger"]), date.fromisoformat(data["anchor"]),
+            date.fromisoformat(data["lived_until"]))
+
+
 class DemoConnector:
-    """The demo ledger behind the Connector protocol: every pull is full."""
+    """The demo ledger behind the Connector protocol: every pull is full.
+
+    With ``ledger_path`` (``[source] ledger``) the ledger is the dossier's own file, stable from one
+    pass to the next; it is written at the first pull when missing, anchored at that day.  Without
+    it, the ledger is generated for ``as_of`` (the older, stateless demo).
+    """
 
     source = SOURCE
 
-    def __init__(self, as_of: date, seed: int = 2026) -> None:
+    def __init__(self, as_of: date, seed: int = 2026, ledger_path: Path | None = None) -> None:
         self.as_of = as_of
         self.seed = seed
+        self.ledger_path = ledger_path
         self._ledger: Ledger | None = None
+        self._anchor = as_of
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = demo_ledger(self.as_of, self.seed)
+            if self.ledger_path is None:
+                self._ledger = demo_ledger(self.as_of, self.seed)
+            elif self.ledger_path.exists():
+                self._ledger, self._anchor, _ = load_demo_ledger(self.ledger_path)
+            else:
+                self._ledger = demo_ledger(self.as_of, self.seed)
+                save_demo_ledger(self.ledger_path, self._ledger, anchor=self.as_of, lived_until=self.as_of,
+                                 seed=self.seed)
         return self._ledger
 
     def check(self) -> SourceInfo:
@@ -337,12 +377,13 @@ class DemoConnector:
             source=SOURCE,
             organisation=COMPANY,
             open_invoices=len(self.ledger.open_invoices()),
-            details=f"embedded demo ledger (seed {self.seed}, as of {self.as_of:%d/%m/%Y})",
+            details=f"embedded demo ledger (seed {self.seed}, as of {self._anchor:%d/%m/%Y})",
         )
 
     def pull(self, cursor: str | None) -> Delta:
         ledger = self.ledger
-        return Delta.of_ledger(ledger, f"demo:{self.seed}:{self.as_of.isoformat()}")
+        stamp = f"{len(ledger.invoices)}:{len(ledger.payments)}"
+        return Delta.of_ledger(ledger, f"demo:{self.seed}:{self._anchor.isoformat()}:{stamp}")
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         for invoice in self.ledger.invoices:

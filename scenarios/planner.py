@@ -9,8 +9,9 @@ Public API (stable; the sync job builds on it)::
 - :class:`StepKey` identifies what the journal records as done: ``(level, target, scenario, step,
   cycle)`` — level ``invoice`` (target = invoice id) or ``account`` (target = customer id).
   ``cycle`` is empty, except: one instalment of a payment plan (its ISO date), a broken promise
-  (the promise's ISO date), an account-level round (the ISO due date of its oldest invoice), so
-  that a step can happen again in a new round without ever happening twice in the same one.
+  (the promise's ISO date), an account-level round (its currency and the ISO due date of its
+  oldest invoice, ``EUR:2026-10-14``: one round per currency), so that a step can happen again in
+  a new round without ever happening twice in the same one.
   ``key.id`` is a one-line text form; ``StepKey.parse(key.id) == key``.
 - ``done`` maps each key the journal holds as sent (or otherwise completed, e.g. a call task
   published) to the date it was done.  Keys in other states must not be passed as done; a key
@@ -41,7 +42,15 @@ customer without a valid e-mail gets the call (when a phone number is known) or 
 instead.  A step done under one scenario counts as done under another with the same step id (a
 scenario changed in the sheet never resends a reminder).  An account-level step (``scope =
 "account"``) is one message, keyed by customer, listing every remindable overdue invoice of the
-currency; it is due when an invoice reaches it, and done for the invoices it covered.
+currency; it is due when an invoice reaches it, and done for the invoices it covered (every
+invoice of that currency already overdue when it was sent).
+
+Credits (issue 11, item 3; :mod:`encours.scenarios.credits`): payments on account and open credit
+notes.  One whose reference names an invoice number covers that invoice (an invoice fully covered
+gets nothing, reason ``covered``); the others come off the customer's net overdue balance in their
+currency: no reminder, statement or notice when it is ≤ 0, else the action asks only the net and
+names the credits (``credits``, ``gross``).  A customer whose balance in a currency is negative is
+never reminded in it and gets an ``À faire`` row "Vérifier le remboursement".
 
 Approval: an action needing approval is approved when ``À envoyer`` is ticked on any of its
 invoices, unless that tick already approved an earlier step (``used_approvals``: invoice ids the
@@ -148,6 +157,9 @@ class ActionItem:
     amount: Money  # what this reminder asks for (the overdue instalments for a payment plan)
     cycle: str = ""
     pdf_url: str = ""
+    #: A payment plan's instalments this item asks for: (instalment date, part still unpaid);
+    #: late interest runs on each from its own date.
+    instalments: tuple[tuple[date, Money], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,6 +244,7 @@ class _Item:
     due: date
     amount: Money
     credits: tuple[Credit, ...] = ()  # attributed to this invoice, already deducted from ``amount``
+    instalments: tuple[tuple[date, Money], ...] = ()  # a payment plan's parts asked, with their dates
 
 
 @dataclass(frozen=True)
@@ -265,8 +278,9 @@ class _Done:
         another one (the scenario was changed in the sheet: a reminder already sent is not sent again)."""
         if step.scope == "account":
             currency = item.invoice.currency
+            # a statement sent while this item was already overdue listed it: done for it too
             covering = [d for step_id, cur, d in self.account_by_customer.get(customer_id, ())
-                        if step_id == step.id and cur in ("", currency) and d >= planned]
+                        if step_id == step.id and cur in ("", currency) and d > item.due]
             if covering:
                 return min(covering)
         exact = self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
@@ -354,7 +368,15 @@ def _items(invoice: Invoice, plan_lines: Sequence[PaymentPlanLine], as_of: date,
         return _Item(invoice, lines[-1][0].isoformat(), lines[-1][0], invoice.remaining)
     through = max(current[1], overdue_total)
     asked = min(through - paid, invoice.remaining)
-    return _Item(invoice, current[0].isoformat(), current[0], asked)
+    parts: list[tuple[date, Money]] = []
+    before = Money.zero(invoice.currency)
+    for when, amount in lines:
+        end = before + amount
+        unpaid = min(end, through) - max(before, paid)
+        if unpaid.amount > 0:
+            parts.append((when, unpaid))
+        before = end
+    return _Item(invoice, current[0].isoformat(), current[0], asked, instalments=tuple(parts))
 
 
 def _exclusion(
@@ -579,7 +601,7 @@ def plan(
         if when >= as_of
     }
     balance = balances(ledger)
-    for (customer_id, currency), owed in sorted(balance.items()):
+    for (customer_id, _currency), owed in sorted(balance.items()):
         if owed.amount < 0 and customer_id in customers:
             result.todo.append(_refund_row(customers[customer_id], -owed, as_of))
     for customer_id in sorted(candidates):
@@ -740,7 +762,7 @@ def _action(
     items = [
         ActionItem(
             i.invoice.id, i.invoice.number, i.invoice.issue_date, i.due, i.invoice.total, i.invoice.remaining,
-            i.amount, i.cycle, i.invoice.pdf_url,
+            i.amount, i.cycle, i.invoice.pdf_url, i.instalments,
         )
         for i in sorted(included, key=lambda i: (i.due, i.invoice.number, i.invoice.id))
     ]

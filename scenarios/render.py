@@ -114,14 +114,19 @@ def compute_interest(item: ActionItem, as_of: date, company: CompanySettings) ->
     """
     from encours.sheets_addin.rates import late_interest
 
-    result = late_interest(item.amount.amount, item.due_date, as_of, company.country,
-                           contract_rate=company.interest_rate)
-    rate = result.parts[-1].rate if result.parts else Decimal(0)
-    indemnity = company.indemnity if result.days > 0 and item.amount.amount > 0 else Decimal(0)
     currency = item.amount.currency
-    periods = tuple((p.start, p.rate) for p in result.parts if p.days > 0)
-    return InterestLine(item.number or item.invoice_id, item.due_date, item.amount, result.days, rate,
-                        Money(result.interest, currency), Money(to_cents(indemnity), "EUR"), periods)
+    # a payment plan: each instalment bears interest from its own date, on its own unpaid part
+    parts = [(when, part.amount) for when, part in item.instalments] or [(item.due_date, item.amount.amount)]
+    results = [late_interest(amount, when, as_of, company.country, contract_rate=company.interest_rate)
+               for when, amount in parts]
+    interest = sum((r.interest for r in results), Decimal(0))
+    days = max(r.days for r in results)
+    slices = [p for r in results for p in r.parts if p.days > 0]
+    rate = slices[-1].rate if slices else Decimal(0)
+    indemnity = company.indemnity if days > 0 and item.amount.amount > 0 else Decimal(0)
+    periods = tuple(dict.fromkeys((p.start, p.rate) for p in slices))
+    return InterestLine(item.number or item.invoice_id, item.due_date, item.amount, days, rate,
+                        Money(interest, currency), Money(to_cents(indemnity), "EUR"), periods)
 
 
 def _half_year(start: date, language: str) -> str:
@@ -148,6 +153,15 @@ def _joined(parts: list[str], language: str) -> str:
         return "".join(parts)
     word = {"fr": "et", "nl": "en"}.get(language, "and")
     return f"{', '.join(parts[:-1])} {word} {parts[-1]}"
+
+
+def rechecked_ledger(ledger: Ledger, fresh: Mapping[str, Invoice | None]) -> Ledger:
+    """The ledger with the invoices just re-read at the source (``None``: gone): the statement
+    attached to a message is the re-checked one, not the pull's."""
+    if not fresh:
+        return ledger
+    invoices = tuple(fresh.get(i.id, i) if i.id in fresh else i for i in ledger.invoices)
+    return Ledger(ledger.customers, tuple(i for i in invoices if i is not None), ledger.payments)
 
 
 def message_id(company: CompanySettings, action: PlannedAction) -> str:
@@ -217,6 +231,8 @@ def _context(
         "salesperson": action.salesperson,
         "step": action.step,
         "scenario": scenario.label,
+        # gentle, standard and firm read differently (a scenario of your own reads as standard)
+        "tone": scenario.name if scenario.name in ("gentle", "firm") else "standard",
         "channel": action.channel,
         "invoices": invoices,
         "count": len(invoices),

@@ -47,7 +47,7 @@ from encours.scenarios.planner import (
     recheck,
     valid_email,
 )
-from encours.scenarios.render import PdfFetcher, render
+from encours.scenarios.render import PdfFetcher, rechecked_ledger, render
 from encours.scenarios.setup import ScenarioSetup
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
@@ -71,6 +71,8 @@ from encours.sync.risk import (
 )
 from encours.sync.sources import open_connector
 from encours.sync.state import DiskFullError, StateStore
+from encours.sync.tasks import by_reference as _group
+from encours.sync.tasks import todo_rows
 from encours.sync.window import WindowState, window_state
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,6 @@ StopFlag = Callable[[], bool]
 PdfFetch = Callable[[str], bytes | None]
 
 #: Calls, letters and formal notices stay in ``À faire`` this many days after they were published.
-TASK_DAYS = 7
 #: Environment variable of the fault tests: the process exits (``os._exit``) at that boundary.
 FAILPOINT_ENV = "ENCOURS_FAILPOINT"
 FAILPOINT_TRACE_ENV = "ENCOURS_FAILPOINT_TRACE"
@@ -306,13 +307,6 @@ def _entry_outcome(entries: Sequence[Entry], label: Callable[[str, str], str]) -
                    CHANNEL_LABELS_FR.get(first.channel, first.channel), first.recipients, first.reason)
 
 
-def _group(entries: Iterable[Entry]) -> list[list[Entry]]:
-    groups: dict[str, list[Entry]] = {}
-    for entry in entries:
-        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
-    return list(groups.values())
-
-
 def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
     """The action's invoices as the source has them now.  The first call reads every invoice the
     pass is about to remind, in one or a few requests (or one read of a file); the later ones use it."""
@@ -364,8 +358,8 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     dispatch = Dispatch.from_action(action)
 
     try:
-        message = render(action, scenario, ctx.ledger, ctx.state.company, as_of=ctx.as_of,
-                         fetch_pdf=attachments(ctx.fetch_pdf),
+        message = render(action, scenario, rechecked_ledger(ctx.ledger, fresh), ctx.state.company,
+                         as_of=ctx.as_of, fetch_pdf=attachments(ctx.fetch_pdf),
                          sent_at=ctx.now)
         filename, content = message_bytes(message)
     except (EncoursError, ValueError) as exc:
@@ -532,7 +526,7 @@ def run_pass(
             ledger, as_of, figures=figures, default_terms=config.payment_terms_days, company=config.company_name,
             run=_run_columns(final_plan, entries, setup, config),
             journal=_journal_rows(journal, setup, config),
-            todo=_todo(final_plan, entries, ledger, setup, as_of, config),
+            todo=todo_rows(final_plan, entries, ledger, _step_label(setup), as_of, config.timezone, (CLAIM_ACTION,)),
             scenario_names=tuple(sorted(setup.scenarios)),
             opening_receivables=kpis.opening,
             notes=tuple(risk.notes()),
@@ -608,77 +602,6 @@ def _run_columns(the_plan: Plan, entries: Sequence[Entry], setup: ScenarioSetup,
     for row in columns.values():
         row.setdefault("last_reminder", None)
     return columns
-
-
-_TASK_ACTIONS = {
-    "call": "Appeler",
-    "letter": "Poster le courrier",
-    "formal_notice": "Envoyer la mise en demeure (recommandé)",
-}
-
-
-def _todo(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, setup: ScenarioSetup, as_of: date,
-          config: Config) -> list[dict[str, Any]]:
-    """``À faire``: approvals waiting, calls and letters published lately, sends to confirm or check."""
-    label = _step_label(setup)
-    customers = ledger.customer_index()
-    rows: list[dict[str, Any]] = []
-    for action in the_plan.actions:
-        if action.sendable:
-            continue
-        reason = "Cocher « À envoyer » sur la facture pour l'envoyer"
-        rows.append({
-            "salesperson": action.salesperson, "date": action.planned_date,
-            "action": f"Approuver : {action.step.label} ({CHANNEL_LABELS_FR.get(action.channel, action.channel)})",
-            "customer": action.customer_name, "phone": action.recipients.phone,
-            "invoices": ", ".join(i.number or i.invoice_id for i in action.items), "amount": action.amount.amount,
-            "reason": f"{reason} — {action.reason}" if action.reason else reason,
-        })
-    horizon = as_of - timedelta(days=TASK_DAYS)
-    for group in _group(entries):
-        first = group[0]
-        customer = customers.get(first.customer_id)
-        base = {
-            "salesperson": customer.salesperson if customer else "",
-            "customer": first.customer_name,
-            "phone": customer.phone if customer else "",
-            "invoices": ", ".join(dict.fromkeys(e.invoice_numbers for e in group if e.invoice_numbers)),
-            "amount": _amount(first.amount),
-        }
-        if first.state is State.SENT and first.channel in _TASK_ACTIONS and first.sent_at is not None:
-            day = first.sent_at.astimezone(config.timezone).date()
-            if day < horizon:
-                continue
-            detail = label(first.scenario, first.step)
-            if first.channel != "call" and first.artifact:
-                detail += f" — {first.artifact}"
-            rows.append({**base, "date": day, "action": _TASK_ACTIONS[first.channel], "reason": detail})
-        elif first.state is State.UNCERTAIN:
-            rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
-                         "action": f"Confirmer l'envoi {first.reference}",
-                         "reason": f"{label(first.scenario, first.step)} : interrompu pendant l'envoi à "
-                                   f"{first.recipients or first.channel}. Chercher le Message-ID "
-                                   f"{first.message_id or '(aucun)'} dans la boîte d'envoi ou le journal du "
-                                   "serveur, puis "
-                                   f"`encours run --confirm {first.reference} sent` (parti) "
-                                   "ou `not-sent` (à renvoyer)"})
-        elif first.state is State.FAILED and first.attempts >= MAX_ATTEMPTS:
-            rows.append({**base, "date": first.updated_at.astimezone(config.timezone).date(),
-                         "action": f"Vérifier l'échec d'envoi {first.reference}",
-                         "reason": f"{label(first.scenario, first.step)} : {first.reason} — après correction, "
-                                   f"`encours run --confirm {first.reference} not-sent` pour renvoyer"})
-    rows.extend(row for row in the_plan.todo if row.get("action") == CLAIM_ACTION)
-    rows.sort(key=lambda r: (str(r["salesperson"]).casefold(), r["date"], str(r["customer"]).casefold()))
-    return rows
-
-
-def _amount(text: str) -> Any:
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        return Decimal(text) if text else None
-    except InvalidOperation:
-        return None
 
 
 def _fingerprint(view: SheetView) -> str:

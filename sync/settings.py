@@ -168,7 +168,7 @@ SOURCE_BY_TYPE: dict[str, dict[str, Check]] = {
              "company_ids": _ints, "version": _text, "protocol": _choice(*ODOO_PROTOCOLS)},
     "fec": {"path": _text, "due_date_column": _text, "encoding": _text},
     "csv": {"path": _text, "payments": _text, "customers": _text, "encoding": _text},
-    "demo": {"seed": _whole(0)},
+    "demo": {"seed": _whole(0), "ledger": _text},
 }
 _WORKBOOK: dict[str, Check] = {"path": _text, "aging_bounds": _bounds}
 SHEET_BY_TYPE: dict[str, dict[str, Check]] = {

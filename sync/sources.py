@@ -16,7 +16,8 @@ def open_connector(config: Config, cache: Cache, *, as_of: date) -> Connector:
     if kind == "demo":
         from encours.connectors.demo import DemoConnector
 
-        return DemoConnector(as_of=as_of, seed=source.integer("seed", 2026))
+        return DemoConnector(as_of=as_of, seed=source.integer("seed", 2026),
+                             ledger_path=source.path("ledger") if source.get("ledger") else None)
     if kind == "fec":
         from encours.connectors.fec import FecConnector
 

@@ -369,7 +369,8 @@ def test_a_whole_account_step_lists_every_overdue_invoice_of_the_currency() -> N
     # I1 reached the step; I2 is overdue too; I3 disputed, I4 not due, I5 another currency: left out
     assert statement[0].invoice_ids == ("I1", "I2")
     assert statement[0].amount == Money(Decimal("700.00"))
-    assert statement[0].step_keys == (StepKey("account", "C1", "standard", "statement", "EUR:" + days_ago(40).isoformat()),)
+    assert statement[0].step_keys == (
+        StepKey("account", "C1", "standard", "statement", "EUR:" + days_ago(40).isoformat()),)
 
 
 def test_without_an_address_of_its_own_the_billing_contact_is_used() -> None:

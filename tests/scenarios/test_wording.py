@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from encours.scenarios.render import render
-from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
-from tests.scenarios.test_render import _formal_notice_done, first_action, flat, key, pdf_text
+from encours.connectors.model import Money
+from encours.scenarios.planner import StepKey, plan
+from encours.scenarios.render import compute_interest, render
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
+from tests.scenarios.test_render import _formal_notice_done, first_action, flat, pdf_text
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
+
+
+def key(iid: str, step: str, scenario: str = "standard") -> StepKey:
+    return StepKey("invoice", iid, scenario, step)
+
 
 APPROVED = SheetMarks(invoices={"I1": InvoiceMarks(approve=True)})
 
@@ -65,3 +73,32 @@ def test_a_first_reminder_long_overdue_does_not_suggest_a_simple_oversight() -> 
         assert ("simple oubli" in message.html) is oversight
         if not oversight:
             assert "Ce retard dépasse désormais 96 jours" in message.text
+
+
+def test_gentle_standard_and_firm_second_reminders_read_differently() -> None:
+    texts = {}
+    for name in ("gentle", "standard", "firm"):
+        led = ledger(invoice("I1", 40, "900.00"))
+        marks = SheetMarks(customers={"C1": CustomerMarks(scenario=name)})
+        done = {key("I1", step, name): AS_OF - timedelta(days=days)
+                for step, days in (("courtesy", 45), ("reminder_1", 25), ("call", 15))}
+        if name != "gentle":  # gentle calls before its second reminder
+            del done[key("I1", "call", name)]
+        result = plan(led, marks, shipped(), AS_OF, done=done, company=company())
+        (action,) = [a for a in result.actions if a.step.id == "reminder_2"]
+        texts[name] = render(action, shipped()[name], led, company(), as_of=AS_OF).text
+    assert "Pourriez-vous nous indiquer quand ce règlement pourra intervenir" in texts["gentle"]
+    assert "Nous vous remercions de régulariser cette situation sous 8 jours" in texts["standard"]
+    assert "à défaut, nous engagerons la suite de la procédure de recouvrement" in texts["firm"]
+
+
+def test_payment_plan_interest_runs_per_instalment_from_its_own_date() -> None:
+    led = ledger(invoice("I1", 90, "3000.00"))
+    plan_lines = tuple(PaymentPlanLine("I1", AS_OF + timedelta(days=d), Decimal("1000.00")) for d in (-60, -30, 10))
+    result = plan(led, SheetMarks(payment_plans=plan_lines), shipped(), AS_OF, done={}, company=company())
+    (action,) = result.actions
+    (item,) = action.items
+    assert item.amount == Money(Decimal("2000.00"))  # the two instalments due
+    line = compute_interest(item, AS_OF, company())
+    # 1,000 × 12.15 % × 60 / 365 + 1,000 × 12.15 % × 30 / 365, each rounded: not 2,000 from the first date
+    assert line.interest == Money(Decimal("19.97")) + Money(Decimal("9.99"))

@@ -18,7 +18,6 @@ START = date(2026, 9, 1)
 DAYS = 120
 END = START + timedelta(days=DAYS - 1)
 CRASH_DAY = START + timedelta(days=22)  # a Wednesday
-CONFIRM_DAY = START + timedelta(days=27)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +26,9 @@ def life(tmp_path_factory: pytest.TempPathFactory) -> Life:
     for n in range(DAYS):
         day = START + timedelta(days=n)
         if day == CRASH_DAY:
-            lived.channel.die_at = 2
-        if day == CONFIRM_DAY:
+            lived.channel.die_at = lived.channel.count + 2  # dies at the day's second message
+        crash = next(iter(lived.crashed), None)
+        if crash is not None and day == crash + timedelta(days=5):  # a person checks the outbox, confirms
             with sqlite3.connect(lived.config.state_path) as db:
                 (reference,) = {r for (r,) in db.execute("SELECT reference FROM journal WHERE state = 'uncertain'")}
             lived.settle(day, reference)
@@ -46,10 +46,10 @@ def events(life: Life) -> list[tuple[str, str, str]]:
 
 
 def test_every_pass_ran_and_every_kind_of_message_went(life: Life) -> None:
-    assert set(life.crashed) == {CRASH_DAY}
+    assert len(life.crashed) == 1 and CRASH_DAY <= next(iter(life.crashed)) < CRASH_DAY + timedelta(days=7)
     assert len(life.reports) == DAYS - 1
     steps = defaultdict(int)
-    for level, _, step, state, _, _ in rows(life):
+    for _, _, step, state, _, _ in rows(life):
         if state == "sent":
             steps[step] += 1
     for step in ("courtesy", "reminder_1", "reminder_2", "call", "statement", "letter", "formal_notice",
@@ -57,45 +57,57 @@ def test_every_pass_ran_and_every_kind_of_message_went(life: Life) -> None:
         assert steps[step] > 0, f"no {step} in four months: {dict(steps)}"
 
 
+def first_open(day: date) -> date:
+    while not is_business_day(day, "FR"):
+        day += timedelta(days=1)
+    return day
+
+
 def test_a_customer_who_never_pays_reaches_each_step_on_its_planned_day(life: Life) -> None:
+    """Each step goes on its planned day: its offset, or its usual gap after the step before it was
+    actually sent (a weekend moves a step to Monday, and the next keeps its gap), on a business day;
+    a step waiting for approval goes once approved."""
     scenarios = load_scenarios()
     sent = {(level, target, step): day for level, target, step, state, day, _ in rows(life) if state == "sent"}
     account = defaultdict(list)
     for (level, target, step), day in sent.items():
         if level == "account":
             account[(target, step)].append(day)
-    checked = late = 0
+    checked = exact = 0
     for invoice in life.ledger().invoices:
         if life.behaviour[invoice.customer_id] != "never" or invoice.due_date is None:
             continue
+        if invoice.due_date < START + timedelta(days=8):
+            continue  # steps missed before the first pass are caught up with their gaps: not "on the day"
         scenario = scenarios[life.scenario[invoice.customer_id]]
-        previous: date | None = None
+        previous: tuple[date, date] | None = None  # (nominal, day sent) of the step before
         for step in scenario.schedule:
-            nominal = invoice.due_date + timedelta(days=step.offset) if step.base == "due" else (
-                previous + timedelta(days=step.offset) if previous else None)
-            assert nominal is not None
-            if nominal <= START or nominal + timedelta(days=6) > END:
-                previous = sent.get(("invoice", invoice.id, step.id), nominal)
-                continue
+            if step.base == "due":
+                nominal = invoice.due_date + timedelta(days=step.offset)
+                gap = (nominal - previous[0]) if previous else timedelta(0)
+            else:
+                assert previous is not None
+                nominal, gap = previous[0] + timedelta(days=step.offset), timedelta(days=step.offset)
+            planned = max(nominal, previous[1] + gap) if previous else nominal
+            if planned + timedelta(days=6) > END:
+                break
             if step.scope == "account":
-                days = [d for d in account[(invoice.customer_id, step.id)] if d >= nominal]
-                assert days, f"{invoice.id} ({scenario.name}) never got {step.id} planned {nominal}"
+                days = [d for d in account[(invoice.customer_id, step.id)] if d > invoice.due_date]
+                assert days, f"{invoice.id} ({scenario.name}) never got {step.id} planned {planned}"
                 day = min(days)
             else:
-                day = sent.get(("invoice", invoice.id, step.id))
-                assert day is not None, f"{invoice.id} ({scenario.name}) stuck before {step.id} planned {nominal}"
+                found = sent.get(("invoice", invoice.id, step.id))
+                assert found is not None, f"{invoice.id} ({scenario.name}) stuck before {step.id} planned {planned}"
+                day = found
             assert is_business_day(day, "FR"), f"{step.id} of {invoice.id} sent on a closed day {day}"
-            if not step.needs_approval:  # approval waits for the person (two days in this life)
-                first_open = nominal
-                while not is_business_day(first_open, "FR"):
-                    first_open += timedelta(days=1)
-                assert nominal <= day, f"{step.id} of {invoice.id} early: {day} < {nominal}"
-                late += day > first_open
-                assert (day - first_open).days <= 3, f"{step.id} of {invoice.id} planned {nominal}, sent {day}"
-            checked += 1
-            previous = sent.get(("invoice", invoice.id, step.id), day)
-    assert checked > 300
-    assert late <= checked // 10, f"{late} of {checked} steps went after their planned day"
+            if not step.needs_approval and step.scope == "invoice":  # approval waits for the person
+                assert first_open(planned) <= day <= first_open(planned) + timedelta(days=3), (
+                    f"{step.id} of {invoice.id} planned {planned}, sent {day}")
+                exact += day == first_open(planned)
+                checked += 1
+            previous = (nominal, day)
+    assert checked > 60
+    assert exact >= checked * 9 // 10, f"only {exact} of {checked} steps went on their planned day"
 
 
 def test_no_key_is_sent_twice_nor_planned_once_sent(life: Life) -> None:
@@ -132,8 +144,8 @@ def test_never_a_reminder_after_payment_dispute_pause_promise_or_for_direct_debi
             if mark == "promise_date":
                 assert not when <= day <= value, f"{step} for {target} promised for {value}, on {day}"
             if mark == "promise_date" and step == "promise_broken":
-                assert (day > value and target not in life.paid) or life.paid[target] > day
-    assert checked > 1000
+                assert day > value, f"promise broken for {target} on {day}, promised {value}"
+    assert checked > 500
 
 
 def test_thanks_only_after_a_real_reminder(life: Life) -> None:
@@ -184,4 +196,4 @@ def test_an_uncertain_send_blocks_until_a_person_confirms(life: Life) -> None:
     assert sends == 1, "the uncertain message was sent again"
     assert history
     outbox = list((life.folder / "outbox").glob("*"))
-    assert len(outbox) > 1000
+    assert len(outbox) > 500

@@ -1,0 +1,337 @@
+"""A demo dossier that lives (issue 12.2): days of simulated life over the demo's own ledger.
+
+``encours demo --days N`` lives N days after the last one lived, one pass a day at 10:00 in the
+company's time zone.  Before each pass the customers act on the ledger file (``[source] ledger``)
+as their behaviour says, and a person acts in the workbook as people do:
+
+- on-time payers pay around the due date; direct-debit payers are debited on it;
+- "a little late" payers pay two days after their first reminder;
+- chronic payers promise on the phone after the call (the person types ``Promesse (date)`` and the
+  call's outcome in ``Commentaire``): one keeps the promise, the next breaks it and pays after the
+  "promise broken" e-mail; the first chronic payer asks for a payment plan (three instalments typed
+  in ``Échéanciers``) and pays each on its date;
+- the disputing customer contests its invoice after the first reminder (``Litige`` typed);
+- the customer that stopped paying never pays: the formal notice waits for approval, the person
+  ticks ``À envoyer`` two days later, and ten days after the notice the case goes to collection
+  (``encours export-case``): the customer enters proceedings and is never reminded again;
+- each customer is invoiced again on its usual rhythm.
+
+Randomness is seeded by the day, so the same dossier lived the same days gives the same life.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from encours.connectors.demo import behaviour_of, load_demo_ledger, save_demo_ledger
+from encours.connectors.model import Allocation, Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
+from encours.sheets_addin.functions import ledger_kpis
+from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS
+from encours.sync.company import scenarios_for
+from encours.sync.config import Config
+from encours.sync.export_case import export_case
+from encours.sync.journal import Journal, State
+from encours.sync.run import run_pass
+from encours.sync.state import StateStore
+
+#: Cash counts as collected "after a reminder" when paid within this many days of one.
+COLLECTED_WITHIN_DAYS = 14
+
+
+@dataclass
+class LifeSummary:
+    """What the lived days did: messages by step, cash after reminders, DSO before and after."""
+
+    first: date
+    last: date
+    messages: Counter[str] = field(default_factory=Counter)
+    collected_after_reminder: Decimal = Decimal(0)
+    collected: Decimal = Decimal(0)
+    dso_before: Decimal | None = None
+    dso_after: Decimal | None = None
+    events: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"Lived {self.first:%d/%m/%Y} → {self.last:%d/%m/%Y} ({(self.last - self.first).days + 1} days)"]
+        out += [f"  {step}: {count}" for step, count in sorted(self.messages.items())]
+        out.append(f"  Cash collected: {self.collected:,.2f} EUR, of which {self.collected_after_reminder:,.2f} "
+                   f"within {COLLECTED_WITHIN_DAYS} days of a reminder")
+        before = "—" if self.dso_before is None else f"{self.dso_before:.1f}"
+        after = "—" if self.dso_after is None else f"{self.dso_after:.1f}"
+        out.append(f"  DSO (90 days): {before} days before, {after} days after")
+        out += [f"  {event}" for event in self.events]
+        return out
+
+
+def _eur(invoice: Invoice, amount: Money) -> Decimal:
+    if amount.currency == "EUR":
+        return amount.amount
+    if invoice.remaining_company is not None and invoice.remaining.amount:
+        return to_cents(amount.amount * invoice.remaining_company.amount / invoice.remaining.amount)
+    return Decimal(0)
+
+
+class _Life:
+    """One dossier's life: its ledger file, its journal, its workbook."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.path = config.source.path("ledger")
+        self.ledger, self.anchor, self.lived_until = load_demo_ledger(self.path)
+        self.paid: list[tuple[date, Invoice, Money]] = []
+        self.events: list[str] = []
+
+    def sent(self) -> dict[tuple[str, str], date]:
+        """(invoice id, step) → day sent; account-level steps under each invoice they covered."""
+        out: dict[tuple[str, str], date] = {}
+        with StateStore(self.config.state_path) as store:
+            for entry in Journal(store, self.config.dossier, tz=self.config.timezone).entries([State.SENT]):
+                when = (entry.sent_at or entry.updated_at).astimezone(self.config.timezone).date()
+                for invoice_id in entry.invoice_ids:
+                    out.setdefault((invoice_id, entry.step), when)
+        return out
+
+    def pay(self, invoice: Invoice, day: date, amount: Money | None = None) -> None:
+        paid = amount or invoice.remaining
+        left = invoice.remaining - paid
+        status = InvoiceStatus.PAID if left.amount <= 0 else InvoiceStatus.PARTIALLY_PAID
+        company = None if invoice.remaining_company is None else Money(
+            to_cents(invoice.remaining_company.amount * left.amount / invoice.remaining.amount), "EUR")
+        fresh = invoice.with_changes(remaining=left, status=status, source_status=status.value,
+                                     remaining_company=company,
+                                     updated_at=datetime.combine(day, time(8, 0), UTC))
+        payment = Payment(f"PAY-LIFE-{invoice.number}-{day:%Y%m%d}", invoice.customer_id, "demo", day, paid,
+                          (Allocation(invoice.id, paid),),
+                          method="direct_debit" if behaviour_of(invoice.customer_id) == "direct_debit" else "transfer",
+                          reference=invoice.number)
+        self.ledger = Ledger(self.ledger.customers,
+                             tuple(fresh if i.id == invoice.id else i for i in self.ledger.invoices),
+                             (*self.ledger.payments, payment))
+        self.paid.append((day, invoice, paid))
+
+    def invoice_again(self, day: date, rng: random.Random) -> None:
+        last: dict[str, Invoice] = {}
+        for invoice in self.ledger.invoices:
+            if not invoice.is_credit_note and (invoice.customer_id not in last
+                                               or invoice.issue_date > last[invoice.customer_id].issue_date):
+                last[invoice.customer_id] = invoice
+        new = []
+        count = sum(1 for i in self.ledger.invoices if i.number.startswith(f"F-{day.year}-"))
+        for customer in self.ledger.customers:
+            previous = last.get(customer.id)
+            if previous is None or behaviour_of(customer.id) == "stopped" or \
+                    (day - previous.issue_date).days < 30 + rng.randrange(0, 15):
+                continue
+            count += 1
+            number = f"F-{day.year}-{count + 5000:04d}"
+            total = to_cents(previous.total.amount * Decimal(rng.randrange(80, 121)) / 100)
+            due = previous.due_date and day + (previous.due_date - previous.issue_date)
+            rate = None if previous.remaining_company is None else Decimal("1.1650")
+            new.append(previous.with_changes(
+                id=f"INV-{number}", number=number, issue_date=day, due_date=due,
+                total=Money(total, previous.currency), remaining=Money(total, previous.currency),
+                status=InvoiceStatus.OPEN, source_status="open", payment_reference=number,
+                label=f"Prestations {day:%m/%Y}", updated_at=datetime.combine(day, time(8, 0), UTC),
+                remaining_company=Money(to_cents(total * rate), "EUR") if rate else None,
+            ))
+        if new:
+            self.ledger = Ledger(self.ledger.customers, (*self.ledger.invoices, *new), self.ledger.payments)
+
+    def customers_act(self, day: date, marks: Mapping[str, dict[str, Any]], rng: random.Random) -> None:
+        sent = self.sent()
+        chronic = sorted({c.id for c in self.ledger.customers if behaviour_of(c.id) == "chronic"})
+        for invoice in [i for i in self.ledger.invoices if i.is_open and not i.is_credit_note]:
+            behaviour = behaviour_of(invoice.customer_id)
+            due = invoice.due_date or invoice.issue_date
+            typed = marks.get(invoice.id, {})
+            if behaviour in ("on_time", "direct_debit"):
+                if day >= due + timedelta(days=rng.randrange(-1, 3) if behaviour == "on_time" else 0):
+                    self.pay(invoice, day)
+            elif behaviour in ("little_late", "dispute") and (invoice.id, "reminder_1") in sent:
+                if behaviour == "little_late" and day >= sent[(invoice.id, "reminder_1")] + timedelta(days=2):
+                    self.pay(invoice, day)
+            elif behaviour == "chronic":
+                plan = typed.get("plan")
+                if plan:
+                    for when, amount in plan:
+                        owed_before = sum((a for w, a in plan if w < when), Decimal(0))
+                        if when == day and invoice.total.amount - invoice.remaining.amount <= owed_before:
+                            self.pay(invoice, day, Money(min(amount, invoice.remaining.amount), invoice.currency))
+                    continue
+                promise = typed.get("promise_date")
+                keeps = chronic.index(invoice.customer_id) % 2 == 1 if invoice.customer_id in chronic else True
+                if promise is not None and ((keeps and day >= promise) or
+                                            (not keeps and (invoice.id, "promise_broken") in sent
+                                             and day >= sent[(invoice.id, "promise_broken")] + timedelta(days=3))):
+                    self.pay(invoice, day)
+
+
+class _Workbook:
+    """What the person types in the demo workbook (the user columns only, as people do)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.typed: dict[str, dict[str, Any]] = {}
+
+    def type(self, day: date, invoice_id: str, values: Mapping[str, Any],
+             plan: Sequence[tuple[date, Decimal]] = ()) -> None:
+        if not self.path.exists():
+            return
+        wb = load_workbook(self.path)
+        try:
+            ws = wb[INVOICES.name]
+            header = [c.value for c in ws[1]]
+            positions = {c.key: header.index(c.heading) for c in INVOICES.columns if c.heading in header}
+            for row in ws.iter_rows(min_row=2):
+                if row[positions["id"]].value == invoice_id:
+                    for key, value in values.items():
+                        row[positions[key]].value = value
+                    break
+            if plan:
+                ps = wb[PAYMENT_PLANS.name]
+                for when, amount in plan:
+                    ps.append([invoice_id, when, float(amount), "Échéancier accordé au téléphone"])
+            wb.save(self.path)
+        finally:
+            wb.close()
+        self.typed.setdefault(invoice_id, {}).update(values)
+        if plan:
+            self.typed[invoice_id]["plan"] = list(plan)
+
+
+def _person_acts(life: _Life, book: _Workbook, day: date) -> None:
+    sent = life.sent()
+    chronic = sorted({c.id for c in life.ledger.customers if behaviour_of(c.id) == "chronic"})
+    for invoice in [i for i in life.ledger.invoices if i.is_open and not i.is_credit_note]:
+        behaviour = behaviour_of(invoice.customer_id)
+        typed = book.typed.get(invoice.id, {})
+        if behaviour == "dispute" and (invoice.id, "reminder_1") in sent and not typed.get("dispute"):
+            book.type(day, invoice.id, {"dispute": "Oui", "comment": "Conteste la livraison (appel du client)"})
+            life.events.append(f"{day:%d/%m}: dispute typed on {invoice.number}")
+        elif behaviour == "chronic" and (invoice.id, "call") in sent and "promise_date" not in typed \
+                and "plan" not in typed:
+            if invoice.customer_id == chronic[0] and not any("plan" in t for t in book.typed.values()):
+                third = to_cents(invoice.remaining.amount / 3)
+                plan = [(day + timedelta(days=7), third), (day + timedelta(days=37), third),
+                        (day + timedelta(days=67), invoice.remaining.amount - 2 * third)]
+                book.type(day, invoice.id, {"comment": "Appel : échéancier en 3 fois accordé"}, plan)
+                life.events.append(f"{day:%d/%m}: payment plan typed for {invoice.number}")
+            else:
+                promised = day + timedelta(days=6)
+                book.type(day, invoice.id, {"promise_date": promised,
+                                            "comment": f"Appel : promet de payer le {promised:%d/%m/%Y}"})
+                life.events.append(f"{day:%d/%m}: call outcome typed — promise for {invoice.number}")
+    _approve_waiting(life, book, day)
+
+
+def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
+    """The person ticks « À envoyer » two days after a step starts waiting for approval."""
+    workbook = book.path
+    if not workbook.exists():
+        return
+    wb = load_workbook(workbook, read_only=True)
+    try:
+        ws = wb["À faire"]
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if not rows:
+        return
+    header = list(rows[0])
+    numbers = {i.number: i.id for i in life.ledger.invoices}
+    for values in rows[1:]:
+        row = dict(zip(header, values, strict=False))
+        when = row.get("Date")
+        when = when.date() if isinstance(when, datetime) else when
+        if str(row.get("Action", "")).startswith("Approuver") and isinstance(when, date) \
+                and when + timedelta(days=2) <= day:
+            for number in str(row.get("Factures") or "").split(", "):
+                invoice_id = numbers.get(number)
+                if invoice_id and not book.typed.get(invoice_id, {}).get("approve"):
+                    book.type(day, invoice_id, {"approve": "Oui"})
+                    life.events.append(f"{day:%d/%m}: « À envoyer » ticked for {number} ({row.get('Action')})")
+
+
+def _dso(ledger: Ledger, day: date) -> Decimal | None:
+    return ledger_kpis(ledger, day).dso
+
+
+def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: None) -> LifeSummary:
+    """Live ``days`` days after the last one lived, one pass a day; returns the summary."""
+    life = _Life(config)
+    book = _Workbook(config.sheet.path("path"))
+    first = life.lived_until + timedelta(days=1)
+    summary = LifeSummary(first, first + timedelta(days=days - 1), dso_before=_dso(life.ledger, life.lived_until))
+    journal_before = set(_sent_keys(config))
+    in_collection: set[str] = set()
+    for n in range(days):
+        day = first + timedelta(days=n)
+        rng = random.Random(f"{life.anchor}:{day}")
+        life.invoice_again(day, rng)
+        life.customers_act(day, book.typed, rng)
+        save_demo_ledger(life.path, life.ledger, anchor=life.anchor, lived_until=day)
+        now = datetime.combine(day, time(10, 0), tzinfo=config.timezone).astimezone(UTC)
+        say(f"Day {n + 1}/{days}: {day:%d/%m/%Y}")
+        report = run_pass(config, as_of=day, now=now)
+        _person_acts(life, book, day)
+        for customer_id, notice_day in _notices(config).items():
+            if customer_id not in in_collection and day >= notice_day + timedelta(days=10):
+                case = export_case(config, customer_id, as_of=day, now=now)
+                in_collection.add(customer_id)
+                life.events.append(f"{day:%d/%m}: {customer_id} handed to collection (case file "
+                                   f"{case.path.name}): no more amicable reminders")
+        if report.exit_code:
+            summary.events.append(f"{day:%d/%m}: pass ended with exit code {report.exit_code}")
+    sent = {k: v for k, v in _sent_keys(config).items() if k not in journal_before}
+    for _, step_label in sent:
+        summary.messages[step_label] += 1
+    reminders = life.sent()
+    for day, invoice, amount in life.paid:
+        eur = _eur(invoice, amount)
+        summary.collected += eur
+        if any(step not in ("courtesy", "thanks") and when <= day <= when + timedelta(days=COLLECTED_WITHIN_DAYS)
+               for (invoice_id, step), when in reminders.items() if invoice_id == invoice.id):
+            summary.collected_after_reminder += eur
+    summary.dso_after = _dso(life.ledger, summary.last)
+    summary.events = life.events + summary.events
+    return summary
+
+
+def _sent_keys(config: Config) -> dict[tuple[str, str], date]:
+    """(step key id, step label) → day, of every message or task the journal holds as sent."""
+    if not config.state_path.exists():
+        return {}
+    with StateStore(config.state_path) as store:
+        entries = Journal(store, config.dossier, tz=config.timezone).entries([State.SENT])
+    scenarios = scenarios_for(config).scenarios
+
+    def label(scenario: str, step: str) -> str:
+        try:
+            return scenarios[scenario].step(step).label
+        except KeyError:
+            return step
+
+    return {(e.key.id, label(e.scenario, e.step)): (e.sent_at or e.updated_at).astimezone(config.timezone).date()
+            for e in entries}
+
+
+def _notices(config: Config) -> dict[str, date]:
+    """Customer id → day of its first formal notice sent."""
+    out: dict[str, date] = {}
+    if not config.state_path.exists():
+        return out
+    with StateStore(config.state_path) as store:
+        for entry in Journal(store, config.dossier, tz=config.timezone).entries([State.SENT]):
+            if entry.step == "formal_notice":
+                when = (entry.sent_at or entry.updated_at).astimezone(config.timezone).date()
+                out[entry.customer_id] = min(out.get(entry.customer_id, when), when)
+    return out
