@@ -36,6 +36,7 @@ from encours.connectors.demo import behaviour_of, load_demo_ledger, save_demo_le
 from encours.connectors.model import Allocation, Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
 from encours.sheets_addin.functions import ledger_kpis
 from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS
+from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sync.company import scenarios_for
 from encours.sync.config import Config
 from encours.sync.export_case import export_case
@@ -181,6 +182,13 @@ class _Workbook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.typed: dict[str, dict[str, Any]] = {}
+        # what was typed on earlier days (a previous `--days` run): never typed twice
+        marks = XlsxWorkbook(path).read_marks()
+        for invoice_id, typed in marks.invoices.items():
+            known = {"dispute": typed.dispute, "promise_date": typed.promise_date, "approve": typed.approve}
+            self.typed[invoice_id] = {k: v for k, v in known.items() if v}
+        for line in marks.payment_plans:
+            self.typed.setdefault(line.invoice_id, {}).setdefault("plan", []).append((line.due_date, line.amount))
 
     def type(self, day: date, invoice_id: str, values: Mapping[str, Any],
              plan: Sequence[tuple[date, Decimal]] = ()) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from encours.sync.cli import main
 
@@ -35,3 +36,9 @@ def test_the_demo_ledger_is_written_once_and_lives_day_by_day(tmp_path: Path,
     assert "within 14 days of a reminder" in printed and "DSO (90 days)" in printed
     assert "dispute typed" in printed and "call outcome typed — promise" in printed
     assert list((out / "outbox").glob("*.eml"))
+    assert "payment plan typed" in printed
+    assert main(["-q", "demo", "--out", str(out), "--days", "2"]) == 0  # lives on; what was typed stays typed once
+    again = capsys.readouterr().out
+    assert "payment plan typed" not in again and "Lived 20/10/2026 → 21/10/2026 (2 days)" in again
+    plans = load_workbook(out / "encours-demo.xlsx", read_only=True)["Échéanciers"]
+    assert len([r for r in plans.iter_rows(min_row=2, values_only=True) if r[0]]) == 3
