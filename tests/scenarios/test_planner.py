@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from encours.connectors.model import Allocation, InvoiceStatus, Money, Payment
+from encours.connectors.model import Allocation, Invoice, InvoiceStatus, Money, Payment
 from encours.scenarios.planner import Plan, PlannedAction, StepKey, plan, recheck
 from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
 from tests.support.reminders import AS_OF, company, customer, invoice, ledger, shipped
@@ -229,7 +229,7 @@ def test_a_broken_promise_runs_its_dedicated_step_then_the_scenario_resumes() ->
     assert [a.step.id for a in resumed.actions] == ["reminder_2"]
 
 
-def _paid(days: int) -> tuple:
+def _paid(days: int) -> tuple[Invoice, Payment]:
     paid = invoice("I1", 40, "500.00", remaining="0")
     payment = Payment("P1", "C1", "test", days_ago(days), Money(Decimal("500.00")),
                       (Allocation("I1", Money(Decimal("500.00"))),))

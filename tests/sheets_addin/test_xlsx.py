@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from encours.connectors.errors import SheetError
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
@@ -66,7 +67,9 @@ def test_new_workbook_has_every_tab_and_a_usable_layout(workbook: Path) -> None:
     assert row2["Échéance"].number_format == "DD/MM/YYYY"
     assert row2["Reste dû"].number_format == "#,##0.00"
     assert str(row2["Jours de retard"].value).startswith("=IF(")
-    assert wb["Tableau de bord"]._charts, "the dashboard shows an aging chart"
+    dashboard = wb["Tableau de bord"]
+    charts = dashboard._charts  # type: ignore[attr-defined]  # openpyxl's stubs leave out the chart list
+    assert isinstance(dashboard, Worksheet) and charts, "the dashboard shows an aging chart"
     assert wb["Balance âgée"].column_dimensions["C"].width >= 12, "amounts are readable, not ###"
 
 

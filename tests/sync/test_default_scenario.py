@@ -19,7 +19,7 @@ MONDAY_10H = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def test_a_new_customer_gets_the_default_scenario_a_known_one_its_profile(tmp_path: Path) -> None:
     # C1 is new (no paid invoice); C2 paid five invoices late: profile D → firm (shipped mapping)
     history = [invoice(f"H{n}", 200 + n, "100.00", customer_id="C2", remaining="0.00") for n in range(5)]
-    payments = tuple(Payment(f"P{n}", "C2", "test", i.due_date + timedelta(days=90), i.total,  # type: ignore[operator]
+    payments = tuple(Payment(f"P{n}", "C2", "test", (i.due_date or i.issue_date) + timedelta(days=90), i.total,
                              (Allocation(i.id, i.total),)) for n, i in enumerate(history))
     led = ledger(invoice("I1", -6, "800.00", customer_id="C1"), invoice("I2", -2, "800.00", customer_id="C2"),
                  *history, customers=(customer("C1"), customer("C2")), payments=payments)

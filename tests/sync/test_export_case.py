@@ -144,8 +144,10 @@ def test_case_file_csvs_are_inert_and_show_no_path_of_this_machine(tmp_path: Pat
     ))
     report = run_pass(config, as_of=MONDAY.date(), now=MONDAY, connector=FakeSource(file), fetch_pdf=lambda u: None)
     assert report.sent and str(tmp_path) in report.sent[0].detail, "the outbox path is the sender's own business"
-    result = export_case(config, "C1", as_of=MONDAY.date(), now=MONDAY + timedelta(hours=1),
-                         fetch_pdf=lambda url: None)
+    def no_pdf(url: str) -> bytes:
+        raise OSError(f"{url}: not served in this test")
+
+    result = export_case(config, "C1", as_of=MONDAY.date(), now=MONDAY + timedelta(hours=1), fetch_pdf=no_pdf)
     out = tmp_path / "opened"
     with zipfile.ZipFile(result.path) as archive:
         texts = {n: archive.read(n) for n in archive.namelist() if n.endswith((".csv", ".txt"))}

@@ -137,7 +137,8 @@ def _assert_cursor_not_ahead(config: Config, file: LedgerFile) -> None:
     seen = int(row[0][1:])
     for inv in ledger_now.invoices:
         if versions[inv.id] <= seen and inv.id in shown:
-            assert float(shown[inv.id] or 0) == float(inv.remaining.amount), f"sheet behind the cursor for {inv.id}"
+            behind = f"sheet behind the cursor for {inv.id}"
+            assert float(str(shown[inv.id] or 0)) == float(inv.remaining.amount), behind
 
 
 def _trace(tmp_path: Path) -> list[str]:

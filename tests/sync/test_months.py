@@ -48,7 +48,7 @@ def events(life: Life) -> list[tuple[str, str, str]]:
 def test_every_pass_ran_and_every_kind_of_message_went(life: Life) -> None:
     assert len(life.crashed) == 1 and CRASH_DAY <= next(iter(life.crashed)) < CRASH_DAY + timedelta(days=7)
     assert len(life.reports) == DAYS - 1
-    steps = defaultdict(int)
+    steps: defaultdict[str, int] = defaultdict(int)
     for _, _, step, state, _, _ in rows(life):
         if state == "sent":
             steps[step] += 1
@@ -68,11 +68,11 @@ def test_a_customer_who_never_pays_reaches_each_step_on_its_planned_day(life: Li
     actually sent (a weekend moves a step to Monday, and the next keeps its gap), on a business day;
     a step waiting for approval goes once approved."""
     scenarios = load_scenarios()
-    sent = {(level, target, step): day for level, target, step, state, day, _ in rows(life) if state == "sent"}
-    account = defaultdict(list)
-    for (level, target, step), day in sent.items():
+    sent = {(level, target, key): day for level, target, key, state, day, _ in rows(life) if state == "sent"}
+    account: defaultdict[tuple[str, str], list[date]] = defaultdict(list)
+    for (level, target, key), day in sent.items():
         if level == "account":
-            account[(target, step)].append(day)
+            account[(target, key)].append(day)
     checked = exact = 0
     for invoice in life.ledger().invoices:
         if life.behaviour[invoice.customer_id] != "never" or invoice.due_date is None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from encours.connectors.errors import EncoursError
 from encours.connectors.model import Delta
 from encours.sync.cli import main
 from encours.sync.config import Config, load_config
@@ -103,7 +104,7 @@ def test_an_unwritable_workbook_is_found_before_anything_is_sent(tmp_path: Path)
     config, file = _dossier(tmp_path)
     config_path = Path(config.file)
     config_path.write_text(config_path.read_text().replace('path = "encours.xlsx"', 'path = "gone/encours.xlsx"'))
-    with pytest.raises(Exception, match="does not exist") as stopped:
+    with pytest.raises(EncoursError, match="does not exist") as stopped:
         _pass(load_config(config_path), file, MONDAY)
     assert stopped.value.exit_code >= 1 and _outbox(config) == []
 
