@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from encours.connectors.base import Cache
 from encours.connectors.source_errors import MalformedResponseError
@@ -21,6 +22,7 @@ from encours.connectors.source_errors import MalformedResponseError
 log = logging.getLogger("encours.quarantine")
 
 NAMESPACE = "quarantine"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,16 @@ class Quarantine:
         """The record was mapped (or is gone): no longer quarantined."""
         self.found.pop(record, None)
         self._held.pop(record, None)
+
+    def guarded(self, record: str, read: Callable[[str], T | None]) -> T | None:
+        """``read(record)``, the record quarantined (None) when its answer cannot be mapped, released when it can."""
+        try:
+            found = read(record)
+        except MalformedResponseError as exc:
+            self.add(record, exc)
+            return None
+        self.release(record)
+        return found
 
     def release_all(self, records: Iterable[str]) -> None:
         for record in records:

@@ -320,13 +320,7 @@ class PennylaneConnector:
         return invoices
 
     def _refetch_or_hold(self, invoice_id: str) -> Invoice | None:
-        try:
-            invoice = self.refetch_invoice(invoice_id)
-        except MalformedResponseError as exc:
-            self.quarantine.add(invoice_id, exc)
-            return None
-        self.quarantine.release(invoice_id)
-        return invoice
+        return self.quarantine.guarded(invoice_id, self.refetch_invoice)
 
     def _changed_customers(self, ids: list[str]) -> list[Customer]:
         customers: list[Customer] = []

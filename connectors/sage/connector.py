@@ -286,13 +286,7 @@ class SageConnector:
         return invoice
 
     def _refetch_or_hold(self, invoice_id: str) -> Invoice | None:
-        try:
-            invoice = self.refetch_invoice(invoice_id)
-        except MalformedResponseError as exc:
-            self.quarantine.add(invoice_id, exc)
-            return None
-        self.quarantine.release(invoice_id)
-        return invoice
+        return self.quarantine.guarded(invoice_id, self.refetch_invoice)
 
     def refetch_invoices(self, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
         """The invoices of a pass read again right before sending, in a few requests.
