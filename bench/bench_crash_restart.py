@@ -51,8 +51,9 @@ from encours.sheets_addin.marks import SheetMarks  # noqa: E402
 from encours.sheets_addin.view import SheetView  # noqa: E402
 from encours.sync.channels.smtp import SmtpChannel  # noqa: E402
 from encours.sync.config import Config, load_config  # noqa: E402
+from encours.sync.confirm import confirm_quiet  # noqa: E402
 from encours.sync.journal import Journal, State  # noqa: E402
-from encours.sync.run import FAILPOINT_ENV, confirm_quiet, run_pass  # noqa: E402
+from encours.sync.run import FAILPOINT_ENV, run_pass  # noqa: E402
 from encours.sync.state import StateStore  # noqa: E402
 from tests.support.fake_source import FakeSource, LedgerFile, bulk_ledger  # noqa: E402
 from tests.support.smtp_server import RecordingHandler, SmtpServer  # noqa: E402

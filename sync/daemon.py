@@ -35,7 +35,8 @@ from encours.sync.config import Config
 from encours.sync.lock import LockedError
 from encours.sync.report import report_due
 from encours.sync.report_send import send_weekly_report
-from encours.sync.run import RunReport, run_pass
+from encours.sync.run import run_pass
+from encours.sync.run_report import RunReport
 from encours.sync.state import StateError
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from encours.scenarios.render import PdfFetcher, render
 from encours.sheets_addin.marks import SheetMarks
 from encours.sync.channels.outbox import OutboxChannel
 from encours.sync.config import Config
+from encours.sync.dispatch import attachments, pdf_fetcher
 from encours.sync.pipeline import DossierState, assemble, plan_for
 from encours.sync.pull import open_sheet
-from encours.sync.run import attachments, pdf_fetcher
 from encours.sync.sources import open_connector
 from encours.sync.state import StateStore
 

@@ -22,39 +22,42 @@ The order, and why:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
 
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
 from encours.scenarios.loader import Scenario
-from encours.scenarios.message import Channel, ChannelError, Message, SendResult, UncertainSendError
+from encours.scenarios.message import Channel, ChannelError, UncertainSendError
 from encours.scenarios.planner import (
-    CHANNEL_LABELS_FR,
     REASONS_FR,
-    ActionItem,
     Plan,
     PlannedAction,
     StepKey,
     recheck,
     valid_email,
 )
-from encours.scenarios.render import PdfFetcher, rechecked_ledger, render
-from encours.scenarios.setup import ScenarioSetup
+from encours.scenarios.render import rechecked_ledger, render
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
 from encours.sync.clock import pass_clock
 from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
-from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
+from encours.sync.dispatch import (
+    Dispatcher,
+    PdfFetch,
+    attachments,
+    message_bytes,
+    open_channels,
+    pdf_fetcher,
+)
+from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
 from encours.sync.preflight import (
@@ -69,17 +72,18 @@ from encours.sync.redact import secret_values
 from encours.sync.risk import (
     CLAIM_ACTION,
 )
+from encours.sync.run_report import RunReport, entry_outcome, outcome
+from encours.sync.sheet_rows import journal_rows, run_columns, step_labels
 from encours.sync.sources import open_connector
 from encours.sync.state import DiskFullError, StateStore
 from encours.sync.tasks import by_reference as _group
 from encours.sync.tasks import todo_rows
-from encours.sync.window import WindowState, window_state
+from encours.sync.window import window_state
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 StopFlag = Callable[[], bool]
-PdfFetch = Callable[[str], bytes | None]
 
 #: Calls, letters and formal notices stay in ``À faire`` this many days after they were published.
 #: Environment variable of the fault tests: the process exits (``os._exit``) at that boundary.
@@ -103,163 +107,6 @@ def failpoint(name: str) -> None:
             out.write(f"{_crossed} {name}\n")
     if target and target.isdigit() and int(target) == _crossed:
         os._exit(FAILPOINT_EXIT_CODE)
-
-
-# -- the report ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Outcome:
-    reference: str
-    customer: str
-    step: str
-    channel: str
-    recipients: str = ""
-    detail: str = ""  # reason, file written, server reply
-
-    def line(self) -> str:
-        to = f" → {self.recipients}" if self.recipients else ""
-        detail = f" — {self.detail}" if self.detail else ""
-        return f"{self.reference} {self.customer}: {self.step} ({self.channel}){to}{detail}"
-
-
-@dataclass
-class RunReport:
-    dossier: str
-    as_of: date
-    dry_run: bool = False
-    window: WindowState | None = None
-    sync_lines: list[str] = field(default_factory=list)
-    sent: list[Outcome] = field(default_factory=list)
-    tasks: list[Outcome] = field(default_factory=list)
-    would_send: list[Outcome] = field(default_factory=list)
-    waiting_approval: list[Outcome] = field(default_factory=list)
-    deferred: list[Outcome] = field(default_factory=list)  # due, but the window is closed or the pass was stopped
-    skipped: list[Outcome] = field(default_factory=list)
-    held: list[Outcome] = field(default_factory=list)  # failed earlier, waiting before a retry
-    uncertain: list[Outcome] = field(default_factory=list)
-    failed: list[Outcome] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # the sheet could not be written …
-    sheet_written: bool = False
-    stopped: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed or self.problems else 0
-
-    @property
-    def sheet_failed(self) -> bool:
-        return any(p.startswith("sheet") for p in self.problems)
-
-    def lines(self) -> list[str]:
-        head = f"Reminder pass — {self.dossier}, as of {self.as_of:%d/%m/%Y}" + (" (dry run: nothing sent, nothing "
-                                                                               "written)" if self.dry_run else "")
-        out = [head, *self.sync_lines]
-        if self.window is not None and not self.window.open:
-            when = f"; next opening {self.window.next_open:%d/%m/%Y %H:%M}" if self.window.next_open else ""
-            out.append(f"Sending window closed: {self.window.note}{when}")
-
-        def block(title: str, items: Sequence[Outcome]) -> None:
-            out.append(f"{title}: {len(items)}")
-            out.extend(f"  {o.line()}" for o in items[:50])
-            if len(items) > 50:
-                out.append(f"  … and {len(items) - 50} more")
-
-        if self.dry_run:
-            block("Would send", self.would_send)
-        else:
-            block("Sent", self.sent)
-            block("Tasks published to À faire (calls)", self.tasks)
-        block("Waiting for approval (tick À envoyer)", self.waiting_approval)
-        if self.deferred:
-            block("Due, not sent now", self.deferred)
-        block("Skipped", self.skipped)
-        if self.held:
-            block("Failed earlier, retried later", self.held)
-        block("Uncertain — confirm with `encours run --confirm REF sent|not-sent`", self.uncertain)
-        block("Failed", self.failed)
-        out.extend(f"Problem: {p}" for p in self.problems)
-        if self.stopped:
-            out.append("Stopped on request: the rest goes out at the next pass")
-        return out
-
-
-# -- channels -------------------------------------------------------------------------------------
-class _Closable(Protocol):
-    def close(self) -> None: ...
-
-
-class Dispatcher:
-    """Routes a message: e-mails to the configured channel, letters to the outbox folder, calls to tasks."""
-
-    def __init__(self, email: Channel, letters: Channel) -> None:
-        self.email = email
-        self.letters = letters
-
-    def deliver(self, message: Message) -> SendResult:
-        if message.channel == "call":
-            return SendResult(message.message_id, "task", "À faire", ())
-        if message.is_email:
-            return self.email.send(message)
-        return self.letters.send(message)
-
-    def close(self) -> None:
-        for channel in (self.email, self.letters):
-            closer = getattr(channel, "close", None)
-            if closer is not None:
-                with contextlib.suppress(Exception):
-                    closer()
-
-
-def open_channels(config: Config, email: Channel | None = None) -> Dispatcher:
-    from encours.sync.channels.outbox import OutboxChannel
-
-    outbox = OutboxChannel(config.sending.path("outbox", "outbox"))
-    if email is None:
-        if (config.sending.text("mode", "outbox")) == "smtp":
-            from encours.sync.channels.smtp import smtp_from_config
-
-            email = smtp_from_config(config)
-        else:
-            email = outbox
-    return Dispatcher(email, outbox)
-
-
-def message_bytes(message: Message) -> tuple[str, bytes]:
-    """What is kept in the journal: the .eml of an e-mail, the PDF of a letter, the text of a call."""
-    if message.is_email:
-        return f"{message.file_stem}.eml", message.to_email().as_bytes()
-    if message.letter is not None:
-        return f"{message.file_stem}.pdf", message.letter
-    return f"{message.file_stem}.txt", f"{message.subject}\n\n{message.text}\n".encode()
-
-
-# -- the pass ---------------------------------------------------------------------------------------
-def default_fetch_pdf(url: str) -> bytes | None:
-    from encours.sync.export_case import default_fetch_pdf as download
-
-    return download(url)
-
-
-def attachments(fetch_pdf: PdfFetch | None) -> PdfFetcher:
-    """An invoice's PDF for a message, or None when it cannot be read (the message goes without it,
-    the log says why)."""
-
-    def fetch(item: ActionItem) -> bytes | None:
-        if fetch_pdf is None or not item.pdf_url:
-            return None
-        try:
-            return fetch_pdf(item.pdf_url)
-        except (EncoursError, OSError) as exc:
-            log.warning("invoice PDF %s not attached: %s", item.number, exc)
-            return None
-
-    return fetch
-
-
-def pdf_fetcher(connector: Connector | None) -> PdfFetch:
-    """How a pass reads an invoice's PDF: the connector's own way when it has one (an authenticated
-    API), else an HTTPS download with certificates verified.  Run and preview attach the same."""
-    own = getattr(connector, "fetch_pdf", None)
-    return own if callable(own) else default_fetch_pdf
 
 
 @dataclass
@@ -294,19 +141,6 @@ class _Context:
         return self.state.marks
 
 
-def _outcome(action: PlannedAction, dossier: str, detail: str = "", recipients: Iterable[str] | None = None) -> Outcome:
-    to = ", ".join(action.recipients.to if recipients is None else recipients) if action.channel in (
-        "email", "thanks") else ""
-    return Outcome(reference_for(dossier, action.key), action.customer_name, action.step.label,
-                   CHANNEL_LABELS_FR.get(action.channel, action.channel), to, detail)
-
-
-def _entry_outcome(entries: Sequence[Entry], label: Callable[[str, str], str]) -> Outcome:
-    first = entries[0]
-    return Outcome(first.reference or first.key.id, first.customer_name, label(first.scenario, first.step),
-                   CHANNEL_LABELS_FR.get(first.channel, first.channel), first.recipients, first.reason)
-
-
 def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
     """The action's invoices as the source has them now.  The first call reads every invoice the
     pass is about to remind, in one or a few requests (or one read of a file); the later ones use it."""
@@ -339,7 +173,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         log.warning("%s %s: not sent, %s", action.customer_name, action.step.id, reason)
         if not dry_run:
             journal.failed(Dispatch.from_action(action), ctx.now, reason)
-        report.failed.append(_outcome(action, journal.dossier, reason))
+        report.failed.append(outcome(action, journal.dossier, reason))
         return False
     failpoint("after_recheck")
     checked = recheck(action, fresh)
@@ -348,7 +182,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         reason = "payée, annulée ou supprimée depuis la dernière synchronisation (vérifié à la source)"
         if not dry_run:
             journal.skipped(_skip_dispatch(action, dropped), ctx.now, reason)
-        report.skipped.append(_outcome(action, journal.dossier, f"{len(dropped)} facture(s) : {reason}"))
+        report.skipped.append(outcome(action, journal.dossier, f"{len(dropped)} facture(s) : {reason}"))
         log.info("%s %s: %d invoice(s) no longer due at the source", action.customer_name, action.step.id,
                  len(dropped))
     if checked is None:
@@ -367,17 +201,17 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         log.warning("%s %s: %s", action.customer_name, action.step.id, reason)
         if not dry_run:
             journal.failed(dispatch, ctx.now, reason)
-        report.failed.append(_outcome(action, journal.dossier, reason))
+        report.failed.append(outcome(action, journal.dossier, reason))
         return True
     if dry_run or dispatcher is None:
-        report.would_send.append(_outcome(action, journal.dossier, message.subject,
+        report.would_send.append(outcome(action, journal.dossier, message.subject,
                                           (*message.to, *message.cc)))
         return True
     try:
         journal.begin(dispatch, ctx.now, message_id=message.message_id, content=content, filename=filename)
     except JournalError as exc:  # a key was sent meanwhile: never twice
         log.error("%s", exc)
-        report.skipped.append(_outcome(action, journal.dossier, str(exc)))
+        report.skipped.append(outcome(action, journal.dossier, str(exc)))
         return True
     failpoint("after_sending_committed")
     try:
@@ -393,16 +227,16 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         failpoint("after_send_failed")
         journal.failed(dispatch, ctx.now, str(exc))
         log.warning("%s %s: not sent — %s", action.customer_name, action.step.id, exc)
-        report.failed.append(_outcome(action, journal.dossier, str(exc)))
+        report.failed.append(outcome(action, journal.dossier, str(exc)))
         return True
     failpoint("after_delivered")
     approvals = [i for i in action.invoice_ids if action.needs_approval and ctx.marks.for_invoice(i).approve]
     journal.sent(dispatch, ctx.now, artifact=result.detail if result.channel == "outbox" else
                  f"{result.channel}: {result.detail}".strip(), approvals=approvals)
     failpoint("after_sent_committed")
-    outcome = _outcome(action, journal.dossier, result.detail if result.channel == "outbox" else "",
+    result_line = outcome(action, journal.dossier, result.detail if result.channel == "outbox" else "",
                        message.to if message.is_email else ())
-    (report.tasks if result.channel == "task" else report.sent).append(outcome)
+    (report.tasks if result.channel == "task" else report.sent).append(result_line)
     log.info("sent %s %s to %s (%s)", action.customer_name, action.step.id,
              ", ".join(message.to) or result.channel, message.message_id)
     return True
@@ -485,14 +319,14 @@ def run_pass(
         due: list[PlannedAction] = []
         for action in the_plan.actions:
             if not action.sendable:
-                report.waiting_approval.append(_outcome(action, journal.dossier, action.reason))
+                report.waiting_approval.append(outcome(action, journal.dossier, action.reason))
             elif any(k in blocked for k in action.step_keys):
                 entry = next(blocked[k] for k in action.step_keys if k in blocked)
                 when = (f"nouvel essai après {entry.retry_at.astimezone(config.timezone):%d/%m %H:%M}"
                         if entry.attempts < MAX_ATTEMPTS and entry.retry_at else "abandonné : à vérifier")
-                report.held.append(_outcome(action, journal.dossier, f"{entry.reason} ({when})"))
+                report.held.append(outcome(action, journal.dossier, f"{entry.reason} ({when})"))
             elif not window.open:
-                report.deferred.append(_outcome(action, journal.dossier, window.note))
+                report.deferred.append(outcome(action, journal.dossier, window.note))
             else:
                 due.append(action)
         if not dry_run and due:
@@ -504,13 +338,13 @@ def run_pass(
             for index, action in enumerate(due):
                 if should_stop():
                     report.stopped = True
-                    report.deferred.extend(_outcome(a, journal.dossier, "arrêt demandé") for a in due[index:])
+                    report.deferred.extend(outcome(a, journal.dossier, "arrêt demandé") for a in due[index:])
                     break
                 verb = "Would send" if dry_run else "Sending"
                 say(f"{verb} {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
                 if not _send_one(ctx, action, dispatcher, dry_run):
                     note = "source injoignable pour la re-vérification : reporté à la prochaine passe"
-                    report.deferred.extend(_outcome(a, journal.dossier, note) for a in due[index + 1:])
+                    report.deferred.extend(outcome(a, journal.dossier, note) for a in due[index + 1:])
                     break
         finally:
             if dispatcher is not None:
@@ -518,15 +352,15 @@ def run_pass(
         final_plan = plan_for(state) if (report.sent or report.tasks) else the_plan
         entries = journal.entries()
         for group in _group(e for e in entries if e.state is State.UNCERTAIN):
-            report.uncertain.append(_entry_outcome(group, _step_label(setup)))
+            report.uncertain.append(entry_outcome(group, step_labels(setup)))
         if dry_run:
             for group in _group(e for e in entries if e.state is State.SENDING):
-                report.uncertain.append(_entry_outcome(group, _step_label(setup)))
+                report.uncertain.append(entry_outcome(group, step_labels(setup)))
         view = build_view(
             ledger, as_of, figures=figures, default_terms=config.payment_terms_days, company=config.company_name,
-            run=_run_columns(final_plan, entries, setup, config),
-            journal=_journal_rows(journal, setup, config),
-            todo=todo_rows(final_plan, entries, ledger, _step_label(setup), as_of, config.timezone, (CLAIM_ACTION,)),
+            run=run_columns(final_plan, entries, setup, config),
+            journal=journal_rows(journal, setup, config),
+            todo=todo_rows(final_plan, entries, ledger, step_labels(setup), as_of, config.timezone, (CLAIM_ACTION,)),
             scenario_names=tuple(sorted(setup.scenarios)),
             opening_receivables=kpis.opening,
             notes=tuple(risk.notes()),
@@ -538,19 +372,6 @@ def run_pass(
         _write_sheet(store, backend, view, delta, source.source, now, report)
         failpoint("after_sheet")
     return report
-
-
-def _journal_rows(journal: Journal, setup: ScenarioSetup, config: Config) -> list[dict[str, Any]]:
-    """``Relances``: the visible history, with the steps' and channels' names people read."""
-    label = _step_label(setup)
-    rows = []
-    for event in journal.events(visible_only=True):
-        row = event.sheet_row(config.timezone)
-        if event.step:
-            row["step"] = label(event.scenario, event.step)
-        row["channel"] = CHANNEL_LABELS_FR.get(event.channel, event.channel)
-        rows.append(row)
-    return rows
 
 
 def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
@@ -569,39 +390,6 @@ def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
         detail = skip.detail or REASONS_FR.get(skip.reason, skip.reason)
         if not dry_run:
             ctx.journal.skipped(dispatch, ctx.now, detail)
-
-
-def _step_label(setup: ScenarioSetup) -> Callable[[str, str], str]:
-    def label(scenario: str, step: str) -> str:
-        try:
-            return setup.scenarios[scenario].step(step).label
-        except KeyError:
-            return step
-
-    return label
-
-
-def _run_columns(the_plan: Plan, entries: Sequence[Entry], setup: ScenarioSetup, config: Config) -> dict[str, Any]:
-    label = _step_label(setup)
-    columns: dict[str, dict[str, Any]] = {k: dict(v) for k, v in the_plan.run_columns.items()}
-    last: dict[str, tuple[datetime, str]] = {}
-    for entry in entries:
-        if entry.state not in (State.SENT, State.UNCERTAIN) or (entry.sent_at is None and entry.state is State.SENT):
-            continue
-        when = entry.sent_at or entry.updated_at
-        local = when.astimezone(config.timezone)
-        channel = CHANNEL_LABELS_FR.get(entry.channel, entry.channel)
-        text = f"{local:%d/%m/%Y} — {label(entry.scenario, entry.step)} ({channel})"
-        if entry.state is State.UNCERTAIN:
-            text += " — incertaine, à confirmer"
-        for invoice_id in entry.invoice_ids:
-            if invoice_id not in last or last[invoice_id][0] < when:
-                last[invoice_id] = (when, text)
-    for invoice_id, (_, text) in last.items():
-        columns.setdefault(invoice_id, {"next_action": None, "next_action_date": None})["last_reminder"] = text
-    for row in columns.values():
-        row.setdefault("last_reminder", None)
-    return columns
 
 
 def _fingerprint(view: SheetView) -> str:
@@ -644,24 +432,3 @@ def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delt
         message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
         log.error("%s", message)
         report.problems.append(message)
-
-
-# -- a person confirms ------------------------------------------------------------------------------
-#: ``not-sent`` waits this long after the attempt began (at least), and ten times the SMTP timeout:
-#: a server scanning the content may answer — and deliver — long after the client gave up.
-CONFIRM_QUIET = timedelta(minutes=5)
-
-
-def confirm_quiet(config: Config) -> timedelta:
-    return max(CONFIRM_QUIET, timedelta(seconds=10 * config.sending.integer("timeout", 30)))
-
-
-def confirm(config: Config, reference: str, sent: bool, *, now: datetime, who: str = "") -> list[Entry]:
-    """``encours run --confirm REF sent|not-sent``: settle an uncertain (or failed) message."""
-    with DossierLock(config.state_path, config.dossier), \
-            StateStore(config.state_path, owner=owner_of(config)) as store:
-        journal = Journal(store, config.dossier, secrets=secret_values(config.raw, config.company.environ),
-                          tz=config.timezone)
-        entries = journal.confirm(reference, sent, now, who=who, quiet=confirm_quiet(config))
-        log.info("%s confirmed %s", reference, "sent" if sent else "not sent")
-        return entries

@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def run(args: argparse.Namespace) -> int:
-    from encours.sync.run import confirm, run_pass
+    from encours.sync.confirm import confirm
+    from encours.sync.run import run_pass
 
     config = load(args.config)
     if args.confirm:

@@ -25,7 +25,9 @@ from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from encours.sheets_addin.view import SheetView
 from encours.sync.channels.outbox import OutboxChannel
 from encours.sync.config import Config, load_config
-from encours.sync.run import RunReport, confirm, run_pass
+from encours.sync.confirm import confirm
+from encours.sync.run import run_pass
+from encours.sync.run_report import RunReport
 from tests.support.fake_source import FakeSource, LedgerFile
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -20,7 +20,8 @@ from encours.scenarios.message import Message, SendResult
 from encours.sync.channels.smtp import SmtpChannel
 from encours.sync.config import Config, load_config
 from encours.sync.daemon import Daemon
-from encours.sync.run import RunReport, run_pass
+from encours.sync.run import run_pass
+from encours.sync.run_report import RunReport
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile, bulk_ledger
 from tests.support.smtp_server import SmtpServer

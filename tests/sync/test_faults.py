@@ -29,7 +29,8 @@ from encours.connectors.errors import SourceError
 from encours.sync.channels.smtp import SmtpChannel
 from encours.sync.config import Config, load_config
 from encours.sync.journal import Journal, State
-from encours.sync.run import FAILPOINT_ENV, FAILPOINT_EXIT_CODE, FAILPOINT_TRACE_ENV, RunReport, run_pass
+from encours.sync.run import FAILPOINT_ENV, FAILPOINT_EXIT_CODE, FAILPOINT_TRACE_ENV, run_pass
+from encours.sync.run_report import RunReport
 from encours.sync.state import StateError, StateStore
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile, bulk_ledger

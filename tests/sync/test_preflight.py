@@ -18,7 +18,8 @@ from encours.sync.cli import main
 from encours.sync.config import Config, load_config
 from encours.sync.preflight import SheetMissingError, SuddenlyEmptyError
 from encours.sync.pull import sync
-from encours.sync.run import RunReport, run_pass
+from encours.sync.run import run_pass
+from encours.sync.run_report import RunReport
 from encours.sync.state import StateOwnerError, StateStore
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile

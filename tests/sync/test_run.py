@@ -17,7 +17,8 @@ from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sync.channels.smtp import SmtpChannel
 from encours.sync.cli import main
 from encours.sync.config import Config, load_config
-from encours.sync.run import RunReport, run_pass
+from encours.sync.run import run_pass
+from encours.sync.run_report import RunReport
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile, with_paid
 from tests.support.reminders import customer, invoice, ledger

@@ -19,8 +19,10 @@ import pytest
 from encours.sync.channels.smtp import SmtpChannel
 from encours.sync.cli import main
 from encours.sync.config import Config, load_config
+from encours.sync.confirm import confirm
 from encours.sync.journal import ConfirmTooEarlyError, Journal, State
-from encours.sync.run import RunReport, confirm, run_pass
+from encours.sync.run import run_pass
+from encours.sync.run_report import RunReport
 from encours.sync.state import StateStore
 from tests.conftest import write_config
 from tests.support.fake_source import FakeSource, LedgerFile
