@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 import requests
 
+from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.errors import SourceError
 from encours.connectors.fields import Fields, parse_timestamp
 from encours.connectors.http import HttpClient, _text_excerpt
@@ -479,6 +480,30 @@ class OdooConnector:
         return SourceInfo(
             PLATFORM, f"{self.database} ({companies})", open_count, f"Odoo {self.major}, {transport.name}"
         )
+
+    #: Every model the sync and the re-check read, with the rights a user needs for it (Odoo's words).
+    CHECKED_MODELS: tuple[tuple[str, str], ...] = (
+        ("account.move", "Invoicing / Billing (read) on invoices and credit notes"),
+        ("account.move.line", "Invoicing / Billing (read) on journal items (instalments, payments on account)"),
+        ("account.partial.reconcile", "Invoicing / Billing (read) on reconciliations (payment dates)"),
+        ("res.partner", "Contact (read) on customers and their invoicing contacts"),
+        ("res.users", "read on users (salespeople and their e-mail)"),
+    )
+
+    def check_endpoints(self) -> list[EndpointCheck]:
+        """``encours check``: one small read of every model the sync uses, each OK or the right missing.
+        Direct-debit mandates (``sdd.mandate``, an optional module) are reported, never required."""
+        self.connect()
+
+        def one_read(model: str) -> Callable[[], Any]:
+            return lambda: self._call(model, "search_read", [[]], fields=["id"], limit=1)
+
+        results = [probe(f"{model}.search_read", one_read(model), needs=needs) for model, needs in self.CHECKED_MODELS]
+        mandates = probe("sdd.mandate.search_read", one_read("sdd.mandate"), needs="the SEPA Direct Debit module, read")
+        if not mandates.ok:
+            mandates = EndpointCheck(mandates.endpoint, True,
+                                     "not available: direct debit comes from the Clients tab's Prélèvement column")
+        return [*results, mandates]
 
     def pull(self, cursor: str | None) -> Delta:
         self.connect()

@@ -39,6 +39,10 @@ OPERATORS: dict[str, Any] = {
 }
 
 
+class RightsError(Exception):
+    """What Odoo raises when the user's groups do not allow reading a model."""
+
+
 class FakeOdoo:
     """Just enough of an Odoo database: search_read / search / search_count / read over fixtures."""
 
@@ -56,6 +60,7 @@ class FakeOdoo:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.headers: list[dict[str, str]] = []
         self.fail_next: int = 0
+        self.denied: set[str] = set()  # models the user may not read (an Odoo AccessError)
 
     # -- the ORM ----------------------------------------------------------------------------
     @staticmethod
@@ -71,6 +76,8 @@ class FakeOdoo:
 
     def execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         self.calls.append((model, method, {"args": args, **kwargs}))
+        if model in self.denied:
+            raise RightsError(f"You are not allowed to access records of {model}.")
         if model not in self.models:  # Odoo answers an error for a model whose module is not installed
             raise ValueError(f"KeyError: {model!r}")
         records = self.models[model]
@@ -140,6 +147,11 @@ def serve(odoo: FakeOdoo) -> Any:
                 answer = {"jsonrpc": "2.0", "id": body["id"], "result": result}
             except PermissionError:
                 answer = dict(payload("errors.json")["jsonrpc_access_denied"], id=body["id"])
+            except RightsError as exc:
+                answer = {"jsonrpc": "2.0", "id": body["id"], "error": {
+                    "code": 200, "message": "Odoo Server Error",
+                    "data": {"name": "odoo.exceptions.AccessError", "message": str(exc), "arguments": [str(exc)],
+                             "debug": "Traceback (most recent call last):\n  ...", "context": {}}}}
             except (ValueError, KeyError):
                 answer = dict(payload("errors.json")["jsonrpc_error_bad_field"], id=body["id"])
             self._send(200, json.dumps(answer).encode())
@@ -334,3 +346,34 @@ def test_a_proxy_502_on_a_read_is_retried(odoo16: tuple[FakeOdoo, str]) -> None:
     odoo, url = odoo16
     odoo.fail_next = 1
     assert connector(url).check().open_invoices == 3
+
+
+@pytest.mark.parametrize("denied", [set(), {"account.partial.reconcile"}])
+def test_check_reads_every_model_the_sync_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch, denied: set[str]) -> None:
+    """``encours check`` proves the sync will work: each model read once, a refused one named with the right."""
+    from encours.sync.cli import main
+    from tests.conftest import write_config
+
+    odoo = FakeOdoo(16)
+    odoo.denied = denied
+    server = serve(odoo)
+    monkeypatch.setenv("ENCOURS_ODOO_KEY", KEY)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        config = write_config(tmp_path, source=f'type = "odoo"\nurl = "{url}"\ndatabase = "{DB}"\n'
+                                               f'login = "{LOGIN}"\napi_key_env = "ENCOURS_ODOO_KEY"')
+        code = main(["check", "-c", str(config), "--as-of", "2026-11-23"])
+    finally:
+        server.shutdown()
+    out = capsys.readouterr()
+    text = out.out + out.err
+    read = {model for model, method, _ in odoo.calls if method == "search_read"}
+    assert {"account.move", "account.move.line", "account.partial.reconcile", "res.partner", "res.users"} <= read
+    assert "sdd.mandate.search_read: OK (not available" in text  # the optional module: reported, not required
+    if denied:
+        assert code != 0
+        assert "account.partial.reconcile.search_read" in text and "reconciliations" in text
+        assert "Traceback" not in text
+    else:
+        assert code == 0 and "account.move.line.search_read: OK" in text
