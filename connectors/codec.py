@@ -46,34 +46,57 @@ def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(model), vars(model))
 
 
-def _convert(kind: Any, raw: Any) -> Any:
-    if raw is None:
-        return None
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(kind) if a is not type(None)]
-        return _convert(options[0], raw)
-    if origin is tuple:
-        args = typing.get_args(kind)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], item) for item in raw)
-        return tuple(_convert(a, item) for a, item in zip(args, raw, strict=True))
-    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        return from_jsonable(kind, raw)
-    if kind is Decimal:
-        return Decimal(raw)
-    if kind is datetime:
-        return datetime.fromisoformat(raw)
-    if kind is date:
-        return date.fromisoformat(raw)
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind(raw)
+Converter = typing.Callable[[Any], Any]
+
+
+def _keep(raw: Any) -> Any:
     return raw
 
 
+@cache
+def _converter(kind: Any) -> Converter:
+    """How a JSON value becomes a ``kind`` — worked out once per type, not once per value (the state
+    store decodes every stored invoice of a ledger on each pass)."""
+    origin = typing.get_origin(kind)
+    convert: Converter
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        convert = _converter(options[0])
+    elif origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _converter(args[0])
+            convert = lambda raw: tuple(item(v) for v in raw)  # noqa: E731
+        else:
+            items = [_converter(a) for a in args]
+            convert = lambda raw: tuple(c(v) for c, v in zip(items, raw, strict=True))  # noqa: E731
+    elif dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        convert = lambda raw: from_jsonable(kind, raw)  # noqa: E731
+    elif kind is Decimal:
+        convert = Decimal
+    elif kind is datetime:
+        convert = datetime.fromisoformat
+    elif kind is date:
+        convert = date.fromisoformat
+    elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+        convert = kind
+    else:
+        convert = _keep
+    return lambda raw: None if raw is None else convert(raw)
+
+
+def _convert(kind: Any, raw: Any) -> Any:
+    return _converter(kind)(raw)
+
+
+@cache
+def _field_converters(cls: Any) -> dict[str, Converter]:
+    return {name: _converter(kind) for name, kind in _hints(cls).items()}
+
+
 def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
-    hints = _hints(cls)  # type: ignore[arg-type]
-    kwargs = {name: _convert(hints[name], value) for name, value in data.items() if name in hints}
+    fields = _field_converters(cls)  # type: ignore[arg-type]  # classes are hashable
+    kwargs = {name: fields[name](value) for name, value in data.items() if name in fields}
     return cls(**kwargs)
 
 

@@ -126,11 +126,12 @@ class Scenario:
         return None
 
 
-def template_environment(dirs: Sequence[Path]) -> jinja2.Environment:
+def template_environment(dirs: Sequence[Path], cache_dir: Path | None = None) -> jinja2.Environment:
     """One Jinja2 environment over ``<dir>/templates`` of each directory, later dirs first.
 
     Template names are ``<language>/<template>.<part>.j2``.  Undefined variables are errors.
-    HTML parts are auto-escaped; text parts are not.
+    HTML parts are auto-escaped; text parts are not.  ``cache_dir`` keeps compiled templates between
+    processes (Jinja2 checks each template's source before using its cached code).
     """
     roots = [str(d / "templates") for d in reversed(list(dirs)) if (d / "templates").is_dir()]
     env = jinja2.Environment(
@@ -140,6 +141,7 @@ def template_environment(dirs: Sequence[Path]) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None,
     )
     from encours.scenarios.formatting import install_filters
 
@@ -148,7 +150,8 @@ def template_environment(dirs: Sequence[Path]) -> jinja2.Environment:
 
 
 def load_scenarios(
-    dirs: Sequence[Path] | None = None, *, check: Callable[[Scenario], None] | None = None
+    dirs: Sequence[Path] | None = None, *, check: Callable[[Scenario], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Scenario]:
     """Load and validate every ``*.toml`` of the directories (default: the shipped ones only).
 
@@ -160,7 +163,7 @@ def load_scenarios(
     for directory in directories:
         if not directory.is_dir():
             raise ScenarioError("is not a folder of scenario files", file=str(directory))
-    env = template_environment(directories)
+    env = template_environment(directories, cache_dir)
     files: dict[str, Path] = {}
     for directory in directories:
         for path in sorted(directory.glob("*.toml")):

@@ -33,14 +33,17 @@ class ScenarioSetup:
 
 
 def scenario_setup(
-    dirs: Sequence[Path], default: str, profiles_table: Mapping[str, Any], *, file: str = ""
+    dirs: Sequence[Path], default: str, profiles_table: Mapping[str, Any], *, file: str = "",
+    cache_dir: Path | None = None, rendering_checked: bool = False,
 ) -> ScenarioSetup:
     """Load and validate the scenarios a dossier uses; errors name the file and the key or step.
 
     ``dirs``: the shipped folder first, then the dossier's own (``[scenarios] dir``);
-    ``profiles_table``: ``[scenarios.profiles]`` as written.
+    ``profiles_table``: ``[scenarios.profiles]`` as written.  ``cache_dir`` keeps compiled templates;
+    ``rendering_checked``: these very files already rendered with sample data (see
+    :func:`encours.sync.company.scenarios_for`), so the check is not run again.
     """
-    scenarios = load_scenarios(list(dirs), check=check_rendering)
+    scenarios = load_scenarios(list(dirs), check=None if rendering_checked else check_rendering, cache_dir=cache_dir)
     if default not in scenarios:
         raise ScenarioError(f"{default!r} is not a scenario (known: {', '.join(sorted(scenarios))})",
                             file=file, field="[scenarios] default")

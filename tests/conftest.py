@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +15,12 @@ from encours.connectors.model import Ledger
 
 AS_OF = date(2026, 11, 23)
 _LOOPBACK = ("127.", "::1", "localhost")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled templates and checked-scenario records go to a folder of this test run, never to the
+    user's cache (subprocesses inherit it)."""
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="encours-test-cache-")
 
 
 @pytest.fixture(autouse=True)

@@ -53,3 +53,29 @@ def test_a_user_folder_adds_scenarios(tmp_path: Path) -> None:
                                        encoding="utf-8")
     setup = scenarios_from_config(config(tmp_path, '[scenarios]\ndir = "mine"\ndefault = "quick"\n'))
     assert setup.default == "quick" and "quick" in setup.scenarios and "standard" in setup.scenarios
+
+
+def test_a_checked_set_of_templates_is_not_rendered_again_but_an_edited_one_is(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot `encours run` reuses the verdict on unchanged files; an edit is checked again, so a
+    broken template is still refused before any customer is reminded."""
+    from encours.sync import company
+    from tests.scenarios.test_loader import GOOD_STEPS, write_scenario
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "mine"
+    write_scenario(folder, "quick", GOOD_STEPS, content="Bonjour {{ customer_name }}")
+    text = '[scenarios]\ndir = "mine"\ndefault = "quick"\n'
+    company._SETUPS.clear()
+    assert "quick" in scenarios_from_config(config(tmp_path, text)).scenarios
+    verdicts = list((tmp_path / "cache" / "encours" / "checked").iterdir())
+    assert len(verdicts) == 1 and list((tmp_path / "cache" / "encours" / "templates").iterdir())
+
+    company._SETUPS.clear()  # a new process: the verdict on these very files is reused
+    assert "quick" in scenarios_from_config(config(tmp_path, text)).scenarios
+    assert list((tmp_path / "cache" / "encours" / "checked").iterdir()) == verdicts
+
+    write_scenario(folder, "quick", GOOD_STEPS, content="Bonjour {{ custmer_name }}")  # a typo
+    company._SETUPS.clear()
+    with pytest.raises(ScenarioError, match="custmer_name"):
+        scenarios_from_config(config(tmp_path, text))
