@@ -476,11 +476,14 @@ class Ledger:
         return [i for i in self.invoices if i.is_open]
 
     def unallocated_credits(self, customer_id: str | None = None) -> list[UnallocatedCredit]:
-        """The credits with something left, for one customer or all."""
-        return [
-            c for c in self.credits
-            if c.amount.amount != 0 and (customer_id is None or c.customer_id == customer_id)
-        ]
+        """The credits with something left, for one customer or all — the one list the sheet, the
+        balances and the reminders net against.
+
+        Sources state them (``credits``); a ledger that states none (the demo, a ledger made of
+        invoices and payments alone) has them derived from its payments' unmatched parts.
+        """
+        credits = self.credits or tuple(c for c in map(credit_from_payment, self.payments) if c is not None)
+        return [c for c in credits if c.amount.amount != 0 and (customer_id is None or c.customer_id == customer_id)]
 
     def open_items(self, default_terms_days: int = 30) -> list[OpenItem]:
         """Everything that ages: open invoices (per open instalment), open credit notes, credits."""

@@ -1,6 +1,7 @@
 """Credits not yet matched to an invoice, and what they leave a customer owing (issue 11, item 3).
 
-A payment on account (``Payment.unallocated``) or an open credit note is money the customer has
+A payment on account or any other unallocated credit of the ledger
+(:meth:`~encours.connectors.model.Ledger.unallocated_credits`) or an open credit note is money the customer has
 already given back: reminders claim the net.  A credit whose reference names one of the
 customer's invoice numbers (or a credit note that names the invoice it credits) is attributed to
 that invoice; the others reduce the customer's net overdue balance in their currency.
@@ -56,12 +57,10 @@ def open_credits(ledger: Ledger) -> dict[str, CustomerCredits]:
             numbers[invoice.customer_id][invoice.number] = invoice.id
     result: dict[str, CustomerCredits] = defaultdict(CustomerCredits)
     found: list[tuple[str, Credit]] = []
-    for payment in ledger.payments:
-        free = payment.unallocated
-        if free.amount > 0:
-            reference = payment.reference or payment.id
-            invoice_id, number = _named_invoice(reference, numbers[payment.customer_id])
-            found.append((payment.customer_id, Credit(reference, payment.date, free, "payment", invoice_id, number)))
+    for held in ledger.unallocated_credits():
+        reference = held.reference or held.label or held.id
+        invoice_id, number = _named_invoice(reference, numbers[held.customer_id])
+        found.append((held.customer_id, Credit(reference, held.date, held.amount, "payment", invoice_id, number)))
     for note in ledger.invoices:
         if note.is_credit_note and note.is_open and note.remaining.amount > 0:
             target = by_id.get(note.credited_invoice_id)
@@ -81,18 +80,3 @@ def open_credits(ledger: Ledger) -> dict[str, CustomerCredits]:
         else:
             result[customer_id].unattributed[credit.amount.currency].append(credit)
     return dict(result)
-
-
-def balances(ledger: Ledger) -> dict[tuple[str, str], Money]:
-    """(customer id, currency) → the customer's balance: open documents less unallocated payments."""
-    result: dict[tuple[str, str], Money] = {}
-    for invoice in ledger.invoices:
-        if invoice.is_open:
-            key = (invoice.customer_id, invoice.currency)
-            result[key] = result.get(key, Money.zero(invoice.currency)) + invoice.signed_remaining
-    for payment in ledger.payments:
-        free = payment.unallocated
-        if free.amount:
-            key = (payment.customer_id, free.currency)
-            result[key] = result.get(key, Money.zero(free.currency)) - free
-    return result

@@ -70,7 +70,7 @@ from typing import Any
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
 from encours.scenarios.actions import ActionItem, NextAction, Plan, PlannedAction, Recipients, Skip, StepKey
 from encours.scenarios.company import CompanySettings
-from encours.scenarios.credits import Credit, CustomerCredits, balances, open_credits
+from encours.scenarios.credits import Credit, CustomerCredits, open_credits
 from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR
 from encours.scenarios.loader import LANGUAGES, Scenario, ScenarioError, Step
 from encours.sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
@@ -448,7 +448,7 @@ def plan(
         for key, when in done.items()
         if when >= as_of
     }
-    balance = balances(ledger)
+    balance = ledger.balances()
     for (customer_id, _currency), owed in sorted(balance.items()):
         if owed.amount < 0 and customer_id in customers:
             result.todo.append(_refund_row(customers[customer_id], -owed, as_of))
@@ -478,10 +478,14 @@ def _net(
             kept.append(cand)
             continue
         owed = balance.get((invoice.customer_id, currency), Money.zero(currency))
-        if owed.amount <= 0:
+        if owed.amount < 0:
             result.skips.append(Skip(invoice.id, invoice.customer_id, "in_credit",
                                      f"Client créditeur de {-owed} : remboursement à vérifier"))
             result.next_actions[invoice.id] = NextAction("Client créditeur : aucune relance", None)
+            continue
+        if owed.amount == 0:  # settled by what the customer already paid or was credited: nothing owed
+            result.skips.append(Skip(invoice.id, invoice.customer_id, "covered", REASONS_FR["covered"]))
+            result.next_actions[invoice.id] = NextAction("Soldé par un paiement ou un avoir : aucune relance", None)
             continue
         overdue_total = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
         free = held.free_total(currency)

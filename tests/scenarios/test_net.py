@@ -84,3 +84,19 @@ def test_account_level_steps_go_once_per_currency() -> None:
         done.update({k: AS_OF for k in action.step_keys})
     later = run(led, done=done, as_of=AS_OF + timedelta(days=3)).actions
     assert [a.step.id for a in later] == []
+
+
+def test_a_credit_the_source_states_without_a_payment_covers_the_overdue_balance() -> None:
+    """An opening credit balance (FEC à-nouveaux), an unreconciled Odoo line or an unmatched
+    Pennylane transfer has no Payment record: it still nets the reminders, as it nets the sheet."""
+    from dataclasses import replace
+
+    from encours.connectors.model import CreditKind, UnallocatedCredit
+
+    opening = UnallocatedCredit("AN-411C1", "C1", "fec", AS_OF - timedelta(days=300), Money(Decimal("1000.00")),
+                                CreditKind.OPENING_BALANCE, reference="A-nouveaux")
+    led = replace(ledger(invoice("I1", 20, "1000.00")), credits=(opening,))
+    assert led.balances() == {("C1", "EUR"): Money(Decimal("0.00"))}
+    result = run(led)
+    assert result.actions == []
+    assert {s.reason for s in result.skips if s.target == "I1"} == {"covered"}
