@@ -10,7 +10,7 @@ and the sheet, the report and the zip handed to an agency agree on every figure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -138,15 +138,22 @@ def plan_for(state: DossierState, *, day: date | None = None, used_approvals: It
     return with_claim_declarations(the_plan, state.ledger, state.risk)
 
 
-def refetch(connector: object, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
+def refetch(
+    connector: object, invoice_ids: Iterable[str], known: Mapping[str, Invoice] | None = None
+) -> dict[str, Invoice | None]:
     """The invoices as the source has them now — in one or a few requests when the connector reads
-    in batches (``refetch_invoices``), else one by one.  An id the source no longer knows maps to None."""
+    in batches (``refetch_invoices``), else one by one.  An id the source no longer knows maps to None.
+
+    A batch answer may name ids ``unchanged`` since the pass's own pull (Sage, which cannot filter
+    by id, asks what changed since): those are the pass's ``known`` copy; without it, None."""
     ids = list(dict.fromkeys(invoice_ids))
     if not ids:
         return {}
     batch = getattr(connector, "refetch_invoices", None)
     if callable(batch):
-        found: dict[str, Invoice | None] = dict(batch(ids))
-        return {i: found.get(i) for i in ids}
+        answer = batch(ids)
+        found: dict[str, Invoice | None] = dict(answer)
+        unchanged = getattr(answer, "unchanged", frozenset())
+        return {i: found[i] if i in found else (known or {}).get(i) if i in unchanged else None for i in ids}
     single: Refetcher = connector  # type: ignore[assignment]
     return {i: single.refetch_invoice(i) for i in ids}

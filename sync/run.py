@@ -145,7 +145,8 @@ def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
     """The action's invoices as the source has them now.  The first call reads every invoice the
     pass is about to remind, in one or a few requests (or one read of a file); the later ones use it."""
     if ctx.rechecked is None or any(i not in ctx.rechecked for i in action.invoice_ids):
-        ctx.rechecked = refetch(ctx.connector, dict.fromkeys((*ctx.recheck_ids, *action.invoice_ids)))
+        ctx.rechecked = refetch(ctx.connector, dict.fromkeys((*ctx.recheck_ids, *action.invoice_ids)),
+                                known={i.id: i for i in ctx.ledger.invoices})
     return {i: ctx.rechecked[i] for i in action.invoice_ids}
 
 
