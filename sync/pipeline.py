@@ -153,7 +153,7 @@ def refetch(
     if callable(batch):
         answer = batch(ids)
         found: dict[str, Invoice | None] = dict(answer)
-        unchanged = getattr(answer, "unchanged", frozenset())
+        unchanged: frozenset[str] = getattr(answer, "unchanged", frozenset())
         return {i: found[i] if i in found else (known or {}).get(i) if i in unchanged else None for i in ids}
     single: Refetcher = connector  # type: ignore[assignment]
     return {i: single.refetch_invoice(i) for i in ids}
