@@ -33,6 +33,7 @@ from pathlib import Path
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
+from encours.connectors.quarantine import quarantine_notes
 from encours.scenarios.loader import Scenario
 from encours.scenarios.message import Channel, ChannelError, UncertainSendError
 from encours.scenarios.planner import (
@@ -367,7 +368,7 @@ def run_pass(
             notes=tuple(risk.notes()),
         )
         summary = summarise(view, ledger, source.source, delta.full, sheet_label(config))
-        report.sync_lines = summary.lines()
+        report.sync_lines = [*summary.lines(), *quarantine_notes(source)]
         if dry_run:
             return report
         _write_sheet(store, backend, view, delta, source.source, now, report)

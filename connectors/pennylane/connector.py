@@ -290,7 +290,8 @@ class PennylaneConnector:
         self.quarantine.release_all((t for t in self.quarantine.held(PAYMENT) if t not in listed_tx), PAYMENT)
         changed_invoices = {i for i, op in invoice_ops.items() if op != "delete"}
         changed_invoices |= set(self.quarantine.held()) - set(deleted_invoices)
-        followed = sorted(set(changed_tx) | set(self.quarantine.held(ALLOCATION)), key=mapping.id_order)
+        followed = sorted({t for t, op in transaction_ops.items() if op != "delete"}
+                          | set(self.quarantine.held(ALLOCATION)), key=mapping.id_order)
         changed_invoices |= self._changes.invoices_of_transactions(followed, changed_invoices)
         changed_customers = ({i for i, op in customer_ops.items() if op != "delete"}
                              | set(self.quarantine.held(CUSTOMER))) - set(deleted_customers)
