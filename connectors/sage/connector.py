@@ -266,9 +266,11 @@ class SageConnector:
 
     # -- quarantine ---------------------------------------------------------------------------
     def _hold_or_map(self, raw: Any, read: Callable[[Any], Any], kind: str, endpoint: str) -> tuple[bool, Any]:
-        """``read(raw)``, or the record quarantined holding its contact's reminders in its currency."""
+        """``read(raw)``, or the record quarantined holding its contact's reminders in its currency
+        (an allocation states none: in every currency)."""
+        currency = "" if kind == ALLOCATION else mapping.currency_hint(raw, self.company_currency)
         return self.quarantine.attempt(raw, read, kind=kind, endpoint=endpoint, customer=mapping.owner_hint(raw),
-                                       currency=mapping.currency_hint(raw, self.company_currency))
+                                       currency=currency)
 
     def _customers(self, raws: Iterable[Any], listed: set[str]) -> list[Customer]:
         customers = []
