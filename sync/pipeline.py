@@ -142,7 +142,7 @@ def plan_for(state: DossierState, *, day: date | None = None, used_approvals: It
         profile_scenarios=state.setup.profile_scenarios, default_scenario=state.setup.default,
         in_recovery=in_recovery, used_approvals=used,
     )
-    return with_source_holds(with_claim_declarations(the_plan, state.ledger, state.risk), state.holds)
+    return with_source_holds(with_claim_declarations(the_plan, state.ledger, state.risk), state.ledger, state.holds)
 
 
 def refetch(

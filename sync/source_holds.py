@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from encours.connectors.model import Ledger
 from encours.connectors.quarantine import Hold
 from encours.scenarios.planner import NextAction, Plan, Skip
 
@@ -30,8 +31,10 @@ def hold_label(hold: Hold) -> str:
     return LABEL_FR.format(what=WHAT_FR.get(hold.kind, "enregistrement"), record=hold.record)
 
 
-def with_source_holds(plan: Plan, holds: Sequence[Hold]) -> Plan:
-    """The plan without the actions a quarantined record holds back, each invoice saying why."""
+def with_source_holds(plan: Plan, ledger: Ledger, holds: Sequence[Hold]) -> Plan:
+    """The plan without the actions a quarantined record holds back; each open invoice they cover
+    says why in its next action (unless the plan already excludes it for a reason of its own:
+    paid, disputed, paused …)."""
     if not holds:
         return plan
     kept = []
@@ -43,15 +46,17 @@ def with_source_holds(plan: Plan, holds: Sequence[Hold]) -> Plan:
         if hold is None:
             kept.append(action)
             continue
-        label = hold_label(hold)
         held_rows.add((action.customer_name, ", ".join(i.number or i.invoice_id for i in action.items)))
         for key in action.step_keys:
             target = key.target if key.level == "invoice" else action.customer_id
-            skips.append(Skip(target, action.customer_id, REASON, label, key, key.level))
-        for invoice_id in action.invoice_ids:
-            next_actions[invoice_id] = NextAction(label, None)
-    if len(kept) == len(plan.actions):
-        return plan
+            skips.append(Skip(target, action.customer_id, REASON, hold_label(hold), key, key.level))
+    excluded = {s.target for s in plan.skips if s.level == "invoice"}
+    for invoice in ledger.invoices:
+        if not invoice.is_open or invoice.is_credit_note or invoice.id in excluded:
+            continue
+        hold = next((h for h in holds if h.covers(invoice.customer_id, invoice.currency)), None)
+        if hold is not None:
+            next_actions[invoice.id] = NextAction(hold_label(hold), None)
     todo = [row for row in plan.todo
             if (str(row.get("customer", "")), str(row.get("invoices", ""))) not in held_rows]
     return replace(plan, actions=kept, skips=skips, next_actions=next_actions, todo=todo)

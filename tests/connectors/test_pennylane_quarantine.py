@@ -103,6 +103,17 @@ def reminded(folder: Path) -> list[str]:
     return found
 
 
+def next_actions(workbook: Path) -> dict[str, str]:
+    """Invoice number -> what ``Factures`` shows as its next action."""
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(workbook, read_only=True)["Factures"].iter_rows(values_only=True))
+    heading = next(i for i, row in enumerate(rows) if "Prochaine action" in row)
+    header = list(rows[heading])
+    number, action = header.index("N° facture"), header.index("Prochaine action")
+    return {str(r[number]): str(r[action]) for r in rows[heading + 1:] if r[number]}
+
+
 def letters(folder: Path) -> list[tuple[str, str]]:
     """(recipient, plain text) of each e-mail in the outbox."""
     found = []
@@ -141,6 +152,9 @@ def test_odd_records_of_every_kind_are_quarantined_and_hold_what_they_touch(
     assert main(["run", "-c", str(cfg), "--as-of", AS_OF]) in (0, 1)
     out = capsys.readouterr().out
     assert reminded(tmp_path) == ["jeanne.martin@example.org"]
+    shown = next_actions(tmp_path / "encours.xlsx")
+    assert shown["F-2026-2001"] == "Relance retenue : paiement illisible à la source (pennylane payment 88200), à corriger"
+    assert shown["F-2026-2005"].startswith("Relance retenue : avoir illisible")
     assert "reminders held for customer 42 in EUR" in out
     asked = [c.request.url or "" for c in responses.calls]
     assert any("/customers?" in u and "63" in u for u in asked)  # retried though no changelog lists it
