@@ -153,7 +153,8 @@ def test_odd_records_of_every_kind_are_quarantined_and_hold_what_they_touch(
     out = capsys.readouterr().out
     assert reminded(tmp_path) == ["jeanne.martin@example.org"]
     shown = next_actions(tmp_path / "encours.xlsx")
-    assert shown["F-2026-2001"] == "Relance retenue : paiement illisible à la source (pennylane payment 88200), à corriger"
+    held = "Relance retenue : paiement illisible à la source (pennylane payment 88200), à corriger"
+    assert shown["F-2026-2001"] == held
     assert shown["F-2026-2005"].startswith("Relance retenue : avoir illisible")
     assert "reminders held for customer 42 in EUR" in out
     asked = [c.request.url or "" for c in responses.calls]
