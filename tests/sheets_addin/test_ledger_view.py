@@ -36,10 +36,10 @@ from encours.connectors.model import (
     Money,
     UnallocatedCredit,
 )
+from encours.sheets_addin.functions import ledger_kpis
 from encours.sheets_addin.gsheets import GoogleSheet
 from encours.sheets_addin.view import build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
-from encours.sheets_addin.functions import ledger_kpis
 from tests.support.computed import check_kpis, dashboard, recalculated
 from tests.support.libreoffice import recalculate
 
