@@ -156,6 +156,7 @@ def test_odd_records_of_every_kind_are_quarantined_and_hold_what_they_touch(
     held = "Relance retenue : paiement illisible à la source (pennylane payment 88200), à corriger"
     assert shown["F-2026-2001"] == held
     assert shown["F-2026-2005"].startswith("Relance retenue : avoir illisible")
+    assert shown["F-2026-2003"].startswith("Relance retenue : fiche client illisible")  # not "Client inconnu"
     assert "reminders held for customer 42 in EUR" in out
     asked = [c.request.url or "" for c in responses.calls]
     assert any("/customers?" in u and "63" in u for u in asked)  # retried though no changelog lists it
