@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def test_held_records_survive_in_the_state_file_until_they_map(store: StateStore
     quarantine = Quarantine(store.cache(), "sage")
 
     def payment(raw: Any) -> Money:
-        return Money(raw["amount"], raw["currency"])  # the model refuses a currency that is no ISO code
+        return Money(Decimal(raw["amount"]), raw["currency"])  # the model refuses a currency that is no ISO code
 
     ok, value = quarantine.attempt({"id": "p9", "amount": 10, "currency": "EURO"}, payment, kind=PAYMENT,
                                    endpoint="GET /contact_payments", customer="c1", currency="EUR")
@@ -76,7 +77,7 @@ def test_held_records_survive_in_the_state_file_until_they_map(store: StateStore
     assert again.held(PAYMENT) == ["p9"] and again.is_held("p9", PAYMENT) and not again.is_held("p9")
     ok, value = again.attempt({"id": "p9", "amount": 10, "currency": "EUR"}, payment, kind=PAYMENT,
                               endpoint="GET /contact_payments")
-    assert ok and value == Money(10, "EUR")
+    assert ok and value == Money(Decimal(10), "EUR")
     again.save()
     assert source_holds(store.cache(), "sage") == () and Quarantine(store.cache(), "sage").items == ()
 
