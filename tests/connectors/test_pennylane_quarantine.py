@@ -214,3 +214,32 @@ def test_a_transaction_whose_matches_cannot_be_read_is_followed_again_next_sync(
     assert "Quarantined" not in out
     assert any("/customer_invoices?" in (c.request.url or "") and "2001" in (c.request.url or "")
                for c in responses.calls)  # the invoice it pays is read again
+
+
+@responses.activate
+def test_a_contact_that_cannot_be_read_holds_its_customer_until_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, monkeypatch)
+    odd = payload("contacts_42.json")
+    odd["items"][0]["email"] = ["p.girard@lefevre-menuiserie.fr"]  # a list where text is expected
+    serve(broken=False)
+    responses.replace(responses.GET, f"{BASE}/customers/42/contacts", json=odd)
+    assert main(["run", "-c", str(cfg), "--as-of", AS_OF]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "pennylane GET /customers/{id}/contacts record 42: contact 7001: field 'email' is not text" in out
+    assert "reminders held for customer 42 in every currency until pennylane customer 42 maps" in out
+    assert "compta@lefevre-menuiserie.fr" not in reminded(tmp_path)  # who to write to is not certain
+    with StateStore(tmp_path / "state.sqlite") as store:
+        assert store.ledger().customer_index()["42"].name == "Menuiserie Lefèvre SARL"  # the record itself synced
+
+    responses.reset()  # nothing changed; the customer and its contacts are asked again, and now read
+    serve(broken=False, incremental=True)
+    responses.replace(responses.GET, f"{BASE}/customers/42/contacts", json=payload("contacts_42.json"))
+    assert main(["run", "-c", str(cfg), "--as-of", "2026-11-24"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "Quarantined" not in out
+    assert "compta@lefevre-menuiserie.fr" in reminded(tmp_path)
+    with StateStore(tmp_path / "state.sqlite") as store:
+        (girard,) = store.ledger().customer_index()["42"].contacts
+    assert girard.email == "p.girard@lefevre-menuiserie.fr"
