@@ -290,9 +290,12 @@ def _customer(f: Fields, kids: Sequence[Fields], salesperson_email: str, direct_
     user = f.many2one("user_id")
     lang = f.text("lang", required=False)[:2].lower()
     vat = f.text("vat", required=False)
+    name = f.text("name").strip()
+    if not name:  # Odoo writes an empty name as false: a reminder to nobody by name is no reminder
+        raise f.fail("field 'name' is empty")
     return Customer(
         id=f.id(),
-        name=f.text("name"),
+        name=name,
         source=platform,
         emails=emails,
         phone=f.text("phone", required=False),
