@@ -294,8 +294,11 @@ class OdooClient:
 
     def call(self, model: str, method: str, args: Sequence[Any] = (), **kwargs: Any) -> Any:
         transport = self.connect()
+        context = dict(kwargs.get("context") or {})
         if self.company_ids:
-            kwargs.setdefault("context", {"allowed_company_ids": list(self.company_ids)})
+            context.setdefault("allowed_company_ids", list(self.company_ids))
+        if context:
+            kwargs["context"] = context
         try:
             return transport.call(model, method, args, kwargs)
         except AuthenticationError as exc:
@@ -308,14 +311,17 @@ class OdooClient:
                 ) from None
             raise
 
-    def search_read(self, model: str, domain: list[Any], fields: list[str], order: str = "id asc") -> Iterator[Any]:
-        """Every record matching ``domain``, page by page (offset, with a repeat guard)."""
+    def search_read(self, model: str, domain: list[Any], fields: list[str], order: str = "id asc",
+                    *, archived: bool = False) -> Iterator[Any]:
+        """Every record matching ``domain``, page by page (offset, with a repeat guard); ``archived``:
+        also the archived ones (``active = false``), which Odoo leaves out unless asked."""
         endpoint = f"{model}.search_read"
+        extra: dict[str, Any] = {"context": {"active_test": False}} if archived else {}
 
         def fetch(request: PageRequest) -> Any:
             params = request.params
             return self.call(model, "search_read", [domain], fields=fields, offset=params["offset"],
-                             limit=params["limit"], order=order)
+                             limit=params["limit"], order=order, **extra)
 
         for page in paginate(fetch, OffsetPaginator(limit=PAGE), model, {}, platform=PLATFORM, endpoint=endpoint):
             yield from page
@@ -373,8 +379,9 @@ class OdooClient:
         return list(self.search_read("account.partial.reconcile", domain, fields))
 
     def partners(self, domain: list[Any], fields: list[str]) -> list[Any]:
-        """``res.partner``: customers and their contacts."""
-        return list(self.search_read("res.partner", domain, fields))
+        """``res.partner``: customers and their contacts, archived ones too (an archived customer
+        still owes what it owes; its archived contacts are left out by the caller)."""
+        return list(self.search_read("res.partner", domain, fields, archived=True))
 
     def users(self, ids: Sequence[int]) -> list[Any]:
         """``res.users``: salespeople's e-mail (for Cc)."""

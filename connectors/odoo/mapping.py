@@ -63,7 +63,7 @@ PARTIAL_FIELDS = ["debit_move_id", "credit_move_id", "amount", "debit_amount_cur
 PAYING_LINE_FIELDS = ["move_id", "date", "payment_id"]
 PARTNER_FIELDS = ["name", "email", "phone", "vat", "ref", "lang", "is_company", "commercial_partner_id", "user_id",
                   "type", "function", "street", "street2", "zip", "city", "country_code", "company_registry",
-                  "write_date"]
+                  "write_date", "active"]
 _LANGS = {"fr": "fr", "nl": "nl", "en": "en"}
 _ACCOUNTING_WORDS = ("compta", "account", "factur", "billing", "invoice", "finance", "boekhoud")
 OTHER_ENTRY = "écriture (hors facture)"

@@ -198,7 +198,7 @@ class Records:
                 owner = parent[0] if parent else f.id()
                 if owner == f.id():
                     partners[f.id()] = f
-                else:
+                elif raw.get("active") is not False:  # an archived contact (someone who left) gets nothing
                     children[owner].append(f)
         user_emails = self.user_emails({u[0] for f in partners.values() if (u := _user(f))})
         debited = self.mandated(set(partners))

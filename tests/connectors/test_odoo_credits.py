@@ -301,3 +301,24 @@ def test_a_full_sync_closes_a_reconciled_entry_line_as_paid_and_a_deleted_one_as
     paid = next(i for i in ledger.invoices if i.id == "aml-502")
     assert paid.status is InvoiceStatus.PAID and "aml-502" not in {i.id for i in ledger.open_invoices()}
     assert next(i for i in ledger.invoices if i.id == "aml-504").status is InvoiceStatus.DELETED
+
+
+def test_an_archived_customer_is_still_a_customer_and_its_archived_contacts_get_nothing() -> None:
+    """Odoo leaves archived partners out of a search unless asked: a customer archived with
+    invoices still open keeps its name and its reminders; a contact archived (someone who left)
+    no longer receives them."""
+    odoo = FakeOdoo(16)
+    partners = odoo.models["res.partner"]
+    next(p for p in partners if p["id"] == 14)["active"] = False
+    partners.append({"id": 37, "name": "Ancien comptable", "type": "invoice", "function": False,
+                     "parent_id": [14, "x"], "commercial_partner_id": [14, "Azure Interior"],
+                     "email": "parti@azure.example.com", "customer_rank": 0, "active": False,
+                     "write_date": "2026-11-01 09:00:00"})
+    server = serve(odoo)
+    try:
+        delta = connector(f"http://127.0.0.1:{server.server_address[1]}").pull(None)
+    finally:
+        server.shutdown()
+    azure = next(c for c in delta.customers if c.id == "14")
+    assert azure.name == "Azure Interior" and azure.emails == ("azure.interior@example.com",)
+    assert azure.contacts == ()

@@ -96,6 +96,8 @@ class FakeOdoo:
         if method in ("search_read", "search", "search_count"):
             domain = args[0] if args else kwargs.get("domain", [])
             found = [r for r in records if self._match(model, r, domain)]
+            if (kwargs.get("context") or {}).get("active_test", True):  # archived records left out by default
+                found = [r for r in found if r.get("active", True) is not False]
             if method == "search_count":
                 return len(found)
             for key in reversed((kwargs.get("order") or "id asc").split(",")):
