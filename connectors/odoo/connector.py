@@ -145,8 +145,7 @@ class OdooConnector:
         retry = set(self.quarantine.held()) | set(previous.retry if previous else ())
         self.quarantine.release_all(self.quarantine.held())  # every held record is read again now
         self.records.holds = {}
-        full = previous is None or not previous.since
-        delta = self._pull_full() if full or previous is None else self._pull_changes(previous, retry)
+        delta = self._pull_full() if previous is None or not previous.since else self._pull_changes(previous, retry)
         self.quarantine.save()  # only after a pull that worked: a failed one keeps what was held
         return delta
 

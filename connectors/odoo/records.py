@@ -115,7 +115,7 @@ class Records:
         else:
             raws += self.client.lines([*base, ("write_date", ">=", since)], fields)
             if retry:
-                raws += self.client.by_ids("account.move.line", sorted(retry), fields)
+                raws += self.client.by_ids("account.move.line", sorted(retry), fields, extra=base)
         found: dict[str, Fields] = {}
         for raw in raws:
             line = Fields(raw, platform=PLATFORM, endpoint=LINES)
