@@ -374,9 +374,15 @@ class OdooClient:
         """``account.move.line`` journal items."""
         return list(self.search_read("account.move.line", domain, fields))
 
+    def lines_by_id(self, ids: Sequence[int], fields: list[str], extra: Sequence[Any] = ()) -> list[Any]:
+        return self.by_ids("account.move.line", ids, fields, extra)
+
     def partials(self, domain: list[Any], fields: list[str]) -> list[Any]:
         """``account.partial.reconcile``: which line paid which, how much, when."""
         return list(self.search_read("account.partial.reconcile", domain, fields))
+
+    def partials_by_id(self, ids: Sequence[int], fields: list[str]) -> list[Any]:
+        return self.by_ids("account.partial.reconcile", ids, fields)
 
     def partners(self, domain: list[Any], fields: list[str]) -> list[Any]:
         """``res.partner``: customers and their contacts, archived ones too (an archived customer

@@ -269,12 +269,12 @@ class OdooConnector:
         if not partial_ids:
             return set()
         debit_lines: set[int] = set()
-        for raw in self.client.by_ids("account.partial.reconcile", sorted(partial_ids), ["debit_move_id"]):
+        for raw in self.client.partials_by_id(sorted(partial_ids), ["debit_move_id"]):
             line = Fields(raw, platform=PLATFORM, endpoint=PARTIALS).raw.get("debit_move_id")
             if isinstance(line, list) and line and isinstance(line[0], int):
                 debit_lines.add(line[0])
         moves: set[int] = set()
-        for raw in self.client.by_ids("account.move.line", sorted(debit_lines), ["move_id"]):
+        for raw in self.client.lines_by_id(sorted(debit_lines), ["move_id"]):
             move = raw.get("move_id") if isinstance(raw, dict) else None
             if isinstance(move, list) and move and isinstance(move[0], int):
                 moves.add(move[0])

@@ -115,7 +115,7 @@ class Records:
         else:
             raws += self.client.lines([*base, ("write_date", ">=", since)], fields)
             if retry:
-                raws += self.client.by_ids("account.move.line", sorted(retry), fields, extra=base)
+                raws += self.client.lines_by_id(sorted(retry), fields, extra=base)
         found: dict[str, Fields] = {}
         for raw in raws:
             line = Fields(raw, platform=PLATFORM, endpoint=LINES)
@@ -170,7 +170,7 @@ class Records:
                     partials.append((partial, invoice, int(credit[0])))
         paying: dict[int, Fields] = {}
         paying_ids = sorted({credit for _, _, credit in partials})
-        for raw in self.client.by_ids("account.move.line", paying_ids, mapping.PAYING_LINE_FIELDS):
+        for raw in self.client.lines_by_id(paying_ids, mapping.PAYING_LINE_FIELDS):
             line = Fields(raw, platform=PLATFORM, endpoint=LINES)
             paying[int(line.id())] = line
         payments = []
