@@ -8,14 +8,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import sys
 import types
 import typing
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
-
-from encours.connectors import model
 
 T = TypeVar("T")
 
@@ -43,7 +42,8 @@ def dumps(value: Any) -> str:
 @cache
 def _hints(cls: Any) -> dict[str, Any]:
     # The module namespace as locals too: a field named `date` must not shadow the type.
-    return typing.get_type_hints(cls, vars(model), vars(model))
+    namespace = vars(sys.modules[cls.__module__])
+    return typing.get_type_hints(cls, namespace, namespace)
 
 
 Converter = typing.Callable[[Any], Any]
