@@ -102,3 +102,19 @@ def test_invoices_keep_their_bare_ids_and_other_kinds_do_not_collide(store: Stat
     quarantine.release("42")  # the invoice 42 maps; the customer 42 is still held
     assert [q.kind for q in quarantine.items] == [CUSTOMER]
     assert quarantine.holds == (Hold("42", "", "pennylane customer 42", CUSTOMER),)
+
+
+def test_a_credit_note_asked_again_by_id_keeps_holding_its_customer(store: StateStore) -> None:
+    """The listing said whose the credit note is; a read by id at the next sync says nothing of it."""
+    first = Quarantine(store.cache(), "sage")
+    first.add("b2", MalformedResponseError("field 'date' is empty", platform="sage", endpoint="GET /sales_credit_notes",
+                                           record="b2"), customer="c1", currency="GBP", holds=True)
+    first.save()
+    def still_odd(record: str) -> None:
+        raise MalformedResponseError("field 'date' is empty", platform="sage",
+                                     endpoint="GET /sales_credit_notes/{id}", record=record)
+
+    again = Quarantine(store.cache(), "sage")
+    assert again.guarded("b2", still_odd) is None
+    again.save()
+    assert source_holds(store.cache(), "sage") == (Hold("c1", "GBP", "sage invoice b2", INVOICE),)
