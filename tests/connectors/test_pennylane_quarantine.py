@@ -243,3 +243,27 @@ def test_a_contact_that_cannot_be_read_holds_its_customer_until_it_reads(
     with StateStore(tmp_path / "state.sqlite") as store:
         (girard,) = store.ledger().customer_index()["42"].contacts
     assert girard.email == "p.girard@lefevre-menuiserie.fr"
+
+
+@responses.activate
+def test_a_changelog_operation_pennylane_adds_later_reads_the_record_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, monkeypatch)
+    serve(broken=False)
+    assert main(["sync", "-c", str(cfg), "--as-of", AS_OF]) == 0
+    capsys.readouterr()
+
+    responses.reset()
+    for resource in ("customers", "transactions"):
+        responses.get(f"{BASE}/changelogs/{resource}", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/customer_invoices", json=page(
+        [{"id": 2002, "operation": "archive", "processed_at": "2026-11-23T08:00:00Z"}]))
+    paid = dict(overdue(2002, 57, "400.00"), remaining_amount_with_tax="0.00", status="paid", paid=True)
+    responses.get(f"{BASE}/customer_invoices", json=page([paid]))
+    responses.get(f"{BASE}/customer_invoices/2002/matched_transactions", json=page([]))
+    responses.get(f"{BASE}/customer_invoices/2002/payments", json=page([]))
+    assert main(["sync", "-c", str(cfg), "--as-of", AS_OF]) == 0  # not a crash on a spec-valid novelty
+    with StateStore(tmp_path / "state.sqlite") as store:
+        invoice = store.invoice("2002")
+    assert invoice is not None and not invoice.is_open  # read again as an update: now paid
