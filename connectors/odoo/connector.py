@@ -256,8 +256,9 @@ class OdooConnector:
             f = Fields(raw, platform=PLATFORM, endpoint=PARTNERS)
             try:
                 owner = f.many2one("commercial_partner_id")
-            except MalformedResponseError:
-                owner = None  # the contact itself is read again below, and quarantined there
+            except MalformedResponseError as exc:  # whose contact it is cannot be told: listed, not guessed
+                self.records.quarantined(f"partner-{f.id()}", exc, PARTNERS)
+                continue
             owners.add(int(owner[0]) if owner else int(f.id()))
         if not owners:
             return set()

@@ -204,3 +204,30 @@ def test_a_held_customer_comes_back_when_the_sync_that_released_it_failed(
         sync(path, capsys)
         with StateStore(tmp_path / "state.sqlite") as store:
             assert "14" in {c.id for c in store.ledger().customers}
+
+
+def test_what_people_typed_on_a_held_customer_is_kept_while_it_is_held_and_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    odoo = FakeOdoo(16)
+    with dossier(tmp_path, odoo, monkeypatch) as path:
+        sync(path, capsys)
+        workbook = tmp_path / "encours.xlsx"
+        wb = load_workbook(workbook)
+        clients = wb["Clients"]
+        heading = [c.value for c in clients[1]]
+        row = next(r for r in range(2, clients.max_row + 1) if clients.cell(r, 1).value == "14")
+        clients.cell(row, heading.index("Email relance") + 1, "tresorerie@azure.example.com")
+        wb.save(workbook)
+
+        def typed() -> dict[str, Any]:
+            ws = load_workbook(workbook, read_only=True)["Clients"]
+            rows = [dict(zip(heading, r, strict=False)) for r in ws.iter_rows(min_row=2, values_only=True)]
+            return {str(r["ID client"]): r["Email relance"] for r in rows if r["ID client"]}
+
+        record(odoo, "res.partner", 14).update(name=False, write_date="2026-11-23 08:00:00")
+        assert "record partner-14: field 'name' is empty" in sync(path, capsys)
+        assert typed()["14"] == "tresorerie@azure.example.com"
+        record(odoo, "res.partner", 14).update(name="Azure Interior", write_date="2026-11-23 08:30:00")
+        assert "Quarantined" not in sync(path, capsys)
+        assert typed()["14"] == "tresorerie@azure.example.com"
