@@ -1,0 +1,105 @@
+"""Odoo records → domain model, the pure part (encours.connectors.odoo.mapping), table-driven."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from encours.connectors.fields import Fields
+from encours.connectors.model import CreditKind, Invoice, InvoiceStatus, Money, UnallocatedCredit
+from encours.connectors.odoo import mapping
+from encours.connectors.source_errors import MalformedResponseError
+
+AS_OF = date(2026, 11, 23)
+COMPANIES = {"1": "EUR"}
+
+
+def line(**changes: Any) -> Fields:
+    raw: dict[str, Any] = {
+        "id": 700, "move_id": [950, "OD/2026/0012"], "partner_id": [10, "Deco Addict"], "date": "2026-10-05",
+        "date_maturity": "2026-11-04", "name": "Reprise de solde", "balance": 250.0, "amount_currency": 250.0,
+        "amount_residual": 250.0, "amount_residual_currency": 250.0, "currency_id": [1, "EUR"],
+        "company_id": [1, "Atelier Dupont SARL"], "payment_id": False, "reconciled": False, "parent_state": "posted",
+        "write_date": "2026-11-20 10:00:00",
+    }
+    raw.update(changes)
+    return Fields(raw, platform="odoo", endpoint="account.move.line.search_read")
+
+
+def other(**changes: Any) -> Invoice | UnallocatedCredit | None:
+    return mapping.other_receivable(line(**changes), company_currency=COMPANIES, as_of=AS_OF, platform="odoo")
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "remaining"),
+    [
+        ({}, InvoiceStatus.OPEN, "250.00"),
+        ({"amount_residual": 100.0, "amount_residual_currency": 100.0}, InvoiceStatus.PARTIALLY_PAID, "100.00"),
+        ({"reconciled": True, "amount_residual": 0.0, "amount_residual_currency": 0.0}, InvoiceStatus.PAID, "0.00"),
+        ({"parent_state": "cancel"}, InvoiceStatus.CANCELLED, "0.00"),
+        ({"parent_state": "draft"}, InvoiceStatus.DRAFT, "0.00"),  # entry reset to draft: not "paid"
+    ],
+)
+def test_a_debit_line_of_another_entry_is_a_document_of_its_own(
+    changes: dict[str, Any], status: InvoiceStatus, remaining: str
+) -> None:
+    found = other(**changes)
+    assert isinstance(found, Invoice)
+    assert (found.id, found.number, found.customer_id) == ("aml-700", "OD/2026/0012", "10")
+    assert (found.status, found.remaining, found.total) == (status, Money(Decimal(remaining)), Money(Decimal("250.00")))
+    assert found.due_date == date(2026, 11, 4) and found.updated_at is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"balance": -80.0, "amount_currency": -80.0, "amount_residual": -80.0, "amount_residual_currency": -80.0,
+          "payment_id": [77, "PBNK1/2026/00077"]}, (CreditKind.PAYMENT_ON_ACCOUNT, "80.00")),
+        ({"balance": -80.0, "amount_currency": -80.0, "amount_residual": -30.0, "amount_residual_currency": -30.0},
+         (CreditKind.OTHER, "30.00")),
+        ({"balance": -80.0, "amount_currency": -80.0, "amount_residual": 0.0, "amount_residual_currency": 0.0,
+          "reconciled": True}, None),  # settled: nothing to show
+        ({"partner_id": False}, None),  # no customer to show it under
+    ],
+)
+def test_a_credit_line_is_an_unallocated_credit_while_open(changes: dict[str, Any], expected: Any) -> None:
+    found = other(**changes)
+    if expected is None:
+        assert found is None
+        return
+    assert isinstance(found, UnallocatedCredit)
+    assert (found.kind, found.amount) == (expected[0], Money(Decimal(expected[1])))
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"amount_residual_currency": "n/a"}, "field 'amount_residual_currency' is not an amount: 'n/a'"),
+        ({"currency_id": [9, "euro"]}, "currency 'euro' is not an ISO 4217 code"),
+        ({"date": "2026-02-30"}, "field 'date' is not a date: '2026-02-30'"),
+        ({"move_id": False}, "field 'move_id' is empty"),
+        ({"partner_id": "Deco"}, "field 'partner_id' is not an [id, name] pair: 'Deco'"),
+    ],
+)
+def test_a_line_that_cannot_be_mapped_names_the_record_and_the_field(changes: dict[str, Any], why: str) -> None:
+    with pytest.raises(MalformedResponseError) as caught:
+        other(**changes)
+    assert str(caught.value) == f"odoo account.move.line.search_read record 700: {why}"
+
+
+@pytest.mark.parametrize(
+    ("registry", "vat", "siren"),
+    [("552 120 222 00013", "", "552120222"), ("", "FR40303265045", "303265045"), ("123", "BE0477472701", "")],
+)
+def test_siren_from_the_company_registry_else_a_french_vat_number(registry: str, vat: str, siren: str) -> None:
+    assert mapping.siren(registry, vat) == siren
+
+
+def test_a_customer_without_a_name_cannot_be_mapped() -> None:
+    partner = Fields({"id": 14, "name": False, "commercial_partner_id": [14, "x"]}, platform="odoo",
+                     endpoint="res.partner.search_read")
+    with pytest.raises(MalformedResponseError, match="record 14: field 'name' is empty"):
+        mapping.customer(partner, [], salesperson_email="", direct_debit=False, platform="odoo")
