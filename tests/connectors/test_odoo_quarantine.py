@@ -231,3 +231,17 @@ def test_what_people_typed_on_a_held_customer_is_kept_while_it_is_held_and_after
         record(odoo, "res.partner", 14).update(name="Azure Interior", write_date="2026-11-23 08:30:00")
         assert "Quarantined" not in sync(path, capsys)
         assert typed()["14"] == "tresorerie@azure.example.com"
+
+
+def test_the_recheck_before_sending_treats_an_invoice_it_cannot_read_as_not_to_be_sent() -> None:
+    from tests.support.odoo_server import connector
+
+    odoo = FakeOdoo(16)
+    with running(odoo) as url:
+        pl = connector(url)
+        record(odoo, "account.move", 4)["amount_residual"] = {"value": 3651.25}
+        found = pl.refetch_invoices(["1", "4"])
+    assert found["1"] is not None and found["4"] is None
+    (held,) = pl.quarantine.items
+    assert held.line() == ("odoo account.move.search_read record 4: field 'amount_residual' is not an amount: "
+                           "{'value': 3651.25} — left out, retried next sync")
