@@ -103,3 +103,70 @@ def test_a_customer_without_a_name_cannot_be_mapped() -> None:
                      endpoint="res.partner.search_read")
     with pytest.raises(MalformedResponseError, match="record 14: field 'name' is empty"):
         mapping.customer(partner, [], salesperson_email="", direct_debit=False, platform="odoo")
+
+
+ODD_VALUES: list[Any] = [None, False, True, [], {}, [1], ["a", "b"], {"value": 1}, "", "x", -1, 1e308, "2026-13-45",
+                         "NaN", "Infinity", 10**15, float("nan"), float("-inf")]
+
+
+def _maps_or_is_quarantined(build: Any) -> None:
+    try:
+        build()
+    except MalformedResponseError:
+        pass  # quarantined: named, left out
+
+
+def _move() -> dict[str, Any]:
+    return {"id": 4, "name": "INV/2026/00004", "move_type": "out_invoice", "state": "posted",
+            "payment_state": "not_paid", "partner_id": [10, "Deco"], "commercial_partner_id": [10, "Deco"],
+            "invoice_date": "2026-11-08", "invoice_date_due": "2027-01-08", "amount_total": 3651.25,
+            "amount_residual": 3651.25, "amount_total_signed": 3651.25, "amount_residual_signed": 3651.25,
+            "currency_id": [2, "USD"], "company_id": [1, "Atelier"], "invoice_user_id": [6, "Marc"],
+            "reversed_entry_id": False, "payment_reference": "INV/2026/00004", "ref": False,
+            "write_date": "2026-11-20 10:15:02"}
+
+
+@pytest.mark.parametrize("key", sorted(_move()))
+def test_no_odd_value_of_an_invoice_field_crashes_the_mapping(key: str) -> None:
+    """Whatever Odoo answers in one field, the invoice maps or is quarantined — nothing else."""
+    instalment = line(move_id=[4, "INV/2026/00004"])
+    for value in ODD_VALUES:
+        raw = {**_move(), key: value}
+        _maps_or_is_quarantined(lambda raw=raw: mapping.invoice(
+            Fields(raw, platform="odoo", endpoint="account.move.search_read"), [instalment, instalment],
+            company_currency=COMPANIES, platform="odoo"))
+
+
+@pytest.mark.parametrize("key", sorted(line().raw))
+def test_no_odd_value_of_a_receivable_line_crashes_the_mapping(key: str) -> None:
+    for value in ODD_VALUES:
+        _maps_or_is_quarantined(lambda value=value: other(**{key: value}))
+
+
+@pytest.mark.parametrize("key", ["name", "email", "phone", "vat", "ref", "lang", "user_id", "type", "function",
+                                 "street", "zip", "city", "country_code", "company_registry", "write_date"])
+def test_no_odd_value_of_a_partner_field_crashes_the_mapping(key: str) -> None:
+    for value in ODD_VALUES:
+        partner = Fields({"id": 10, "name": "Deco", key: value}, platform="odoo", endpoint="res.partner.search_read")
+        kid = Fields({"id": 33, "name": "Paul", "email": "p@x.example", "type": "invoice", key: value},
+                     platform="odoo", endpoint="res.partner.search_read")
+
+        def build(partner: Fields = partner, kid: Fields = kid) -> None:
+            mapping.contact_check(kid)
+            mapping.customer(partner, [kid], salesperson_email="", direct_debit=False, platform="odoo")
+
+        _maps_or_is_quarantined(build)
+
+
+@pytest.mark.parametrize("key", ["debit_move_id", "credit_move_id", "amount", "debit_amount_currency", "max_date"])
+def test_no_odd_value_of_a_payment_share_crashes_the_mapping(key: str) -> None:
+    paid = mapping.invoice(Fields(_move(), platform="odoo", endpoint="account.move.search_read"), [],
+                           company_currency=COMPANIES, platform="odoo")
+    for value in ODD_VALUES:
+        partial = Fields({"id": 2, "debit_move_id": [19, "x"], "credit_move_id": [42, "x"], "amount": 10.0,
+                          "debit_amount_currency": 10.0, "max_date": "2026-11-07", key: value},
+                         platform="odoo", endpoint="account.partial.reconcile.search_read")
+        paying = Fields({"id": 42, "move_id": [17, "PBNK"], "date": value, "payment_id": value}, platform="odoo",
+                        endpoint="account.move.line.search_read")
+        _maps_or_is_quarantined(lambda partial=partial, paying=paying: mapping.payment(
+            partial, paid, paying, from_credit_note=False, platform="odoo"))
