@@ -238,6 +238,13 @@ class Book:
             return f"{day:%Y%m%d}"
 
         if not self.constant_numbering:
+            # Each entry is one of the parsed groups (a number names one date): kept as they are.
+            merged: dict[tuple[str, str], Entry] = {}
+            for (journal, number, _, _), part in self.entries.items():
+                merged[(journal, number)] = part
+            if len(merged) == len(self.entries):
+                self.grouped = merged
+                return
             self.grouped = regroup(by_number)
             return
         naming = by_piece

@@ -83,7 +83,8 @@ class Rebuild:
 
     def ledger(self) -> Ledger:
         book = self.book
-        self.unlettered = letter(book.items)
+        opening_journals = {code for code in book.journal_labels if code.upper() in OPENING_JOURNAL_CODES}
+        self.unlettered = letter(book.items, opening_journals)
 
         # One document per entry, customer, kind and PieceRef (a daily sales entry may hold several
         # invoices); one payment per entry and customer.
@@ -183,13 +184,16 @@ class Rebuild:
         used: set[str] = set()
         for key in keys:
             journal, entry, customer, kind, piece = key
-            base = piece or f"{journal}-{entry}"
-            candidates = [base, f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
-            name = next((c for c in candidates if c not in used), None)
-            counter = 2
-            while name is None or name in used:
-                name = f"{candidates[-1]} #{counter}"
-                counter += 1
+            name = piece or f"{journal}-{entry}"
+            if name in used:
+                base = name
+                candidates = [f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
+                free = next((c for c in candidates if c not in used), None)
+                counter = 2
+                while free is None or free in used:
+                    free = f"{candidates[-1]} #{counter}"
+                    counter += 1
+                name = free
             chosen[key] = name
             used.add(name)
         return chosen
@@ -290,6 +294,9 @@ class Rebuild:
         """A payment in euros, or in the foreign currency its lines and the invoices it pays share."""
         journal, entry_number, customer, _, _ = key
         entry = self.book.grouped[(journal, entry_number)]
+        first = items[0]
+        if len(items) == 1 and not first.currency and not any(other.currency for other, _ in first.matches):
+            return self._euro_payment(key, first, entry, owner)
         currencies = {i.currency for i in items} | {o.currency for i in items for o, _ in i.matches}
         foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
 
@@ -315,4 +322,27 @@ class Rebuild:
             ),
             method=_payment_method(entry),
             reference=items[0].piece_ref or items[0].label,
+        )
+
+    @staticmethod
+    def _euro_payment(key: _DocKey, item: Item, entry: Entry, owner: dict[int, str]) -> Payment:
+        """:meth:`_payment` of the usual payment: one line, in euros, paying euro documents."""
+        journal, entry_number, customer, _, _ = key
+        allocated: dict[str, Decimal] = {}
+        for other, amount in item.matches:
+            invoice_id = owner.get(id(other))
+            if invoice_id is not None:
+                allocated[invoice_id] = allocated[invoice_id] + amount if invoice_id in allocated else amount
+        return Payment(
+            id=f"{journal}-{entry_number}-{customer}",
+            customer_id=customer,
+            source=SOURCE,
+            date=item.entry_date,
+            amount=Money(to_cents(item.amount), COMPANY_CURRENCY),
+            allocations=tuple(
+                Allocation(invoice_id, Money(to_cents(amount), COMPANY_CURRENCY))
+                for invoice_id, amount in allocated.items()
+            ),
+            method=_payment_method(entry),
+            reference=item.piece_ref or item.label,
         )
