@@ -246,7 +246,10 @@ class Rebuild:
             if len(set(due_dates)) > 1:
                 installments = self._installments(items, currency, bool(foreign))
         if due is None:
-            due = issue if credit_note else issue + self.terms
+            # A debit in an entry that moves money (a rejected direct debit or cheque, a cash sale) is due at
+            # once: the customer's payment terms ran for the invoice it paid.
+            cash = self.book.grouped[(journal, entry_number)].cash
+            due = issue if credit_note or cash else issue + self.terms
 
         credited = ""
         if credit_note:
@@ -256,6 +259,7 @@ class Rebuild:
         extra = [("journal", journal), ("écriture", entry_number)]
         if letters:
             extra.append(("lettrage", ", ".join(letters)))
+        total_money = Money(total, currency)
         return Invoice(
             id=doc_id,
             number=first.piece_ref or doc_id,
@@ -263,8 +267,8 @@ class Rebuild:
             source=SOURCE,
             issue_date=issue,
             due_date=due,
-            total=Money(total, currency),
-            remaining=Money(remaining, currency),
+            total=total_money,
+            remaining=total_money if remaining == total else Money(remaining, currency),
             kind=DocumentKind.CREDIT_NOTE if credit_note else DocumentKind.INVOICE,
             status=status,
             source_status=source_status,
@@ -333,14 +337,15 @@ class Rebuild:
             invoice_id = owner.get(id(other))
             if invoice_id is not None:
                 allocated[invoice_id] = allocated[invoice_id] + amount if invoice_id in allocated else amount
+        paid = Money(to_cents(item.amount), COMPANY_CURRENCY)
         return Payment(
             id=f"{journal}-{entry_number}-{customer}",
             customer_id=customer,
             source=SOURCE,
             date=item.entry_date,
-            amount=Money(to_cents(item.amount), COMPANY_CURRENCY),
+            amount=paid,
             allocations=tuple(
-                Allocation(invoice_id, Money(to_cents(amount), COMPANY_CURRENCY))
+                Allocation(invoice_id, paid if amount == item.amount else Money(to_cents(amount), COMPANY_CURRENCY))
                 for invoice_id, amount in allocated.items()
             ),
             method=_payment_method(entry),
