@@ -195,6 +195,13 @@ class Book:
         self.constant_numbering = False
         self.grouped: dict[tuple[str, str], Entry] = {}
 
+    def release(self) -> None:
+        """Unlink the matched lines from each other (a cycle each), so that the book is freed as soon
+        as it is dropped rather than by a later garbage-collection pass over the whole ledger."""
+        for item in self.items:
+            item.matches.clear()
+        self.items.clear()
+
     def error(self, message: str, line: int) -> InputError:
         return InputError(message, file=self.file, line=line)
 
