@@ -20,7 +20,7 @@ from encours.connectors.fec.columns import Columns
 from encours.connectors.fec.lines import LineReader
 
 #: Lines read per block: large enough for the per-block work to vanish, small enough to bound memory.
-BLOCK = 16_384
+BLOCK = 4_096
 _RECEIVABLE = -1  # the "kinds" of a 411 account in the per-block account table
 
 
