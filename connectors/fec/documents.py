@@ -102,18 +102,18 @@ class Rebuild:
 
         ids = self._document_ids([key for key in documents if key[3] != "payment"])
         owner: dict[int, str] = {}  # id(item) -> document id
-        for key, items in documents.items():
-            if key in ids:
-                for item in items:
-                    owner[id(item)] = ids[key]
+        for key, doc_id in ids.items():
+            for item in documents[key]:
+                owner[id(item)] = doc_id
 
-        invoices = [self._document(ids[key], key, items, owner) for key, items in documents.items() if key in ids]
+        invoices = [self._document(doc_id, key, documents[key], owner) for key, doc_id in ids.items()]
         payments = []
         credits = []
         for key, items in documents.items():
             if key[3] == "payment":
-                payments.append(self._payment(key, items, owner))
-                credit = self._credit(payments[-1], items)
+                payment = self._payment(key, items, owner)
+                payments.append(payment)
+                credit = self._credit(payment, items)
                 if credit is not None:
                     credits.append(credit)
         debited = self._direct_debit_customers(payments)
