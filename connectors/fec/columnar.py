@@ -46,7 +46,7 @@ class ColumnReader:
                 self.exact.read(block, first + start)
 
     def _block(self, lines: list[str], first: int) -> bool:
-        """Read one block the fast way; False (the book untouched) when it must be read line by line."""
+        """Read one block the fast way; False (nothing added to the book) when it must be read line by line."""
         separator, columns, values = self.separator, self.columns, self.book.values
         counts = set(map(str.count, lines, repeat(separator)))
         if len(counts) != 1:
