@@ -44,6 +44,7 @@ from encours.sync.journal_entries import (
     entry_of_row,
     event_of_row,
     reference_for,
+    stored_amount,
 )
 from encours.sync.redact import redact
 from encours.sync.state import StateStore
@@ -194,7 +195,7 @@ class Journal:
                 "message_id = excluded.message_id, state = excluded.state, reason = excluded.reason, "
                 "planned_date = excluded.planned_date, updated_at = excluded.updated_at",
                 (self.dossier, key.id, key.level, key.target, key.scenario, key.step, key.cycle, dispatch.customer_id,
-                 dispatch.customer_name, json.dumps(invoice_ids), numbers, dispatch.amount, dispatch.currency,
+                 dispatch.customer_name, json.dumps(invoice_ids), numbers, *stored_amount(dispatch.amount),
                  dispatch.channel, ", ".join(dispatch.recipients), reference, message_id, state.value,
                  self._clean(reason), dispatch.planned_date.isoformat(), now.isoformat(), now.isoformat()),
             )

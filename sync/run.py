@@ -26,7 +26,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -154,9 +154,8 @@ def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
     base = Dispatch.from_action(action)
     items = [i for i in action.items if any(k.target == i.invoice_id for k in wanted) or
              any(k.level == "account" for k in wanted)]
-    return Dispatch(tuple(sorted(wanted)), base.customer_id, base.customer_name, base.scenario, base.step,
-                    base.channel, tuple(i.invoice_id for i in items), tuple(i.number or i.invoice_id for i in items),
-                    base.amount, base.currency, base.recipients, base.planned_date)
+    return replace(base, keys=tuple(sorted(wanted)), invoice_ids=tuple(i.invoice_id for i in items),
+                   invoice_numbers=tuple(i.number or i.invoice_id for i in items))
 
 
 def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | None, dry_run: bool) -> bool:
@@ -386,7 +385,7 @@ def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
         invoice = invoices.get(key.target) if key.level == "invoice" else None
         dispatch = Dispatch((key,), skip.customer_id, customer.name if customer else skip.customer_id, key.scenario,
                             key.step, "", (invoice.id,) if invoice else (), (invoice.number,) if invoice else (),
-                            "", "", (), ctx.as_of)
+                            None, (), ctx.as_of)
         detail = skip.detail or REASONS_FR.get(skip.reason, skip.reason)
         if not dry_run:
             ctx.journal.skipped(dispatch, ctx.now, detail)
