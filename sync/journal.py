@@ -33,7 +33,6 @@ from encours.scenarios.actions import StepKey
 from encours.sync.journal_entries import (
     ENTRY_COLUMNS,
     EVENT_COLUMNS,
-    STATE_LABELS_FR,
     VISIBLE_EVENTS,
     ConfirmTooEarlyError,
     Dispatch,
@@ -46,6 +45,7 @@ from encours.sync.journal_entries import (
     reference_for,
     stored_amount,
 )
+from encours.sync.labels import STATE_LABELS_FR, pass_text
 from encours.sync.redact import redact
 from encours.sync.state import StateStore
 
@@ -329,8 +329,7 @@ class Journal:
         stuck = self.entries([State.SENDING])
         if not stuck:
             return []
-        reason = ("interrompu entre l'envoi et sa confirmation : vérifier la boîte d'envoi ou le serveur, "
-                  "puis `encours run --confirm REF sent|not-sent`")
+        reason = pass_text("interrupted")
         with self.store.transaction():
             for reference, entries in _by_reference(stuck):
                 self.db.execute(
@@ -368,19 +367,19 @@ class Journal:
                 f"the mailbox or the server's log for Message-ID {entries[0].message_id} "
                 f"({entries[0].recipients or entries[0].channel}), then confirm"
             )
-        by = f" par {who}" if who else ""
+        by = pass_text("confirmed_by", who=who) if who else ""
         with self.store.transaction():
             keys = [e.key.id for e in entries]
             marks = ", ".join("?" for _ in keys)
             if sent:
-                reason = f"confirmée envoyée{by}"
+                reason = pass_text("confirmed_sent", by=by)
                 self.db.execute(
                     f"UPDATE journal SET state = 'sent', reason = ?, updated_at = ?, "
                     f"sent_at = COALESCE(sent_at, sending_at, ?) WHERE dossier = ? AND key IN ({marks})",
                     (reason, now.isoformat(), now.isoformat(), self.dossier, *keys),
                 )
             else:
-                reason = f"confirmée non envoyée{by} : sera renvoyée"
+                reason = pass_text("confirmed_not_sent", by=by)
                 self.db.execute(
                     f"UPDATE journal SET state = 'failed', reason = ?, updated_at = ?, attempts = 0, retry_at = NULL "
                     f"WHERE dossier = ? AND key IN ({marks})",

@@ -16,6 +16,7 @@ from typing import Any
 from encours.connectors.errors import EncoursError
 from encours.connectors.money import Money
 from encours.scenarios.actions import PlannedAction, StepKey
+from encours.sync.labels import STATE_LABELS_FR
 
 
 class State(enum.StrEnum):
@@ -27,16 +28,6 @@ class State(enum.StrEnum):
     UNCERTAIN = "uncertain"
 
 
-#: How the sheet (``Relances``, ``À faire``) shows each state.
-STATE_LABELS_FR = {
-    "planned": "prévue",
-    "sending": "en cours d'envoi",
-    "sent": "envoyée",
-    "failed": "échec",
-    "skipped": "non envoyée",
-    "uncertain": "incertaine — à confirmer",
-    "recovery": "en recouvrement",
-}
 
 
 #: Event states the ``Relances`` tab shows (planned/sending are kept in the database only).
