@@ -55,6 +55,7 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
+from encours.sheets_addin.rows import JournalRow
 from encours.sheets_addin.view import Row, SheetView
 
 #: Values and writes live in their own modules; still importable from here.
@@ -287,7 +288,7 @@ def customer_content(view: SheetView, refs: Mapping[str, str]) -> KeyedContent:
     return KeyedContent(rows, list(rows), CUSTOMERS.keys(Kind.SYNCED), None, refs)
 
 
-def journal_content(journal: Sequence[Row]) -> KeyedContent:
+def journal_content(journal: Sequence[JournalRow]) -> KeyedContent:
     rows = {str(r["id"]): r for r in journal}
     return KeyedContent(rows, list(rows), JOURNAL.keys(Kind.RUN))
 

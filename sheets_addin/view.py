@@ -27,6 +27,7 @@ from encours.connectors.model import (
 )
 from encours.sheets_addin.functions.scores import CustomerFigures as CustomerFigures  # re-exported
 from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.rows import JournalRow
 
 Row = dict[str, Any]
 
@@ -51,7 +52,7 @@ class SheetView:
     shown_invoice_ids: frozenset[str]
     customers: Sequence[Row]
     run: Mapping[str, Row] | None = None
-    journal: Sequence[Row] | None = None
+    journal: Sequence[JournalRow] | None = None
     todo: Sequence[Row] | None = None
     scenario_names: tuple[str, ...] = ("standard", "gentle", "firm")
     company: str = ""

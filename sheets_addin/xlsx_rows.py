@@ -162,8 +162,10 @@ def _customer_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], 
     return known, frozenset(known), None, None
 
 
-def _journal_updates(journal: Sequence[Row]) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
-    rows = {str(row["id"]): row for row in journal}
+def _journal_updates(
+    journal: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
+    rows = {str(row["id"]): dict(row) for row in journal}
     return {key: {} for key in rows}, frozenset(rows), rows, None  # known: new journal rows are appended
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from encours.connectors.errors import EncoursError
 from encours.connectors.money import Money
 from encours.scenarios.actions import PlannedAction, StepKey
+from encours.sheets_addin.rows import JournalRow
 from encours.sync.labels import STATE_LABELS_FR
 
 
@@ -153,7 +154,7 @@ class Event:
     def sheet_id(self) -> str:
         return f"J-{self.seq:06d}"
 
-    def sheet_row(self, tz: Any = None) -> dict[str, Any]:
+    def sheet_row(self, tz: Any = None) -> JournalRow:
         """The ``Relances`` row (layout JOURNAL keys); ``at`` in the company's time zone, naive."""
         at = self.at.astimezone(tz) if tz is not None else self.at
         status = STATE_LABELS_FR.get(self.state, self.state)

@@ -9,12 +9,13 @@ from typing import Any
 
 from encours.scenarios.planner import CHANNEL_LABELS_FR, Plan
 from encours.scenarios.setup import ScenarioSetup
+from encours.sheets_addin.rows import JournalRow
 from encours.sync.config import Config
 from encours.sync.journal import Entry, Journal, State
 from encours.sync.labels import pass_text
 
 
-def journal_rows(journal: Journal, setup: ScenarioSetup, config: Config) -> list[dict[str, Any]]:
+def journal_rows(journal: Journal, setup: ScenarioSetup, config: Config) -> list[JournalRow]:
     """``Relances``: the visible history, with the steps' and channels' names people read."""
     label = step_labels(setup)
     rows = []
