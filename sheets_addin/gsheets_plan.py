@@ -56,7 +56,7 @@ from encours.sheets_addin.layout import (
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.rows import JournalRow
-from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.view import Row, SheetView, aging_customers
 
 #: Values and writes live in their own modules; still importable from here.
 __all__ = [
@@ -262,14 +262,6 @@ def salespeople_of(view: SheetView) -> list[str]:
     names |= {str(r.get("salesperson") or "") for r in view.customers}
     names |= {str(r.get("salesperson") or "") for r in (view.todo or ())}
     return sorted(n for n in names if n.strip())
-
-
-def aging_customers(view: SheetView) -> list[tuple[str, str]]:
-    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
-    with_open = {row["customer_id"] for row in view.invoices
-                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
-    names = {row["id"]: row["name"] for row in view.customers}
-    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
 
 
 def invoice_content(view: SheetView) -> KeyedContent:

@@ -62,6 +62,14 @@ class SheetView:
     opening_receivables: Decimal | None = None
 
 
+def aging_customers(view: SheetView) -> list[tuple[str, str]]:
+    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
+    with_open = {row["customer_id"] for row in view.invoices
+                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
+    names = {row["id"]: row["name"] for row in view.customers}
+    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
+
+
 class SheetBackend(Protocol):
     """One spreadsheet: a workbook file, a live Excel workbook, or a Google Sheet."""
 
