@@ -1,19 +1,7 @@
 """The journal: what was planned, sent, failed or skipped, one row per step key — exactly once.
 
-Tables (migration ``0200_journal`` in :mod:`encours.sync.state`):
-
-- ``journal`` — one row per (dossier, step key): the key's current state, the message that
-  carries it (``message_id``, ``reference``), recipients, attempts.  ``StepKey.id`` of the
-  planner is the key.  The weekly report reads ``sent_at``, ``customer_id``, ``invoice_ids``,
-  ``channel`` and ``state`` from it.
-- ``journal_events`` — append-only history of every state change, one row per message (all the
-  keys a message carries change together).  Triggers refuse UPDATE and DELETE: the history is
-  auditable.  The ``Relances`` tab mirrors it.
-- ``journal_messages`` — the exact bytes of each message sent (the .eml, or the letter's PDF),
-  so that a case file can prove what was sent.
-- ``approvals_used`` — invoices whose ``À envoyer`` tick already approved a step (the planner's
-  ``used_approvals``), forgotten when the tick is cleared.
-- ``recovery`` — customers handed to a collection agency or a court (``en recouvrement``).
+Its tables (``journal``, ``journal_events``, ``journal_messages``, ``approvals_used``, ``recovery``)
+are described in :mod:`encours.sync.journal_schema`; its values in :mod:`encours.sync.journal_entries`.
 
 States: ``planned → sending → sent | failed | skipped``, and ``uncertain``.  A row is committed
 as ``sending`` before its message leaves and as ``sent`` once the channel answered; a row still
@@ -24,7 +12,7 @@ nothing is sent for it until a person says what happened (:meth:`Journal.confirm
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -40,6 +28,7 @@ from encours.sync.journal_entries import (
     Event,
     JournalError,
     State,
+    by_message,
     entry_of_row,
     event_of_row,
     reference_for,
@@ -331,7 +320,7 @@ class Journal:
             return []
         reason = pass_text("interrupted")
         with self.store.transaction():
-            for reference, entries in _by_reference(stuck):
+            for reference, entries in by_message(stuck).items():
                 self.db.execute(
                     "UPDATE journal SET state = 'uncertain', reason = ?, updated_at = ? WHERE dossier = ? AND "
                     f"key IN ({', '.join('?' for _ in entries)})",
@@ -414,10 +403,3 @@ class Journal:
                 (self.dossier, now.isoformat(), customer_id, customer_name, self._clean(note)),
             )
         return True
-
-
-def _by_reference(entries: Iterable[Entry]) -> Iterator[tuple[str, list[Entry]]]:
-    groups: dict[str, list[Entry]] = {}
-    for entry in entries:
-        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
-    yield from groups.items()

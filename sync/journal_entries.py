@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,6 +85,14 @@ class Dispatch:
     @property
     def action_key(self) -> str:
         return " ".join(sorted(k.id for k in self.keys))
+
+
+def by_message(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+    """Entries grouped by the message that carries them (its reference; a key never sent: itself)."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
+    return groups
 
 
 def reference_for(dossier: str, action_key: str) -> str:
