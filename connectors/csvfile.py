@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Protocol
 
 from encours.connectors.errors import InputError
-from encours.connectors.fec import decode_text, normalise_name, split_lines
 from encours.connectors.model import (
     Allocation,
     Customer,
@@ -38,6 +37,7 @@ from encours.connectors.model import (
     to_cents,
 )
 from encours.connectors.parsing import parse_amount, parse_currency, parse_date, read_bounded
+from encours.connectors.textfile import decode_text, normalise_name, split_lines
 
 SOURCE = "csv"
 

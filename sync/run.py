@@ -33,6 +33,7 @@ from pathlib import Path
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
 from encours.connectors.model import Delta, Invoice, Ledger
+from encours.connectors.quarantine import quarantine_notes
 from encours.scenarios.loader import Scenario
 from encours.scenarios.message import Channel, ChannelError, UncertainSendError
 from encours.scenarios.planner import (
@@ -146,7 +147,8 @@ def _refetch(ctx: _Context, action: PlannedAction) -> dict[str, Invoice | None]:
     """The action's invoices as the source has them now.  The first call reads every invoice the
     pass is about to remind, in one or a few requests (or one read of a file); the later ones use it."""
     if ctx.rechecked is None or any(i not in ctx.rechecked for i in action.invoice_ids):
-        ctx.rechecked = refetch(ctx.connector, dict.fromkeys((*ctx.recheck_ids, *action.invoice_ids)))
+        ctx.rechecked = refetch(ctx.connector, dict.fromkeys((*ctx.recheck_ids, *action.invoice_ids)),
+                                known={i.id: i for i in ctx.ledger.invoices})
     return {i: ctx.rechecked[i] for i in action.invoice_ids}
 
 
@@ -368,7 +370,7 @@ def run_pass(
             notes=tuple(risk.notes()),
         )
         summary = summarise(view, ledger, source.source, delta.full, sheet_label(config))
-        report.sync_lines = summary.lines()
+        report.sync_lines = [*summary.lines(), *quarantine_notes(source)]
         if dry_run:
             return report
         _write_sheet(store, backend, view, delta, source.source, now, report)

@@ -11,16 +11,16 @@ currency ``remaining_amount_with_tax`` is in (:func:`.mapping.remaining_currency
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from encours.connectors.base import Cache
 from encours.connectors.fields import Fields
 from encours.connectors.model import Contact, Customer, Invoice, InvoiceStatus, Payment, to_cents
 from encours.connectors.pennylane import mapping
+from encours.connectors.pennylane.client import PennylaneClient
 from encours.connectors.quarantine import Quarantine
 from encours.connectors.source_errors import MalformedResponseError
 
@@ -29,16 +29,14 @@ PAYMENTS_NS = "pennylane.payments"
 CONTACTS_NS = "pennylane.contacts"
 FLUSH_EVERY = 500
 
-Lister = Callable[[str, Mapping[str, Any], str, str], Iterator[Any]]
-
 
 class InvoiceDetails:
     """Payment dates and contacts, each asked once (see the module's docstring)."""
 
     def __init__(
-        self, list_: Lister, cache: Cache, quarantine: Quarantine, *, window_start: date, fetch_contacts: bool
+        self, client: PennylaneClient, cache: Cache, quarantine: Quarantine, *, window_start: date, fetch_contacts: bool
     ) -> None:
-        self.list = list_
+        self.client = client
         self.cache = cache
         self.quarantine = quarantine
         self.window_start = window_start
@@ -92,7 +90,7 @@ class InvoiceDetails:
                 return tuple(Contact(**c) for c in data["contacts"])
         endpoint = "GET /customers/{id}/contacts"
         contacts = []
-        for raw in self.list(f"/customers/{customer.id}/contacts", {}, endpoint, customer.id):
+        for raw in self.client.customer_contacts(customer.id):
             contacts.append(mapping.contact(raw, endpoint))
         payload = {"updated_at": stamp, "contacts": [mapping.contact_dict(c) for c in contacts]}
         self.remember(CONTACTS_NS, customer.id, json.dumps(payload))
@@ -133,7 +131,7 @@ class InvoiceDetails:
         endpoint = "GET /customer_invoices/{id}/matched_transactions"
         rows: list[tuple[date, str, Decimal, str]] = []
         same_currency = True
-        for raw in self.list(f"/customer_invoices/{invoice.id}/matched_transactions", {}, endpoint, invoice.id):
+        for raw in self.client.matched_transactions(invoice.id):
             f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
             tx_currency = f.text("currency", required=False, default=invoice.currency).upper()
             if tx_currency == invoice.currency:
@@ -149,7 +147,7 @@ class InvoiceDetails:
             self._check_remaining_currency(invoice, sum((r[2] for r in rows), Decimal(0)))
         if not rows:
             endpoint = "GET /customer_invoices/{id}/payments"
-            for raw in self.list(f"/customer_invoices/{invoice.id}/payments", {}, endpoint, invoice.id):
+            for raw in self.client.invoice_payments(invoice.id):
                 f = Fields(raw, platform=PLATFORM, endpoint=endpoint)
                 created = f.datetime("created_at", required=True)
                 assert created is not None

@@ -260,3 +260,31 @@ def address_of(main: Fields | None) -> tuple[str, str]:
     town = " ".join(p for p in (main.text("postal_code", required=False), main.text("city", required=False)) if p)
     country = main.obj("country", required=False)
     return ", ".join(p for p in (street, town) if p), country.id() if country else ""
+
+
+# -- whose a record is, read as far as an odd record allows (for the reminders it holds) ---------
+def owner_hint(raw: Any) -> str:
+    """The ``contact`` id of a document, payment or allocation that may not map, or "" (unknown)."""
+    contact = raw.get("contact") if isinstance(raw, dict) else None
+    ident = contact.get("id") if isinstance(contact, dict) else None
+    return str(ident) if isinstance(ident, str) and ident else ""
+
+
+def currency_hint(raw: Any, company_currency: str) -> str:
+    """The record's ``currency`` id (absent: the company's), or "" when it cannot be read (every currency)."""
+    value = raw.get("currency") if isinstance(raw, dict) else {}
+    code = value.get("id") if isinstance(value, dict) else (None if value else company_currency)
+    code = code if code is not None else company_currency
+    return code.upper() if isinstance(code, str) and len(code) == 3 and code.isascii() and code.isalpha() else ""
+
+
+def allocated_ids(raw: Any) -> list[str]:
+    """The documents a payment or allocation names in ``allocated_artefacts`` (as far as readable)."""
+    lines = raw.get("allocated_artefacts") if isinstance(raw, dict) else None
+    found = []
+    for line in lines if isinstance(lines, list) else []:
+        artefact = line.get("artefact") if isinstance(line, dict) else None
+        ident = artefact.get("id") if isinstance(artefact, dict) else None
+        if isinstance(ident, str) and ident:
+            found.append(ident)
+    return found
