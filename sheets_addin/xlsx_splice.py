@@ -44,6 +44,7 @@ from encours.sheets_addin.xlsx_layout import (
     workbook_settings,
 )
 from encours.sheets_addin.xlsx_package import Package, attributes
+from encours.sheets_addin.xlsx_people import PeopleChanges
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
     EUR_FORMAT,
@@ -62,8 +63,10 @@ from encours.sheets_addin.xlsx_styles import StyleBook
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
-                 created: bool = False) -> None:
-    """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched."""
+                 created: bool = False) -> PeopleChanges:
+    """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
+
+    Returns what it did to the rows people's marks are read from."""
     styles_part = pkg.styles_part()
     if styles_part is None:
         raise SheetError(f"{pkg.path}: the workbook has no styles part (damaged file?)")
@@ -78,6 +81,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         if name not in sheets:
             if name in (INVOICES.name, CUSTOMERS.name) and synced_before:
                 notes.append(f"tab {name!r} was missing: recreated")
+            if not created:
+                ctx.people.other = True
             order = list(pkg.sheets())
             before = next((order.index(n) for n in _TAB_ORDER[position + 1:] if n in order), None)
             pkg.add_sheet(name, EMPTY_SHEET, before)
@@ -151,6 +156,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         pkg.set(styles_part, ctx.styles.to_bytes())
     if changed:
         workbook_settings(pkg, {name: (1, 1) for name in keyed})
+    return ctx.people
 
 
 # -- keyed tabs ----------------------------------------------------------------------------------
@@ -181,14 +187,33 @@ def _update_keyed(
         next_col += 1
         if last_used > 1:
             ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
+            ctx.people.other = True
     found = _found_rows(sheet, tab, positions, ctx.shared)
     # restore keys only matter for a row whose ID cell was emptied
     wanted = wanted_keys(known, tab, positions) if any(not f.id for f in found) else dict.fromkeys(known, ())
     merge = plan_table(tab, tab.name, found, wanted, [key for key in known if key in shown], last_used)
     ctx.notes.extend(merge.notes)
+    if merge.restored:
+        ctx.people.other = True
     plan = RowPlan(tab, positions, extra)
     id_index = positions[tab.id_key]
-    for key, number in [*merge.matched.items(), *merge.unknown]:
+    append = Appender(tab, positions, extra, ctx)
+    whole: list[NewRow] = []  # rows as encours last wrote them, if nothing changed: compared whole
+    by_cell = list(merge.unknown)
+    for key, number in merge.matched.items():
+        row = sheet.rows.get(number)
+        if row is not None and not row.parsed and number not in merge.restored:
+            whole.append((number, key, known[key], None if run is None else run.get(key, {})))
+        else:
+            by_cell.append((key, number))
+    keys = {item[0]: item[1] for item in whole}
+    for number, text in append.rows(whole):
+        row = sheet.rows[number]
+        if text == row.raw:
+            row.last = append.last
+        else:  # changed, or a person typed or restyled a cell in it
+            by_cell.append((keys[number], number))
+    for key, number in by_cell:
         synced = known.get(key, unknown_row)
         values_out = plan.values(number, synced, None if run is None else run.get(key, {}))
         if number in merge.restored:
@@ -201,10 +226,11 @@ def _update_keyed(
             values_out = plan.values(number, known[key], run_row)
             values_out[id_index] = key
             _place(sheet, tab, positions, number, values_out, ctx)
+            ctx.people.other = True
         else:
             new.append((number, key, known[key], run_row))
+    ctx.people.append(tab.key, [item[1] for item in new])
     if new:
-        append = Appender(tab, positions, extra, ctx)
         for number, text in append.rows(new):
             sheet.add_row(number, text, last=append.last)
     last_used = merge.last_row
