@@ -18,6 +18,7 @@ from encours.sheets_addin import xlsx
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
+from encours.sheets_addin.xlsx_read import read_tables
 
 AS_OF = date(2026, 11, 23)
 
@@ -37,7 +38,7 @@ class Reads:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        real = xlsx.read_tables
+        real = read_tables
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
