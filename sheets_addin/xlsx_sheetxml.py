@@ -330,7 +330,15 @@ class Sheet:
                     if cell is not None:
                         yield number, cell_text(cell, shared)
                     continue
-                match = pattern.search(row.raw)
+                raw = row.raw
+                prefix = f'<row r="{number}"><c r="{letter}{number}" t="inlineStr"><is><t>'
+                if raw.startswith(prefix):  # the first cell, one run of text, as encours writes it
+                    end = raw.find("</t>", len(prefix))
+                    if end > 0 and raw.startswith("</is></c>", end + 4):
+                        text = raw[len(prefix): end]
+                        yield number, (unescape(text) if "&" in text else text) or None
+                        continue
+                match = pattern.search(raw)
                 if match is not None:
                     yield number, cell_text(match.group(0), shared)
             return
