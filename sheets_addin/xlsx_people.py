@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from encours.connectors.model import item_invoice_id
+from encours.connectors.model import ITEM_SEPARATOR
 from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS
-from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks, parse_text
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from encours.sheets_addin.xlsx_package import Package
 
 #: Bumped whenever what is kept changes shape: an older file is then ignored.
@@ -105,9 +105,9 @@ def carried(marks: SheetMarks, changes: PeopleChanges) -> SheetMarks | None:
     if not new_invoices and not new_customers:
         return marks
     # an instalment row's marks fold into its invoice's, an ID reads back trimmed: left to a real read
-    if any(item_invoice_id(i) != i or parse_text(i) != i for i in new_invoices) \
-            or any(parse_text(c) != c for c in new_customers) \
-            or any(item_invoice_id(i) != i for i in marks.invoices):
+    if ITEM_SEPARATOR in "\n".join(new_invoices) or ITEM_SEPARATOR in "\n".join(marks.invoices) \
+            or list(map(str.strip, new_invoices)) != new_invoices \
+            or list(map(str.strip, new_customers)) != new_customers:
         return None
     if any(i in marks.invoices for i in new_invoices) or any(c in marks.customers for c in new_customers):
         return None

@@ -35,7 +35,10 @@ _EPOCH = date(1899, 12, 30)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
 #: Text that needs more than the plain form: markup characters, control characters, whitespace Excel would trim.
 _SPECIAL = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|^\s|\s$|\s\s")
-_SPECIAL_JOINED = re.compile(r"[&<>\x00-\x09\x0b-\x1f\ufffe\uffff]|^\s|\s$|\s\s")
+#: The same over a column's values joined by "\n": any whitespace but the space and the joints sends the
+#: column the careful way; spaces at a value's edges and doubled ones are looked for as substrings.
+_SPECIAL_JOINED = re.compile("[&<>\x00-\x09\x0b-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+                             "\u3000\ufffe\uffff]")
 _PRESERVE = re.compile(r"^\s|\s$|\s\s|[\t\n\r]")
 #: A synced value the row does not give: its cell is left out (not emptied).
 MISSING: Any = object()
@@ -118,7 +121,9 @@ def column_cells(letter: str, numbers: Sequence[str], values: Sequence[Any], sty
     kinds = set(map(type, values))
     if kinds == {str} and all(values):
         joined = "\n".join(values)  # one scan for the whole column: no value special, none holding "\n"
-        if joined.count("\n") == len(values) - 1 and _SPECIAL_JOINED.search(joined) is None:
+        if joined.count("\n") == len(values) - 1 and _SPECIAL_JOINED.search(joined) is None \
+                and joined[0] != " " and joined[-1] != " " and "  " not in joined and " \n" not in joined \
+                and "\n " not in joined:
             return [f'{head}{n}"{s} t="inlineStr"><is><t>{value}</t></is></c>' for n, value in zip(numbers, values,
                                                                                                    strict=True)]
     elif kinds == {Decimal} and all(map(Decimal.is_finite, values)):

@@ -94,3 +94,11 @@ def test_a_resync_with_nothing_new_reads_back_what_people_typed(tmp_path: Path, 
     assert marks.for_invoice(invoice_id).dispute
     again = XlsxWorkbook(path).read_marks()
     assert again == marks
+
+
+@pytest.mark.parametrize("tricky", [t for t in TEXTS if t] + ["a\u2003b", "x\u3000", "\u2028", "a \nb", "a\n b"])
+def test_a_column_of_text_with_one_tricky_value_renders_it_with_care(tricky: str) -> None:
+    for values in ([tricky, "plain"], ["plain", tricky], ["plain", tricky, "other"]):
+        numbers = [str(n) for n in range(2, 2 + len(values))]
+        expected = [cell_xml(f"C{n}", v, 3) for n, v in zip(numbers, values, strict=True)]
+        assert column_cells("C", numbers, values, 3) == expected
