@@ -188,7 +188,7 @@ def test_passes_with_and_without_the_unchanged_records_live_the_same_days(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cached, quiet, with_records = live(tmp_path / "records", monkeypatch, records=True)
     fresh, none, without = live(tmp_path / "fresh", monkeypatch, records=False)
-    assert none == 0 and quiet >= 15, quiet  # most passes of a day find nothing new
+    assert none == 0 and quiet >= 8, quiet  # the later passes of a quiet day find nothing new
     assert cached == fresh
     assert journal(with_records) == journal(without)
     assert any(state == "sent" for _, state in journal(with_records))
