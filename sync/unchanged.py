@@ -43,8 +43,9 @@ from encours.sync.state import StateStore, changes_ledger
 FORMAT = "1"
 #: Where the record lives: the state store's cache table (not part of the digest).
 NAMESPACE = "unchanged_pass"
-#: Tables a pass's digest leaves out: the ledger (moved only with the cursor, which is in the
-#: digest), the cursor's own time, caches and bookkeeping.
+#: Tables a pass's digest leaves out: the ledger (its generation, in ``meta``, is in the digest),
+#: the cursor (an API source moves it on every pull; an empty pull changes nothing), caches and
+#: bookkeeping.
 NOT_INPUTS = frozenset({"customers", "invoices", "payments", "credits", "cursors", "cache", "migrations",
                         "sqlite_sequence"})
 #: Tables only ever appended to (triggers refuse updates, or rows are never changed): their size and
@@ -188,12 +189,12 @@ def remember(store: StateStore, before: PassInputs, after: PassInputs, delta: De
             "digest": after.digest,
             "until": None if until is None else until.isoformat(),
             "sync_lines": report.sync_lines,
-            "waiting_approval": [vars_of(o) for o in report.waiting_approval],
+            "waiting_approval": [_outcome_fields(o) for o in report.waiting_approval],
         }, ensure_ascii=False))
     elif cache_.get(NAMESPACE, "record") is not None:
         cache_.delete(NAMESPACE, "record")
 
 
-def vars_of(outcome: Outcome) -> dict[str, str]:
+def _outcome_fields(outcome: Outcome) -> dict[str, str]:
     return {"reference": outcome.reference, "customer": outcome.customer, "step": outcome.step,
             "channel": outcome.channel, "recipients": outcome.recipients, "detail": outcome.detail}
