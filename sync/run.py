@@ -78,7 +78,7 @@ from encours.sync.sources import open_connector
 from encours.sync.state import DiskFullError, StateStore
 from encours.sync.tasks import by_reference as _group
 from encours.sync.tasks import todo_rows
-from encours.sync.unchanged import next_registry_check, pass_inputs, remember, unchanged_report
+from encours.sync.unchanged import next_registry_check, pass_inputs, remember, unchanged_report, valid_until
 from encours.sync.window import window_state
 
 log = logging.getLogger(__name__)
@@ -379,7 +379,8 @@ def run_pass(
         _write_sheet(store, backend, view, delta, source.source, now, report)
         failpoint("after_sheet")
         after = pass_inputs(config, store, backend, source=source.source, as_of=as_of, flags=(new_sheet, allow_empty))
-        remember(store, before, after, delta, report, next_registry_check(config, store, ledger.customers, now))
+        remember(store, before, after, delta, report,
+                 valid_until(report, next_registry_check(config, store, ledger.customers, now)))
     return report
 
 

@@ -12,13 +12,14 @@ planning (the scheduled job runs every 15 minutes: all but the first pass of a q
 passes).
 
 What keeps this right: the record is written only when the digest at the pass's start equals the
-digest at its end and the pass had nothing sent, due, deferred, held, failed or uncertain.  The
-digest takes every state table except the ledger's (an applied change moves the ledger's
-generation, in ``meta``) and the caches; the workbook's file identity (a person saving it changes
-it); the configuration and the environment variables it names (and ``ENCOURS*``); the scenario
-files' stamps and encours's own files.  A registry check falling due (``[risk]``) ends the record's
-validity.  A sheet that is not a file (Google Sheets) never gets a record: its marks are read on
-each pass.
+digest at its end and the pass had nothing sent, held, failed or uncertain, and nothing due but
+what a closed sending window held back (the record then holds until the window opens: nights and
+weekends cost next to nothing too).  The digest takes every state table except the ledger's (an
+applied change moves the ledger's generation, in ``meta``) and the caches; the workbook's file
+identity (a person saving it changes it); the configuration and the environment variables it names
+(and ``ENCOURS*``); the scenario files' stamps and encours's own files.  A registry check falling
+due (``[risk]``) ends the record's validity.  A sheet that is not a file (Google Sheets) never gets
+a record: its marks are read on each pass.
 """
 
 from __future__ import annotations
@@ -152,17 +153,29 @@ def unchanged_report(store: StateStore, inputs: PassInputs, delta: Delta, report
         return None
     until = record.get("until")
     if until is not None and now >= datetime.fromisoformat(until):
-        return None  # a registry check falls due: the pass asks the registries
+        return None  # a registry check falls due, or the sending window opens
     report.sync_lines = [*record["sync_lines"], NOTE]
     report.waiting_approval = [Outcome(**o) for o in record["waiting_approval"]]
+    report.deferred = [Outcome(**o) for o in record["deferred"]]
     return report
 
 
 def quiet(report: RunReport) -> bool:
-    """Nothing sent, due, held, failed or in doubt: a pass that did nothing but look."""
-    return not (report.sent or report.tasks or report.would_send or report.deferred or report.skipped
-                or report.held or report.uncertain or report.failed or report.problems or report.stopped
-                or report.dry_run)
+    """Nothing sent, held, failed or in doubt, and nothing due but what a closed sending window
+    holds back: a pass that did nothing but look."""
+    window_closed = report.window is not None and not report.window.open
+    return not (report.sent or report.tasks or report.would_send or (report.deferred and not window_closed)
+                or report.skipped or report.held or report.uncertain or report.failed or report.problems
+                or report.stopped or report.dry_run)
+
+
+def valid_until(report: RunReport, registry_check: datetime | None) -> datetime | None:
+    """Until when a record of ``report`` holds: the next registry check, and — when due messages
+    wait for the sending window — its opening."""
+    times = [registry_check] if registry_check is not None else []
+    if report.deferred and report.window is not None and report.window.next_open is not None:
+        times.append(report.window.next_open)
+    return min(times, default=None)
 
 
 def next_registry_check(config: Config, store: StateStore, customers: Iterable[Customer],
@@ -182,7 +195,8 @@ def next_registry_check(config: Config, store: StateStore, customers: Iterable[C
 
 def remember(store: StateStore, before: PassInputs, after: PassInputs, delta: Delta, report: RunReport,
              until: datetime | None) -> None:
-    """Record the pass as a fixpoint when it changed none of its inputs and did nothing; else forget."""
+    """Record the pass as a fixpoint when it changed none of its inputs and did nothing; else forget.
+    ``until``: when the record stops holding (a registry check or the sending window's opening)."""
     cache_ = store.cache()
     if enabled() and before == after and after.has_sheet_file and _empty(delta) and quiet(report):
         cache_.put(NAMESPACE, "record", json.dumps({
@@ -190,6 +204,7 @@ def remember(store: StateStore, before: PassInputs, after: PassInputs, delta: De
             "until": None if until is None else until.isoformat(),
             "sync_lines": report.sync_lines,
             "waiting_approval": [_outcome_fields(o) for o in report.waiting_approval],
+            "deferred": [_outcome_fields(o) for o in report.deferred],
         }, ensure_ascii=False))
     elif cache_.get(NAMESPACE, "record") is not None:
         cache_.delete(NAMESPACE, "record")

@@ -124,6 +124,18 @@ def test_a_pass_with_nothing_new_repeats_the_last_report_and_touches_nothing(tmp
         assert mark is not None and mark.synced_at == at(START, 13)
 
 
+def test_before_the_sending_window_opens_the_passes_wait_cheaply_then_the_first_one_after_sends(
+        tmp_path: Path) -> None:
+    config = dossier(tmp_path)
+    early = [one_pass(config, START, hour) for hour in (6, 7, 8)]  # the window opens at 08:30
+    assert all(r.sent == [] and r.deferred for r in early)
+    assert NOTE in early[-1].sync_lines and early[-1].deferred == early[0].deferred
+    assert not list((tmp_path / "outbox").rglob("*.eml"))
+    opened = one_pass(config, START, 9)
+    assert NOTE not in opened.sync_lines
+    assert sorted(o.customer for o in opened.sent) == sorted(o.customer for o in early[0].deferred)
+
+
 def test_what_a_pass_reads_is_in_its_digest(tmp_path: Path) -> None:
     config = dossier(tmp_path)
     one_pass(config, START, 9)
