@@ -1,10 +1,11 @@
 """A CSV invoice whose status word encours does not know is still owed: shown, counted, never reminded.
 
 Found in acceptance testing: with an invoice of 900,00 € in status « contentieux » and a credit
-note of 300,00 €, ``encours sync`` said « Customers in credit (to check for a refund, never
-reminded): Litigieux SAS (300.00 EUR) » and the invoice was not in ``Factures`` at all — where
-docs/formats.md says such an invoice "is shown in the sheet as *Inconnu*", and the customer owes
-600,00 € by the file.  A refund check for a customer who owes money is wrong with a customer.
+note of 300,00 €, ``encours sync`` printed a total outstanding of −200,00 € (the file says
+700,00 €), listed the customer « in credit, to check for a refund » (on a pass with unallocated
+credits), and the invoice was not in ``Factures`` at all — where docs/formats.md says such an
+invoice "is shown in the sheet as *Inconnu*".  A refund check for a customer who owes money is
+wrong with a customer.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def test_an_invoice_in_an_unknown_status_is_shown_and_keeps_the_customer_out_of_
     assert main(["-q", "sync", "-c", str(config), "--as-of", "2026-11-10"]) == 0
     out = capsys.readouterr().out
     assert "Litigieux SAS (300.00 EUR)" not in out, "a customer owing 600 € is listed for a refund"
+    assert "Total outstanding: 700,00 €" in out  # 900 − 300 + 100, as the file says
     rows = list(load_workbook(tmp_path / "encours.xlsx")["Factures"].iter_rows(values_only=True))
     shown = {r[1]: r for r in rows[1:] if r[0]}
     assert "FA-109" in shown, "the invoice in status « contentieux » is not in Factures"
