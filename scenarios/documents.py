@@ -41,6 +41,14 @@ def statement_pdf(ledger: Ledger, action: PlannedAction, company: CompanySetting
             format_money(invoice.signed_total, language),
             format_money(invoice.signed_remaining, language),
         ))
+    for credit in context.get("statement_credits", ()):
+        rows.append((
+            f"{labels['payment']} {credit.reference or credit.label or credit.id}",
+            format_date(credit.date, language),
+            "",
+            format_money(credit.signed_amount, language),
+            format_money(credit.signed_amount, language),
+        ))
     table = LetterTable(
         (labels["number"], labels["date"], labels["due"], labels["total"], labels["remaining"]),
         tuple(rows),

@@ -46,7 +46,11 @@ def message_context(
         for i in action.items
     ]
     statement = _statement_invoices(ledger, action)
+    # payments on account and other credits no invoice absorbed: the statement lists and deducts them
+    statement_credits = sorted((c for c in ledger.unallocated_credits(action.customer_id)
+                                if c.currency == action.currency), key=lambda c: (c.date, c.id))
     balance = sum((i.signed_remaining for i in statement), Money.zero(action.currency))
+    balance = sum((c.signed_amount for c in statement_credits), balance)
     reference = ""
     if company.iban and action.currency == "EUR":
         key = (action.items[0].number if len(action.items) == 1
@@ -88,6 +92,7 @@ def message_context(
         "days_to_due": (first_due - as_of).days,
         "days_late": max(0, (as_of - first_due).days),
         "statement": statement,
+        "statement_credits": statement_credits,
         "balance": balance,
         "reference": format_rf(reference) if reference.startswith("RF") else reference,
         "iban": " ".join(company.iban[i:i + 4] for i in range(0, len(company.iban), 4)),
