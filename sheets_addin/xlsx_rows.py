@@ -167,6 +167,13 @@ def _journal_updates(journal: Sequence[Row]) -> tuple[dict[str, Row], frozenset[
     return {key: {} for key in rows}, frozenset(rows), rows, None  # known: new journal rows are appended
 
 
+def _todo_updates(todo: Sequence[Row]) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
+    """``À faire`` by task ID: every task shown is refreshed where its row is; only an open task's
+    missing row is appended (a closed task's row a person deleted stays deleted)."""
+    rows = {str(row["id"]): row for row in todo}
+    return {key: {} for key in rows}, frozenset(k for k, r in rows.items() if r.get("is_open", True)), rows, None
+
+
 def _aging_customers(view: SheetView) -> list[tuple[str, str]]:
     """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
     with_open = {

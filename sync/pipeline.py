@@ -11,7 +11,7 @@ and the sheet, the report and the zip handed to an agency agree on every figure.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -28,6 +28,8 @@ from encours.sync.journal import Journal
 from encours.sync.redact import secret_values
 from encours.sync.risk import RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
 from encours.sync.state import StateStore
+from encours.sync.task_book import TaskBook, held_marks, read_book, relabel
+from encours.sync.task_store import TaskStore
 
 
 class Refetcher(Protocol):
@@ -49,6 +51,9 @@ class DossierState:
     kpis: ReceivablesKpis
     risk: RiskRefresh
     journal: Journal
+    #: ``À faire``: every task, what people ticked ``Fait`` on (read, not yet stored) and what it holds;
+    #: ``marks`` above already carries those holds (a promise, a dispute, a payment announced).
+    tasks: TaskBook = field(default_factory=lambda: TaskBook([]))
 
     @property
     def setup(self) -> ScenarioSetup:
@@ -105,10 +110,13 @@ def assemble(
     refresh_risk: bool = False,
 ) -> DossierState:
     """The dossier's state: the stored ledger with ``delta`` applied (nothing committed), ``marks``
-    read from the sheet, figures, risk (asked of the registries only when ``refresh_risk``), the
+    read from the sheet (with what people finished in ``À faire`` understood — not stored — and what it
+    holds), figures, risk (asked of the registries only when ``refresh_risk``), the
     scenarios, the sender and the journal.  ``delta=None``: the ledger as last synced."""
     changes = delta if delta is not None else Delta(full=False)
     ledger = store.ledger().apply(changes)
+    tasks = read_book(TaskStore(store).all(), marks, as_of, now)
+    marks = held_marks(marks, tasks.holds)
     risk = (refresh_for_config(config, store, ledger.customers, now=now) if refresh_risk
             else load_risk(store, ledger.customers))
     figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
@@ -116,7 +124,7 @@ def assemble(
                       tz=config.timezone)
     return DossierState(
         config=config, as_of=as_of, now=now, source=source, delta=changes, ledger=ledger, marks=marks,
-        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal,
+        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal, tasks=tasks,
     )
 
 
@@ -135,7 +143,7 @@ def plan_for(state: DossierState, *, day: date | None = None, used_approvals: It
         profile_scenarios=state.setup.profile_scenarios, default_scenario=state.setup.default,
         in_recovery=in_recovery, used_approvals=used,
     )
-    return with_claim_declarations(the_plan, state.ledger, state.risk)
+    return relabel(with_claim_declarations(the_plan, state.ledger, state.risk), state.tasks)
 
 
 def refetch(connector: object, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:

@@ -23,6 +23,7 @@ from encours.connectors import codec
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
+from encours.sync.task_store import TASKS_MIGRATION
 
 
 class StateError(EncoursError):
@@ -113,6 +114,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE credits (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
         """,
     ),
+    TASKS_MIGRATION,
 ]
 
 
