@@ -52,6 +52,7 @@ from encours.sheets_addin.gsheets_plan import (
     MAX_CELL_CHARS,
     TabGrid,
     ValueBlock,
+    blocks,
     chunk_requests,
     customer_content,
     find_header,
@@ -61,6 +62,7 @@ from encours.sheets_addin.gsheets_plan import (
     quote_title,
     salespeople_of,
     same_value,
+    todo_content,
 )
 from encours.sheets_addin.gsheets_print import (
     PRINT_KEY,
@@ -92,8 +94,9 @@ from encours.sheets_addin.layout import (
     Kind,
     Tab,
     column_letter,
+    legacy_todo,
 )
-from encours.sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.marks import TASK_HEADINGS, MarkProblem, SheetMarks, marks_from_rows, parse_text
 from encours.sheets_addin.view import SheetView
 
 log = logging.getLogger("encours.gsheets")
@@ -233,11 +236,11 @@ class GoogleSheet:
     # -- reading people's marks -------------------------------------------------------------
     def read_marks(self) -> SheetMarks:
         located, _, structure = self._locate(self._metadata())
-        wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
+        wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)]
         stored = self._stored_print(located)
         plans = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
         # the ID and user columns are all marks need (Échéanciers, people's own tab, is read whole)
-        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL),
+        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL, TODO),
                                                              with_user_columns=True, render="UNFORMATTED_VALUE",
                                                              whole=plans)
         if light is not None and stored is not None and not structure:
@@ -251,8 +254,10 @@ class GoogleSheet:
                               strict=True))
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         missing: list[MarkProblem] = []
-        for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
+        for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO):
             rows = values.get(tab.name, [])
+            if tab is TODO and rows and legacy_todo(rows[0]):
+                rows = []  # the layout before task IDs: nothing typed there yet
             header_row, positions = find_header(tab, rows)
             has_data = any(any(v not in (None, "") for v in r) for r in rows[header_row:])
             if has_data and tab.id_key and tab.id_key not in positions:
@@ -283,7 +288,8 @@ class GoogleSheet:
                 records.append((number, record))
             tables[tab.key] = records
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-        marks = marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
+        marks = marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"],
+                                headings={**headings, **TASK_HEADINGS}, task_rows=tables["todo"])
         if missing:
             marks = replace(marks, problems=(*missing, *marks.problems))
         return marks
@@ -398,7 +404,14 @@ class GoogleSheet:
 
         tabs = self.tabs
         grids: dict[str, TabGrid] = {}
-        for tab in (INVOICES, CUSTOMERS, JOURNAL):
+        todo_rows = values.get(TODO.name, [])
+        legacy = bool(todo_rows) and legacy_todo(todo_rows[0])
+        if legacy:  # the layout before task IDs: nothing of people's in it, laid out anew
+            width = max(len(r) for r in todo_rows)
+            emptied = {(r, c): "" for r in range(2, len(todo_rows) + 1) for c in range(width)}
+            plan.raw.extend((located[TODO.name].name, b) for b in blocks(emptied))
+            values[TODO.name] = []
+        for tab in (INVOICES, CUSTOMERS, JOURNAL, TODO):
             grids[tab.name] = tabs.keyed_grid(tab, located[tab.name], values.get(tab.name, []), plan)
         inv_letters = grids[INVOICES.name].letters()
 
@@ -409,7 +422,12 @@ class GoogleSheet:
         journal = None if view.journal is None else journal_content(view.journal)
         tabs.plan_keyed_tab(plan, grids[JOURNAL.name], located[JOURNAL.name], journal, view, [])
 
-        tabs.plan_todo(plan, located[TODO.name], values.get(TODO.name, []), view, salespeople)
+        todo = None if view.todo is None else todo_content(view.todo)
+        tabs.plan_keyed_tab(plan, grids[TODO.name], located[TODO.name], todo, view, salespeople)
+        if legacy:  # what must not have changed before writing: the old tab as read
+            title = quote_title(located[TODO.name].read_title) + "!"
+            plan.checks = [c for c in plan.checks if not c[0].startswith(title)]
+            plan.checks.append((f"{title}1:1", [todo_rows[0]]))
         tabs.plan_aging(plan, located[AGING.name], values.get(AGING.name, []), view, inv_letters)
         tabs.plan_dashboard(plan, located[DASHBOARD_TAB], values.get(DASHBOARD_TAB, []), view, inv_letters)
         tabs.plan_params(plan, located[PARAMS_TAB], values.get(PARAMS_TAB, []))
@@ -467,7 +485,8 @@ class GoogleSheet:
         return grids
 
     def _as_left(self, located: Mapping[str, Located], stored: SheetPrint) -> bool:
-        return self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL), with_user_columns=False) is not None
+        return self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL, TODO),
+                                with_user_columns=False) is not None
 
     def check(self) -> list[str]:
         """Which identity is used, which spreadsheet it reaches, and whether it may edit it.
