@@ -38,7 +38,8 @@ import jinja2
 from encours.connectors.model import Invoice, Ledger, Money, to_cents
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.formatting import format_date, format_money, format_percent
-from encours.scenarios.letter import Letter, LetterTable
+from encours.scenarios.letter import Letter
+from encours.scenarios.letter_tables import claim_table, statement_credits, statement_table
 from encours.scenarios.loader import Scenario
 from encours.scenarios.message import Attachment, Message
 from encours.scenarios.planner import ActionItem, PlannedAction
@@ -201,7 +202,9 @@ def _context(
         for i in action.items
     ]
     statement = _statement_invoices(ledger, action)
-    balance = sum((i.signed_remaining for i in statement), Money.zero(action.currency))
+    on_account = statement_credits(ledger, action.customer_id, action.currency)
+    balance = sum((i.signed_remaining for i in statement), Money.zero(action.currency)) - sum(
+        (c.amount for c in on_account), Money.zero(action.currency))
     reference = ""
     if company.iban and action.currency == "EUR":
         key = (action.items[0].number if len(action.items) == 1
@@ -243,6 +246,7 @@ def _context(
         "days_to_due": (first_due - as_of).days,
         "days_late": max(0, (as_of - first_due).days),
         "statement": statement,
+        "statement_credits": on_account,  # payments on account: rows of the statement, off its balance
         "balance": balance,
         "reference": format_rf(reference) if reference.startswith("RF") else reference,
         "iban": " ".join(company.iban[i:i + 4] for i in range(0, len(company.iban), 4)),
@@ -303,24 +307,8 @@ def _qr(company: CompanySettings, context: Mapping[str, Any], action: PlannedAct
 def _statement_pdf(ledger: Ledger, action: PlannedAction, company: CompanySettings, as_of: date,
                    language: str, context: Mapping[str, Any]) -> bytes:
     labels = LABELS[language]
-    rows = []
-    for invoice in context["statement"]:
-        number = invoice.number or invoice.id
-        if invoice.is_credit_note:
-            number = f"{labels['credit_note']} {number}"
-        rows.append((
-            number,
-            format_date(invoice.issue_date, language),
-            format_date(invoice.effective_due_date(company.payment_terms_days), language),
-            format_money(invoice.signed_total, language),
-            format_money(invoice.signed_remaining, language),
-        ))
-    table = LetterTable(
-        (labels["number"], labels["date"], labels["due"], labels["total"], labels["remaining"]),
-        tuple(rows),
-        ((labels["balance"], format_money(context["balance"], language)),),
-        (34, 22, 22, 30, 30),
-    )
+    table = statement_table(context["statement"], context["statement_credits"], context["balance"], labels, language,
+                            company.payment_terms_days)
     letter = Letter(
         sender=_sender_lines(company),
         recipient=_recipient_lines(action, ledger),
@@ -381,30 +369,7 @@ def _letter(
     else:  # an e-mail step printed because the customer has no e-mail address
         opening, closing, title = _render_part(env, language, template, "txt", context), "", subject
     formal = action.step.channel == "formal_notice"
-    rows = []
-    for item, line in zip(action.items, context["interest_lines"], strict=True):
-        row = [item.number or item.invoice_id, format_date(item.issue_date, language),
-               format_date(item.due_date, language), format_money(item.amount, language)]
-        if formal:
-            row += [format_money(line.interest, language), format_money(line.indemnity, language)]
-        rows.append(tuple(row))
-    headings = [labels["number"], labels["date"], labels["due"], labels["remaining"]]
-    if formal:
-        headings += [labels["interest"], labels["indemnity"]]
-        totals: tuple[tuple[str, str], ...] = (
-            (labels["principal"], format_money(action.amount, language)),
-            (f"{labels['interest_total']} ({', '.join(context['rates'])})",
-             format_money(context["interest_total"], language)),
-            (labels["indemnity_total"] if context["indemnity_in_total"]
-             else f"{labels['indemnity_total']} ({labels['in_addition']})",
-             format_money(context["indemnity_total"], language)),
-            (labels["claim"], format_money(context["claim_total"], language)),
-        )
-        widths: tuple[int, ...] = (28, 20, 20, 26, 22, 22)
-    else:
-        totals = ((labels["to_pay"], format_money(action.amount, language)),)
-        widths = (34, 24, 24, 30)
-    table = LetterTable(tuple(headings), tuple(rows), totals, widths) if action.step.channel != "email" else None
+    table = claim_table(action, context, labels, language, formal=formal) if action.step.channel != "email" else None
     caption: tuple[str, ...] = ()
     if qr is not None:
         caption = (labels["qr"], f"{labels['iban']} : {context['iban']}" + (f"  BIC : {company.bic}" if company.bic

@@ -81,14 +81,15 @@ def _said_so_far(group: Sequence[Entry], entries: Sequence[Entry], label: Callab
 
 def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, label: Callable[[str, str], str],
                   tz: Any, plan_actions: Sequence[str] = ()) -> list[Task]:
-    """The tasks the plan and the journal call for now (without IDs; ``natural_key`` says which is which)."""
+    """The tasks the plan and the journal call for now (without IDs; ``natural_key`` says which is which).
+    Each shows from the plan's day (a claim's ``Date`` is its deadline, later: the task is today's)."""
     customers = ledger.customer_index()
     by_name = {c.name: c.id for c in ledger.customers}
     open_ids = {i.id for i in ledger.invoices if i.is_open}
     found: list[Task] = []
 
     def task(key: str, kind: str, customer_id: str, invoice_ids: Iterable[str], row: dict[str, Any]) -> None:
-        found.append(Task("", key, kind, customer_id, tuple(invoice_ids), row["date"], row))
+        found.append(Task("", key, kind, customer_id, tuple(invoice_ids), min(row["date"], the_plan.as_of), row))
 
     for action in the_plan.actions:
         if action.sendable:
