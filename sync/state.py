@@ -23,7 +23,7 @@ from encours.connectors import codec
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
-from encours.sync.task_store import TASKS_MIGRATION
+from encours.sync.task_schema import TASKS_MIGRATION
 
 
 class StateError(EncoursError):

@@ -11,38 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from encours.sync.task_schema import TASKS_MIGRATION
 
 if TYPE_CHECKING:
     from encours.sync.state import StateStore
 
-TASKS_MIGRATION: tuple[str, str] = (
-    "0500_tasks",
-    """
-    CREATE TABLE tasks (
-        id TEXT PRIMARY KEY,
-        natural_key TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        customer_id TEXT NOT NULL,
-        invoice_ids TEXT NOT NULL DEFAULT '[]',
-        due TEXT NOT NULL,
-        origin TEXT NOT NULL DEFAULT '',
-        attempt INTEGER NOT NULL DEFAULT 1,
-        row TEXT NOT NULL DEFAULT '{}',
-        status TEXT NOT NULL DEFAULT 'open',
-        created_on TEXT NOT NULL,
-        closed_on TEXT,
-        result TEXT NOT NULL DEFAULT '',
-        outcome TEXT NOT NULL DEFAULT '',
-        outcome_date TEXT,
-        follow_up TEXT NOT NULL DEFAULT '',
-        recorded_at TEXT
-    );
-    CREATE INDEX tasks_status ON tasks (status);
-    """,
-)
+__all__ = ["DONE", "OPEN", "RESOLVED", "TASKS_MIGRATION", "Task", "TaskStore"]
 
 OPEN, DONE, RESOLVED = "open", "done", "resolved"
 
@@ -98,12 +76,6 @@ class TaskStore:
                      int(r[8]), r[9], _day(r[10]), _day(r[11]), r[12], r[13], _day(r[14]), r[15],
                      datetime.fromisoformat(r[16]) if r[16] else None) for r in rows]
 
-    def next_ids(self, count: int) -> list[str]:
-        """``T-0001``, ``T-0002`` …: short enough to say on the phone, never reused."""
-        (highest,) = self.store.db.execute(
-            "SELECT COALESCE(MAX(CAST(SUBSTR(id, 3) AS INTEGER)), 0) FROM tasks WHERE id LIKE 'T-%'").fetchone()
-        return [f"T-{int(highest) + n:04d}" for n in range(1, count + 1)]
-
     def save(self, tasks: Iterable[Task]) -> None:
         """Insert or replace each task (by ID)."""
         self.store.db.executemany(
@@ -122,10 +94,3 @@ def _row(text: str) -> dict[str, Any]:
     if isinstance(row.get("date"), str):
         row["date"] = date.fromisoformat(row["date"])
     return row
-
-
-def with_ids(store: TaskStore, tasks: Iterable[Task]) -> list[Task]:
-    """New tasks (ID "") given their IDs."""
-    items = list(tasks)
-    fresh = iter(store.next_ids(sum(1 for t in items if not t.id)))
-    return [t if t.id else replace(t, id=next(fresh)) for t in items]
