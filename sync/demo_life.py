@@ -282,8 +282,9 @@ def _work_todo(life: _Life, book: _Workbook, day: date) -> None:
             book.pending[task_id] = ("Oui", result)
             changed = True
             if result:
-                life.events.append(f"{day:%d/%m}: call outcome typed in À faire — {task_id} "
-                                   f"{', '.join(numbers)}: « {result} »")
+                what = "promise" if result.startswith("promesse") else "unreachable"
+                life.events.append(f"{day:%d/%m}: call outcome typed — {what} for {', '.join(numbers)} "
+                                   f"(À faire {task_id}: « {result} »)")
         if changed:
             wb.save(book.path)
     finally:
@@ -317,7 +318,6 @@ def _call_outcome(life: _Life, book: _Workbook, day: date, action: str, invoices
     promised = day + timedelta(days=6)
     for invoice in invoices:
         book.typed.setdefault(invoice.id, {})["promise_date"] = promised
-    life.events.append(f"{day:%d/%m}: call outcome typed — promise for {', '.join(i.number for i in invoices)}")
     return f"promesse {promised:%d/%m/%Y}"
 
 
@@ -341,7 +341,7 @@ def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
         when = row.get("Date")
         when = when.date() if isinstance(when, datetime) else when
         if str(row.get("Action", "")).startswith("Approuver") and isinstance(when, date) \
-                and when + timedelta(days=2) <= day:
+                and when + timedelta(days=2) <= day and not row.get("Fait") and not row.get("Suivi"):
             for number in str(row.get("Factures") or "").split(", "):
                 invoice_id = numbers.get(number)
                 if invoice_id and not book.typed.get(invoice_id, {}).get("approve"):

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from encours.connectors.model import Ledger
+from encours.scenarios.formatting import format_money
 from encours.scenarios.planner import CHANNEL_LABELS_FR, Plan
 from encours.sync.journal import MAX_ATTEMPTS, Entry, State
 from encours.sync.task_book import PAID_HOLD_DAYS, TaskBook, give_ids
@@ -118,8 +119,10 @@ def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, labe
                 continue  # already paid when first seen (a dossier from before tasks were kept)
             detail = label(first.scenario, first.step)
             if first.channel == "call":
-                currency = f" {first.currency}" if first.currency else ""
-                detail += (f" — à dire : {first.amount}{currency} dus sur {base['invoices']} ; "
+                owed = amount_of(first.amount)
+                said = (format_money(owed, "fr", first.currency or "EUR") if owed is not None
+                        else f"{first.amount} {first.currency}".strip())
+                detail += (f" — à dire : {said} dus sur {base['invoices']} ; "
                            f"{_said_so_far(group, entries, label, tz)}")
             elif first.artifact:
                 detail += f" — {first.artifact}"

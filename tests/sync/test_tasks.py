@@ -82,7 +82,7 @@ def test_a_call_says_what_to_say_and_stays_until_a_person_ticks_fait(tmp_path: P
         one_pass(config, file, server.port)
         (call,) = calls(workbook)
         assert call["ID"] == "T-0001" and call["Client"] == "Client C3" and call["Factures"] == "F-I4"
-        assert "à dire : 800.00 EUR dus sur F-I4" in str(call["Détail"])
+        assert "à dire : 800,00\u00a0€ dus sur F-I4" in str(call["Détail"])
         assert "aucune relance envoyée avant" in str(call["Détail"])
         twelve_days_later = MONDAY_9H + timedelta(days=12)
         one_pass(config, file, server.port, now=twelve_days_later)
