@@ -113,6 +113,9 @@ def read_book(stored: Sequence[Task], marks: SheetMarks, as_of: date, now: datet
                                   recorded_at=now)
         opened.extend(new)
     opened = give_ids(stored, opened)
+    for task in opened:  # the outcome's Suivi names the task it opened
+        origin = closed[task.origin]
+        closed[task.origin] = replace(origin, follow_up=origin.follow_up.replace("{follow}", task.id))
     book.recorded = list(closed.values())
     book.changed = [*book.recorded, *opened]
     book.tasks = [closed.get(t.id, t) for t in stored] + opened
@@ -135,7 +138,7 @@ def _consequences(task: Task, outcome: Outcome, as_of: date) -> tuple[str, list[
         return (f"{described} — aucune relance d'ici là ; le {outcome.when + timedelta(days=1):%d/%m/%Y}, si rien "
                 "n'est payé, la relance « promesse non tenue »"), []
     if outcome.kind is OutcomeKind.DISPUTE:
-        return "litige — relances arrêtées pour ces factures jusqu'à « Fait » sur la tâche « Suivre le litige »", [
+        return "litige — relances arrêtées pour ces factures jusqu'à « Fait » sur {follow} « Suivre le litige »", [
             follow("dispute", as_of, "Suivre le litige",
                    f"Litige signalé le {as_of:%d/%m/%Y} ({task.id}) : aucune relance tant que cette ligne n'est pas "
                    "cochée Fait — la cocher quand le litige est levé")]

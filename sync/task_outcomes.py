@@ -4,7 +4,7 @@ a call back on a date, unreachable, paid (on a date) — or why it could not be 
 People type French as it comes: case, accents and small words do not matter ("Promesse de
 paiement au 15/12/2026", "promis pour le 15.12", "à rappeler le 5/12", "NRP", "Payé le 2 déc."),
 and a date is DD/MM/YYYY (the year may be left out: the next such day on or after the task's
-day).  Pure: no clock, no store.
+day), or said in words ("demain", "lundi", "dans 3 jours").  Pure: no clock, no store.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ _WORDY = re.compile(r"(?<!\d)(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
 
 _KEYWORDS: tuple[tuple[OutcomeKind, tuple[str, ...]], ...] = (
     # order matters: "rappeler … promesse" is a call back, "paiement promis" a promise
-    (OutcomeKind.CALL_BACK, ("rappeler", "rappel le", "a rappeler", "recontacter", "rappelle le")),
+    (OutcomeKind.CALL_BACK, ("rappeler", "rappel le", "a rappeler", "recontacter", "rappelle")),
     (OutcomeKind.PROMISE, ("promesse", "promis", "promet", "s'engage", "engagement")),
     (OutcomeKind.DISPUTE, ("litige", "conteste", "contestation", "reclamation", "desaccord")),
     (OutcomeKind.UNREACHABLE, ("injoignable", "pas de reponse", "ne repond pas", "repondeur", "messagerie",
@@ -99,7 +99,7 @@ def find_date(text: str, after: date, *, past: bool = False) -> date | None:
     wordy = next((m for m in _WORDY.finditer(text) if m.group(2).rstrip(".") in _MONTHS), None)
     candidates = [m for m in (iso, numeric, wordy) if m is not None]
     if not candidates:
-        return None
+        return _relative_day(text, after)
     first = min(candidates, key=lambda m: m.start())
     if first is iso:
         found = (int(iso.group(3)), int(iso.group(2)), int(iso.group(1)))
@@ -121,6 +121,22 @@ def find_date(text: str, after: date, *, past: bool = False) -> date | None:
         return guess if guess >= after else date(after.year + 1, month, day)
     except ValueError:
         raise ResultError(f"{day:02d}/{month:02d}{'' if year is None else f'/{year}'} n'est pas une date") from None
+
+
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def _relative_day(text: str, after: date) -> date | None:
+    """"demain", "lundi" (the next Monday after ``after``), "dans 3 jours": a day said in words."""
+    if _has(text, "demain"):
+        return after + timedelta(days=1)
+    ahead = re.search(r"dans (\d{1,3}) jours?", text)
+    if ahead:
+        return after + timedelta(days=int(ahead.group(1)))
+    for index, name in enumerate(_WEEKDAYS):
+        if _has(text, name):
+            return after + timedelta(days=(index - after.weekday() - 1) % 7 + 1)
+    return None
 
 
 def parse_result(text: str, as_of: date, *, free_text: bool = False) -> Outcome:
