@@ -112,16 +112,14 @@ def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, labe
             "customer": first.customer_name,
             "phone": customer.phone if customer else "",
             "invoices": ", ".join(dict.fromkeys(e.invoice_numbers for e in group if e.invoice_numbers)),
-            "amount": amount_of(first.amount),
+            "amount": None if first.amount is None else first.amount.amount,
         }
         if first.state is State.SENT and first.channel in TASK_ACTIONS and first.sent_at is not None:
             if not any(i in open_ids for i in invoice_ids):
                 continue  # already paid when first seen (a dossier from before tasks were kept)
             detail = label(first.scenario, first.step)
             if first.channel == "call":
-                owed = amount_of(first.amount)
-                said = (format_money(owed, "fr", first.currency or "EUR") if owed is not None
-                        else f"{first.amount} {first.currency}".strip())
+                said = "" if first.amount is None else format_money(first.amount, "fr")
                 detail += (f" — à dire : {said} dus sur {base['invoices']} ; "
                            f"{_said_so_far(group, entries, label, tz)}")
             elif first.artifact:
