@@ -402,7 +402,7 @@ def _todo(store: StateStore, state: DossierState, the_plan: Plan, entries: list[
     open_ids = {i.id for i in state.ledger.invoices if i.is_open}
     wanted = current_tasks(the_plan, entries, state.ledger, step_labels(state.setup), tz, (CLAIM_ACTION,))
     wanted += paid_checks(state.tasks.tasks, open_ids, state.as_of)
-    changes = reconcile(state.tasks.tasks, wanted, state.as_of)
+    changes = reconcile(state.tasks.tasks, wanted, state.as_of, taken=state.tasks.marks.keys())
     if changes and not dry_run:
         with store.transaction():
             TaskStore(store).save(changes)

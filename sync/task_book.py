@@ -72,14 +72,18 @@ class TaskBook:
         return out
 
 
-def next_id(tasks: Iterable[Task]) -> int:
-    """The number after the highest ``T-NNNN`` among ``tasks``."""
-    numbers = [int(t.id[2:]) for t in tasks if t.id.startswith("T-") and t.id[2:].isdigit()]
+def next_id(tasks: Iterable[Task], taken: Iterable[str] = ()) -> int:
+    """The number after the highest ``T-NNNN`` among ``tasks`` and the IDs already ``taken`` in the sheet."""
+    ids = [*(t.id for t in tasks), *taken]
+    numbers = [int(i[2:]) for i in ids if i.startswith("T-") and i[2:].isdigit()]
     return max(numbers, default=0) + 1
 
 
-def give_ids(known: Iterable[Task], new: Sequence[Task]) -> list[Task]:
-    start = next_id(known)
+def give_ids(known: Iterable[Task], new: Sequence[Task], taken: Iterable[str] = ()) -> list[Task]:
+    """``new`` numbered after every ID encours stored and every ID the sheet's ``À faire`` shows: a
+    sheet kept while its state file was lost (or copied from another dossier) holds rows whose
+    ``Fait``/``Résultat`` must never be read as the answer to a new task that reuses their ID."""
+    start = next_id(known, taken)
     return [replace(t, id=f"T-{start + n:04d}") for n, t in enumerate(new)]
 
 
@@ -112,7 +116,7 @@ def read_book(stored: Sequence[Task], marks: SheetMarks, as_of: date, now: datet
                                   outcome_date=outcome.when, follow_up=f"Enregistré le {as_of:%d/%m/%Y} : {follow_up}",
                                   recorded_at=now)
         opened.extend(new)
-    opened = give_ids(stored, opened)
+    opened = give_ids(stored, opened, marks.tasks)
     for task in opened:  # the outcome's Suivi names the task it opened
         origin = closed[task.origin]
         closed[task.origin] = replace(origin, follow_up=origin.follow_up.replace("{follow}", task.id))

@@ -166,7 +166,7 @@ def paid_checks(tasks: Iterable[Task], open_ids: Collection[str], as_of: date) -
     return found
 
 
-def reconcile(known: Sequence[Task], wanted: Sequence[Task], as_of: date) -> list[Task]:
+def reconcile(known: Sequence[Task], wanted: Sequence[Task], as_of: date, taken: Collection[str] = ()) -> list[Task]:
     """The tasks to store: those ``wanted`` for the first time (with new IDs), and the open ones encours
     tracks whose cause is gone (closed "réglé") or whose row changed."""
     by_key = {t.natural_key: t for t in known}
@@ -190,7 +190,7 @@ def reconcile(known: Sequence[Task], wanted: Sequence[Task], as_of: date) -> lis
                                    follow_up=f"Plus rien à faire (réglé le {as_of:%d/%m/%Y})"))
     new.sort(key=lambda t: (str(t.row.get("salesperson", "")).casefold(), t.due,
                             str(t.row.get("customer", "")).casefold()))
-    return [*changed, *give_ids(known, new)]
+    return [*changed, *give_ids(known, new, taken)]
 
 
 def _plain(row: Mapping[str, Any]) -> dict[str, str]:

@@ -258,3 +258,22 @@ def test_a_task_row_a_person_deleted_comes_back_while_open_never_once_closed(tmp
         wb.save(workbook)
         one_pass(config, file, server.port, now=MONDAY_9H + timedelta(days=3))
         assert "T-0001" not in [r["ID"] for r in sheet_rows(workbook, "À faire")], "closed: stays deleted"
+
+
+def test_a_workbook_kept_when_its_state_file_was_lost_never_lends_its_answers_to_new_tasks(tmp_path: Path) -> None:
+    """New task IDs are numbered after every ID the sheet shows: a row a person answered before the
+    state file was lost (T-0001 "payé") is never read as the answer to a new task that would reuse it."""
+    config, file = dossier(tmp_path)
+    workbook = config.sheet.path("path")
+    with SmtpServer() as server:
+        one_pass(config, file, server.port)
+        (call,) = calls(workbook)
+        assert call["ID"] == "T-0001"
+        type_in_task(workbook, "T-0001", result="payé")
+        config.state_path.unlink()  # the state file is lost; the workbook people use is kept
+        one_pass(config, file, server.port, now=MONDAY_9H + timedelta(days=1))
+        stored = TaskStore(StateStore(config.state_path)).all()
+        assert stored and all(t.id != "T-0001" for t in stored), [t.id for t in stored]
+        assert not [t for t in stored if t.outcome], "nobody answered the new tasks"
+        fresh = [c for c in calls(workbook) if c["ID"] != "T-0001"]
+        assert fresh and fresh[0]["Factures"] == "F-I4" and not fresh[0]["Fait"]
