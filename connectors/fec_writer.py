@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from encours.connectors.fec import DUE_DATE_COLUMN, FEC_COLUMNS, format_amount
+from encours.connectors.fec.columns import DUE_DATE_COLUMN, FEC_COLUMNS, format_amount
 from encours.connectors.model import Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
 
 _ZERO = Decimal(0)

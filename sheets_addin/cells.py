@@ -9,150 +9,37 @@ spills), or is a single value.
 
 A bad cell gives ``"#ENCOURS: <what is wrong>"`` in its own answer cell and the rest of the range
 still computes.  The maths itself is in :mod:`encours.sheets_addin.functions` and :mod:`encours.sheets_addin.rates`.
+
+Reading the cells (dates, amounts, ranges, error values) is :mod:`.cell_values`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pandas as pd
 
 from encours.connectors.model import to_cents
 from encours.sheets_addin import functions as fn
 from encours.sheets_addin import rates
-
-Cell = Any
-Grid = list[list[Any]]
-ERROR_PREFIX = "#ENCOURS: "
-EXCEL_EPOCH = date(1899, 12, 30)
-#: Error values as spreadsheets show them (Excel, LibreOffice and Google Sheets).
-ERROR_VALUES = frozenset(
-    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!", "#ERROR!",
-     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "Err:502", "Err:504"}
+from encours.sheets_addin.cell_values import (
+    Cell,
+    CellError,
+    Grid,
+    cell_map,
+    check_not_blank_or_error,
+    flat,
+    is_blank,
+    is_error_value,
+    is_range,
+    one_cell,
+    to_amount,
+    to_country,
+    to_date,
+    to_whole,
 )
-
-
-class CellError(ValueError):
-    """One cell's answer is an error; ``str(error)`` is the text shown in the cell."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(ERROR_PREFIX + message)
-
-
-def is_error_value(value: Cell) -> bool:
-    return isinstance(value, str) and (value in ERROR_VALUES or value.startswith(ERROR_PREFIX))
-
-
-def _check_not_blank_or_error(value: Cell, what: str) -> None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise CellError(f"{what} is empty")
-    if is_error_value(value):
-        raise CellError(f"{what} is an error value ({value.removeprefix(ERROR_PREFIX)})")
-
-
-def to_date(value: Cell, what: str) -> date:
-    """A date cell: a date, a datetime (its day) or an Excel serial number."""
-    _check_not_blank_or_error(value, what)
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:  # 1900-01-01 … 9999-12-31
-            raise CellError(f"{what} is not a date")
-        return EXCEL_EPOCH + timedelta(days=int(value // 1))
-    raise CellError(f"{what} is not a date")
-
-
-def to_amount(value: Cell, what: str = "amount") -> Decimal:
-    """A money cell: a number (text is refused, as Excel's own arithmetic would)."""
-    _check_not_blank_or_error(value, what)
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise CellError(f"{what} is not a number")
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    raise CellError(f"{what} is not a number")
-
-
-def to_whole(value: Cell, what: str) -> int:
-    number = to_amount(value, what)
-    if number != number.to_integral_value():
-        raise CellError(f"{what} is not a whole number")
-    return int(number)
-
-
-def to_country(value: Cell) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "FR"
-    if is_error_value(value):
-        raise CellError(f"country is an error value ({value})")
-    country = str(value).strip().upper()
-    if country not in rates.COUNTRIES:
-        raise CellError("country must be FR or BE")
-    return country
-
-
-def is_blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-# -- ranges ------------------------------------------------------------------------------------
-
-
-def is_range(value: Cell) -> bool:
-    return isinstance(value, (list, tuple))
-
-
-def as_grid(value: Cell) -> Grid:
-    """A range as rows: a flat list is one column."""
-    rows = list(value)
-    if rows and not all(is_range(r) for r in rows):
-        return [[v] for v in rows]
-    return [list(r) for r in rows]
-
-
-def flat(value: Cell) -> list[Cell]:
-    """All the cells of a range (row by row), or the one value."""
-    if not is_range(value):
-        return [value]
-    return [cell for row in as_grid(value) for cell in row]
-
-
-def cell_map(func: Callable[..., Cell], *args: Cell) -> Cell:
-    """Apply ``func`` cell by cell over ranges of one shape (single values are repeated).
-
-    A :class:`CellError` in one cell becomes that cell's answer.  Ranges of different shapes give
-    one error for the whole call.
-    """
-    grids = [as_grid(a) if is_range(a) else None for a in args]
-    shapes = {(len(g), max((len(r) for r in g), default=0)) for g in grids if g is not None}
-    if not shapes:
-        return _one(func, args)
-    if len(shapes) > 1:
-        return ERROR_PREFIX + "ranges must have the same size"
-    height, width = shapes.pop()
-    out: Grid = []
-    for i in range(height):
-        row = []
-        for j in range(width):
-            values = [a if g is None else (g[i][j] if j < len(g[i]) else None)
-                      for a, g in zip(args, grids, strict=True)]
-            row.append(_one(func, values))
-        out.append(row)
-    return out
-
-
-def _one(func: Callable[..., Cell], values: Sequence[Cell]) -> Cell:
-    try:
-        return func(*values)
-    except CellError as exc:
-        return str(exc)
-
 
 # -- aging ---------------------------------------------------------------------------------------
 
@@ -293,7 +180,7 @@ def _score_call(field: str, customer: Cell, customers: Cell, dues: Cell, amounts
     def one(key: Cell) -> Cell:
         if is_blank(key):
             return ""
-        _check_not_blank_or_error(key, "customer")
+        check_not_blank_or_error(key, "customer")
         row = table.loc[_customer_key(key)]
         assert isinstance(row, pd.Series)
         if field == "avg_delay":
@@ -339,7 +226,7 @@ def _days(value: Decimal | None, what: str) -> float:
 
 def dso(receivables: Cell, credit_sales: Cell, days: Cell) -> Cell:
     """ENCOURS.DSO(receivables; credit_sales; days): receivables ÷ credit sales × days, to 0.1 day."""
-    return _one(lambda r, s, d: _days(fn.dso_simple(to_amount(r, "receivables"), to_amount(s, "credit sales"),
+    return one_cell(lambda r, s, d: _days(fn.dso_simple(to_amount(r, "receivables"), to_amount(s, "credit sales"),
                                                     to_whole(d, "days")), "credit sales"),
                 (receivables, credit_sales, days))
 
@@ -352,12 +239,12 @@ def dso_countback(receivables: Cell, monthly_sales: Cell, month_days: Cell = Non
             raise CellError("monthly sales are empty")
         length = 30 if is_blank(month_days) else to_whole(month_days, "month days")
         return _days(fn.dso_countback(to_amount(r, "receivables"), sales, length), "monthly sales")
-    return _one(compute, (receivables,))
+    return one_cell(compute, (receivables,))
 
 
 def dso_optimal(current: Cell, credit_sales: Cell, days: Cell) -> Cell:
     """ENCOURS.DSO_OPTIMAL(current; credit_sales; days): best possible DSO, not-yet-due ÷ sales × days."""
-    return _one(lambda c, s, d: _days(fn.best_possible_dso(to_amount(c, "current receivables"),
+    return one_cell(lambda c, s, d: _days(fn.best_possible_dso(to_amount(c, "current receivables"),
                                                            to_amount(s, "credit sales"), to_whole(d, "days")),
                                       "credit sales"),
                 (current, credit_sales, days))
@@ -365,14 +252,14 @@ def dso_optimal(current: Cell, credit_sales: Cell, days: Cell) -> Cell:
 
 def add(receivables: Cell, current: Cell, credit_sales: Cell, days: Cell) -> Cell:
     """ENCOURS.ADD(receivables; current; credit_sales; days): DSO − best possible DSO."""
-    return _one(lambda r, c, s, d: _days(fn.average_days_delinquent(
+    return one_cell(lambda r, c, s, d: _days(fn.average_days_delinquent(
         to_amount(r, "receivables"), to_amount(c, "current receivables"), to_amount(s, "credit sales"),
         to_whole(d, "days")), "credit sales"), (receivables, current, credit_sales, days))
 
 
 def cei(opening: Cell, credit_sales: Cell, closing: Cell, current: Cell) -> Cell:
     """ENCOURS.CEI(opening; credit_sales; closing; current): collection effectiveness index, %."""
-    return _one(lambda o, s, c, k: _days(fn.collection_effectiveness(
+    return one_cell(lambda o, s, c, k: _days(fn.collection_effectiveness(
         to_amount(o, "opening receivables"), to_amount(s, "credit sales"), to_amount(c, "closing receivables"),
         to_amount(k, "current receivables")), "opening + sales − current"), (opening, credit_sales, closing, current))
 

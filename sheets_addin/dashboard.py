@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from encours.connectors.model import CREDIT_LABELS_FR
 from encours.sheets_addin.functions import DEFAULT_BOUNDS
 from encours.sheets_addin.layout import (
     AGING,
@@ -196,7 +197,9 @@ def kpi_cells(letters: Mapping[str, str], opening: Decimal | None = None) -> lis
     total, issued = refs["inv_total"], refs["inv_issue_date"]
     currency, status = refs["inv_currency"], refs["inv_status"]
     as_of = param_ref(AS_OF_CELL)
-    live = f'{currency},"EUR",{status},"<>Supprimée",{status},"<>Avoir — supprimée"'
+    # Sales are documents: the rows of unallocated credits (payments on account…) are not.
+    not_credits = "".join(f',{status},"<>{label}"' for label in CREDIT_LABELS_FR.values())
+    live = f'{currency},"EUR",{status},"<>Supprimée",{status},"<>Avoir — supprimée"{not_credits}'
 
     def sales(newest: str, oldest: str) -> str:
         return f'SUMIFS({total},{live},{issued},">"&({as_of}-{oldest}),{issued},"<="&({as_of}-{newest}))'

@@ -16,17 +16,22 @@ Excel itself fails half-way (closed, busy), the next sync writes the same blocks
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from encours.connectors.errors import SheetError
 from encours.sheets_addin.dashboard import Cell, aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.excel_values import (
+    TEXT_FORMAT,
+    excel_value,
+    existing_cell,
+    formula_or_value,
+    found_rows,
+    rows_of,
+)
 from encours.sheets_addin.functions import DEFAULT_BOUNDS
 from encours.sheets_addin.layout import (
     AGING,
@@ -42,14 +47,13 @@ from encours.sheets_addin.layout import (
     Tab,
     column_letter,
 )
-from encours.sheets_addin.marks import SheetMarks, marks_from_rows, parse_text
-from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
-from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.marks import SheetMarks, marks_from_rows
+from encours.sheets_addin.merge import plan_table, wanted_keys
+from encours.sheets_addin.view import Row, SheetView, aging_customers
 from encours.sheets_addin.xlsx import (
     _TAB_ORDER,
     EUR_FORMAT,
     RowPlan,
-    _aging_customers,
     _customer_updates,
     _invoice_updates,
     _journal_updates,
@@ -59,39 +63,10 @@ from encours.sheets_addin.xlsx import (
     find_columns,
 )
 
+#: Cell values live in :mod:`.excel_values`; still importable from here.
+__all__ = ["TEXT_FORMAT", "ExcelWorkbook", "excel_value", "heading_width"]
+
 log = logging.getLogger(__name__)
-
-#: Text Excel would turn into something else when assigned (a formula, a number, a date).
-_LOOKS_TYPED = re.compile(r"^\s*([=+\-@]|[\d.,/:\s%€$]+$|(true|false|vrai|faux)$)", re.IGNORECASE)
-
-
-#: Excel's 1900 date system counts a 29 February 1900 that never was: earlier dates get no (or a wrong) serial.
-_FIRST_SERIAL = datetime(1900, 3, 1)
-#: Excel's "Text" number format: what is assigned afterwards stays text ("2026-01", "1E5", "(123)").
-TEXT_FORMAT = "@"
-
-
-def excel_value(value: Any) -> Any:
-    """A view value as assigned to an Excel cell: Decimal → float (Excel holds doubles), tz dropped,
-    dates before 1 March 1900 as text, and text that Excel would read as a formula, number or date
-    kept as text (leading apostrophe; text columns are also given the text format before values)."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date) and (value if isinstance(value, datetime) else datetime(value.year, value.month,
-                                                                                        value.day)) < _FIRST_SERIAL:
-        return "'" + value.strftime("%d/%m/%Y")  # Excel has no serial for it (or a wrong one): kept as text
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)
-    if isinstance(value, str) and _LOOKS_TYPED.match(value):
-        return "'" + value
-    return value
-
-
-def _formula_or_value(value: Any) -> Any:
-    """A formula as Excel takes it (text starting with "="), anything else made safe as a value."""
-    if isinstance(value, str) and value.startswith("="):
-        return value
-    return excel_value(value)
 
 
 @dataclass
@@ -164,7 +139,7 @@ class ExcelWorkbook:
         tables = {}
         for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
             values, _ = self._grid(tab.name)
-            tables[tab.key] = list(_rows_of(tab, values))
+            tables[tab.key] = list(rows_of(tab, values))
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
         return marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
 
@@ -213,8 +188,8 @@ class ExcelWorkbook:
             plan.clear.append(PARAMS_TAB)
             self._plan_cells(plan, PARAMS_TAB, params_cells(None, self.bounds))
         plan.clear.append(AGING.name)
-        rows = aging_rows(_aging_customers(view), inv_letters)
-        grid = [[excel_value(v) if number > 0 and index < 2 else _formula_or_value(v) for index, v in enumerate(row)]
+        rows = aging_rows(aging_customers(view), inv_letters)
+        grid = [[excel_value(v) if number > 0 and index < 2 else formula_or_value(v) for index, v in enumerate(row)]
                 for number, row in enumerate(rows)]  # customer names and ids are ledger text
         plan.blocks.append(_Block(AGING.name, 1, 1, grid))
         if len(rows) > 1:
@@ -264,7 +239,7 @@ class ExcelWorkbook:
         last_used = len(values) if values else 1
         while last_used > 1 and all(v in (None, "") for v in values[last_used - 1]):
             last_used -= 1
-        merge = plan_table(tab, tab.name, _found_rows(tab, positions, values), wanted_keys(known, tab, positions),
+        merge = plan_table(tab, tab.name, found_rows(tab, positions, values), wanted_keys(known, tab, positions),
                            [key for key in known if key in shown], last_used)
         self.notes.extend(merge.notes)
         row_plan = RowPlan(tab, positions, extra)
@@ -293,7 +268,7 @@ class ExcelWorkbook:
                         value = mine[index]
                         line.append(value if index in formula_columns and value else excel_value(value))
                     else:
-                        line.append(_existing(values, formulas, number, index))
+                        line.append(existing_cell(values, formulas, number, index))
                 grid.append(line)
             plan.blocks.append(_Block(tab.name, 2, first + 1, grid))
         self._column_formats(plan, tab.name, tab, positions, last_used)
@@ -329,7 +304,7 @@ class ExcelWorkbook:
         width = max(c for _, c in placed) + 1
         grid = [[None] * width for _ in range(height)]
         for (row, col), cell in placed.items():
-            grid[row - 1][col] = _formula_or_value(cell.value)
+            grid[row - 1][col] = formula_or_value(cell.value)
             fmt = cell_format(cell)
             if cell.type is CellType.NUMBER and sheet == DASHBOARD_TAB:
                 fmt = "0.0%"
@@ -406,43 +381,3 @@ def _runs(indices: Sequence[int]) -> Iterator[tuple[int, int]]:
         yield start, previous
 
 
-def _existing(values: list[list[Any]], formulas: list[list[Any]], row: int, index: int) -> Any:
-    """What a cell holds now, to be written back unchanged: its formula if it has one, else its value."""
-    if row - 1 >= len(values) or index >= len(values[row - 1]):
-        return None
-    value = values[row - 1][index]
-    formula = formulas[row - 1][index] if row - 1 < len(formulas) and index < len(formulas[row - 1]) else None
-    if isinstance(formula, str) and formula.startswith("=") and formula != value:
-        return formula
-    return excel_value(value)
-
-
-def _found_rows(tab: Tab, positions: Mapping[str, int], values: list[list[Any]]) -> list[FoundRow]:
-    """The ID cell and restore key of every row below the header."""
-    id_index = positions[tab.id_key]
-    columns = restore_columns(tab, positions)
-    found = []
-    for number, line in enumerate(values[1:], start=2):
-        key = parse_text(line[id_index] if id_index < len(line) else None)
-        restore = () if key else restore_key([line[c] if c < len(line) else None for c in columns])
-        if key or restore:
-            found.append(FoundRow(number, key, restore))
-    return found
-
-
-def _rows_of(tab: Tab, values: list[list[Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The rows of a tab as {column key: value}, with their sheet row numbers (blank rows skipped)."""
-    if not values:
-        return
-    positions, _ = find_columns(tab, values[0])
-    for number, line in enumerate(values[1:], start=2):
-        if not any(v not in (None, "") for v in line):
-            continue
-        yield number, {key: _read_value(line[i]) if i < len(line) else None for key, i in positions.items()}
-
-
-def _read_value(value: Any) -> Any:
-    """Excel hands dates over as datetimes at midnight: keep them as dates."""
-    if isinstance(value, datetime) and value.time() == datetime.min.time():
-        return value.date()
-    return value

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -48,37 +47,31 @@ from encours.sheets_addin.gsheets_http import (
     RetryPolicy,
     SheetsSession,
 )
+from encours.sheets_addin.gsheets_light import as_left, light_read, stored_print
+from encours.sheets_addin.gsheets_locate import locate_tabs
+from encours.sheets_addin.gsheets_marks import marks_from_values
 from encours.sheets_addin.gsheets_plan import (
-    MAX_CELL_CHARS,
     TabGrid,
-    ValueBlock,
     chunk_requests,
     customer_content,
-    find_header,
     invoice_content,
-    is_cut,
     journal_content,
     quote_title,
     salespeople_of,
-    same_value,
 )
 from encours.sheets_addin.gsheets_print import (
     PRINT_KEY,
     SheetPrint,
-    column_digest,
-    light_ranges,
     merged_view,
     same_view,
     view_digest,
 )
 from encours.sheets_addin.gsheets_tabs import (
-    PARAMS_KEY,
-    PARAMS_VERSION,
-    Located,
     Plan,
-    SheetInfo,
     TabPlanner,
 )
+from encours.sheets_addin.gsheets_values import same_rows, trimmed
+from encours.sheets_addin.gsheets_writes import cut_notes
 from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
@@ -87,13 +80,9 @@ from encours.sheets_addin.layout import (
     JOURNAL,
     PARAMS_TAB,
     PAYMENT_PLANS,
-    TAB_ORDER,
     TODO,
-    Kind,
-    Tab,
-    column_letter,
 )
-from encours.sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.marks import SheetMarks, parse_text
 from encours.sheets_addin.view import SheetView
 
 log = logging.getLogger("encours.gsheets")
@@ -105,8 +94,6 @@ METADATA_FIELDS = (
 MAX_REQUEST_BYTES = 2_000_000
 #: A write this soon after read_marks found the sheet as encours left it trusts that read.
 RECENT_READ_SECONDS = 120.0
-TAB_KEYS = {DASHBOARD_TAB: "dashboard", PARAMS_TAB: "params",
-            **{t.name: t.key for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}}
 T = TypeVar("T")
 
 
@@ -185,59 +172,14 @@ class GoogleSheet:
         )
         return [list(vr.get("values", [])) for vr in result.get("valueRanges", [])]
 
-    # -- locating the tabs ------------------------------------------------------------------
-    def _locate(self, meta: Mapping[str, Any]) -> tuple[dict[str, Located], list[str], list[dict[str, Any]]]:
-        """Find each tab by title, else by encours' tag (a tab people renamed); plan the missing ones."""
-        infos = [SheetInfo.parse(s) for s in meta.get("sheets", [])]
-        by_title = {i.title: i for i in infos}
-        for one in infos:  # Google compares titles without case: "clients" is the tab "Clients"
-            by_title.setdefault(one.title.casefold(), one)
-        by_tag = {fmt.metadata_value(i.metadata, fmt.TAB_KEY): i for i in infos}
-        used_ids = {i.sheet_id for i in infos}
-        had_ours = any(name in by_title for name in TAB_ORDER) or any(k for k in by_tag if k)
-        located: dict[str, Located] = {}
-        notes: list[str] = []
-        structure: list[dict[str, Any]] = []
-        for name in TAB_ORDER:
-            key = TAB_KEYS[name]
-            info = by_title.get(name) or by_title.get(name.casefold())
-            if info is not None and info.title != name:
-                structure.append({"updateSheetProperties": {"properties": {"sheetId": info.sheet_id, "title": name},
-                                                            "fields": "title"}})
-                notes.append(f"tab {info.title!r} is encours's {name!r} (Google ignores case): renamed {name!r}")
-                located[name] = Located(name, info, info.sheet_id, renamed_from=info.title)
-            elif info is None and key in by_tag and by_tag[key].title not in TAB_ORDER:
-                info = by_tag[key]
-                structure.append({"updateSheetProperties": {"properties": {"sheetId": info.sheet_id, "title": name},
-                                                            "fields": "title"}})
-                notes.append(f"tab {name!r} had been renamed {info.title!r}: renamed back")
-                located[name] = Located(name, info, info.sheet_id, renamed_from=info.title)
-            elif info is None:
-                sheet_id = _new_sheet_id(name, used_ids)
-                used_ids.add(sheet_id)
-                tab = _TABS.get(name)
-                structure.append({"addSheet": {"properties": {
-                    "sheetId": sheet_id, "title": name,
-                    "gridProperties": {"rowCount": 1000, "columnCount": max(26, len(tab.columns) if tab else 0)},
-                }}})
-                if had_ours:
-                    notes.append(f"tab {name!r} was missing: recreated")
-                located[name] = Located(name, None, sheet_id)
-            else:
-                located[name] = Located(name, info, info.sheet_id)
-            current = located[name]
-            if current.info is None or fmt.metadata_value(current.info.metadata, fmt.TAB_KEY) is None:
-                structure.append(fmt.metadata_request(current.sheet_id, fmt.TAB_KEY, key, []))
-        return located, notes, structure
-
     # -- reading people's marks -------------------------------------------------------------
     def read_marks(self) -> SheetMarks:
-        located, _, structure = self._locate(self._metadata())
+        located, _, structure = locate_tabs(self._metadata())
         wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
-        stored = self._stored_print(located)
+        stored = stored_print(located)
         plans = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
         # the ID and user columns are all marks need (Échéanciers, people's own tab, is read whole)
-        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL),
+        light = None if stored is None else light_read(self._batch_get, located, stored, (INVOICES, CUSTOMERS, JOURNAL),
                                                              with_user_columns=True, render="UNFORMATTED_VALUE",
                                                              whole=plans)
         if light is not None and stored is not None and not structure:
@@ -249,44 +191,7 @@ class GoogleSheet:
             values = dict(zip((loc.name for loc in present),
                               self._batch_get([quote_title(loc.read_title) for loc in present], "UNFORMATTED_VALUE"),
                               strict=True))
-        tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        missing: list[MarkProblem] = []
-        for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
-            rows = values.get(tab.name, [])
-            header_row, positions = find_header(tab, rows)
-            has_data = any(any(v not in (None, "") for v in r) for r in rows[header_row:])
-            if has_data and tab.id_key and tab.id_key not in positions:
-                heading = tab.column(tab.id_key).heading
-                raise SheetError(f"the {heading!r} heading is missing, so what people typed cannot be matched to "
-                                 f"invoices: put it back above the column of IDs", tab=tab.name, row=header_row,
-                                 column=heading)
-            for column in tab.columns:
-                if has_data and column.kind is Kind.USER and column.key not in positions:
-                    # e.g. "Litige" renamed: say so rather than silently reading "no dispute anywhere"
-                    missing.append(MarkProblem(tab.name, header_row, column.heading, "",
-                                               "heading not found: this column was not read (sync restores it)"))
-            records: list[tuple[int, dict[str, Any]]] = []
-            seen: dict[str, int] = {}
-            for offset, line in enumerate(rows[header_row:]):
-                number = header_row + 1 + offset
-                if not any(v not in (None, "") for v in line):
-                    continue
-                record = {k: line[i] if i < len(line) else None for k, i in positions.items()}
-                if tab.id_key:
-                    key = parse_text(record.get(tab.id_key))
-                    if key and key in seen:
-                        raise SheetError(
-                            f"ID {key!r} appears on rows {seen[key]} and {number}: delete or fix one of them",
-                            tab=tab.name, row=number, column=tab.column(tab.id_key).heading)
-                    if key:
-                        seen[key] = number
-                records.append((number, record))
-            tables[tab.key] = records
-        headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-        marks = marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
-        if missing:
-            marks = replace(marks, problems=(*missing, *marks.problems))
-        return marks
+        return marks_from_values(values)
 
     # -- writing ----------------------------------------------------------------------------
     def write(self, view: SheetView) -> None:
@@ -323,13 +228,13 @@ class GoogleSheet:
 
     def _unchanged(self, checks: Sequence[tuple[str, list[list[Any]]]]) -> bool:
         got = self._batch_get([rng for rng, _ in checks])
-        return all(_same_rows(expected, found) for (_, expected), found in zip(checks, got, strict=True))
+        return all(same_rows(expected, found) for (_, expected), found in zip(checks, got, strict=True))
 
     def _verified(self, verify: Sequence[tuple[str, list[str]]]) -> bool:
         got = self._batch_get([rng for rng, _ in verify])
         for (_, expected), found in zip(verify, got, strict=True):
             ids = [parse_text(r[0]) if r else "" for r in found]
-            if _trim(ids) != _trim(expected):
+            if trimmed(ids) != trimmed(expected):
                 return False
         return True
 
@@ -386,9 +291,10 @@ class GoogleSheet:
             # same: nothing to write.  (Rows people move meanwhile are seen by the next sync's read.)
             return Plan()
         meta = self._metadata()
-        located, notes, structure = self._locate(meta)
-        stored = self._stored_print(located)
-        if not structure and stored is not None and same_view(stored.view, digest) and self._as_left(located, stored):
+        located, notes, structure = locate_tabs(meta)
+        stored = stored_print(located)
+        unchanged = stored is not None and same_view(stored.view, digest)
+        if not structure and stored is not None and unchanged and as_left(self._batch_get, located, stored):
             return Plan(notes=notes)  # encours's cells are as the last write left them: nothing to read or write
         present = [loc for loc in located.values() if loc.info is not None]
         read = self._batch_get([quote_title(loc.read_title) for loc in present])
@@ -414,60 +320,13 @@ class GoogleSheet:
         tabs.plan_dashboard(plan, located[DASHBOARD_TAB], values.get(DASHBOARD_TAB, []), view, inv_letters)
         tabs.plan_params(plan, located[PARAMS_TAB], values.get(PARAMS_TAB, []))
         tabs.plan_payment_plans(plan, located[PAYMENT_PLANS.name], values.get(PAYMENT_PLANS.name, []), view)
-        plan.notes.extend(_cut_notes(plan.raw))
+        plan.notes.extend(cut_notes(plan.raw))
         record = SheetPrint(merged_view(stored.view if stored else None, digest), plan.prints)
         if stored is None or record.to_text() != stored.to_text():
             inv = located[INVOICES.name]
             plan.formats.append(fmt.metadata_request(inv.sheet_id, PRINT_KEY, record.to_text(),
                                                      inv.info.metadata if inv.info else []))
         return plan
-
-    def _stored_print(self, located: Mapping[str, Located]) -> SheetPrint | None:
-        """What the last write left, if this version of encours wrote it (else: read in full)."""
-        info, params = located[INVOICES.name].info, located[PARAMS_TAB].info
-        if info is None or params is None or fmt.metadata_value(params.metadata, PARAMS_KEY) != PARAMS_VERSION:
-            return None
-        return SheetPrint.from_text(fmt.metadata_value(info.metadata, PRINT_KEY))
-
-    def _light_read(self, located: Mapping[str, Located], stored: SheetPrint, tabs: Sequence[Tab],
-                    *, with_user_columns: bool, render: str = "FORMULA",
-                    whole: Sequence[Located] = ()) -> dict[str, list[list[Any]]] | None:
-        """Each tab's header row and ID column (and user columns) as a sparse grid from row 1, and the
-        ``whole`` tabs in full, in one request; None when a tab is not where the last write left it
-        (then the caller reads in full)."""
-        ranges: list[str] = []
-        for tab in tabs:
-            loc = located[tab.name]
-            if loc.info is None or tab.name not in stored.tabs:
-                return None
-            ranges += light_ranges(loc.read_title, stored.tabs[tab.name], tab, with_user_columns=with_user_columns)
-        ranges += [quote_title(loc.read_title) for loc in whole]
-        got = iter(self._batch_get(ranges, render))
-        grids: dict[str, list[list[Any]]] = {}
-        for tab in tabs:
-            record = stored.tabs[tab.name]
-            header = next(got)
-            header_row = list(header[0]) if header else []
-            if find_header(tab, [header_row])[1] != record.positions:
-                return None
-            columns = record.columns(tab, with_user_columns=with_user_columns)
-            read = [next(got) for _ in columns]
-            if column_digest(read[0]) != record.ids:
-                return None
-            height = max((len(r) for r in read), default=0)
-            width = max([len(header_row), *(p + 1 for p in record.positions.values())])
-            rows = [[] for _ in range(record.header_row - 1)] + [header_row + [None] * (width - len(header_row))]
-            rows += [[None] * width for _ in range(height)]
-            for index, values in zip(columns, read, strict=True):
-                for offset, line in enumerate(values):
-                    rows[record.header_row + offset][index] = line[0] if line else None
-            grids[tab.name] = rows
-        for loc in whole:
-            grids[loc.name] = next(got)
-        return grids
-
-    def _as_left(self, located: Mapping[str, Located], stored: SheetPrint) -> bool:
-        return self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL), with_user_columns=False) is not None
 
     def check(self) -> list[str]:
         """Which identity is used, which spreadsheet it reaches, and whether it may edit it.
@@ -490,24 +349,8 @@ class GoogleSheet:
         return lines
 
 
-# -- helpers ------------------------------------------------------------------------------------
-_TABS: dict[str, Tab] = {t.name: t for t in (INVOICES, CUSTOMERS, AGING, JOURNAL, TODO, PAYMENT_PLANS)}
-
-
 def _raise(exc: Exception) -> bool:
     raise exc
-
-
-def _cut_notes(titled: Sequence[tuple[str, ValueBlock]]) -> list[str]:
-    """Say where a text too long for one Google cell was cut (people may want the rest elsewhere)."""
-    notes = []
-    for title, block in titled:
-        for i, line in enumerate(block.values):
-            for j, value in enumerate(line):
-                if is_cut(value):
-                    notes.append(f"tab {title!r}, cell {column_letter(block.column + j)}{block.row + i}: text longer "
-                                 f"than {MAX_CELL_CHARS:,} characters (Google's limit per cell): cut")
-    return notes
 
 
 def _hint(status: int, identity: str) -> str:
@@ -522,28 +365,3 @@ def _hint(status: int, identity: str) -> str:
     return ""
 
 
-def _new_sheet_id(name: str, used: set[int]) -> int:
-    candidate = zlib.crc32(name.encode("utf-8")) % 2_000_000_000 + 1
-    while candidate in used:
-        candidate += 1
-    return candidate
-
-
-def _trim(values: Sequence[Any]) -> list[Any]:
-    out = list(values)
-    while out and (out[-1] is None or out[-1] == "" or out[-1] == []):  # an empty row reads as []
-        out.pop()
-    return out
-
-
-def _same_rows(expected: Sequence[Sequence[Any]], found: Sequence[Sequence[Any]]) -> bool:
-    exp = _trim([_trim(r) for r in expected])
-    got = _trim([_trim(r) for r in found])
-    if len(exp) != len(got):
-        return False
-    for a, b in zip(exp, got, strict=True):
-        if len(a) != len(b):
-            return False
-        if not all(same_value(x if x is not None else "", y) for x, y in zip(a, b, strict=True)):
-            return False
-    return True

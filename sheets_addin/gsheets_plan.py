@@ -9,20 +9,37 @@ cell as its unformatted value, dates as serial numbers).  From that read and the
 - new rows go after the last used row; a row whose ID the ledger does not know gets "Supprimée";
 - formula cells are written only where missing or wrong, as runs of rows for ``repeatCell``
   (Google shifts the relative references row by row, so 100,000 formulas cost one small request);
-- value writes are merged into rectangles and split into requests of at most ``max_bytes``.
+- value writes are merged into rectangles and split into requests of at most ``max_bytes``
+  (:mod:`.gsheets_writes`); values are compared as Google hands them back (:mod:`.gsheets_values`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
+from encours.sheets_addin.gsheets_values import (
+    CUT_MARK,
+    EPOCH,
+    MAX_CELL_CHARS,
+    cut_text,
+    formula_form,
+    is_cut,
+    same_formula,
+    same_value,
+    to_wire,
+)
+from encours.sheets_addin.gsheets_writes import (
+    CellWrites,
+    ValueBlock,
+    blocks,
+    chunk_requests,
+    formula_runs,
+    quote_title,
+)
 from encours.sheets_addin.layout import (
     CUSTOMERS,
     INVOICES,
@@ -38,85 +55,19 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
-from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.rows import JournalRow
+from encours.sheets_addin.view import Row, SheetView, aging_customers
 
-EPOCH = date(1899, 12, 30)
-#: Google refuses a whole write when one cell holds more than this many characters.
-MAX_CELL_CHARS = 50_000
-#: The end of a text cut to ``MAX_CELL_CHARS`` (the cut text itself is at most that long).
-CUT_MARK = " […]"
+#: Values and writes live in their own modules; still importable from here.
+__all__ = [
+    "CUT_MARK", "EPOCH", "HEADER_SEARCH_ROWS", "MAX_CELL_CHARS", "CellWrites", "KeyedContent", "KeyedResult",
+    "TabGrid", "ValueBlock", "aging_customers", "blocks", "cells_grid", "chunk_requests", "customer_content",
+    "cut_text", "find_header", "formula_form", "formula_runs", "invoice_content", "is_cut", "journal_content",
+    "plan_block", "plan_keyed", "quote_title", "salespeople_of", "same_formula", "same_value", "to_wire",
+]
+
 #: How many rows at the top of a tab are searched for its header row.
 HEADER_SEARCH_ROWS = 10
-
-
-# -- values on the wire ----------------------------------------------------------------------
-def to_wire(value: Any) -> Any:
-    """A view value as the Sheets API stores it: text, a number (dates as serials) or a boolean.
-
-    Sheets keeps numbers as IEEE doubles; a Decimal of at most 15 significant digits (every amount
-    to the cent below a thousand billion) converts to the nearest double and back without change.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, datetime):
-        delta = value.replace(tzinfo=None) - datetime(1899, 12, 30)
-        return round(delta.days + delta.seconds / 86400, 6)
-    if isinstance(value, date):
-        return (value - EPOCH).days
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (int, float)):
-        return value
-    return cut_text(str(value))
-
-
-def cut_text(text: str) -> str:
-    """Text as Google can hold it: over ``MAX_CELL_CHARS`` characters, cut and ended with ``CUT_MARK``."""
-    if len(text) <= MAX_CELL_CHARS:
-        return text
-    return text[:MAX_CELL_CHARS - len(CUT_MARK)] + CUT_MARK
-
-
-def is_cut(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == MAX_CELL_CHARS and value.endswith(CUT_MARK)
-
-
-def same_value(wanted: Any, found: Any) -> bool:
-    """Does the sheet already hold what encours would write?"""
-    if found is None:
-        found = ""
-    if isinstance(wanted, bool) or isinstance(found, bool):
-        return type(wanted) is type(found) and wanted == found
-    if isinstance(wanted, (int, float)):
-        return isinstance(found, (int, float)) and abs(float(found) - float(wanted)) < 1e-9
-    return isinstance(found, str) and found == wanted
-
-
-def same_formula(wanted: str, found: Any) -> bool:
-    """Is ``found`` (as Google hands it back) the formula encours would write?  Compared in one form,
-    so a formula Google re-rendered is not rewritten on every sync."""
-    if found == wanted:
-        return True
-    return isinstance(found, str) and formula_form(found) == formula_form(wanted)
-
-
-#: Text in double quotes, or a sheet name in single quotes: kept as they are when comparing.
-_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'(?=!)')
-
-
-def formula_form(formula: str) -> str:
-    """A formula in the form used to compare: sheet names unquoted, spacing and case folded outside
-    text in quotes (Google quotes sheet names, capitalises functions and respaces as it likes)."""
-    parts, last = [], 0
-    for match in _QUOTED.finditer(formula):
-        parts.append("".join(formula[last:match.start()].split()).casefold())
-        token = match.group(0)
-        parts.append(token if token.startswith('"') else token[1:-1].replace("''", "'").casefold())
-        last = match.end()
-    parts.append("".join(formula[last:].split()).casefold())
-    return "".join(parts)
 
 
 # -- a tab as read -----------------------------------------------------------------------------
@@ -183,123 +134,6 @@ def find_header(tab: Tab, values: Sequence[Sequence[Any]]) -> tuple[int, dict[st
         with contextlib.suppress(HeadingError):
             best_positions = match_headings(tab, values[best_row - 1])
     return best_row, best_positions
-
-
-# -- cell writes -------------------------------------------------------------------------------
-@dataclass
-class CellWrites:
-    """Cells to write on one tab, by (sheet row, 0-based column)."""
-
-    raw: dict[tuple[int, int], Any] = field(default_factory=dict)  # values: text stays text
-    entered: dict[tuple[int, int], Any] = field(default_factory=dict)  # formulas, typed as a person would
-    formula_rows: dict[int, dict[int, str]] = field(default_factory=dict)  # column → {row: formula}
-
-    def __bool__(self) -> bool:
-        return bool(self.raw or self.entered or self.formula_rows)
-
-    def cells(self) -> int:
-        return len(self.raw) + len(self.entered) + sum(len(r) for r in self.formula_rows.values())
-
-
-@dataclass(frozen=True)
-class ValueBlock:
-    """A rectangle of values: top-left sheet row and column, rows of values."""
-
-    row: int
-    column: int
-    values: list[list[Any]]
-
-    def a1(self, title: str) -> str:
-        last_row = self.row + len(self.values) - 1
-        last_col = self.column + max(len(r) for r in self.values) - 1
-        return f"{quote_title(title)}!{column_letter(self.column)}{self.row}:{column_letter(last_col)}{last_row}"
-
-
-def quote_title(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
-def blocks(cells: Mapping[tuple[int, int], Any]) -> list[ValueBlock]:
-    """Merge cells into rectangles: contiguous columns of a row, then rows with the same span."""
-    by_row: dict[int, dict[int, Any]] = {}
-    for (row, column), value in cells.items():
-        by_row.setdefault(row, {})[column] = value
-    open_blocks: dict[tuple[int, int], tuple[int, list[list[Any]]]] = {}  # (c0, c1) → (first row, values)
-    last_row_of: dict[tuple[int, int], int] = {}
-    done: list[ValueBlock] = []
-    for row in sorted(by_row):
-        line = by_row[row]
-        spans: list[tuple[int, int]] = []
-        for column in sorted(line):
-            if spans and spans[-1][1] == column:
-                spans[-1] = (spans[-1][0], column + 1)
-            else:
-                spans.append((column, column + 1))
-        for span in spans:
-            values = [line[c] for c in range(*span)]
-            if span in open_blocks and last_row_of[span] == row - 1:
-                open_blocks[span][1].append(values)
-            else:
-                if span in open_blocks:
-                    first, rows = open_blocks.pop(span)
-                    done.append(ValueBlock(first, span[0], rows))
-                open_blocks[span] = (row, [values])
-            last_row_of[span] = row
-    for span, (first, rows) in open_blocks.items():
-        done.append(ValueBlock(first, span[0], rows))
-    done.sort(key=lambda b: (b.row, b.column))
-    return done
-
-
-def _size(value: Any) -> int:
-    """Bytes of a row in the request body, as requests encodes JSON (ASCII, ``\\u00e9`` escapes)."""
-    return len(json.dumps(value)) + 2
-
-
-def chunk_requests(titled_blocks: Iterable[tuple[str, ValueBlock]], max_bytes: int) -> list[list[dict[str, Any]]]:
-    """ValueRange lists, each under ``max_bytes`` of JSON; a block too big is split by rows."""
-    chunks: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    used = 0
-    budget = max(1024, max_bytes - 200)  # room for the envelope
-    for title, block in titled_blocks:
-        overhead = len(title) * 2 + 40
-        rows = block.values
-        start = 0
-        while start < len(rows):
-            end = start
-            size = overhead
-            while end < len(rows):
-                row_size = _size(rows[end])
-                if end > start and used + size + row_size > budget:
-                    break
-                size += row_size
-                end += 1
-            if current and used + size > budget:
-                chunks.append(current)  # not even one row fits in this request: start the next one
-                current, used = [], 0
-                continue
-            piece = ValueBlock(block.row + start, block.column, rows[start:end])
-            current.append({"range": piece.a1(title), "values": piece.values})
-            used += size
-            start = end
-            if start < len(rows):
-                chunks.append(current)
-                current, used = [], 0
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def formula_runs(rows: Mapping[int, str]) -> list[tuple[int, int, str]]:
-    """(first row, last row, formula of the first row) for each run of consecutive rows."""
-    runs: list[tuple[int, int, str]] = []
-    for row in sorted(rows):
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row, runs[-1][2])
-        else:
-            runs.append((row, row, rows[row]))
-    return runs
 
 
 # -- keyed tabs (Factures, Clients, Relances) -------------------------------------------------
@@ -430,14 +264,6 @@ def salespeople_of(view: SheetView) -> list[str]:
     return sorted(n for n in names if n.strip())
 
 
-def aging_customers(view: SheetView) -> list[tuple[str, str]]:
-    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
-    with_open = {row["customer_id"] for row in view.invoices
-                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
-    names = {row["id"]: row["name"] for row in view.customers}
-    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
-
-
 def invoice_content(view: SheetView) -> KeyedContent:
     keys = INVOICES.keys(Kind.SYNCED)
     rows: dict[str, Row] = {str(r["id"]): r for r in view.invoices}
@@ -454,7 +280,7 @@ def customer_content(view: SheetView, refs: Mapping[str, str]) -> KeyedContent:
     return KeyedContent(rows, list(rows), CUSTOMERS.keys(Kind.SYNCED), None, refs)
 
 
-def journal_content(journal: Sequence[Row]) -> KeyedContent:
+def journal_content(journal: Sequence[JournalRow]) -> KeyedContent:
     rows = {str(r["id"]): r for r in journal}
     return KeyedContent(rows, list(rows), JOURNAL.keys(Kind.RUN))
 

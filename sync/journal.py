@@ -1,19 +1,7 @@
 """The journal: what was planned, sent, failed or skipped, one row per step key — exactly once.
 
-Tables (migration ``0200_journal`` in :mod:`encours.sync.state`):
-
-- ``journal`` — one row per (dossier, step key): the key's current state, the message that
-  carries it (``message_id``, ``reference``), recipients, attempts.  ``StepKey.id`` of the
-  planner is the key.  The weekly report reads ``sent_at``, ``customer_id``, ``invoice_ids``,
-  ``channel`` and ``state`` from it.
-- ``journal_events`` — append-only history of every state change, one row per message (all the
-  keys a message carries change together).  Triggers refuse UPDATE and DELETE: the history is
-  auditable.  The ``Relances`` tab mirrors it.
-- ``journal_messages`` — the exact bytes of each message sent (the .eml, or the letter's PDF),
-  so that a case file can prove what was sent.
-- ``approvals_used`` — invoices whose ``À envoyer`` tick already approved a step (the planner's
-  ``used_approvals``), forgotten when the tick is cleared.
-- ``recovery`` — customers handed to a collection agency or a court (``en recouvrement``).
+Its tables (``journal``, ``journal_events``, ``journal_messages``, ``approvals_used``, ``recovery``)
+are described in :mod:`encours.sync.journal_schema`; its values in :mod:`encours.sync.journal_entries`.
 
 States: ``planned → sending → sent | failed | skipped``, and ``uncertain``.  A row is committed
 as ``sending`` before its message leaves and as ``sent`` once the channel answered; a row still
@@ -23,218 +11,43 @@ nothing is sent for it until a person says what happened (:meth:`Journal.confirm
 
 from __future__ import annotations
 
-import enum
-import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from encours.connectors.errors import EncoursError
-from encours.scenarios.planner import PlannedAction, StepKey
+from encours.scenarios.actions import StepKey
+from encours.sync.journal_entries import (
+    ENTRY_COLUMNS,
+    EVENT_COLUMNS,
+    VISIBLE_EVENTS,
+    ConfirmTooEarlyError,
+    Dispatch,
+    Entry,
+    Event,
+    JournalError,
+    State,
+    by_message,
+    entry_of_row,
+    event_of_row,
+    reference_for,
+    stored_amount,
+)
+from encours.sync.labels import STATE_LABELS_FR, pass_text
 from encours.sync.redact import redact
 from encours.sync.state import StateStore
+
+#: The journal's values live in :mod:`encours.sync.journal_entries`; still importable from here.
+__all__ = [
+    "MAX_ATTEMPTS", "RETRY_MINUTES", "STATE_LABELS_FR", "VISIBLE_EVENTS", "ConfirmTooEarlyError", "Dispatch", "Entry",
+    "Event", "Journal", "JournalError", "State", "reference_for",
+]
 
 #: A failed key is retried at the next passes, waiting longer each time, at most this many sends.
 MAX_ATTEMPTS = 5
 #: Wait before retrying a failed send: this many minutes, doubled at each attempt (capped at a day).
 RETRY_MINUTES = 15
-
-class State(enum.StrEnum):
-    PLANNED = "planned"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    UNCERTAIN = "uncertain"
-
-
-#: How the sheet (``Relances``, ``À faire``) shows each state.
-STATE_LABELS_FR = {
-    "planned": "prévue",
-    "sending": "en cours d'envoi",
-    "sent": "envoyée",
-    "failed": "échec",
-    "skipped": "non envoyée",
-    "uncertain": "incertaine — à confirmer",
-    "recovery": "en recouvrement",
-}
-
-#: Event states the ``Relances`` tab shows (planned/sending are kept in the database only).
-VISIBLE_EVENTS = frozenset({"sent", "failed", "skipped", "uncertain", "recovery"})
-
-
-class JournalError(EncoursError):
-    """A journal operation is impossible (unknown reference, wrong state); nothing was changed."""
-
-    exit_code = 2
-
-
-class ConfirmTooEarlyError(JournalError):
-    """``not-sent`` answered while the server may still deliver the message; nothing was changed."""
-
-
-@dataclass(frozen=True)
-class Dispatch:
-    """What the journal records about one outgoing message or task (built from a planned action)."""
-
-    keys: tuple[StepKey, ...]
-    customer_id: str
-    customer_name: str
-    scenario: str
-    step: str
-    channel: str
-    invoice_ids: tuple[str, ...]
-    invoice_numbers: tuple[str, ...]
-    amount: str
-    currency: str
-    recipients: tuple[str, ...]
-    planned_date: date
-
-    @classmethod
-    def from_action(cls, action: PlannedAction) -> Dispatch:
-        recipients = action.recipients.to + action.recipients.cc if action.channel in ("email", "thanks") else ()
-        return cls(
-            keys=tuple(sorted(action.step_keys)),
-            customer_id=action.customer_id,
-            customer_name=action.customer_name,
-            scenario=action.scenario,
-            step=action.step.id,
-            channel=action.channel,
-            invoice_ids=action.invoice_ids,
-            invoice_numbers=tuple(i.number or i.invoice_id for i in action.items),
-            amount=str(action.amount.amount),
-            currency=action.currency,
-            recipients=tuple(recipients),
-            planned_date=action.planned_date,
-        )
-
-    @property
-    def action_key(self) -> str:
-        return " ".join(sorted(k.id for k in self.keys))
-
-
-def reference_for(dossier: str, action_key: str) -> str:
-    """The short, stable reference of a message (``R-`` + 10 hex): shown in the sheet, typed to confirm."""
-    return "R-" + hashlib.sha256(f"{dossier}\n{action_key}".encode()).hexdigest()[:10]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One journal row: a step key and where it stands."""
-
-    key: StepKey
-    customer_id: str
-    customer_name: str
-    invoice_ids: tuple[str, ...]
-    invoice_numbers: str
-    amount: str
-    currency: str
-    scenario: str
-    step: str
-    channel: str
-    recipients: str
-    reference: str
-    message_id: str
-    state: State
-    reason: str
-    artifact: str
-    attempts: int
-    retry_at: datetime | None
-    planned_date: date | None
-    created_at: datetime
-    updated_at: datetime
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of the append-only history."""
-
-    seq: int
-    at: datetime
-    reference: str
-    keys: tuple[str, ...]
-    customer_id: str
-    customer_name: str
-    invoices: str
-    scenario: str
-    step: str
-    channel: str
-    recipients: str
-    state: str
-    reason: str
-    message_id: str
-    artifact: str
-
-    @property
-    def sheet_id(self) -> str:
-        return f"J-{self.seq:06d}"
-
-    def sheet_row(self, tz: Any = None) -> dict[str, Any]:
-        """The ``Relances`` row (layout JOURNAL keys); ``at`` in the company's time zone, naive."""
-        at = self.at.astimezone(tz) if tz is not None else self.at
-        status = STATE_LABELS_FR.get(self.state, self.state)
-        return {
-            "id": self.sheet_id,
-            "at": at.replace(tzinfo=None, microsecond=0),
-            "customer": self.customer_name,
-            "invoices": self.invoices,
-            "scenario": self.scenario,
-            "step": self.step,
-            "channel": self.channel,
-            "recipient": self.recipients,
-            "status": status,
-            "reason": self.reason,
-            "message": " ".join(p for p in (self.reference, self.message_id, self.artifact) if p),
-        }
-
-
-_ENTRY_COLUMNS = (
-    "key, customer_id, customer_name, invoice_ids, invoice_numbers, amount, currency, scenario, step, channel, "
-    "recipients, reference, message_id, state, reason, artifact, attempts, retry_at, planned_date, created_at, "
-    "updated_at, sent_at"
-)
-_EVENT_COLUMNS = (
-    "seq, at, reference, keys, customer_id, customer_name, invoices, scenario, step, channel, recipients, state, "
-    "reason, message_id, artifact"
-)
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _entry(row: Sequence[Any]) -> Entry:
-    return Entry(
-        key=StepKey.parse(row[0]),
-        customer_id=row[1],
-        customer_name=row[2],
-        invoice_ids=tuple(json.loads(row[3])),
-        invoice_numbers=row[4],
-        amount=row[5],
-        currency=row[6],
-        scenario=row[7],
-        step=row[8],
-        channel=row[9],
-        recipients=row[10],
-        reference=row[11],
-        message_id=row[12],
-        state=State(row[13]),
-        reason=row[14],
-        artifact=row[15],
-        attempts=int(row[16]),
-        retry_at=_dt(row[17]),
-        planned_date=None if row[18] is None else date.fromisoformat(row[18]),
-        created_at=datetime.fromisoformat(row[19]),
-        updated_at=datetime.fromisoformat(row[20]),
-        sent_at=_dt(row[21]),
-    )
-
-
-def _event(row: Sequence[Any]) -> Event:
-    return Event(int(row[0]), datetime.fromisoformat(row[1]), row[2], tuple(row[3].split()), *row[4:])
 
 
 class Journal:
@@ -262,26 +75,26 @@ class Journal:
 
     # -- reading ------------------------------------------------------------------------------
     def entries(self, states: Iterable[State] | None = None) -> list[Entry]:
-        query = f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE dossier = ?"
+        query = f"SELECT {ENTRY_COLUMNS} FROM journal WHERE dossier = ?"
         params: list[Any] = [self.dossier]
         if states is not None:
             wanted = [s.value for s in states]
             query += f" AND state IN ({', '.join('?' for _ in wanted)})"
             params += wanted
-        return [_entry(r) for r in self.db.execute(query + " ORDER BY created_at, key", params)]
+        return [entry_of_row(r) for r in self.db.execute(query + " ORDER BY created_at, key", params)]
 
     def entry(self, key: StepKey) -> Entry | None:
         row = self.db.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE dossier = ? AND key = ?", (self.dossier, key.id)
+            f"SELECT {ENTRY_COLUMNS} FROM journal WHERE dossier = ? AND key = ?", (self.dossier, key.id)
         ).fetchone()
-        return None if row is None else _entry(row)
+        return None if row is None else entry_of_row(row)
 
     def by_reference(self, reference: str) -> list[Entry]:
         rows = self.db.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM journal WHERE dossier = ? AND (reference = ? OR message_id = ? OR key = ?)",
+            f"SELECT {ENTRY_COLUMNS} FROM journal WHERE dossier = ? AND (reference = ? OR message_id = ? OR key = ?)",
             (self.dossier, reference, reference, reference),
         )
-        return [_entry(r) for r in rows]
+        return [entry_of_row(r) for r in rows]
 
     def done(self) -> dict[StepKey, date]:
         """What the planner must treat as done: sent keys, and uncertain ones (until a person decides)."""
@@ -301,14 +114,14 @@ class Journal:
         return out
 
     def events(self, *, customer_id: str | None = None, visible_only: bool = False) -> list[Event]:
-        query = f"SELECT {_EVENT_COLUMNS} FROM journal_events WHERE dossier = ?"
+        query = f"SELECT {EVENT_COLUMNS} FROM journal_events WHERE dossier = ?"
         params: list[Any] = [self.dossier]
         if customer_id is not None:
             query += " AND customer_id = ?"
             params.append(customer_id)
         if visible_only:
             query += f" AND state IN ({', '.join(repr(s) for s in sorted(VISIBLE_EVENTS))})"
-        return [_event(r) for r in self.db.execute(query + " ORDER BY seq", params)]
+        return [event_of_row(r) for r in self.db.execute(query + " ORDER BY seq", params)]
 
     def message_content(self, message_id: str) -> tuple[str, bytes] | None:
         """(file name, bytes) of a message kept when it was sent."""
@@ -344,7 +157,7 @@ class Journal:
         else:
             values = ("", "", "", "", "", "", "")
         self.db.execute(
-            f"INSERT INTO journal_events ({_EVENT_COLUMNS.replace('seq, ', '')}, dossier, recorded_at) "
+            f"INSERT INTO journal_events ({EVENT_COLUMNS.replace('seq, ', '')}, dossier, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (now.isoformat(), reference, " ".join(keys), *values, state, self._clean(reason), message_id,
              self._clean(artifact), self.dossier, self.wall_clock().isoformat()),
@@ -371,7 +184,7 @@ class Journal:
                 "message_id = excluded.message_id, state = excluded.state, reason = excluded.reason, "
                 "planned_date = excluded.planned_date, updated_at = excluded.updated_at",
                 (self.dossier, key.id, key.level, key.target, key.scenario, key.step, key.cycle, dispatch.customer_id,
-                 dispatch.customer_name, json.dumps(invoice_ids), numbers, dispatch.amount, dispatch.currency,
+                 dispatch.customer_name, json.dumps(invoice_ids), numbers, *stored_amount(dispatch.amount),
                  dispatch.channel, ", ".join(dispatch.recipients), reference, message_id, state.value,
                  self._clean(reason), dispatch.planned_date.isoformat(), now.isoformat(), now.isoformat()),
             )
@@ -505,10 +318,9 @@ class Journal:
         stuck = self.entries([State.SENDING])
         if not stuck:
             return []
-        reason = ("interrompu entre l'envoi et sa confirmation : vérifier la boîte d'envoi ou le serveur, "
-                  "puis `encours run --confirm REF sent|not-sent`")
+        reason = pass_text("interrupted")
         with self.store.transaction():
-            for reference, entries in _by_reference(stuck):
+            for reference, entries in by_message(stuck).items():
                 self.db.execute(
                     "UPDATE journal SET state = 'uncertain', reason = ?, updated_at = ? WHERE dossier = ? AND "
                     f"key IN ({', '.join('?' for _ in entries)})",
@@ -544,19 +356,19 @@ class Journal:
                 f"the mailbox or the server's log for Message-ID {entries[0].message_id} "
                 f"({entries[0].recipients or entries[0].channel}), then confirm"
             )
-        by = f" par {who}" if who else ""
+        by = pass_text("confirmed_by", who=who) if who else ""
         with self.store.transaction():
             keys = [e.key.id for e in entries]
             marks = ", ".join("?" for _ in keys)
             if sent:
-                reason = f"confirmée envoyée{by}"
+                reason = pass_text("confirmed_sent", by=by)
                 self.db.execute(
                     f"UPDATE journal SET state = 'sent', reason = ?, updated_at = ?, "
                     f"sent_at = COALESCE(sent_at, sending_at, ?) WHERE dossier = ? AND key IN ({marks})",
                     (reason, now.isoformat(), now.isoformat(), self.dossier, *keys),
                 )
             else:
-                reason = f"confirmée non envoyée{by} : sera renvoyée"
+                reason = pass_text("confirmed_not_sent", by=by)
                 self.db.execute(
                     f"UPDATE journal SET state = 'failed', reason = ?, updated_at = ?, attempts = 0, retry_at = NULL "
                     f"WHERE dossier = ? AND key IN ({marks})",
@@ -591,10 +403,3 @@ class Journal:
                 (self.dossier, now.isoformat(), customer_id, customer_name, self._clean(note)),
             )
         return True
-
-
-def _by_reference(entries: Iterable[Entry]) -> Iterator[tuple[str, list[Entry]]]:
-    groups: dict[str, list[Entry]] = {}
-    for entry in entries:
-        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
-    yield from groups.items()

@@ -10,12 +10,13 @@ and the sheet, the report and the zip handed to an agency agree on every figure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
 from encours.connectors.model import Delta, Invoice, Ledger
+from encours.connectors.quarantine import Hold, source_holds
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.planner import Plan, plan
 from encours.scenarios.setup import ScenarioSetup
@@ -27,6 +28,7 @@ from encours.sync.config import Config
 from encours.sync.journal import Journal
 from encours.sync.redact import secret_values
 from encours.sync.risk import RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
+from encours.sync.source_holds import with_source_holds
 from encours.sync.state import StateStore
 
 
@@ -49,6 +51,8 @@ class DossierState:
     kpis: ReceivablesKpis
     risk: RiskRefresh
     journal: Journal
+    #: Reminders held while a record of the source cannot be read (customer, payment …).
+    holds: tuple[Hold, ...] = ()
 
     @property
     def setup(self) -> ScenarioSetup:
@@ -117,6 +121,7 @@ def assemble(
     return DossierState(
         config=config, as_of=as_of, now=now, source=source, delta=changes, ledger=ledger, marks=marks,
         figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal,
+        holds=source_holds(store.cache(), config.source.type),
     )
 
 
@@ -125,6 +130,8 @@ def plan_for(state: DossierState, *, day: date | None = None, used_approvals: It
 
     Customers in collection or under insolvency proceedings get no amicable reminder: a
     proceeding's next action is declaring the claim to the administrator, with its deadline.
+    A customer whose payment, allocation, credit note or own record the source could not map gets
+    nothing in that currency until it maps (:mod:`encours.sync.source_holds`).
     """
     journal = state.journal
     in_recovery = set(journal.in_recovery()) | set(state.risk.blocked())
@@ -135,18 +142,25 @@ def plan_for(state: DossierState, *, day: date | None = None, used_approvals: It
         profile_scenarios=state.setup.profile_scenarios, default_scenario=state.setup.default,
         in_recovery=in_recovery, used_approvals=used,
     )
-    return with_claim_declarations(the_plan, state.ledger, state.risk)
+    return with_source_holds(with_claim_declarations(the_plan, state.ledger, state.risk), state.ledger, state.holds)
 
 
-def refetch(connector: object, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
+def refetch(
+    connector: object, invoice_ids: Iterable[str], known: Mapping[str, Invoice] | None = None
+) -> dict[str, Invoice | None]:
     """The invoices as the source has them now — in one or a few requests when the connector reads
-    in batches (``refetch_invoices``), else one by one.  An id the source no longer knows maps to None."""
+    in batches (``refetch_invoices``), else one by one.  An id the source no longer knows maps to None.
+
+    A batch answer may name ids ``unchanged`` since the pass's own pull (Sage, which cannot filter
+    by id, asks what changed since): those are the pass's ``known`` copy; without it, None."""
     ids = list(dict.fromkeys(invoice_ids))
     if not ids:
         return {}
     batch = getattr(connector, "refetch_invoices", None)
     if callable(batch):
-        found: dict[str, Invoice | None] = dict(batch(ids))
-        return {i: found.get(i) for i in ids}
+        answer = batch(ids)
+        found: dict[str, Invoice | None] = dict(answer)
+        unchanged: frozenset[str] = getattr(answer, "unchanged", frozenset())
+        return {i: found[i] if i in found else (known or {}).get(i) if i in unchanged else None for i in ids}
     single: Refetcher = connector  # type: ignore[assignment]
     return {i: single.refetch_invoice(i) for i in ids}

@@ -102,5 +102,6 @@ def open_platform(config: Config, cache: Cache, *, as_of: date) -> Connector:
             company_ids=tuple(companies),
             version=source.text("version", "") or None,
             protocol=protocol,
+            cache=cache,
         )
     raise ConfigError(f"source type {kind!r} is not a platform", file=source.file, key="[source] type")

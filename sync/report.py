@@ -3,7 +3,8 @@ e-mail and a PDF (:mod:`encours.sync.report_render`) and sent
 (:func:`encours.sync.report_send.send_weekly_report`).
 
 Every figure comes from :mod:`encours.sheets_addin.functions` (KPIs, cash forecast, aging, scores); this
-module only picks the population (the whole ledger, or one salesperson's customers) and the
+module (with :mod:`.report_model`, the values, and :mod:`.report_inputs`, what it reads) only
+picks the population (the whole ledger, or one salesperson's customers) and the
 week.  Choices stated:
 
 - amounts are in EUR with the KPIs' population (:func:`encours.sheets_addin.functions.receivables_kpis`):
@@ -21,154 +22,46 @@ week.  Choices stated:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Invoice, Ledger
-from encours.connectors.registries.signals import claim_declarations, fr_date, risk_lines
+from encours.connectors.registries.signals import claim_declarations, risk_lines
 from encours.sheets_addin import functions as fn
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
 from encours.sheets_addin.view import CustomerFigures
-from encours.sync.config import Config
-from encours.sync.journal import Journal, State
-from encours.sync.pipeline import assemble
-from encours.sync.pull import open_sheet
+from encours.sync.report_inputs import DAYS, NOT_REMINDERS, load_inputs, report_due, report_settings, sent_reminders
+from encours.sync.report_model import (
+    REMINDER_WINDOW_DAYS,
+    InvoiceLine,
+    LatePayer,
+    ReminderStats,
+    ReportError,
+    RiskLine,
+    SentReminder,
+    WeeklyReport,
+    WeekPoint,
+)
 from encours.sync.risk import RiskRefresh, apply_risk
-from encours.sync.settings import ReportSettings
-from encours.sync.state import StateStore
 
-log = logging.getLogger(__name__)
+#: The report's values and inputs live in their own modules; still importable from here.
+__all__ = [
+    "DAYS", "NOT_REMINDERS", "InvoiceLine", "LatePayer", "ReminderStats", "ReportError", "RiskLine", "SentReminder",
+    "WeekPoint", "WeeklyReport", "build_report", "load_inputs", "receivables_at", "reminder_stats", "report_due",
+    "report_settings", "salespeople", "salesperson_ledger", "sent_reminders",
+]
+
 
 FORECAST_WEEKS = 8
 HISTORY_WEEKS = 8
 TOP_LATE_PAYERS = 10
 REMINDER_EFFECT_DAYS = 14
-REMINDER_WINDOW_DAYS = 28
 KPI_PERIOD_DAYS = 90
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NOT_COUNTED = ("draft", "deleted")
-
-
-class ReportError(EncoursError):
-    """The report cannot be made (no synced ledger yet, nothing to send to)."""
-
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class WeekPoint:
-    day: date
-    outstanding: Decimal
-    overdue: Decimal
-
-
-@dataclass(frozen=True)
-class LatePayer:
-    customer_id: str
-    name: str
-    salesperson: str
-    overdue: Decimal
-    outstanding: Decimal
-    oldest_days: int
-    score: int | None = None
-    profile: str = ""
-    alert: str = ""
-
-
-@dataclass(frozen=True)
-class InvoiceLine:
-    """An invoice in the promises or disputes lists."""
-
-    invoice_id: str
-    number: str
-    customer: str
-    salesperson: str
-    remaining: Decimal
-    currency: str
-    due_date: date | None
-    day: date | None = None  # the promise's date
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class SentReminder:
-    """One reminder the journal holds as sent."""
-
-    sent_on: date
-    customer_id: str
-    invoice_ids: tuple[str, ...]
-    channel: str = "email"
-    step: str = ""
-
-
-@dataclass(frozen=True)
-class ReminderStats:
-    sent_this_week: int = 0
-    by_channel: tuple[tuple[str, int], ...] = ()
-    sent_in_window: int = 0
-    brought_in: Decimal = Decimal("0.00")
-    invoices_paid: int = 0
-    known: bool = True  # False: no journal to read yet
-
-
-@dataclass(frozen=True)
-class RiskLine:
-    customer_id: str
-    name: str
-    what: str
-    day: date | None
-    link: str
-    action: str = ""
-    outstanding: Decimal = Decimal("0.00")
-
-
-@dataclass(frozen=True)
-class WeeklyReport:
-    company: str
-    as_of: date
-    salesperson: str  # "" for the whole company
-    customers: int
-    kpis: fn.ReceivablesKpis
-    history: tuple[WeekPoint, ...]  # oldest first; the last is the as-of date
-    forecast: fn.CashForecast
-    aging: tuple[tuple[str, Decimal], ...]
-    late_payers: tuple[LatePayer, ...]
-    promises: tuple[InvoiceLine, ...]
-    broken_promises: tuple[InvoiceLine, ...]
-    disputes: tuple[InvoiceLine, ...]
-    reminders: ReminderStats
-    risks: tuple[RiskLine, ...]
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def outstanding(self) -> Decimal:
-        return self.kpis.receivables
-
-    @property
-    def overdue(self) -> Decimal:
-        return self.kpis.overdue
-
-    @property
-    def previous(self) -> WeekPoint:
-        """The figures seven days before the as-of date."""
-        return self.history[-2] if len(self.history) >= 2 else self.history[-1]
-
-    @property
-    def week_start(self) -> date:
-        return self.as_of - timedelta(days=7)
-
-    @property
-    def title(self) -> str:
-        who = f" — {self.salesperson}" if self.salesperson else ""
-        return f"Encours clients au {fr_date(self.as_of)}{who}"
 
 
 # -- populations --------------------------------------------------------------------------------
@@ -422,69 +315,3 @@ def build_report(
     )
 
 
-# -- the journal ------------------------------------------------------------------------------
-#: Journal channels that are not a reminder the customer received (a thank-you; a call task published).
-NOT_REMINDERS = ("thanks", "call")
-
-
-def sent_reminders(store: StateStore, since: date, *, dossier: str, tz: tzinfo = UTC) -> list[SentReminder] | None:
-    """Messages the journal (:mod:`encours.sync.journal`) holds as sent since ``since``, one per message.
-
-    ``None`` when the state store has no journal yet.  A message covering several invoices is one
-    reminder (its journal rows share a reference); thank-you messages and call tasks are left out.
-    """
-    tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "journal" not in tables:
-        return None
-    messages: dict[str, tuple[date, str, list[str], str, str]] = {}
-    for entry in Journal(store, dossier, tz=tz).entries([State.SENT]):
-        if entry.channel in NOT_REMINDERS or entry.sent_at is None:
-            continue
-        sent_on = entry.sent_at.astimezone(tz).date()
-        if sent_on < since:
-            continue
-        group = entry.reference or entry.message_id or entry.key.id
-        known = messages.setdefault(group, (sent_on, entry.customer_id, [], entry.channel, entry.step))
-        known[2].extend(i for i in entry.invoice_ids if i not in known[2])
-    return [SentReminder(day, customer, tuple(ids), channel, step)
-            for day, customer, ids, channel, step in sorted(messages.values(), key=lambda m: (m[0], m[1]))]
-
-
-# -- the configuration --------------------------------------------------------------------------
-def report_settings(config: Config) -> ReportSettings:
-    """``[report]``: day = "monday", recipients = [...], per_salesperson = true (validated at load)."""
-    return config.settings.report
-
-
-def report_due(config: Config, as_of: date) -> bool:
-    """True on the configured day of the week."""
-    return DAYS[as_of.weekday()] == report_settings(config).day
-
-
-def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None, list[SentReminder] | None,
-                                                         RiskRefresh, list[str]]:
-    """The dossier as the pipeline assembles it (the last synced ledger, the sheet's marks, the
-    stored risk signals) and the journal's reminders of the last weeks."""
-    notes: list[str] = []
-    path = Path(config.state_path)
-    if not path.exists():
-        raise ReportError(f"{path}: no state file yet — run `encours sync -c {config.file.name}` first")
-    marks: SheetMarks | None = None
-    workbook = config.settings.sheet.path
-    if workbook is not None and not workbook.exists():
-        notes.append(f"Promesses et litiges non lus : la feuille {workbook} n'existe pas encore.")
-    else:
-        try:
-            marks = open_sheet(config).read_marks()
-        except (EncoursError, OSError) as exc:
-            notes.append(f"Promesses et litiges non lus : la feuille n'a pas pu être lue ({exc}).")
-    with StateStore(path) as store:
-        if not store.ledger().customers and not store.ledger().invoices:
-            raise ReportError(f"{path}: nothing synced yet — run `encours sync -c {config.file.name}` first")
-        moment = datetime.combine(as_of, time(12), tzinfo=config.timezone)
-        state = assemble(config, store, as_of=as_of, now=moment, marks=marks or SheetMarks())
-        reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS), dossier=config.dossier,
-                                   tz=config.timezone)
-    if reminders is None:
-        notes.append("Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).")
-    return state.ledger, marks, reminders, state.risk, notes

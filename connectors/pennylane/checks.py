@@ -14,20 +14,20 @@ from typing import Any
 
 from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.fields import Fields
-from encours.connectors.http import HttpClient
+from encours.connectors.pennylane.client import PennylaneClient
 from encours.connectors.pennylane.mapping import PLATFORM, rfc3339
 
 #: The changelogs an incremental sync reads, and the scope each needs.
 CHANGELOG_SCOPES = {"customer_invoices": "customer_invoices", "customers": "customers", "transactions": "transactions"}
 
 
-def check_endpoints(http: HttpClient, now: datetime) -> list[EndpointCheck]:
+def check_endpoints(client: PennylaneClient, now: datetime) -> list[EndpointCheck]:
     """Every endpoint the sync and the re-check use, each read once (``encours check``).
 
     ``GET /me`` lists the token's scopes: an endpoint whose scope is missing is reported
     without being called, in Pennylane's words (``transactions:readonly``).
     """
-    me = Fields(http.get_json("/me", endpoint="GET /me"), platform=PLATFORM, endpoint="GET /me")
+    me = Fields(client.me(), platform=PLATFORM, endpoint="GET /me")
     granted = {str(s) for s in me.list("scopes", required=False) if isinstance(s, str)}
     results = [EndpointCheck("GET /me", True)]
     since = rfc3339(now - timedelta(days=1))
@@ -35,7 +35,7 @@ def check_endpoints(http: HttpClient, now: datetime) -> list[EndpointCheck]:
 
     def first_id(path: str, endpoint: str, params: dict[str, Any]) -> Callable[[], None]:
         def call() -> None:
-            body = http.get_json(path, params={**params, "limit": 1}, endpoint=endpoint)
+            body = client.first_page(path, params, endpoint)
             items = body.get("items") if isinstance(body, dict) else None
             if items and isinstance(items[0], dict) and items[0].get("id") is not None:
                 found[endpoint] = str(items[0]["id"])
@@ -70,7 +70,7 @@ def check_endpoints(http: HttpClient, now: datetime) -> list[EndpointCheck]:
         if not ident:
             results.append(_probe(endpoint, scope, granted, None))
             continue
-        results.append(_probe(endpoint, scope, granted, partial(http.get_json, path, endpoint=endpoint)))
+        results.append(_probe(endpoint, scope, granted, partial(client.get, path, endpoint)))
     return results
 
 def _probe(

@@ -1,25 +1,24 @@
-"""Pennylane Company API v2: customers, invoices, credit notes and their payments.
+"""Pennylane Company API v2: customers, invoices, credit notes and their payments — the pull logic.
 
-Requests (all GET; base ``https://app.pennylane.com/api/external/v2``, bearer token):
+Requests go through :mod:`.client` (one method per endpoint); records are mapped by :mod:`.mapping`.
 
-* full pull: ``/customers`` and ``/customer_invoices`` pages (100 a page, ``filter``/``sort``
-  resent on every page), then for each paid or partly paid invoice issued inside the scoring
-  window *one* ``/customer_invoices/{id}/matched_transactions`` call — the bank transactions carry
-  the payment dates.  Those details are kept in the state store's cache (namespace
-  ``pennylane.payments``): a fully paid invoice is asked about once, ever; a partly paid one again
-  only when its remaining amount moves.  Only when an invoice has no matched transaction (marked
-  paid by hand) is ``/payments`` asked instead, dated by its creation.  Contacts
-  (``/customers/{id}/contacts``) are fetched for customers with open invoices and cached by the
-  customer's ``updated_at``.
+* full pull: ``/customers``, ``/customer_invoices`` and ``/transactions`` pages, each kept by the
+  checkpoint (an interrupted pull resumes), then for each paid or partly paid invoice issued
+  inside the scoring window its payment dates and its customer's contacts (:mod:`.details`,
+  asked once and cached).
 * incremental pull: ``/changelogs/customer_invoices``, ``/changelogs/customers`` and
   ``/changelogs/transactions`` since the previous pull (minus a 5-minute look-back), then the
-  changed invoices and customers re-read in batches of 100 ids.  A 422 (older than the 4-week
-  retention) turns the pull into a full one.
+  changed records re-read in batches of 100 ids.  A 422 (older than the 4-week retention) turns
+  the pull into a full one.
 
-Non-EUR invoices: ``currency_amount`` is the total in the invoice currency, ``amount`` the same
-total in EUR.  ``remaining_amount_with_tax`` is *reported* (unconfirmed) to be converted to EUR;
-encours assumes so, converts it back with the invoice's own EUR/currency ratio, and refuses a
-record that contradicts the assumption (see :func:`_remaining`).
+A record that cannot be mapped — invoice, customer, bank transaction, a transaction's matched
+invoices — is quarantined (:mod:`encours.connectors.quarantine`): left out, named in the summary,
+asked for again at the next sync; a customer, a transaction or a credit note holds its customer's
+reminders until it maps.
+
+Non-EUR invoices: ``remaining_amount_with_tax`` is *reported* (unconfirmed) to be in EUR; encours
+assumes so, converts it back with the invoice's own ratio, and quarantines a record that
+contradicts the assumption (see :func:`.mapping.remaining_of`).
 """
 
 from __future__ import annotations
@@ -35,19 +34,14 @@ from encours.connectors.base import Cache
 from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.http import HttpClient, Pacer
-from encours.connectors.model import (
-    Customer,
-    Delta,
-    Invoice,
-    Payment,
-    SourceInfo,
-    UnallocatedCredit,
-)
-from encours.connectors.pages import CursorPaginator, PageRequest, SinceCursor, paginate, walk
+from encours.connectors.model import Customer, Delta, Invoice, Payment, SourceInfo, UnallocatedCredit
+from encours.connectors.pages import SinceCursor
 from encours.connectors.pennylane import mapping
+from encours.connectors.pennylane.changes import ChangeFeed
 from encours.connectors.pennylane.checks import check_endpoints
+from encours.connectors.pennylane.client import PennylaneClient
 from encours.connectors.pennylane.details import InvoiceDetails
-from encours.connectors.quarantine import Quarantine
+from encours.connectors.quarantine import ALLOCATION, CUSTOMER, INVOICE, PAYMENT, Quarantine
 from encours.connectors.source_errors import ClientRequestError, MalformedResponseError, NotFoundError
 
 log = logging.getLogger("encours.pennylane")
@@ -56,9 +50,12 @@ PLATFORM = mapping.PLATFORM
 DEFAULT_BASE_URL = "https://app.pennylane.com/api/external/v2"
 LOOK_BACK = timedelta(minutes=5)
 ID_BATCH = 100
-TX_SAMPLE = 5  # changed bank transactions always followed to their invoices (see _invoices_of_transactions)
 
 PennylaneCursor = SinceCursor
+
+
+def _id_filter(ids: list[str]) -> str:
+    return json.dumps([{"field": "id", "operator": "in", "value": ids}])
 
 
 class PennylaneConnector:
@@ -108,22 +105,22 @@ class PennylaneConnector:
         self._conditions: dict[str, str] = {}  # customer id -> payment_conditions, as listed
         self._listed: set[str] = set()  # ids of the invoice records the listings returned
         self.checkpoint = Checkpoint(cache, PLATFORM)
+        self.client = PennylaneClient(self.http, self.checkpoint)
+        self._changes = ChangeFeed(self.client, self.quarantine)
         self.details = InvoiceDetails(
-            self._list, cache, self.quarantine, window_start=self.window_start, fetch_contacts=fetch_contacts
+            self.client, cache, self.quarantine, window_start=self.window_start, fetch_contacts=fetch_contacts
         )
-        self._checkpointed: dict[str, str] = {}  # path -> checkpoint listing, during a full pull
 
     # -- Connector ----------------------------------------------------------------------------
     def check_endpoints(self) -> list[EndpointCheck]:
         """Every endpoint the sync and the re-check use, each read once (see :mod:`.checks`)."""
-        return check_endpoints(self.http, self._server_now())
+        return check_endpoints(self.client, self._server_now())
 
     def check(self) -> SourceInfo:
-        me = self.http.get_json("/me", endpoint="GET /me")
-        fields = Fields(me, platform=PLATFORM, endpoint="GET /me")
+        fields = Fields(self.client.me(), platform=PLATFORM, endpoint="GET /me")
         company = fields.obj("company", required=False)
         name = company.text("name", required=False) if company else ""
-        open_count = sum(1 for inv in self._iter_invoices() if inv is not None and inv.is_open)
+        open_count = sum(1 for page in self._invoice_pages() for inv in page if inv.is_open)
         user = fields.obj("user", required=False)
         who = user.text("email", required=False) if user else ""
         return SourceInfo(PLATFORM, name or "(company name not given)", open_count, f"token of {who}" if who else "")
@@ -144,12 +141,11 @@ class PennylaneConnector:
             self.quarantine.save()
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
-        endpoint = "GET /customer_invoices/{id}"
         try:
-            raw = self.http.get_json(f"/customer_invoices/{invoice_id}", endpoint=endpoint, record=invoice_id)
+            raw = self.client.invoice(invoice_id)
         except NotFoundError:
             return None
-        return self._invoice(raw, endpoint)
+        return self._invoice(raw, "GET /customer_invoices/{id}")
 
     def refetch_invoices(self, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
         """The invoices of a pass read again right before sending, 100 per request (``id in``).
@@ -158,9 +154,7 @@ class PennylaneConnector:
         could not be read as an invoice (a record quarantined): it must not be reminded.
         """
         wanted = sorted(set(invoice_ids), key=mapping.id_order)
-        found: dict[str, Invoice | None] = {}
-        for invoice in self._changed_invoices(wanted):
-            found[invoice.id] = invoice
+        found: dict[str, Invoice | None] = {invoice.id: invoice for invoice in self._changed_invoices(wanted)}
         for ident in wanted:
             if ident not in found and ident not in self.quarantine.found:
                 found[ident] = None
@@ -170,28 +164,27 @@ class PennylaneConnector:
     def _pull_full(self) -> Delta:
         self._listed = set()
         began = self.checkpoint.start(self.http.clock())
-        customers = [self._customer(raw) for raw in self._list_full("/customers", {"sort": "id"}, "GET /customers")]
+        listed_customers: set[str] = set()
+        customers = self._customers(self.client.customer_pages({"sort": "id"}, listing="customers"), listed_customers)
         started = self._server_now()
         if self.checkpoint.resumed_pages:
             started = min(started, datetime.fromtimestamp(began, UTC))  # changes since the first try
         invoices: list[Invoice] = []
         payments: list[Payment] = []
-        self._checkpointed["/customer_invoices"] = "customer_invoices"
-        try:
-            for page in self._invoice_pages():
-                # Details right after their page: the page's parsing then fits in the rate-limit waits.
-                payments.extend(self.details.payments_for(page))
-                invoices.extend(self.details.trusted(page))
-        finally:
-            self._checkpointed.pop("/customer_invoices", None)
+        for page in self._invoice_pages(listing="customer_invoices"):
+            # Details right after their page: the page's parsing then fits in the rate-limit waits.
+            payments.extend(self.details.payments_for(page))
+            invoices.extend(self.details.trusted(page))
         customers = self.details.with_contacts(customers, invoices)
-        self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)  # gone
         since = [{"field": "date", "operator": "gteq", "value": self.window_start.isoformat()}]
-        self._checkpointed["/transactions"] = "transactions"
-        try:
-            credits = self._transaction_credits({"filter": json.dumps(since, separators=(",", ":"))})
-        finally:
-            self._checkpointed.pop("/transactions", None)
+        params = {"filter": json.dumps(since, separators=(",", ":"))}
+        listed_tx: set[str] = set()
+        credits = self._transaction_credits(params, listing="transactions", listed=listed_tx)
+        # What a full listing no longer has is gone: no longer quarantined.
+        self.quarantine.release_all(i for i in self.quarantine.held() if i not in self._listed)
+        self.quarantine.release_all((i for i in self.quarantine.held(CUSTOMER) if i not in listed_customers), CUSTOMER)
+        self.quarantine.release_all((i for i in self.quarantine.held(PAYMENT) if i not in listed_tx), PAYMENT)
+        self.quarantine.release_all(self.quarantine.held(ALLOCATION), ALLOCATION)  # every invoice was read
         self.checkpoint.finish()
         return Delta(
             customers=tuple(customers),
@@ -202,19 +195,63 @@ class PennylaneConnector:
             credits=tuple(c for c in credits.values() if c is not None),
         )
 
-    def _transaction_credits(self, params: Mapping[str, Any]) -> dict[str, UnallocatedCredit | None]:
-        """Credit id -> the customer's unmatched incoming transaction, or None (nothing left)."""
+    def _customers(self, pages: Iterable[list[Any]], listed: set[str] | None = None) -> list[Customer]:
+        """The customers that map; the others quarantined (their reminders held until they do)."""
+        customers: list[Customer] = []
+        for page in pages:
+            for raw in page:
+                if listed is not None and isinstance(raw, dict) and raw.get("id") is not None:
+                    listed.add(str(raw["id"]))
+                ok, customer = self.quarantine.attempt(raw, self._customer, kind=CUSTOMER, endpoint="GET /customers")
+                if ok and customer is not None:
+                    customers.append(customer)
+        return customers
+
+    def _transaction_credits(
+        self, params: Mapping[str, Any], *, listing: str = "", listed: set[str] | None = None
+    ) -> dict[str, UnallocatedCredit | None]:
+        """Credit id -> the customer's unmatched incoming transaction, or None (nothing left).
+        A transaction that cannot be mapped is quarantined and absent (its stored credit kept)."""
+        return self._credits_of(self.client.transactions({**params, "sort": "id"}, listing=listing), listed)
+
+    def _credits_of(self, raws: Iterable[Any], listed: set[str] | None = None) -> dict[str, UnallocatedCredit | None]:
         found: dict[str, UnallocatedCredit | None] = {}
-        for raw in self._list("/transactions", {**params, "sort": "id"}, "GET /transactions"):
+        for raw in raws:
             ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
-            found[mapping.credit_id(ident)] = mapping.credit_of_transaction(raw, self.company_currency)
+            if listed is not None:
+                listed.add(ident)
+            self._changes.owners[ident] = (mapping.owner_hint(raw), mapping.currency_hint(raw, self.company_currency))
+            ok, credit = self.quarantine.attempt(
+                raw, lambda r: mapping.credit_of_transaction(r, self.company_currency), kind=PAYMENT,
+                endpoint="GET /transactions", customer=mapping.owner_hint(raw),
+                currency=mapping.currency_hint(raw, self.company_currency),
+            )
+            if ok:
+                found[mapping.credit_id(ident)] = credit
         return found
 
-    def _iter_invoices(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[Invoice]:
-        for page in self._invoice_pages(extra_filter):
-            yield from page
+    def _changed_transactions(self, ids: list[str]) -> dict[str, UnallocatedCredit | None]:
+        """Changed (or quarantined) transactions re-read 100 at a time; an id the filter's answer
+        leaves out is read on its own (gone: its credit goes, and it is no longer quarantined)."""
+        credits: dict[str, UnallocatedCredit | None] = {}
+        for batch in mapping.batches(ids, ID_BATCH):
+            listed: set[str] = set()
+            credits.update(self._transaction_credits({"filter": _id_filter(batch)}, listed=listed))
+            for ident in batch:
+                if ident in listed:
+                    continue
+                try:
+                    raw = self.client.transaction(ident)
+                except NotFoundError:
+                    self.quarantine.release(ident, PAYMENT)
+                    credits[mapping.credit_id(ident)] = None
+                    continue
+                credits.update(self._credits_of([raw]))
+        return credits
 
-    def _invoice_pages(self, extra_filter: list[dict[str, Any]] | None = None) -> Iterator[list[Invoice]]:
+    def _invoice_pages(
+        self, extra_filter: list[dict[str, Any]] | None = None, *, listing: str = ""
+    ) -> Iterator[list[Invoice]]:
         endpoint = "GET /customer_invoices"
         draft: list[dict[str, Any]] = [{"field": "draft", "operator": "eq", "value": "false"}]
         if self._draft_filter_refused:
@@ -225,7 +262,7 @@ class PennylaneConnector:
             params["filter"] = json.dumps(filters, separators=(",", ":"))
         started = False
         try:
-            for raws in self._pages("/customer_invoices", params, endpoint):
+            for raws in self.client.invoice_pages(params, listing=listing):
                 started = True
                 yield [inv for raw in raws if (inv := self._invoice_or_hold(raw, endpoint)) is not None]
         except ClientRequestError as exc:
@@ -235,47 +272,47 @@ class PennylaneConnector:
                 raise
             log.warning("pennylane: the draft filter was refused (%s): listing drafts too", exc)
             self._draft_filter_refused = True
-            yield from self._invoice_pages(extra_filter)
+            yield from self._invoice_pages(extra_filter, listing=listing)
 
     def _invoice_or_hold(self, raw: Any, endpoint: str) -> Invoice | None:
-        """The record mapped, or ``None`` after quarantining it (an odd record never stops a sync)."""
-        ident = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") is not None else ""
-        if ident:
-            self._listed.add(ident)
-        try:
-            invoice = self._invoice(raw, endpoint)
-        except MalformedResponseError as exc:
-            if not ident:
-                raise  # without an id there is nothing to retry: the answer itself is broken
-            self.quarantine.add(ident, exc)
-            return None
-        self.quarantine.release(ident)
-        return invoice
+        """The record mapped, or ``None`` after quarantining it (an odd record never stops a sync).
+        A credit note left out holds its customer's reminders: what they owe may be less."""
+        if isinstance(raw, dict) and raw.get("id") is not None:
+            self._listed.add(str(raw["id"]))
+        ok, invoice = self.quarantine.attempt(
+            raw, lambda r: self._invoice(r, endpoint), kind=INVOICE, endpoint=endpoint,
+            customer=mapping.owner_hint(raw), currency=mapping.currency_hint(raw, self.company_currency),
+            holds=mapping.may_be_credit(raw),
+        )
+        return invoice if ok else None
 
     # -- incremental --------------------------------------------------------------------------
     def _pull_changes(self, previous: PennylaneCursor) -> Delta:
         since = mapping.rfc3339(previous.since)
         started = self._server_now()
-        invoice_ops = self._changes("customer_invoices", since)
-        customer_ops = self._changes("customers", since)
-        transaction_ops = self._changes("transactions", since)
+        invoice_ops = self._changes.operations("customer_invoices", since)
+        customer_ops = self._changes.operations("customers", since)
+        transaction_ops = self._changes.operations("transactions", since)
         started = min(started, self._server_now())
 
-        changed_invoices = {i for i, op in invoice_ops.items() if op != "delete"}
         deleted_invoices = sorted((i for i, op in invoice_ops.items() if op == "delete"), key=mapping.id_order)
-        self.quarantine.release_all(deleted_invoices)
-        changed_invoices |= set(self.quarantine.held()) - set(deleted_invoices)  # retried until mapped
-        changed_invoices |= self._invoices_of_transactions(
-            [tx for tx, op in transaction_ops.items() if op != "delete"], changed_invoices
-        )
-        changed_customers = {i for i, op in customer_ops.items() if op != "delete"}
         deleted_customers = sorted((i for i, op in customer_ops.items() if op == "delete"), key=mapping.id_order)
-        credits: dict[str, UnallocatedCredit | None] = {}
-        changed_tx = sorted((t for t, op in transaction_ops.items() if op != "delete"), key=mapping.id_order)
-        for batch in mapping.batches(changed_tx, ID_BATCH):
-            credits.update(self._transaction_credits({"filter": json.dumps([{"field": "id", "operator": "in",
-                                                                             "value": batch}])}))
-        gone_tx = [mapping.credit_id(t) for t, op in transaction_ops.items() if op == "delete"]
+        gone_tx = {t for t, op in transaction_ops.items() if op == "delete"}
+        self.quarantine.release_all(deleted_invoices)
+        self.quarantine.release_all(deleted_customers, CUSTOMER)
+        self.quarantine.release_all(gone_tx, PAYMENT)
+        self.quarantine.release_all(gone_tx, ALLOCATION)
+        # Records quarantined before are asked again until they map.
+        changed_tx = sorted({t for t, op in transaction_ops.items() if op != "delete"}
+                            | set(self.quarantine.held(PAYMENT)), key=mapping.id_order)
+        credits = self._changed_transactions(changed_tx)
+        changed_invoices = {i for i, op in invoice_ops.items() if op != "delete"}
+        changed_invoices |= set(self.quarantine.held()) - set(deleted_invoices)
+        followed = sorted({t for t, op in transaction_ops.items() if op != "delete"}
+                          | set(self.quarantine.held(ALLOCATION)), key=mapping.id_order)
+        changed_invoices |= self._changes.invoices_of_transactions(followed, changed_invoices)
+        changed_customers = ({i for i, op in customer_ops.items() if op != "delete"}
+                             | set(self.quarantine.held(CUSTOMER))) - set(deleted_customers)
 
         invoices = self._changed_invoices(sorted(changed_invoices, key=mapping.id_order))
         payments = self.details.payments_for(invoices)
@@ -291,7 +328,8 @@ class PennylaneConnector:
             full=False,
             cursor=PennylaneCursor(started - LOOK_BACK).dumps(),
             credits=tuple(c for c in credits.values() if c is not None),
-            deleted_credit_ids=tuple(gone_tx) + tuple(k for k, c in credits.items() if c is None),
+            deleted_credit_ids=tuple(mapping.credit_id(t) for t in sorted(gone_tx))
+            + tuple(k for k, c in credits.items() if c is None),
         )
 
     def _changed_invoices(self, ids: list[str]) -> list[Invoice]:
@@ -304,7 +342,8 @@ class PennylaneConnector:
         for batch in mapping.batches(ids, ID_BATCH):
             self._listed = set()
             try:
-                invoices.extend(self._iter_invoices([{"field": "id", "operator": "in", "value": batch}]))
+                for page in self._invoice_pages([{"field": "id", "operator": "in", "value": batch}]):
+                    invoices.extend(page)
             except ClientRequestError as exc:
                 if exc.status != 400:
                     raise
@@ -325,109 +364,26 @@ class PennylaneConnector:
     def _changed_customers(self, ids: list[str]) -> list[Customer]:
         customers: list[Customer] = []
         for batch in mapping.batches(ids, ID_BATCH):
-            params = {"filter": json.dumps([{"field": "id", "operator": "in", "value": batch}]), "sort": "id"}
+            listed: set[str] = set()
             try:
-                customers.extend(self._customer(raw) for raw in self._list("/customers", params, "GET /customers"))
+                pages = self.client.customer_pages({"filter": _id_filter(batch), "sort": "id"})
+                customers.extend(self._customers(pages, listed))
             except ClientRequestError as exc:
                 if exc.status != 400:
                     raise
                 log.warning("pennylane: the id filter was refused (%s): re-reading customers one by one", exc)
-                for ident in batch:
-                    try:
-                        raw = self.http.get_json(f"/customers/{ident}", endpoint="GET /customers/{id}", record=ident)
-                    except NotFoundError:
-                        continue
-                    customers.append(self._customer(raw))
+            # One by one: all of them when the filter is refused, else those its answer left out
+            # (gone: released, so that it holds nothing any more).
+            for ident in batch:
+                if ident in listed:
+                    continue
+                try:
+                    raw = self.client.customer(ident)
+                except NotFoundError:
+                    self.quarantine.release(ident, CUSTOMER)
+                    continue
+                customers.extend(self._customers([[raw]]))
         return customers
-
-    def _changes(self, resource: str, since: str) -> dict[str, str]:
-        """The last operation seen for each record id since *since* (events come oldest first)."""
-        endpoint = f"GET /changelogs/{resource}"
-        ops: dict[str, str] = {}
-        pager = CursorPaginator(limit=1000)
-        for page in paginate(
-            lambda req: self._fetch_changes(req, endpoint),
-            pager,
-            f"/changelogs/{resource}",
-            {"start_date": since},
-            platform=PLATFORM,
-            endpoint=endpoint,
-        ):
-            for raw in page:
-                fields = Fields(raw, platform=PLATFORM, endpoint=endpoint)
-                operation = fields.text("operation")
-                if operation not in ("insert", "update", "delete"):
-                    raise fields.fail(f"unknown changelog operation {operation!r}")
-                ops[fields.id()] = operation
-        return ops
-
-    def _fetch_changes(self, request: PageRequest, endpoint: str) -> Any:
-        params = dict(request.params)
-        if "cursor" in params:
-            params.pop("start_date", None)  # start_date and cursor together answer 400
-        return self.http.get_json(request.path, params=params, endpoint=endpoint)
-
-    def _invoices_of_transactions(self, transaction_ids: list[str], already: set[str]) -> set[str]:
-        """Invoices matched to changed bank transactions that the invoice changelog did not list.
-
-        Whether matching a payment emits an invoice changelog event is unconfirmed.  The first
-        :data:`TX_SAMPLE` transactions are always followed (one request each); when every invoice
-        they paid is already in the invoice changelog, the changelog is trusted for the rest;
-        otherwise (or when a transaction pays a supplier invoice) every transaction is followed.
-        """
-        found: set[str] = set()
-        for index, tx_id in enumerate(transaction_ids):
-            matched = set(self._matched_invoice_ids(tx_id))
-            found |= matched
-            if index + 1 == TX_SAMPLE and found <= already:
-                log.info(
-                    "pennylane: the invoice changelog lists the invoices of the %d sampled transactions: "
-                    "the other %d are not followed one by one",
-                    TX_SAMPLE,
-                    len(transaction_ids) - TX_SAMPLE,
-                )
-                break
-        return found - already
-
-    def _matched_invoice_ids(self, transaction_id: str) -> list[str]:
-        endpoint = "GET /transactions/{id}/matched_invoices"
-        try:
-            items = list(
-                self._list(f"/transactions/{transaction_id}/matched_invoices", {}, endpoint, record=transaction_id)
-            )
-        except NotFoundError:
-            return []
-        customer_matches = [raw for raw in items if not mapping.is_supplier_match(raw)]
-        return [Fields(raw, platform=PLATFORM, endpoint=endpoint).id() for raw in customer_matches]
-
-    # -- listing ------------------------------------------------------------------------------
-    def _list(self, path: str, params: Mapping[str, Any], endpoint: str, record: str = "") -> Iterator[Any]:
-        for page in self._pages(path, params, endpoint, record):
-            yield from page
-
-    def _pages(self, path: str, params: Mapping[str, Any], endpoint: str, record: str = "") -> Iterator[list[Any]]:
-        def fetch(request: PageRequest) -> Any:
-            return self.http.get_json(request.path, params=request.params, endpoint=endpoint, record=record)
-
-        pager = CursorPaginator(limit=100)
-        listing = self._checkpointed.get(path)
-        if listing is None:
-            yield from paginate(fetch, pager, path, params, platform=PLATFORM, endpoint=endpoint)
-            return
-        # A full pull: pages kept by an interrupted pull first, then on from where it stopped.
-        yield from self.checkpoint.kept(listing)
-        start = self.checkpoint.next_request(listing, pager.first(path, params))
-        for items, following in walk(fetch, pager, start, platform=PLATFORM, endpoint=endpoint):
-            self.checkpoint.page_read(listing, items, following)
-            yield items
-
-    def _list_full(self, path: str, params: Mapping[str, Any], endpoint: str) -> Iterator[Any]:
-        """A listing of the full pull, kept page by page so that an interrupted pull resumes."""
-        self._checkpointed[path] = path.strip("/").replace("/", "_")
-        try:
-            yield from self._list(path, params, endpoint)
-        finally:
-            self._checkpointed.pop(path, None)
 
     def _server_now(self) -> datetime:
         stamp = self.http.last_date if self.http.last_date is not None else self.http.clock()
@@ -441,5 +397,6 @@ class PennylaneConnector:
 
     def _invoice(self, raw: Any, endpoint: str) -> Invoice | None:
         return mapping.invoice(raw, endpoint, company_currency=self.company_currency, conditions=self._conditions)
+
 
 __all__ = ["DEFAULT_BASE_URL", "MalformedResponseError", "PennylaneConnector", "PennylaneCursor"]

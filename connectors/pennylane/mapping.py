@@ -358,3 +358,26 @@ def credit_of_transaction(raw: Any, company_currency: str) -> UnallocatedCredit 
         amount_company=amount_company,
         updated_at=f.datetime("updated_at", required=False),
     )
+
+
+# -- whose a record is, read as far as an odd record allows (for the reminders it holds) ---------
+def owner_hint(raw: Any) -> str:
+    """The ``customer`` id of an invoice or transaction that may not map, or "" (then unknown)."""
+    customer = raw.get("customer") if isinstance(raw, dict) else None
+    ident = customer.get("id") if isinstance(customer, dict) else None
+    return str(ident) if isinstance(ident, (int, str)) and not isinstance(ident, bool) and ident != "" else ""
+
+
+def currency_hint(raw: Any, company_currency: str) -> str:
+    """The record's currency (absent: the company's), or "" when it cannot be read (then every currency)."""
+    value = raw.get("currency", company_currency) if isinstance(raw, dict) else None
+    value = value or company_currency
+    return value.upper() if isinstance(value, str) and len(value) == 3 and value.isascii() and value.isalpha() else ""
+
+
+def may_be_credit(raw: Any) -> bool:
+    """A document that may be a credit note (a credit the customer holds): its quarantine holds reminders."""
+    if not isinstance(raw, dict):
+        return True
+    amount = raw.get("currency_amount") or raw.get("amount") or ""
+    return raw.get("status") == "credit_note" or bool(raw.get("credited_invoice")) or str(amount).startswith("-")

@@ -1,12 +1,15 @@
-"""Sage Business Cloud Accounting API v3.1: contacts, sales invoices, credit notes, payments.
+"""Sage Business Cloud Accounting API v3.1: contacts, sales invoices, credit notes, payments — the pull logic.
 
-OAuth2 (authorization code, see ``sync/auth_sage.py``): tokens in :mod:`.tokens`, records mapped by
-:mod:`.mapping` (pure); this module pulls, checks and re-checks.
+OAuth2 (authorization code, see ``sync/auth_sage.py``): tokens in :mod:`.tokens`; every request
+through :mod:`.client` (one method per endpoint); records mapped by :mod:`.mapping` (pure).
 
-Listings follow ``$next`` with ``items_per_page=200``.  An incremental pull asks each resource for
-``updated_or_created_since`` and, separately, ``deleted_since`` the previous pull (minus a look-back
-of five minutes, timestamps from the server's ``Date`` header).  Status ids are read from
-``/artefact_statuses``; Sage's error array becomes one readable sentence.
+An incremental pull asks each resource for ``updated_or_created_since`` and, separately,
+``deleted_since`` the previous pull (minus a look-back of five minutes, timestamps from the
+server's ``Date`` header).  Status ids are read from ``/artefact_statuses``.  A record that cannot
+be mapped — contact, invoice, credit note, payment, allocation — is quarantined
+(:mod:`encours.connectors.quarantine`): left out, named in the summary, read again at the next sync
+until it maps; a contact, a credit note, a payment or an allocation holds its customer's reminders
+meanwhile.  The re-check before sending is :mod:`.recheck`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -25,17 +26,12 @@ from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.http import Clock, HttpClient, shared_budget
-from encours.connectors.model import (
-    Customer,
-    Delta,
-    Invoice,
-    Payment,
-    SourceInfo,
-    UnallocatedCredit,
-)
-from encours.connectors.pages import NextLinkPaginator, PageRequest, SinceCursor, walk
-from encours.connectors.quarantine import Quarantine
+from encours.connectors.model import Customer, Delta, Invoice, Payment, SourceInfo, UnallocatedCredit
+from encours.connectors.pages import SinceCursor
+from encours.connectors.quarantine import ALLOCATION, CUSTOMER, INVOICE, PAYMENT, Quarantine
 from encours.connectors.sage import mapping
+from encours.connectors.sage.client import DOCUMENTS, SORTABLE, SageClient
+from encours.connectors.sage.recheck import Rechecked, recheck
 from encours.connectors.sage.tokens import SageTokens, sage_error_text
 from encours.connectors.source_errors import MalformedResponseError, NotFoundError
 
@@ -48,6 +44,7 @@ DEFAULT_AUTH_URL = "https://www.sageone.com/oauth2/auth/central?filter=apiv3.1"
 #: business): half of that, client-side, unless ``[source] requests_per_minute`` says otherwise.
 DEFAULT_REQUESTS_PER_MINUTE = 100
 LOOK_BACK = timedelta(minutes=5)
+CURRENCIES_NS = "sage.currencies"
 
 #: What a Sage user needs for each listing the sync reads, in Sage's role names.
 ROLES_NEEDED = {
@@ -58,14 +55,6 @@ ROLES_NEEDED = {
     "/contact_payments": "a Bank role (Read Only or more)",
     "/contact_allocations": "Full Access in Sales, Purchases and Contacts",
 }
-#: Listings Sage can sort (``sort=created_at``): a full pull reads them oldest first.
-SORTABLE = frozenset({"/sales_invoices", "/sales_credit_notes", "/contact_payments", "/contact_allocations"})
-#: Up to this many invoices, a re-check reads them one by one instead of listing the open ones.
-SINGLE_READS = 3
-#: How many times a listing that changed while it was read is read again.
-LISTING_TRIES = 3
-CURRENCIES_NS = "sage.currencies"
-
 #: One small read per listing for ``encours check`` (the sync's own filters).
 ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
     ("/artefact_statuses", {}),
@@ -75,7 +64,6 @@ ENDPOINT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
     ("/contact_payments", {}),
     ("/contact_allocations", {}),
 )
-
 
 SageCursor = SinceCursor
 
@@ -117,12 +105,14 @@ class SageConnector:
             sleep=sleep,
             clock=clock,
         )
-        self._base_path = urlsplit(base_url).path.rstrip("/")
         self._statuses: dict[str, str] | None = None
         self.quarantine = Quarantine(tokens.cache, PLATFORM)
         self.checkpoint = Checkpoint(tokens.cache, PLATFORM)
-        self._full = False  # a full pull is under way: its listings are kept page by page
+        self.client = SageClient(self.http, self.checkpoint, base_url)
         self._currencies: dict[str, str] = {}
+        #: Since when this process's pull read the changes (its cursor): the re-check asks Sage
+        #: only what changed after it (None: no pull yet in this process).
+        self.pulled_since: datetime | None = None
 
     def _auth_headers(self) -> dict[str, str]:
         token = self.tokens.access_token()
@@ -136,7 +126,7 @@ class SageConnector:
     def businesses(self) -> list[tuple[str, str]]:
         """(id, name) of every business the authorised user can reach (``GET /businesses``)."""
         endpoint = "GET /businesses"
-        body = self.http.get_json("/businesses", endpoint=endpoint)
+        body = self.client.businesses()
         items = body if isinstance(body, list) else Fields(body, platform=PLATFORM, endpoint=endpoint).list("$items")
         found = []
         for raw in items:
@@ -153,43 +143,33 @@ class SageConnector:
 
         def listing(path: str, params: Mapping[str, Any]) -> Callable[[], None]:
             def call() -> None:
-                body = self.http.get_json(path, params={**params, "items_per_page": 1}, endpoint=f"GET {path}")
+                body = self.client.first_page(path, params)
                 items = body.get("$items") if isinstance(body, dict) else body
                 if isinstance(items, list) and items and isinstance(items[0], dict) and items[0].get("id"):
                     first[path] = str(items[0]["id"])
 
             return call
 
-        business = f"/businesses/{self.business_id}"
-        results.append(probe(
-            "GET /businesses/{id}", lambda: self.http.get_json(business, endpoint="GET /businesses/{id}"),
-            needs="access to this business (check [source] business_id)",
-        ))
+        results.append(probe("GET /businesses/{id}", lambda: self.client.business(self.business_id),
+                             needs="access to this business (check [source] business_id)"))
         for path, params in ENDPOINT_PROBES:
             results.append(probe(f"GET {path}", listing(path, params), needs=ROLES_NEEDED[path]))
         invoice_id = first.get("/sales_invoices", "")
         endpoint = "GET /sales_invoices/{id}"
         if invoice_id:
-            results.append(probe(endpoint, lambda: self.http.get_json(
-                f"/sales_invoices/{invoice_id}", params={"mark_as_sent": "false"}, endpoint=endpoint
-            ), needs=ROLES_NEEDED["/sales_invoices"], missing_ok=True))
+            results.append(probe(endpoint, lambda: self.client.document("/sales_invoices", invoice_id),
+                                 needs=ROLES_NEEDED["/sales_invoices"], missing_ok=True))
         else:
             results.append(EndpointCheck(endpoint, True, "not tried: no invoice to read yet"))
         return results
 
     def check(self) -> SourceInfo:
         endpoint = "GET /businesses/{id}"
-        business = Fields(
-            self.http.get_json(f"/businesses/{self.business_id}", endpoint=endpoint, record=self.business_id),
-            platform=PLATFORM,
-            endpoint=endpoint,
-        )
+        business = Fields(self.client.business(self.business_id), platform=PLATFORM, endpoint=endpoint)
         name = business.text("name", required=False) or business.text("displayed_as", required=False)
         count = 0
         for status in ("UNPAID", "PART_PAID"):
-            body = self.http.get_json(
-                "/sales_invoices", params={"status_id": status, "items_per_page": 1}, endpoint="GET /sales_invoices"
-            )
+            body = self.client.first_page("/sales_invoices", {"status_id": status})
             total = Fields(body, platform=PLATFORM, endpoint="GET /sales_invoices").decimal("$total", required=False)
             count += int(total or 0)
         return SourceInfo(PLATFORM, name or self.business_id, count, f"business {self.business_id}")
@@ -198,7 +178,7 @@ class SageConnector:
         try:
             return self._pull(cursor)
         finally:
-            self._full = False
+            self.client.resumable = False
             self.quarantine.save()
 
     def _pull(self, cursor: str | None) -> Delta:
@@ -206,59 +186,71 @@ class SageConnector:
         since = {"updated_or_created_since": mapping.sage_time(previous.since)} if previous else {}
         statuses = self.statuses()
         started = self._server_now()
-        self._full = previous is None
-        if self._full:
+        full = previous is None
+        self.client.resumable = full
+        if full:
             began = self.checkpoint.start(self.http.clock())
             if self.checkpoint.resumed_pages:
                 started = min(started, datetime.fromtimestamp(began, UTC))  # changes since the first try
-        customers = [self._customer(raw) for raw in self._list("/contacts", {"contact_type_id": "CUSTOMER", **since})]
-        listed: set[str] = set()
+        listed: dict[str, set[str]] = {kind: set() for kind in (INVOICE, CUSTOMER, PAYMENT, ALLOCATION)}
+        customers = self._customers(self.client.contacts({"contact_type_id": "CUSTOMER", **since}), listed[CUSTOMER])
         invoices: list[Invoice] = []
-        for path in ("/sales_invoices", "/sales_credit_notes"):
-            for raw in self._list(path, since):
-                listed.add(str(raw.get("id", "")) if isinstance(raw, dict) else "")
-                invoices.extend(i for i in [self._invoice_or_hold(raw, statuses, f"GET {path}")] if i is not None)
-        for held in self.quarantine.held():
-            if previous is None and held not in listed:
-                self.quarantine.release(held)  # a full listing no longer has it: gone
-            elif held not in listed and (again := self._refetch_or_hold(held)) is not None:
-                invoices.append(again)  # quarantined last time, asked again until it maps
-        self._remember_currencies(invoices)
+        for path in DOCUMENTS:
+            for raw in self.client.documents(path, since):
+                listed[INVOICE].add(self._raw_id(raw))
+                invoices.extend(i for i in [self.document_or_hold(raw, statuses, f"GET {path}")] if i is not None)
+        payments: list[Payment] = []
         credits: list[UnallocatedCredit] = []
         no_credit: list[str] = []  # payments and invoices read again that leave no credit (any more)
-        payments: list[Payment] = []
-        for raw in self._list("/contact_payments", since):
-            payment = self._payment(raw)
-            if payment is None:
+        raw_payments = self.client.contact_payments(since)
+        raw_allocations = self.client.contact_allocations(since)
+        if full:
+            self._release_unlisted(listed, raw_payments, raw_allocations)
+        else:  # quarantined last time: asked again until they map (or are gone)
+            customers += self._retried_customers(listed[CUSTOMER])
+            invoices += [i for held in self.quarantine.held() if held not in listed[INVOICE]
+                         if (i := self.refetch_or_hold(held)) is not None]
+            raw_payments += self._retried(PAYMENT, raw_payments, self.client.contact_payment)
+            raw_allocations += self._retried(ALLOCATION, raw_allocations, self.client.contact_allocation)
+        self._remember_currencies(invoices)
+        for raw in raw_payments:
+            ok, mapped = self._hold_or_map(raw, self._payment_and_credit, PAYMENT, "GET /contact_payments")
+            if not ok or mapped is None:
                 continue
+            payment, credit = mapped
             payments.append(payment)
-            credit = self._payment_credit(raw, payment)
             if credit is None:
                 no_credit.append(payment.id)
             else:
                 credits.append(credit)
         for invoice in invoices:
-            overpaid = self._overpayment(invoice)
+            overpaid = mapping.overpayment(invoice)
             if overpaid is None:
                 no_credit.append(f"{invoice.id}{mapping.OVERPAID}")
             else:
                 credits.append(overpaid)
-        payments += [p for raw in self._list("/contact_allocations", since) if (p := self._allocation(raw)) is not None]
+        for raw in raw_allocations:
+            ok, allocation = self._hold_or_map(raw, self._allocation, ALLOCATION, "GET /contact_allocations")
+            if ok and allocation is not None:
+                payments.append(allocation)
         deleted_invoices: list[str] = []
         deleted_customers: list[str] = []
         deleted_payments: list[str] = []
         if previous is not None:
-            gone = {"deleted_since": mapping.sage_time(previous.since)}
-            for path in ("/sales_invoices", "/sales_credit_notes"):
-                deleted_invoices += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
-            deleted_customers = [self._id(raw, "/contacts") for raw in self._list("/contacts", gone, False)]
-            for path in ("/contact_payments", "/contact_allocations"):
-                deleted_payments += [self._id(raw, path) for raw in self._list(path, gone, all_attributes=False)]
+            gone = mapping.sage_time(previous.since)
+            for path in DOCUMENTS:
+                deleted_invoices += [self._id(raw, path) for raw in self.client.deleted(path, gone)]
+            deleted_customers = [self._id(raw, "/contacts") for raw in self.client.deleted("/contacts", gone)]
+            for path, kind in (("/contact_payments", PAYMENT), ("/contact_allocations", ALLOCATION)):
+                ids = [self._id(raw, path) for raw in self.client.deleted(path, gone)]
+                self.quarantine.release_all(ids, kind)
+                deleted_payments += ids
             self.quarantine.release_all(deleted_invoices)
+            self.quarantine.release_all(deleted_customers, CUSTOMER)
             no_credit += deleted_payments + [f"{i}{mapping.OVERPAID}" for i in deleted_invoices]
-        if self._full:
+        if full:
             self.checkpoint.finish()
-            self._full = False
+        self.pulled_since = started - LOOK_BACK
         return Delta(
             customers=tuple(customers),
             invoices=tuple(invoices),
@@ -266,68 +258,87 @@ class SageConnector:
             deleted_invoice_ids=tuple(deleted_invoices),
             deleted_customer_ids=tuple(deleted_customers),
             deleted_payment_ids=tuple(deleted_payments),
-            full=previous is None,
-            cursor=SageCursor(started - LOOK_BACK).dumps(),
+            full=full,
+            cursor=SageCursor(self.pulled_since).dumps(),
             credits=tuple(credits),
             deleted_credit_ids=tuple(no_credit) if previous is not None else (),
         )
 
-    def _invoice_or_hold(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
-        """The record mapped, or ``None`` after quarantining it (one odd record never stops a sync)."""
-        ident = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else ""
-        try:
-            invoice = self._invoice(raw, statuses, endpoint)
-        except MalformedResponseError as exc:
-            if not ident:
-                raise
-            self.quarantine.add(ident, exc)
-            return None
-        self.quarantine.release(ident)
-        return invoice
+    # -- quarantine ---------------------------------------------------------------------------
+    def _hold_or_map(self, raw: Any, read: Callable[[Any], Any], kind: str, endpoint: str) -> tuple[bool, Any]:
+        """``read(raw)``, or the record quarantined holding its contact's reminders in its currency
+        (an allocation states none: in every currency)."""
+        currency = "" if kind == ALLOCATION else mapping.currency_hint(raw, self.company_currency)
+        return self.quarantine.attempt(raw, read, kind=kind, endpoint=endpoint, customer=mapping.owner_hint(raw),
+                                       currency=currency)
 
-    def _refetch_or_hold(self, invoice_id: str) -> Invoice | None:
+    def _customers(self, raws: Iterable[Any], listed: set[str]) -> list[Customer]:
+        customers = []
+        for raw in raws:
+            listed.add(self._raw_id(raw))
+            ok, customer = self.quarantine.attempt(raw, mapping.customer, kind=CUSTOMER, endpoint="GET /contacts")
+            if ok and customer is not None:
+                customers.append(customer)
+        return customers
+
+    def _retried_customers(self, listed: set[str]) -> list[Customer]:
+        return self._customers(self._retried(CUSTOMER, [{"id": i} for i in listed], self.client.contact), listed)
+
+    def _retried(self, kind: str, listed: Iterable[Any], read: Callable[[str], Any]) -> list[Any]:
+        """The raw records of ``kind`` quarantined before and not listed by this pull, read one by
+        one; one gone since (404) is released."""
+        seen = {self._raw_id(raw) for raw in listed}
+        found = []
+        for ident in self.quarantine.held(kind):
+            if ident in seen:
+                continue
+            try:
+                found.append(read(ident))
+            except NotFoundError:
+                self.quarantine.release(ident, kind)
+        return found
+
+    def _release_unlisted(self, listed: dict[str, set[str]], payments: list[Any], allocations: list[Any]) -> None:
+        """After a full listing: a quarantined record it no longer has is gone."""
+        listed[PAYMENT] = {self._raw_id(raw) for raw in payments}
+        listed[ALLOCATION] = {self._raw_id(raw) for raw in allocations}
+        for kind, ids in listed.items():
+            self.quarantine.release_all((i for i in self.quarantine.held(kind) if i not in ids), kind)
+
+    def document_or_hold(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
+        """The document mapped, or ``None`` after quarantining it (one odd record never stops a
+        sync); a credit note left out holds its customer's reminders (they may owe less)."""
+        ok, invoice = self.quarantine.attempt(
+            raw, lambda r: self._invoice(r, statuses, endpoint), kind=INVOICE, endpoint=endpoint,
+            customer=mapping.owner_hint(raw), currency=mapping.currency_hint(raw, self.company_currency),
+            holds="credit_note" in endpoint,
+        )
+        return invoice if ok else None
+
+    def refetch_or_hold(self, invoice_id: str) -> Invoice | None:
         return self.quarantine.guarded(invoice_id, self.refetch_invoice)
 
-    def refetch_invoices(self, invoice_ids: Iterable[str]) -> dict[str, Invoice | None]:
-        """The invoices of a pass read again right before sending, in a few requests.
-
-        Sage has no filter by id: the open invoices (``UNPAID``, ``PART_PAID``) are listed, 200 a
-        page, and only the wanted ids missing from that list (paid, voided or deleted since) are
-        read one by one.  ``None``: gone at the source; an id absent from the answer could not be
-        read as an invoice (quarantined) and must not be reminded.  A handful of ids (up to
-        ``SINGLE_READS``) are read one by one: fewer requests than listing a large ledger.
-        """
-        wanted = set(invoice_ids)
-        statuses = self.statuses()
-        found: dict[str, Invoice | None] = {}
-        for status in (("UNPAID", "PART_PAID") if len(wanted) > SINGLE_READS else ()):
-            for raw in self._list("/sales_invoices", {"status_id": status}, check_count=False):
-                ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
-                if ident in wanted:
-                    found[ident] = self._invoice_or_hold(raw, statuses, "GET /sales_invoices")
-        for ident in sorted(wanted - set(found)):
-            found[ident] = self._refetch_or_hold(ident)
-        return {k: v for k, v in found.items() if v is not None or k not in self.quarantine.found}
+    # -- re-check -----------------------------------------------------------------------------
+    def refetch_invoices(self, invoice_ids: Iterable[str]) -> Rechecked:
+        """The invoices of a pass as Sage has them right before sending, in a few requests
+        whatever their number (see :mod:`.recheck`)."""
+        return recheck(self, set(invoice_ids))
 
     def refetch_invoice(self, invoice_id: str) -> Invoice | None:
         statuses = self.statuses()
-        for path in ("/sales_invoices", "/sales_credit_notes"):
-            endpoint = f"GET {path}/{{id}}"
+        for path in DOCUMENTS:
             try:
-                # mark_as_sent defaults to true on a single GET: reading must not change the invoice.
-                raw = self.http.get_json(
-                    f"{path}/{invoice_id}", params={"mark_as_sent": "false"}, endpoint=endpoint, record=invoice_id
-                )
+                raw = self.client.document(path, invoice_id)
             except NotFoundError:
                 continue
-            return self._invoice(raw, statuses, endpoint)
+            return self._invoice(raw, statuses, f"GET {path}/{{id}}")
         return None
 
     def statuses(self) -> dict[str, str]:
         """Artefact status id -> label, read once from ``/artefact_statuses``."""
         if self._statuses is None:
             found: dict[str, str] = {}
-            for raw in self._list("/artefact_statuses", {}, all_attributes=False):
+            for raw in self.client.artefact_statuses():
                 f = Fields(raw, platform=PLATFORM, endpoint="GET /artefact_statuses")
                 found[f.id()] = f.text("displayed_as", required=False)
             unknown = sorted(set(mapping.STATUSES) - set(found))
@@ -336,60 +347,6 @@ class SageConnector:
             self._statuses = found
         return self._statuses
 
-    # -- listing ------------------------------------------------------------------------------
-    def _list(
-        self, path: str, params: Mapping[str, Any], all_attributes: bool = True, check_count: bool = True
-    ) -> list[Any]:
-        """Every item of a listing, sorted by creation where Sage allows it (new records land on
-        the last page instead of shifting the others), and counted: when ``$total`` moved during
-        the listing or the ids received do not add up to it (a record deleted meanwhile shifts
-        the pages and hides another), the listing is read again.  During a full pull each page is
-        kept (see :mod:`~encours.connectors.checkpoint`): an interrupted pull resumes."""
-        endpoint = f"GET {path}"
-        query = {**params, **({"attributes": "all"} if all_attributes else {})}
-        if path in SORTABLE and "deleted_since" not in params:
-            query["sort"] = "created_at"
-        resumable = self._full and "deleted_since" not in params and check_count
-        listing = path.strip("/")
-        pager = NextLinkPaginator(page_size=200)
-        items: list[Any] = []
-        for attempt in range(1, LISTING_TRIES + 1):
-            totals: list[Any] = []
-            items = [item for page in self.checkpoint.kept(listing) for item in page] if resumable else []
-            start = self.checkpoint.next_request(listing, pager.first(path, query)) if resumable else None
-            for page, following in walk(
-                partial(self._fetch_page, endpoint=endpoint, totals=totals),
-                pager, start if resumable else pager.first(path, query), platform=PLATFORM, endpoint=endpoint,
-            ):
-                if resumable:
-                    self.checkpoint.page_read(listing, page, following)
-                items.extend(page)
-            if not check_count or "deleted_since" in params:
-                return items
-            ids = {str(i.get("id")) for i in items if isinstance(i, dict)}
-            stated = {t for t in totals if isinstance(t, int) and not isinstance(t, bool)}
-            if not stated or (len(stated) == 1 and len(ids) == stated.pop()):
-                return items
-            if resumable:
-                self.checkpoint.forget(listing)
-            log.warning(
-                "sage %s: the listing changed while it was read (totals %s, %d ids received): reading it again (%d/%d)",
-                endpoint, sorted({t for t in totals if isinstance(t, int)}), len(ids), attempt, LISTING_TRIES,
-            )
-        log.warning("sage %s: the listing kept changing; the next sync reads what was missed", endpoint)
-        return items
-
-    def _fetch_page(self, request: PageRequest, endpoint: str, totals: list[Any]) -> Any:
-        target = request.path
-        if target.startswith(("http://", "https://")):
-            target = urlsplit(target).path
-        if self._base_path and target.startswith(self._base_path + "/"):
-            target = target[len(self._base_path) :]
-        body = self.http.get_json(target, params=request.params, endpoint=endpoint)
-        if isinstance(body, dict):
-            totals.append(body.get("$total"))
-        return body
-
     def _server_now(self) -> datetime:
         stamp = self.http.last_date if self.http.last_date is not None else self.http.clock()
         return datetime.fromtimestamp(stamp, UTC)
@@ -397,21 +354,18 @@ class SageConnector:
     def _id(self, raw: Any, path: str) -> str:
         return Fields(raw, platform=PLATFORM, endpoint=f"GET {path}").id()
 
-    # -- records ------------------------------------------------------------------------------
-    def _customer(self, raw: Any) -> Customer:
-        return mapping.customer(raw)
+    @staticmethod
+    def _raw_id(raw: Any) -> str:
+        return str(raw.get("id", "")) if isinstance(raw, dict) else ""
 
+    # -- records ------------------------------------------------------------------------------
     def _invoice(self, raw: Any, statuses: Mapping[str, str], endpoint: str) -> Invoice | None:
         return mapping.invoice(raw, statuses, endpoint, self.company_currency)
 
-    def _overpayment(self, invoice: Invoice) -> UnallocatedCredit | None:
-        return mapping.overpayment(invoice)
-
-    def _payment_credit(self, raw: Any, payment: Payment) -> UnallocatedCredit | None:
-        return mapping.payment_credit(raw, payment, self.company_currency)
-
-    def _payment(self, raw: Any) -> Payment | None:
-        return mapping.payment(raw, self.company_currency)
+    def _payment_and_credit(self, raw: Any) -> tuple[Payment, UnallocatedCredit | None] | None:
+        """A customer receipt and what of it is still unallocated (None: a vendor payment)."""
+        payment = mapping.payment(raw, self.company_currency)
+        return None if payment is None else (payment, mapping.payment_credit(raw, payment, self.company_currency))
 
     def _allocation(self, raw: Any) -> Payment | None:
         return mapping.allocation(raw, self._currency_of)
@@ -428,10 +382,13 @@ class SageConnector:
         known = self._currencies.get(document_id) or self.tokens.cache.get(CURRENCIES_NS, document_id)
         return known or self.company_currency.upper()
 
+
 __all__ = [
     "DEFAULT_AUTH_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_REQUESTS_PER_MINUTE",
+    "SORTABLE",
+    "MalformedResponseError",
     "SageConnector",
     "SageCursor",
 ]

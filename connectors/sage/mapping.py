@@ -185,12 +185,22 @@ def payment_credit(raw: Any, payment: Payment, company_currency: str) -> Unalloc
     )
 
 
+#: ``transaction_type`` ids of ``/contact_payments`` that are not a customer's receipt (Sage's
+#: transaction types; the swagger does not list them): a refund pays a customer's credit back.
+NOT_RECEIPTS = frozenset({"CUSTOMER_REFUND"})
+
+
 def payment(raw: Any, company_currency: str) -> Payment | None:
+    """A customer's receipt; ``None`` for vendor payments, other movements and refunds.  A
+    customer movement of a type encours does not know raises (the record is quarantined and its
+    customer's reminders held): read as a receipt it could claim money the customer never paid."""
     f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
     kind = f.obj("transaction_type", required=False)
     kind_id = kind.id() if kind else ""
-    if kind_id and not kind_id.startswith("CUSTOMER"):
-        return None  # vendor payments
+    if (kind_id and not kind_id.startswith("CUSTOMER")) or kind_id in NOT_RECEIPTS:
+        return None  # vendor payments, other receipts and payments, refunds to customers
+    if kind_id not in ("", "CUSTOMER_RECEIPT"):
+        raise f.fail(f"transaction_type {kind_id!r} is not a customer receipt encours knows")
     currency_obj = f.obj("currency", required=False)
     currency = (currency_obj.id() if currency_obj else company_currency).upper()
     allocations = []
@@ -260,3 +270,31 @@ def address_of(main: Fields | None) -> tuple[str, str]:
     town = " ".join(p for p in (main.text("postal_code", required=False), main.text("city", required=False)) if p)
     country = main.obj("country", required=False)
     return ", ".join(p for p in (street, town) if p), country.id() if country else ""
+
+
+# -- whose a record is, read as far as an odd record allows (for the reminders it holds) ---------
+def owner_hint(raw: Any) -> str:
+    """The ``contact`` id of a document, payment or allocation that may not map, or "" (unknown)."""
+    contact = raw.get("contact") if isinstance(raw, dict) else None
+    ident = contact.get("id") if isinstance(contact, dict) else None
+    return str(ident) if isinstance(ident, str) and ident else ""
+
+
+def currency_hint(raw: Any, company_currency: str) -> str:
+    """The record's ``currency`` id (absent: the company's), or "" when it cannot be read (every currency)."""
+    value = raw.get("currency") if isinstance(raw, dict) else {}
+    code = value.get("id") if isinstance(value, dict) else (None if value else company_currency)
+    code = code if code is not None else company_currency
+    return code.upper() if isinstance(code, str) and len(code) == 3 and code.isascii() and code.isalpha() else ""
+
+
+def allocated_ids(raw: Any) -> list[str]:
+    """The documents a payment or allocation names in ``allocated_artefacts`` (as far as readable)."""
+    lines = raw.get("allocated_artefacts") if isinstance(raw, dict) else None
+    found = []
+    for line in lines if isinstance(lines, list) else []:
+        artefact = line.get("artefact") if isinstance(line, dict) else None
+        ident = artefact.get("id") if isinstance(artefact, dict) else None
+        if isinstance(ident, str) and ident:
+            found.append(ident)
+    return found

@@ -31,7 +31,9 @@ from encours.sheets_addin.functions.forecast import (
 )
 from encours.sheets_addin.functions.frames import (
     DAY_COLUMNS,
+    credit_frame,
     from_cents,
+    instalment_frame,
     invoice_rows,
     ledger_frames,
     payment_history,
@@ -91,6 +93,7 @@ __all__ = [
     "best_possible_dso",
     "bucket_labels",
     "collection_effectiveness",
+    "credit_frame",
     "customer_figures",
     "days_past_due",
     "days_past_due_series",
@@ -99,6 +102,7 @@ __all__ = [
     "expected_payment_days",
     "figures_from_frames",
     "from_cents",
+    "instalment_frame",
     "invoice_rows",
     "ledger_frames",
     "ledger_kpis",

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from encours.connectors.model import Ledger, to_cents
+from encours.connectors.model import Ledger, invoice_items, is_split, to_cents
 
 # ---------------------------------------------------------------------------------------------
 # Ledger frames: the ledger as columns (cents as int64, dates as datetime64) for vectorised maths
@@ -81,6 +81,49 @@ def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFr
     payments["method"] = payments["method"].astype("category")
     payments["invoice_row"] = invoice_rows(invoices, payments)
     return with_day_columns(invoices), with_day_columns(payments)
+
+
+def credit_frame(ledger: Ledger) -> pd.DataFrame:
+    """The ledger's unallocated credits: id, customer_id, date, eur_cents (signed: negative; <NA>
+    when a foreign credit states no amount in the company currency), one row per credit."""
+    rows = []
+    for credit in ledger.unallocated_credits():
+        if credit.currency == "EUR":
+            eur: int | None = -_cents(credit.amount.amount)
+        elif credit.amount_company is not None:
+            eur = -_cents(credit.amount_company.amount)
+        else:
+            eur = None
+        rows.append((credit.id, credit.customer_id, credit.date, eur))
+    frame = pd.DataFrame(rows, columns=["id", "customer_id", "date", "eur_cents"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["eur_cents"] = frame["eur_cents"].astype("Int64")
+    return with_day_columns(frame)
+
+
+def instalment_frame(ledger: Ledger, *, default_terms: int = 30) -> pd.DataFrame:
+    """The open instalments of split invoices, each aged on its own as the sheet's rows are:
+    invoice_id, due_date, eur_cents (signed; <NA> when a foreign invoice states no converted amount)."""
+    rows = []
+    for invoice in ledger.open_invoices():
+        if not is_split(invoice):
+            continue
+        whole = invoice.remaining.amount
+        for item in invoice_items(invoice, default_terms):
+            if item.remaining.amount == 0:
+                continue
+            if invoice.currency == "EUR":
+                eur: int | None = _cents(item.remaining.amount)
+            elif invoice.remaining_company is not None and whole:
+                share = abs(item.remaining.amount) / whole
+                eur = invoice.sign * _cents(to_cents(invoice.remaining_company.amount * share))
+            else:
+                eur = None
+            rows.append((item.invoice_id, item.due_date, eur))
+    frame = pd.DataFrame(rows, columns=["invoice_id", "due_date", "eur_cents"])
+    frame["due_date"] = pd.to_datetime(frame["due_date"])
+    frame["eur_cents"] = frame["eur_cents"].astype("Int64")
+    return with_day_columns(frame)
 
 
 def invoice_rows(invoices: pd.DataFrame, payments: pd.DataFrame) -> np.ndarray[Any, Any]:

@@ -15,7 +15,9 @@ from encours.sheets_addin.functions.frames import (
     _as_of_day,
     _cents,
     _frame_days,
+    credit_frame,
     from_cents,
+    instalment_frame,
     invoice_rows,
     ledger_frames,
 )
@@ -106,9 +108,9 @@ class ReceivablesKpis:
 
     as_of: date
     period_days: int
-    receivables: Decimal  # closing total receivables
+    receivables: Decimal  # closing total receivables, unallocated credits deducted
     current: Decimal  # closing not-yet-due receivables
-    overdue: Decimal
+    overdue: Decimal  # past due, gross: what the invoices say (credits are in ``unallocated``)
     opening: Decimal  # receivables at the start of the period
     credit_sales: Decimal
     monthly_sales: tuple[Decimal, ...]  # most recent 30-day month first
@@ -117,6 +119,7 @@ class ReceivablesKpis:
     best_dso: Decimal | None
     add: Decimal | None
     cei: Decimal | None
+    unallocated: Decimal = Decimal("0.00")  # closing credits matched to no invoice (≤ 0)
 
 
 def receivables_kpis(
@@ -126,6 +129,8 @@ def receivables_kpis(
     *,
     period_days: int = 90,
     month_days: int = 30,
+    credits: pd.DataFrame | None = None,
+    instalments: pd.DataFrame | None = None,
 ) -> ReceivablesKpis:
     """DSO (simple and countback), best possible DSO, ADD and CEI from :func:`ledger_frames`.
 
@@ -137,9 +142,16 @@ def receivables_kpis(
       that cancel them (they net to zero); credit notes reduce sales and receivables;
     - the period is the ``period_days`` days ending on ``as_of`` (inclusive), cut in months of
       ``month_days`` days back from ``as_of`` for the countback;
-    - "current" means not yet due (due date ≥ as-of date);
+    - "current" means not yet due (due date ≥ as-of date); an invoice split in instalments
+      (``instalments``: :func:`instalment_frame`) is current or overdue per open instalment, as
+      the sheet's rows are;
     - opening receivables = what is owed now on documents issued on or before the period start,
-      plus what was collected on them after the start (allocations of EUR documents).
+      plus what was collected on them after the start (allocations of EUR documents), less the
+      unallocated credits (``credits``: :func:`credit_frame`) dated on or before the start;
+    - unallocated credits (payments on account, credit notes not imputed, opening credit
+      balances) reduce the receivables as the sheet's ``Factures`` rows do; they are not sales,
+      and never "current": a credit allocated since the start of the period cannot be known
+      from today's ledger and is not added back.
     """
     as_day = _as_of_day(as_of)
     start_day = as_day - period_days
@@ -151,7 +163,17 @@ def receivables_kpis(
     is_eur = (invoices["currency"] == "EUR").to_numpy(dtype=bool)
     issued = live & (issue_day <= as_day)
     closing = int(owed.sum(where=issued))
-    current = int(owed.sum(where=issued & (due_day >= as_day)))
+    if instalments is not None and len(instalments):
+        split_rows = pd.Index(invoices["id"]).get_indexer(instalments["invoice_id"])
+        split = np.zeros(len(invoices), dtype=bool)
+        split[split_rows[split_rows >= 0]] = True
+        part_day, _ = _frame_days(instalments, "due_date")
+        part_owed = instalments["eur_cents"].fillna(0).to_numpy(dtype="int64")
+        part_current = (split_rows >= 0) & (part_day >= as_day)
+        part_current[part_current] &= issued[split_rows[part_current]]
+        current = int(owed.sum(where=issued & ~split & (due_day >= as_day))) + int(part_owed.sum(where=part_current))
+    else:
+        current = int(owed.sum(where=issued & (due_day >= as_day)))
     in_period = issued & (issue_day > start_day)
     sales = int(total.sum(where=in_period & is_eur))
     months = max(1, period_days // month_days)
@@ -167,13 +189,21 @@ def receivables_kpis(
     amounts = payments["amount_cents"].to_numpy(dtype="int64")
     added_back = int((amounts[collected_back] * sign[rows[collected_back]]).sum())
     opening = int(owed.sum(where=before)) + added_back
+    unallocated = 0
+    if credits is not None and len(credits):
+        credit_day, _ = _frame_days(credits, "date")
+        credit_eur = credits["eur_cents"].fillna(0).to_numpy(dtype="int64")
+        unallocated = int(credit_eur.sum(where=credit_day <= as_day))
+        opening += int(credit_eur.sum(where=credit_day <= start_day))
+    overdue = closing - current
+    closing += unallocated
     d = from_cents
     return ReceivablesKpis(
         as_of=as_of,
         period_days=period_days,
         receivables=d(closing),
         current=d(current),
-        overdue=d(closing - current),
+        overdue=d(overdue),
         opening=d(opening),
         credit_sales=d(sales),
         monthly_sales=tuple(d(m) for m in monthly),
@@ -182,10 +212,12 @@ def receivables_kpis(
         best_dso=best_possible_dso(d(current), d(sales), period_days),
         add=average_days_delinquent(d(closing), d(current), d(sales), period_days),
         cei=collection_effectiveness(d(opening), d(sales), d(closing), d(current)),
+        unallocated=d(unallocated),
     )
 
 
 def ledger_kpis(ledger: Ledger, as_of: date, *, period_days: int = 90, default_terms: int = 30) -> ReceivablesKpis:
     """:func:`receivables_kpis` straight from a ledger (for the sync: ``opening`` feeds the dashboard's CEI)."""
     invoices, payments = ledger_frames(ledger, default_terms=default_terms)
-    return receivables_kpis(invoices, payments, as_of, period_days=period_days)
+    return receivables_kpis(invoices, payments, as_of, period_days=period_days, credits=credit_frame(ledger),
+                            instalments=instalment_frame(ledger, default_terms=default_terms))

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from test_odoo import FakeOdoo, connector, serve
-
 from encours.connectors.model import CreditKind, InvoiceStatus, Ledger, Money
+from tests.support.odoo_server import FakeOdoo, connector, serve
 
 
 def _line(line_id: int, move: str, partner: int, balance: float, residual: float, *, payment: bool = False,
@@ -258,3 +254,71 @@ def test_a_cancelled_payment_of_an_invoice_leaves_at_the_next_incremental_sync(t
         stored = store.ledger()
     assert [p for p in stored.payments if p.allocations[0].invoice_id == "2"] == []
     assert len(stored.payments) == len(first.payments) - len(paid_2)
+
+
+def test_a_full_sync_closes_a_reconciled_entry_line_as_paid_and_a_deleted_one_as_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 11: after ``sync --full``, an opening or miscellaneous debit settled since is "Payée"
+    (and leaves the open items); only a line Odoo no longer has is "Supprimée"."""
+    from openpyxl import load_workbook
+
+    from encours.sync.cli import main
+    from encours.sync.state import StateStore
+    from tests.conftest import write_config
+    from tests.support.odoo_server import DB, KEY, LOGIN, running
+
+    odoo = FakeOdoo(16)
+    odoo.models["account.move.line"] += [
+        _line(502, "OUV/2026/0001", 10, 840.5, 840.5),  # opening debit carried forward
+        _line(504, "OD/2026/0009", 14, 300.0, 300.0),  # a miscellaneous debit
+    ]
+    monkeypatch.setenv("ENCOURS_ODOO_KEY", KEY)
+
+    def statuses() -> dict[str, tuple[Any, Any]]:
+        rows = list(load_workbook(tmp_path / "encours.xlsx", read_only=True)["Factures"].iter_rows(values_only=True))
+        head = [str(h) for h in rows[0]]
+        at = {name: head.index(name) for name in ("ID", "Statut", "Reste dû")}
+        return {str(r[at["ID"]]): (r[at["Statut"]], r[at["Reste dû"]]) for r in rows[1:] if r[0] is not None}
+
+    with running(odoo) as url:
+        config = write_config(tmp_path, source=f'type = "odoo"\nurl = "{url}"\ndatabase = "{DB}"\n'
+                                               f'login = "{LOGIN}"\napi_key_env = "ENCOURS_ODOO_KEY"')
+        assert main(["sync", "-c", str(config), "--as-of", "2026-11-23"]) == 0
+        assert statuses()["aml-502"] == ("À payer", 840.5) and statuses()["aml-504"] == ("À payer", 300.0)
+        # The opening line is reconciled with a payment; the miscellaneous entry is deleted.
+        for record in odoo.models["account.move.line"]:
+            if record["id"] == 502:
+                record.update(reconciled=True, amount_residual=0.0, amount_residual_currency=0.0,
+                              write_date="2026-11-22 16:00:00")
+        odoo.models["account.move.line"] = [r for r in odoo.models["account.move.line"] if r["id"] != 504]
+        assert main(["sync", "-c", str(config), "--as-of", "2026-11-23", "--full"]) == 0
+    capsys.readouterr()
+    after = statuses()
+    assert after["aml-502"] == ("Payée", 0) and after["aml-504"] == ("Supprimée", 0)
+    with StateStore(tmp_path / "state.sqlite") as store:
+        ledger = store.ledger()
+    paid = next(i for i in ledger.invoices if i.id == "aml-502")
+    assert paid.status is InvoiceStatus.PAID and "aml-502" not in {i.id for i in ledger.open_invoices()}
+    assert next(i for i in ledger.invoices if i.id == "aml-504").status is InvoiceStatus.DELETED
+
+
+def test_an_archived_customer_is_still_a_customer_and_its_archived_contacts_get_nothing() -> None:
+    """Odoo leaves archived partners out of a search unless asked: a customer archived with
+    invoices still open keeps its name and its reminders; a contact archived (someone who left)
+    no longer receives them."""
+    odoo = FakeOdoo(16)
+    partners = odoo.models["res.partner"]
+    next(p for p in partners if p["id"] == 14)["active"] = False
+    partners.append({"id": 37, "name": "Ancien comptable", "type": "invoice", "function": False,
+                     "parent_id": [14, "x"], "commercial_partner_id": [14, "Azure Interior"],
+                     "email": "parti@azure.example.com", "customer_rank": 0, "active": False,
+                     "write_date": "2026-11-01 09:00:00"})
+    server = serve(odoo)
+    try:
+        delta = connector(f"http://127.0.0.1:{server.server_address[1]}").pull(None)
+    finally:
+        server.shutdown()
+    azure = next(c for c in delta.customers if c.id == "14")
+    assert azure.name == "Azure Interior" and azure.emails == ("azure.interior@example.com",)
+    assert azure.contacts == ()

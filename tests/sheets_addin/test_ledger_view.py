@@ -36,9 +36,11 @@ from encours.connectors.model import (
     Money,
     UnallocatedCredit,
 )
+from encours.sheets_addin.functions import ledger_kpis
 from encours.sheets_addin.gsheets import GoogleSheet
 from encours.sheets_addin.view import build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
+from tests.support.computed import check_kpis, dashboard, recalculated
 from tests.support.libreoffice import recalculate
 
 AS_OF = date(2026, 11, 20)
@@ -249,3 +251,24 @@ def test_a_sheet_row_kept_from_before_an_invoice_was_split_is_refreshed_to_nothi
     assert "I3" not in view.shown_invoice_ids  # never added …
     assert rows["I3"]["remaining"] == 0 and rows["I3"]["total"] == 0  # … and an old row adds nothing
     assert rows["I3"]["status"].startswith("Échelonnée en 3 échéances")
+
+
+@pytest.mark.libreoffice
+def test_dashboard_kpis_count_credits_as_receivables_not_as_sales(tmp_path: Path) -> None:
+    """A payment on account lowers what is owed (and the CEI's opening when it is older than the
+    period), never the period's credit sales: DSO, ADD and CEI equal the Python reference."""
+    ledger = _book()
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(build_view(ledger, AS_OF))
+    kpis = ledger_kpis(ledger, AS_OF)
+    wb = recalculated(path, AS_OF, kpis.opening, tmp_path)
+    # independent: EUR documents issued in the 90 days up to 20/11 (start 22/08 excluded):
+    # F-2 250.40, AV-1 −80.00, F-4 99.99 — the payments on account of 03/10 and 02/11 are not sales
+    assert kpis.credit_sales == Decimal("270.39")
+    # owed on documents issued before the start (F-1 1000, F-3 550) less the opening credit of 01/01
+    assert kpis.opening == Decimal("1530.01")
+    assert kpis.receivables == sum(_balances_eur(ledger).values())
+    assert kpis.overdue == Decimal("1320.40") and kpis.unallocated == Decimal("-1580.07")
+    check_kpis(wb, ledger, AS_OF)
+    board = dashboard(wb)
+    assert _money(board["Ventes à crédit de la période (EUR)"]) == Decimal("270.39")
