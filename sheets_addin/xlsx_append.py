@@ -13,9 +13,9 @@ from xml.sax.saxutils import escape
 
 from encours.sheets_addin.layout import Tab, column_letter
 from encours.sheets_addin.view import Row
+from encours.sheets_addin.xlsx_cells import MISSING, column_cells
 from encours.sheets_addin.xlsx_layout import Context
 from encours.sheets_addin.xlsx_rows import RowPlan, column_format
-from encours.sheets_addin.xlsx_sheetxml import MISSING, column_cells
 
 #: Rows rendered together: big enough to amortise the per-column work, small enough to bound memory.
 BATCH = 4096
