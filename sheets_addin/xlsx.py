@@ -46,6 +46,7 @@ from encours.sheets_addin.xlsx_package import (
     WorkbookChangedError,
     replace_if_unchanged,
 )
+from encours.sheets_addin.xlsx_people import MARKED_TABS
 from encours.sheets_addin.xlsx_people import carried as carried_marks
 from encours.sheets_addin.xlsx_people import load as load_marks
 from encours.sheets_addin.xlsx_people import stamp as people_stamp
@@ -116,7 +117,7 @@ class XlsxWorkbook:
     def read_marks(self) -> SheetMarks:
         if not self.path.exists():
             return SheetMarks()
-        tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
+        tabs = MARKED_TABS
         pkg = Package(self.path)
         try:
             key = people_stamp(pkg)

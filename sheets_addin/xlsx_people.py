@@ -27,6 +27,10 @@ from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS
 from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from encours.sheets_addin.xlsx_package import Package
 
+#: The tabs people's marks are read from (:meth:`XlsxWorkbook.read_marks`): the stamp covers each.
+MARKED_TABS = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
+#: Tabs whose rows a sync only appends to or leaves alone: marks read from them can be carried over.
+_CARRIED_TABS = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
 #: Bumped whenever what is kept changes shape: an older file is then ignored.
 _VERSION = b"encours-marks-1\n"
 _NO_INVOICE_MARKS = InvoiceMarks()
@@ -49,7 +53,7 @@ def stamp(pkg: Package) -> str:
     sheets = pkg.sheets()
     shared = next((r["Target"] for r in pkg.relationships(pkg.workbook_part())
                    if r.get("Type", "").endswith("/sharedStrings")), "")
-    parts = [sheets.get(tab.name, "") for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS)] + [shared]
+    parts = [sheets.get(tab.name, "") for tab in MARKED_TABS] + [shared]
     return "|".join(f"{part}:{pkg.crc(part):08x}:{pkg.size(part)}" if part in pkg else f"{part}:-"
                     for part in parts)
 
@@ -98,8 +102,8 @@ def store(path: Path, key: str, marks: SheetMarks) -> None:
 
 def carried(marks: SheetMarks, changes: PeopleChanges) -> SheetMarks | None:
     """The marks once ``changes`` are applied, when they are known without reading (None: read again)."""
-    if changes.other:
-        return None
+    if changes.other or any(tab not in _CARRIED_TABS for tab in MARKED_TABS):
+        return None  # a tab rewritten whole each sync (À faire) is read again
     new_invoices = changes.appended.get(INVOICES.key, [])
     new_customers = changes.appended.get(CUSTOMERS.key, [])
     if not new_invoices and not new_customers:
