@@ -5,7 +5,8 @@ The file is treated as the zip package it is: a sync rewrites only encours's own
 was — macros, drawings, charts, tables, people's own tabs.  A new workbook starts from a small
 skeleton (headings with their help notes, the dashboard's chart) and is then filled the same way,
 so that a fresh and a re-synced workbook look the same.  The file is written beside the old one,
-fsynced, re-checked against a person's save, then swapped in.
+fsynced, re-checked against a person's save, then swapped in.  What people typed is read from the
+cells only when those cells changed since it was last read (:mod:`encours.sheets_addin.xlsx_people`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from encours.sheets_addin.xlsx_package import (
     WorkbookChangedError,
     replace_if_unchanged,
 )
+from encours.sheets_addin.xlsx_people import MARKED_TABS
 from encours.sheets_addin.xlsx_people import carried as carried_marks
 from encours.sheets_addin.xlsx_people import load as load_marks
 from encours.sheets_addin.xlsx_people import stamp as people_stamp
@@ -115,7 +117,7 @@ class XlsxWorkbook:
     def read_marks(self) -> SheetMarks:
         if not self.path.exists():
             return SheetMarks()
-        tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)
+        tabs = MARKED_TABS
         pkg = Package(self.path)
         try:
             key = people_stamp(pkg)
@@ -214,7 +216,6 @@ class XlsxWorkbook:
             for leftover in (tmp, skeleton):
                 if leftover.exists():
                     leftover.unlink()
-
 
     def _marks_read_from(self, pkg: Package) -> SheetMarks | None:
         """The marks read by this object, if read from the very parts ``pkg`` holds (else None)."""

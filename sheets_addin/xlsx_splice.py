@@ -34,6 +34,7 @@ from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.xlsx_append import Appender, NewRow
+from encours.sheets_addin.xlsx_cells import cell_style, cell_xml, shared_strings
 from encours.sheets_addin.xlsx_layout import (
     KIND_COLORS,
     Context,
@@ -60,7 +61,7 @@ from encours.sheets_addin.xlsx_rows import (
     column_format,
     find_columns,
 )
-from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet, cell_style, cell_xml, shared_strings
+from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet
 from encours.sheets_addin.xlsx_styles import StyleBook
 
 
