@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
