@@ -62,6 +62,8 @@ def parse_amount(text: str | int | float | Decimal, *, what: str = "amount") -> 
             return _bounded(Decimal(repr(text)), text, what)
         except InvalidOperation:
             raise ValueError(f"{what}: {text!r} is not an amount") from None
+    if not isinstance(text, str):  # a JSON answer may hold a list, an object or null where a number was due
+        raise ValueError(f"{what}: {text!r} is not an amount")
     cleaned = text.strip().translate(_SPACES)
     if (cleaned.startswith("(") and cleaned.endswith(")")) or (cleaned.endswith("-") and cleaned[:1] not in "+-"):
         cleaned = "-" + cleaned.strip("()-")  # accounting negatives: (150,00) or 150,00-

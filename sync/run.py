@@ -80,6 +80,7 @@ from encours.sync.sources import open_connector
 from encours.sync.state import DiskFullError, StateStore
 from encours.sync.tasks import by_reference as _group
 from encours.sync.tasks import todo_rows
+from encours.sync.unchanged import next_registry_check, pass_inputs, remember, unchanged_report, valid_until
 from encours.sync.window import window_state
 
 log = logging.getLogger(__name__)
@@ -301,6 +302,12 @@ def run_pass(
         delta = source.pull(None if mark is None else mark.cursor)
         refuse_sudden_empty(delta, store, source.source, allow_empty=allow_empty)
         failpoint("after_pull")
+        before = pass_inputs(config, store, backend, source=source.source, as_of=as_of, flags=(new_sheet, allow_empty))
+        if not dry_run and unchanged_report(store, before, delta, report, now) is not None:
+            report.window = window_state(config, now)
+            with store.transaction():
+                store.set_sync_mark(source.source, delta.cursor, now)
+            return report  # a fixpoint of the last pass: it would plan, check and write the same nothing
         say("Reading the sheet…")
         marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         failpoint("after_marks")
@@ -375,6 +382,9 @@ def run_pass(
             return report
         _write_sheet(store, backend, view, delta, source.source, now, report)
         failpoint("after_sheet")
+        after = pass_inputs(config, store, backend, source=source.source, as_of=as_of, flags=(new_sheet, allow_empty))
+        remember(store, before, after, delta, report,
+                 valid_until(report, next_registry_check(config, store, ledger.customers, now)))
     return report
 
 

@@ -17,11 +17,14 @@ the sync summary and the log, and read again at every sync until it maps:
 * an invoice or credit note (its own fields or one of its receivable lines): left out — closed
   in the sheet, never reminded;
 * a customer or one of its contacts: left out, and the customer's reminders are held (its
-  invoices stay in the sheet; the planner reminds no invoice of an unknown customer);
-* a receivable line of another entry: left out, and its customer's reminders are held, since its
-  balance is then unknown (the line may be a payment on account);
-* a payment share: left out (the invoice's remaining amount is Odoo's own, so reminders stay right);
-* a direct-debit mandate whose customer cannot be read: the customers of that read are held.
+  invoices stay in the sheet, with the customer as last synced);
+* a receivable line of another entry: left out, and its customer's reminders in its currency are
+  held, since the balance is then unknown (the line may be a payment on account);
+* a payment share: left out, nothing held (the invoice's remaining amount is Odoo's own);
+* a direct-debit mandate whose customer cannot be read: every customer is held.
+
+"Held" is a :class:`~encours.connectors.quarantine.Hold`: the plan sends nothing it covers and
+says why in ``Prochaine action`` (:mod:`encours.sync.source_holds`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from encours.connectors.odoo import mapping
 from encours.connectors.odoo.client import PLATFORM, OdooClient, Transport
 from encours.connectors.odoo.cursor import ODOO_TIME, OdooCursor, stamp
 from encours.connectors.odoo.records import PARTIALS, PARTNERS, Records
-from encours.connectors.quarantine import Quarantine
+from encours.connectors.quarantine import CUSTOMER, INVOICE, KINDS, PAYMENT, Quarantine
 from encours.connectors.source_errors import MalformedResponseError
 
 LOOK_BACK = timedelta(minutes=2)
@@ -142,9 +145,10 @@ class OdooConnector:
     def pull(self, cursor: str | None) -> Delta:
         self.connect()
         previous = OdooCursor.loads(cursor) if cursor else None
-        retry = set(self.quarantine.held()) | set(previous.retry if previous else ())
-        self.quarantine.release_all(self.quarantine.held())  # every held record is read again now
-        self.records.holds = {}
+        retry = _Retry({(kind, record) for kind in KINDS for record in self.quarantine.held(kind)})
+        retry.add_keys(previous.retry if previous else ())
+        for kind in KINDS:  # every held record is read again now
+            self.quarantine.release_all(self.quarantine.held(kind), kind)
         delta = self._pull_full() if previous is None or not previous.since else self._pull_changes(previous, retry)
         self.quarantine.save()  # only after a pull that worked: a failed one keeps what was held
         return delta
@@ -179,7 +183,7 @@ class OdooConnector:
         invoices = self.records.invoices(raws)
         misc, credits = self.records.other_receivables(None, set())
         payments = self.records.payments(invoices)
-        customers, held = self.records.customers(
+        customers = self.records.customers(
             {inv.customer_id for inv in invoices} | {m.customer_id for m in misc} | {c.customer_id for c in credits}
         )
         newest = max((stamp(r) for r in raws), default="")
@@ -195,26 +199,25 @@ class OdooConnector:
             cursor=cursor.dumps(),
             credits=tuple(credits),
             credits_complete=True,
-            deleted_customer_ids=tuple(held),
         )
 
     # -- incremental --------------------------------------------------------------------------
-    def _pull_changes(self, previous: OdooCursor, retry: set[str]) -> Delta:
+    def _pull_changes(self, previous: OdooCursor, retry: _Retry) -> Delta:
         since = (datetime.strptime(previous.since, ODOO_TIME).replace(tzinfo=UTC) - LOOK_BACK).strftime(ODOO_TIME)
         domain = [*self._invoice_domain(posted_only=False), ("write_date", ">=", since)]
         raws = self.client.moves(domain, mapping.MOVE_FIELDS)
         listed = {r.get("id") for r in raws if isinstance(r, dict)}
-        again = (self._ids(retry, "") | self._invoices_of_partials(self._ids(retry, "partial-"))) - listed
+        again = (retry.ids(INVOICE) | self._invoices_of_partials(retry.ids(PAYMENT, "partial-"))) - listed
         if again:
             raws += self.client.moves_by_id(sorted(again), mapping.MOVE_FIELDS)
         found = {r.get("id") for r in raws if isinstance(r, dict)}
         invoices = self.records.invoices(raws)
-        partner_ids = {inv.customer_id for inv in invoices} | {str(i) for i in self._ids(retry, "partner-")}
+        partner_ids = {inv.customer_id for inv in invoices} | {str(i) for i in retry.ids(CUSTOMER)}
         partner_ids |= self._changed_customers(since)
-        misc, credits = self.records.other_receivables(since, self._ids(retry, "aml-"))
+        misc, credits = self.records.other_receivables(since, retry.ids(PAYMENT, "aml-"))
         partner_ids |= {m.customer_id for m in misc} | {c.customer_id for c in credits}
         payments = self.records.payments(invoices)
-        customers, held = self.records.customers(partner_ids)
+        customers = self.records.customers(partner_ids)
         newest = max([previous.since, *(stamp(r) for r in raws)])
         known, checked = previous.known_ids, previous.ids_checked_on
         deleted = {str(i) for i in again - found}  # held, then deleted at the source
@@ -227,26 +230,20 @@ class OdooConnector:
             left = {int(r["id"]) for r in raws if isinstance(r, dict) and r.get("state") != "posted"}
             known = tuple(sorted((set(known) | posted) - left))
         # A quarantined invoice or debit line must not stay open in the ledger with its old figures.
-        deleted |= {k for k in self.quarantine.found if k.isdigit() or k.startswith("aml-")}
+        deleted |= {q.record for q in self.quarantine.found.values()
+                    if (q.kind == INVOICE and q.record.isdigit()) or q.record.startswith("aml-")}
         deleted -= {m.id for m in misc} | {i.id for i in invoices}
         return Delta(
             customers=tuple(customers),
             invoices=(*invoices, *misc),
             payments=tuple(payments),
             deleted_invoice_ids=tuple(sorted(deleted)),
-            deleted_customer_ids=tuple(held),
             full=False,
             cursor=OdooCursor(newest, checked, known, tuple(self.quarantine.found)).dumps(),
             credits=tuple(credits),
             credits_complete=True,
             payments_of=tuple(i.id for i in invoices),  # their payments are re-read: a cancelled one leaves
         )
-
-    @staticmethod
-    def _ids(keys: Iterable[str], prefix: str) -> set[int]:
-        if not prefix:
-            return {int(k) for k in keys if k.isdigit()}
-        return {int(k[len(prefix):]) for k in keys if k.startswith(prefix) and k[len(prefix):].isdigit()}
 
     def _changed_customers(self, since: str) -> set[str]:
         """Customers whose record or one of whose contacts changed since (an invoicing contact's new
@@ -256,8 +253,9 @@ class OdooConnector:
             f = Fields(raw, platform=PLATFORM, endpoint=PARTNERS)
             try:
                 owner = f.many2one("commercial_partner_id")
-            except MalformedResponseError:
-                owner = None  # the contact itself is read again below, and quarantined there
+            except MalformedResponseError as exc:  # whose contact it is cannot be told: listed, not guessed
+                self.records.quarantined(f.id(), exc, PARTNERS, kind=CUSTOMER)
+                continue
             owners.add(int(owner[0]) if owner else int(f.id()))
         if not owners:
             return set()
@@ -288,3 +286,23 @@ class OdooConnector:
             domain.append(("company_id", "in", list(self.company_ids)))
         return domain
 
+
+
+class _Retry:
+    """The records to read again: those the quarantine holds and those the cursor names."""
+
+    def __init__(self, records: set[tuple[str, str]]) -> None:
+        self.records = records
+
+    def add_keys(self, keys: Iterable[str]) -> None:
+        """Keys as the quarantine stores them: an invoice by its id, the others ``kind:id``."""
+        for key in keys:
+            kind, sep, record = key.partition(":")
+            self.records.add((kind, record) if sep and kind in KINDS else (INVOICE, key))
+
+    def ids(self, kind: str, prefix: str = "") -> set[int]:
+        found = set()
+        for held_kind, record in self.records:
+            if held_kind == kind and record.startswith(prefix) and record[len(prefix):].isdigit():
+                found.add(int(record[len(prefix):]))
+        return found

@@ -1,10 +1,12 @@
 """Reading Odoo records model by model, mapping them, and quarantining what cannot be mapped.
 
 What each kind of odd record does (the safe choice for the customer, see the connector's module):
-an invoice is left out; a customer or contact, or a receivable line of another entry, holds the
-customer's reminders; a payment share is left out (the invoice's remaining amount is Odoo's own);
-a mandate whose customer cannot be read holds the customers of its read.  Each is listed in the
-sync summary and the log with the platform, the model's endpoint, the id and why.
+an invoice is left out; a customer or one of its contacts, or a receivable line of another entry,
+holds the customer's reminders (a :class:`~encours.connectors.quarantine.Hold`: the plan sends
+nothing to them until it maps); a payment share is left out without holding anything (the
+invoice's remaining amount is Odoo's own); a mandate whose customer cannot be read holds every
+customer.  Each is listed in the sync summary and the log with the platform, the model's
+endpoint, the id and why.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from encours.connectors.fields import Fields
 from encours.connectors.model import Customer, Invoice, Payment, UnallocatedCredit
 from encours.connectors.odoo import mapping
 from encours.connectors.odoo.client import PLATFORM, OdooClient, batches
-from encours.connectors.quarantine import Quarantine
+from encours.connectors.quarantine import CUSTOMER, INVOICE, PAYMENT, Quarantine
 from encours.connectors.source_errors import MalformedResponseError
 
 log = logging.getLogger("encours.odoo")
@@ -49,7 +51,6 @@ class Records:
         self.company_currency: dict[str, str] = {}
         self.company_names: dict[str, str] = {}
         self.lines: dict[str, list[Fields]] = {}
-        self.holds: dict[str, str] = {}  # customer id -> why its reminders are held (this pull)
 
     def load_companies(self) -> None:
         for raw in self.client.companies(["name", "currency_id"]):
@@ -58,14 +59,15 @@ class Records:
             self.company_currency[f.id()] = currency[1] if currency else "EUR"
             self.company_names[f.id()] = f.text("name", required=False)
 
-    def quarantined(self, key: str, exc: MalformedResponseError, endpoint: str, noun: str = "") -> None:
+    def quarantined(self, record: str, exc: MalformedResponseError, endpoint: str, noun: str = "", *,
+                    kind: str = INVOICE, customer: str = "", currency: str = "", holds: bool | None = None) -> None:
+        """Leave ``record`` out, named with why (``noun`` + id when the fault is in another record:
+        an invoice's receivable line, a customer's contact); ``holds``: see the module."""
         why = _why(exc)
-        if exc.record and exc.record != key.rpartition("-")[2]:
+        if exc.record and exc.record != record.rpartition("-")[2]:
             why = f"{noun or exc.endpoint} {exc.record}: {why}"
-        self.quarantine.add(key, MalformedResponseError(why, platform=PLATFORM, endpoint=endpoint, record=key))
-
-    def hold(self, customer_id: str, why: str) -> None:
-        self.holds.setdefault(customer_id, why)
+        error = MalformedResponseError(why, platform=PLATFORM, endpoint=endpoint, record=record)
+        self.quarantine.add(record, error, kind=kind, customer=customer, currency=currency, holds=holds)
 
     def invoices(self, raws: list[Any]) -> list[Invoice]:
         parsed = [Fields(raw, platform=PLATFORM, endpoint=MOVES) for raw in raws]
@@ -91,7 +93,7 @@ class Records:
                 try:
                     move = line.many2one("move_id", required=True)
                 except MalformedResponseError as exc:
-                    self.quarantined(f"aml-{line.id()}", exc, LINES)
+                    self.quarantined(f"aml-{line.id()}", exc, LINES, kind=PAYMENT, holds=False)
                     continue
                 assert move is not None
                 found[move[0]].append(line)
@@ -126,12 +128,9 @@ class Records:
             try:
                 entry = mapping.other_receivable(line, company_currency=self.company_currency, as_of=self.as_of,
                                                  platform=PLATFORM)
-            except MalformedResponseError as exc:
-                self.quarantined(f"aml-{ident}", exc, LINES)
-                partner = line.raw.get("partner_id")
-                if isinstance(partner, list) and partner and isinstance(partner[0], int):
-                    self.hold(str(partner[0]), f"its receivable line aml-{ident} cannot be read, so its balance "
-                                                "is not known")
+            except MalformedResponseError as exc:  # it may be a payment on account: the balance is unknown
+                self.quarantined(f"aml-{ident}", exc, LINES, kind=PAYMENT, customer=_id_of(line.raw.get("partner_id")),
+                                 currency=_name_of(line.raw.get("currency_id")), holds=True)
                 continue
             if isinstance(entry, Invoice):
                 misc.append(entry)
@@ -162,7 +161,7 @@ class Records:
                     debit = partial.many2one("debit_move_id", required=True)
                     credit = partial.many2one("credit_move_id", required=True)
                 except MalformedResponseError as exc:
-                    self.quarantined(key, exc, PARTIALS)
+                    self.quarantined(key, exc, PARTIALS, kind=PAYMENT, holds=False)
                     continue
                 assert debit is not None and credit is not None
                 invoice = invoice_of_line.get(int(debit[0]))
@@ -178,12 +177,13 @@ class Records:
             try:
                 payments.append(mapping.payment(partial, invoice, paying.get(credit_line),
                                                 from_credit_note=credit_line in refund_lines, platform=PLATFORM))
-            except MalformedResponseError as exc:
-                self.quarantined(f"partial-{partial.id()}", exc, PARTIALS, "paying line")
+            except MalformedResponseError as exc:  # the invoice's remaining is Odoo's own: nothing held
+                self.quarantined(f"partial-{partial.id()}", exc, PARTIALS, "paying line", kind=PAYMENT,
+                                 customer=invoice.customer_id, holds=False)
         return payments
 
-    def customers(self, commercial_ids: set[str]) -> tuple[list[Customer], list[str]]:
-        """The customers, and the ids of those whose reminders are held (left out: see the module)."""
+    def customers(self, commercial_ids: set[str]) -> list[Customer]:
+        """The customers; one that cannot be mapped (or a contact of it) is left out and holds its reminders."""
         ids = sorted(int(i) for i in commercial_ids if i.isdigit())
         partners: dict[str, Fields] = {}
         children: dict[str, list[Fields]] = defaultdict(list)
@@ -193,7 +193,7 @@ class Records:
                 try:
                     parent = f.many2one("commercial_partner_id")
                 except MalformedResponseError as exc:
-                    self.quarantined(f"partner-{f.id()}", exc, PARTNERS)
+                    self.quarantined(f.id(), exc, PARTNERS, kind=CUSTOMER)
                     continue
                 owner = parent[0] if parent else f.id()
                 if owner == f.id():
@@ -204,9 +204,6 @@ class Records:
         debited = self.mandated(set(partners))
         customers = []
         for pid, f in sorted(partners.items(), key=lambda kv: int(kv[0])):
-            key = f"partner-{pid}"
-            if pid in self.holds:
-                continue
             try:
                 for kid in children.get(pid, []):
                     mapping.contact_check(kid)
@@ -215,13 +212,8 @@ class Records:
                                                   salesperson_email=user_emails.get(user[0], "") if user else "",
                                                   platform=PLATFORM))
             except MalformedResponseError as exc:
-                self.quarantined(key, exc, PARTNERS, "contact")
-                self.hold(pid, "")
-        for pid, why in sorted(self.holds.items()):
-            if why and f"partner-{pid}" not in self.quarantine.found:
-                self.quarantine.add(f"partner-{pid}", MalformedResponseError(
-                    f"reminders held: {why}", platform=PLATFORM, endpoint=PARTNERS, record=f"partner-{pid}"))
-        return customers, sorted(self.holds, key=lambda i: (len(i), i))
+                self.quarantined(pid, exc, PARTNERS, "contact", kind=CUSTOMER)
+        return customers
 
     def user_emails(self, user_ids: set[str]) -> dict[str, str]:
         """Salespeople's e-mail addresses (for Cc); none when the key may not read users."""
@@ -250,7 +242,7 @@ class Records:
 
         Databases without the module answer an error for the model: then nobody is marked, and
         the sheet's ``Prélèvement`` column says who pays by direct debit.  A mandate whose customer
-        cannot be read holds the reminders of every customer of its read (one may pay by debit).
+        cannot be read holds every customer's reminders (any of them may pay by direct debit).
         """
         out: set[str] = set()
         for batch in batches(sorted(int(i) for i in partner_ids if i.isdigit())):
@@ -264,9 +256,8 @@ class Records:
                 try:
                     partner = mandate.many2one("partner_id")
                 except MalformedResponseError as exc:
-                    self.quarantined(f"mandate-{mandate.id()}", exc, "sdd.mandate.search_read")
-                    for pid in batch:
-                        self.hold(str(pid), f"direct-debit mandate {mandate.id()} cannot be read")
+                    self.quarantined(f"mandate-{mandate.id()}", exc, "sdd.mandate.search_read", kind=PAYMENT,
+                                     holds=True)
                     continue
                 if partner:
                     out.add(partner[0])
@@ -278,3 +269,14 @@ def _user(partner: Fields) -> tuple[str, str] | None:
         return partner.many2one("user_id")
     except MalformedResponseError:
         return None  # the partner is quarantined when mapped
+
+
+def _id_of(many2one: Any) -> str:
+    """The id of an Odoo ``[id, name]`` as far as a raw record says ("" when it does not)."""
+    return str(many2one[0]) if isinstance(many2one, list) and many2one and isinstance(many2one[0], int) else ""
+
+
+def _name_of(many2one: Any) -> str:
+    """The name of an Odoo ``[id, name]`` when it reads as a currency code ("" otherwise)."""
+    name = many2one[1] if isinstance(many2one, list) and len(many2one) == 2 else ""
+    return name if isinstance(name, str) and len(name) == 3 and name.isalpha() else ""

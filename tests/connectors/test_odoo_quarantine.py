@@ -3,7 +3,7 @@
 Each kind — an invoice, a customer, a payment share, a receivable line of another entry — is
 listed (platform, endpoint, id, why) in the sync summary and the log, left out, read again at the
 next sync until it maps; the rest syncs.  A customer whose own record or whose balance cannot be
-read is never reminded: its invoices stay in the sheet, its reminders are held.
+read is never reminded: its invoices stay in the sheet, its reminders are held and say why.
 """
 
 from __future__ import annotations
@@ -85,24 +85,26 @@ def test_an_odd_record_of_each_kind_is_listed_left_out_and_read_again_until_it_m
             "odoo account.move.search_read record 19: field 'name' is missing",
             "odoo account.partial.reconcile.search_read record partial-1: field 'debit_amount_currency' is not "
             "an amount: 'douze'",
-            "odoo res.partner.search_read record partner-14: field 'name' is not text: ['Azure Interior']",
+            "odoo res.partner.search_read record 14: field 'name' is not text: ['Azure Interior']",
             "odoo account.move.line.search_read record aml-601: field 'amount_residual_currency' is not an "
             "amount: 'n/a'",
-            "odoo res.partner.search_read record partner-10: reminders held: its receivable line aml-601 cannot "
-            "be read, so its balance is not known",
         ]
-        assert "Quarantined: 7 record(s) left out of this sync" in out
+        assert "Quarantined: 6 record(s) left out of this sync" in out
         for line in expected:
             assert f"{line} — left out, retried next sync" in out, line
             assert any(line in message for message in caplog.messages), line
+        # A payment share does not hold its invoice: the invoice's remaining amount is Odoo's own.
+        assert "reminders held for customer 14 in every currency until odoo customer 14 maps" in out
+        assert "reminders held for customer 10 in EUR until odoo payment aml-601 maps" in out
+        assert out.count("reminders held for") == 2
         with StateStore(tmp_path / "state.sqlite") as store:
             ledger = store.ledger()
             cursor = OdooCursor.loads(store.sync_mark("odoo").cursor)  # type: ignore[union-attr]
         assert {i.id for i in ledger.invoices} == {"1", "2", "3", "18"}  # the rest of the ledger synced
-        assert ledger.customers == ()  # both held: never reminded
+        assert {c.id for c in ledger.customers} == {"10"}  # Deco maps (its reminders are held); Azure does not
         assert "partial-1" not in {p.id for p in ledger.payments} and len(ledger.payments) == 3
         assert cursor is not None and cursor.since == "2026-11-21 08:00:00"  # not moved by the bad date
-        assert set(cursor.retry) == {"4", "5", "19", "partial-1", "partner-14", "aml-601", "partner-10"}
+        assert set(cursor.retry) == {"4", "5", "19", "payment:partial-1", "customer:14", "payment:aml-601"}
 
         # Fixed in Odoo without touching their write_date: the incremental sync reads them again.
         record(odoo, "account.move", 5)["currency_id"] = [2, "USD"]
@@ -158,19 +160,23 @@ def factures(config: Config) -> dict[str, dict[str, Any]]:
 
 
 def test_a_customer_whose_record_or_balance_cannot_be_read_is_never_reminded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     odoo = FakeOdoo(16)
-    record(odoo, "res.partner", 14)["name"] = False  # Azure: a customer without a name
-    # Deco Addict paid 5,000 on account; Odoo answers its residual in a form that is not an amount.
-    odoo.models["account.move.line"].append(credit_line(601, 10, 5000.0, "-5000,00 EUR"))
     day = date(2027, 1, 20)  # every open invoice of the fixtures is overdue
     with dossier(tmp_path, odoo, monkeypatch) as path:
+        sync(path, capsys)  # both customers known, as they were
+        record(odoo, "res.partner", 14).update(name=False, write_date="2026-11-23 08:00:00")  # Azure: no name
+        # Deco Addict paid 5,000 on account; Odoo answers its residual in a form that is not an amount.
+        odoo.models["account.move.line"].append(credit_line(601, 10, 5000.0, "-5000,00 EUR"))
         config = load_config(path)
-        assert reminded(config, day) == set()  # Azure unknown, Deco's balance unknown: nobody
+        assert reminded(config, day) == set()  # Azure's record unreadable, Deco's balance unknown: nobody
         rows = factures(config)
         assert rows["1#2"]["Reste dû"] == pytest.approx(24341.67) and rows["4"]["Reste dû"] == pytest.approx(3651.25)
-        assert rows["4"]["ID client"] == "10" and rows["5"]["ID client"] == "14"  # their invoices stay
+        assert (rows["4"]["Client"], rows["5"]["Client"]) == ("Deco Addict", "Azure Interior")  # invoices stay
+        assert rows["4"]["Prochaine action"] == ("Relance retenue : paiement illisible à la source "
+                                                 "(odoo payment aml-601), à corriger")
+        assert "fiche client illisible à la source (odoo customer 14)" in rows["5"]["Prochaine action"]
 
         # Odoo's answer about the payment on account is right again: it covers Deco's invoice.
         record(odoo, "account.move.line", 601)["amount_residual_currency"] = -5000.0
@@ -204,3 +210,44 @@ def test_a_held_customer_comes_back_when_the_sync_that_released_it_failed(
         sync(path, capsys)
         with StateStore(tmp_path / "state.sqlite") as store:
             assert "14" in {c.id for c in store.ledger().customers}
+
+
+def test_what_people_typed_on_a_held_customer_is_kept_while_it_is_held_and_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    odoo = FakeOdoo(16)
+    with dossier(tmp_path, odoo, monkeypatch) as path:
+        sync(path, capsys)
+        workbook = tmp_path / "encours.xlsx"
+        wb = load_workbook(workbook)
+        clients = wb["Clients"]
+        heading = [c.value for c in clients[1]]
+        row = next(r for r in range(2, clients.max_row + 1) if clients.cell(r, 1).value == "14")
+        clients.cell(row, heading.index("Email relance") + 1, "tresorerie@azure.example.com")
+        wb.save(workbook)
+
+        def typed() -> dict[str, Any]:
+            ws = load_workbook(workbook, read_only=True)["Clients"]
+            rows = [dict(zip(heading, r, strict=False)) for r in ws.iter_rows(min_row=2, values_only=True)]
+            return {str(r["ID client"]): r["Email relance"] for r in rows if r["ID client"]}
+
+        record(odoo, "res.partner", 14).update(name=False, write_date="2026-11-23 08:00:00")
+        assert "record 14: field 'name' is empty" in sync(path, capsys)
+        assert typed()["14"] == "tresorerie@azure.example.com"
+        record(odoo, "res.partner", 14).update(name="Azure Interior", write_date="2026-11-23 08:30:00")
+        assert "Quarantined" not in sync(path, capsys)
+        assert typed()["14"] == "tresorerie@azure.example.com"
+
+
+def test_the_recheck_before_sending_treats_an_invoice_it_cannot_read_as_not_to_be_sent() -> None:
+    from tests.support.odoo_server import connector
+
+    odoo = FakeOdoo(16)
+    with running(odoo) as url:
+        pl = connector(url)
+        record(odoo, "account.move", 4)["amount_residual"] = {"value": 3651.25}
+        found = pl.refetch_invoices(["1", "4"])
+    assert found["1"] is not None and found["4"] is None
+    (held,) = pl.quarantine.items
+    assert held.line() == ("odoo account.move.search_read record 4: field 'amount_residual' is not an amount: "
+                           "{'value': 3651.25} — left out, retried next sync")
