@@ -62,6 +62,10 @@ PASS_TEXT_FR = {
     "preview_waiting": "en attente d'approbation (À envoyer)",
     "preview_planned": "prévue le {planned:%d/%m/%Y} (aperçu au {as_of:%d/%m/%Y})",
     "preview_note": "Note : {note}",
+    "preview_nothing": "Aucun message à prévisualiser.",
+    # the Excel button's message once the workbook is synchronised
+    "button_summary": "{open_invoices} factures ouvertes, encours {outstanding} €, échu {overdue} €",
+    "button_title": "encours : synchronisé",
 }
 
 
