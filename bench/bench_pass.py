@@ -4,18 +4,26 @@ For each size, a CSV dossier (invoices, payments; one customer per 20 invoices) 
 passed once (its first pass sends what is due), then timed, each pass in its own process
 (``encours run``) so that the figure is what the scheduled job pays:
 
-* an unchanged pass — same export, nobody typed anything;
+* an unchanged pass — same export, nobody typed anything, the previous pass left its record
+  (:mod:`encours.sync.unchanged`): what the scheduled job pays on all but the first pass of a day;
+* the same pass planning everything again (records off, ``ENCOURS_NO_UNCHANGED_PASS=1``): what
+  the first pass of a day pays when nothing changed — the baseline of the line above;
 * a pass after 1 % of the invoices were paid at the source.
 
 Prints wall and CPU seconds and peak memory per pass, the cost per 1,000 invoices, and the slope
 against the smallest size measured in the same run (1.0 = linear).
 
-    python bench/bench_pass.py --sizes 1000 10000 [--sizes ... 100000]
+    python bench/bench_pass.py --sizes 1000 10000 100000 [--prepared DIR]
+
+The first sync and pass of a large dossier is long (it sends what is due: about half an hour of
+CPU at 100,000 invoices); ``--prepared DIR`` keeps each prepared dossier there and later runs copy
+it instead of preparing it again (delete the folder after changing the state store's format).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -26,6 +34,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+DISABLE_ENV = "ENCOURS_NO_UNCHANGED_PASS"  # encours.sync.unchanged.DISABLE_ENV
 AS_OF = date(2026, 11, 23)
 CONFIG = """[company]
 name = "Bench SARL"
@@ -73,41 +82,69 @@ def write_dossier(folder: Path, n: int, paid_share: float, seed: int = 7) -> Non
     (folder / "clients.csv").write_text("\n".join(clients) + "\n", encoding="utf-8")
 
 
-def one_pass(folder: Path, day: date) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process."""
+def one_pass(folder: Path, day: date, *, records: bool = True) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process (peak:
+    of this pass, measured by ``/usr/bin/time`` when present, else the largest child so far)."""
+    env = {k: v for k, v in os.environ.items() if k != DISABLE_ENV} | ({} if records else {DISABLE_ENV: "1"})
+    command = [sys.executable, "-m", "encours.sync.cli", "-q", "run", "-c", "encours.toml", "--as-of", day.isoformat()]
+    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    report = folder / ".time"
+    if timer is not None:
+        command = [timer, "-f", "%M", "-o", str(report), *command]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "encours.sync.cli", "-q", "run", "-c", "encours.toml",
-                    "--as-of", day.isoformat()], cwd=folder, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=folder, check=True, stdout=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024
+    peak = int(report.read_text().split()[-1]) / 1024 if timer is not None else after.ru_maxrss / 1024
+    return wall, cpu, peak
+
+
+def prepared(n: int, keep: Path | None) -> Path:
+    """A dossier of ``n`` invoices after its first sync and pass, in a fresh temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix=f"encours-pass-{n}-"))
+    kept = None if keep is None else keep / f"dossier-{n}"
+    if kept is not None and (kept / "prepared").exists():
+        shutil.copytree(kept, folder, dirs_exist_ok=True)
+        return folder
+    (folder / "encours.toml").write_text(CONFIG, encoding="utf-8")
+    write_dossier(folder, n, paid_share=0.6)
+    one_pass(folder, AS_OF)  # first pass: full sync, sends what is due
+    if kept is not None:
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(folder, kept)
+        (kept / "prepared").touch()
+    return folder
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--prepared", type=Path, help="keep (and reuse) the prepared dossiers in this folder")
     args = parser.parse_args()
-    rows = []
+    rows: list[tuple[int, list[tuple[float, float, float]]]] = []
     for n in args.sizes:
-        folder = Path(tempfile.mkdtemp(prefix=f"encours-pass-{n}-"))
+        folder = prepared(n, args.prepared)
         try:
-            (folder / "encours.toml").write_text(CONFIG, encoding="utf-8")
-            write_dossier(folder, n, paid_share=0.6)
-            one_pass(folder, AS_OF)  # first pass: full sync, sends what is due
+            one_pass(folder, AS_OF)  # warms the caches; finds nothing changed and leaves its record
             unchanged = one_pass(folder, AS_OF)
+            replanned = one_pass(folder, AS_OF, records=False)
             write_dossier(folder, n, paid_share=0.61)  # about 1 % more invoices paid
             changed = one_pass(folder, AS_OF)
-            rows.append((n, unchanged, changed))
+            rows.append((n, [unchanged, replanned, changed]))
+            print(n, unchanged, replanned, changed, flush=True)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    base_n, base_unchanged, _ = rows[0]
-    print("invoices | unchanged pass: wall, CPU, peak | 1 % changed: wall, CPU, peak | CPU per 1k (unchanged) | slope")
-    for n, (uw, uc, um), (cw, cc, cm) in rows:
-        slope = (uc / n) / (base_unchanged[1] / base_n)
-        print(f"{n:>8} | {uw:6.2f} s {uc:6.2f} s {um:6.0f} MB | {cw:6.2f} s {cc:6.2f} s {cm:6.0f} MB | "
-              f"{1000 * uc / n:6.3f} s | {slope:4.2f}")
+    print("invoices | pass | wall | CPU | peak | CPU per 1k invoices | slope (CPU per invoice vs the smallest size)")
+    for col, kind in enumerate(("unchanged", "unchanged, planned again", "1 % changed")):
+        base_n, base_cpu = rows[0][0], rows[0][1][col][1]
+        for n, passes in rows:
+            wall, cpu, peak = passes[col]
+            print(f"{n:>8} | {kind:<24} | {wall:6.2f} s | {cpu:6.2f} s | {peak:5.0f} MB | {1000 * cpu / n:6.3f} s | "
+                  f"{(cpu / n) / (base_cpu / base_n):5.2f}")
+    for n, passes in rows:
+        print(f"{n:>8}: unchanged pass / planned again = {passes[0][1] / passes[1][1]:.2f} (CPU)")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ cent, :func:`to_cents`).
 One import for the whole model; each part lives in its own module:
 :mod:`~encours.connectors.money` (Money, rounding), :mod:`~encours.connectors.records` (customers,
 invoices, payments, credits, statuses), :mod:`~encours.connectors.open_items` (what ages in the
-sheet), :mod:`~encours.connectors.ledger` (Ledger, Delta, ``Ledger.apply``).
+sheet), :mod:`~encours.connectors.ledger` (Ledger, Delta, ``Ledger.apply``),
+:mod:`~encours.connectors.labels` (how the sheet names statuses and credits).
 """
 
 from __future__ import annotations
 
+from encours.connectors.labels import CREDIT_LABELS_FR, STATUS_LABELS_FR
 from encours.connectors.ledger import Delta, Ledger, stale_payments
 from encours.connectors.money import CENT, CurrencyMismatchError, Money, parse_decimal, to_cents
 from encours.connectors.open_items import (
@@ -24,8 +26,6 @@ from encours.connectors.open_items import (
     item_invoice_id,
 )
 from encours.connectors.records import (
-    CREDIT_LABELS_FR,
-    STATUS_LABELS_FR,
     Allocation,
     Contact,
     CreditKind,

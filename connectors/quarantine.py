@@ -146,9 +146,15 @@ class Quarantine:
         says; ``holds`` (default: every kind but an invoice) holds their reminders until it maps."""
         text = str(error)
         why = text.split(f"record {record}: ", 1)[-1] if f"record {record}: " in text else text
+        key = _key(record, kind)
+        earlier = self.found.get(key) or (_entry(self.platform, key, self._held[key]) if key in self._held else None)
+        if earlier is not None:  # asked again by id (no hint there): whose it is, and what it holds, stay
+            customer = customer or earlier.customer
+            currency = currency or earlier.currency
+            holds = earlier.holds if holds is None else holds
         item = Quarantined(self.platform, error.endpoint, record, why, kind, customer, currency.upper(),
                            kind != INVOICE if holds is None else holds)
-        self.found[_key(record, kind)] = item
+        self.found[key] = item
         log.warning("quarantined: %s", item.line())
         return item
 

@@ -33,18 +33,6 @@ class InvoiceStatus(enum.StrEnum):
         return self in (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
 
-#: How the sheet shows each status (French by default).
-STATUS_LABELS_FR = {
-    InvoiceStatus.DRAFT: "Brouillon",
-    InvoiceStatus.OPEN: "À payer",
-    InvoiceStatus.PARTIALLY_PAID: "Partiellement payée",
-    InvoiceStatus.PAID: "Payée",
-    InvoiceStatus.CANCELLED: "Annulée",
-    InvoiceStatus.DELETED: "Supprimée",
-    InvoiceStatus.UNKNOWN: "Inconnu",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Contact:
     name: str = ""
@@ -206,15 +194,6 @@ class CreditKind(enum.StrEnum):
     CREDIT_NOTE = "credit_note"  # a credit note known only as a ledger line, not imputed
     OPENING_BALANCE = "opening_balance"  # a credit carried forward by the opening entries
     OTHER = "other"  # miscellaneous entry, unbalanced lettering group …
-
-
-#: How the sheet's ``Statut`` names each kind of unallocated credit.
-CREDIT_LABELS_FR = {
-    CreditKind.PAYMENT_ON_ACCOUNT: "Paiement non affecté",
-    CreditKind.CREDIT_NOTE: "Avoir non imputé",
-    CreditKind.OPENING_BALANCE: "Solde créditeur reporté",
-    CreditKind.OTHER: "Crédit non affecté",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
-"""Text exports (FEC, CSV): decoding the bytes, splitting the lines, comparing column names.
+"""Text exports (FEC, CSV): decoding the bytes, splitting the lines, comparing column names, and
+what a source read whole from its files answers.
 
 Shared by the FEC and CSV sources so that both refuse the same bad bytes with the same words,
-and count lines the way editors do.
+count lines the way editors do, and describe and re-check a ledger the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 
 from encours.connectors.errors import ConfigError, InputError
+from encours.connectors.model import Invoice, Ledger
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Every byte but the C0 controls (tab, LF and CR excepted) and DEL: deleting them leaves only those.
@@ -103,3 +105,14 @@ def split_lines(text: str) -> list[str]:
 def iter_lines(text: str) -> Iterator[str]:
     """:func:`split_lines`, one line at a time."""
     return iter(split_lines(text))
+
+
+def ledger_counts(ledger: Ledger) -> str:
+    """What ``encours check`` says a file holds: "12 customers, 40 documents, 31 payments"."""
+    return f"{len(ledger.customers)} customers, {len(ledger.invoices)} documents, {len(ledger.payments)} payments"
+
+
+def invoices_by_id(ledger: Ledger, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
+    """The invoices asked for as *ledger* (the files read again) has them now; ``None`` when gone."""
+    index = {invoice.id: invoice for invoice in ledger.invoices}
+    return {invoice_id: index.get(invoice_id) for invoice_id in invoice_ids}

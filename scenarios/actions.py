@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 from encours.connectors.model import Money
 from encours.scenarios.credits import Credit
 from encours.scenarios.loader import Step
 
+#: What a step key is about: one invoice (target = invoice id) or a customer's account (target = customer id).
+KeyLevel = Literal["invoice", "account"]
+
 
 @dataclass(frozen=True, order=True)
 class StepKey:
     """What the journal records as done: one step of one scenario for one invoice or account."""
 
-    level: str  # "invoice" | "account"
+    level: KeyLevel
     target: str  # invoice id | customer id
     scenario: str
     step: str
@@ -33,7 +36,9 @@ class StepKey:
         parts = text.split("/")
         if len(parts) != 5 or parts[0] not in ("invoice", "account"):
             raise ValueError(f"{text!r} is not a step key")
-        return cls(*(unquote(p) for p in parts))
+        level: KeyLevel = "account" if parts[0] == "account" else "invoice"
+        target, scenario, step, cycle = (unquote(p) for p in parts[1:])
+        return cls(level, target, scenario, step, cycle)
 
     def __str__(self) -> str:
         return self.id

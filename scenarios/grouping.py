@@ -13,7 +13,7 @@ from encours.connectors.model import Customer, Money
 from encours.scenarios.actions import ActionItem, NextAction, Plan, PlannedAction, Skip, StepKey
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.credits import CustomerCredits
-from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR
+from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR, plan_text
 from encours.scenarios.loader import Scenario, Step
 from encours.scenarios.recipients import reminder_language, reminder_recipients
 from encours.scenarios.schedule import DueItem, account_cycle
@@ -50,19 +50,19 @@ def net_of_credits(
         owed = balance.get((invoice.customer_id, currency), Money.zero(currency))
         if owed.amount < 0:
             result.skips.append(Skip(invoice.id, invoice.customer_id, "in_credit",
-                                     f"Client créditeur de {-owed} : remboursement à vérifier"))
-            result.next_actions[invoice.id] = NextAction("Client créditeur : aucune relance", None)
+                                     plan_text("in_credit", credit=-owed)))
+            result.next_actions[invoice.id] = NextAction(plan_text("in_credit_next"), None)
             continue
         if owed.amount == 0:  # settled by what the customer already paid or was credited: nothing owed
             result.skips.append(Skip(invoice.id, invoice.customer_id, "covered", REASONS_FR["covered"]))
-            result.next_actions[invoice.id] = NextAction("Soldé par un paiement ou un avoir : aucune relance", None)
+            result.next_actions[invoice.id] = NextAction(plan_text("settled_next"), None)
             continue
         overdue_total = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
         free = held.free_total(currency)
         if not cand.step.is_courtesy and free.amount > 0 and free >= overdue_total:
             result.skips.append(Skip(invoice.id, invoice.customer_id, "covered",
-                                     f"Échu couvert par {free} non affecté(s) : aucune relance"))
-            result.next_actions[invoice.id] = NextAction("Couverte par un paiement non affecté", None)
+                                     plan_text("covered_by_free", free=free)))
+            result.next_actions[invoice.id] = NextAction(plan_text("covered_by_free_next"), None)
             continue
         kept.append(cand)
     return kept
@@ -106,7 +106,7 @@ def choose_actions(
             elif (action.scenario, action.step.id) != chosen:
                 for invoice_id in action.invoice_ids:
                     result.next_actions[invoice_id] = NextAction(
-                        f"{step_label(action.step, action.channel)} — demain (une seule relance par jour)",
+                        plan_text("tomorrow", step=step_label(action.step, action.channel)),
                         as_of + timedelta(days=1)
                     )
                 continue
@@ -140,8 +140,8 @@ def _action(
     amount = sum((i.amount for i in items), Money.zero(currency))
     if step.scope == "account":
         if amount.amount < step.min_amount:
-            result.skips.append(Skip(customer.id, customer.id, "under_minimum",
-                                     f"{step.label} : {amount} sous le minimum de {step.min_amount}", level="account"))
+            detail = plan_text("under_minimum", step=step.label, amount=amount, minimum=step.min_amount)
+            result.skips.append(Skip(customer.id, customer.id, "under_minimum", detail, level="account"))
             return None
         cycle = account_cycle(currency, min(c.item.due for c in members))  # the invoices that reached the step
         keys: tuple[StepKey, ...] = (StepKey("account", customer.id, scenario.name, step.id, cycle),)
@@ -158,21 +158,20 @@ def _action(
     channel = step.channel
     reasons: list[str] = []
     if rejected:
-        reasons.append(f"adresse(s) invalide(s) ignorée(s) : {', '.join(rejected)}")
+        reasons.append(plan_text("invalid_addresses", addresses=", ".join(rejected)))
     if channel in ("email", "thanks") and not recipients.to:
         if channel == "thanks":
             result.skips.extend(Skip(k.target, customer.id, "no_contact",
-                                     "Remerciement non envoyé : aucune adresse e-mail", k) for k in keys)
+                                     plan_text("thanks_without_email"), k) for k in keys)
             return None
         channel = "call" if customer.phone else "letter"
-        instead = "appel à la place" if channel == "call" else "courrier à la place"
-        reasons.append(f"aucune adresse e-mail : {instead}")
+        reasons.append(plan_text("no_email_call" if channel == "call" else "no_email_letter"))
     if channel in ("letter", "formal_notice") and not customer.address.strip():
-        reasons.append("adresse postale inconnue : à compléter sur le courrier")
+        reasons.append(plan_text("no_postal_address"))
     needs_approval = step.needs_approval
     if step.ceiling is not None and amount.amount > step.ceiling:
         needs_approval = True
-        reasons.append(f"{amount} au-dessus du plafond de {step.ceiling} : à approuver")
+        reasons.append(plan_text("over_ceiling", amount=amount, ceiling=step.ceiling))
     approved = needs_approval and any(
         marks.for_invoice(i.invoice_id).approve and i.invoice_id not in used_approvals for i in items
     )

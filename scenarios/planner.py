@@ -75,7 +75,7 @@ from encours.scenarios.actions import ActionItem, NextAction, Plan, PlannedActio
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.credits import CustomerCredits, open_credits
 from encours.scenarios.grouping import Candidate, choose_actions, net_of_credits, step_label
-from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR
+from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR, plan_text
 from encours.scenarios.loader import Scenario, ScenarioError
 from encours.scenarios.recipients import split_addresses, valid_email
 from encours.scenarios.schedule import DoneSteps, DueItem, account_currency, account_cycle, due_item, next_step
@@ -130,16 +130,15 @@ def _exclusion(
 ) -> tuple[str, str, date | None] | None:
     """(reason, detail, resume date) when the invoice must not be reminded, else None."""
     if marks.dispute:
-        return "disputed", "Litige : relances suspendues", None
+        return "disputed", plan_text("disputed"), None
     if marks.pause_until is not None and marks.pause_until >= as_of:
-        return "paused", f"En pause jusqu'au {marks.pause_until:%d/%m/%Y}", marks.pause_until + timedelta(days=1)
+        return "paused", plan_text("paused", until=marks.pause_until), marks.pause_until + timedelta(days=1)
     if marks.promise_date is not None and marks.promise_date >= as_of:
-        return ("promised", f"Promesse de paiement au {marks.promise_date:%d/%m/%Y}",
-                marks.promise_date + timedelta(days=1))
+        return "promised", plan_text("promised", until=marks.promise_date), marks.promise_date + timedelta(days=1)
     if customer.direct_debit:
-        return "direct_debit", "Client en prélèvement : jamais relancé", None
+        return "direct_debit", plan_text("direct_debit"), None
     if customer.id in in_recovery:
-        return "in_recovery", "Client en recouvrement : relances amiables arrêtées", None
+        return "in_recovery", plan_text("in_recovery"), None
     return None
 
 
@@ -201,8 +200,8 @@ def plan(
         if customer is None:
             if invoice.is_open:
                 result.skips.append(Skip(invoice.id, invoice.customer_id, "unknown_customer",
-                                         f"Client {invoice.customer_id} inconnu de la source"))
-                result.next_actions[invoice.id] = NextAction("Client inconnu : aucune relance", None)
+                                         plan_text("unknown_customer", customer_id=invoice.customer_id)))
+                result.next_actions[invoice.id] = NextAction(plan_text("unknown_customer_next"), None)
             continue
         imarks = marks.for_invoice(invoice.id)
         name = choose_scenario(invoice, marks, profiles=profiles or {}, profile_scenarios=profile_scenarios or {},
@@ -217,8 +216,8 @@ def plan(
                 result.skips.append(Skip(invoice.id, customer.id, closed, REASONS_FR[closed]))
             if closed == "unknown_status":
                 result.skips.append(Skip(invoice.id, customer.id, closed,
-                                         f"Statut {invoice.source_status!r} inconnu : jamais relancée"))
-                result.next_actions[invoice.id] = NextAction("Statut inconnu : aucune relance", None)
+                                         plan_text("unknown_status", status=invoice.source_status)))
+                result.next_actions[invoice.id] = NextAction(plan_text("unknown_status_next"), None)
             continue
         excluded = _exclusion(invoice, customer, imarks, as_of, in_recovery)
         if excluded is not None:
@@ -227,7 +226,7 @@ def plan(
             result.next_actions[invoice.id] = NextAction(detail, resume)
             continue
         if scenario is None:
-            detail = f"Scénario {name!r} inconnu (connus : {', '.join(sorted(scenarios))})"
+            detail = plan_text("unknown_scenario", name=name, known=", ".join(sorted(scenarios)))
             result.skips.append(Skip(invoice.id, customer.id, "unknown_scenario", detail))
             result.next_actions[invoice.id] = NextAction(detail, None)
             continue
@@ -237,7 +236,8 @@ def plan(
             covered = sum((c.amount for c in attributed), Money.zero(invoice.currency))
             item = replace(item, amount=max(item.amount - covered, Money.zero(invoice.currency)), credits=attributed)
             if item.amount.amount <= 0:
-                detail = "Couverte par " + ", ".join(f"{c.reference} ({c.amount})" for c in attributed)
+                named = ", ".join(plan_text("credit_named", reference=c.reference, amount=c.amount) for c in attributed)
+                detail = plan_text("covered_by", credits=named)
                 result.skips.append(Skip(invoice.id, customer.id, "covered", detail))
                 result.next_actions[invoice.id] = NextAction(detail, None)
                 continue
@@ -245,7 +245,7 @@ def plan(
             overdue[customer.id].append(item)
         found = next_step(item, customer, scenario, imarks, index, as_of, result.skips)
         if found is None:
-            result.next_actions[invoice.id] = NextAction(f"{scenario.label} : scénario terminé", None)
+            result.next_actions[invoice.id] = NextAction(plan_text("finished", scenario=scenario.label), None)
             continue
         step, planned, order = found
         result.next_actions[invoice.id] = NextAction(step_label(step), planned)

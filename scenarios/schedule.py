@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from encours.connectors.model import Customer, Invoice, Money
 from encours.scenarios.actions import Skip, StepKey
 from encours.scenarios.credits import Credit
+from encours.scenarios.labels import plan_text
 from encours.scenarios.loader import Scenario, Step
 from encours.sheets_addin.marks import InvoiceMarks, PaymentPlanLine
 
@@ -153,8 +154,8 @@ def next_step(
             continue  # a notice before the due date makes no sense once it is due
         if step.scope == "invoice" and item.amount.amount < step.min_amount:
             if planned <= as_of:
-                skips.append(Skip(invoice.id, customer.id, "under_minimum",
-                                  f"{step.label} : {item.amount} sous le minimum de {step.min_amount}",
+                detail = plan_text("under_minimum", step=step.label, amount=item.amount, minimum=step.min_amount)
+                skips.append(Skip(invoice.id, customer.id, "under_minimum", detail,
                                   StepKey("invoice", invoice.id, scenario.name, step.id, item.cycle)))
             continue
         return step, planned, order

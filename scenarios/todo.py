@@ -10,6 +10,7 @@ from typing import Any
 from encours.connectors.model import Customer, Money
 from encours.scenarios.actions import PlannedAction
 from encours.scenarios.grouping import step_label
+from encours.scenarios.labels import todo_text
 
 
 def refund_row(customer: Customer, credit: Money, as_of: date) -> dict[str, Any]:
@@ -17,20 +18,17 @@ def refund_row(customer: Customer, credit: Money, as_of: date) -> dict[str, Any]
     return {
         "salesperson": customer.salesperson,
         "date": as_of,
-        "action": "Vérifier le remboursement",
+        "action": todo_text("refund"),
         "customer": customer.name,
         "phone": customer.phone,
         "invoices": "",
         "amount": credit.amount,
-        "reason": f"Client créditeur de {credit} : rembourser ou imputer, jamais relancer",
+        "reason": todo_text("refund_why", credit=credit),
     }
 
 
-_TODO_ACTION = {
-    "call": "Appeler",
-    "letter": "Envoyer le courrier",
-    "formal_notice": "Envoyer la mise en demeure (recommandé)",
-}
+#: The channels a person acts on: the action is theirs to do.
+_TASK_CHANNELS = ("call", "letter", "formal_notice")
 
 
 def todo_rows(actions: Iterable[PlannedAction]) -> list[dict[str, Any]]:
@@ -38,10 +36,10 @@ def todo_rows(actions: Iterable[PlannedAction]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for action in actions:
         if not action.sendable:
-            what = f"Approuver : {step_label(action.step, action.channel)}"
-            detail = "Cocher « À envoyer » sur la facture pour l'envoyer"
-        elif action.channel in _TODO_ACTION:
-            what = _TODO_ACTION[action.channel]
+            what = todo_text("approve", step=step_label(action.step, action.channel))
+            detail = todo_text("approve_how")
+        elif action.channel in _TASK_CHANNELS:
+            what = todo_text(action.channel)
             detail = action.step.label
         else:
             continue

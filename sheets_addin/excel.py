@@ -49,12 +49,11 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import SheetMarks, marks_from_rows
 from encours.sheets_addin.merge import plan_table, wanted_keys
-from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.view import Row, SheetView, aging_customers
 from encours.sheets_addin.xlsx import (
     _TAB_ORDER,
     EUR_FORMAT,
     RowPlan,
-    _aging_customers,
     _customer_updates,
     _invoice_updates,
     _journal_updates,
@@ -189,7 +188,7 @@ class ExcelWorkbook:
             plan.clear.append(PARAMS_TAB)
             self._plan_cells(plan, PARAMS_TAB, params_cells(None, self.bounds))
         plan.clear.append(AGING.name)
-        rows = aging_rows(_aging_customers(view), inv_letters)
+        rows = aging_rows(aging_customers(view), inv_letters)
         grid = [[excel_value(v) if number > 0 and index < 2 else formula_or_value(v) for index, v in enumerate(row)]
                 for number, row in enumerate(rows)]  # customer names and ids are ledger text
         plan.blocks.append(_Block(AGING.name, 1, 1, grid))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -47,13 +47,13 @@ from encours.sheets_addin.gsheets_http import (
     RetryPolicy,
     SheetsSession,
 )
+from encours.sheets_addin.gsheets_light import as_left, light_read, stored_print
 from encours.sheets_addin.gsheets_locate import locate_tabs
 from encours.sheets_addin.gsheets_marks import marks_from_values
 from encours.sheets_addin.gsheets_plan import (
     TabGrid,
     chunk_requests,
     customer_content,
-    find_header,
     invoice_content,
     journal_content,
     quote_title,
@@ -62,16 +62,11 @@ from encours.sheets_addin.gsheets_plan import (
 from encours.sheets_addin.gsheets_print import (
     PRINT_KEY,
     SheetPrint,
-    column_digest,
-    light_ranges,
     merged_view,
     same_view,
     view_digest,
 )
 from encours.sheets_addin.gsheets_tabs import (
-    PARAMS_KEY,
-    PARAMS_VERSION,
-    Located,
     Plan,
     TabPlanner,
 )
@@ -86,7 +81,6 @@ from encours.sheets_addin.layout import (
     PARAMS_TAB,
     PAYMENT_PLANS,
     TODO,
-    Tab,
 )
 from encours.sheets_addin.marks import SheetMarks, parse_text
 from encours.sheets_addin.view import SheetView
@@ -182,10 +176,10 @@ class GoogleSheet:
     def read_marks(self) -> SheetMarks:
         located, _, structure = locate_tabs(self._metadata())
         wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
-        stored = self._stored_print(located)
+        stored = stored_print(located)
         plans = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
         # the ID and user columns are all marks need (Échéanciers, people's own tab, is read whole)
-        light = None if stored is None else self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL),
+        light = None if stored is None else light_read(self._batch_get, located, stored, (INVOICES, CUSTOMERS, JOURNAL),
                                                              with_user_columns=True, render="UNFORMATTED_VALUE",
                                                              whole=plans)
         if light is not None and stored is not None and not structure:
@@ -298,8 +292,9 @@ class GoogleSheet:
             return Plan()
         meta = self._metadata()
         located, notes, structure = locate_tabs(meta)
-        stored = self._stored_print(located)
-        if not structure and stored is not None and same_view(stored.view, digest) and self._as_left(located, stored):
+        stored = stored_print(located)
+        unchanged = stored is not None and same_view(stored.view, digest)
+        if not structure and stored is not None and unchanged and as_left(self._batch_get, located, stored):
             return Plan(notes=notes)  # encours's cells are as the last write left them: nothing to read or write
         present = [loc for loc in located.values() if loc.info is not None]
         read = self._batch_get([quote_title(loc.read_title) for loc in present])
@@ -332,53 +327,6 @@ class GoogleSheet:
             plan.formats.append(fmt.metadata_request(inv.sheet_id, PRINT_KEY, record.to_text(),
                                                      inv.info.metadata if inv.info else []))
         return plan
-
-    def _stored_print(self, located: Mapping[str, Located]) -> SheetPrint | None:
-        """What the last write left, if this version of encours wrote it (else: read in full)."""
-        info, params = located[INVOICES.name].info, located[PARAMS_TAB].info
-        if info is None or params is None or fmt.metadata_value(params.metadata, PARAMS_KEY) != PARAMS_VERSION:
-            return None
-        return SheetPrint.from_text(fmt.metadata_value(info.metadata, PRINT_KEY))
-
-    def _light_read(self, located: Mapping[str, Located], stored: SheetPrint, tabs: Sequence[Tab],
-                    *, with_user_columns: bool, render: str = "FORMULA",
-                    whole: Sequence[Located] = ()) -> dict[str, list[list[Any]]] | None:
-        """Each tab's header row and ID column (and user columns) as a sparse grid from row 1, and the
-        ``whole`` tabs in full, in one request; None when a tab is not where the last write left it
-        (then the caller reads in full)."""
-        ranges: list[str] = []
-        for tab in tabs:
-            loc = located[tab.name]
-            if loc.info is None or tab.name not in stored.tabs:
-                return None
-            ranges += light_ranges(loc.read_title, stored.tabs[tab.name], tab, with_user_columns=with_user_columns)
-        ranges += [quote_title(loc.read_title) for loc in whole]
-        got = iter(self._batch_get(ranges, render))
-        grids: dict[str, list[list[Any]]] = {}
-        for tab in tabs:
-            record = stored.tabs[tab.name]
-            header = next(got)
-            header_row = list(header[0]) if header else []
-            if find_header(tab, [header_row])[1] != record.positions:
-                return None
-            columns = record.columns(tab, with_user_columns=with_user_columns)
-            read = [next(got) for _ in columns]
-            if column_digest(read[0]) != record.ids:
-                return None
-            height = max((len(r) for r in read), default=0)
-            width = max([len(header_row), *(p + 1 for p in record.positions.values())])
-            rows = [[] for _ in range(record.header_row - 1)] + [header_row + [None] * (width - len(header_row))]
-            rows += [[None] * width for _ in range(height)]
-            for index, values in zip(columns, read, strict=True):
-                for offset, line in enumerate(values):
-                    rows[record.header_row + offset][index] = line[0] if line else None
-            grids[tab.name] = rows
-        for loc in whole:
-            grids[loc.name] = next(got)
-        return grids
-
-    def _as_left(self, located: Mapping[str, Located], stored: SheetPrint) -> bool:
-        return self._light_read(located, stored, (INVOICES, CUSTOMERS, JOURNAL), with_user_columns=False) is not None
 
     def check(self) -> list[str]:
         """Which identity is used, which spreadsheet it reaches, and whether it may edit it.

@@ -55,7 +55,8 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import DELETED, FoundRow, plan_table, restore_columns, restore_key, wanted_keys
-from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.rows import JournalRow
+from encours.sheets_addin.view import Row, SheetView, aging_customers
 
 #: Values and writes live in their own modules; still importable from here.
 __all__ = [
@@ -263,14 +264,6 @@ def salespeople_of(view: SheetView) -> list[str]:
     return sorted(n for n in names if n.strip())
 
 
-def aging_customers(view: SheetView) -> list[tuple[str, str]]:
-    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
-    with_open = {row["customer_id"] for row in view.invoices
-                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
-    names = {row["id"]: row["name"] for row in view.customers}
-    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
-
-
 def invoice_content(view: SheetView) -> KeyedContent:
     keys = INVOICES.keys(Kind.SYNCED)
     rows: dict[str, Row] = {str(r["id"]): r for r in view.invoices}
@@ -287,7 +280,7 @@ def customer_content(view: SheetView, refs: Mapping[str, str]) -> KeyedContent:
     return KeyedContent(rows, list(rows), CUSTOMERS.keys(Kind.SYNCED), None, refs)
 
 
-def journal_content(journal: Sequence[Row]) -> KeyedContent:
+def journal_content(journal: Sequence[JournalRow]) -> KeyedContent:
     rows = {str(r["id"]): r for r in journal}
     return KeyedContent(rows, list(rows), JOURNAL.keys(Kind.RUN))
 

@@ -27,6 +27,7 @@ from encours.connectors.model import (
 )
 from encours.sheets_addin.functions.scores import CustomerFigures as CustomerFigures  # re-exported
 from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.rows import JournalRow
 
 Row = dict[str, Any]
 
@@ -51,7 +52,7 @@ class SheetView:
     shown_invoice_ids: frozenset[str]
     customers: Sequence[Row]
     run: Mapping[str, Row] | None = None
-    journal: Sequence[Row] | None = None
+    journal: Sequence[JournalRow] | None = None
     todo: Sequence[Row] | None = None
     scenario_names: tuple[str, ...] = ("standard", "gentle", "firm")
     company: str = ""
@@ -59,6 +60,14 @@ class SheetView:
     #: Receivables at the start of the dashboard's KPI period (the sheet has no payment history to
     #: know them): ``functions.ledger_kpis(ledger, as_of).opening``; None leaves the CEI empty.
     opening_receivables: Decimal | None = None
+
+
+def aging_customers(view: SheetView) -> list[tuple[str, str]]:
+    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
+    with_open = {row["customer_id"] for row in view.invoices
+                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
+    names = {row["id"]: row["name"] for row in view.customers}
+    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
 
 
 class SheetBackend(Protocol):

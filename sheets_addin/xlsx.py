@@ -45,6 +45,10 @@ from encours.sheets_addin.xlsx_package import (
     WorkbookChangedError,
     replace_if_unchanged,
 )
+from encours.sheets_addin.xlsx_people import carried as carried_marks
+from encours.sheets_addin.xlsx_people import load as load_marks
+from encours.sheets_addin.xlsx_people import stamp as people_stamp
+from encours.sheets_addin.xlsx_people import store as store_marks
 from encours.sheets_addin.xlsx_read import people_columns, read_tables
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
@@ -104,6 +108,8 @@ class XlsxWorkbook:
         self.path = Path(path)
         self.bounds = tuple(bounds)
         self.notes: list[str] = []
+        #: The marks this object last read, and the stamp of the parts they were read from.
+        self._marks_read: tuple[str, SheetMarks] | None = None
 
     # reading ---------------------------------------------------------------------------------
     def read_marks(self) -> SheetMarks:
@@ -112,6 +118,11 @@ class XlsxWorkbook:
         tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
         pkg = Package(self.path)
         try:
+            key = people_stamp(pkg)
+            kept = load_marks(self.path, key)
+            if kept is not None:  # the cells they were read from are as they were: nothing to read
+                self._marks_read = (key, kept)
+                return kept
             found = read_tables(pkg, tabs, {INVOICES.key: people_columns(INVOICES),
                                             CUSTOMERS.key: people_columns(CUSTOMERS)})
         finally:
@@ -121,9 +132,13 @@ class XlsxWorkbook:
             table = found[tab.key]
             tables[tab.key] = table if table is not None else self._read_with_openpyxl(tab)
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-        return marks_from_rows(
+        marks = marks_from_rows(
             tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings
         )
+        if all(found[tab.key] is not None for tab in tabs):
+            store_marks(self.path, key, marks)
+            self._marks_read = (key, marks)
+        return marks
 
     def _read_with_openpyxl(self, tab: Tab) -> list[tuple[int, dict[str, Any]]]:
         """A tab whose cells carry no references, read row by row."""
@@ -176,13 +191,19 @@ class XlsxWorkbook:
                 if snapshot is None and self.path.suffix.lower() == ".xlsm":
                     # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
                     pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
-                sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None)
+                base = SheetMarks() if snapshot is None else self._marks_read_from(pkg)
+                changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None)
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched
                 pkg.save(tmp, finish=lambda done: store_mark(done, sync_mark(done, digest)))
+                after = carried_marks(base, changes) if base is not None else None
+                stamp_after = people_stamp(pkg) if after is not None else ""
             finally:
                 pkg.close()
             replace_if_unchanged(tmp, self.path, snapshot)
+            if after is not None:  # the next read knows what people typed without reading it
+                store_marks(self.path, stamp_after, after)
+                self._marks_read = (stamp_after, after)
         except PermissionError:
             raise SheetError(
                 f"{self.path}: cannot replace the workbook — is it open in Excel? Close it and sync again"
@@ -191,6 +212,13 @@ class XlsxWorkbook:
             for leftover in (tmp, skeleton):
                 if leftover.exists():
                     leftover.unlink()
+
+
+    def _marks_read_from(self, pkg: Package) -> SheetMarks | None:
+        """The marks read by this object, if read from the very parts ``pkg`` holds (else None)."""
+        if self._marks_read is None or self._marks_read[0] != people_stamp(pkg):
+            return None
+        return self._marks_read[1]
 
 
 def _skeleton(view: SheetView, out: Path) -> None:

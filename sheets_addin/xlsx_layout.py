@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from encours.sheets_addin.layout import INVOICES, LABEL_CELLS, CellType, Column, Kind, Tab, column_letter, param_ref
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.xlsx_package import Package, attributes
+from encours.sheets_addin.xlsx_people import PeopleChanges
 from encours.sheets_addin.xlsx_rows import _split_ref
 from encours.sheets_addin.xlsx_sheetxml import Sheet, cell_style, cell_xml, validation_xml
 from encours.sheets_addin.xlsx_styles import StyleBook
@@ -30,6 +31,8 @@ class Context:
     styles: StyleBook
     shared: list[str]
     notes: list[str] = field(default_factory=list)
+    #: What the sync did to the rows people's marks are read from.
+    people: PeopleChanges = field(default_factory=PeopleChanges)
     #: Per tab layout: (index, letter, number format, its cell format, formula?) of encours's columns.
     columns: dict[tuple[str, tuple[tuple[str, int], ...]], list[tuple[int, str, str | None, int, bool]]] = field(
         default_factory=dict)

@@ -79,6 +79,7 @@ class Package:
             raise SheetError(f"{path}: the workbook cannot be opened ({exc})") from None
         self._new: dict[str, bytes | Callable[[], Iterable[str]]] = {}
         self._written: dict[str, int] = {}  # part → CRC-32, for parts streamed by save()
+        self._sizes: dict[str, int] = {}  # part → size, for parts streamed by save()
         self._order = list(self._infos)
 
     def close(self) -> None:
@@ -118,6 +119,18 @@ class Package:
             raise ValueError(f"{name}: a streamed part's CRC is known once saved")
         info = self._infos.get(name)
         return info.CRC if info is not None else 0
+
+    def size(self, name: str) -> int:
+        """The uncompressed size of a part (as saved, for a part streamed by save())."""
+        if name in self._sizes:
+            return self._sizes[name]
+        data = self._new.get(name)
+        if isinstance(data, bytes):
+            return len(data)
+        if data is not None:
+            raise ValueError(f"{name}: a streamed part's size is known once saved")
+        info = self._infos.get(name)
+        return info.file_size if info is not None else 0
 
     @property
     def changed(self) -> bool:
@@ -278,6 +291,7 @@ class Package:
                     batch = []
             handle.write("".join(batch).encode("utf-8"))
         self._written[name] = zout.getinfo(name).CRC
+        self._sizes[name] = zout.getinfo(name).file_size
 
 
 def replace_if_unchanged(tmp: Path, target: Path, snapshot: Snapshot | None) -> None:

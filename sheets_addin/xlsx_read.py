@@ -16,7 +16,7 @@ from encours.sheets_addin.xlsx_package import Package
 from encours.sheets_addin.xlsx_rows import find_columns
 from encours.sheets_addin.xlsx_sheetxml import Row, cell_text, shared_strings
 
-_FIRST_ROW = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_FIRST_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
 
 Table = list[tuple[int, dict[str, Any]]]
 
@@ -30,14 +30,15 @@ def shared_part(pkg: Package) -> list[str]:
 
 def read_tables(pkg: Package, tabs: Sequence[Tab], keys: dict[str, tuple[str, ...]]) -> dict[str, Table | None]:
     """Per tab key: (row number, {column key: value}) for each row with something in ``keys[tab.key]``
-    (all the tab's columns when absent), read without parsing the rest of the rows.  None: the tab's
-    cells do not carry their references (some writers omit them): read it another way."""
+    (all the tab's columns when absent; a row's dict holds only the keys it has a value for), read
+    without parsing the rest of the rows.  None: the tab's cells do not carry their references (some
+    writers omit them): read it another way."""
     sheets = pkg.sheets()
     shared = shared_part(pkg)
     out: dict[str, Table | None] = {}
     for tab in tabs:
         part = sheets.get(tab.name)
-        out[tab.key] = [] if part is None else _read(pkg.text(part), tab, keys.get(tab.key), shared)
+        out[tab.key] = [] if part is None else _read(pkg.read(part), tab, keys.get(tab.key), shared)
     return out
 
 
@@ -46,11 +47,12 @@ def people_columns(tab: Tab) -> tuple[str, ...]:
     return (tab.id_key, *(c.key for c in tab.columns if c.kind is Kind.USER))
 
 
-def _read(xml: str, tab: Tab, wanted: tuple[str, ...] | None, shared: list[str]) -> Table | None:
+def _read(xml: bytes, tab: Tab, wanted: tuple[str, ...] | None, shared: list[str]) -> Table | None:
+    """The wanted columns' cells, found by their references in the part's bytes (never decoded whole)."""
     first = _FIRST_ROW.search(xml)
     if first is None:
         return []
-    text = first.group(0)
+    text = first.group(0).decode("utf-8")
     tag = text[: text.find(">")]
     if ' r="' not in tag or text.count("<c") != len(re.findall(r'<c\b[^>]*?\br="[A-Z]+\d+"', text)):
         return None
@@ -62,16 +64,29 @@ def _read(xml: str, tab: Tab, wanted: tuple[str, ...] | None, shared: list[str])
     keys = [k for k in (wanted or [c.key for c in tab.columns]) if k in positions]
     if not keys:
         return []
-    by_letter = {column_letter(positions[k]): k for k in keys}
-    letters = "|".join(by_letter)
-    if xml.count("<c ") == xml.count('<c r="'):  # every cell's reference first, as Excel, LibreOffice and encours write
-        pattern = re.compile(r'<c r="(' + letters + r')(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+    by_letter = {column_letter(positions[k]).encode(): k for k in keys}
+    letters = b"|".join(by_letter)
+    if xml.count(b"<c ") == xml.count(b'<c r="'):  # every cell's reference first, as Excel, LibreOffice, encours
+        pattern = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
     else:
-        pattern = re.compile(r'<c\b[^>]*?\br="(' + letters + r')(\d+)"[^>]*?(?:/>|>.*?</c>)', re.S)
+        pattern = re.compile(rb'<c\b([^>]*?)\br="(' + letters + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
     rows: dict[int, dict[str, Any]] = {}
-    for match in pattern.finditer(xml, first.end()):
-        value = cell_text(match.group(0), shared)
-        if value in (None, ""):
+    for found in pattern.findall(xml, first.end()):
+        letter, number, attrs, body = found if len(found) == 4 else (found[1], found[2], found[0] + found[3],
+                                                                    found[4])
+        if not body:
             continue
-        rows.setdefault(int(match.group(2)), {})[by_letter[match.group(1)]] = value
-    return [(number, {k: values.get(k) for k in keys}) for number, values in sorted(rows.items()) if number > 1]
+        if body.startswith(b"<is><t>") and body.endswith(b"</t></is>") and attrs.endswith(b' t="inlineStr"'):
+            value: Any = body[7:-9].decode("utf-8")  # as encours writes text: one plain run
+            if "&" in value or "<" in value:
+                value = cell_text('<c t="inlineStr">' + body.decode("utf-8") + "</c>", shared)
+        else:
+            value = cell_text(f'<c{attrs.decode("utf-8")}>{body.decode("utf-8")}</c>', shared)
+        if value is None or value == "":
+            continue
+        row = rows.get(int(number))
+        if row is None:
+            rows[int(number)] = {by_letter[letter]: value}
+        else:
+            row[by_letter[letter]] = value
+    return [(number, values) for number, values in sorted(rows.items()) if number > 1]

@@ -28,7 +28,7 @@ from encours.sheets_addin.layout import (
     render_formula,
 )
 from encours.sheets_addin.merge import DELETED
-from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.view import Row, SheetView, aging_customers
 
 NUMBER_FORMATS = {
     CellType.DATE: "DD/MM/YYYY",
@@ -162,20 +162,14 @@ def _customer_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], 
     return known, frozenset(known), None, None
 
 
-def _journal_updates(journal: Sequence[Row]) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
-    rows = {str(row["id"]): row for row in journal}
+def _journal_updates(
+    journal: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
+    rows = {str(row["id"]): dict(row) for row in journal}
     return {key: {} for key in rows}, frozenset(rows), rows, None  # known: new journal rows are appended
 
 
-def _aging_customers(view: SheetView) -> list[tuple[str, str]]:
-    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
-    with_open = {
-        row["customer_id"]
-        for row in view.invoices
-        if row["id"] in view.shown_invoice_ids and row.get("remaining")
-    }
-    names = {row["id"]: row["name"] for row in view.customers}
-    return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
+_aging_customers = aging_customers  # one definition for every backend: sheets_addin.view
 
 
 

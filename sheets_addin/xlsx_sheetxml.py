@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -32,6 +32,16 @@ _TEXT_RE = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _VALUE_RE = re.compile(r"<v>(.*?)</v>", re.S)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EPOCH = date(1899, 12, 30)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+#: Text that needs more than the plain form: markup characters, control characters, whitespace Excel would trim.
+_SPECIAL = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|^\s|\s$|\s\s")
+#: The same over a column's values joined by "\n": any whitespace but the space and the joints sends the
+#: column the careful way; spaces at a value's edges and doubled ones are looked for as substrings.
+_SPECIAL_JOINED = re.compile("[&<>\x00-\x09\x0b-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+                             "\u3000\ufffe\uffff]")
+_PRESERVE = re.compile(r"^\s|\s$|\s\s|[\t\n\r]")
+#: A synced value the row does not give: its cell is left out (not emptied).
+MISSING: Any = object()
 
 EMPTY_SHEET = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -83,7 +93,8 @@ def cell_xml(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
             value = _ILLEGAL.sub("", value)
         if formula and value[0] == "=":
             return f'<c r="{ref}"{s}><f>{_escape(value[1:])}</f></c>'
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_escape(value)}</t></is></c>'
+        space = ' xml:space="preserve"' if _PRESERVE.search(value) else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
     if value is None:
         return f'<c r="{ref}"{s}/>'
     if kind is Decimal:
@@ -103,6 +114,43 @@ def cell_xml(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
     return cell_xml(ref, str(value), style)
 
 
+def column_cells(letter: str, numbers: Sequence[str], values: Sequence[Any], style: int) -> list[str]:
+    """The cells of one column for many rows: ``cell_xml`` of each (None: an empty cell, ``MISSING``: none)."""
+    s = f' s="{style}"' if style else ""
+    head = '<c r="' + letter
+    kinds = set(map(type, values))
+    if kinds == {str} and all(values):
+        joined = "\n".join(values)  # one scan for the whole column: no value special, none holding "\n"
+        if joined.count("\n") == len(values) - 1 and _SPECIAL_JOINED.search(joined) is None \
+                and joined[0] != " " and joined[-1] != " " and "  " not in joined and " \n" not in joined \
+                and "\n " not in joined:
+            return [f'{head}{n}"{s} t="inlineStr"><is><t>{value}</t></is></c>' for n, value in zip(numbers, values,
+                                                                                                   strict=True)]
+    elif kinds == {Decimal} and all(map(Decimal.is_finite, values)):
+        return [f'{head}{n}"{s}><v>{value:f}</v></c>' for n, value in zip(numbers, values, strict=True)]
+    elif kinds == {date}:
+        return [f'{head}{n}"{s}><v>{day - _EPOCH_ORDINAL}</v></c>'
+                for n, day in zip(numbers, map(date.toordinal, values), strict=True)]
+    special = _SPECIAL.search
+    out: list[str] = []
+    append = out.append
+    for n, value in zip(numbers, values, strict=True):
+        kind = type(value)
+        if kind is str and value and special(value) is None:
+            append(f'{head}{n}"{s} t="inlineStr"><is><t>{value}</t></is></c>')
+        elif kind is Decimal and value.is_finite():
+            append(f'{head}{n}"{s}><v>{value:f}</v></c>')
+        elif kind is date:
+            append(f'{head}{n}"{s}><v>{value.toordinal() - _EPOCH_ORDINAL}</v></c>')
+        elif value is None:
+            append(f'{head}{n}"/>')
+        elif value is MISSING:
+            append("")
+        else:
+            append(cell_xml(letter + n, value, style))
+    return out
+
+
 def cell_style(raw: str) -> int:
     match = _STYLE_RE.search(raw[: raw.find(">") + 1])
     return int(match.group(1)) if match else 0
@@ -113,9 +161,12 @@ def cell_text(raw: str, shared: list[str]) -> Any:
     tag = raw[: raw.find(">") + 1]
     kind = attributes(tag).get("t", "n") if " t=" in tag else "n"
     if kind == "inlineStr":
-        start = raw.find('<t xml:space="preserve">')
+        start = raw.find("<is><t>")
+        skip = 7
+        if start < 0:
+            start, skip = raw.find('<t xml:space="preserve">'), 24
         if start > 0 and raw.count("<t") == 1:  # as encours writes it: one run of text
-            text = raw[start + 24: raw.rfind("</t>")]
+            text = raw[start + skip: raw.rfind("</t>")]
             return (unescape(text) if "&" in text else text) or None
         return "".join(unescape(t or "") for t in _TEXT_RE.findall(raw)) or None
     match = _VALUE_RE.search(raw)
@@ -153,6 +204,7 @@ class Row:
     raw: str  # the whole row as read: kept when nothing in it changed
     cells: dict[int, str] = field(default_factory=dict)
     parsed: bool = False
+    last: int = -1  # its rightmost column, when known without reading it (-1: not known)
 
     def cell_map(self) -> dict[int, str]:
         if not self.parsed:
@@ -245,9 +297,9 @@ class Sheet:
             self.rows[number] = Row(number, f'<row r="{number}">', "", parsed=True)
         return self.rows[number]
 
-    def add_row(self, number: int, text: str) -> None:
-        """A new row given as its text (a ``<row r="number">`` element)."""
-        self.rows[number] = Row(number, f'<row r="{number}">', text)
+    def add_row(self, number: int, text: str, *, last: int = -1) -> None:
+        """A new row given as its text (a ``<row r="number">`` element; ``last``: its rightmost column)."""
+        self.rows[number] = Row(number, f'<row r="{number}">', text, last=last)
         self.dirty = True
 
     def set_cells(self, number: int, cells: Mapping[int, str]) -> None:
@@ -283,7 +335,15 @@ class Sheet:
                     if cell is not None:
                         yield number, cell_text(cell, shared)
                     continue
-                match = pattern.search(row.raw)
+                raw = row.raw
+                prefix = f'<row r="{number}"><c r="{letter}{number}" t="inlineStr"><is><t>'
+                if raw.startswith(prefix):  # the first cell, one run of text, as encours writes it
+                    end = raw.find("</t>", len(prefix))
+                    if end > 0 and raw.startswith("</is></c>", end + 4):
+                        text = raw[len(prefix): end]
+                        yield number, (unescape(text) if "&" in text else text) or None
+                        continue
+                match = pattern.search(raw)
                 if match is not None:
                     yield number, cell_text(match.group(0), shared)
             return
@@ -361,6 +421,8 @@ def _last_column(row: Row) -> int:
     """The rightmost column of a row, without parsing an unchanged one."""
     if row.parsed:
         return max(row.cells, default=0)
+    if row.last >= 0:
+        return row.last
     at = max(row.raw.rfind("<c "), row.raw.rfind("<c>"))
     ref = _REF_RE.search(row.raw, at) if at >= 0 else None
     return column_index(ref.group(1)) if ref else 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
-from xml.sax.saxutils import escape
 
 from encours.connectors.errors import SheetError
 from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
@@ -33,6 +32,7 @@ from encours.sheets_addin.layout import (
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.xlsx_append import Appender, NewRow
 from encours.sheets_addin.xlsx_layout import (
     KIND_COLORS,
     Context,
@@ -44,6 +44,7 @@ from encours.sheets_addin.xlsx_layout import (
     workbook_settings,
 )
 from encours.sheets_addin.xlsx_package import Package, attributes
+from encours.sheets_addin.xlsx_people import PeopleChanges
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
     EUR_FORMAT,
@@ -53,7 +54,6 @@ from encours.sheets_addin.xlsx_rows import (
     _invoice_updates,
     _journal_updates,
     _split_ref,
-    as_cell_value,
     cell_format,
     column_format,
     find_columns,
@@ -63,8 +63,10 @@ from encours.sheets_addin.xlsx_styles import StyleBook
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
-                 created: bool = False) -> None:
-    """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched."""
+                 created: bool = False) -> PeopleChanges:
+    """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
+
+    Returns what it did to the rows people's marks are read from."""
     styles_part = pkg.styles_part()
     if styles_part is None:
         raise SheetError(f"{pkg.path}: the workbook has no styles part (damaged file?)")
@@ -79,6 +81,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         if name not in sheets:
             if name in (INVOICES.name, CUSTOMERS.name) and synced_before:
                 notes.append(f"tab {name!r} was missing: recreated")
+            if not created:
+                ctx.people.other = True
             order = list(pkg.sheets())
             before = next((order.index(n) for n in _TAB_ORDER[position + 1:] if n in order), None)
             pkg.add_sheet(name, EMPTY_SHEET, before)
@@ -152,6 +156,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         pkg.set(styles_part, ctx.styles.to_bytes())
     if changed:
         workbook_settings(pkg, {name: (1, 1) for name in keyed})
+    return ctx.people
 
 
 # -- keyed tabs ----------------------------------------------------------------------------------
@@ -182,26 +187,52 @@ def _update_keyed(
         next_col += 1
         if last_used > 1:
             ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
-    merge = plan_table(tab, tab.name, _found_rows(sheet, tab, positions, ctx.shared),
-                       wanted_keys(known, tab, positions), [key for key in known if key in shown], last_used)
+            ctx.people.other = True
+    found = _found_rows(sheet, tab, positions, ctx.shared)
+    # restore keys only matter for a row whose ID cell was emptied
+    wanted = wanted_keys(known, tab, positions) if any(not f.id for f in found) else dict.fromkeys(known, ())
+    merge = plan_table(tab, tab.name, found, wanted, [key for key in known if key in shown], last_used)
     ctx.notes.extend(merge.notes)
+    if merge.restored:
+        ctx.people.other = True
     plan = RowPlan(tab, positions, extra)
     id_index = positions[tab.id_key]
-    for key, number in [*merge.matched.items(), *merge.unknown]:
+    append = Appender(tab, positions, extra, ctx)
+    whole: list[NewRow] = []  # rows as encours last wrote them, if nothing changed: compared whole
+    by_cell = list(merge.unknown)
+    for key, number in merge.matched.items():
+        row = sheet.rows.get(number)
+        if row is not None and not row.parsed and number not in merge.restored:
+            whole.append((number, key, known[key], None if run is None else run.get(key, {})))
+        else:
+            by_cell.append((key, number))
+    keys = {item[0]: item[1] for item in whole}
+    for number, text in append.rows(whole):
+        row = sheet.rows[number]
+        if text == row.raw:
+            row.last = append.last
+        else:  # changed, or a person typed or restyled a cell in it
+            by_cell.append((keys[number], number))
+    for key, number in by_cell:
         synced = known.get(key, unknown_row)
         values_out = plan.values(number, synced, None if run is None else run.get(key, {}))
         if number in merge.restored:
             values_out[id_index] = key
         _place(sheet, tab, positions, number, values_out, ctx)
-    append = _Appender(tab, positions, extra, ctx)
+    new: list[NewRow] = []
     for key, number in merge.appended:
         run_row = None if run is None else run.get(key, {})
         if number in sheet.rows:  # an emptied row people left formatted: merged cell by cell
             values_out = plan.values(number, known[key], run_row)
             values_out[id_index] = key
             _place(sheet, tab, positions, number, values_out, ctx)
+            ctx.people.other = True
         else:
-            sheet.add_row(number, append.row(number, key, known[key], run_row))
+            new.append((number, key, known[key], run_row))
+    ctx.people.append(tab.key, [item[1] for item in new])
+    if new:
+        for number, text in append.rows(new):
+            sheet.add_row(number, text, last=append.last)
     last_used = merge.last_row
     return positions, last_used
 
@@ -272,52 +303,6 @@ def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, va
         old = cells.get(index)
         style = ctx.keep_or(old, fmt) if value is not None else cell_style(old or "")
         cells[index] = cell_xml(letter + suffix, value, style, formula=formula)
-
-
-class _Appender:
-    """New rows written straight as text: the very cells :func:`_place` would write, without the detour."""
-
-    SYNCED, FORMULA, RUN = 0, 1, 2
-
-    def __init__(self, tab: Tab, positions: Mapping[str, int], extra: Mapping[str, str], ctx: Context) -> None:
-        plan = RowPlan(tab, positions, extra)
-        formulas = dict(plan.formulas)
-        kinds = {index: (self.SYNCED, key) for index, key in plan.synced}
-        kinds.update({index: (self.RUN, key) for index, key in plan.run})
-        by_index = {i: k for k, i in positions.items()}
-        self.id_index = positions[tab.id_key]
-        #: (column index, kind, letter, layout key, cell format, formula text escaped)
-        self.columns: list[tuple[int, int, str, str, int, str]] = []
-        for index in sorted(set(kinds) | set(formulas)):
-            style = ctx.style(column_format(tab.column(by_index[index])))
-            if index in formulas:
-                self.columns.append((index, self.FORMULA, column_letter(index), by_index[index], style,
-                                     escape(formulas[index][1:])))
-            else:
-                kind, key = kinds[index]
-                self.columns.append((index, kind, column_letter(index), key, style, ""))
-
-    def row(self, number: int, row_id: str, synced: Row, run: Row | None) -> str:
-        n = str(number)
-        parts = [f'<row r="{n}">']
-        for index, kind, letter, key, style, formula in self.columns:
-            if kind == self.FORMULA:
-                s = f' s="{style}"' if style else ""
-                parts.append(f'<c r="{letter}{n}"{s}><f>{formula.replace(RowPlan.ROW, n)}</f></c>')
-                continue
-            if index == self.id_index:
-                value: Any = row_id
-            elif kind == self.SYNCED:
-                if key not in synced:
-                    continue
-                value = as_cell_value(synced[key])
-            elif run is None:
-                continue
-            else:
-                value = as_cell_value(run.get(key))
-            parts.append(cell_xml(letter + n, value, style if value is not None else 0))
-        parts.append("</row>")
-        return "".join(parts)
 
 
 def _header_cell(column: Column, index: int, ctx: Context) -> str:

@@ -1,19 +1,7 @@
 """The journal: what was planned, sent, failed or skipped, one row per step key — exactly once.
 
-Tables (migration ``0200_journal`` in :mod:`encours.sync.state`):
-
-- ``journal`` — one row per (dossier, step key): the key's current state, the message that
-  carries it (``message_id``, ``reference``), recipients, attempts.  ``StepKey.id`` of the
-  planner is the key.  The weekly report reads ``sent_at``, ``customer_id``, ``invoice_ids``,
-  ``channel`` and ``state`` from it.
-- ``journal_events`` — append-only history of every state change, one row per message (all the
-  keys a message carries change together).  Triggers refuse UPDATE and DELETE: the history is
-  auditable.  The ``Relances`` tab mirrors it.
-- ``journal_messages`` — the exact bytes of each message sent (the .eml, or the letter's PDF),
-  so that a case file can prove what was sent.
-- ``approvals_used`` — invoices whose ``À envoyer`` tick already approved a step (the planner's
-  ``used_approvals``), forgotten when the tick is cleared.
-- ``recovery`` — customers handed to a collection agency or a court (``en recouvrement``).
+Its tables (``journal``, ``journal_events``, ``journal_messages``, ``approvals_used``, ``recovery``)
+are described in :mod:`encours.sync.journal_schema`; its values in :mod:`encours.sync.journal_entries`.
 
 States: ``planned → sending → sent | failed | skipped``, and ``uncertain``.  A row is committed
 as ``sending`` before its message leaves and as ``sent`` once the channel answered; a row still
@@ -24,7 +12,7 @@ nothing is sent for it until a person says what happened (:meth:`Journal.confirm
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -33,7 +21,6 @@ from encours.scenarios.actions import StepKey
 from encours.sync.journal_entries import (
     ENTRY_COLUMNS,
     EVENT_COLUMNS,
-    STATE_LABELS_FR,
     VISIBLE_EVENTS,
     ConfirmTooEarlyError,
     Dispatch,
@@ -41,10 +28,13 @@ from encours.sync.journal_entries import (
     Event,
     JournalError,
     State,
+    by_message,
     entry_of_row,
     event_of_row,
     reference_for,
+    stored_amount,
 )
+from encours.sync.labels import STATE_LABELS_FR, pass_text
 from encours.sync.redact import redact
 from encours.sync.state import StateStore
 
@@ -194,7 +184,7 @@ class Journal:
                 "message_id = excluded.message_id, state = excluded.state, reason = excluded.reason, "
                 "planned_date = excluded.planned_date, updated_at = excluded.updated_at",
                 (self.dossier, key.id, key.level, key.target, key.scenario, key.step, key.cycle, dispatch.customer_id,
-                 dispatch.customer_name, json.dumps(invoice_ids), numbers, dispatch.amount, dispatch.currency,
+                 dispatch.customer_name, json.dumps(invoice_ids), numbers, *stored_amount(dispatch.amount),
                  dispatch.channel, ", ".join(dispatch.recipients), reference, message_id, state.value,
                  self._clean(reason), dispatch.planned_date.isoformat(), now.isoformat(), now.isoformat()),
             )
@@ -328,10 +318,9 @@ class Journal:
         stuck = self.entries([State.SENDING])
         if not stuck:
             return []
-        reason = ("interrompu entre l'envoi et sa confirmation : vérifier la boîte d'envoi ou le serveur, "
-                  "puis `encours run --confirm REF sent|not-sent`")
+        reason = pass_text("interrupted")
         with self.store.transaction():
-            for reference, entries in _by_reference(stuck):
+            for reference, entries in by_message(stuck).items():
                 self.db.execute(
                     "UPDATE journal SET state = 'uncertain', reason = ?, updated_at = ? WHERE dossier = ? AND "
                     f"key IN ({', '.join('?' for _ in entries)})",
@@ -367,19 +356,19 @@ class Journal:
                 f"the mailbox or the server's log for Message-ID {entries[0].message_id} "
                 f"({entries[0].recipients or entries[0].channel}), then confirm"
             )
-        by = f" par {who}" if who else ""
+        by = pass_text("confirmed_by", who=who) if who else ""
         with self.store.transaction():
             keys = [e.key.id for e in entries]
             marks = ", ".join("?" for _ in keys)
             if sent:
-                reason = f"confirmée envoyée{by}"
+                reason = pass_text("confirmed_sent", by=by)
                 self.db.execute(
                     f"UPDATE journal SET state = 'sent', reason = ?, updated_at = ?, "
                     f"sent_at = COALESCE(sent_at, sending_at, ?) WHERE dossier = ? AND key IN ({marks})",
                     (reason, now.isoformat(), now.isoformat(), self.dossier, *keys),
                 )
             else:
-                reason = f"confirmée non envoyée{by} : sera renvoyée"
+                reason = pass_text("confirmed_not_sent", by=by)
                 self.db.execute(
                     f"UPDATE journal SET state = 'failed', reason = ?, updated_at = ?, attempts = 0, retry_at = NULL "
                     f"WHERE dossier = ? AND key IN ({marks})",
@@ -414,10 +403,3 @@ class Journal:
                 (self.dossier, now.isoformat(), customer_id, customer_name, self._clean(note)),
             )
         return True
-
-
-def _by_reference(entries: Iterable[Entry]) -> Iterator[tuple[str, list[Entry]]]:
-    groups: dict[str, list[Entry]] = {}
-    for entry in entries:
-        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
-    yield from groups.items()

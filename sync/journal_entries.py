@@ -7,13 +7,17 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from encours.connectors.errors import EncoursError
+from encours.connectors.money import Money
 from encours.scenarios.actions import PlannedAction, StepKey
+from encours.sheets_addin.rows import JournalRow
+from encours.sync.labels import STATE_LABELS_FR
 
 
 class State(enum.StrEnum):
@@ -25,16 +29,6 @@ class State(enum.StrEnum):
     UNCERTAIN = "uncertain"
 
 
-#: How the sheet (``Relances``, ``À faire``) shows each state.
-STATE_LABELS_FR = {
-    "planned": "prévue",
-    "sending": "en cours d'envoi",
-    "sent": "envoyée",
-    "failed": "échec",
-    "skipped": "non envoyée",
-    "uncertain": "incertaine — à confirmer",
-    "recovery": "en recouvrement",
-}
 
 
 #: Event states the ``Relances`` tab shows (planned/sending are kept in the database only).
@@ -63,8 +57,7 @@ class Dispatch:
     channel: str
     invoice_ids: tuple[str, ...]
     invoice_numbers: tuple[str, ...]
-    amount: str
-    currency: str
+    amount: Money | None  # None: a skip recorded without an amount
     recipients: tuple[str, ...]
     planned_date: date
 
@@ -80,15 +73,26 @@ class Dispatch:
             channel=action.channel,
             invoice_ids=action.invoice_ids,
             invoice_numbers=tuple(i.number or i.invoice_id for i in action.items),
-            amount=str(action.amount.amount),
-            currency=action.currency,
+            amount=action.amount,
             recipients=tuple(recipients),
             planned_date=action.planned_date,
         )
 
     @property
+    def currency(self) -> str:
+        return "" if self.amount is None else self.amount.currency
+
+    @property
     def action_key(self) -> str:
         return " ".join(sorted(k.id for k in self.keys))
+
+
+def by_message(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+    """Entries grouped by the message that carries them (its reference; a key never sent: itself)."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
+    return groups
 
 
 def reference_for(dossier: str, action_key: str) -> str:
@@ -105,10 +109,7 @@ class Entry:
     customer_name: str
     invoice_ids: tuple[str, ...]
     invoice_numbers: str
-    amount: str
-    currency: str
-    scenario: str
-    step: str
+    amount: Money | None  # what the message asked; None for a skip recorded without an amount
     channel: str
     recipients: str
     reference: str
@@ -123,6 +124,19 @@ class Entry:
     updated_at: datetime
     sent_at: datetime | None
 
+    @property
+    def scenario(self) -> str:
+        return self.key.scenario
+
+    @property
+    def step(self) -> str:
+        """The step's id in its scenario."""
+        return self.key.step
+
+    @property
+    def currency(self) -> str:
+        return "" if self.amount is None else self.amount.currency
+
 
 @dataclass(frozen=True)
 class Event:
@@ -131,7 +145,7 @@ class Event:
     seq: int
     at: datetime
     reference: str
-    keys: tuple[str, ...]
+    keys: tuple[StepKey, ...]
     customer_id: str
     customer_name: str
     invoices: str
@@ -148,7 +162,7 @@ class Event:
     def sheet_id(self) -> str:
         return f"J-{self.seq:06d}"
 
-    def sheet_row(self, tz: Any = None) -> dict[str, Any]:
+    def sheet_row(self, tz: Any = None) -> JournalRow:
         """The ``Relances`` row (layout JOURNAL keys); ``at`` in the company's time zone, naive."""
         at = self.at.astimezone(tz) if tz is not None else self.at
         status = STATE_LABELS_FR.get(self.state, self.state)
@@ -167,13 +181,12 @@ class Event:
         }
 
 
+#: The ``journal`` columns an :class:`Entry` is read from (the key's parts are read from the key).
 ENTRY_COLUMNS = (
-    "key, customer_id, customer_name, invoice_ids, invoice_numbers, amount, currency, scenario, step, channel, "
+    "key, customer_id, customer_name, invoice_ids, invoice_numbers, amount, currency, channel, "
     "recipients, reference, message_id, state, reason, artifact, attempts, retry_at, planned_date, created_at, "
     "updated_at, sent_at"
 )
-
-
 EVENT_COLUMNS = (
     "seq, at, reference, keys, customer_id, customer_name, invoices, scenario, step, channel, recipients, state, "
     "reason, message_id, artifact"
@@ -191,25 +204,37 @@ def entry_of_row(row: Sequence[Any]) -> Entry:
         customer_name=row[2],
         invoice_ids=tuple(json.loads(row[3])),
         invoice_numbers=row[4],
-        amount=row[5],
-        currency=row[6],
-        scenario=row[7],
-        step=row[8],
-        channel=row[9],
-        recipients=row[10],
-        reference=row[11],
-        message_id=row[12],
-        state=State(row[13]),
-        reason=row[14],
-        artifact=row[15],
-        attempts=int(row[16]),
-        retry_at=_dt(row[17]),
-        planned_date=None if row[18] is None else date.fromisoformat(row[18]),
-        created_at=datetime.fromisoformat(row[19]),
-        updated_at=datetime.fromisoformat(row[20]),
-        sent_at=_dt(row[21]),
+        amount=stored_money(row[5], row[6]),
+        channel=row[7],
+        recipients=row[8],
+        reference=row[9],
+        message_id=row[10],
+        state=State(row[11]),
+        reason=row[12],
+        artifact=row[13],
+        attempts=int(row[14]),
+        retry_at=_dt(row[15]),
+        planned_date=None if row[16] is None else date.fromisoformat(row[16]),
+        created_at=datetime.fromisoformat(row[17]),
+        updated_at=datetime.fromisoformat(row[18]),
+        sent_at=_dt(row[19]),
     )
 
 
 def event_of_row(row: Sequence[Any]) -> Event:
-    return Event(int(row[0]), datetime.fromisoformat(row[1]), row[2], tuple(row[3].split()), *row[4:])
+    keys = tuple(StepKey.parse(k) for k in row[3].split())
+    return Event(int(row[0]), datetime.fromisoformat(row[1]), row[2], keys, *row[4:])
+
+
+def stored_amount(amount: Money | None) -> tuple[str, str]:
+    """(amount, currency) as the ``journal`` table stores them: the exact decimal as text, the ISO code;
+    ("", "") when there is none.  The same text form since the table was created: state files written
+    by any version read back alike."""
+    return ("", "") if amount is None else (str(amount.amount), amount.currency)
+
+
+def stored_money(amount: str | None, currency: str | None) -> Money | None:
+    """The inverse of :func:`stored_amount`; a row without an amount (a skip) or currency reads as None."""
+    if not amount or not currency:
+        return None
+    return Money(Decimal(amount), currency)

@@ -1,5 +1,19 @@
 """The journal's tables (migration ``0200_journal``), kept apart so :mod:`encours.sync.state` can list it
-without importing the journal.  Described in :mod:`encours.sync.journal`."""
+without importing the journal (:mod:`encours.sync.journal`).
+
+- ``journal`` — one row per (dossier, step key): the key's current state, the message that
+  carries it (``message_id``, ``reference``), recipients, attempts.  ``StepKey.id`` of the
+  planner is the key.  The weekly report reads ``sent_at``, ``customer_id``, ``invoice_ids``,
+  ``channel`` and ``state`` from it.
+- ``journal_events`` — append-only history of every state change, one row per message (all the
+  keys a message carries change together).  Triggers refuse UPDATE and DELETE: the history is
+  auditable.  The ``Relances`` tab mirrors it.
+- ``journal_messages`` — the exact bytes of each message sent (the .eml, or the letter's PDF),
+  so that a case file can prove what was sent.
+- ``approvals_used`` — invoices whose ``À envoyer`` tick already approved a step (the planner's
+  ``used_approvals``), forgotten when the tick is cleared.
+- ``recovery`` — customers handed to a collection agency or a court (``en recouvrement``).
+"""
 
 JOURNAL_MIGRATION: tuple[str, str] = (
     "0200_journal",

@@ -12,6 +12,7 @@ from encours.connectors.model import Ledger
 from encours.sheets_addin.marks import SheetMarks
 from encours.sync.config import Config
 from encours.sync.journal import Journal, State
+from encours.sync.labels import pass_text
 from encours.sync.pipeline import assemble
 from encours.sync.pull import open_sheet
 from encours.sync.report_model import REMINDER_WINDOW_DAYS, ReportError, SentReminder
@@ -72,12 +73,12 @@ def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None,
     marks: SheetMarks | None = None
     workbook = config.settings.sheet.path
     if workbook is not None and not workbook.exists():
-        notes.append(f"Promesses et litiges non lus : la feuille {workbook} n'existe pas encore.")
+        notes.append(pass_text("sheet_missing", path=workbook))
     else:
         try:
             marks = open_sheet(config).read_marks()
         except (EncoursError, OSError) as exc:
-            notes.append(f"Promesses et litiges non lus : la feuille n'a pas pu être lue ({exc}).")
+            notes.append(pass_text("sheet_unreadable", error=exc))
     with StateStore(path) as store:
         if not store.ledger().customers and not store.ledger().invoices:
             raise ReportError(f"{path}: nothing synced yet — run `encours sync -c {config.file.name}` first")
@@ -86,5 +87,5 @@ def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None,
         reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS), dossier=config.dossier,
                                    tz=config.timezone)
     if reminders is None:
-        notes.append("Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).")
+        notes.append(pass_text("no_journal"))
     return state.ledger, marks, reminders, state.risk, notes

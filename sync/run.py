@@ -26,7 +26,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -59,6 +59,7 @@ from encours.sync.dispatch import (
     pdf_fetcher,
 )
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
+from encours.sync.labels import pass_text
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
 from encours.sync.preflight import (
@@ -79,6 +80,7 @@ from encours.sync.sources import open_connector
 from encours.sync.state import DiskFullError, StateStore
 from encours.sync.tasks import by_reference as _group
 from encours.sync.tasks import todo_rows
+from encours.sync.unchanged import next_registry_check, pass_inputs, remember, unchanged_report, valid_until
 from encours.sync.window import window_state
 
 log = logging.getLogger(__name__)
@@ -156,9 +158,8 @@ def _skip_dispatch(action: PlannedAction, keys: Iterable[StepKey]) -> Dispatch:
     base = Dispatch.from_action(action)
     items = [i for i in action.items if any(k.target == i.invoice_id for k in wanted) or
              any(k.level == "account" for k in wanted)]
-    return Dispatch(tuple(sorted(wanted)), base.customer_id, base.customer_name, base.scenario, base.step,
-                    base.channel, tuple(i.invoice_id for i in items), tuple(i.number or i.invoice_id for i in items),
-                    base.amount, base.currency, base.recipients, base.planned_date)
+    return replace(base, keys=tuple(sorted(wanted)), invoice_ids=tuple(i.invoice_id for i in items),
+                   invoice_numbers=tuple(i.number or i.invoice_id for i in items))
 
 
 def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | None, dry_run: bool) -> bool:
@@ -171,7 +172,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     try:
         fresh = _refetch(ctx, action)
     except (SourceError, OSError) as exc:
-        reason = f"re-vérification à la source impossible : {exc}"
+        reason = pass_text("recheck_failed", error=exc)
         log.warning("%s %s: not sent, %s", action.customer_name, action.step.id, reason)
         if not dry_run:
             journal.failed(Dispatch.from_action(action), ctx.now, reason)
@@ -181,10 +182,11 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
     checked = recheck(action, fresh)
     dropped = set(action.step_keys) - set(checked.step_keys if checked is not None else ())
     if dropped:
-        reason = "payée, annulée ou supprimée depuis la dernière synchronisation (vérifié à la source)"
+        reason = pass_text("closed_at_source")
         if not dry_run:
             journal.skipped(_skip_dispatch(action, dropped), ctx.now, reason)
-        report.skipped.append(outcome(action, journal.dossier, f"{len(dropped)} facture(s) : {reason}"))
+        closed = pass_text("closed_count", count=len(dropped), reason=reason)
+        report.skipped.append(outcome(action, journal.dossier, closed))
         log.info("%s %s: %d invoice(s) no longer due at the source", action.customer_name, action.step.id,
                  len(dropped))
     if checked is None:
@@ -199,7 +201,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
                          sent_at=ctx.now)
         filename, content = message_bytes(message)
     except (EncoursError, ValueError) as exc:
-        reason = f"message impossible à préparer : {exc}"
+        reason = pass_text("unrenderable", error=exc)
         log.warning("%s %s: %s", action.customer_name, action.step.id, reason)
         if not dry_run:
             journal.failed(dispatch, ctx.now, reason)
@@ -300,6 +302,12 @@ def run_pass(
         delta = source.pull(None if mark is None else mark.cursor)
         refuse_sudden_empty(delta, store, source.source, allow_empty=allow_empty)
         failpoint("after_pull")
+        before = pass_inputs(config, store, backend, source=source.source, as_of=as_of, flags=(new_sheet, allow_empty))
+        if not dry_run and unchanged_report(store, before, delta, report, now) is not None:
+            report.window = window_state(config, now)
+            with store.transaction():
+                store.set_sync_mark(source.source, delta.cursor, now)
+            return report  # a fixpoint of the last pass: it would plan, check and write the same nothing
         say("Reading the sheet…")
         marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         failpoint("after_marks")
@@ -324,9 +332,9 @@ def run_pass(
                 report.waiting_approval.append(outcome(action, journal.dossier, action.reason))
             elif any(k in blocked for k in action.step_keys):
                 entry = next(blocked[k] for k in action.step_keys if k in blocked)
-                when = (f"nouvel essai après {entry.retry_at.astimezone(config.timezone):%d/%m %H:%M}"
-                        if entry.attempts < MAX_ATTEMPTS and entry.retry_at else "abandonné : à vérifier")
-                report.held.append(outcome(action, journal.dossier, f"{entry.reason} ({when})"))
+                when = (pass_text("retry_after", at=entry.retry_at.astimezone(config.timezone))
+                        if entry.attempts < MAX_ATTEMPTS and entry.retry_at else pass_text("given_up"))
+                report.held.append(outcome(action, journal.dossier, pass_text("held", reason=entry.reason, when=when)))
             elif not window.open:
                 report.deferred.append(outcome(action, journal.dossier, window.note))
             else:
@@ -340,12 +348,13 @@ def run_pass(
             for index, action in enumerate(due):
                 if should_stop():
                     report.stopped = True
-                    report.deferred.extend(outcome(a, journal.dossier, "arrêt demandé") for a in due[index:])
+                    stopped = pass_text("stop_requested")
+                    report.deferred.extend(outcome(a, journal.dossier, stopped) for a in due[index:])
                     break
                 verb = "Would send" if dry_run else "Sending"
                 say(f"{verb} {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
                 if not _send_one(ctx, action, dispatcher, dry_run):
-                    note = "source injoignable pour la re-vérification : reporté à la prochaine passe"
+                    note = pass_text("source_unreachable")
                     report.deferred.extend(outcome(a, journal.dossier, note) for a in due[index + 1:])
                     break
         finally:
@@ -373,6 +382,9 @@ def run_pass(
             return report
         _write_sheet(store, backend, view, delta, source.source, now, report)
         failpoint("after_sheet")
+        after = pass_inputs(config, store, backend, source=source.source, as_of=as_of, flags=(new_sheet, allow_empty))
+        remember(store, before, after, delta, report,
+                 valid_until(report, next_registry_check(config, store, ledger.customers, now)))
     return report
 
 
@@ -388,7 +400,7 @@ def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
         invoice = invoices.get(key.target) if key.level == "invoice" else None
         dispatch = Dispatch((key,), skip.customer_id, customer.name if customer else skip.customer_id, key.scenario,
                             key.step, "", (invoice.id,) if invoice else (), (invoice.number,) if invoice else (),
-                            "", "", (), ctx.as_of)
+                            None, (), ctx.as_of)
         detail = skip.detail or REASONS_FR.get(skip.reason, skip.reason)
         if not dry_run:
             ctx.journal.skipped(dispatch, ctx.now, detail)

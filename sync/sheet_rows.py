@@ -9,11 +9,13 @@ from typing import Any
 
 from encours.scenarios.planner import CHANNEL_LABELS_FR, Plan
 from encours.scenarios.setup import ScenarioSetup
+from encours.sheets_addin.rows import JournalRow
 from encours.sync.config import Config
 from encours.sync.journal import Entry, Journal, State
+from encours.sync.labels import pass_text
 
 
-def journal_rows(journal: Journal, setup: ScenarioSetup, config: Config) -> list[dict[str, Any]]:
+def journal_rows(journal: Journal, setup: ScenarioSetup, config: Config) -> list[JournalRow]:
     """``Relances``: the visible history, with the steps' and channels' names people read."""
     label = step_labels(setup)
     rows = []
@@ -46,9 +48,9 @@ def run_columns(the_plan: Plan, entries: Sequence[Entry], setup: ScenarioSetup, 
         when = entry.sent_at or entry.updated_at
         local = when.astimezone(config.timezone)
         channel = CHANNEL_LABELS_FR.get(entry.channel, entry.channel)
-        text = f"{local:%d/%m/%Y} — {label(entry.scenario, entry.step)} ({channel})"
+        text = pass_text("last_reminder", day=local, step=label(entry.scenario, entry.step), channel=channel)
         if entry.state is State.UNCERTAIN:
-            text += " — incertaine, à confirmer"
+            text += pass_text("last_reminder_uncertain")
         for invoice_id in entry.invoice_ids:
             if invoice_id not in last or last[invoice_id][0] < when:
                 last[invoice_id] = (when, text)

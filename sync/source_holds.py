@@ -50,7 +50,9 @@ def with_source_holds(plan: Plan, ledger: Ledger, holds: Sequence[Hold]) -> Plan
         for key in action.step_keys:
             target = key.target if key.level == "invoice" else action.customer_id
             skips.append(Skip(target, action.customer_id, REASON, hold_label(hold), key, key.level))
-    excluded = {s.target for s in plan.skips if s.level == "invoice"}
+    # Reasons of its own win (paid, disputed, paused …), but not "unknown customer": the customer
+    # is known, its record just cannot be read.
+    excluded = {s.target for s in plan.skips if s.level == "invoice" and s.reason != "unknown_customer"}
     for invoice in ledger.invoices:
         if not invoice.is_open or invoice.is_credit_note or invoice.id in excluded:
             continue

@@ -18,11 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
+
+_R = TypeVar("_R")
 
 
 class StateError(EncoursError):
@@ -279,6 +282,9 @@ class StateStore:
         are dropped.
         """
         db = self._db
+        if changes_ledger(delta):
+            db.execute("INSERT INTO meta (key, value) VALUES ('ledger_generation', '1') "
+                       "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
         if delta.full:
             keep = {i.id for i in delta.invoices}
             gone = [row[0] for row in db.execute("SELECT id FROM invoices") if row[0] not in keep]
@@ -333,15 +339,19 @@ class StateStore:
                 (closed.status.value, codec.dumps(closed), invoice_id),
             )
 
+    def ledger_generation(self) -> int:
+        """How many changes were applied to the stored ledger: an unchanged number, an unchanged ledger."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'ledger_generation'").fetchone()
+        return 0 if row is None else int(row[0])
+
     def ledger(self) -> Ledger:
-        db = self._db
-        customers = tuple(codec.loads(Customer, r[0]) for r in db.execute("SELECT data FROM customers ORDER BY id"))
-        invoices = tuple(codec.loads(Invoice, r[0]) for r in db.execute("SELECT data FROM invoices ORDER BY id"))
-        payments = tuple(codec.loads(Payment, r[0]) for r in db.execute("SELECT data FROM payments ORDER BY id"))
-        credits = tuple(
-            codec.loads(UnallocatedCredit, r[0]) for r in db.execute("SELECT data FROM credits ORDER BY id")
-        )
-        return Ledger(customers, invoices, payments, credits)
+        """The ledger as last synced: one query per table, each table parsed in one piece."""
+        def table(cls: type[_R], name: str) -> tuple[_R, ...]:
+            texts = [r[0] for r in self._db.execute(f"SELECT data FROM {name} ORDER BY id")]  # fixed names
+            return tuple(codec.loads_many(cls, texts))
+
+        return Ledger(table(Customer, "customers"), table(Invoice, "invoices"), table(Payment, "payments"),
+                      table(UnallocatedCredit, "credits"))
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()
@@ -385,6 +395,13 @@ class StoreCache:
     def delete(self, namespace: str, key: str) -> None:
         with self._store.transaction() as db:
             db.execute("DELETE FROM cache WHERE namespace = ? AND key = ?", (namespace, key))
+
+
+def changes_ledger(delta: Delta) -> bool:
+    """Does applying ``delta`` change anything (a pull with nothing new only moves the cursor)?"""
+    return bool(delta.full or delta.customers or delta.invoices or delta.payments or delta.credits
+                or delta.deleted_invoice_ids or delta.deleted_payment_ids or delta.deleted_customer_ids
+                or delta.deleted_credit_ids or delta.payments_of or delta.credits_complete)
 
 
 def _statements(sql: str) -> list[str]:

@@ -92,15 +92,14 @@ def todo_rows(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, label: C
             "customer": first.customer_name,
             "phone": customer.phone if customer else "",
             "invoices": ", ".join(dict.fromkeys(e.invoice_numbers for e in group if e.invoice_numbers)),
-            "amount": amount_of(first.amount),
+            "amount": None if first.amount is None else first.amount.amount,
         }
         if first.state is State.SENT and first.channel in TASK_ACTIONS and first.sent_at is not None:
             if not any(i in open_ids for e in group for i in e.invoice_ids):
                 continue  # everything it was about is paid or closed: nothing left to do
             detail = label(first.scenario, first.step)
             if first.channel == "call":
-                currency = f" {first.currency}" if first.currency else ""
-                detail += (f" — à dire : {first.amount}{currency} dus sur {base['invoices']} ; "
+                detail += (f" — à dire : {'' if first.amount is None else first.amount} dus sur {base['invoices']} ; "
                            f"{_said_so_far(group, entries, label, tz)}")
             elif first.artifact:
                 detail += f" — {first.artifact}"

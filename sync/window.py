@@ -14,6 +14,7 @@ from functools import lru_cache
 import holidays
 
 from encours.sync.config import Config
+from encours.sync.labels import pass_text
 
 DEFAULT_WINDOW = "08:30-18:00"
 
@@ -54,13 +55,13 @@ def window_state(config: Config, now: datetime) -> WindowState:
     if config.settings.sending.every_day:
         country = ""  # every day is a sending day (the demo): only the hours count
     if country and not is_business_day(today, country):
-        reason = holiday_name(today, country) or ("samedi" if today.weekday() == 5 else "dimanche")
+        reason = holiday_name(today, country) or pass_text("saturday" if today.weekday() == 5 else "sunday")
         nxt = next_opening(local, start, end, country)
-        return WindowState(False, local, f"jour non ouvré ({reason})", nxt)
+        return WindowState(False, local, pass_text("non_business_day", reason=reason), nxt)
     if not start <= local.time().replace(tzinfo=None) < _end_exclusive(end):
         nxt = next_opening(local, start, end, country)
-        return WindowState(False, local, f"hors de la plage d'envoi {start:%H:%M}-{end:%H:%M}", nxt)
-    return WindowState(True, local, f"plage d'envoi ouverte jusqu'à {end:%H:%M}")
+        return WindowState(False, local, pass_text("outside_hours", start=start, end=end), nxt)
+    return WindowState(True, local, pass_text("open_until", end=end))
 
 
 def _end_exclusive(end: time) -> time:

@@ -13,6 +13,11 @@ that currency too when its lines and the invoices it pays all are).  The file is
 parsed whole before anything is returned: a bad line raises :class:`InputError` naming the file and
 the line, and nothing is half-read.  :func:`encours.connectors.fec_writer.write_ledger` writes a balanced FEC from a
 :class:`Ledger` (used by the round-trip tests and to hand a demo FEC to people).
+
+The way through the package: :mod:`.columns` (the header) → :mod:`.columnar` (the fast reader, a
+block of lines at a time) or :mod:`.lines` (the exact reader, a line at a time) fill a
+:class:`~.book.Book` (entries and 411 lines) → :mod:`.lettering` (what settles what) →
+:mod:`.documents` (the domain model) — :mod:`.reader` runs them, :mod:`.connector` is the source.
 """
 
 from encours.connectors.fec.book import COMPANY_CURRENCY, RECEIVABLE_PREFIX

@@ -195,6 +195,13 @@ class Book:
         self.constant_numbering = False
         self.grouped: dict[tuple[str, str], Entry] = {}
 
+    def release(self) -> None:
+        """Unlink the matched lines from each other (a cycle each), so that the book is freed as soon
+        as it is dropped rather than by a later garbage-collection pass over the whole ledger."""
+        for item in self.items:
+            item.matches.clear()
+        self.items.clear()
+
     def error(self, message: str, line: int) -> InputError:
         return InputError(message, file=self.file, line=line)
 
@@ -238,6 +245,13 @@ class Book:
             return f"{day:%Y%m%d}"
 
         if not self.constant_numbering:
+            # Each entry is one of the parsed groups (a number names one date): kept as they are.
+            merged: dict[tuple[str, str], Entry] = {}
+            for (journal, number, _, _), part in self.entries.items():
+                merged[(journal, number)] = part
+            if len(merged) == len(self.entries):
+                self.grouped = merged
+                return
             self.grouped = regroup(by_number)
             return
         naming = by_piece

@@ -20,7 +20,7 @@ from encours.connectors.fec.columns import Columns
 from encours.connectors.fec.lines import LineReader
 
 #: Lines read per block: large enough for the per-block work to vanish, small enough to bound memory.
-BLOCK = 16_384
+BLOCK = 4_096
 _RECEIVABLE = -1  # the "kinds" of a 411 account in the per-block account table
 
 
@@ -46,7 +46,7 @@ class ColumnReader:
                 self.exact.read(block, first + start)
 
     def _block(self, lines: list[str], first: int) -> bool:
-        """Read one block the fast way; False (the book untouched) when it must be read line by line."""
+        """Read one block the fast way; False (nothing added to the book) when it must be read line by line."""
         separator, columns, values = self.separator, self.columns, self.book.values
         counts = set(map(str.count, lines, repeat(separator)))
         if len(counts) != 1:
@@ -95,26 +95,25 @@ class ColumnReader:
         days = cast("list[date]", list(map(dates.__getitem__, entry_day)))  # no empty EcritureDate: all dates
         journal_labels = column(at["JournalLib"])
         book, kinds_of = self.book, self._accounts
+        for account in set(accounts) - kinds_of.keys():
+            kinds_of[account] = _RECEIVABLE if account.startswith(RECEIVABLE_PREFIX) else values.account(account)
+        kinds = list(map(kinds_of.__getitem__, accounts))
         entries, journal_names = book.entries, book.journal_labels
-        receivable: list[int] = []
         for i, key in enumerate(zip(journals, numbers, days, pieces, strict=True)):
             entry = entries.get(key)
             if entry is None:
                 entry = entries[key] = Entry(key[0], key[1], first + i, label=labels[i])
                 if key[0] not in journal_names:
                     journal_names[key[0]] = journal_labels[i]
-            entry.debit += debits[i]
-            entry.credit += credits[i]
-            account = accounts[i]
-            kinds = kinds_of.get(account)
-            if kinds is None:
-                kinds = kinds_of[account] = (
-                    _RECEIVABLE if account.startswith(RECEIVABLE_PREFIX) else values.account(account)
-                )
-            if kinds == _RECEIVABLE:
-                receivable.append(i)
-            else:
-                entry.kinds |= kinds
+            amount = debits[i]
+            if amount:
+                entry.debit += amount
+            amount = credits[i]
+            if amount:
+                entry.credit += amount
+            if kinds[i] > 0:
+                entry.kinds |= kinds[i]
+        receivable = [i for i, kind in enumerate(kinds) if kind == _RECEIVABLE]
         if not receivable:
             return True
 
@@ -142,21 +141,21 @@ class ColumnReader:
             day = days[i]
             items.append(
                 Item(
-                    line=first + i,
-                    journal=journals[i],
-                    entry=numbers[i],
-                    customer=customer,
-                    debit=net > 0,
-                    amount=abs(net),
-                    letter=letters[n],
-                    day=dates[piece_days[n]] or day,
-                    entry_date=day,
-                    piece_ref=pieces[i],
-                    label=labels[i],
-                    currency=foreign,
-                    currency_amount=abs(currency_amount) if foreign and currency_amount is not None else None,
-                    due_date=dates[due[n]] if due is not None else None,
-                    open=abs(net),
+                    first + i,
+                    journals[i],
+                    numbers[i],
+                    customer,
+                    net > 0,
+                    abs(net),
+                    letters[n],
+                    dates[piece_days[n]] or day,
+                    day,
+                    pieces[i],
+                    labels[i],
+                    foreign,
+                    abs(currency_amount) if foreign and currency_amount is not None else None,
+                    dates[due[n]] if due is not None else None,
+                    abs(net),
                 )
             )
         return True

@@ -12,6 +12,7 @@ from encours.connectors.fec.documents import SOURCE
 from encours.connectors.fec.reader import FecFile, read_fec
 from encours.connectors.model import Delta, Invoice, SourceInfo
 from encours.connectors.parsing import parse_date, read_bounded
+from encours.connectors.textfile import invoices_by_id, ledger_counts
 
 
 class FecConnector:
@@ -60,8 +61,7 @@ class FecConnector:
             source=SOURCE,
             organisation=self.path.name,
             open_invoices=len(ledger.open_invoices()),
-            details=f"{company}{len(ledger.customers)} customers, {len(ledger.invoices)} documents, "
-            f"{len(ledger.payments)} payments; {fec.encoding}, {separator}-separated{due}",
+            details=f"{company}{ledger_counts(ledger)}; {fec.encoding}, {separator}-separated{due}",
         )
 
     def _cursor(self, digest: str) -> str:
@@ -81,5 +81,4 @@ class FecConnector:
 
     def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
         """The pass's invoices as the file has them now: the file is read once for all of them."""
-        index = {invoice.id: invoice for invoice in self.read().ledger.invoices}
-        return {invoice_id: index.get(invoice_id) for invoice_id in invoice_ids}
+        return invoices_by_id(self.read().ledger, invoice_ids)

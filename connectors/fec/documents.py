@@ -83,7 +83,8 @@ class Rebuild:
 
     def ledger(self) -> Ledger:
         book = self.book
-        self.unlettered = letter(book.items)
+        opening_journals = {code for code in book.journal_labels if code.upper() in OPENING_JOURNAL_CODES}
+        self.unlettered = letter(book.items, opening_journals)
 
         # One document per entry, customer, kind and PieceRef (a daily sales entry may hold several
         # invoices); one payment per entry and customer.
@@ -101,18 +102,18 @@ class Rebuild:
 
         ids = self._document_ids([key for key in documents if key[3] != "payment"])
         owner: dict[int, str] = {}  # id(item) -> document id
-        for key, items in documents.items():
-            if key in ids:
-                for item in items:
-                    owner[id(item)] = ids[key]
+        for key, doc_id in ids.items():
+            for item in documents[key]:
+                owner[id(item)] = doc_id
 
-        invoices = [self._document(ids[key], key, items, owner) for key, items in documents.items() if key in ids]
+        invoices = [self._document(doc_id, key, documents[key], owner) for key, doc_id in ids.items()]
         payments = []
         credits = []
         for key, items in documents.items():
             if key[3] == "payment":
-                payments.append(self._payment(key, items, owner))
-                credit = self._credit(payments[-1], items)
+                payment = self._payment(key, items, owner)
+                payments.append(payment)
+                credit = self._credit(payment, items)
                 if credit is not None:
                     credits.append(credit)
         debited = self._direct_debit_customers(payments)
@@ -183,13 +184,16 @@ class Rebuild:
         used: set[str] = set()
         for key in keys:
             journal, entry, customer, kind, piece = key
-            base = piece or f"{journal}-{entry}"
-            candidates = [base, f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
-            name = next((c for c in candidates if c not in used), None)
-            counter = 2
-            while name is None or name in used:
-                name = f"{candidates[-1]} #{counter}"
-                counter += 1
+            name = piece or f"{journal}-{entry}"
+            if name in used:
+                base = name
+                candidates = [f"{base} [{journal}-{entry}]", f"{base} [{journal}-{entry} {customer} {kind}]"]
+                free = next((c for c in candidates if c not in used), None)
+                counter = 2
+                while free is None or free in used:
+                    free = f"{candidates[-1]} #{counter}"
+                    counter += 1
+                name = free
             chosen[key] = name
             used.add(name)
         return chosen
@@ -242,7 +246,10 @@ class Rebuild:
             if len(set(due_dates)) > 1:
                 installments = self._installments(items, currency, bool(foreign))
         if due is None:
-            due = issue if credit_note else issue + self.terms
+            # A debit in an entry that moves money (a rejected direct debit or cheque, a cash sale) is due at
+            # once: the customer's payment terms ran for the invoice it paid.
+            cash = self.book.grouped[(journal, entry_number)].cash
+            due = issue if credit_note or cash else issue + self.terms
 
         credited = ""
         if credit_note:
@@ -252,6 +259,7 @@ class Rebuild:
         extra = [("journal", journal), ("écriture", entry_number)]
         if letters:
             extra.append(("lettrage", ", ".join(letters)))
+        total_money = Money(total, currency)
         return Invoice(
             id=doc_id,
             number=first.piece_ref or doc_id,
@@ -259,8 +267,8 @@ class Rebuild:
             source=SOURCE,
             issue_date=issue,
             due_date=due,
-            total=Money(total, currency),
-            remaining=Money(remaining, currency),
+            total=total_money,
+            remaining=total_money if remaining == total else Money(remaining, currency),
             kind=DocumentKind.CREDIT_NOTE if credit_note else DocumentKind.INVOICE,
             status=status,
             source_status=source_status,
@@ -290,6 +298,9 @@ class Rebuild:
         """A payment in euros, or in the foreign currency its lines and the invoices it pays share."""
         journal, entry_number, customer, _, _ = key
         entry = self.book.grouped[(journal, entry_number)]
+        first = items[0]
+        if len(items) == 1 and not first.currency and not any(other.currency for other, _ in first.matches):
+            return self._euro_payment(key, first, entry, owner)
         currencies = {i.currency for i in items} | {o.currency for i in items for o, _ in i.matches}
         foreign = next(iter(currencies)) if len(currencies) == 1 and all(i.currency_amount for i in items) else ""
 
@@ -315,4 +326,28 @@ class Rebuild:
             ),
             method=_payment_method(entry),
             reference=items[0].piece_ref or items[0].label,
+        )
+
+    @staticmethod
+    def _euro_payment(key: _DocKey, item: Item, entry: Entry, owner: dict[int, str]) -> Payment:
+        """:meth:`_payment` of the usual payment: one line, in euros, paying euro documents."""
+        journal, entry_number, customer, _, _ = key
+        allocated: dict[str, Decimal] = {}
+        for other, amount in item.matches:
+            invoice_id = owner.get(id(other))
+            if invoice_id is not None:
+                allocated[invoice_id] = allocated[invoice_id] + amount if invoice_id in allocated else amount
+        paid = Money(to_cents(item.amount), COMPANY_CURRENCY)
+        return Payment(
+            id=f"{journal}-{entry_number}-{customer}",
+            customer_id=customer,
+            source=SOURCE,
+            date=item.entry_date,
+            amount=paid,
+            allocations=tuple(
+                Allocation(invoice_id, paid if amount == item.amount else Money(to_cents(amount), COMPANY_CURRENCY))
+                for invoice_id, amount in allocated.items()
+            ),
+            method=_payment_method(entry),
+            reference=item.piece_ref or item.label,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from encours.connectors.fec.book import OPENING_JOURNAL_CODES, ZERO, Item
+from encours.connectors.fec.book import ZERO, Item
 
 
 def settle(items: list[Item]) -> None:
@@ -38,17 +38,17 @@ def settle(items: list[Item]) -> None:
             c += 1
 
 
-def letter(items: list[Item]) -> list[str]:
+def letter(items: list[Item], opening_journals: set[str]) -> list[str]:
     """Settle what the lettering says; then what it cannot say.  Returns the customers left unlettered.
 
     A book with no lettering at all is settled oldest first per customer (and said so).
-    Opening lines (A-nouveaux) still open after their lettering — their settlement was
-    lettered in a previous year, or they carry a balance as one line — settle each other,
-    oldest first, per customer.  What is left stays open: invoices, and unallocated credits.
-    The unlettered customers are those with debits and credits and no lettering.
+    Opening lines (A-nouveaux, journals *opening_journals*) still open after their lettering —
+    their settlement was lettered in a previous year, or they carry a balance as one line —
+    settle each other, oldest first, per customer.  What is left stays open: invoices, and
+    unallocated credits.  The unlettered customers are those with debits and credits and no lettering.
     """
     groups: dict[tuple[str, str], list[Item]] = {}
-    by_customer: dict[str, list[Item]] = {}
+    opening: dict[str, list[Item]] = {}
     for item in items:
         if item.letter:
             group = groups.get((item.customer, item.letter))
@@ -56,28 +56,29 @@ def letter(items: list[Item]) -> list[str]:
                 groups[(item.customer, item.letter)] = [item]
             else:
                 group.append(item)
-        mine = by_customer.get(item.customer)
-        if mine is None:
-            by_customer[item.customer] = [item]
-        else:
-            mine.append(item)
-    unlettered: list[str] = []
+        if item.journal in opening_journals:
+            opening.setdefault(item.customer, []).append(item)
+    lettered = {customer for customer, _ in groups}
+    by_customer: dict[str, list[Item]] = {}
+    for item in items:
+        if item.customer not in lettered:
+            mine = by_customer.get(item.customer)
+            if mine is None:
+                by_customer[item.customer] = [item]
+            else:
+                mine.append(item)
+    unlettered = [customer for customer, mine in by_customer.items() if _both_ways(mine)]
     if not groups:
-        for customer, mine in by_customer.items():
-            if _both_ways(mine):
-                unlettered.append(customer)
+        for mine in by_customer.values():
             settle(mine)
         return unlettered
-    lettered_customers = {customer for customer, _ in groups}
     for group in groups.values():
         if len(group) > 1:
             settle(group)
-    for customer, mine in by_customer.items():
-        opening = [i for i in mine if i.open and i.journal.upper() in OPENING_JOURNAL_CODES]
-        if len(opening) > 1:
-            settle(opening)
-        if customer not in lettered_customers and _both_ways(mine):
-            unlettered.append(customer)
+    for lines in opening.values():
+        still_open = [i for i in lines if i.open]
+        if len(still_open) > 1:
+            settle(still_open)
     return unlettered
 
 

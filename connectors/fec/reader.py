@@ -85,8 +85,11 @@ def read_fec(
         book.check_balance()
         rebuild = Rebuild(book, payment_terms_days)
         ledger = rebuild.ledger()
+        notes = _notes(book, rebuild.unlettered)
+        book.release()
+        del book, rebuild
     return FecFile(
-        notes=_notes(book, rebuild.unlettered),
+        notes=notes,
         ledger=ledger,
         encoding="utf-8" if used_encoding == "utf-8-sig" else used_encoding,
         separator=separator,

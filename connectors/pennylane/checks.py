@@ -62,7 +62,9 @@ def check_endpoints(client: PennylaneClient, now: datetime) -> list[EndpointChec
          f"/customer_invoices/{invoice_id}/matched_transactions"),
         ("GET /customer_invoices/{id}/payments", "customer_invoices", invoice_id,
          f"/customer_invoices/{invoice_id}/payments"),
+        ("GET /customers/{id}", "customers", customer_id, f"/customers/{customer_id}"),
         ("GET /customers/{id}/contacts", "customers", customer_id, f"/customers/{customer_id}/contacts"),
+        ("GET /transactions/{id}", "transactions", transaction_id, f"/transactions/{transaction_id}"),
         ("GET /transactions/{id}/matched_invoices", "transactions", transaction_id,
          f"/transactions/{transaction_id}/matched_invoices"),
     ]

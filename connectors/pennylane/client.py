@@ -80,6 +80,11 @@ class PennylaneClient:
         for page in self.pages("/transactions", params, "GET /transactions", listing=listing):
             yield from page
 
+    def transaction(self, transaction_id: str) -> Any:
+        """``GET /transactions/{id}`` (raises NotFoundError when it is gone)."""
+        return self.http.get_json(f"/transactions/{transaction_id}", endpoint="GET /transactions/{id}",
+                                  record=transaction_id)
+
     def transaction_matched_invoices(self, transaction_id: str) -> Iterator[Any]:
         """``GET /transactions/{id}/matched_invoices`` (customer and supplier invoices alike)."""
         endpoint = "GET /transactions/{id}/matched_invoices"

@@ -212,8 +212,11 @@ class PennylaneConnector:
     ) -> dict[str, UnallocatedCredit | None]:
         """Credit id -> the customer's unmatched incoming transaction, or None (nothing left).
         A transaction that cannot be mapped is quarantined and absent (its stored credit kept)."""
+        return self._credits_of(self.client.transactions({**params, "sort": "id"}, listing=listing), listed)
+
+    def _credits_of(self, raws: Iterable[Any], listed: set[str] | None = None) -> dict[str, UnallocatedCredit | None]:
         found: dict[str, UnallocatedCredit | None] = {}
-        for raw in self.client.transactions({**params, "sort": "id"}, listing=listing):
+        for raw in raws:
             ident = str(raw.get("id", "")) if isinstance(raw, dict) else ""
             if listed is not None:
                 listed.add(ident)
@@ -226,6 +229,25 @@ class PennylaneConnector:
             if ok:
                 found[mapping.credit_id(ident)] = credit
         return found
+
+    def _changed_transactions(self, ids: list[str]) -> dict[str, UnallocatedCredit | None]:
+        """Changed (or quarantined) transactions re-read 100 at a time; an id the filter's answer
+        leaves out is read on its own (gone: its credit goes, and it is no longer quarantined)."""
+        credits: dict[str, UnallocatedCredit | None] = {}
+        for batch in mapping.batches(ids, ID_BATCH):
+            listed: set[str] = set()
+            credits.update(self._transaction_credits({"filter": _id_filter(batch)}, listed=listed))
+            for ident in batch:
+                if ident in listed:
+                    continue
+                try:
+                    raw = self.client.transaction(ident)
+                except NotFoundError:
+                    self.quarantine.release(ident, PAYMENT)
+                    credits[mapping.credit_id(ident)] = None
+                    continue
+                credits.update(self._credits_of([raw]))
+        return credits
 
     def _invoice_pages(
         self, extra_filter: list[dict[str, Any]] | None = None, *, listing: str = ""
@@ -283,11 +305,7 @@ class PennylaneConnector:
         # Records quarantined before are asked again until they map.
         changed_tx = sorted({t for t, op in transaction_ops.items() if op != "delete"}
                             | set(self.quarantine.held(PAYMENT)), key=mapping.id_order)
-        credits: dict[str, UnallocatedCredit | None] = {}
-        listed_tx: set[str] = set()
-        for batch in mapping.batches(changed_tx, ID_BATCH):
-            credits.update(self._transaction_credits({"filter": _id_filter(batch)}, listed=listed_tx))
-        self.quarantine.release_all((t for t in self.quarantine.held(PAYMENT) if t not in listed_tx), PAYMENT)
+        credits = self._changed_transactions(changed_tx)
         changed_invoices = {i for i, op in invoice_ops.items() if op != "delete"}
         changed_invoices |= set(self.quarantine.held()) - set(deleted_invoices)
         followed = sorted({t for t, op in transaction_ops.items() if op != "delete"}
@@ -354,10 +372,10 @@ class PennylaneConnector:
                 if exc.status != 400:
                     raise
                 log.warning("pennylane: the id filter was refused (%s): re-reading customers one by one", exc)
-            # One by one: all of them when the filter is refused, else a held one the answer left out
+            # One by one: all of them when the filter is refused, else those its answer left out
             # (gone: released, so that it holds nothing any more).
             for ident in batch:
-                if ident in listed or (listed and not self.quarantine.is_held(ident, CUSTOMER)):
+                if ident in listed:
                     continue
                 try:
                     raw = self.client.customer(ident)

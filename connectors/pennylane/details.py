@@ -21,12 +21,13 @@ from encours.connectors.fields import Fields
 from encours.connectors.model import Contact, Customer, Invoice, InvoiceStatus, Payment, to_cents
 from encours.connectors.pennylane import mapping
 from encours.connectors.pennylane.client import PennylaneClient
-from encours.connectors.quarantine import Quarantine
+from encours.connectors.quarantine import CUSTOMER, Quarantine
 from encours.connectors.source_errors import MalformedResponseError
 
 PLATFORM = mapping.PLATFORM
 PAYMENTS_NS = "pennylane.payments"
 CONTACTS_NS = "pennylane.contacts"
+CONTACTS = "GET /customers/{id}/contacts"
 FLUSH_EVERY = 500
 
 
@@ -42,6 +43,8 @@ class InvoiceDetails:
         self.window_start = window_start
         self.fetch_contacts = fetch_contacts
         self._pending: dict[str, list[tuple[str, str]]] = {}
+        #: customers quarantined by a contact an earlier sync could not read: asked again
+        self._contacts_held = {q.record for q in quarantine.items if q.kind == CUSTOMER and q.endpoint == CONTACTS}
 
     # -- cache writes, batched (one commit per FLUSH_EVERY entries) ---------------------------
     def remember(self, namespace: str, key: str, value: str) -> None:
@@ -69,13 +72,23 @@ class InvoiceDetails:
 
     # -- contacts -----------------------------------------------------------------------------
     def with_contacts(self, customers: list[Customer], invoices: Iterable[Invoice]) -> list[Customer]:
+        """Customers with open invoices get their contacts.  A contact that cannot be read
+        quarantines its customer (who to write to is not certain: their reminders are held) and
+        is asked again at the next sync, open invoices in that pull or not."""
         if not self.fetch_contacts:
             return customers
-        with_open = {inv.customer_id for inv in invoices if inv.is_open}
+        wanted = {inv.customer_id for inv in invoices if inv.is_open} | self._contacts_held
         result = []
         for customer in customers:
-            if customer.id in with_open:
-                contacts = self._contacts(customer)
+            if customer.id in wanted:
+                try:
+                    contacts = self._contacts(customer)
+                except MalformedResponseError as exc:
+                    why = str(exc).split(": ", 1)[-1]
+                    error = MalformedResponseError(f"contact {exc.record or '?'}: {why}", platform=PLATFORM,
+                                                   endpoint=CONTACTS, record=customer.id)
+                    self.quarantine.add(customer.id, error, kind=CUSTOMER)
+                    contacts = ()
                 if contacts:
                     customer = replace(customer, contacts=contacts)
             result.append(customer)
@@ -88,10 +101,9 @@ class InvoiceDetails:
             data = json.loads(cached)
             if data.get("updated_at") == stamp:
                 return tuple(Contact(**c) for c in data["contacts"])
-        endpoint = "GET /customers/{id}/contacts"
         contacts = []
         for raw in self.client.customer_contacts(customer.id):
-            contacts.append(mapping.contact(raw, endpoint))
+            contacts.append(mapping.contact(raw, CONTACTS))
         payload = {"updated_at": stamp, "contacts": [mapping.contact_dict(c) for c in contacts]}
         self.remember(CONTACTS_NS, customer.id, json.dumps(payload))
         return tuple(contacts)

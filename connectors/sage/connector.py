@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -154,13 +155,20 @@ class SageConnector:
                              needs="access to this business (check [source] business_id)"))
         for path, params in ENDPOINT_PROBES:
             results.append(probe(f"GET {path}", listing(path, params), needs=ROLES_NEEDED[path]))
-        invoice_id = first.get("/sales_invoices", "")
-        endpoint = "GET /sales_invoices/{id}"
-        if invoice_id:
-            results.append(probe(endpoint, lambda: self.client.document("/sales_invoices", invoice_id),
-                                 needs=ROLES_NEEDED["/sales_invoices"], missing_ok=True))
-        else:
-            results.append(EndpointCheck(endpoint, True, "not tried: no invoice to read yet"))
+        # Reads by id: the re-check (an invoice) and the next sync's retries of quarantined records.
+        by_id: tuple[tuple[str, Callable[[str], Any]], ...] = (
+            ("/sales_invoices", lambda i: self.client.document("/sales_invoices", i)),
+            ("/contacts", self.client.contact),
+            ("/contact_payments", self.client.contact_payment),
+            ("/contact_allocations", self.client.contact_allocation),
+        )
+        for path, read in by_id:
+            ident = first.get(path, "")
+            endpoint = f"GET {path}/{{id}}"
+            if ident:
+                results.append(probe(endpoint, partial(read, ident), needs=ROLES_NEEDED[path], missing_ok=True))
+            else:
+                results.append(EndpointCheck(endpoint, True, "not tried: no record to read yet"))
         return results
 
     def check(self) -> SourceInfo:

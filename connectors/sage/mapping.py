@@ -185,12 +185,22 @@ def payment_credit(raw: Any, payment: Payment, company_currency: str) -> Unalloc
     )
 
 
+#: ``transaction_type`` ids of ``/contact_payments`` that are not a customer's receipt (Sage's
+#: transaction types; the swagger does not list them): a refund pays a customer's credit back.
+NOT_RECEIPTS = frozenset({"CUSTOMER_REFUND"})
+
+
 def payment(raw: Any, company_currency: str) -> Payment | None:
+    """A customer's receipt; ``None`` for vendor payments, other movements and refunds.  A
+    customer movement of a type encours does not know raises (the record is quarantined and its
+    customer's reminders held): read as a receipt it could claim money the customer never paid."""
     f = Fields(raw, platform=PLATFORM, endpoint="GET /contact_payments")
     kind = f.obj("transaction_type", required=False)
     kind_id = kind.id() if kind else ""
-    if kind_id and not kind_id.startswith("CUSTOMER"):
-        return None  # vendor payments
+    if (kind_id and not kind_id.startswith("CUSTOMER")) or kind_id in NOT_RECEIPTS:
+        return None  # vendor payments, other receipts and payments, refunds to customers
+    if kind_id not in ("", "CUSTOMER_RECEIPT"):
+        raise f.fail(f"transaction_type {kind_id!r} is not a customer receipt encours knows")
     currency_obj = f.obj("currency", required=False)
     currency = (currency_obj.id() if currency_obj else company_currency).upper()
     allocations = []

@@ -156,6 +156,7 @@ def test_odd_records_of_every_kind_are_quarantined_and_hold_what_they_touch(
     held = "Relance retenue : paiement illisible à la source (pennylane payment 88200), à corriger"
     assert shown["F-2026-2001"] == held
     assert shown["F-2026-2005"].startswith("Relance retenue : avoir illisible")
+    assert shown["F-2026-2003"].startswith("Relance retenue : fiche client illisible")  # not "Client inconnu"
     assert "reminders held for customer 42 in EUR" in out
     asked = [c.request.url or "" for c in responses.calls]
     assert any("/customers?" in u and "63" in u for u in asked)  # retried though no changelog lists it
@@ -213,3 +214,56 @@ def test_a_transaction_whose_matches_cannot_be_read_is_followed_again_next_sync(
     assert "Quarantined" not in out
     assert any("/customer_invoices?" in (c.request.url or "") and "2001" in (c.request.url or "")
                for c in responses.calls)  # the invoice it pays is read again
+
+
+@responses.activate
+def test_a_contact_that_cannot_be_read_holds_its_customer_until_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, monkeypatch)
+    odd = payload("contacts_42.json")
+    odd["items"][0]["email"] = ["p.girard@lefevre-menuiserie.fr"]  # a list where text is expected
+    serve(broken=False)
+    responses.replace(responses.GET, f"{BASE}/customers/42/contacts", json=odd)
+    assert main(["run", "-c", str(cfg), "--as-of", AS_OF]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "pennylane GET /customers/{id}/contacts record 42: contact 7001: field 'email' is not text" in out
+    assert "reminders held for customer 42 in every currency until pennylane customer 42 maps" in out
+    assert "compta@lefevre-menuiserie.fr" not in reminded(tmp_path)  # who to write to is not certain
+    with StateStore(tmp_path / "state.sqlite") as store:
+        assert store.ledger().customer_index()["42"].name == "Menuiserie Lefèvre SARL"  # the record itself synced
+
+    responses.reset()  # nothing changed; the customer and its contacts are asked again, and now read
+    serve(broken=False, incremental=True)
+    responses.replace(responses.GET, f"{BASE}/customers/42/contacts", json=payload("contacts_42.json"))
+    assert main(["run", "-c", str(cfg), "--as-of", "2026-11-24"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "Quarantined" not in out
+    assert "compta@lefevre-menuiserie.fr" in reminded(tmp_path)
+    with StateStore(tmp_path / "state.sqlite") as store:
+        (girard,) = store.ledger().customer_index()["42"].contacts
+    assert girard.email == "p.girard@lefevre-menuiserie.fr"
+
+
+@responses.activate
+def test_a_changelog_operation_pennylane_adds_later_reads_the_record_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, monkeypatch)
+    serve(broken=False)
+    assert main(["sync", "-c", str(cfg), "--as-of", AS_OF]) == 0
+    capsys.readouterr()
+
+    responses.reset()
+    for resource in ("customers", "transactions"):
+        responses.get(f"{BASE}/changelogs/{resource}", json=payload("changelog_empty.json"))
+    responses.get(f"{BASE}/changelogs/customer_invoices", json=page(
+        [{"id": 2002, "operation": "archive", "processed_at": "2026-11-23T08:00:00Z"}]))
+    paid = dict(overdue(2002, 57, "400.00"), remaining_amount_with_tax="0.00", status="paid", paid=True)
+    responses.get(f"{BASE}/customer_invoices", json=page([paid]))
+    responses.get(f"{BASE}/customer_invoices/2002/matched_transactions", json=page([]))
+    responses.get(f"{BASE}/customer_invoices/2002/payments", json=page([]))
+    assert main(["sync", "-c", str(cfg), "--as-of", AS_OF]) == 0  # not a crash on a spec-valid novelty
+    with StateStore(tmp_path / "state.sqlite") as store:
+        invoice = store.invoice("2002")
+    assert invoice is not None and not invoice.is_open  # read again as an update: now paid

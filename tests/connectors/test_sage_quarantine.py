@@ -178,3 +178,24 @@ def test_odd_sage_records_are_quarantined_hold_their_customers_and_are_read_agai
     assert sorted(to for to, _ in sent) == ["ap@londonbakers.co.uk", "compta@cafe-dubois.fr", "factures@morel.fr"]
     morel = next(text for to, text in sent if to == "factures@morel.fr")
     assert "FA-0101" in morel and "ACOMPTE MOREL" in morel and "− 200,00" in morel
+
+
+def test_a_customer_movement_of_an_unknown_type_is_quarantined_and_a_refund_is_no_receipt(
+    cfg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contra = dict(receipt(broken=False), transaction_type={"id": "CUSTOMER_CONTRA", "displayed_as": "Compensation"})
+    refund = dict(receipt(broken=False), id="e3000000000000000000000000000010", payment_on_account=None,
+                  transaction_type={"id": "CUSTOMER_REFUND", "displayed_as": "Remboursement client"})
+    refund["contact"] = {"id": LONDON, "displayed_as": "London Bakers Ltd"}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve(rsps, broken=False, listed=True)
+        rsps.replace(responses.GET, f"{SAGE}/contact_payments", json=envelope([contra, refund]),
+                     match=[deleted_asked(False)])
+        assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert f"sage GET /contact_payments record {RECEIPT}: transaction_type 'CUSTOMER_CONTRA' is not a customer " \
+           "receipt encours knows" in out
+    assert f"reminders held for customer {MOREL} in EUR until sage payment {RECEIPT} maps" in out
+    with StateStore(cfg.parent / "state.sqlite") as store:
+        ledger = store.ledger()
+    assert ledger.credits == () and not [p for p in ledger.payments if p.id == refund["id"]]  # a refund pays out

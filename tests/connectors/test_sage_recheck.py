@@ -115,3 +115,60 @@ def test_without_a_pull_in_this_process_a_few_invoices_are_read_one_by_one(tmp_p
                 rsps.get(f"{SAGE}/sales_invoices/{raw['id']}", json=raw)
             fresh = refetch(sage, [r["id"] for r in raws], {})
     assert all(v is not None and v.is_open for v in fresh.values()) and len(fresh) == 2
+
+
+def dossier(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SAGE_ID", "client-abc")
+    monkeypatch.setenv("SAGE_SECRET", "sage-client-secret-0042")
+    path = folder / "encours.toml"
+    path.write_text(
+        '[company]\nname = "Atelier Dupont SARL"\nstate = "state.sqlite"\ntimezone = "Europe/Paris"\n\n'
+        f'[source]\ntype = "sage"\nclient_id_env = "SAGE_ID"\nclient_secret_env = "SAGE_SECRET"\n'
+        f'business_id = "{BUSINESS}"\nbase_url = "{SAGE}"\ntoken_url = "{TOKEN_URL}"\n\n'
+        '[sheet]\ntype = "xlsx"\npath = "encours.xlsx"\n\n[risk]\nenabled = false\n\n'
+        '[sending]\nmode = "outbox"\noutbox = "outbox"\nfrom = "factures@dupont.example"\n'
+        'window = "00:00-23:59"\nevery_day = true\n',
+        encoding="utf-8",
+    )
+    with StateStore(folder / "state.sqlite") as store:
+        store.cache().put(TOKENS_NS, "refresh_token", "rt-initial-0001")
+    return path
+
+
+@pytest.mark.parametrize("customers", [4, 40])
+def test_a_pass_costs_the_same_requests_whether_it_reminds_4_or_40_customers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, customers: int
+) -> None:
+    from encours.sync.cli import main
+
+    cfg = dossier(tmp_path, monkeypatch)
+    base_contact = payload("contacts_page1.json")["$items"][0]
+    contacts = [dict(deepcopy(base_contact), id=f"c{n:031d}", name=f"Client {n}", displayed_as=f"Client {n}",
+                     email=f"compta{n}@client{n}.fr", main_contact_person=None) for n in range(customers)]
+    base_invoice = payload("sales_invoices_page1.json")["$items"][0]
+    invoices = [dict(deepcopy(base_invoice), id=f"a1{n:030d}", invoice_number=f"FA-{n:04d}",
+                     displayed_as=f"FA-{n:04d}", contact={"id": f"c{n:031d}", "displayed_as": f"Client {n}"})
+                for n in range(customers)]
+
+    def serve(rsps: responses.RequestsMock, first: bool) -> None:
+        rsps.post(TOKEN_URL, json=payload("token_refreshed.json"))
+        rsps.get(f"{SAGE}/artefact_statuses", json=payload("artefact_statuses.json"))
+        lists = {"/contacts": contacts, "/sales_invoices": invoices, "/sales_credit_notes": [],
+                 "/contact_payments": [], "/contact_allocations": []}
+        for path, items in lists.items():
+            rsps.get(f"{SAGE}{path}", json=envelope([]), match=[asks("deleted_since")])
+            rsps.get(f"{SAGE}{path}", json=envelope(items if first else []), match=[asks(None)])
+            rsps.get(f"{SAGE}{path}", json=envelope([]), match=[asks("updated_or_created_since")])
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve(rsps, first=True)
+        assert main(["sync", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve(rsps, first=False)
+        assert main(["run", "-c", str(cfg), "--as-of", "2026-11-23"]) == 0
+        api = [c for c in rsps.calls if "/token" not in (c.request.url or "")]
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == customers  # every customer reminded
+    singles = [c for c in api if urlsplit(c.request.url or "").path.startswith("/v3.1/sales_invoices/")]
+    assert singles == []  # no invoice read one by one
+    # the incremental pull (statuses, 5 listings of changes, 5 of deletions) and the re-check (4)
+    assert len(api) == 15

@@ -25,6 +25,7 @@ from encours.connectors.errors import SheetError
 from encours.sheets_addin.excel import ExcelWorkbook, excel_value
 from encours.sheets_addin.functions import customer_figures
 from encours.sheets_addin.layout import AGING, CUSTOMERS, DASHBOARD_TAB, INVOICES, JOURNAL, PARAMS_TAB
+from encours.sheets_addin.rows import JournalRow
 from encours.sheets_addin.view import SheetView, build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
 
@@ -202,9 +203,10 @@ def test_run_columns_and_journal(view: SheetView) -> None:
     invoice = next(r for r in view.invoices if r["id"] in view.shown_invoice_ids)
     run = {invoice["id"]: {"next_action": "Relance 1 (e-mail)", "next_action_date": date(2026, 11, 24),
                            "last_reminder": ""}}
-    journal = [{"id": "J1", "at": datetime(2026, 11, 23, 9, 30), "customer": "Boulangerie", "invoices": "F-1",
-                "scenario": "standard", "step": "Relance 1", "channel": "email", "recipient": "a@b.fr",
-                "status": "sent", "reason": "", "message": "outbox/1.eml"}]
+    journal: list[JournalRow] = [{
+        "id": "J1", "at": datetime(2026, 11, 23, 9, 30), "customer": "Boulangerie", "invoices": "F-1",
+        "scenario": "standard", "step": "Relance 1", "channel": "email", "recipient": "a@b.fr",
+        "status": "sent", "reason": "", "message": "outbox/1.eml"}]
     backend.write(replace(view, run=run, journal=journal))
     invoices = book.sheets["Factures"]
     row = _row_of(invoices, invoice["id"])

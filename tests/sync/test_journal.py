@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from encours.connectors.model import Money
 from encours.scenarios.planner import StepKey
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
 from encours.sync.state import StateStore
@@ -18,7 +20,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def _dispatch(*targets: str, step: str = "reminder_1") -> Dispatch:
     keys = tuple(StepKey("invoice", t, "standard", step) for t in targets)
     return Dispatch(keys, "C1", "Garage Faure", "standard", step, "email", targets,
-                    tuple(f"F-{t}" for t in targets), "120.00", "EUR", ("compta@garage-faure.fr",),
+                    tuple(f"F-{t}" for t in targets), Money(Decimal("120.00"), "EUR"), ("compta@garage-faure.fr",),
                     date(2026, 11, 20))
 
 
@@ -133,3 +135,49 @@ def test_recovery_and_approvals(journal: Journal) -> None:
     journal.forget_approvals(["I1"])
     assert journal.used_approvals() == set()
     assert [e.state for e in journal.events(visible_only=True)] == ["recovery", "sent"]
+
+
+def test_entries_read_back_typed_amount_key_and_history(journal: Journal) -> None:
+    d = _dispatch("I1", "I2", step="reminder_2")
+    journal.begin(d, NOW, message_id="<m@x>")
+    journal.sent(d, NOW)
+    entry = journal.entry(d.keys[0])
+    assert entry is not None
+    assert entry.amount == Money(Decimal("120.00"), "EUR") and entry.currency == "EUR"
+    assert (entry.key, entry.scenario, entry.step) == (d.keys[0], "standard", "reminder_2")
+    assert [e.keys for e in journal.events()] == [d.keys, d.keys], "the history names the step keys it changed"
+    skip = Dispatch((StepKey("invoice", "I9", "standard", "reminder_1"),), "C1", "Garage Faure", "standard",
+                    "reminder_1", "", ("I9",), ("F-I9",), None, (), date(2026, 11, 20))
+    journal.skipped(skip, NOW, "payée depuis la synchronisation")
+    skipped = journal.entry(skip.keys[0])
+    assert skipped is not None and skipped.amount is None and skipped.currency == ""
+
+
+def test_a_state_file_written_before_typed_entries_reads_the_same(tmp_path: Path) -> None:
+    """Amounts were always stored as exact decimal text beside their currency: rows written by an
+    earlier encours (a message in CHF with an amount of more than two decimals, a skip without an
+    amount) read back as Money / None, and a new send is refused over the old sent key."""
+    path = tmp_path / "state.sqlite"
+    StateStore(path).close()
+    db = sqlite3.connect(path)
+    columns = ("dossier, key, level, target, scenario, step, cycle, customer_id, customer_name, invoice_ids, "
+               "invoice_numbers, amount, currency, channel, recipients, reference, message_id, state, reason, "
+               "planned_date, created_at, updated_at, sent_at")
+    at = NOW.isoformat()
+    old_rows = [
+        ("atelier", "invoice/I1/standard/reminder_1/", "invoice", "I1", "standard", "reminder_1", "", "C1", "Garage",
+         '["I1"]', "F-1", "1234.505", "CHF", "email", "a@b.example", "R-0123456789", "<m@x>", "sent", "",
+         "2026-11-20", at, at, at),
+        ("atelier", "invoice/I2/standard/reminder_1/", "invoice", "I2", "standard", "reminder_1", "", "C1", "Garage",
+         '["I2"]', "F-2", "", "", "", "", "R-abcdefabcd", "", "skipped", "payée", "2026-11-20", at, at, None),
+    ]
+    with db:
+        db.executemany(f"INSERT INTO journal ({columns}) VALUES ({', '.join('?' * 23)})", old_rows)
+    db.close()
+    journal = Journal(StateStore(path), "atelier")
+    by_target = {e.key.target: e for e in journal.entries()}
+    assert by_target["I1"].amount == Money(Decimal("1234.505"), "CHF") and by_target["I1"].step == "reminder_1"
+    assert by_target["I2"].amount is None and by_target["I2"].state is State.SKIPPED
+    assert StepKey("invoice", "I1", "standard", "reminder_1") in journal.done()
+    with pytest.raises(JournalError, match="already sent"):
+        journal.begin(_dispatch("I1"), NOW, message_id="<again@x>")

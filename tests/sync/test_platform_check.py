@@ -57,6 +57,8 @@ def serve_pennylane(scopes: list[str]) -> None:
     tx = payload("pennylane", "changelog_transactions.json")["items"][0]["id"]
     responses.get(f"{PL}/transactions/{tx}/matched_invoices",
                   json=payload("pennylane", "transaction_88004_matched_invoices.json"))
+    responses.get(f"{PL}/customers/42", json=payload("pennylane", "customers_page1.json")["items"][0])
+    responses.get(f"{PL}/transactions/{tx}", json=payload("pennylane", "transactions_unmatched.json")["items"][0])
 
 
 @responses.activate
@@ -68,7 +70,8 @@ def test_pennylane_token_with_every_scope_passes_endpoint_by_endpoint(
     assert main(["check", "-c", str(cfg)]) == 0
     out = capsys.readouterr().out
     for endpoint in ("GET /changelogs/transactions", "GET /transactions/{id}/matched_invoices",
-                     "GET /customer_invoices/{id}/matched_transactions", "GET /customers/{id}/contacts"):
+                     "GET /customer_invoices/{id}/matched_transactions", "GET /customers/{id}/contacts",
+                     "GET /customers/{id}", "GET /transactions/{id}"):
         assert f"✓ source: pennylane {endpoint}: OK" in out
     assert "✗" not in out
 
@@ -128,6 +131,10 @@ def serve_sage(refused: dict[str, int]) -> None:
             responses.get(f"{SAGE}{path}", json=payload("sage", name))
     first = payload("sage", "sales_invoices_page2.json")["$items"][0]["id"]
     responses.get(f"{SAGE}/sales_invoices/{first}", json=payload("sage", "sales_invoice_single.json"))
+    for path, name in bodies.items():  # the reads by id of quarantined records, next sync
+        if path in ("/contacts", "/contact_payments", "/contact_allocations") and path not in refused:
+            item = payload("sage", name)["$items"][0]
+            responses.get(f"{SAGE}{path}/{item['id']}", json=item)
 
 
 @responses.activate
@@ -154,7 +161,8 @@ def test_sage_user_with_every_role_passes(
     serve_sage({})
     assert main(["check", "-c", str(cfg)]) == 0
     out = capsys.readouterr().out
-    assert out.count("✓ source: sage GET ") == 8 and "✗" not in out
+    assert out.count("✓ source: sage GET ") == 11 and "✗" not in out
+    assert "✓ source: sage GET /contact_payments/{id}: OK" in out
 
 
 def test_cleartext_http_to_a_remote_host_is_a_configuration_error(

@@ -105,7 +105,10 @@ def test_supplier_matches_of_bank_transactions_are_not_read_as_customer_invoices
     responses.get(f"{BASE}/changelogs/customers", json=payload("changelog_empty.json"))
     responses.get(f"{BASE}/changelogs/transactions", json={"has_more": False, "next_cursor": None,
                                                           "items": transactions})
-    responses.get(f"{BASE}/transactions", json={"has_more": False, "next_cursor": None, "items": []})
+    paid_out = [{"id": 90000 + n, "label": f"PRLV FOURNISSEUR {n}", "date": "2026-11-20", "currency": "EUR",
+                 "amount": "-50.00", "currency_amount": "-50.00", "outstanding_balance": "0.0", "customer": None}
+                for n in range(40)]
+    responses.get(f"{BASE}/transactions", json={"has_more": False, "next_cursor": None, "items": paid_out})
     for n in range(40):
         supplier = {"id": 70000 + n, "invoice_number": f"ACH-{n}", "type": "supplier_invoice",
                     "url": f"{BASE}/supplier_invoices/{70000 + n}"}

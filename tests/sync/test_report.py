@@ -347,7 +347,7 @@ def test_reminders_and_what_they_brought_in_come_from_the_journal(tmp_path: Path
 
     def dispatch(step: str, channel: str) -> Dispatch:
         return Dispatch((StepKey("invoice", invoice.id, "standard", step, ""),), invoice.customer_id, "Client",
-                        "standard", step, channel, (invoice.id,), (invoice.number,), "10.00", "EUR",
+                        "standard", step, channel, (invoice.id,), (invoice.number,), Money(Decimal("10.00"), "EUR"),
                         ("compta@client.example",), AS_OF)
 
     with StateStore(config.state_path) as store:

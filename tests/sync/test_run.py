@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from encours.connectors.errors import SheetError
-from encours.connectors.model import Invoice
+from encours.connectors.model import Invoice, Money
 from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sync.channels.smtp import SmtpChannel
 from encours.sync.cli import main
@@ -264,8 +265,9 @@ def test_an_interrupted_send_waits_in_a_faire_until_a_person_confirms(tmp_path: 
     key = StepKey("invoice", "I3", "standard", "reminder_1")
     with StateStore(config.state_path) as store:  # a pass died right after recording "sending"
         Journal(store, config.dossier).begin(
-            Dispatch((key,), "C2", "Client C2", "standard", "reminder_1", "email", ("I3",), ("F-I3",), "450.00", "EUR",
-                     ("compta@c2.example",), MONDAY_9H.date()), MONDAY_9H, message_id="<lost@x>")
+            Dispatch((key,), "C2", "Client C2", "standard", "reminder_1", "email", ("I3",), ("F-I3",),
+                     Money(Decimal("450.00"), "EUR"), ("compta@c2.example",), MONDAY_9H.date()),
+            MONDAY_9H, message_id="<lost@x>")
     with SmtpServer() as server:
         report = one_pass(config, file, server.port)
         assert [o.customer for o in report.uncertain] == ["Client C2"]

@@ -1,3 +1,4 @@
+import json
 import sqlite3
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -137,3 +138,32 @@ def test_unallocated_credits_are_stored_merged_and_replaced(tmp_path: Path) -> N
         with store.transaction():
             store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),)))
         assert store.ledger().credits == ()
+
+
+def test_the_ledger_generation_moves_with_every_change_and_only_then(tmp_path: Path) -> None:
+    with StateStore(tmp_path / "s.sqlite") as store:
+        assert store.ledger_generation() == 0
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"),), cursor="a"))
+        assert store.ledger_generation() == 1
+        with store.transaction():  # a pull that found nothing new only moves the cursor
+            store.apply_delta(Delta(full=False, cursor="b"))
+        assert store.ledger_generation() == 1
+        with store.transaction():
+            store.apply_delta(Delta(invoices=(_invoice("1", "40.00"),), full=False, cursor="c"))
+        assert store.ledger_generation() == 2
+
+
+def test_the_stored_ledger_reads_back_records_stored_by_older_versions(tmp_path: Path) -> None:
+    """Rows written before a field existed (or with a field since removed) still decode: missing
+    fields take their default, unknown ones are ignored."""
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(Delta(customers=(Customer("C1", "ACME", "t"),), invoices=(_invoice("1"), _invoice("2"))))
+        row = store.db.execute("SELECT data FROM invoices WHERE id = 'I2'").fetchone()[0]
+        old = json.loads(row)
+        del old["payment_reference"], old["extra"]
+        old["retired_field"] = "x"
+        store.db.execute("UPDATE invoices SET data = ? WHERE id = 'I2'", (json.dumps(old),))
+        by_id = {i.id: i for i in store.ledger().invoices}
+        assert by_id["I2"] == _invoice("2") and by_id["I1"] == _invoice("1")

@@ -1,0 +1,278 @@
+"""Customers, invoices and payments from the rows of their CSV files."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from encours.connectors.csvfile.columns import (
+    CREDIT_WORDS,
+    CUSTOMER_COLUMNS,
+    EMAIL,
+    INVOICE_COLUMNS,
+    INVOICE_WORDS,
+    LANGUAGES,
+    METHODS,
+    PAYMENT_COLUMNS,
+    SOURCE,
+    STATUS_WORDS,
+)
+from encours.connectors.csvfile.table import Digest, Table, Values
+from encours.connectors.errors import InputError
+from encours.connectors.model import (
+    Allocation,
+    Customer,
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    to_cents,
+)
+from encours.connectors.textfile import normalise_name
+
+
+def _status(values: Values, kind: DocumentKind, total: Decimal, remaining: Decimal) -> InvoiceStatus:
+    word = normalise_name(values.text("status"))
+    explicit: InvoiceStatus | None = None
+    if word:
+        for status, words in STATUS_WORDS.items():
+            if word in words:
+                explicit = status
+                break
+        else:
+            return InvoiceStatus.UNKNOWN
+    if explicit is not None:
+        return explicit
+    if remaining == 0:
+        return InvoiceStatus.PAID
+    return InvoiceStatus.OPEN if remaining == total else InvoiceStatus.PARTIALLY_PAID
+
+
+def _kind(values: Values, total: Decimal) -> DocumentKind:
+    raw = values.text("kind")
+    word = normalise_name(raw)
+    if not word:
+        return DocumentKind.CREDIT_NOTE if total < 0 else DocumentKind.INVOICE
+    if word in CREDIT_WORDS:
+        return DocumentKind.CREDIT_NOTE
+    if word in INVOICE_WORDS:
+        return DocumentKind.INVOICE
+    raise values.error(
+        "kind", f"{raw!r} is neither an invoice (facture, invoice) nor a credit note (avoir, credit note)"
+    )
+
+
+def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Customer]:
+    """The customers file; *digest* (a hashlib object), when given, is fed the file's bytes."""
+    table = Table(path, CUSTOMER_COLUMNS, what="customers", digest=digest)
+    customers: dict[str, Customer] = {}
+    lines: dict[str, int] = {}
+    for row in table.rows:
+        values = Values(table, row)
+        customer_id = values.required("id")
+        if customer_id in customers:
+            raise values.error("id", f"customer {customer_id!r} is already on line {lines[customer_id]}")
+        lines[customer_id] = row.line
+        emails = tuple(e for e in re.split(r"[;,\s]+", values.text("email")) if e)
+        for email in emails:
+            if not EMAIL.fullmatch(email):
+                raise values.error("email", f"{email!r} is not an e-mail address")
+        language = ""
+        if values.text("language"):
+            word = normalise_name(re.split(r"[-_]", values.text("language"))[0])
+            if word not in LANGUAGES:
+                raise values.error("language", f"{values.text('language')!r} is not fr, nl or en")
+            language = LANGUAGES[word]
+        siren = re.sub(r"[\s.]", "", values.text("siren"))
+        if siren:
+            if not siren.isdigit() or len(siren) not in (9, 14):
+                raise values.error("siren", f"{values.text('siren')!r} is not a SIREN (9 digits) or SIRET (14)")
+            siren = siren[:9]
+        terms: int | None = None
+        if values.text("payment_terms_days"):
+            match = re.match(r"\s*(\d+)", values.text("payment_terms_days"))
+            if match is None:
+                raise values.error(
+                    "payment_terms_days", f"{values.text('payment_terms_days')!r} is not a number of days"
+                )
+            terms = int(match[1])
+        customers[customer_id] = Customer(
+            id=customer_id,
+            name=values.required("name"),
+            source=SOURCE,
+            emails=emails,
+            phone=values.text("phone"),
+            salesperson=values.text("salesperson"),
+            salesperson_email=values.text("salesperson_email"),
+            language=language,
+            siren=siren,
+            vat_number=values.text("vat_number"),
+            reference=values.text("reference"),
+            payment_terms_days=terms,
+            country=values.text("country").upper()[:2],
+            address=values.text("address"),
+            direct_debit=METHODS.get(normalise_name(values.text("payment_method"))) == "direct_debit"
+            or normalise_name(values.text("payment_method")) in ("oui", "yes", "ja", "true", "vrai", "1", "x"),
+        )
+    return customers
+
+
+def read_invoices(
+    path: Path, customers: dict[str, Customer], payment_terms_days: int, *, digest: Digest | None = None
+) -> tuple[list[Invoice], dict[str, Customer]]:
+    """The invoices and credit notes of *path*, and the customers they name that *customers* lacks."""
+    table = Table(path, INVOICE_COLUMNS, what="invoices", digest=digest)
+    if "id" not in table.headers and "number" not in table.headers:
+        raise InputError(
+            "the invoices file has no column 'invoice_number' or 'invoice_id' "
+            "(accepted names include 'N° facture', 'invoice_number', 'ID facture')",
+            file=table.file,
+            line=table.header_line,
+        )
+    has_ids = "customer_id" in table.headers
+    invoices: list[Invoice] = []
+    seen: dict[str, int] = {}
+    added: dict[str, Customer] = {}
+    for row in table.rows:
+        values = Values(table, row)
+        key = "id" if values.text("id") else "number"
+        invoice_id = values.required(key)
+        if invoice_id in seen:
+            raise values.error(key, f"invoice {invoice_id!r} is already on line {seen[invoice_id]}")
+        seen[invoice_id] = row.line
+        # Without a customer id column, the name is the id (renaming the customer then starts a new one).
+        customer_id = values.required("customer_id" if has_ids else "customer_name")
+        known = customers.get(customer_id) or added.get(customer_id)
+        name = values.text("customer_name") or (known.name if known else "")
+        if not name:
+            raise values.error("customer_name", "is empty")
+        email = values.text("email")
+        if email and not EMAIL.fullmatch(email):
+            raise values.error("email", f"{email!r} is not an e-mail address")
+        if known is None:
+            added[customer_id] = known = Customer(
+                id=customer_id,
+                name=name,
+                source=SOURCE,
+                emails=(email,) if email else (),
+                salesperson=values.text("salesperson"),
+            )
+        elif email and email not in known.emails and customer_id in added:
+            added[customer_id] = known = Customer(
+                id=known.id,
+                name=known.name,
+                source=SOURCE,
+                emails=(*known.emails, email),
+                salesperson=known.salesperson,
+            )
+        issue = values.date("date", required=True)
+        assert issue is not None
+        total = values.amount("total")
+        remaining = values.amount("remaining")
+        kind = _kind(values, total)
+        if kind is DocumentKind.INVOICE and total < 0:
+            raise values.error("total", f"{values.text('total')} is negative on an invoice (a credit note is 'avoir')")
+        if total != 0 and remaining != 0 and (total < 0) != (remaining < 0):
+            raise values.error("remaining", "has the opposite sign of the total")
+        total, remaining = abs(total), abs(remaining)
+        if remaining > total:
+            raise values.error("remaining", f"{values.text('remaining')} is more than the total {values.text('total')}")
+        due = values.date("due_date")
+        if due is None:
+            terms = known.payment_terms_days if known.payment_terms_days is not None else payment_terms_days
+            due = issue if kind is DocumentKind.CREDIT_NOTE else issue + timedelta(days=terms)
+        currency = values.currency("currency")
+        status = _status(values, kind, total, remaining)
+        invoices.append(
+            Invoice(
+                id=invoice_id,
+                number=values.text("number") or invoice_id,
+                customer_id=customer_id,
+                source=SOURCE,
+                issue_date=issue,
+                due_date=due,
+                total=Money(to_cents(total), currency),
+                remaining=Money(to_cents(remaining), currency),
+                kind=kind,
+                status=status,
+                source_status=values.text("status"),
+                salesperson=values.text("salesperson") or known.salesperson,
+                label=values.text("label"),
+                pdf_url=values.text("pdf_url"),
+            )
+        )
+    return invoices, added
+
+
+def read_payments(path: Path, invoices: list[Invoice], *, digest: Digest | None = None) -> list[Payment]:
+    """Payments; rows sharing a payment id are one payment allocated to several invoices."""
+    table = Table(path, PAYMENT_COLUMNS, what="payments", digest=digest)
+    if "customer_id" not in table.headers and "invoice" not in table.headers:
+        raise InputError(
+            "the payments file has no column 'customer_id' nor 'invoice_id' (one of them says whose payment it is)",
+            file=table.file,
+            line=table.header_line,
+        )
+    by_id = {i.id: i for i in invoices}
+    by_number = {i.number: i for i in invoices}
+    grouped: dict[str, tuple[Payment, int]] = {}
+    for row in table.rows:
+        values = Values(table, row)
+        reference = values.text("invoice")
+        invoice = by_id.get(reference) or by_number.get(reference) if reference else None
+        customer_id = values.text("customer_id") or (invoice.customer_id if invoice else "")
+        if not customer_id:
+            raise values.error(
+                "customer_id" if "customer_id" in table.headers else "invoice",
+                "is empty, and no invoice of the invoices file names the customer",
+            )
+        if invoice is not None and invoice.customer_id != customer_id:
+            raise values.error(
+                "invoice", f"invoice {reference!r} is customer {invoice.customer_id!r}'s, not {customer_id!r}'s"
+            )
+        day = values.date("date", required=True)
+        assert day is not None
+        amount = values.amount("amount")
+        currency = values.currency("currency", invoice.currency if invoice else "EUR")
+        allocations: tuple[Allocation, ...] = ()
+        if reference:
+            allocations = (Allocation(invoice.id if invoice else reference, Money(to_cents(amount), currency)),)
+        payment_id = values.text("id") or f"{Path(table.file).stem}:{row.line}"
+        previous = grouped.get(payment_id)
+        if previous is None:
+            grouped[payment_id] = (
+                Payment(
+                    id=payment_id,
+                    customer_id=customer_id,
+                    source=SOURCE,
+                    date=day,
+                    amount=Money(to_cents(amount), currency),
+                    allocations=allocations,
+                    method=METHODS.get(normalise_name(values.text("method")), values.text("method")),
+                    reference=values.text("reference"),
+                ),
+                row.line,
+            )
+            continue
+        payment, first = previous
+        if (payment.customer_id, payment.date, payment.amount.currency) != (customer_id, day, currency):
+            raise values.error(
+                "id", f"payment {payment_id!r} on line {first} has another customer, date or currency than this line"
+            )
+        grouped[payment_id] = (
+            Payment(
+                id=payment.id,
+                customer_id=customer_id,
+                source=SOURCE,
+                date=day,
+                amount=Money(payment.amount.amount + to_cents(amount), currency),
+                allocations=payment.allocations + allocations,
+                method=payment.method,
+                reference=payment.reference,
+            ),
+            first,
+        )
+    return [payment for payment, _ in grouped.values()]

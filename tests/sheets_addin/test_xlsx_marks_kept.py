@@ -1,0 +1,134 @@
+"""People's marks kept between syncs: never older than the cells, always what reading the cells gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.sheets_addin import xlsx
+from encours.sheets_addin.marks import SheetMarks
+from encours.sheets_addin.view import build_view
+from encours.sheets_addin.xlsx import XlsxWorkbook
+from encours.sheets_addin.xlsx_read import read_tables
+
+AS_OF = date(2026, 11, 23)
+
+
+def _ledger(count: int) -> Ledger:
+    people = tuple(Customer(f"C{i:03d}", f"Client {i}", "test", emails=(f"c{i}@example.fr",)) for i in range(5))
+    invoices = tuple(
+        Invoice(f"INV{i:04d}", f"F-{i:04d}", people[i % 5].id, "test", AS_OF - timedelta(days=40 + i),
+                AS_OF - timedelta(days=10 + i), Money(Decimal("100.00") + i), Money(Decimal("100.00") + i))
+        for i in range(count)
+    )
+    return Ledger(people, invoices, ())
+
+
+class Reads:
+    """Counts the reads that went to the cells (a kept read does not)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = read_tables
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(xlsx, "read_tables", counted)
+
+
+@pytest.fixture()
+def reads(monkeypatch: pytest.MonkeyPatch) -> Reads:
+    return Reads(monkeypatch)
+
+
+@pytest.fixture()
+def cold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Reads the marks from the cells, with nothing kept (an empty cache folder)."""
+    counter = iter(range(1000))
+
+    def read(path: Path) -> SheetMarks:
+        with monkeypatch.context() as m:
+            m.setenv("XDG_CACHE_HOME", str(tmp_path / f"cold-{next(counter)}"))
+            return XlsxWorkbook(path).read_marks()
+
+    yield read
+
+
+def _type(path: Path, invoice_id: str, heading: str, value: str | None) -> None:
+    wb = load_workbook(path)
+    ws = wb["Factures"]
+    columns = {c.value: int(c.column or 0) for c in ws[1]}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, columns["ID"]).value == invoice_id)
+    ws.cell(row, columns[heading]).value = value
+    wb.save(path)
+
+
+def test_after_a_first_write_the_marks_are_known_without_reading(tmp_path: Path, reads: Reads, cold: Any) -> None:
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(build_view(_ledger(30), AS_OF))
+    kept = XlsxWorkbook(path).read_marks()
+    assert reads.count == 0
+    assert kept == cold(path)
+    assert len(kept.invoices) == 30 and len(kept.customers) == 5
+
+
+def test_a_person_s_save_is_always_read_from_the_cells(tmp_path: Path, reads: Reads, cold: Any) -> None:
+    path = tmp_path / "encours.xlsx"
+    view = build_view(_ledger(30), AS_OF)
+    XlsxWorkbook(path).write(view)
+    XlsxWorkbook(path).read_marks()
+    _type(path, "INV0007", "Litige", "Oui")
+    book = XlsxWorkbook(path)
+    marks = book.read_marks()
+    assert reads.count == 1
+    assert marks.for_invoice("INV0007").dispute, "a dispute typed after the last sync must stop reminders"
+    # the sync after it, with new invoices appended, carries the dispute over without reading again
+    more = _ledger(33)
+    book.write(build_view(more, AS_OF))
+    again = XlsxWorkbook(path).read_marks()
+    assert reads.count == 1
+    assert again == cold(path)
+    assert again.for_invoice("INV0007").dispute and "INV0032" in again.invoices
+
+
+def test_a_sync_that_restores_an_id_leaves_the_next_read_to_the_cells(tmp_path: Path, reads: Reads,
+                                                                       cold: Any) -> None:
+    path = tmp_path / "encours.xlsx"
+    ledger = _ledger(30)
+    XlsxWorkbook(path).write(build_view(ledger, AS_OF))
+    _type(path, "INV0004", "Commentaire", "appelé")
+    _type(path, "INV0004", "ID", None)  # a person empties the ID cell: encours puts it back from N° facture
+    book = XlsxWorkbook(path)
+    book.read_marks()
+    paid = dataclasses.replace(ledger, invoices=tuple(
+        dataclasses.replace(i, remaining=Money(Decimal(0)), status=InvoiceStatus.PAID) if i.id == "INV0001" else i
+        for i in ledger.invoices))
+    book.write(build_view(paid, AS_OF))
+    count = reads.count
+    marks = XlsxWorkbook(path).read_marks()
+    assert reads.count == count + 1
+    assert marks == cold(path)
+    assert marks.for_invoice("INV0004").comment == "appelé"
+
+
+def test_a_damaged_or_foreign_kept_file_is_only_a_miss(tmp_path: Path, reads: Reads, cold: Any) -> None:
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(build_view(_ledger(10), AS_OF))
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "encours" / "workbooks"
+    for kept in folder.glob("*.marks"):
+        data = kept.read_bytes()
+        kept.write_bytes(data[: data.index(b"\n", data.index(b"\n") + 1) + 1] + b"not a pickle")
+    marks = XlsxWorkbook(path).read_marks()
+    assert reads.count == 1
+    assert marks == cold(path)
