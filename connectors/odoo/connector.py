@@ -191,9 +191,11 @@ class OdooConnector:
         invoices = pulled.invoices
         posted = tuple(int(i.id) for i in invoices if i.status is not InvoiceStatus.CANCELLED)
         cursor = OdooCursor(newest, self.as_of.isoformat(), posted, tuple(self.quarantine.found))
+        named = {i.customer_id for i in (*invoices, *pulled.misc)} | {c.customer_id for c in pulled.credits}
         full.finish()
         return Delta(
             customers=tuple(pulled.customers),
+            stand_in_customers=self.records.stand_ins(named, pulled.customers),
             invoices=(*invoices, *pulled.misc),
             payments=tuple(pulled.payments),
             full=True,
@@ -234,8 +236,10 @@ class OdooConnector:
         deleted |= {q.record for q in self.quarantine.found.values()
                     if (q.kind == INVOICE and q.record.isdigit()) or q.record.startswith("aml-")}
         deleted -= {m.id for m in misc} | {i.id for i in invoices}
+        named = {i.customer_id for i in (*invoices, *misc)} | {c.customer_id for c in credits}
         return Delta(
             customers=tuple(customers),
+            stand_in_customers=self.records.stand_ins(named, customers),
             invoices=(*invoices, *misc),
             payments=tuple(payments),
             deleted_invoice_ids=tuple(sorted(deleted)),

@@ -55,6 +55,7 @@ class Records:
         self.company_currency: dict[str, str] = {}
         self.company_names: dict[str, str] = {}
         self.lines: dict[str, list[Fields]] = {}
+        self.named: dict[str, str] = {}  # customer id → name, as invoices and lines name them
 
     def load_companies(self) -> None:
         for raw in self.client.companies(["name", "currency_id"]):
@@ -91,7 +92,24 @@ class Records:
                                            platform=PLATFORM, name_companies=name_companies))
             except MalformedResponseError as exc:
                 self.quarantined(f.id(), exc, MOVES, "receivable line")
+                continue
+            self._remember(out[-1].customer_id, f.raw.get("commercial_partner_id"), f.raw.get("partner_id"))
         return out
+
+    def _remember(self, customer_id: str, *many2ones: Any) -> None:
+        for many2one in many2ones:
+            name = many2one[1] if isinstance(many2one, list) and len(many2one) == 2 else None
+            if _id_of(many2one) == customer_id and isinstance(name, str) and name.strip():
+                self.named.setdefault(customer_id, name.strip())
+                return
+
+    def stand_ins(self, named_by: set[str], customers: list[Customer]) -> tuple[Customer, ...]:
+        """The quarantined customers among those ``named_by`` this pull's invoices and lines, as
+        far as these name them (id and name): a first sync then shows whose invoices they are."""
+        held = {q.record for q in self.quarantine.found.values() if q.kind == CUSTOMER}
+        missing = (held & named_by) - {c.id for c in customers}
+        return tuple(Customer(cid, self.named.get(cid) or f"Client {cid}", PLATFORM)
+                     for cid in sorted(missing, key=lambda i: (len(i), i)))
 
     def read_lines(self, move_ids: list[int]) -> list[Any]:
         """The receivable lines of these invoices, as Odoo sends them."""
@@ -172,6 +190,8 @@ class Records:
                 misc.append(entry)
             elif entry is not None:
                 credits.append(entry)
+            if entry is not None:
+                self._remember(entry.customer_id, line.raw.get("partner_id"))
         return misc, credits
 
     def payments(self, invoices: list[Invoice]) -> list[Payment]:
