@@ -184,7 +184,7 @@ class OdooConnector:
         # Cancelled invoices too: a full pull must show them "Annulée", not "Supprimée".
         domain = [*self._invoice_domain(posted_only=False), ("state", "in", ["posted", "cancel"])]
         full = FullPull(self.client, self.records, self.checkpoint, page_size=self.page_size)
-        pulled = full.run(domain, self.http.clock())
+        pulled = full.run(domain, self.http.last_date or self.http.clock())  # the server's clock when known
         # From the latest change read, but never after the pull began: what changed while it ran
         # (or while it was interrupted) is read again by the next incremental sync.
         newest = min(pulled.newest or pulled.began, pulled.began)

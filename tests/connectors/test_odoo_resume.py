@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +27,34 @@ def move(odoo: FakeOdoo, ident: int) -> dict[str, Any]:
     return next(r for r in odoo.models["account.move"] if r["id"] == ident)
 
 
+def domain_of(call: Call) -> list[Any]:
+    """The domain of a call, whatever the protocol (positional, or named in JSON-2)."""
+    kwargs = call[2]
+    return [list(t) for t in (kwargs["args"][0] if kwargs["args"] else kwargs["domain"])]
+
+
 def searches_after(odoo: FakeOdoo, model: str) -> list[int]:
     """The ``id >`` of each paged read of ``model``."""
-    return [next(v for f, op, v in c[2]["args"][0] if f == "id" and op == ">")
+    return [next(v for f, op, v in domain_of(c) if f == "id" and op == ">")
             for c in odoo.calls if c[:2] == (model, "search_read") and any(
-                f == "id" and op == ">" for f, op, _ in c[2]["args"][0])]
+                f == "id" and op == ">" for f, op, _ in domain_of(c))]
 
 
 def moves_page_after(after: int) -> Any:
     def matches(call: Call) -> bool:
-        model, method, kwargs = call
-        return (model, method) == ("account.move", "search_read") and ["id", ">", after] in [
-            list(t) for t in kwargs["args"][0]]
+        return call[:2] == ("account.move", "search_read") and ["id", ">", after] in domain_of(call)
     return matches
+
+
+#: When the changes between the two tries are written (after the first try began), the same for
+#: the dossier cut off and the one pulled in one go.
+CHANGED_AT = (datetime.now(UTC) + timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def meanwhile(odoo: FakeOdoo) -> None:
     """Between the two tries: invoice 2 (a kept page) deleted, invoice 1 (a kept page) paid in full,
     and a new invoice 20 posted (beyond where the pull stopped)."""
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    now = CHANGED_AT
     odoo.models["account.move"] = [m for m in odoo.models["account.move"] if m["id"] != 2]
     move(odoo, 1).update(payment_state="paid", amount_residual=0.0, amount_residual_signed=0.0, write_date=now)
     for line in odoo.models["account.move.line"]:
@@ -72,21 +81,27 @@ def odoo() -> Iterator[tuple[FakeOdoo, str]]:
         yield fake, url
 
 
+@pytest.mark.parametrize(("version", "protocol"), [(16, "jsonrpc"), (16, "xmlrpc"), (19, "jsonrpc")])
 def test_a_full_pull_cut_mid_way_resumes_where_it_stopped_and_equals_an_uninterrupted_one(
-    odoo: tuple[FakeOdoo, str], tmp_path: Path
+    tmp_path: Path, version: int, protocol: str
 ) -> None:
-    fake, url = odoo
+    fake = FakeOdoo(version)
+    with running(fake) as url:
+        _cut_and_resumed(fake, url, tmp_path, protocol)
+
+
+def _cut_and_resumed(fake: FakeOdoo, url: str, tmp_path: Path, protocol: str) -> None:
     with StateStore(tmp_path / "cut.sqlite") as cut:
         fake.cut_from(moves_page_after(4))  # pages [1, 2] and [3, 4] read, then the connection drops
         with pytest.raises(ServerError, match="could not connect"):
-            connector(url, cache=cut.cache(), page_size=2).pull(None)
+            connector(url, cache=cut.cache(), page_size=2, protocol=protocol).pull(None)
         assert searches_after(fake, "account.move") == [0, 2]
         assert cut.cache().get(NAMESPACE, "odoo") is not None  # the progress is in the state store
 
         meanwhile(fake)
         fake.restore()
         fake.calls.clear()
-        resumed = connector(url, cache=cut.cache(), page_size=2).pull(None)
+        resumed = connector(url, cache=cut.cache(), page_size=2, protocol=protocol).pull(None)
         again = list(fake.calls)
         assert cut.cache().get(NAMESPACE, "odoo") is None  # done: the next full pull starts afresh
 
@@ -94,15 +109,15 @@ def test_a_full_pull_cut_mid_way_resumes_where_it_stopped_and_equals_an_uninterr
     fake.calls = again
     assert searches_after(fake, "account.move")[0] == 4
     read_lines_of = {i for c in again if c[:2] == ("account.move.line", "search_read")
-                     for f, op, v in c[2]["args"][0] if f == "move_id" and op == "in" for i in v}
+                     for f, op, v in domain_of(c) if f == "move_id" and op == "in" for i in v}
     assert read_lines_of == {1, 5, 18, 19, 20}  # 1: paid meanwhile, read again; 3 and 4 kept as they were
-    searched = [c[2]["args"][0] for c in again if c[:2] == ("account.move", "search")]
-    assert len(searched) == 2 and all(["id", "<=", 4] in [list(t) for t in d] for d in searched)  # ids only
+    searched = [domain_of(c) for c in again if c[:2] == ("account.move", "search")]
+    assert len(searched) == 2 and all(["id", "<=", 4] in d for d in searched)  # ids only
 
-    fresh = FakeOdoo(16)
+    fresh = FakeOdoo(fake.major)
     meanwhile(fresh)
     with running(fresh) as fresh_url, StateStore(tmp_path / "whole.sqlite") as whole:
-        straight = connector(fresh_url, cache=whole.cache(), page_size=2).pull(None)
+        straight = connector(fresh_url, cache=whole.cache(), page_size=2, protocol=protocol).pull(None)
     assert ledger_of(resumed) == ledger_of(straight)
     numbers = {i.number: i for i in resumed.invoices}
     assert "INV/2026/00002" not in numbers and "INV/2026/00020" in numbers
@@ -124,14 +139,16 @@ def test_an_interruption_while_reading_customers_resumes_with_the_customers_only
         resumed = connector(url, cache=cut.cache()).pull(None)
     assert searches_after(fake, "account.move") == [19]  # past the last invoice kept: nothing new
     lines_of_invoices = [c for c in fake.calls if c[:2] == ("account.move.line", "search_read")
-                         and any(f == "move_id" for f, _, _ in c[2]["args"][0])]
+                         and any(f == "move_id" for f, _, _ in domain_of(c))]
     assert lines_of_invoices == []  # every invoice's lines were kept
     assert any(c[:2] == ("res.partner", "search_read") for c in fake.calls)
     with StateStore(tmp_path / "whole.sqlite") as whole:
         assert ledger_of(resumed) == ledger_of(connector(url, cache=whole.cache()).pull(None))
 
 
-def test_a_pull_that_never_began_again_reads_everything_once(odoo: tuple[FakeOdoo, str], tmp_path: Path) -> None:
+def test_after_a_full_pull_that_ended_the_next_one_reads_everything_afresh(
+    odoo: tuple[FakeOdoo, str], tmp_path: Path
+) -> None:
     fake, url = odoo
     with StateStore(tmp_path / "state.sqlite") as store:
         connector(url, cache=store.cache(), page_size=2).pull(None)
@@ -169,7 +186,7 @@ def test_encours_sync_cut_off_then_run_again_gives_the_sheet_of_an_uninterrupted
         fake.restore()
         fake.calls.clear()
         assert main(["-q", "sync", "-c", str(config), "--as-of", "2026-11-23"]) == 0
-        reads = [c[2]["args"][0] for c in fake.calls if c[:2] == ("account.move", "search_read")]
+        reads = [domain_of(c) for c in fake.calls if c[:2] == ("account.move", "search_read")]
         assert reads[0] == [["id", "in", [1]]]  # the invoices were kept: only the one paid meanwhile again,
         assert searches_after(fake, "account.move") == [19] and len(reads) == 2  # and those created since
     fresh = FakeOdoo(16)
