@@ -94,11 +94,20 @@ def split_lines(text: str) -> list[str]:
     A text holding LF ends splits on LF only (a CR before it is dropped, a lone CR stays in its
     line); a text with CR alone splits on CR.  No empty line is made after the last line end.
     """
+    if "\n" in text and (text.endswith(("\n", "\r")) or not text[-1].isspace()):
+        # One pass, right when it broke at the LFs (with their CR) and nowhere else (a lone CR,
+        # U+2028 …): then it gives as many lines as there are LFs.
+        lines = text.splitlines()
+        if len(lines) == text.count("\n") + (not text.endswith("\n")):
+            return lines
+    ended_by_cr = "\r" in text and "\n" in text and text.endswith("\r")  # the last line by CR alone
     if "\r" in text:
         text = text.replace("\r\n", "\n") if "\n" in text else text.replace("\r", "\n")
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
+    elif ended_by_cr:
+        lines[-1] = lines[-1][:-1]
     return lines
 
 

@@ -34,7 +34,7 @@ from encours.sheets_addin.layout import (
     TODO,
     Tab,
 )
-from encours.sheets_addin.marks import SheetMarks, marks_from_rows
+from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
 from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
@@ -115,7 +115,7 @@ class XlsxWorkbook:
     def read_marks(self) -> SheetMarks:
         if not self.path.exists():
             return SheetMarks()
-        tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
+        tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)
         pkg = Package(self.path)
         try:
             key = people_stamp(pkg)
@@ -124,7 +124,8 @@ class XlsxWorkbook:
                 self._marks_read = (key, kept)
                 return kept
             found = read_tables(pkg, tabs, {INVOICES.key: people_columns(INVOICES),
-                                            CUSTOMERS.key: people_columns(CUSTOMERS)})
+                                            CUSTOMERS.key: people_columns(CUSTOMERS),
+                                            TODO.key: people_columns(TODO)})
         finally:
             pkg.close()
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
@@ -133,7 +134,8 @@ class XlsxWorkbook:
             tables[tab.key] = table if table is not None else self._read_with_openpyxl(tab)
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
         marks = marks_from_rows(
-            tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings
+            tables["invoices"], tables["customers"], tables["payment_plans"], headings={**headings, **TASK_HEADINGS},
+            task_rows=tables["todo"],
         )
         if all(found[tab.key] is not None for tab in tabs):
             store_marks(self.path, key, marks)

@@ -3,7 +3,7 @@
 Reading the ID and people's columns of a 100,000-row tab costs about a third of writing it.  A
 re-sync with nothing new must cost far less, so the marks read are kept in the user's cache folder
 (``$XDG_CACHE_HOME/encours/workbooks``), filed under the workbook's path and stamped with what
-they were read from: the part names of ``Factures``, ``Clients``, ``Échéanciers`` and the shared
+they were read from: the part names of ``Factures``, ``Clients``, ``Échéanciers``, ``À faire`` and the shared
 strings, with each part's CRC-32 and size from the zip directory (read for free).  Any save by a
 person — Excel, LibreOffice, another tool — rewrites those parts and changes the stamp: the marks
 are then read again from the cells.
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from encours.connectors.model import ITEM_SEPARATOR
-from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS, TODO
 from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
 from encours.sheets_addin.xlsx_package import Package
 
 #: Bumped whenever what is kept changes shape: an older file is then ignored.
-_VERSION = b"encours-marks-1\n"
+_VERSION = b"encours-marks-2\n"  # 2: the tasks of À faire (Fait, Résultat) with the marks
 _NO_INVOICE_MARKS = InvoiceMarks()
 _NO_CUSTOMER_MARKS = CustomerMarks()
 
@@ -49,7 +49,7 @@ def stamp(pkg: Package) -> str:
     sheets = pkg.sheets()
     shared = next((r["Target"] for r in pkg.relationships(pkg.workbook_part())
                    if r.get("Type", "").endswith("/sharedStrings")), "")
-    parts = [sheets.get(tab.name, "") for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS)] + [shared]
+    parts = [sheets.get(tab.name, "") for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)] + [shared]
     return "|".join(f"{part}:{pkg.crc(part):08x}:{pkg.size(part)}" if part in pkg else f"{part}:-"
                     for part in parts)
 

@@ -24,6 +24,7 @@ from encours.connectors import codec
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
+from encours.sync.task_schema import TASKS_MIGRATION
 
 _R = TypeVar("_R")
 
@@ -116,6 +117,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE credits (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
         """,
     ),
+    TASKS_MIGRATION,
 ]
 
 

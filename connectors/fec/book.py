@@ -212,11 +212,9 @@ class Book:
         identify an entry: then entries are journal, date and piece (or journal and date when a
         piece alone does not balance), and each 411 line gets its entry's new name.
         """
-        dates: dict[tuple[str, str], date] = {}
-        for journal, number, day, _ in self.entries:
-            if not number or dates.setdefault((journal, number), day) != day:
-                self.constant_numbering = True
-                break
+        dated = {(journal, number, day) for journal, number, day, _ in self.entries}
+        numbers = {(journal, number) for journal, number, _ in dated}
+        self.constant_numbering = len(numbers) < len(dated) or any(not number for _, number in numbers)
 
         def regroup(name: Callable[[str, str, date, str], str]) -> dict[tuple[str, str], Entry]:
             merged: dict[tuple[str, str], Entry] = {}
@@ -246,9 +244,7 @@ class Book:
 
         if not self.constant_numbering:
             # Each entry is one of the parsed groups (a number names one date): kept as they are.
-            merged: dict[tuple[str, str], Entry] = {}
-            for (journal, number, _, _), part in self.entries.items():
-                merged[(journal, number)] = part
+            merged = {(journal, number): part for (journal, number, _, _), part in self.entries.items()}
             if len(merged) == len(self.entries):
                 self.grouped = merged
                 return

@@ -10,6 +10,7 @@ from encours.connectors.fec.book import (
     ACCOUNT_KINDS,
     COMPANY_CURRENCY,
     OPENING_JOURNAL_CODES,
+    REVENUE,
     SALES_JOURNAL_CODES,
     ZERO,
     Book,
@@ -68,7 +69,7 @@ class Rebuild:
         self.terms = timedelta(days=payment_terms_days)
         #: Customers with debits and credits and no lettering (settled oldest first if the book has none).
         self.unlettered: list[str] = []
-        revenue_journals = {e.journal for e in book.grouped.values() if e.revenue}
+        revenue_journals = {e.journal for e in book.grouped.values() if e.kinds & REVENUE}
         self.sales_journals = {
             code
             for code, label in book.journal_labels.items()

@@ -217,11 +217,34 @@ def test_a_c1_control_character_in_utf8_is_refused_with_its_line(tmp_path: Path)
         ("a\r\r\nb", ["a\r", "b"]),  # one CR is the line end's; the other stays, as an editor shows it
         ("a\rb\nc", ["a\rb", "c"]),  # a lone CR among LF line ends is not a line end
         ("\n\na", ["", "", "a"]),
+        ("a\nb\r", ["a", "b"]),
+        ("a\u2028b\r\nc\x0cd\n", ["a\u2028b", "c\x0cd"]),  # not line ends in a FEC or a CSV
         ("", []),
     ],
 )
 def test_lines_are_split_as_editors_count_them(text: str, lines: list[str]) -> None:
     assert split_lines(text) == lines
+
+
+def lines_one_by_one(text: str) -> list[str]:
+    """The line splitting encours did before, a line at a time: the reference for :func:`split_lines`."""
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")
+    lines, start = [], 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        lines.append(line[:-1] if line.endswith("\r") else line)
+        start = end + 1
+    return lines
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", " ", "\t", "\n", "\r", "\r\n", "\x0c", "\x1c", "\x85", "\u2028"])))
+def test_lines_are_split_as_before_whatever_the_line_ends(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert split_lines(text) == lines_one_by_one(text)
 
 
 def test_decoding_finds_controls_on_the_bytes_as_on_the_text() -> None:
