@@ -1,6 +1,6 @@
 """Workbook write speed: encours' xlsx backend against rustpy-xlsxwriter (Rust) on the same rows.
 
-    python bench/bench_workbook.py [--invoices 100000] [--rounds 2]
+    python bench/bench_workbook.py [--invoices 100000] [--rounds 3]
 
 Phases, each in its own process so that its peak memory (max RSS) is its own:
 
@@ -120,7 +120,7 @@ PHASES = ("rustpy", "encours", "resync0", "resync1", "resync0-cold", "resync1-co
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=2, help="alternate the phases this many times; best kept")
+    parser.add_argument("--rounds", type=int, default=3, help="alternate the phases this many times; best kept")
     parser.add_argument("--phase", choices=PHASES)
     parser.add_argument("--out")
     args = parser.parse_args()

@@ -25,3 +25,16 @@ CREDIT_LABELS_FR = {
     CreditKind.OPENING_BALANCE: "Solde créditeur reporté",
     CreditKind.OTHER: "Crédit non affecté",
 }
+
+#: How the sheet's ``Statut`` composes a status with what the row is (a credit note, one instalment,
+#: an invoice split into instalment rows); ``{placeholders}`` filled by :func:`status_text`.
+STATUS_TEXT_FR = {
+    "credit_note": "Avoir — {status}",
+    "instalment": "{status} — échéance {number}/{count}",
+    "split": "Échelonnée en {parts} échéances (lignes {invoice}#1 à #{parts})",
+}
+
+
+def status_text(key: str, **values: object) -> str:
+    """One of :data:`STATUS_TEXT_FR`, its placeholders filled."""
+    return STATUS_TEXT_FR[key].format(**values)

@@ -77,6 +77,8 @@ class Ledger:
             kept_customers = {i.customer_id for i in self.invoices}
             customers = {c.id: c for c in self.customers if c.id in kept_customers}
         customers.update((c.id, c) for c in delta.customers)
+        for stand_in in delta.stand_in_customers:  # a customer synced before stays as it was
+            customers.setdefault(stand_in.id, stand_in)
         invoices.update((i.id, i) for i in delta.invoices)
         payments.update((p.id, p) for p in delta.payments)
         credits.update((c.id, c) for c in delta.credits)
@@ -125,6 +127,10 @@ class Delta:
     #: Invoices whose payments the delta lists completely: a stored payment allocated only to these
     #: and absent from ``payments`` was cancelled at the source and is dropped.
     payments_of: tuple[str, ...] = ()
+    #: Customers whose record the source cannot read now (quarantined), as far as their invoices
+    #: name them (id, name): kept only where no customer of that id is stored, so that a first sync
+    #: shows whose invoices they are and a customer synced before stays as last synced.
+    stand_in_customers: tuple[Customer, ...] = ()
 
     @classmethod
     def of_ledger(cls, ledger: Ledger, cursor: str) -> Delta:

@@ -14,7 +14,8 @@ from encours.scenarios.actions import PlannedAction
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.document_labels import BELGIAN_FR, LABELS
 from encours.scenarios.formatting import format_date, format_money
-from encours.scenarios.letter import Letter, LetterTable
+from encours.scenarios.letter import Letter
+from encours.scenarios.letter_tables import claim_table, statement_table
 from encours.scenarios.loader import Scenario
 from encours.scenarios.template_context import render_blocks, render_part
 
@@ -29,32 +30,8 @@ def build_letter_pdf(letter: Letter) -> bytes:
 def statement_pdf(ledger: Ledger, action: PlannedAction, company: CompanySettings, as_of: date,
                    language: str, context: Mapping[str, Any]) -> bytes:
     labels = LABELS[language]
-    rows = []
-    for invoice in context["statement"]:
-        number = invoice.number or invoice.id
-        if invoice.is_credit_note:
-            number = f"{labels['credit_note']} {number}"
-        rows.append((
-            number,
-            format_date(invoice.issue_date, language),
-            format_date(invoice.effective_due_date(company.payment_terms_days), language),
-            format_money(invoice.signed_total, language),
-            format_money(invoice.signed_remaining, language),
-        ))
-    for credit in context.get("statement_credits", ()):
-        rows.append((
-            f"{labels['payment']} {credit.reference or credit.label or credit.id}",
-            format_date(credit.date, language),
-            "",
-            format_money(credit.signed_amount, language),
-            format_money(credit.signed_amount, language),
-        ))
-    table = LetterTable(
-        (labels["number"], labels["date"], labels["due"], labels["total"], labels["remaining"]),
-        tuple(rows),
-        ((labels["balance"], format_money(context["balance"], language)),),
-        (34, 22, 22, 30, 30),
-    )
+    table = statement_table(context["statement"], context["statement_credits"], context["balance"], labels, language,
+                            company.payment_terms_days)
     letter = Letter(
         sender=_sender_lines(company),
         recipient=_recipient_lines(action, ledger),
@@ -115,30 +92,7 @@ def letter_document(
     else:  # an e-mail step printed because the customer has no e-mail address
         opening, closing, title = render_part(env, language, template, "txt", context), "", subject
     formal = action.step.channel == "formal_notice"
-    rows = []
-    for item, line in zip(action.items, context["interest_lines"], strict=True):
-        row = [item.number or item.invoice_id, format_date(item.issue_date, language),
-               format_date(item.due_date, language), format_money(item.amount, language)]
-        if formal:
-            row += [format_money(line.interest, language), format_money(line.indemnity, language)]
-        rows.append(tuple(row))
-    headings = [labels["number"], labels["date"], labels["due"], labels["remaining"]]
-    if formal:
-        headings += [labels["interest"], labels["indemnity"]]
-        totals: tuple[tuple[str, str], ...] = (
-            (labels["principal"], format_money(action.amount, language)),
-            (f"{labels['interest_total']} ({', '.join(context['rates'])})",
-             format_money(context["interest_total"], language)),
-            (labels["indemnity_total"] if context["indemnity_in_total"]
-             else f"{labels['indemnity_total']} ({labels['in_addition']})",
-             format_money(context["indemnity_total"], language)),
-            (labels["claim"], format_money(context["claim_total"], language)),
-        )
-        widths: tuple[int, ...] = (28, 20, 20, 26, 22, 22)
-    else:
-        totals = ((labels["to_pay"], format_money(action.amount, language)),)
-        widths = (34, 24, 24, 30)
-    table = LetterTable(tuple(headings), tuple(rows), totals, widths) if action.step.channel != "email" else None
+    table = claim_table(action, context, labels, language, formal=formal) if action.step.channel != "email" else None
     caption: tuple[str, ...] = ()
     if qr is not None:
         caption = (labels["qr"], f"{labels['iban']} : {context['iban']}" + (f"  BIC : {company.bic}" if company.bic

@@ -9,6 +9,7 @@ gives the same bytes (the creation date is the letter's date).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -24,10 +25,10 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 #: Characters kept in the embedded fonts: Latin (with extensions and accents), Greek, Cyrillic,
-#: general punctuation (narrow no-break space, dashes, quotes), €, №, ™ and a few symbols.
+#: general punctuation (narrow no-break space, dashes, quotes), €, №, ™, the minus sign and a few symbols.
 _UNICODES = [
     *range(0x20, 0x250), *range(0x300, 0x500), *range(0x2000, 0x2070),
-    0x20AC, 0x2116, 0x2122, 0x2190, 0x2192, 0x2713, 0x2714, 0x25CF,
+    0x20AC, 0x2116, 0x2122, 0x2190, 0x2192, 0x2212, 0x2713, 0x2714, 0x25CF,
 ]
 
 
@@ -49,7 +50,8 @@ def font_files() -> tuple[Path, Path]:
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
-        stamp = "-".join(f"{p.stat().st_size}" for p in sources)
+        kept = hashlib.sha256(repr(_UNICODES).encode()).hexdigest()[:8]  # a new character: a new copy
+        stamp = "-".join(f"{p.stat().st_size}" for p in sources) + f"-{kept}"
         cache = Path(tempfile.gettempdir()) / f"encours-fonts-{stamp}"
         cache.mkdir(parents=True, exist_ok=True)
         reduced = []

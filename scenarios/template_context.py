@@ -16,6 +16,7 @@ from encours.scenarios.company import CompanySettings
 from encours.scenarios.document_labels import joined
 from encours.scenarios.formatting import format_percent
 from encours.scenarios.interest import compute_interest, rates_by_half_year
+from encours.scenarios.letter_tables import statement_credits
 from encours.scenarios.loader import Scenario
 from encours.scenarios.qr import PaymentReferenceError, format_rf, payment_reference, valid_iban
 
@@ -46,11 +47,9 @@ def message_context(
         for i in action.items
     ]
     statement = _statement_invoices(ledger, action)
-    # payments on account and other credits no invoice absorbed: the statement lists and deducts them
-    statement_credits = sorted((c for c in ledger.unallocated_credits(action.customer_id)
-                                if c.currency == action.currency), key=lambda c: (c.date, c.id))
-    balance = sum((i.signed_remaining for i in statement), Money.zero(action.currency))
-    balance = sum((c.signed_amount for c in statement_credits), balance)
+    on_account = statement_credits(ledger, action.customer_id, action.currency)
+    balance = sum((i.signed_remaining for i in statement), Money.zero(action.currency)) - sum(
+        (c.amount for c in on_account), Money.zero(action.currency))
     reference = ""
     if company.iban and action.currency == "EUR":
         key = (action.items[0].number if len(action.items) == 1
@@ -92,7 +91,7 @@ def message_context(
         "days_to_due": (first_due - as_of).days,
         "days_late": max(0, (as_of - first_due).days),
         "statement": statement,
-        "statement_credits": statement_credits,
+        "statement_credits": on_account,  # payments on account: rows of the statement, off its balance
         "balance": balance,
         "reference": format_rf(reference) if reference.startswith("RF") else reference,
         "iban": " ".join(company.iban[i:i + 4] for i in range(0, len(company.iban), 4)),

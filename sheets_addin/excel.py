@@ -46,8 +46,9 @@ from encours.sheets_addin.layout import (
     Kind,
     Tab,
     column_letter,
+    legacy_todo,
 )
-from encours.sheets_addin.marks import SheetMarks, marks_from_rows
+from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_rows
 from encours.sheets_addin.merge import plan_table, wanted_keys
 from encours.sheets_addin.view import Row, SheetView, aging_customers
 from encours.sheets_addin.xlsx import (
@@ -62,6 +63,7 @@ from encours.sheets_addin.xlsx import (
     column_format,
     find_columns,
 )
+from encours.sheets_addin.xlsx_rows import _todo_updates
 
 #: Cell values live in :mod:`.excel_values`; still importable from here.
 __all__ = ["TEXT_FORMAT", "ExcelWorkbook", "excel_value", "heading_width"]
@@ -137,11 +139,12 @@ class ExcelWorkbook:
 
     def read_marks(self) -> SheetMarks:
         tables = {}
-        for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
+        for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO):
             values, _ = self._grid(tab.name)
             tables[tab.key] = list(rows_of(tab, values))
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-        return marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
+        return marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"],
+                               headings={**headings, **TASK_HEADINGS}, task_rows=tables["todo"])
 
     def check_writable(self) -> None:
         """Excel refuses writes while a cell is being edited; xlwings reports it when writing."""
@@ -171,18 +174,12 @@ class ExcelWorkbook:
         plans_values, _ = self._grid(PAYMENT_PLANS.name)
         if not plans_values:
             plan.blocks.append(_Block(PAYMENT_PLANS.name, 1, 1, [PAYMENT_PLANS.headings]))
-        if view.todo is not None:
-            plan.clear.append(TODO.name)
-            positions = {c.key: i for i, c in enumerate(TODO.columns)}
-            todo_plan = RowPlan(TODO, positions)
-            grid = [TODO.headings]
-            for offset, todo in enumerate(view.todo):
-                values = todo_plan.values(offset + 2, None, todo)
-                grid.append([excel_value(values.get(i)) for i in range(len(TODO.columns))])
-            plan.blocks.append(_Block(TODO.name, 1, 1, grid))
-            self._column_formats(plan, TODO.name, TODO, positions, len(grid))
-            if TODO.name in plan.create:
-                self._widths(plan, TODO.name, TODO, positions)
+        todo_values, _ = self._grid(TODO.name)
+        legacy = bool(todo_values) and legacy_todo(todo_values[0])
+        if legacy:
+            plan.clear.append(TODO.name)  # the layout before task IDs: nothing of people's in it
+        if view.todo is not None or legacy:
+            self._plan_table(plan, TODO, view, _todo_updates(view.todo or ()), {}, fresh=legacy)
         params_values, _ = self._grid(PARAMS_TAB)
         if len(params_values) < 2 or len(params_values[1]) < 2 or params_values[1][1] in (None, ""):
             plan.clear.append(PARAMS_TAB)
@@ -210,10 +207,13 @@ class ExcelWorkbook:
         view: SheetView,
         updates: tuple[Mapping[str, Row], frozenset[str], Mapping[str, Row] | None, Row | None],
         extra: Mapping[str, str],
+        *,
+        fresh: bool = False,
     ) -> dict[str, int]:
-        """The blocks refreshing one keyed tab (the merge rules of XlsxWorkbook._update_table)."""
+        """The blocks refreshing one keyed tab (the merge rules of XlsxWorkbook._update_table);
+        ``fresh``: the tab is cleared first, laid out as new."""
         known, shown, run, unknown_row = updates
-        values, formulas = self._grid(tab.name)
+        values, formulas = ([], []) if fresh else self._grid(tab.name)
         header = list(values[0]) if values else []
         if not values:
             header = list(tab.headings)

@@ -58,6 +58,7 @@ from encours.sheets_addin.gsheets_plan import (
     journal_content,
     quote_title,
     salespeople_of,
+    todo_content,
 )
 from encours.sheets_addin.gsheets_print import (
     PRINT_KEY,
@@ -71,7 +72,7 @@ from encours.sheets_addin.gsheets_tabs import (
     TabPlanner,
 )
 from encours.sheets_addin.gsheets_values import same_rows, trimmed
-from encours.sheets_addin.gsheets_writes import cut_notes
+from encours.sheets_addin.gsheets_writes import blocks, cut_notes
 from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
@@ -81,6 +82,7 @@ from encours.sheets_addin.layout import (
     PARAMS_TAB,
     PAYMENT_PLANS,
     TODO,
+    legacy_todo,
 )
 from encours.sheets_addin.marks import SheetMarks, parse_text
 from encours.sheets_addin.view import SheetView
@@ -175,13 +177,13 @@ class GoogleSheet:
     # -- reading people's marks -------------------------------------------------------------
     def read_marks(self) -> SheetMarks:
         located, _, structure = locate_tabs(self._metadata())
-        wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS)]
+        wanted = [located[t.name] for t in (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)]
         stored = stored_print(located)
         plans = [located[PAYMENT_PLANS.name]] if located[PAYMENT_PLANS.name].info is not None else []
         # the ID and user columns are all marks need (Échéanciers, people's own tab, is read whole)
-        light = None if stored is None else light_read(self._batch_get, located, stored, (INVOICES, CUSTOMERS, JOURNAL),
-                                                             with_user_columns=True, render="UNFORMATTED_VALUE",
-                                                             whole=plans)
+        light = None if stored is None else light_read(self._batch_get, located, stored,
+                                                       (INVOICES, CUSTOMERS, JOURNAL, TODO), with_user_columns=True,
+                                                       render="UNFORMATTED_VALUE", whole=plans)
         if light is not None and stored is not None and not structure:
             self._as_left_at = (self.session.clock.now(), stored)  # the write just after need not read again
         if light is not None:
@@ -304,7 +306,14 @@ class GoogleSheet:
 
         tabs = self.tabs
         grids: dict[str, TabGrid] = {}
-        for tab in (INVOICES, CUSTOMERS, JOURNAL):
+        todo_rows = values.get(TODO.name, [])
+        legacy = bool(todo_rows) and legacy_todo(todo_rows[0])
+        if legacy:  # the layout before task IDs: nothing of people's in it, laid out anew
+            width = max(len(r) for r in todo_rows)
+            emptied = {(r, c): "" for r in range(2, len(todo_rows) + 1) for c in range(width)}
+            plan.raw.extend((located[TODO.name].name, b) for b in blocks(emptied))
+            values[TODO.name] = []
+        for tab in (INVOICES, CUSTOMERS, JOURNAL, TODO):
             grids[tab.name] = tabs.keyed_grid(tab, located[tab.name], values.get(tab.name, []), plan)
         inv_letters = grids[INVOICES.name].letters()
 
@@ -315,7 +324,12 @@ class GoogleSheet:
         journal = None if view.journal is None else journal_content(view.journal)
         tabs.plan_keyed_tab(plan, grids[JOURNAL.name], located[JOURNAL.name], journal, view, [])
 
-        tabs.plan_todo(plan, located[TODO.name], values.get(TODO.name, []), view, salespeople)
+        todo = None if view.todo is None else todo_content(view.todo)
+        tabs.plan_keyed_tab(plan, grids[TODO.name], located[TODO.name], todo, view, salespeople)
+        if legacy:  # what must not have changed before writing: the old tab as read
+            title = quote_title(located[TODO.name].read_title) + "!"
+            plan.checks = [c for c in plan.checks if not c[0].startswith(title)]
+            plan.checks.append((f"{title}1:1", [todo_rows[0]]))
         tabs.plan_aging(plan, located[AGING.name], values.get(AGING.name, []), view, inv_letters)
         tabs.plan_dashboard(plan, located[DASHBOARD_TAB], values.get(DASHBOARD_TAB, []), view, inv_letters)
         tabs.plan_params(plan, located[PARAMS_TAB], values.get(PARAMS_TAB, []))

@@ -12,7 +12,7 @@ from encours.sheets_addin import gsheets_format as fmt
 from encours.sheets_addin.gsheets_plan import find_header, quote_title
 from encours.sheets_addin.gsheets_print import PRINT_KEY, SheetPrint, column_digest, light_ranges
 from encours.sheets_addin.gsheets_tabs import PARAMS_KEY, PARAMS_VERSION, Located
-from encours.sheets_addin.layout import CUSTOMERS, INVOICES, JOURNAL, PARAMS_TAB, Tab
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES, JOURNAL, PARAMS_TAB, TODO, Tab
 
 #: Reads value ranges: (A1 ranges, value render option) → one grid per range.
 BatchGet = Callable[[Sequence[str], str], list[list[list[Any]]]]
@@ -66,4 +66,5 @@ def light_read(batch_get: BatchGet, located: Mapping[str, Located], stored: Shee
 
 def as_left(batch_get: BatchGet, located: Mapping[str, Located], stored: SheetPrint) -> bool:
     """Are encours's keyed tabs where the last write left them (headings and ID columns unchanged)?"""
-    return light_read(batch_get, located, stored, (INVOICES, CUSTOMERS, JOURNAL), with_user_columns=False) is not None
+    return light_read(batch_get, located, stored, (INVOICES, CUSTOMERS, JOURNAL, TODO),
+                      with_user_columns=False) is not None

@@ -1,5 +1,5 @@
-"""What people typed, read from a Google Sheet: the marks of ``Factures``, ``Clients`` and
-``Échéanciers`` from the values one read brought, matched by ID under headings found wherever
+"""What people typed, read from a Google Sheet: the marks of ``Factures``, ``Clients``,
+``Échéanciers`` and ``À faire`` from the values one read brought, matched by ID under headings found wherever
 people moved them."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from encours.connectors.errors import SheetError
 from encours.sheets_addin.gsheets_plan import find_header
-from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS, Kind
-from encours.sheets_addin.marks import MarkProblem, SheetMarks, marks_from_rows, parse_text
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS, TODO, Kind, legacy_todo
+from encours.sheets_addin.marks import TASK_HEADINGS, MarkProblem, SheetMarks, marks_from_rows, parse_text
 
 
 def marks_from_values(values: Mapping[str, list[list[Any]]]) -> SheetMarks:
@@ -20,8 +20,10 @@ def marks_from_values(values: Mapping[str, list[list[Any]]]) -> SheetMarks:
     heading is reported as a problem (never read as "no mark anywhere")."""
     tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     missing: list[MarkProblem] = []
-    for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS):
+    for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO):
         rows = values.get(tab.name, [])
+        if tab is TODO and rows and legacy_todo(rows[0]):
+            rows = []  # the layout before task IDs: nothing typed there yet
         header_row, positions = find_header(tab, rows)
         has_data = any(any(v not in (None, "") for v in r) for r in rows[header_row:])
         if has_data and tab.id_key and tab.id_key not in positions:
@@ -52,7 +54,8 @@ def marks_from_values(values: Mapping[str, list[list[Any]]]) -> SheetMarks:
             records.append((number, record))
         tables[tab.key] = records
     headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
-    marks = marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings)
+    marks = marks_from_rows(tables["invoices"], tables["customers"], tables["payment_plans"],
+                            headings={**headings, **TASK_HEADINGS}, task_rows=tables["todo"])
     if missing:
         marks = replace(marks, problems=(*missing, *marks.problems))
     return marks

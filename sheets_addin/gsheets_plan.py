@@ -44,6 +44,7 @@ from encours.sheets_addin.layout import (
     CUSTOMERS,
     INVOICES,
     JOURNAL,
+    TODO,
     CellType,
     HeadingError,
     Kind,
@@ -283,6 +284,12 @@ def customer_content(view: SheetView, refs: Mapping[str, str]) -> KeyedContent:
 def journal_content(journal: Sequence[JournalRow]) -> KeyedContent:
     rows = {str(r["id"]): r for r in journal}
     return KeyedContent(rows, list(rows), JOURNAL.keys(Kind.RUN))
+
+
+def todo_content(todo: Sequence[Row]) -> KeyedContent:
+    """``À faire`` by task ID: only an open task's missing row is appended again."""
+    rows = {str(r["id"]): r for r in todo}
+    return KeyedContent(rows, [k for k, r in rows.items() if r.get("is_open", True)], TODO.keys(Kind.RUN))
 
 
 def cells_grid(cells: Sequence[Any], formulas_in: int | None

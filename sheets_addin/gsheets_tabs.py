@@ -258,21 +258,6 @@ class TabPlanner:
                 "fields": "gridProperties.rowCount"}})
         return writes
 
-    def plan_todo(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView,
-                   salespeople: Sequence[str]) -> None:
-        keys = [c.key for c in TODO.columns]
-        wanted: list[list[Any]] = [list(TODO.headings)]
-        if view.todo is None:
-            if not existing:  # a plain sync leaves today's actions as the last run wrote them
-                self._plan_owned(plan, loc, [], wanted, len(keys), set())
-        else:
-            wanted += [[row.get(k) for k in keys] for row in view.todo]
-            self._plan_owned(plan, loc, existing, wanted, len(keys), set())
-        positions = {k: i for i, k in enumerate(keys)}
-        grid = TabGrid(TODO, loc.name, loc.sheet_id, 1, positions, list(TODO.headings), [],
-                       loc.info.row_count if loc.info else 1000, len(keys))
-        self._format_table(plan, loc, grid, grid.row_count, view, salespeople)
-
     def plan_aging(self, plan: Plan, loc: Located, existing: list[list[Any]], view: SheetView,
                     inv_letters: Mapping[str, str]) -> None:
         rows = aging_rows(aging_customers(view), inv_letters)

@@ -282,7 +282,9 @@ JOURNAL = Tab(
 TODO = Tab(
     key="todo",
     name="À faire",
+    id_key="id",
     columns=(
+        Column("id", "ID", Kind.RUN, width=9),
         Column("salesperson", "Commercial", Kind.RUN, width=16),
         Column("date", "Date", Kind.RUN, CellType.DATE, width=12),
         Column("action", "Action", Kind.RUN, width=24),
@@ -291,8 +293,22 @@ TODO = Tab(
         Column("invoices", "Factures", Kind.RUN, width=24),
         Column("amount", "Montant", Kind.RUN, CellType.MONEY),
         Column("reason", "Détail", Kind.RUN, width=40),
+        Column("done", "Fait", Kind.USER, CellType.BOOL, width=8,
+               help="Tick (Oui) once the task is done: encours records the Résultat at its next pass."),
+        Column("result", "Résultat", Kind.USER, width=28,
+               help="promesse 15/12/2026 · litige · rappeler le 05/12/2026 · injoignable · payé (le 02/12/2026)"),
+        Column("follow_up", "Suivi", Kind.RUN, width=44,
+               help="What encours recorded, or why it could not read the Résultat."),
     ),
 )
+
+
+def legacy_todo(header: Sequence[object]) -> bool:
+    """An ``À faire`` tab of the layout before tasks had an ID (all run columns, rewritten whole):
+    nothing people typed lives there, so a backend clears it and lays the new one out."""
+    texts = {normalise_heading(v) for v in header if v not in (None, "")}
+    return bool(texts) and normalise_heading("ID") not in texts and normalise_heading("Action") in texts
+
 
 PAYMENT_PLANS = Tab(
     key="payment_plans",

@@ -48,6 +48,15 @@ class PaymentPlanLine:
 
 
 @dataclass(frozen=True)
+class TaskMarks:
+    """``À faire``'s own columns of one task row: ``Fait`` ticked, the ``Résultat`` typed (raw text)."""
+
+    done: bool = False
+    result: str = ""
+    row: int = 0  # the sheet row it was read from, for the notes naming it
+
+
+@dataclass(frozen=True)
 class MarkProblem:
     """A cell people typed that could not be understood: shown, never fatal for the others."""
 
@@ -64,12 +73,17 @@ class SheetMarks:
     customers: dict[str, CustomerMarks] = field(default_factory=dict)
     payment_plans: tuple[PaymentPlanLine, ...] = ()
     problems: tuple[MarkProblem, ...] = ()
+    tasks: dict[str, TaskMarks] = field(default_factory=dict)  # À faire: task ID → Fait / Résultat
 
     def for_invoice(self, invoice_id: str) -> InvoiceMarks:
         return self.invoices.get(invoice_id, InvoiceMarks())
 
     def for_customer(self, customer_id: str) -> CustomerMarks:
         return self.customers.get(customer_id, CustomerMarks())
+
+
+#: The headings of ``À faire``'s own columns, for the problems that name them.
+TASK_HEADINGS = {"done": "Fait", "result": "Résultat"}
 
 
 # -- parsing what people typed ---------------------------------------------------------------
@@ -149,6 +163,8 @@ def marks_from_rows(
     customers_tab: str = "Clients",
     plans_tab: str = "Échéanciers",
     headings: Mapping[str, str] | None = None,
+    task_rows: Iterable[tuple[int, Mapping[str, object]]] = (),
+    tasks_tab: str = "À faire",
 ) -> SheetMarks:
     """Parse raw rows (sheet row number, {layout key: raw cell value}) into :class:`SheetMarks`.
 
@@ -211,7 +227,25 @@ def marks_from_rows(
         amount, ok_amount = cell(plans_tab, row, "amount", raw.get("amount"), parse_amount)
         if ok_due and ok_amount and isinstance(due, date) and isinstance(amount, Decimal):
             plans.append(PaymentPlanLine(invoice_id, due, amount, parse_text(raw.get("comment")), row))
-    return SheetMarks(invoices, customers, tuple(plans), tuple(problems))
+    tasks: dict[str, TaskMarks] = {}
+    for row, raw in task_rows:
+        task_id = parse_text(raw.get("id"))
+        if not task_id:
+            continue
+        done, _ = cell(tasks_tab, row, "done", raw.get("done"), parse_bool)
+        tasks[task_id] = TaskMarks(bool(done), parse_result_cell(raw.get("result")), row)
+    return SheetMarks(invoices, customers, tuple(plans), tuple(problems), tasks)
+
+
+def parse_result_cell(value: object) -> str:
+    """A ``Résultat`` cell as text: a spreadsheet may have turned a bare "15/12/2026" into a date."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    return parse_text(value)
 
 
 def _fold_instalments(invoices: dict[str, InvoiceMarks]) -> None:

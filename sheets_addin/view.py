@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from encours.connectors.labels import status_text
 from encours.connectors.model import (
     CREDIT_LABELS_FR,
     STATUS_LABELS_FR,
@@ -106,9 +107,9 @@ def invoice_row(
         remaining_eur = None
     label = STATUS_LABELS_FR[invoice.status]
     if invoice.is_credit_note:
-        label = f"Avoir — {label}" if invoice.status.is_open else f"Avoir — {label.lower()}"
+        label = status_text("credit_note", status=label if invoice.status.is_open else label.lower())
     if item is not None and item.instalment:
-        label = f"{label} — échéance {item.instalment}/{len(invoice.installments)}"
+        label = status_text("instalment", status=label, number=item.instalment, count=len(invoice.installments))
     return {
         "id": item.id if item is not None else invoice.id,
         "number": invoice.number,
@@ -131,7 +132,7 @@ def _split_row(invoice: Invoice, customer: Customer | None, default_terms: int, 
     row = invoice_row(invoice, customer, default_terms)
     zero = Decimal("0.00")
     row.update(total=zero, remaining=zero, remaining_eur=zero,
-               status=f"Échelonnée en {parts} échéances (lignes {invoice.id}#1 à #{parts})")
+               status=status_text("split", parts=parts, invoice=invoice.id))
     return row
 
 

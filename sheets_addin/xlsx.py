@@ -5,7 +5,8 @@ The file is treated as the zip package it is: a sync rewrites only encours's own
 was — macros, drawings, charts, tables, people's own tabs.  A new workbook starts from a small
 skeleton (headings with their help notes, the dashboard's chart) and is then filled the same way,
 so that a fresh and a re-synced workbook look the same.  The file is written beside the old one,
-fsynced, re-checked against a person's save, then swapped in.
+fsynced, re-checked against a person's save, then swapped in.  What people typed is read from the
+cells only when those cells changed since it was last read (:mod:`encours.sheets_addin.xlsx_people`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from encours.sheets_addin.layout import (
     TODO,
     Tab,
 )
-from encours.sheets_addin.marks import SheetMarks, marks_from_rows
+from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
 from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
@@ -45,6 +46,7 @@ from encours.sheets_addin.xlsx_package import (
     WorkbookChangedError,
     replace_if_unchanged,
 )
+from encours.sheets_addin.xlsx_people import MARKED_TABS
 from encours.sheets_addin.xlsx_people import carried as carried_marks
 from encours.sheets_addin.xlsx_people import load as load_marks
 from encours.sheets_addin.xlsx_people import stamp as people_stamp
@@ -115,7 +117,7 @@ class XlsxWorkbook:
     def read_marks(self) -> SheetMarks:
         if not self.path.exists():
             return SheetMarks()
-        tabs = (INVOICES, CUSTOMERS, PAYMENT_PLANS)
+        tabs = MARKED_TABS
         pkg = Package(self.path)
         try:
             key = people_stamp(pkg)
@@ -124,7 +126,8 @@ class XlsxWorkbook:
                 self._marks_read = (key, kept)
                 return kept
             found = read_tables(pkg, tabs, {INVOICES.key: people_columns(INVOICES),
-                                            CUSTOMERS.key: people_columns(CUSTOMERS)})
+                                            CUSTOMERS.key: people_columns(CUSTOMERS),
+                                            TODO.key: people_columns(TODO)})
         finally:
             pkg.close()
         tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
@@ -133,7 +136,8 @@ class XlsxWorkbook:
             tables[tab.key] = table if table is not None else self._read_with_openpyxl(tab)
         headings = {c.key: c.heading for c in INVOICES.columns + CUSTOMERS.columns + PAYMENT_PLANS.columns}
         marks = marks_from_rows(
-            tables["invoices"], tables["customers"], tables["payment_plans"], headings=headings
+            tables["invoices"], tables["customers"], tables["payment_plans"], headings={**headings, **TASK_HEADINGS},
+            task_rows=tables["todo"],
         )
         if all(found[tab.key] is not None for tab in tabs):
             store_marks(self.path, key, marks)
@@ -212,7 +216,6 @@ class XlsxWorkbook:
             for leftover in (tmp, skeleton):
                 if leftover.exists():
                     leftover.unlink()
-
 
     def _marks_read_from(self, pkg: Package) -> SheetMarks | None:
         """The marks read by this object, if read from the very parts ``pkg`` holds (else None)."""

@@ -8,13 +8,14 @@ batch of rows (one type test and one string per cell, no per-cell call), then jo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from operator import methodcaller
 from xml.sax.saxutils import escape
 
 from encours.sheets_addin.layout import Tab, column_letter
 from encours.sheets_addin.view import Row
+from encours.sheets_addin.xlsx_cells import MISSING, column_cells
 from encours.sheets_addin.xlsx_layout import Context
 from encours.sheets_addin.xlsx_rows import RowPlan, column_format
-from encours.sheets_addin.xlsx_sheetxml import MISSING, column_cells
 
 #: Rows rendered together: big enough to amortise the per-column work, small enough to bound memory.
 BATCH = 4096
@@ -53,6 +54,7 @@ class Appender:
 
     def _batch(self, new: Sequence[NewRow]) -> list[tuple[int, str]]:
         numbers = [str(item[0]) for item in new]
+        synced = [item[2] for item in new]
         columns: list[list[str]] = []
         for index, kind, letter, key, style, pieces in self.columns:
             if kind == self.FORMULA:
@@ -63,7 +65,7 @@ class Appender:
             if index == self.id_index:
                 values: list[object] = [item[1] for item in new]
             elif kind == self.SYNCED:
-                values = [item[2].get(key, MISSING) for item in new]
+                values = list(map(methodcaller("get", key, MISSING), synced))
             else:
                 values = [MISSING if item[3] is None else item[3].get(key) for item in new]
             columns.append(column_cells(letter, numbers, values, style))

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 from encours.sheets_addin.layout import INVOICES, LABEL_CELLS, CellType, Column, Kind, Tab, column_letter, param_ref
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.xlsx_cells import cell_style, cell_xml
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_people import PeopleChanges
 from encours.sheets_addin.xlsx_rows import _split_ref
-from encours.sheets_addin.xlsx_sheetxml import Sheet, cell_style, cell_xml, validation_xml
+from encours.sheets_addin.xlsx_sheetxml import Sheet, validation_xml
 from encours.sheets_addin.xlsx_styles import StyleBook
 
 KIND_COLORS = {Kind.SYNCED: "DCE6F1", Kind.FORMULA: "E2EFDA", Kind.USER: "FFF2CC", Kind.RUN: "EDE1F5"}

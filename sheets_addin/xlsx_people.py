@@ -3,7 +3,7 @@
 Reading the ID and people's columns of a 100,000-row tab costs about a third of writing it.  A
 re-sync with nothing new must cost far less, so the marks read are kept in the user's cache folder
 (``$XDG_CACHE_HOME/encours/workbooks``), filed under the workbook's path and stamped with what
-they were read from: the part names of ``Factures``, ``Clients``, ``Échéanciers`` and the shared
+they were read from: the part names of ``Factures``, ``Clients``, ``Échéanciers``, ``À faire`` and the shared
 strings, with each part's CRC-32 and size from the zip directory (read for free).  Any save by a
 person — Excel, LibreOffice, another tool — rewrites those parts and changes the stamp: the marks
 are then read again from the cells.
@@ -16,19 +16,30 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
-import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from encours.connectors.model import ITEM_SEPARATOR
-from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS
-from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, SheetMarks
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS, TODO
+from encours.sheets_addin.marks import (
+    CustomerMarks,
+    InvoiceMarks,
+    MarkProblem,
+    PaymentPlanLine,
+    SheetMarks,
+    TaskMarks,
+)
 from encours.sheets_addin.xlsx_package import Package
 
+#: The tabs people's marks are read from (:meth:`XlsxWorkbook.read_marks`): the stamp covers each.
+MARKED_TABS = (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)
 #: Bumped whenever what is kept changes shape: an older file is then ignored.
-_VERSION = b"encours-marks-1\n"
+_VERSION = b"encours-marks-3\n"  # 2: the tasks of À faire; 3: JSON (never code) instead of pickle
 _NO_INVOICE_MARKS = InvoiceMarks()
 _NO_CUSTOMER_MARKS = CustomerMarks()
 
@@ -49,7 +60,7 @@ def stamp(pkg: Package) -> str:
     sheets = pkg.sheets()
     shared = next((r["Target"] for r in pkg.relationships(pkg.workbook_part())
                    if r.get("Type", "").endswith("/sharedStrings")), "")
-    parts = [sheets.get(tab.name, "") for tab in (INVOICES, CUSTOMERS, PAYMENT_PLANS)] + [shared]
+    parts = [sheets.get(tab.name, "") for tab in MARKED_TABS] + [shared]
     return "|".join(f"{part}:{pkg.crc(part):08x}:{pkg.size(part)}" if part in pkg else f"{part}:-"
                     for part in parts)
 
@@ -62,6 +73,66 @@ def _file(path: Path) -> Path | None:
         return None
     name = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return base / f"{name}.marks"
+
+
+def _day(value: object) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def encode(marks: SheetMarks) -> bytes:
+    """The marks as JSON: data only (a cache file someone else wrote can never run code here)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} is not kept")
+
+    body = {
+        "invoices": {k: asdict(v) for k, v in marks.invoices.items() if v != _NO_INVOICE_MARKS},
+        "invoice_ids": list(marks.invoices),
+        "customers": {k: asdict(v) for k, v in marks.customers.items() if v != _NO_CUSTOMER_MARKS},
+        "customer_ids": list(marks.customers),
+        "payment_plans": [asdict(line) for line in marks.payment_plans],
+        "problems": [asdict(p) for p in marks.problems],
+        "tasks": {k: asdict(v) for k, v in marks.tasks.items()},
+    }
+    return json.dumps(body, default=plain, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode(data: bytes) -> SheetMarks:
+    """:func:`encode`'s marks back (ValueError, TypeError or KeyError when the file is not such JSON)."""
+    body = json.loads(data.decode("utf-8"))
+    typed_invoices = {
+        k: InvoiceMarks(scenario=str(v["scenario"]), dispute=bool(v["dispute"]),
+                        promise_date=_day(v["promise_date"]), pause_until=_day(v["pause_until"]),
+                        comment=str(v["comment"]), approve=bool(v["approve"]))
+        for k, v in body["invoices"].items()
+    }
+    typed_customers = {
+        k: CustomerMarks(scenario=str(v["scenario"]), reminder_email=str(v["reminder_email"]),
+                         block_deliveries=bool(v["block_deliveries"]), comment=str(v["comment"]),
+                         direct_debit=bool(v["direct_debit"]), postal_address=str(v["postal_address"]))
+        for k, v in body["customers"].items()
+    }
+    plans = []
+    for line in body["payment_plans"]:
+        due = _day(line["due_date"])
+        if due is None:
+            raise ValueError("a payment plan line without its date")
+        plans.append(PaymentPlanLine(invoice_id=str(line["invoice_id"]), due_date=due,
+                                     amount=Decimal(str(line["amount"])), comment=str(line["comment"]),
+                                     row=int(line["row"])))
+    return SheetMarks(
+        invoices={str(k): typed_invoices.get(k, _NO_INVOICE_MARKS) for k in body["invoice_ids"]},
+        customers={str(k): typed_customers.get(k, _NO_CUSTOMER_MARKS) for k in body["customer_ids"]},
+        payment_plans=tuple(plans),
+        problems=tuple(MarkProblem(tab=str(p["tab"]), row=int(p["row"]), column=str(p["column"]),
+                                   value=str(p["value"]), message=str(p["message"])) for p in body["problems"]),
+        tasks={str(k): TaskMarks(done=bool(v["done"]), result=str(v["result"]), row=int(v["row"]))
+               for k, v in body["tasks"].items()},
+    )
 
 
 def load(path: Path, key: str) -> SheetMarks | None:
@@ -77,10 +148,9 @@ def load(path: Path, key: str) -> SheetMarks | None:
     if not data.startswith(head):
         return None
     try:
-        marks = pickle.loads(data[len(head):])  # the user's own cache, written by store()
-    except Exception:  # a damaged cache file is only a cache miss
+        return decode(data[len(head):])
+    except (ValueError, TypeError, KeyError, ArithmeticError):  # a damaged cache file is only a cache miss
         return None
-    return marks if isinstance(marks, SheetMarks) else None
 
 
 def store(path: Path, key: str, marks: SheetMarks) -> None:
@@ -90,7 +160,7 @@ def store(path: Path, key: str, marks: SheetMarks) -> None:
         return
     tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(_VERSION + key.encode() + b"\n" + pickle.dumps(marks, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(_VERSION + key.encode() + b"\n" + encode(marks))
         os.replace(tmp, where)
     except OSError:
         with contextlib.suppress(OSError):

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from encours.sheets_addin.layout import Kind, Tab, column_letter
+from encours.sheets_addin.xlsx_cells import cell_text, shared_strings
 from encours.sheets_addin.xlsx_package import Package
 from encours.sheets_addin.xlsx_rows import find_columns
-from encours.sheets_addin.xlsx_sheetxml import Row, cell_text, shared_strings
+from encours.sheets_addin.xlsx_sheetxml import Row
 
 _FIRST_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
 

@@ -169,6 +169,13 @@ def _journal_updates(
     return {key: {} for key in rows}, frozenset(rows), rows, None  # known: new journal rows are appended
 
 
+def _todo_updates(todo: Sequence[Row]) -> tuple[dict[str, Row], frozenset[str], dict[str, Row], None]:
+    """``À faire`` by task ID: every task shown is refreshed where its row is; only an open task's
+    missing row is appended (a closed task's row a person deleted stays deleted)."""
+    rows = {str(row["id"]): row for row in todo}
+    return {key: {} for key in rows}, frozenset(k for k, r in rows.items() if r.get("is_open", True)), rows, None
+
+
 _aging_customers = aging_customers  # one definition for every backend: sheets_addin.view
 
 

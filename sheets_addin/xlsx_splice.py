@@ -1,6 +1,6 @@
 """A sync into a workbook package: encours's tabs refreshed in place, every other part left as it was.
 
-Keyed tabs (``Factures``, ``Clients``, ``Relances``) keep their rows: a row is matched by ID, its
+Keyed tabs (``Factures``, ``Clients``, ``Relances``, ``À faire``) keep their rows: a row is matched by ID, its
 synced, formula and run cells are rewritten and every other cell of it is kept as written.  The
 tabs made only of formulas are rewritten whole.  The layout (widths, frozen heading, drop-downs,
 print setup) is the same whether the workbook was just created or synced a hundred times.
@@ -28,11 +28,13 @@ from encours.sheets_addin.layout import (
     Kind,
     Tab,
     column_letter,
+    legacy_todo,
 )
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.xlsx_append import Appender, NewRow
+from encours.sheets_addin.xlsx_cells import cell_style, cell_xml, shared_strings
 from encours.sheets_addin.xlsx_layout import (
     KIND_COLORS,
     Context,
@@ -54,11 +56,12 @@ from encours.sheets_addin.xlsx_rows import (
     _invoice_updates,
     _journal_updates,
     _split_ref,
+    _todo_updates,
     cell_format,
     column_format,
     find_columns,
 )
-from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet, cell_style, cell_xml, shared_strings
+from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet
 from encours.sheets_addin.xlsx_styles import StyleBook
 
 
@@ -103,15 +106,13 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     if plans.last_row_with_values(ctx.shared) == 0:
         _write_header(plans, PAYMENT_PLANS, ctx)
         keyed[PAYMENT_PLANS.name] = (PAYMENT_PLANS, {c.key: i for i, c in enumerate(PAYMENT_PLANS.columns)}, 1)
+    todo = parsed[TODO.name]
+    header = todo.values(1, ctx.shared)
+    if legacy_todo([header.get(i) for i in range(max(header, default=-1) + 1)]):
+        todo.clear_rows()  # the layout before task IDs: rewritten whole, nothing of people's in it
+        fresh.add(TODO.name)
     if view.todo is not None or TODO.name in fresh:
-        todo = parsed[TODO.name]
-        todo.clear_rows()
-        _write_header(todo, TODO, ctx)
-        positions = {c.key: i for i, c in enumerate(TODO.columns)}
-        plan = RowPlan(TODO, positions)
-        for offset, row in enumerate(view.todo or ()):
-            _place(todo, TODO, positions, offset + 2, plan.values(offset + 2, None, row), ctx)
-        keyed[TODO.name] = (TODO, positions, len(view.todo or ()) + 1)
+        keyed[TODO.name] = (TODO, *_update_keyed(todo, TODO, view, _todo_updates(view.todo or ()), {}, ctx))
     for name, (tab, positions, last) in keyed.items():
         layout_tab(parsed[name], tab, positions, view, ctx, fresh=name in fresh, last=last)
         _filter(pkg, sheets[name], parsed[name], positions, last)

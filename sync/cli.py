@@ -95,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     verbose = getattr(args, "verbose", False)
     quiet = getattr(args, "quiet", False)
+    # -q: errors only — warnings (records quarantined, retries) are named in the summary or settle
+    # themselves; the summary on stdout still lists every record left out.
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
+        level=logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose else "%(message)s",
         stream=sys.stderr,
     )

@@ -6,10 +6,12 @@ as their behaviour says, and a person acts in the workbook as people do:
 
 - on-time payers pay around the due date; direct-debit payers are debited on it;
 - "a little late" payers pay two days after their first reminder;
-- chronic payers promise on the phone after the call (the person types ``Promesse (date)`` and the
-  call's outcome in ``Commentaire``): one keeps the promise, the next breaks it and pays after the
-  "promise broken" e-mail; the first chronic payer asks for a payment plan (three instalments typed
-  in ``Échéanciers``) and pays each on its date;
+- the person works ``À faire`` the next morning: chronic payers promise on the phone (``Fait`` ticked,
+  ``Résultat`` "promesse JJ/MM/AAAA"), one keeps the promise, the next breaks it and pays after the
+  "promise broken" e-mail; one is unreachable at the first call ("injoignable") and promises at the
+  new attempt; the first chronic payer asks for a payment plan (three instalments typed in
+  ``Échéanciers``, the call ticked ``Fait``) and pays each on its date; letters and formal notices
+  are posted and ticked, and a call whose invoices got paid meanwhile is ticked ``Fait``;
 - the disputing customer contests its invoice after the first reminder (``Litige`` typed);
 - the customer that stopped paying never pays: the formal notice waits for approval, the person
   ticks ``À envoyer`` two days later, and ten days after the notice the case goes to collection
@@ -35,7 +37,7 @@ from openpyxl import load_workbook
 from encours.connectors.demo import behaviour_of, load_demo_ledger, save_demo_ledger
 from encours.connectors.model import Allocation, Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
 from encours.sheets_addin.functions import ledger_kpis
-from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS
+from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS, TODO
 from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sync.company import scenarios_for
 from encours.sync.config import Config
@@ -43,6 +45,7 @@ from encours.sync.export_case import export_case
 from encours.sync.journal import Journal, State
 from encours.sync.run import run_pass
 from encours.sync.state import StateStore
+from encours.sync.task_store import TaskStore
 
 #: Cash counts as collected "after a reminder" when paid within this many days of one.
 COLLECTED_WITHIN_DAYS = 14
@@ -179,7 +182,7 @@ class _Life:
 class _Workbook:
     """What the person types in the demo workbook (the user columns only, as people do)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, state_path: Path) -> None:
         self.path = path
         self.typed: dict[str, dict[str, Any]] = {}
         # what was typed on earlier days (a previous `--days` run): never typed twice
@@ -189,6 +192,15 @@ class _Workbook:
             self.typed[invoice_id] = {k: v for k, v in known.items() if v}
         for line in marks.payment_plans:
             self.typed.setdefault(line.invoice_id, {}).setdefault("plan", []).append((line.due_date, line.amount))
+        if state_path.exists():  # promises typed in À faire live in the task store once recorded
+            with StateStore(state_path) as store:
+                for task in TaskStore(store).all():
+                    for invoice_id in task.invoice_ids:
+                        if task.outcome == "promise" and task.outcome_date is not None:
+                            self.typed.setdefault(invoice_id, {})["promise_date"] = task.outcome_date
+                        elif task.outcome == "unreachable":
+                            self.typed.setdefault(invoice_id, {})["unreachable"] = True
+        self.pending: dict[str, tuple[Any, str]] = {}  # task id → (Fait, Résultat) typed, not yet recorded
 
     def type(self, day: date, invoice_id: str, values: Mapping[str, Any],
              plan: Sequence[tuple[date, Decimal]] = ()) -> None:
@@ -218,27 +230,95 @@ class _Workbook:
 
 def _person_acts(life: _Life, book: _Workbook, day: date) -> None:
     sent = life.sent()
-    chronic = sorted({c.id for c in life.ledger.customers if behaviour_of(c.id) == "chronic"})
     for invoice in [i for i in life.ledger.invoices if i.is_open and not i.is_credit_note]:
         behaviour = behaviour_of(invoice.customer_id)
         typed = book.typed.get(invoice.id, {})
         if behaviour == "dispute" and (invoice.id, "reminder_1") in sent and not typed.get("dispute"):
+            # the customer writes in to contest: typed on the invoice itself
             book.type(day, invoice.id, {"dispute": "Oui", "comment": "Conteste la livraison (appel du client)"})
             life.events.append(f"{day:%d/%m}: dispute typed on {invoice.number}")
-        elif behaviour == "chronic" and (invoice.id, "call") in sent and "promise_date" not in typed \
-                and "plan" not in typed:
-            if invoice.customer_id == chronic[0] and not any("plan" in t for t in book.typed.values()):
-                third = to_cents(invoice.remaining.amount / 3)
-                plan = [(day + timedelta(days=7), third), (day + timedelta(days=37), third),
-                        (day + timedelta(days=67), invoice.remaining.amount - 2 * third)]
-                book.type(day, invoice.id, {"comment": "Appel : échéancier en 3 fois accordé"}, plan)
-                life.events.append(f"{day:%d/%m}: payment plan typed for {invoice.number}")
-            else:
-                promised = day + timedelta(days=6)
-                book.type(day, invoice.id, {"promise_date": promised,
-                                            "comment": f"Appel : promet de payer le {promised:%d/%m/%Y}"})
-                life.events.append(f"{day:%d/%m}: call outcome typed — promise for {invoice.number}")
+    _work_todo(life, book, day)
     _approve_waiting(life, book, day)
+
+
+#: Tasks a person finishes by doing them (nothing to report but ``Fait``).
+_POSTED = ("Poster le courrier", "Envoyer la mise en demeure")
+
+
+def _work_todo(life: _Life, book: _Workbook, day: date) -> None:
+    """The person goes through ``À faire``: calls made (their outcome typed in ``Résultat``), letters
+    posted, calls about invoices paid meanwhile ticked — each ``Fait``, recorded at the next pass."""
+    if not book.path.exists():
+        return
+    chronic = sorted({c.id for c in life.ledger.customers if behaviour_of(c.id) == "chronic"})
+    invoices = {i.number: i for i in life.ledger.invoices}
+    wb = load_workbook(book.path)
+    changed = False
+    later: list[Callable[[], None]] = []  # typed in the workbook once this copy is saved
+    try:
+        ws = wb[TODO.name]
+        header = [c.value for c in ws[1]]
+        at = {c.key: header.index(c.heading) for c in TODO.columns if c.heading in header}
+        if "id" not in at or "done" not in at or "result" not in at:
+            return
+        for row in ws.iter_rows(min_row=2):
+            task_id = str(row[at["id"]].value or "")
+            if not task_id or row[at["done"]].value or task_id in book.pending:
+                continue
+            when = row[at["date"]].value
+            when = when.date() if isinstance(when, datetime) else when
+            if not isinstance(when, date) or when > day:
+                continue
+            action = str(row[at["action"]].value or "")
+            follow_up = str(row[at["follow_up"]].value or "")
+            numbers = [n for n in str(row[at["invoices"]].value or "").split(", ") if n in invoices]
+            result = _call_outcome(life, book, day, action, [invoices[n] for n in numbers], chronic, later)
+            if result is None and (action.startswith(_POSTED) or follow_up.startswith("Factures réglées")):
+                result = ""
+            if result is None:
+                continue
+            row[at["done"]].value = "Oui"
+            row[at["result"]].value = result or None
+            book.pending[task_id] = ("Oui", result)
+            changed = True
+            if result:
+                what = "promise" if result.startswith("promesse") else "unreachable"
+                life.events.append(f"{day:%d/%m}: call outcome typed — {what} for {', '.join(numbers)} "
+                                   f"(À faire {task_id}: « {result} »)")
+        if changed:
+            wb.save(book.path)
+    finally:
+        wb.close()
+    for typing in later:
+        typing()
+
+
+def _call_outcome(life: _Life, book: _Workbook, day: date, action: str, invoices: Sequence[Invoice],
+                  chronic: Sequence[str], later: list[Callable[[], None]]) -> str | None:
+    """What a chronic payer says on the phone (None: not a call this person makes now)."""
+    if not action.startswith(("Appeler", "Rappeler")) or not invoices:
+        return None
+    first = invoices[0]
+    if behaviour_of(first.customer_id) != "chronic" or not any(i.is_open for i in invoices):
+        return None
+    if any("promise_date" in book.typed.get(i.id, {}) or "plan" in book.typed.get(i.id, {}) for i in invoices):
+        return None
+    if first.customer_id == chronic[0] and not any("plan" in t for t in book.typed.values()):
+        third = to_cents(first.remaining.amount / 3)
+        plan = [(day + timedelta(days=7), third), (day + timedelta(days=37), third),
+                (day + timedelta(days=67), first.remaining.amount - 2 * third)]
+        book.typed.setdefault(first.id, {})["plan"] = plan
+        later.append(lambda: book.type(day, first.id, {"comment": "Appel : échéancier en 3 fois accordé"}, plan))
+        life.events.append(f"{day:%d/%m}: payment plan typed for {first.number}")
+        return ""
+    if len(chronic) > 2 and first.customer_id == chronic[2] and not book.typed.get(first.id, {}).get("unreachable"):
+        for invoice in invoices:
+            book.typed.setdefault(invoice.id, {})["unreachable"] = True
+        return "injoignable"
+    promised = day + timedelta(days=6)
+    for invoice in invoices:
+        book.typed.setdefault(invoice.id, {})["promise_date"] = promised
+    return f"promesse {promised:%d/%m/%Y}"
 
 
 def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
@@ -261,7 +341,7 @@ def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
         when = row.get("Date")
         when = when.date() if isinstance(when, datetime) else when
         if str(row.get("Action", "")).startswith("Approuver") and isinstance(when, date) \
-                and when + timedelta(days=2) <= day:
+                and when + timedelta(days=2) <= day and not row.get("Fait") and not row.get("Suivi"):
             for number in str(row.get("Factures") or "").split(", "):
                 invoice_id = numbers.get(number)
                 if invoice_id and not book.typed.get(invoice_id, {}).get("approve"):
@@ -276,7 +356,7 @@ def _dso(ledger: Ledger, day: date) -> Decimal | None:
 def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: None) -> LifeSummary:
     """Live ``days`` days after the last one lived, one pass a day; returns the summary."""
     life = _Life(config)
-    book = _Workbook(config.sheet.path("path"))
+    book = _Workbook(config.sheet.path("path"), config.state_path)
     first = life.lived_until + timedelta(days=1)
     summary = LifeSummary(first, first + timedelta(days=days - 1), dso_before=_dso(life.ledger, life.lived_until))
     journal_before = set(_sent_keys(config))
@@ -290,6 +370,7 @@ def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: No
         now = datetime.combine(day, time(10, 0), tzinfo=config.timezone).astimezone(UTC)
         say(f"Day {n + 1}/{days}: {day:%d/%m/%Y}")
         report = run_pass(config, as_of=day, now=now)
+        book.pending.clear()  # what was typed in À faire is recorded now
         _person_acts(life, book, day)
         for customer_id, notice_day in _notices(config).items():
             if customer_id not in in_collection and day >= notice_day + timedelta(days=10):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from encours.sheets_addin.excel import ExcelWorkbook
 from encours.sync.config import load_config
+from encours.sync.labels import pass_text
 from encours.sync.pull import aging_bounds, sync
 
 
@@ -21,8 +22,9 @@ def synchronise_from_button(config_name: str = "encours.toml") -> None:
     config = load_config(Path(book.fullname).parent / config_name)
     now = datetime.now(config.timezone)
     summary = sync(config, as_of=now.date(), now=now, sheet=ExcelWorkbook(book, bounds=aging_bounds(config)))
-    message = f"{summary.open_invoices} factures ouvertes, encours {summary.outstanding} €, échu {summary.overdue} €"
+    message = pass_text("button_summary", open_invoices=summary.open_invoices, outstanding=summary.outstanding,
+                        overdue=summary.overdue)
     try:
-        book.app.alert(message, title="encours : synchronisé")
+        book.app.alert(message, title=pass_text("button_title"))
     except Exception:  # older xlwings or macOS without alerts: the status bar will do
         book.app.status_bar = message

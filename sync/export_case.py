@@ -39,6 +39,19 @@ from encours.scenarios.letter import Letter, LetterTable
 from encours.scenarios.letter_pdf import build_letter_pdf
 from encours.sheets_addin.marks import SheetMarks
 from encours.sheets_addin.view import SheetBackend
+from encours.sync.case_labels import (
+    HISTORY_CSV_HEADINGS,
+    INVOICES_CSV_HEADINGS,
+    MARKS_CSV_HEADINGS,
+    PAYMENTS_CSV_HEADINGS,
+    README_END_FR,
+    README_FR,
+    README_MISSING_FR,
+    README_SIREN_FR,
+    STATEMENT_CSV_HEADINGS,
+    STATEMENT_HEADINGS,
+    case_text,
+)
 from encours.sync.config import Config
 from encours.sync.inert import inert_row, without_machine_paths
 from encours.sync.journal import STATE_LABELS_FR, State
@@ -149,7 +162,7 @@ def _statement(customer: Customer, invoices: list[Invoice], credits: list[Unallo
     for inv in sorted(open_docs, key=lambda i: (i.effective_due_date(terms), i.number)):
         due = inv.effective_due_date(terms)
         late = (as_of - due).days
-        label = f"Avoir {inv.number}" if inv.is_credit_note else inv.number
+        label = case_text("credit_note", number=inv.number) if inv.is_credit_note else inv.number
         rows.append((label, f"{inv.issue_date:%d/%m/%Y}", f"{due:%d/%m/%Y}", _money(inv.signed_total),
                      _money(inv.signed_remaining), str(max(late, 0))))
         csv_rows.append([inv.id, label, inv.issue_date.isoformat(), due.isoformat(), str(inv.signed_total.amount),
@@ -160,18 +173,17 @@ def _statement(customer: Customer, invoices: list[Invoice], credits: list[Unallo
                      _money(credit.signed_amount), ""))
         csv_rows.append([credit.id, credit.reference or credit.label or credit.id, credit.date.isoformat(), "",
                          str(credit.signed_amount.amount), str(credit.signed_amount.amount), credit.currency, ""])
-    table = LetterTable(("N° facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Jours de retard"),
-                        tuple(rows), (("Solde dû", _money(balance)),), (30, 20, 20, 28, 28, 18))
+    table = LetterTable(STATEMENT_HEADINGS, tuple(rows), ((case_text("balance"), _money(balance)),),
+                        (30, 20, 20, 28, 28, 18))
     sender = tuple(line for line in (company.name, *company.address.splitlines(),
                                      f"SIREN {company.siren}" if company.siren else "") if line)
     recipient = tuple(line for line in (customer.name, *customer.address.splitlines(),
                                         f"SIREN {customer.siren}" if customer.siren else "") if line)
-    letter = Letter(sender=sender, recipient=recipient, place_date=f"Le {as_of:%d/%m/%Y}",
-                    title=f"Relevé de compte au {as_of:%d/%m/%Y}", table=table, letter_date=as_of,
+    letter = Letter(sender=sender, recipient=recipient, place_date=case_text("place_date", day=as_of),
+                    title=case_text("statement_title", day=as_of), table=table, letter_date=as_of,
                     footer=company.name)
     pdf = build_letter_pdf(letter)
-    text = _csv(["ID", "N° facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Devise", "Jours de retard"],
-                csv_rows)
+    text = _csv(STATEMENT_CSV_HEADINGS, csv_rows)
     return pdf, text, balance
 
 
@@ -234,12 +246,11 @@ def export_case(
                                          inv.issue_date.isoformat(),
                                          inv.effective_due_date(config.payment_terms_days).isoformat(),
                                          str(inv.total.amount), str(inv.remaining.amount), inv.currency, pdf_name])
-                put("factures/factures.csv", _csv(["ID", "N° facture", "Type", "Statut", "Date", "Échéance",
-                                                   "Montant TTC", "Reste dû", "Devise", "PDF"], invoice_rows))
+                put("factures/factures.csv", _csv(INVOICES_CSV_HEADINGS, invoice_rows))
                 numbers = {i.id: i.number for i in invoices}
                 payments = [p for p in ledger.payments if p.customer_id == customer.id]
                 put("paiements.csv", _csv(
-                    ["ID", "Date", "Montant", "Devise", "Moyen", "Référence", "Factures payées"],
+                    PAYMENTS_CSV_HEADINGS,
                     [[p.id, p.date.isoformat(), str(p.amount.amount), p.amount.currency, p.method, p.reference,
                       ", ".join(f"{numbers.get(a.invoice_id, a.invoice_id)} ({a.amount.amount})"
                                 for a in p.allocations)] for p in sorted(payments, key=lambda p: p.date)]))
@@ -252,9 +263,7 @@ def export_case(
                                     event.channel, event.recipients, event.invoices, event.scenario, event.step,
                                     without_machine_paths(event.reason), event.message_id, event.reference,
                                     without_machine_paths(event.artifact)])
-                put("relances/historique.csv", _csv(
-                    ["Date et heure", "Statut", "Canal", "Destinataires", "Factures", "Scénario", "Étape", "Motif",
-                     "Message-ID", "Référence", "Fichier / réponse du serveur"], history))
+                put("relances/historique.csv", _csv(HISTORY_CSV_HEADINGS, history))
                 seen: set[str] = set()
                 for entry in journal.entries([State.SENT]):
                     if entry.customer_id != customer.id or not entry.message_id or entry.message_id in seen:
@@ -268,14 +277,14 @@ def export_case(
                         put(f"relances/{stem}{Path(name).suffix}", content)
                         reminders += 1
                     elif entry.channel == "call":
-                        put(f"relances/{stem}.txt", f"Appel planifié le {when:%d/%m/%Y}\n".encode())
+                        put(f"relances/{stem}.txt", case_text("call_planned", day=when).encode())
                         reminders += 1
                 put("promesses-litiges.csv", _marks_csv(invoices, customer, marks))
                 put("LISEZMOI.txt", _readme(config, customer, as_of, balance, invoices, reminders, pdfs, missing))
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        newly = journal.mark_recovery(customer.id, customer.name, now, f"dossier de recouvrement : {target.name}")
+        newly = journal.mark_recovery(customer.id, customer.name, now, case_text("recovery_note", file=target.name))
         log.info("case file %s written; %s marked en recouvrement", target, customer.name)
         open_count = sum(1 for i in invoices if i.is_open and i.remaining.amount > 0)
         return CaseExport(target, customer.id, customer.name, to_cents(balance.amount), open_count, reminders, pdfs,
@@ -287,34 +296,24 @@ def _marks_csv(invoices: list[Invoice], customer: Customer, marks: SheetMarks) -
     for inv in sorted(invoices, key=lambda i: i.number):
         m = marks.for_invoice(inv.id)
         if m.dispute or m.promise_date or m.pause_until or m.comment:
-            rows.append([inv.number, "oui" if m.dispute else "", m.promise_date.isoformat() if m.promise_date else "",
+            rows.append([inv.number, case_text("yes") if m.dispute else "",
+                         m.promise_date.isoformat() if m.promise_date else "",
                          m.pause_until.isoformat() if m.pause_until else "", m.comment])
     cm = marks.for_customer(customer.id)
     if cm.comment:
-        rows.append(["(client)", "", "", "", cm.comment])
-    return _csv(["Facture", "Litige", "Promesse (date)", "Pause jusqu'au", "Commentaire"], rows)
+        rows.append([case_text("customer_row"), "", "", "", cm.comment])
+    return _csv(MARKS_CSV_HEADINGS, rows)
 
 
 def _readme(config: Config, customer: Customer, as_of: date, balance: Money, invoices: list[Invoice],
             reminders: int, pdfs: int, missing: list[str]) -> bytes:
     open_docs = [i for i in invoices if i.is_open and i.remaining.amount > 0]
-    lines = [
-        f"Dossier de recouvrement — {customer.name}",
-        f"Créancier : {config.company_name}",
-        f"Débiteur : {customer.name} ({customer.id}){' — SIREN ' + customer.siren if customer.siren else ''}",
-        f"Établi le {as_of:%d/%m/%Y} à partir de la dernière synchronisation de la comptabilité.",
-        "",
-        f"Solde dû : {_money(balance)} sur {len(open_docs)} pièce(s) ouverte(s).",
-        "",
-        "Contenu :",
-        "- releve-de-compte.pdf / .csv : relevé de compte des pièces ouvertes, avec les jours de retard ;",
-        f"- factures/ : {pdfs} facture(s) en PDF et factures.csv (toutes les factures du client) ;",
-        "- paiements.csv : paiements reçus et factures réglées ;",
-        f"- relances/ : {reminders} relance(s) telles qu'envoyées (.eml pour les e-mails, .pdf pour les courriers)"
-        " et historique.csv (date, canal, destinataire, statut, Message-ID) ;",
-        "- promesses-litiges.csv : promesses de paiement, litiges, pauses et commentaires saisis.",
-    ]
-    if missing:
-        lines += ["", f"PDF non disponible à la source pour : {', '.join(missing)}."]
-    lines += ["", "Le client est désormais « en recouvrement » : les relances amiables sont arrêtées."]
+    values = {
+        "customer": customer.name, "creditor": config.company_name, "customer_id": customer.id,
+        "siren": README_SIREN_FR.format(siren=customer.siren) if customer.siren else "", "day": as_of,
+        "balance": _money(balance), "open_count": len(open_docs), "pdfs": pdfs, "reminders": reminders,
+        "missing": ", ".join(missing),
+    }
+    parts = [*README_FR, *(README_MISSING_FR if missing else ()), *README_END_FR]
+    lines = [line.format(**values) for line in parts]
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -61,6 +61,12 @@ class Dispatch:
     recipients: tuple[str, ...]
     planned_date: date
 
+    def __post_init__(self) -> None:
+        # the journal stores scenario and step beside each key: they must be the key's own
+        strays = [k.id for k in self.keys if (k.scenario, k.step) != (self.scenario, self.step)]
+        if strays:
+            raise ValueError(f"step keys {', '.join(strays)} are not of {self.scenario}/{self.step}")
+
     @classmethod
     def from_action(cls, action: PlannedAction) -> Dispatch:
         recipients = action.recipients.to + action.recipients.cc if action.channel in ("email", "thanks") else ()

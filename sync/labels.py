@@ -47,6 +47,25 @@ PASS_TEXT_FR = {
     "sheet_missing": "Promesses et litiges non lus : la feuille {path} n'existe pas encore.",
     "sheet_unreadable": "Promesses et litiges non lus : la feuille n'a pas pu être lue ({error}).",
     "no_journal": "Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).",
+    "report_subject": "Encours au {day}{who} : {outstanding} dont {overdue} échus",
+    "report_company": "société",
+    # the registries' risk signals (sheet notes, sync log)
+    "risk_stale": "Signaux des registres périmés pour {count} SIREN : registres injoignables{since}.",
+    "risk_stale_since": " (plus ancienne vérification : {day})",
+    "risk_unknown": "SIREN inconnus du répertoire des entreprises : {sirens}.",
+    "risk_invalid": "SIREN invalides (clients {customers}) : non vérifiés.",
+    # encours preview
+    "preview_next": "Prochaine action : {action}",
+    "preview_skip": "Pas de relance ({target}) : {detail}",
+    "preview_automatic": "automatique",
+    "preview_approved": "approuvée",
+    "preview_waiting": "en attente d'approbation (À envoyer)",
+    "preview_planned": "prévue le {planned:%d/%m/%Y} (aperçu au {as_of:%d/%m/%Y})",
+    "preview_note": "Note : {note}",
+    "preview_nothing": "Aucun message à prévisualiser.",
+    # the Excel button's message once the workbook is synchronised
+    "button_summary": "{open_invoices} factures ouvertes, encours {outstanding} €, échu {overdue} €",
+    "button_title": "encours : synchronisé",
 }
 
 

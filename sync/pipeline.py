@@ -11,7 +11,7 @@ and the sheet, the report and the zip handed to an agency agree on every figure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -30,6 +30,8 @@ from encours.sync.redact import secret_values
 from encours.sync.risk import RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
 from encours.sync.source_holds import with_source_holds
 from encours.sync.state import StateStore
+from encours.sync.task_book import TaskBook, held_marks, read_book, relabel
+from encours.sync.task_store import TaskStore
 
 
 class Refetcher(Protocol):
@@ -53,6 +55,9 @@ class DossierState:
     journal: Journal
     #: Reminders held while a record of the source cannot be read (customer, payment …).
     holds: tuple[Hold, ...] = ()
+    #: ``À faire``: every task, what people ticked ``Fait`` on (read, not yet stored) and what it holds;
+    #: ``marks`` above already carries those holds (a promise, a dispute, a payment announced).
+    tasks: TaskBook = field(default_factory=lambda: TaskBook([]))
 
     @property
     def setup(self) -> ScenarioSetup:
@@ -109,10 +114,13 @@ def assemble(
     refresh_risk: bool = False,
 ) -> DossierState:
     """The dossier's state: the stored ledger with ``delta`` applied (nothing committed), ``marks``
-    read from the sheet, figures, risk (asked of the registries only when ``refresh_risk``), the
+    read from the sheet (with what people finished in ``À faire`` understood — not stored — and what it
+    holds), figures, risk (asked of the registries only when ``refresh_risk``), the
     scenarios, the sender and the journal.  ``delta=None``: the ledger as last synced."""
     changes = delta if delta is not None else Delta(full=False)
     ledger = store.ledger().apply(changes)
+    tasks = read_book(TaskStore(store).all(), marks, as_of, now)
+    marks = held_marks(marks, tasks.holds)
     risk = (refresh_for_config(config, store, ledger.customers, now=now) if refresh_risk
             else load_risk(store, ledger.customers))
     figures, kpis = figures_and_kpis(ledger, as_of, marks=marks, default_terms=config.payment_terms_days)
@@ -120,7 +128,7 @@ def assemble(
                       tz=config.timezone)
     return DossierState(
         config=config, as_of=as_of, now=now, source=source, delta=changes, ledger=ledger, marks=marks,
-        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal,
+        figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal, tasks=tasks,
         holds=source_holds(store.cache(), config.source.type),
     )
 
@@ -142,7 +150,8 @@ def plan_for(state: DossierState, *, day: date | None = None, used_approvals: It
         profile_scenarios=state.setup.profile_scenarios, default_scenario=state.setup.default,
         in_recovery=in_recovery, used_approvals=used,
     )
-    return with_source_holds(with_claim_declarations(the_plan, state.ledger, state.risk), state.ledger, state.holds)
+    return relabel(with_source_holds(with_claim_declarations(the_plan, state.ledger, state.risk), state.ledger,
+                                     state.holds), state.tasks)
 
 
 def refetch(

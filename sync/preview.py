@@ -24,6 +24,7 @@ from encours.sheets_addin.marks import SheetMarks
 from encours.sync.channels.outbox import OutboxChannel
 from encours.sync.config import Config
 from encours.sync.dispatch import attachments, pdf_fetcher
+from encours.sync.labels import pass_text
 from encours.sync.pipeline import DossierState, assemble, plan_for
 from encours.sync.pull import open_sheet
 from encours.sync.sources import open_connector
@@ -162,18 +163,18 @@ def describe(result: Preview) -> list[str]:
     for note in result.notes:
         lines.append(f"Note: {note}")
     if result.next_action:
-        lines.append(f"Prochaine action : {result.next_action}")
+        lines.append(pass_text("preview_next", action=result.next_action))
     for skip in result.skips:
-        lines.append(f"Pas de relance ({skip.target}) : {skip.detail}")
+        lines.append(pass_text("preview_skip", target=skip.target, detail=skip.detail))
     for action, message in result.messages:
         lines.append("")
         lines.append("=" * 78)
-        state = "automatique" if not action.needs_approval else (
-            "approuvée" if action.approved else "en attente d'approbation (À envoyer)")
-        lines.append(f"{action.scenario} / {action.step.label} — {action.channel} — {state} — "
-                     f"prévue le {action.planned_date:%d/%m/%Y} (aperçu au {result.as_of:%d/%m/%Y})")
+        state = pass_text("preview_automatic") if not action.needs_approval else (
+            pass_text("preview_approved") if action.approved else pass_text("preview_waiting"))
+        planned = pass_text("preview_planned", planned=action.planned_date, as_of=result.as_of)
+        lines.append(f"{action.scenario} / {action.step.label} — {action.channel} — {state} — {planned}")
         if action.reason:
-            lines.append(f"Note : {action.reason}")
+            lines.append(pass_text("preview_note", note=action.reason))
         lines.append("=" * 78)
         if message.is_email:
             lines.append(f"From: {message.sender_name} <{message.sender}>")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from encours.connectors.errors import EncoursError
 from encours.connectors.registries.signals import fr_date
 from encours.sheets_addin import functions as fn
+from encours.sync.report_labels import report_text
 
 REMINDER_WINDOW_DAYS = 28
 
@@ -126,4 +127,4 @@ class WeeklyReport:
     @property
     def title(self) -> str:
         who = f" — {self.salesperson}" if self.salesperson else ""
-        return f"Encours clients au {fr_date(self.as_of)}{who}"
+        return report_text("title", day=fr_date(self.as_of), who=who)

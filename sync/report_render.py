@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from encours.connectors.model import to_cents
 from encours.connectors.registries.signals import fr_date
 from encours.sync.report import WeeklyReport
+from encours.sync.report_labels import METHOD_NOTE, SECTIONS_FR, report_text
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -56,7 +57,7 @@ def change(current: Decimal, previous: Decimal) -> str:
     rate = ""
     if previous:
         rate = f" ({(delta / previous * 100):+.1f}\u00a0%)".replace(".", ",")
-    return f"{arrow} {signed_eur(delta)}{rate} sur 7 jours"
+    return report_text("change", arrow=arrow, delta=signed_eur(delta), rate=rate)
 
 
 def short_day(day: date) -> str:
@@ -91,9 +92,11 @@ def charts(report: WeeklyReport) -> dict[str, bytes]:
     figure = _figure()
     axes = figure.add_subplot()
     xs = [short_day(p.day) for p in report.history]
-    axes.plot(xs, [float(p.outstanding) for p in report.history], marker="o", color="#1f4e79", label="Encours")
-    axes.plot(xs, [float(p.overdue) for p in report.history], marker="o", color=COLOURS[3], label="Échu")
-    axes.set_title("Encours et échu, 8 dernières semaines", fontsize=10)
+    axes.plot(xs, [float(p.outstanding) for p in report.history], marker="o", color="#1f4e79",
+              label=report_text("outstanding"))
+    axes.plot(xs, [float(p.overdue) for p in report.history], marker="o", color=COLOURS[3],
+              label=report_text("overdue"))
+    axes.set_title(report_text("trend_chart"), fontsize=10)
     axes.yaxis.set_major_formatter(money)
     axes.tick_params(labelsize=8)
     axes.legend(fontsize=8, frameon=False)
@@ -108,7 +111,7 @@ def charts(report: WeeklyReport) -> dict[str, bytes]:
     for bar, value in zip(bars, values, strict=True):
         axes.annotate(_k(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
                       va="bottom", fontsize=7)
-    axes.set_title("Balance âgée (jours de retard)", fontsize=10)
+    axes.set_title(report_text("aging_chart"), fontsize=10)
     axes.yaxis.set_major_formatter(money)
     axes.tick_params(labelsize=8)
     axes.grid(axis="y", alpha=0.3)
@@ -119,7 +122,7 @@ def charts(report: WeeklyReport) -> dict[str, bytes]:
     weeks = [short_day(w) for w in report.forecast.weeks]
     amounts = [float(a) for a in report.forecast.amounts]
     axes.bar(weeks, amounts, color="#1f4e79")
-    axes.set_title("Encaissements attendus par semaine (lundi)", fontsize=10)
+    axes.set_title(report_text("forecast_chart"), fontsize=10)
     axes.yaxis.set_major_formatter(money)
     axes.tick_params(labelsize=8)
     axes.grid(axis="y", alpha=0.3)
@@ -147,13 +150,14 @@ def kpi_rows(report: WeeklyReport) -> list[tuple[str, str, str]]:
     k = report.kpis
     previous = report.previous
     return [
-        ("Encours total", eur(k.receivables), change(k.receivables, previous.outstanding)),
-        ("dont échu", eur(k.overdue), change(k.overdue, previous.overdue)),
-        ("Non échu", eur(k.current), ""),
-        ("DSO", days(k.dso), f"méthode simple sur {k.period_days} jours ; countback {days(k.dso_countback)}"),
-        ("DSO au mieux", days(k.best_dso), "si tout était payé à l'échéance"),
-        ("Retard moyen (ADD)", days(k.add), "DSO − DSO au mieux"),
-        ("CEI", percent(k.cei), f"efficacité du recouvrement sur {k.period_days} jours"),
+        (report_text("kpi_receivables"), eur(k.receivables), change(k.receivables, previous.outstanding)),
+        (report_text("kpi_overdue"), eur(k.overdue), change(k.overdue, previous.overdue)),
+        (report_text("kpi_current"), eur(k.current), ""),
+        (report_text("kpi_dso"), days(k.dso),
+         report_text("kpi_dso_note", days=k.period_days, countback=days(k.dso_countback))),
+        (report_text("kpi_best_dso"), days(k.best_dso), report_text("kpi_best_dso_note")),
+        (report_text("kpi_add"), days(k.add), report_text("kpi_add_note")),
+        (report_text("kpi_cei"), percent(k.cei), report_text("kpi_cei_note", days=k.period_days)),
     ]
 
 
@@ -204,7 +208,7 @@ def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
               align: tuple[str, ...]) -> None:
         if not rows:
             pdf.set_font("DejaVu", "", 9)
-            pdf.cell(width, 6, "Aucun.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(width, 6, report_text("none"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             return
         with pdf.table(col_widths=widths, text_align=align, line_height=5, first_row_as_headings=True,
                        headings_style=_headings_style()) as grid:
@@ -219,11 +223,11 @@ def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
     pdf.set_font("DejaVu", "B", 15)
     pdf.cell(width, 9, report.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 9)
-    subtitle = report.company + (" — " if report.company else "") + f"{report.customers} clients"
+    subtitle = report.company + (" — " if report.company else "") + report_text("customers", count=report.customers)
     pdf.cell(width, 5, subtitle, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    heading("Chiffres de la semaine")
-    table(("Indicateur", "Valeur", "Commentaire"), [tuple(r) for r in kpi_rows(report)], (45, 35, 100),
+    heading(SECTIONS_FR["kpis"][0])
+    table(SECTIONS_FR["kpis"][1], [tuple(r) for r in kpi_rows(report)], (45, 35, 100),
           ("LEFT", "RIGHT", "LEFT"))
     for chart in CHART_IDS:
         if chart in images:
@@ -231,59 +235,61 @@ def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
                 pdf.add_page()
             pdf.image(io.BytesIO(images[chart]), w=width * 0.85)
 
-    heading("Encaissements attendus, 8 prochaines semaines")
-    forecast_rows = [(f"Semaine du {fr_date(w)}", eur(a)) for w, a in zip(report.forecast.weeks,
+    heading(SECTIONS_FR["forecast"][0])
+    forecast_rows = [(report_text("week_of", day=fr_date(w)), eur(a)) for w, a in zip(report.forecast.weeks,
                                                                           report.forecast.amounts, strict=True)]
-    forecast_rows.append(("Au-delà", eur(report.forecast.later)))
-    table(("Semaine", "Montant attendu"), forecast_rows, (90, 50), ("LEFT", "RIGHT"))
+    forecast_rows.append((report_text("later"), eur(report.forecast.later)))
+    table(SECTIONS_FR["forecast"][1], forecast_rows, (90, 50), ("LEFT", "RIGHT"))
 
-    heading("Balance âgée")
+    heading(SECTIONS_FR["aging"][0])
     aging_rows = [(label, eur(amount)) for label, amount in report.aging]
-    aging_rows.append(("Total", eur(sum((a for _, a in report.aging), Decimal(0)))))
-    table(("Tranche", "Montant"), aging_rows, (90, 50), ("LEFT", "RIGHT"))
+    aging_rows.append((report_text("total"), eur(sum((a for _, a in report.aging), Decimal(0)))))
+    table(SECTIONS_FR["aging"][1], aging_rows, (90, 50), ("LEFT", "RIGHT"))
 
-    heading("Les dix plus gros retards")
+    heading(SECTIONS_FR["late_payers"][0])
     table(
-        ("Client", "Commercial", "Échu", "Encours", "Retard", "Score"),
-        [(p.name, p.salesperson, eur(p.overdue), eur(p.outstanding), f"{p.oldest_days} j",
-          "" if p.score is None else f"{p.score} ({p.profile})") for p in report.late_payers],
+        SECTIONS_FR["late_payers"][1],
+        [(p.name, p.salesperson, eur(p.overdue), eur(p.outstanding), report_text("days_late", days=p.oldest_days),
+          "" if p.score is None else report_text("score", score=p.score, profile=p.profile))
+         for p in report.late_payers],
         (50, 30, 28, 28, 22, 22),
         ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
     )
 
-    heading("Promesses de paiement attendues cette semaine")
-    table(("Date", "Client", "Facture", "Reste dû"),
+    heading(SECTIONS_FR["promises"][0])
+    table(SECTIONS_FR["promises"][1],
           [(fr_date(p.day), p.customer, p.number, eur(p.remaining)) for p in report.promises],
           (25, 75, 40, 40), ("LEFT", "LEFT", "LEFT", "RIGHT"))
     if report.broken_promises:
-        heading("Promesses non tenues (7 derniers jours)")
-        table(("Date", "Client", "Facture", "Reste dû"),
+        heading(SECTIONS_FR["broken"][0])
+        table(SECTIONS_FR["broken"][1],
               [(fr_date(p.day), p.customer, p.number, eur(p.remaining)) for p in report.broken_promises],
               (25, 75, 40, 40), ("LEFT", "LEFT", "LEFT", "RIGHT"))
 
-    heading("Litiges ouverts")
-    table(("Client", "Facture", "Échéance", "Reste dû", "Commentaire"),
+    heading(SECTIONS_FR["disputes"][0])
+    table(SECTIONS_FR["disputes"][1],
           [(d.customer, d.number, fr_date(d.due_date), eur(d.remaining), d.comment) for d in report.disputes],
           (50, 30, 25, 30, 45), ("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
 
-    heading("Relances")
+    heading(SECTIONS_FR["reminders"][0])
     rem = report.reminders
     if rem.known:
         pdf.multi_cell(width, 5, reminders_sentence(report), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     else:
-        pdf.multi_cell(width, 5, "Aucun journal d'envoi pour l'instant.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width, 5, report_text("no_journal"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    heading("Alertes des registres publics (Sirene, BODACC)")
-    table(("Client", "Signal", "Date", "Encours", "À faire"),
+    heading(SECTIONS_FR["risks"][0])
+    table(SECTIONS_FR["risks"][1],
           [(r.name, r.what, fr_date(r.day), eur(r.outstanding), r.action) for r in report.risks],
           (38, 58, 20, 26, 38), ("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
     for risk in report.risks:
         if risk.link:
             pdf.set_font("DejaVu", "", 7)
-            pdf.cell(width, 4, f"{risk.name} : {risk.link}", link=risk.link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            caption = report_text("risk_link", name=risk.name, link=risk.link)
+            pdf.cell(width, 4, caption, link=risk.link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     if report.notes:
-        heading("Notes")
+        heading(SECTIONS_FR["notes"][0])
         for note in report.notes:
             pdf.multi_cell(width, 5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 7)
@@ -298,26 +304,17 @@ def _headings_style() -> object:
     return FontFace(emphasis="BOLD", fill_color=(230, 236, 245))
 
 
-METHOD_NOTE = (
-    "Montants en euros, avoirs déduits. DSO = encours ÷ ventes à crédit de la période × jours ; "
-    "DSO au mieux = non échu ÷ ventes × jours ; ADD = DSO − DSO au mieux ; CEI = (encours d'ouverture + ventes "
-    "− encours de clôture) ÷ (encours d'ouverture + ventes − non échu de clôture) × 100, ventes de toute la période. "
-    "Encaissements attendus : chaque facture à son échéance décalée du retard moyen du client. "
-    "Effet des relances : montants payés sur les factures relancées dans les 14 jours suivant une relance "
-    "(relances des 28 derniers jours)."
-)
-
-
 def reminders_sentence(report: WeeklyReport) -> str:
     rem = report.reminders
     if not rem.known:
-        return "Aucun journal d'envoi pour l'instant."
+        return report_text("no_journal")
     channels = ", ".join(f"{count} {name}" for name, count in rem.by_channel)
-    week = f"{rem.sent_this_week} relance{'s' if rem.sent_this_week != 1 else ''} envoyée" + (
-        "s" if rem.sent_this_week != 1 else "") + " ces 7 derniers jours" + (f" ({channels})" if channels else "")
-    effect = (
-        f"Sur les 28 derniers jours, {rem.sent_in_window} relance{'s' if rem.sent_in_window != 1 else ''} "
-        f"ont rapporté {eur(rem.brought_in)} payés dans les 14 jours ({rem.invoices_paid} facture"
-        f"{'s' if rem.invoices_paid != 1 else ''})."
-    )
-    return f"{week}. {effect}"
+    week = report_text("sent_week", count=rem.sent_this_week, s=_plural(rem.sent_this_week),
+                       channels=report_text("channels", channels=channels) if channels else "")
+    effect = report_text("effect", count=rem.sent_in_window, s=_plural(rem.sent_in_window), amount=eur(rem.brought_in),
+                         paid=rem.invoices_paid, paid_s=_plural(rem.invoices_paid))
+    return report_text("reminders", week=week, effect=effect)
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -20,6 +20,7 @@ from encours.connectors.errors import ConfigError
 from encours.connectors.registries.signals import fr_date
 from encours.scenarios.message import Attachment, Message, SendResult, check_address
 from encours.sync.config import Config
+from encours.sync.labels import pass_text
 from encours.sync.report import ReportError, WeeklyReport, build_report, load_inputs, report_settings, salespeople
 from encours.sync.report_render import CHART_IDS, charts, eur, render_html, render_pdf, render_text
 from encours.sync.state import StateStore, utcnow
@@ -50,7 +51,8 @@ class RenderedReport:
     def subject(self) -> str:
         r = self.report
         who = f" ({r.salesperson})" if r.salesperson else ""
-        return f"Encours au {fr_date(r.as_of)}{who} : {eur(r.outstanding)} dont {eur(r.overdue)} échus"
+        return pass_text("report_subject", day=fr_date(r.as_of), who=who, outstanding=eur(r.outstanding),
+                         overdue=eur(r.overdue))
 
     def cids(self, domain: str) -> dict[str, str]:
         return {name: f"{name}.{self.stem}@{domain}" for name in CHART_IDS}
@@ -219,7 +221,7 @@ def send_weekly_report(
         done = {row[0] for row in store.db.execute("SELECT audience FROM report_sends WHERE week = ?", (week,))}
         try:
             for planned in reports:
-                label = "société" if planned.audience == COMPANY else planned.audience
+                label = pass_text("report_company") if planned.audience == COMPANY else planned.audience
                 if not planned.recipients:
                     if planned.audience != COMPANY:
                         missing.append(label)

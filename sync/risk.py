@@ -42,6 +42,7 @@ from encours.connectors.registries.sirene import CompanyRecord, SireneClient, no
 from encours.scenarios.planner import NextAction, Plan, Skip
 from encours.sheets_addin.view import CustomerFigures
 from encours.sync.config import Config
+from encours.sync.labels import pass_text
 from encours.sync.settings import RiskSettings
 from encours.sync.state import StateStore
 
@@ -87,14 +88,12 @@ class RiskRefresh:
         lines: list[str] = []
         if self.stale:
             oldest = [c.checked_at for s in self.stale if (c := self.checks.get(s)) and c.checked_at]
-            since = f" (plus ancienne vérification : {fr_date(min(oldest).date())})" if oldest else ""
-            lines.append(
-                f"Signaux des registres périmés pour {len(self.stale)} SIREN : registres injoignables{since}."
-            )
+            since = pass_text("risk_stale_since", day=fr_date(min(oldest).date())) if oldest else ""
+            lines.append(pass_text("risk_stale", count=len(self.stale), since=since))
         if self.unknown:
-            lines.append(f"SIREN inconnus du répertoire des entreprises : {', '.join(self.unknown)}.")
+            lines.append(pass_text("risk_unknown", sirens=", ".join(self.unknown)))
         if self.invalid:
-            lines.append(f"SIREN invalides (clients {', '.join(self.invalid)}) : non vérifiés.")
+            lines.append(pass_text("risk_invalid", customers=", ".join(self.invalid)))
         return tuple(lines)
 
     def blocked(self) -> dict[str, str]:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
@@ -59,7 +60,7 @@ from encours.sync.dispatch import (
     open_channels,
     pdf_fetcher,
 )
-from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
+from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
 from encours.sync.labels import pass_text
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
@@ -79,8 +80,9 @@ from encours.sync.run_report import RunReport, entry_outcome, outcome
 from encours.sync.sheet_rows import journal_rows, run_columns, step_labels
 from encours.sync.sources import open_connector
 from encours.sync.state import DiskFullError, StateStore
+from encours.sync.task_store import TaskStore
 from encours.sync.tasks import by_reference as _group
-from encours.sync.tasks import todo_rows
+from encours.sync.tasks import current_tasks, merged, paid_checks, reconcile, todo_rows
 from encours.sync.unchanged import next_registry_check, pass_inputs, remember, unchanged_report, valid_until
 from encours.sync.window import window_state
 
@@ -315,6 +317,9 @@ def run_pass(
         state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=source.source,
                          refresh_risk=not dry_run)
         ledger, figures, kpis, risk = state.ledger, state.figures, state.kpis, state.risk
+        if not dry_run and state.tasks.changed:
+            with store.transaction():  # what people finished is recorded before anything is sent
+                TaskStore(store).save(state.tasks.changed)
         ctx = _Context(state, source, report, fetch_pdf or pdf_fetcher(source))
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
@@ -368,17 +373,18 @@ def run_pass(
         if dry_run:
             for group in _group(e for e in entries if e.state is State.SENDING):
                 report.uncertain.append(entry_outcome(group, step_labels(setup)))
+        todo = _todo(store, state, final_plan, entries, dry_run)
         view = build_view(
             ledger, as_of, figures=figures, default_terms=config.payment_terms_days, company=config.company_name,
             run=run_columns(final_plan, entries, setup, config),
             journal=journal_rows(journal, setup, config),
-            todo=todo_rows(final_plan, entries, ledger, step_labels(setup), as_of, config.timezone, (CLAIM_ACTION,)),
+            todo=todo,
             scenario_names=tuple(sorted(setup.scenarios)),
             opening_receivables=kpis.opening,
             notes=tuple(risk.notes()),
         )
         summary = summarise(view, ledger, source.source, delta.full, sheet_label(config))
-        report.sync_lines = [*summary.lines(), *quarantine_notes(source)]
+        report.sync_lines = [*summary.lines(), *quarantine_notes(source), *state.tasks.lines()]
         if dry_run:
             return report
         _write_sheet(store, backend, view, delta, source.source, now, report)
@@ -387,6 +393,22 @@ def run_pass(
         remember(store, before, after, delta, report,
                  valid_until(report, next_registry_check(config, store, ledger.customers, now)))
     return report
+
+
+def _todo(store: StateStore, state: DossierState, the_plan: Plan, entries: list[Entry],
+          dry_run: bool) -> list[dict[str, Any]]:
+    """``À faire``'s rows: the tasks the plan and the journal call for stored (new ones get their ID,
+    those encours tracks close once their cause is gone), then every task shown with its ``Suivi``."""
+    tz = state.config.timezone
+    open_ids = {i.id for i in state.ledger.invoices if i.is_open}
+    wanted = current_tasks(the_plan, entries, state.ledger, step_labels(state.setup), tz, (CLAIM_ACTION,))
+    wanted += paid_checks(state.tasks.tasks, open_ids, state.as_of)
+    changes = reconcile(state.tasks.tasks, wanted, state.as_of, taken=state.tasks.marks.keys())
+    if changes and not dry_run:
+        with store.transaction():
+            TaskStore(store).save(changes)
+    tasks = merged(state.tasks.tasks, changes)
+    return todo_rows(tasks, state.tasks, open_ids, state.as_of)
 
 
 def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:

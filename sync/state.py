@@ -24,6 +24,7 @@ from encours.connectors import codec
 from encours.connectors.errors import EncoursError
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.journal_schema import JOURNAL_MIGRATION, JOURNAL_WALL_CLOCK_MIGRATION
+from encours.sync.task_schema import TASKS_MIGRATION
 
 _R = TypeVar("_R")
 
@@ -116,6 +117,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE credits (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, data TEXT NOT NULL);
         """,
     ),
+    TASKS_MIGRATION,
 ]
 
 
@@ -300,6 +302,10 @@ class StateStore:
             "INSERT INTO customers (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
             ((c.id, codec.dumps(c)) for c in delta.customers),
         )
+        db.executemany(  # a customer the source cannot read now: never over one stored before
+            "INSERT INTO customers (id, data) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            ((c.id, codec.dumps(c)) for c in delta.stand_in_customers),
+        )
         db.executemany(
             "INSERT INTO invoices (id, customer_id, status, data) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, "
@@ -399,7 +405,8 @@ class StoreCache:
 
 def changes_ledger(delta: Delta) -> bool:
     """Does applying ``delta`` change anything (a pull with nothing new only moves the cursor)?"""
-    return bool(delta.full or delta.customers or delta.invoices or delta.payments or delta.credits
+    return bool(delta.full or delta.customers or delta.stand_in_customers or delta.invoices or delta.payments
+                or delta.credits
                 or delta.deleted_invoice_ids or delta.deleted_payment_ids or delta.deleted_customer_ids
                 or delta.deleted_credit_ids or delta.payments_of or delta.credits_complete)
 

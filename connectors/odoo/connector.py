@@ -31,23 +31,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
 
 from encours.connectors.access import EndpointCheck, probe
 from encours.connectors.base import Cache
+from encours.connectors.checkpoint import Checkpoint
 from encours.connectors.fields import Fields
 from encours.connectors.model import Delta, Invoice, InvoiceStatus, SourceInfo
 from encours.connectors.odoo import mapping
-from encours.connectors.odoo.client import PLATFORM, OdooClient, Transport
+from encours.connectors.odoo.client import PAGE, PLATFORM, OdooClient, Transport
 from encours.connectors.odoo.cursor import ODOO_TIME, OdooCursor, stamp
+from encours.connectors.odoo.full import LOOK_BACK, FullPull
 from encours.connectors.odoo.records import PARTIALS, PARTNERS, Records
 from encours.connectors.quarantine import CUSTOMER, INVOICE, KINDS, PAYMENT, Quarantine
 from encours.connectors.source_errors import MalformedResponseError
-
-LOOK_BACK = timedelta(minutes=2)
 
 
 class MemoryCache:
@@ -94,6 +94,7 @@ class OdooConnector:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         cache: Cache | None = None,
+        page_size: int = PAGE,
     ) -> None:
         self.client = OdooClient(url, database=database, login=login, api_key=api_key, company_ids=company_ids,
                                  version=version, protocol=protocol, session=session, sleep=sleep)
@@ -101,7 +102,10 @@ class OdooConnector:
         self.database = database
         self.as_of = as_of
         self.company_ids = company_ids
-        self.quarantine = Quarantine(cache if cache is not None else MemoryCache(), PLATFORM)
+        store = cache if cache is not None else MemoryCache()
+        self.quarantine = Quarantine(store, PLATFORM)
+        self.checkpoint = Checkpoint(store, PLATFORM)  # an interrupted full pull resumes (see full)
+        self.page_size = page_size
         self.records = Records(self.client, self.quarantine, as_of=as_of, company_ids=company_ids)
 
     @property
@@ -179,25 +183,24 @@ class OdooConnector:
     def _pull_full(self) -> Delta:
         # Cancelled invoices too: a full pull must show them "Annulée", not "Supprimée".
         domain = [*self._invoice_domain(posted_only=False), ("state", "in", ["posted", "cancel"])]
-        raws = self.client.moves(domain, mapping.MOVE_FIELDS)
-        invoices = self.records.invoices(raws)
-        misc, credits = self.records.other_receivables(None, set())
-        payments = self.records.payments(invoices)
-        customers = self.records.customers(
-            {inv.customer_id for inv in invoices} | {m.customer_id for m in misc} | {c.customer_id for c in credits}
-        )
-        newest = max((stamp(r) for r in raws), default="")
-        if not newest:
-            newest = datetime.fromtimestamp(self.http.last_date or self.http.clock(), UTC).strftime(ODOO_TIME)
+        full = FullPull(self.client, self.records, self.checkpoint, page_size=self.page_size)
+        pulled = full.run(domain, self.http.last_date or self.http.clock())  # the server's clock when known
+        # From the latest change read, but never after the pull began: what changed while it ran
+        # (or while it was interrupted) is read again by the next incremental sync.
+        newest = min(pulled.newest or pulled.began, pulled.began)
+        invoices = pulled.invoices
         posted = tuple(int(i.id) for i in invoices if i.status is not InvoiceStatus.CANCELLED)
         cursor = OdooCursor(newest, self.as_of.isoformat(), posted, tuple(self.quarantine.found))
+        named = {i.customer_id for i in (*invoices, *pulled.misc)} | {c.customer_id for c in pulled.credits}
+        full.finish()
         return Delta(
-            customers=tuple(customers),
-            invoices=(*invoices, *misc),
-            payments=tuple(payments),
+            customers=tuple(pulled.customers),
+            stand_in_customers=self.records.stand_ins(named, pulled.customers),
+            invoices=(*invoices, *pulled.misc),
+            payments=tuple(pulled.payments),
             full=True,
             cursor=cursor.dumps(),
-            credits=tuple(credits),
+            credits=tuple(pulled.credits),
             credits_complete=True,
         )
 
@@ -233,8 +236,10 @@ class OdooConnector:
         deleted |= {q.record for q in self.quarantine.found.values()
                     if (q.kind == INVOICE and q.record.isdigit()) or q.record.startswith("aml-")}
         deleted -= {m.id for m in misc} | {i.id for i in invoices}
+        named = {i.customer_id for i in (*invoices, *misc)} | {c.customer_id for c in credits}
         return Delta(
             customers=tuple(customers),
+            stand_in_customers=self.records.stand_ins(named, customers),
             invoices=(*invoices, *misc),
             payments=tuple(payments),
             deleted_invoice_ids=tuple(sorted(deleted)),

@@ -30,6 +30,10 @@ MOVES = "account.move.search_read"
 LINES = "account.move.line.search_read"
 PARTIALS = "account.partial.reconcile.search_read"
 PARTNERS = "res.partner.search_read"
+#: Receivable lines still open (unreconciled, posted): read by every pull.
+OPEN_OTHER: list[Any] = [("reconciled", "=", False), ("parent_state", "=", "posted")]
+#: Every debit receivable line (a full pull: one reconciled since closes as paid).
+DEBIT_OTHER: list[Any] = [("balance", ">", 0), ("parent_state", "in", ["posted", "cancel"])]
 
 
 def _why(exc: MalformedResponseError) -> str:
@@ -51,6 +55,7 @@ class Records:
         self.company_currency: dict[str, str] = {}
         self.company_names: dict[str, str] = {}
         self.lines: dict[str, list[Fields]] = {}
+        self.named: dict[str, str] = {}  # customer id → name, as invoices and lines name them
 
     def load_companies(self) -> None:
         for raw in self.client.companies(["name", "currency_id"]):
@@ -70,10 +75,15 @@ class Records:
         self.quarantine.add(record, error, kind=kind, customer=customer, currency=currency, holds=holds)
 
     def invoices(self, raws: list[Any]) -> list[Invoice]:
+        """The invoices of ``raws``, their receivable lines read (and kept for :meth:`payments`)."""
+        ids = [int(r["id"]) for r in raws if isinstance(r, dict) and _is_id(r.get("id"))]
+        self.lines = self.grouped_lines(self.read_lines(ids))
+        return self.map_invoices(raws, self.lines)
+
+    def map_invoices(self, raws: list[Any], lines: dict[str, list[Fields]]) -> list[Invoice]:
         parsed = [Fields(raw, platform=PLATFORM, endpoint=MOVES) for raw in raws]
         for f in parsed:
             f.id()  # a record without an id cannot be quarantined: the answer itself is wrong
-        lines = self.receivable_lines([int(f.id()) for f in parsed if f.id().isdigit()])
         name_companies = len(self.company_names) > 1
         out = []
         for f in parsed:
@@ -82,42 +92,86 @@ class Records:
                                            platform=PLATFORM, name_companies=name_companies))
             except MalformedResponseError as exc:
                 self.quarantined(f.id(), exc, MOVES, "receivable line")
+                continue
+            self._remember(out[-1].customer_id, f.raw.get("commercial_partner_id"), f.raw.get("partner_id"))
         return out
 
-    def receivable_lines(self, move_ids: list[int]) -> dict[str, list[Fields]]:
-        found: dict[str, list[Fields]] = defaultdict(list)
+    def _remember(self, customer_id: str, *many2ones: Any) -> None:
+        for many2one in many2ones:
+            name = many2one[1] if isinstance(many2one, list) and len(many2one) == 2 else None
+            if _id_of(many2one) == customer_id and isinstance(name, str) and name.strip():
+                self.named.setdefault(customer_id, name.strip())
+                return
+
+    def stand_ins(self, named_by: set[str], customers: list[Customer]) -> tuple[Customer, ...]:
+        """The quarantined customers among those ``named_by`` this pull's invoices and lines, as
+        far as these name them (id and name): a first sync then shows whose invoices they are."""
+        held = {q.record for q in self.quarantine.found.values() if q.kind == CUSTOMER}
+        missing = (held & named_by) - {c.id for c in customers}
+        return tuple(Customer(cid, self.named.get(cid) or f"Client {cid}", PLATFORM)
+                     for cid in sorted(missing, key=lambda i: (len(i), i)))
+
+    def read_lines(self, move_ids: list[int]) -> list[Any]:
+        """The receivable lines of these invoices, as Odoo sends them."""
+        out: list[Any] = []
         for batch in batches(move_ids):
-            domain = [("move_id", "in", batch), self.client.receivable_domain()]
-            for raw in self.client.lines(domain, mapping.LINE_FIELDS):
-                line = Fields(raw, platform=PLATFORM, endpoint=LINES)
-                try:
-                    move = line.many2one("move_id", required=True)
-                except MalformedResponseError as exc:
-                    self.quarantined(f"aml-{line.id()}", exc, LINES, kind=PAYMENT, holds=False)
-                    continue
-                assert move is not None
-                found[move[0]].append(line)
-        self.lines = found
+            out += self.client.lines([("move_id", "in", batch), self.client.receivable_domain()], mapping.LINE_FIELDS)
+        return out
+
+    def grouped_lines(self, raws: list[Any]) -> dict[str, list[Fields]]:
+        """Receivable lines by invoice (a line that does not say whose it is: quarantined)."""
+        found: dict[str, list[Fields]] = defaultdict(list)
+        for raw in raws:
+            line = Fields(raw, platform=PLATFORM, endpoint=LINES)
+            try:
+                move = line.many2one("move_id", required=True)
+            except MalformedResponseError as exc:
+                self.quarantined(f"aml-{line.id()}", exc, LINES, kind=PAYMENT, holds=False)
+                continue
+            assert move is not None
+            found[move[0]].append(line)
         return found
 
-    def other_receivables(self, since: str | None,
-                           retry: set[int]) -> tuple[list[Invoice], list[UnallocatedCredit]]:
-        """Receivable lines of entries that are not invoices.  Every open one; a full pull also
-        every debit one (a debit reconciled since closes as paid); an incremental one the lines
-        changed since, and those held."""
+    # -- one page of a full pull: everything read first (kept as Odoo sent it), then mapped --
+    def read_page(self, moves: list[Any]) -> dict[str, list[Any]]:
+        """A page of invoices with what maps them: receivable lines, reconciliations, paying lines."""
+        ids = [int(r["id"]) for r in moves if isinstance(r, dict) and _is_id(r.get("id"))]
+        lines = self.read_lines(ids)
+        refunds = {str(r.get("id")) for r in moves if isinstance(r, dict) and r.get("move_type") == "out_refund"}
+        debit = sorted({int(raw["id"]) for raw in lines if isinstance(raw, dict) and _is_id(raw.get("id"))
+                        and _id_of(raw.get("move_id")) not in refunds})
+        partials = self.read_partials(debit)
+        paying = sorted({int(i) for p in partials if (i := _id_of(p.get("credit_move_id") if isinstance(p, dict)
+                                                                   else None))})
+        return {"moves": moves, "lines": lines, "partials": partials,
+                "paying": self.client.lines_by_id(paying, mapping.PAYING_LINE_FIELDS)}
+
+    def map_page(self, page: dict[str, list[Any]]) -> tuple[list[Invoice], list[Payment]]:
+        lines = self.grouped_lines(page["lines"])
+        invoices = self.map_invoices(page["moves"], lines)
+        return invoices, self.map_payments(invoices, lines, page["partials"], page["paying"])
+
+    def other_domain(self) -> list[Any]:
+        """Receivable lines of entries that are not invoices (payments on account, opening entries …)."""
         not_invoices = ("move_id.move_type", "not in", ["out_invoice", "out_refund"])
         base: list[Any] = [self.client.receivable_domain(), not_invoices]
         if self.company_ids:
             base.append(("company_id", "in", list(self.company_ids)))
+        return base
+
+    def other_receivables(self, since: str, retry: set[int]) -> tuple[list[Invoice], list[UnallocatedCredit]]:
+        """Receivable lines of entries that are not invoices, for an incremental pull: every open
+        one, those changed since, and those held.  (A full pull reads every open one and every
+        debit one — a debit reconciled since closes as paid — page by page: see ``full``.)"""
+        base = self.other_domain()
         fields = mapping.OTHER_LINE_FIELDS
-        raws = self.client.lines([*base, ("reconciled", "=", False), ("parent_state", "=", "posted")], fields)
-        if since is None:
-            raws += self.client.lines([*base, ("balance", ">", 0), ("parent_state", "in", ["posted", "cancel"])],
-                                      fields)
-        else:
-            raws += self.client.lines([*base, ("write_date", ">=", since)], fields)
-            if retry:
-                raws += self.client.lines_by_id(sorted(retry), fields, extra=base)
+        raws = self.client.lines([*base, *OPEN_OTHER], fields)
+        raws += self.client.lines([*base, ("write_date", ">=", since)], fields)
+        if retry:
+            raws += self.client.lines_by_id(sorted(retry), fields, extra=base)
+        return self.map_other(raws)
+
+    def map_other(self, raws: list[Any]) -> tuple[list[Invoice], list[UnallocatedCredit]]:
         found: dict[str, Fields] = {}
         for raw in raws:
             line = Fields(raw, platform=PLATFORM, endpoint=LINES)
@@ -136,40 +190,51 @@ class Records:
                 misc.append(entry)
             elif entry is not None:
                 credits.append(entry)
+            if entry is not None:
+                self._remember(entry.customer_id, line.raw.get("partner_id"))
         return misc, credits
 
     def payments(self, invoices: list[Invoice]) -> list[Payment]:
-        """One payment share per reconciliation of an invoice's receivable line."""
-        invoice_of_line: dict[int, Invoice] = {}
-        refund_lines: set[int] = set()
-        by_id = {inv.id: inv for inv in invoices}
-        for move_id, move_lines in self.lines.items():
-            invoice = by_id.get(move_id)
-            if invoice is None:
-                continue
-            for line in move_lines:
-                invoice_of_line[int(line.id())] = invoice
-                if invoice.is_credit_note:
-                    refund_lines.add(int(line.id()))
-        debit_lines = sorted(i for i, inv in invoice_of_line.items() if not inv.is_credit_note)
-        partials: list[tuple[Fields, Invoice, int]] = []
+        """One payment share per reconciliation of an invoice's receivable line (lines of :meth:`invoices`)."""
+        debit = sorted(i for i, inv in self._invoice_of_line(invoices, self.lines).items() if not inv.is_credit_note)
+        partials = self.read_partials(debit)
+        paying = sorted({int(i) for p in partials if (i := _id_of(p.get("credit_move_id") if isinstance(p, dict)
+                                                                   else None))})
+        return self.map_payments(invoices, self.lines, partials,
+                                 self.client.lines_by_id(paying, mapping.PAYING_LINE_FIELDS))
+
+    def read_partials(self, debit_lines: list[int]) -> list[Any]:
+        out: list[Any] = []
         for batch in batches(debit_lines):
-            for raw in self.client.partials([("debit_move_id", "in", batch)], mapping.PARTIAL_FIELDS):
-                partial = Fields(raw, platform=PLATFORM, endpoint=PARTIALS)
-                key = f"partial-{partial.id()}"
-                try:
-                    debit = partial.many2one("debit_move_id", required=True)
-                    credit = partial.many2one("credit_move_id", required=True)
-                except MalformedResponseError as exc:
-                    self.quarantined(key, exc, PARTIALS, kind=PAYMENT, holds=False)
-                    continue
-                assert debit is not None and credit is not None
-                invoice = invoice_of_line.get(int(debit[0]))
-                if invoice is not None:
-                    partials.append((partial, invoice, int(credit[0])))
+            out += self.client.partials([("debit_move_id", "in", batch)], mapping.PARTIAL_FIELDS)
+        return out
+
+    @staticmethod
+    def _invoice_of_line(invoices: list[Invoice], lines: dict[str, list[Fields]]) -> dict[int, Invoice]:
+        by_id = {inv.id: inv for inv in invoices}
+        return {int(line.id()): by_id[move_id] for move_id, move_lines in lines.items() if move_id in by_id
+                for line in move_lines}
+
+    def map_payments(self, invoices: list[Invoice], lines: dict[str, list[Fields]], raw_partials: list[Any],
+                     raw_paying: list[Any]) -> list[Payment]:
+        invoice_of_line = self._invoice_of_line(invoices, lines)
+        refund_lines = {i for i, inv in invoice_of_line.items() if inv.is_credit_note}
+        partials: list[tuple[Fields, Invoice, int]] = []
+        for raw in raw_partials:
+            partial = Fields(raw, platform=PLATFORM, endpoint=PARTIALS)
+            key = f"partial-{partial.id()}"
+            try:
+                debit = partial.many2one("debit_move_id", required=True)
+                credit = partial.many2one("credit_move_id", required=True)
+            except MalformedResponseError as exc:
+                self.quarantined(key, exc, PARTIALS, kind=PAYMENT, holds=False)
+                continue
+            assert debit is not None and credit is not None
+            invoice = invoice_of_line.get(int(debit[0]))
+            if invoice is not None and not invoice.is_credit_note:
+                partials.append((partial, invoice, int(credit[0])))
         paying: dict[int, Fields] = {}
-        paying_ids = sorted({credit for _, _, credit in partials})
-        for raw in self.client.lines_by_id(paying_ids, mapping.PAYING_LINE_FIELDS):
+        for raw in raw_paying:
             line = Fields(raw, platform=PLATFORM, endpoint=LINES)
             paying[int(line.id())] = line
         payments = []
@@ -184,22 +249,30 @@ class Records:
 
     def customers(self, commercial_ids: set[str]) -> list[Customer]:
         """The customers; one that cannot be mapped (or a contact of it) is left out and holds its reminders."""
-        ids = sorted(int(i) for i in commercial_ids if i.isdigit())
+        raws: list[Any] = []
+        for batch in batches(sorted(int(i) for i in commercial_ids if i.isdigit())):
+            raws += self.read_partners(batch)
+        return self.map_customers(raws)
+
+    def read_partners(self, commercial_ids: list[int]) -> list[Any]:
+        """These customers and their contacts, as Odoo sends them."""
+        return self.client.partners([("commercial_partner_id", "in", commercial_ids)], mapping.PARTNER_FIELDS)
+
+    def map_customers(self, raws: list[Any]) -> list[Customer]:
         partners: dict[str, Fields] = {}
         children: dict[str, list[Fields]] = defaultdict(list)
-        for batch in batches(ids):
-            for raw in self.client.partners([("commercial_partner_id", "in", batch)], mapping.PARTNER_FIELDS):
-                f = Fields(raw, platform=PLATFORM, endpoint=PARTNERS)
-                try:
-                    parent = f.many2one("commercial_partner_id")
-                except MalformedResponseError as exc:
-                    self.quarantined(f.id(), exc, PARTNERS, kind=CUSTOMER)
-                    continue
-                owner = parent[0] if parent else f.id()
-                if owner == f.id():
-                    partners[f.id()] = f
-                elif raw.get("active") is not False:  # an archived contact (someone who left) gets nothing
-                    children[owner].append(f)
+        for raw in raws:
+            f = Fields(raw, platform=PLATFORM, endpoint=PARTNERS)
+            try:
+                parent = f.many2one("commercial_partner_id")
+            except MalformedResponseError as exc:
+                self.quarantined(f.id(), exc, PARTNERS, kind=CUSTOMER)
+                continue
+            owner = parent[0] if parent else f.id()
+            if owner == f.id():
+                partners[f.id()] = f
+            elif raw.get("active") is not False:  # an archived contact (someone who left) gets nothing
+                children[owner].append(f)
         user_emails = self.user_emails({u[0] for f in partners.values() if (u := _user(f))})
         debited = self.mandated(set(partners))
         customers = []
@@ -269,6 +342,10 @@ def _user(partner: Fields) -> tuple[str, str] | None:
         return partner.many2one("user_id")
     except MalformedResponseError:
         return None  # the partner is quarantined when mapped
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _id_of(many2one: Any) -> str:

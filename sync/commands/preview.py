@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from encours.sync.commands.common import add_as_of_argument, add_config_argument, load, today
+from encours.sync.labels import pass_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -38,5 +39,5 @@ def run(args: argparse.Namespace, *, printer: Callable[[str], None] = print) -> 
         for path in write_files(result, args.out):
             printer(f"written: {path}")
     if not result.messages:
-        printer("Aucun message à prévisualiser.")
+        printer(pass_text("preview_nothing"))
     return 0

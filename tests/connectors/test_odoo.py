@@ -62,7 +62,8 @@ def test_odoo16_over_jsonrpc(odoo16: tuple[FakeOdoo, str]) -> None:
     assert delta.full
     check_ledger_of_the_fixtures(delta)
     reads = [c for c in odoo.calls if c[0] == "account.move" and c[1] == "search_read"]
-    assert reads[0][2]["order"] == "write_date asc, id asc"
+    assert reads[0][2]["order"] == "id asc" and reads[0][2]["limit"] == 500  # by id: a full pull resumes
+    assert ["id", ">", 0] in reads[0][2]["args"][0]
     assert ["state", "in", ["posted", "cancel"]] in reads[0][2]["args"][0]  # cancelled stay "Annulée"
 
 

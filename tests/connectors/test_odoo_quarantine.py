@@ -101,7 +101,9 @@ def test_an_odd_record_of_each_kind_is_listed_left_out_and_read_again_until_it_m
             ledger = store.ledger()
             cursor = OdooCursor.loads(store.sync_mark("odoo").cursor)  # type: ignore[union-attr]
         assert {i.id for i in ledger.invoices} == {"1", "2", "3", "18"}  # the rest of the ledger synced
-        assert {c.id for c in ledger.customers} == {"10"}  # Deco maps (its reminders are held); Azure does not
+        customers = {c.id: c for c in ledger.customers}  # Deco maps (its reminders are held); Azure does not:
+        assert set(customers) == {"10", "14"} and customers["14"].name == "Azure Interior"  # named by its invoices
+        assert customers["14"].emails == () and customers["14"].contacts == ()  # and nothing more
         assert "partial-1" not in {p.id for p in ledger.payments} and len(ledger.payments) == 3
         assert cursor is not None and cursor.since == "2026-11-21 08:00:00"  # not moved by the bad date
         assert set(cursor.retry) == {"4", "5", "19", "payment:partial-1", "customer:14", "payment:aml-601"}
@@ -251,3 +253,43 @@ def test_the_recheck_before_sending_treats_an_invoice_it_cannot_read_as_not_to_b
     (held,) = pl.quarantine.items
     assert held.line() == ("odoo account.move.search_read record 4: field 'amount_residual' is not an amount: "
                            "{'value': 3651.25} — left out, retried next sync")
+
+
+def test_a_first_sync_with_an_unreadable_customer_names_it_as_its_invoices_do_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Never synced before: the invoices show whose they are (Odoo's [id, name]) and that the
+    customer's record cannot be read — not an empty Client and "Client inconnu"."""
+    odoo = FakeOdoo(16)
+    record(odoo, "res.partner", 14)["name"] = ["Azure Interior"]  # the record cannot be mapped
+    record(odoo, "account.move", 5)["commercial_partner_id"] = [14, False]  # this invoice names no one
+    day = date(2027, 1, 20)  # Azure's invoices are overdue
+    with dossier(tmp_path, odoo, monkeypatch) as path:
+        config = load_config(path)
+        assert reminded(config, day) == {"Deco Addict"}  # Azure: held
+        rows = factures(config)
+        for ident in ("5", "1#2"):
+            assert (rows[ident]["Client"], rows[ident]["ID client"]) == ("Azure Interior", "14")
+            assert rows[ident]["Prochaine action"] == ("Relance retenue : fiche client illisible à la source "
+                                                       "(odoo customer 14), à corriger")
+        clients = list(load_workbook(tmp_path / "encours.xlsx", read_only=True)["Clients"].iter_rows(values_only=True))
+        assert ("14", "Azure Interior") in [tuple(r[:2]) for r in clients]
+
+        record(odoo, "res.partner", 14).update(name="Azure Interior SA", write_date="2026-11-23 08:00:00")
+        assert reminded(config, day) == {"Azure Interior SA"}  # readable again: its own record, reminded
+    with StateStore(tmp_path / "state.sqlite") as store:
+        azure = next(c for c in store.ledger().customers if c.id == "14")
+    assert azure.name == "Azure Interior SA" and azure.language == "nl"
+
+
+def test_a_full_sync_never_replaces_a_customer_synced_before_by_what_its_invoices_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    odoo = FakeOdoo(16)
+    with dossier(tmp_path, odoo, monkeypatch) as path:
+        sync(path, capsys)
+        record(odoo, "res.partner", 14)["name"] = ["Azure Interior"]
+        assert "record 14" in sync(path, capsys, "--full")
+        with StateStore(tmp_path / "state.sqlite") as store:
+            azure = next(c for c in store.ledger().customers if c.id == "14")
+    assert azure.language == "nl" and azure.salesperson == "Marc Lefort"  # as last synced, not a bare name

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from encours.sync.cli import main
@@ -18,8 +17,6 @@ from tests.connectors.test_fec_balances import receipt, sale
 from tests.sync.test_run_claims_net import _dossier
 
 
-@pytest.mark.xfail(strict=True, reason="scenarios/letter.py: _UNICODES leaves out U+2212 (and the reduced-font "
-                                       "cache is keyed by the source fonts' sizes only) — wt/tasks' file")
 def test_a_letter_prints_the_minus_sign_of_a_deducted_payment(tmp_path: Path) -> None:
     config = _dossier(tmp_path, sale("1", "20260905", "C1", "FA-0201", "1200,00"),
                       receipt("2", "20260920", "C1", "VIR-0920", "300,00"))

@@ -534,10 +534,12 @@ def test_run_columns_journal_and_todo_are_written_by_a_run_and_left_alone_by_a_s
     journal = [{"id": "J1", "at": datetime(2026, 11, 23, 9, 30), "customer": "=cmd|' /C calc'!A0",
                 "invoices": "F-1", "scenario": "standard", "step": "Relance 1", "channel": "email",
                 "recipient": "compta@client.fr", "status": "sent", "reason": "", "message": "<id@x>"}]
-    todo = [{"salesperson": "Claire Martin", "date": as_of, "action": "Appeler", "customer": "Client A",
-             "phone": "+33 1", "invoices": "F-1, F-2", "amount": Decimal("1234.56"), "reason": "Relance 3"},
-            {"salesperson": "Hugo Lefèvre", "date": as_of, "action": "Lettre à valider", "customer": "Client B",
-             "phone": "", "invoices": "F-9", "amount": Decimal("99.90"), "reason": ""}]
+    todo = [{"id": "T-0001", "salesperson": "Claire Martin", "date": as_of, "action": "Appeler",
+             "customer": "Client A", "phone": "+33 1", "invoices": "F-1, F-2", "amount": Decimal("1234.56"),
+             "reason": "Relance 3", "follow_up": "", "is_open": True},
+            {"id": "T-0002", "salesperson": "Hugo Lefèvre", "date": as_of, "action": "Lettre à valider",
+             "customer": "Client B", "phone": "", "invoices": "F-9", "amount": Decimal("99.90"), "reason": "",
+             "follow_up": "", "is_open": True}]
     sheet = make_sheet(server)
     sheet.write(build_view(ledger, as_of, run=run, journal=journal, todo=todo))
     rows = by_id(server)
@@ -557,9 +559,11 @@ def test_run_columns_journal_and_todo_are_written_by_a_run_and_left_alone_by_a_s
     assert server.count(method="POST") == 0
 
     journal.append({**journal[0], "id": "J2", "customer": "Client B"})
-    sheet.write(build_view(ledger, as_of, run={}, journal=journal, todo=todo[:1]))
+    closed = {**todo[1], "follow_up": "Plus rien à faire (réglé le 24/11/2026)", "is_open": False}
+    sheet.write(build_view(ledger, as_of, run={}, journal=journal, todo=[todo[0], closed]))
     assert [r["ID"] for r in server.records("Relances")] == ["J1", "J2"]
-    assert [r["Action"] for r in server.records("À faire") if r.get("Action")] == ["Appeler"]
+    assert [(r["ID"], r.get("Suivi")) for r in server.records("À faire")] == [
+        ("T-0001", None), ("T-0002", "Plus rien à faire (réglé le 24/11/2026)")]
     assert by_id(server)[ids[0]].get("Prochaine action") is None  # the run cleared what is no longer due
 
 

@@ -250,7 +250,9 @@ def test_a_sheet_row_kept_from_before_an_invoice_was_split_is_refreshed_to_nothi
     rows = {r["id"]: r for r in view.invoices}
     assert "I3" not in view.shown_invoice_ids  # never added …
     assert rows["I3"]["remaining"] == 0 and rows["I3"]["total"] == 0  # … and an old row adds nothing
-    assert rows["I3"]["status"].startswith("Échelonnée en 3 échéances")
+    assert rows["I3"]["status"] == "Échelonnée en 3 échéances (lignes I3#1 à #3)"
+    assert rows["I3#2"]["status"] == "Partiellement payée — échéance 2/3"
+    assert rows["A1"]["status"] == "Avoir — À payer"
 
 
 @pytest.mark.libreoffice

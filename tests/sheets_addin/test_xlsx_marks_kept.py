@@ -128,7 +128,49 @@ def test_a_damaged_or_foreign_kept_file_is_only_a_miss(tmp_path: Path, reads: Re
     folder = Path(os.environ["XDG_CACHE_HOME"]) / "encours" / "workbooks"
     for kept in folder.glob("*.marks"):
         data = kept.read_bytes()
-        kept.write_bytes(data[: data.index(b"\n", data.index(b"\n") + 1) + 1] + b"not a pickle")
+        kept.write_bytes(data[: data.index(b"\n", data.index(b"\n") + 1) + 1] + b"not JSON")
     marks = XlsxWorkbook(path).read_marks()
     assert reads.count == 1
     assert marks == cold(path)
+
+
+def test_kept_marks_are_data_every_kind_round_trips_and_a_pickle_is_never_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept file is JSON: what people typed (dates, amounts, tasks, problems) comes back equal,
+    and a file someone else wrote (a pickle that would run code) is only a miss."""
+    import pickle
+
+    from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, MarkProblem, PaymentPlanLine, TaskMarks
+    from encours.sheets_addin.xlsx_people import decode, encode, load
+
+    marks = SheetMarks(
+        invoices={"I1": InvoiceMarks("firm", True, date(2026, 12, 15), None, "appelé « lundi »", True),
+                  "I2": InvoiceMarks()},
+        customers={"C1": CustomerMarks("gentle", "compta@x.fr", True, "=1+1", True, "1 rue de la Paix\n75002 Paris"),
+                   "C2": CustomerMarks()},
+        payment_plans=(PaymentPlanLine("I1", date(2027, 1, 31), Decimal("1234.56"), "accord", 4),),
+        problems=(MarkProblem("Factures", 7, "Pause jusqu'au", "demain?", "date attendue"),),
+        tasks={"T-0001": TaskMarks(True, "promesse 15/12/2026", 3)},
+    )
+    assert decode(encode(marks)) == marks
+    assert list(decode(encode(marks)).invoices) == ["I1", "I2"]
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(build_view(_ledger(3), AS_OF))
+    (kept,) = (tmp_path / "cache" / "encours" / "workbooks").glob("*.marks")
+    data = kept.read_bytes()
+    head = data[: data.index(b"\n", data.index(b"\n") + 1) + 1]
+    ran = tmp_path / "ran"
+    kept.write_bytes(head + pickle.dumps(_Evil(str(ran))))
+    key = head.split(b"\n")[1].decode()
+    assert load(path, key) is None and not ran.exists()
+
+
+class _Evil:
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (self.where, "w"))

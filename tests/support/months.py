@@ -265,8 +265,8 @@ class Life:
             return
         numbers = {i.number: i.id for i in self.ledger().invoices}
         for row in view.todo:
-            if str(row.get("action", "")).startswith("Approuver") and row.get("date") and \
-                    row["date"] + timedelta(days=2) <= day:
+            if str(row.get("action", "")).startswith("Approuver") and row.get("date") and row.get("is_open", True) and \
+                    row["date"] + timedelta(days=2) <= day:  # a closed task's row stays: not to act on
                 for number in str(row.get("invoices", "")).split(", "):
                     iid = numbers.get(number)
                     if iid is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import xmlrpc.client
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +40,14 @@ class RightsError(Exception):
     """What Odoo raises when the user's groups do not allow reading a model."""
 
 
+class Dropped(Exception):
+    """The connection drops before the answer (a proxy timeout, a network cut, a server restart)."""
+
+
+#: A call as the stand-in sees it: model, method, arguments and keywords (``args`` among them).
+Call = tuple[str, str, dict[str, Any]]
+
+
 class FakeOdoo:
     """Just enough of an Odoo database: search_read / search / search_count / read over fixtures."""
 
@@ -58,6 +66,15 @@ class FakeOdoo:
         self.headers: list[dict[str, str]] = []
         self.fail_next: int = 0
         self.denied: set[str] = set()  # models the user may not read (an Odoo AccessError)
+        self.cut_at: Callable[[Call], bool] | None = None  # from the first call it matches, no answer at all
+        self.cut = False
+
+    def cut_from(self, matches: Callable[[Call], bool]) -> None:
+        """Drop the connection at the first call that ``matches``, and every request after it."""
+        self.cut_at, self.cut = matches, False
+
+    def restore(self) -> None:
+        self.cut_at, self.cut = None, False
 
     # -- the ORM ----------------------------------------------------------------------------
     #: many2one fields a domain may follow ("move_id.move_type"), and the model they point to
@@ -87,7 +104,11 @@ class FakeOdoo:
         return all(OPERATORS[op](self._value(model, record, field), value) for field, op, value in domain)
 
     def execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        self.calls.append((model, method, {"args": args, **kwargs}))
+        call = (model, method, {"args": args, **kwargs})
+        if self.cut or (self.cut_at is not None and self.cut_at(call)):
+            self.cut = True
+            raise Dropped(model)
+        self.calls.append(call)
         if model in self.denied:
             raise RightsError(f"You are not allowed to access records of {model}.")
         if model not in self.models:  # Odoo answers an error for a model whose module is not installed
@@ -138,14 +159,17 @@ def serve(odoo: FakeOdoo) -> Any:
                 odoo.fail_next -= 1
                 self._send(502, b"<html><body>502 Bad Gateway</body></html>", "text/html")
                 return
-            if self.path == "/jsonrpc":
-                self._jsonrpc(json.loads(raw))
-            elif self.path.startswith("/xmlrpc/2/"):
-                self._xmlrpc(self.path.rsplit("/", 1)[1], raw)
-            elif self.path.startswith("/json/2/") and odoo.major >= 19:
-                self._json2(raw)
-            else:
-                self._send(404, b'{"error": "not found"}')
+            try:
+                if self.path == "/jsonrpc":
+                    self._jsonrpc(json.loads(raw))
+                elif self.path.startswith("/xmlrpc/2/"):
+                    self._xmlrpc(self.path.rsplit("/", 1)[1], raw)
+                elif self.path.startswith("/json/2/") and odoo.major >= 19:
+                    self._json2(raw)
+                else:
+                    self._send(404, b'{"error": "not found"}')
+            except Dropped:
+                self.close_connection = True  # not a byte of answer: the client sees the connection drop
 
         def _dispatch(self, service: str, method: str, args: list[Any]) -> Any:
             if service == "common" and method == "version":

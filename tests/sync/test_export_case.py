@@ -104,7 +104,18 @@ def test_case_file_holds_statement_invoices_reminders_and_marks_then_reminders_s
             marks = {r["Facture"]: r for r in _rows(archive.read(names["promesses-litiges.csv"]))}
             assert marks["F-I1"]["Promesse (date)"] == "2026-11-15" and marks["F-I1"]["Commentaire"] == "promis au tél."
             assert marks["F-I2"]["Litige"] == "oui"
-            assert "en recouvrement" in archive.read(names["LISEZMOI.txt"]).decode()
+            readme = archive.read(names["LISEZMOI.txt"]).decode().splitlines()
+            assert readme[:6] == [
+                "Dossier de recouvrement — Garage Faure",
+                f"Créancier : {config.company_name}",
+                "Débiteur : Garage Faure (C1) — SIREN 552100554",
+                "Établi le 23/11/2026 à partir de la dernière synchronisation de la comptabilité.",
+                "",
+                "Solde dû : 1500.00 EUR sur 2 pièce(s) ouverte(s).",
+            ]
+            assert "- factures/ : 1 facture(s) en PDF et factures.csv (toutes les factures du client) ;" in readme
+            assert readme[-3:] == ["PDF non disponible à la source pour : F-I2.", "",
+                                   "Le client est désormais « en recouvrement » : les relances amiables sont arrêtées."]
 
         file.pay([])  # the source moves on; ten days later the next reminders fall due
         later = MONDAY + timedelta(days=10)

@@ -181,3 +181,9 @@ def test_a_state_file_written_before_typed_entries_reads_the_same(tmp_path: Path
     assert StepKey("invoice", "I1", "standard", "reminder_1") in journal.done()
     with pytest.raises(JournalError, match="already sent"):
         journal.begin(_dispatch("I1"), NOW, message_id="<again@x>")
+
+
+def test_a_dispatch_whose_keys_belong_to_another_step_is_refused() -> None:
+    with pytest.raises(ValueError, match="invoice/I1/standard/reminder_2/ are not of standard/reminder_1"):
+        Dispatch((StepKey("invoice", "I1", "standard", "reminder_2"),), "C1", "Garage Faure", "standard",
+                 "reminder_1", "email", ("I1",), ("F-I1",), None, (), date(2026, 11, 20))

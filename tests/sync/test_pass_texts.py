@@ -9,9 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from encours.connectors.model import Money
-from encours.scenarios.actions import StepKey
+from encours.scenarios.actions import Skip, StepKey
 from encours.sync.config import load_config
 from encours.sync.journal import Dispatch, Journal
+from encours.sync.preview import Preview, describe
+from encours.sync.risk import RiskRefresh, SirenCheck
 from encours.sync.state import StateStore
 from encours.sync.window import window_state
 from tests.conftest import write_config
@@ -46,3 +48,22 @@ def test_why_the_sending_window_is_closed(tmp_path: Path) -> None:
         "hors de la plage d'envoi 08:30-18:00"
     assert window_state(config, datetime(2026, 11, 22, 10, 0, tzinfo=paris)).note == "jour non ouvré (dimanche)"
     assert window_state(config, datetime(2026, 11, 11, 10, 0, tzinfo=paris)).note == "jour non ouvré (Armistice)"
+
+
+def test_what_the_preview_says_about_an_invoice_without_reminder() -> None:
+    result = Preview("F-1", date(2026, 11, 23), skips=[Skip("I1", "C1", "disputed", "Litige : relances suspendues")],
+                     next_action="Relance 1 (e-mail) le 24/11/2026")
+    assert describe(result) == ["Prochaine action : Relance 1 (e-mail) le 24/11/2026",
+                                "Pas de relance (I1) : Litige : relances suspendues"]
+
+
+def test_the_registries_notes_name_what_could_not_be_checked() -> None:
+    checked = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    refresh = RiskRefresh(signals={}, checks={"552100554": SirenCheck("552100554", checked, True, "Acme", ())},
+                          stale=("552100554",), unknown=("123456782",), invalid=("C7",))
+    assert refresh.notes() == (
+        "Signaux des registres périmés pour 1 SIREN : registres injoignables (plus ancienne vérification : "
+        "02/11/2026).",
+        "SIREN inconnus du répertoire des entreprises : 123456782.",
+        "SIREN invalides (clients C7) : non vérifiés.",
+    )

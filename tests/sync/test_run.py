@@ -200,7 +200,9 @@ def test_steps_needing_approval_wait_for_a_tick_and_a_tick_approves_once(tmp_pat
         assert [r.recipients[0] for r in server.handler.received] == ["compta@c1.example"]
         third = one_pass(config, file, server.port, now=MONDAY_9H.replace(hour=11))
         assert third.sent == [] and len(server.handler.received) == 1
-    assert {t["Client"] for t in sheet_rows(workbook, "À faire")} == {"Client C2", "Client C3"}
+    todo = sheet_rows(workbook, "À faire")
+    assert {t["Client"] for t in todo if not t["Suivi"]} == {"Client C2", "Client C3"}
+    assert [t["Suivi"] for t in todo if t["Client"] == "Client C1"] == ["Plus rien à faire (réglé le 23/11/2026)"]
 
 
 def test_nothing_leaves_outside_the_window_or_on_a_public_holiday(tmp_path: Path) -> None:
@@ -281,5 +283,6 @@ def test_an_interrupted_send_waits_in_a_faire_until_a_person_confirms(tmp_path: 
         assert main(["-q", "run", "-c", str(config.file), "--confirm", reference, "sent"]) == 0
         after = one_pass(config, file, server.port, now=MONDAY_9H.replace(hour=9))
         assert after.uncertain == [] and after.sent == []
-        assert all(t["Client"] != "Client C2" for t in sheet_rows(config.sheet.path("path"), "À faire"))
+        done = [t for t in sheet_rows(config.sheet.path("path"), "À faire") if t["Client"] == "Client C2"]
+        assert [t["Suivi"] for t in done] == ["Plus rien à faire (réglé le 23/11/2026)"], "confirmed: closed"
         assert all(r.recipients[0] != "compta@c2.example" for r in server.handler.received)
