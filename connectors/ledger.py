@@ -31,6 +31,11 @@ class Ledger:
     def open_invoices(self) -> list[Invoice]:
         return [i for i in self.invoices if i.is_open]
 
+    def outstanding_invoices(self) -> list[Invoice]:
+        """What the customers' balances add up: the open invoices and those in a status this version
+        does not know that still have something remaining (never reminded, still owed)."""
+        return [i for i in self.invoices if i.is_outstanding]
+
     def unallocated_credits(self, customer_id: str | None = None) -> list[UnallocatedCredit]:
         """The credits with something left, for one customer or all — the one list the sheet, the
         balances and the reminders net against.
@@ -42,9 +47,9 @@ class Ledger:
         return [c for c in credits if c.amount.amount != 0 and (customer_id is None or c.customer_id == customer_id)]
 
     def open_items(self, default_terms_days: int = 30) -> list[OpenItem]:
-        """Everything that ages: open invoices (per open instalment), open credit notes, credits."""
+        """Everything that ages: outstanding invoices (per open instalment), open credit notes, credits."""
         items: list[OpenItem] = []
-        for invoice in self.open_invoices():
+        for invoice in self.outstanding_invoices():
             items.extend(i for i in invoice_items(invoice, default_terms_days) if i.remaining.amount != 0)
         items.extend(credit_item(c) for c in self.unallocated_credits())
         return items
@@ -52,7 +57,7 @@ class Ledger:
     def balances(self) -> dict[tuple[str, str], Money]:
         """(customer id, currency) → the customer's balance: what it owes, negative when in credit."""
         out: dict[tuple[str, str], Money] = {}
-        for invoice in self.open_invoices():
+        for invoice in self.outstanding_invoices():
             key = (invoice.customer_id, invoice.currency)
             out[key] = out.get(key, Money.zero(invoice.currency)) + invoice.signed_remaining
         for credit in self.unallocated_credits():

@@ -134,6 +134,12 @@ class Invoice:
         return self.status.is_open and self.remaining.amount != 0
 
     @property
+    def is_outstanding(self) -> bool:
+        """Counts in the customer's balance: open, or in a status this version does not know with
+        something remaining (shown and counted as the source says, never reminded)."""
+        return (self.status.is_open or self.status is InvoiceStatus.UNKNOWN) and self.remaining.amount != 0
+
+    @property
     def sign(self) -> int:
         return -1 if self.is_credit_note else 1
 

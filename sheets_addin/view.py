@@ -219,12 +219,12 @@ def build_view(
         if len(items) > 1 or items[0].instalment:
             for item in items:
                 rows.append(invoice_row(invoice, customer, default_terms, item))
-                if invoice.is_open and item.remaining.amount != 0:
+                if invoice.is_outstanding and item.remaining.amount != 0:
                     shown.add(item.id)
             rows.append(_split_row(invoice, customer, default_terms, len(items)))
             continue
         rows.append(invoice_row(invoice, customer, default_terms, items[0]))
-        if invoice.is_open:
+        if invoice.is_outstanding:
             shown.add(invoice.id)
         else:
             closed = closed_on(invoice, last_payment)
@@ -295,7 +295,7 @@ def _company_balances(ledger: Ledger) -> dict[str, Decimal | None]:
         known = out.get(customer, Decimal(0))
         out[customer] = None if known is None or amount is None else known + amount
 
-    for invoice in ledger.open_invoices():
+    for invoice in ledger.outstanding_invoices():
         if invoice.currency == "EUR":
             add(invoice.customer_id, invoice.signed_remaining.amount)
         elif invoice.remaining_company is not None:

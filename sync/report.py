@@ -32,6 +32,7 @@ import pandas as pd
 from encours.connectors.model import Customer, Invoice, Ledger
 from encours.connectors.registries.signals import claim_declarations, risk_lines
 from encours.sheets_addin import functions as fn
+from encours.sheets_addin.layout import UNALLOCATED_LABEL
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks
 from encours.sheets_addin.view import CustomerFigures
 from encours.sync.report_inputs import DAYS, NOT_REMINDERS, load_inputs, report_due, report_settings, sent_reminders
@@ -72,6 +73,7 @@ def salesperson_ledger(ledger: Ledger, salesperson: str) -> Ledger:
         tuple(c for c in ledger.customers if c.id in ids),
         tuple(i for i in ledger.invoices if i.customer_id in ids),
         tuple(p for p in ledger.payments if p.customer_id in ids),
+        tuple(c for c in ledger.unallocated_credits() if c.customer_id in ids),
     )
 
 
@@ -94,10 +96,14 @@ def _live(invoices: pd.DataFrame) -> pd.DataFrame:
     return live
 
 
-def receivables_at(invoices: pd.DataFrame, payments: pd.DataFrame, day: date) -> WeekPoint:
+def receivables_at(
+    invoices: pd.DataFrame, payments: pd.DataFrame, day: date, credits: pd.DataFrame | None = None
+) -> WeekPoint:
     """Outstanding and overdue on ``day``, rebuilt as what is owed now plus what was collected
     after ``day`` (on EUR documents), for documents issued on or before ``day`` — the KPIs'
-    population and rule for opening receivables."""
+    population and rule for opening receivables.  Outstanding deducts the unallocated credits
+    (``credits``: :func:`~encours.sheets_addin.functions.credit_frame`) dated on or before ``day``;
+    overdue stays gross, as the sheet's ``Échu``."""
     live = _live(invoices)
     ts = pd.Timestamp(day)
     issued = live[live["issue_date"] <= ts]
@@ -107,15 +113,31 @@ def receivables_at(invoices: pd.DataFrame, payments: pd.DataFrame, day: date) ->
     back = issued["id"].map(later).fillna(0).to_numpy(dtype="int64") * sign * is_eur
     amounts = issued["owed"].to_numpy(dtype="int64") + back
     overdue_mask = (issued["due_date"] < ts).to_numpy()
-    return WeekPoint(day, fn.from_cents(int(amounts.sum())), fn.from_cents(int(amounts[overdue_mask].sum())))
+    unallocated = 0
+    if credits is not None and len(credits):
+        dated = credits[credits["date"] <= ts]
+        unallocated = int(dated["eur_cents"].fillna(0).astype("int64").sum())
+    return WeekPoint(day, fn.from_cents(int(amounts.sum()) + unallocated),
+                     fn.from_cents(int(amounts[overdue_mask].sum())))
 
 
-def _aging(invoices: pd.DataFrame, as_of: date, bounds: Sequence[int]) -> tuple[tuple[str, Decimal], ...]:
+def _credit_cents(credits: pd.DataFrame, as_of: date) -> pd.Series:
+    """customer id → the unallocated credits dated on or before ``as_of``, in EUR cents (≤ 0)."""
+    dated = credits[credits["date"] <= pd.Timestamp(as_of)]
+    return dated.groupby(dated["customer_id"].astype(str))["eur_cents"].sum().fillna(0).astype("int64")
+
+
+def _aging(
+    invoices: pd.DataFrame, as_of: date, bounds: Sequence[int], credits: pd.DataFrame
+) -> tuple[tuple[str, Decimal], ...]:
+    """The aged balance's buckets, then what no invoice absorbs (``Non affecté``, as on the sheet):
+    the buckets and the credits add up to the outstanding total."""
+    unallocated = (UNALLOCATED_LABEL, fn.from_cents(int(_credit_cents(credits, as_of).sum())))
     live = _live(invoices)
     live = live[(live["owed"] != 0) & (live["issue_date"] <= pd.Timestamp(as_of))]
     labels = fn.bucket_labels(bounds)
     if live.empty:
-        return tuple((label, Decimal("0.00")) for label in labels)
+        return (*((label, Decimal("0.00")) for label in labels), unallocated)
     frame = pd.DataFrame(
         {
             "customer_id": live["customer_id"].to_numpy(),
@@ -124,19 +146,25 @@ def _aging(invoices: pd.DataFrame, as_of: date, bounds: Sequence[int]) -> tuple[
         }
     )
     table = fn.aging_by_customer(frame, as_of, bounds)
-    return tuple((label, sum(table[label], Decimal("0.00"))) for label in labels)
+    return (*((label, sum(table[label], Decimal("0.00"))) for label in labels), unallocated)
 
 
 def _late_payers(
-    ledger: Ledger, invoices: pd.DataFrame, as_of: date, figures: Mapping[str, CustomerFigures]
+    ledger: Ledger, invoices: pd.DataFrame, as_of: date, figures: Mapping[str, CustomerFigures],
+    credits: pd.DataFrame,
 ) -> tuple[LatePayer, ...]:
+    """The largest late payers by what they owe late net of their unallocated credits (what a
+    reminder would claim): a customer whose payment on account covers the late invoices is not one."""
     ts = pd.Timestamp(as_of)
     live = _live(invoices)
     live = live[(live["owed"] != 0) & (live["issue_date"] <= ts)]
     late = live[live["due_date"] < ts]
-    overdue = late.groupby("customer_id")["owed"].sum()
-    outstanding = live.groupby("customer_id")["owed"].sum()
-    oldest = late[late["owed"] > 0].groupby("customer_id")["due_date"].min()
+    on_account = _credit_cents(credits, as_of)
+    overdue = late.groupby(late["customer_id"].astype(str))["owed"].sum()
+    overdue = overdue.add(on_account.reindex(overdue.index, fill_value=0), fill_value=0)
+    outstanding = live.groupby(live["customer_id"].astype(str))["owed"].sum().add(on_account, fill_value=0)
+    owing = late[late["owed"] > 0]
+    oldest = owing.groupby(owing["customer_id"].astype(str))["due_date"].min()
     customers = ledger.customer_index()
     rows = []
     for customer_id, cents in overdue.items():
@@ -267,12 +295,15 @@ def build_report(
         figures = fn.customer_figures(scope, as_of, default_terms=default_terms)
         if risk is not None:
             figures = apply_risk(figures, risk, as_of)
-    kpis = fn.receivables_kpis(invoices, payments, as_of, period_days=KPI_PERIOD_DAYS)
+    credits = fn.credit_frame(scope)
+    kpis = fn.receivables_kpis(invoices, payments, as_of, period_days=KPI_PERIOD_DAYS, credits=credits,
+                               instalments=fn.instalment_frame(scope, default_terms=default_terms))
     history = tuple(
-        receivables_at(invoices, payments, as_of - timedelta(days=7 * k)) for k in range(HISTORY_WEEKS, -1, -1)
+        receivables_at(invoices, payments, as_of - timedelta(days=7 * k), credits)
+        for k in range(HISTORY_WEEKS, -1, -1)
     )
     avg_delays = {cid: f.avg_delay for cid, f in figures.items() if f.avg_delay is not None}
-    forecast = fn.weekly_cash_forecast(invoices, as_of, avg_delays, weeks=FORECAST_WEEKS)
+    forecast = fn.weekly_cash_forecast(invoices, as_of, avg_delays, weeks=FORECAST_WEEKS, credits=credits)
     promises, broken, disputes = _marked_lines(scope, marks, as_of, default_terms)
     risks: list[RiskLine] = []
     if risk is not None:
@@ -280,7 +311,9 @@ def build_report(
         signals = {cid: s for cid, s in risk.signals.items() if cid in ids}
         declarations = claim_declarations(signals)
         customers = scope.customer_index()
-        open_by_customer = _live(invoices).groupby("customer_id")["owed"].sum()
+        live = _live(invoices)
+        open_by_customer = live.groupby(live["customer_id"].astype(str))["owed"].sum().add(
+            _credit_cents(credits, as_of), fill_value=0)
         for cid, signal in sorted(risk_lines(signals, as_of).items(), key=lambda kv: kv[1].date or as_of, reverse=True):
             declaration = declarations.get(cid)
             risks.append(
@@ -304,8 +337,8 @@ def build_report(
         kpis=kpis,
         history=history,
         forecast=forecast,
-        aging=_aging(invoices, as_of, bounds),
-        late_payers=_late_payers(scope, invoices, as_of, figures),
+        aging=_aging(invoices, as_of, bounds, credits),
+        late_payers=_late_payers(scope, invoices, as_of, figures, credits),
         promises=promises,
         broken_promises=broken,
         disputes=disputes,

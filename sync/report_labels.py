@@ -24,8 +24,10 @@ REPORT_TEXT_FR = {
     "risk_link": "{name} : {link}",
     # the figures table: (label, comment)
     "kpi_receivables": "Encours total",
-    "kpi_overdue": "dont échu",
+    "kpi_overdue": "Échu",
     "kpi_current": "Non échu",
+    "kpi_unallocated": "Non affecté",
+    "kpi_unallocated_note": "paiements et avoirs qu'aucune facture n'absorbe, déduits de l'encours",
     "kpi_dso": "DSO",
     "kpi_dso_note": "méthode simple sur {days} jours ; countback {countback}",
     "kpi_best_dso": "DSO au mieux",

@@ -113,7 +113,13 @@ class WeeklyReport:
 
     @property
     def overdue(self) -> Decimal:
+        """Past due, gross (as the sheet's ``Échu``)."""
         return self.kpis.overdue
+
+    @property
+    def overdue_net(self) -> Decimal:
+        """Past due once the unallocated credits are deducted (what reminders claim), never below 0."""
+        return max(Decimal("0.00"), self.kpis.overdue + self.kpis.unallocated)
 
     @property
     def previous(self) -> WeekPoint:

@@ -153,6 +153,8 @@ def kpi_rows(report: WeeklyReport) -> list[tuple[str, str, str]]:
         (report_text("kpi_receivables"), eur(k.receivables), change(k.receivables, previous.outstanding)),
         (report_text("kpi_overdue"), eur(k.overdue), change(k.overdue, previous.overdue)),
         (report_text("kpi_current"), eur(k.current), ""),
+        *([(report_text("kpi_unallocated"), eur(k.unallocated), report_text("kpi_unallocated_note"))]
+          if k.unallocated else []),
         (report_text("kpi_dso"), days(k.dso),
          report_text("kpi_dso_note", days=k.period_days, countback=days(k.dso_countback))),
         (report_text("kpi_best_dso"), days(k.best_dso), report_text("kpi_best_dso_note")),

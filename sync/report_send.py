@@ -52,7 +52,7 @@ class RenderedReport:
         r = self.report
         who = f" ({r.salesperson})" if r.salesperson else ""
         return pass_text("report_subject", day=fr_date(r.as_of), who=who, outstanding=eur(r.outstanding),
-                         overdue=eur(r.overdue))
+                         overdue=eur(r.overdue_net))
 
     def cids(self, domain: str) -> dict[str, str]:
         return {name: f"{name}.{self.stem}@{domain}" for name in CHART_IDS}

@@ -105,7 +105,7 @@ def instalment_frame(ledger: Ledger, *, default_terms: int = 30) -> pd.DataFrame
     """The open instalments of split invoices, each aged on its own as the sheet's rows are:
     invoice_id, due_date, eur_cents (signed; <NA> when a foreign invoice states no converted amount)."""
     rows = []
-    for invoice in ledger.open_invoices():
+    for invoice in ledger.outstanding_invoices():
         if not is_split(invoice):
             continue
         whole = invoice.remaining.amount

@@ -261,6 +261,25 @@ def test_weekly_forecast_shifts_each_invoice_by_its_customer_delay() -> None:
     assert forecast.later == D("0.00")
 
 
+def test_weekly_forecast_takes_a_payment_on_account_off_the_invoices_expected_first() -> None:
+    """Money already received is no receipt to expect: Alpha's 2,000 € on account covers its 500 €
+    expected now and 1,500 € of the 3,000 € expected in four weeks; Beta's credit larger than what it
+    owes leaves nothing expected from it (a refund is not a receipt)."""
+    from dataclasses import replace
+
+    from encours.connectors.model import UnallocatedCredit
+
+    ledger = _ledger()
+    credits = (UnallocatedCredit("on-1", "C1", "t", AS_OF - timedelta(3), Money(D("2000"))),
+               UnallocatedCredit("on-2", "C2", "t", AS_OF - timedelta(3), Money(D("9000"))))
+    ledger = replace(ledger, credits=credits)
+    invoices, _ = fn.ledger_frames(ledger)
+    forecast = fn.weekly_cash_forecast(invoices, AS_OF, {"C1": 7.0, "C2": 0.0}, weeks=4,
+                                       credits=fn.credit_frame(ledger))
+    assert forecast.amounts == (D("0.00"), D("-500.00"), D("0.00"), D("1500.00"))
+    assert forecast.later == D("0.00")
+
+
 def test_the_default_table_can_come_with_the_users_file(tmp_path: Path) -> None:
     own = tmp_path / "taux.toml"
     own.write_text('[[half_year]]\nstart = 2026-07-01\necb = "2.65"\nlegal_fr = "2.60"\n', encoding="utf-8")

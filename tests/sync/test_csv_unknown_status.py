@@ -26,8 +26,6 @@ INVOICES = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason="Ledger.balances/open_items and sheets_addin/view.py leave out an UNKNOWN "
-                                       "status invoice (connectors/ledger.py is wt/core's)")
 def test_an_invoice_in_an_unknown_status_is_shown_and_keeps_the_customer_out_of_credit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
