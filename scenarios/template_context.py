@@ -111,13 +111,28 @@ def message_context(
         "country": company.country,
         "paid_total": sum((i.total for i in action.items), Money.zero(action.currency)),
         # credits deducted (issue 11 item 3): the message names each, and asks only the net
-        "credits": [
-            {"reference": c.reference, "on": c.on, "amount": c.amount, "kind": c.kind,
-             "invoice_number": c.invoice_number}
-            for c in action.credits
-        ],
+        "credits": _credits(action),
         "promise_date": _promise_date(action),
     }
+
+
+def _credits(action: PlannedAction) -> list[dict[str, Any]]:
+    """The credits a message names, each with the part of it that comes off the total it asks
+    (``applied``), so that its arithmetic holds on its face: the invoices listed (net of the credits
+    attributed to them) less the parts applied make the total.  A credit attributed to an invoice is
+    already in that invoice's line (applied 0); a free credit the customer's other overdue invoices
+    absorb (they are not in this message) is applied only in part, or not at all — and says so."""
+    zero = Money.zero(action.currency)
+    left = sum((i.amount for i in action.items), zero) - action.amount
+    out = []
+    for c in action.credits:
+        applied = zero
+        if not c.invoice_number and left.amount > 0:
+            applied = min(c.amount, left)
+            left = left - applied
+        out.append({"reference": c.reference, "on": c.on, "amount": c.amount, "kind": c.kind,
+                    "invoice_number": c.invoice_number, "applied": applied})
+    return out
 
 
 def _promise_date(action: PlannedAction) -> date | None:

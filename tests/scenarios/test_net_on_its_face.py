@@ -14,8 +14,6 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
 from encours.connectors.model import Money, Payment
 from encours.scenarios.planner import plan
 from encours.scenarios.render import render
@@ -27,9 +25,6 @@ def _amount(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d,]", "", text).replace(",", "."))
 
 
-@pytest.mark.xfail(strict=True, reason="scenarios/grouping._deduct keeps the gross when other overdue invoices "
-                                       "absorb the credits, while the template says « déduit du total » "
-                                       "(wording in scenarios/templates, wt/tasks)")
 def test_a_letter_total_is_its_invoices_less_the_credits_it_deducts() -> None:
     on_account = Payment("P1", "C1", "test", AS_OF - timedelta(days=60), Money(Decimal("300.00")),
                          reference="VIR-0920")
@@ -38,6 +33,21 @@ def test_a_letter_total_is_its_invoices_less_the_credits_it_deducts() -> None:
     (action,) = result.actions
     text = render(action, shipped()["standard"], led, company(), as_of=AS_OF).text
     listed = [_amount(m) for m in re.findall(r"^- Facture .*: ([\d\s\u202f\u00a0,]+)\u00a0€", text, re.MULTILINE)]
-    deducted = [_amount(m) for m in re.findall(r"− ([\d\s\u202f\u00a0,]+)\u00a0€ \(déduit du total\)", text)]
+    deducted = [_amount(m) for m in re.findall(r"− ([\d\s\u202f\u00a0,]+)\u00a0€ \(déduit du total", text)]
     (total,) = [_amount(m) for m in re.findall(r"^Total : (.+)$", text, re.MULTILINE)]
     assert listed and sum(listed) - sum(deducted) == total, text
+    assert re.search(r"VIR-0920 du [\d/]+ : 300,00\u00a0€ \(imputé sur vos autres factures échues\)", text), text
+
+
+def test_a_credit_partly_absorbed_by_other_late_invoices_says_how_much_comes_off_here() -> None:
+    on_account = Payment("P1", "C1", "test", AS_OF - timedelta(days=60), Money(Decimal("300.00")),
+                         reference="VIR-0920")
+    led = ledger(invoice("I1", 28, "1200.00"), invoice("I2", 1, "100.00"), payments=(on_account,))
+    (action,) = plan(led, SheetMarks(), shipped(), AS_OF, done={}, company=company()).actions
+    rendered = render(action, shipped()["standard"], led, company(), as_of=AS_OF)
+    text = rendered.text
+    listed = [_amount(m) for m in re.findall(r"^- Facture .*: ([\d\s\u202f\u00a0,]+)\u00a0€", text, re.MULTILINE)]
+    deducted = [_amount(m) for m in re.findall(r"− ([\d\s\u202f\u00a0,]+)\u00a0€ \(déduit du total", text)]
+    (total,) = [_amount(m) for m in re.findall(r"^Total : (.+)$", text, re.MULTILINE)]
+    assert (listed, deducted, total) == ([Decimal("1200.00")], [Decimal("200.00")], Decimal("1000.00")), text
+    assert "sur 300,00\u00a0€ reçus, le reste couvre vos autres factures échues" in text
