@@ -48,18 +48,13 @@ def _step_and_channel(label: str, channel: str) -> str:
     return label if shown.casefold() == label.casefold() else f"{label} ({shown})"
 
 
-def by_reference(entries: Iterable[Entry]) -> list[list[Entry]]:
-    """Journal rows grouped by the message that carries them (:func:`~encours.sync.journal.by_message`)."""
-    return list(by_message(entries).values())
-
-
 def _said_so_far(group: Sequence[Entry], entries: Sequence[Entry], label: Callable[[str, str], str],
                  tz: Any) -> str:
     """The reminders already sent for the task's invoices, for the person who calls."""
     invoices = {i for e in group for i in e.invoice_ids}
     first = group[0]
-    before = [e for e in by_reference(x for x in entries if x.state is State.SENT and x.sent_at is not None
-                                      and x.reference != first.reference and set(x.invoice_ids) & invoices)]
+    before = [e for e in by_message(x for x in entries if x.state is State.SENT and x.sent_at is not None
+                                      and x.reference != first.reference and set(x.invoice_ids) & invoices).values()]
     before = [g for g in before if g[0].sent_at is not None and first.sent_at is not None
               and g[0].sent_at <= first.sent_at]
     if not before:
@@ -92,7 +87,7 @@ def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, labe
             "invoices": ", ".join(i.number or i.invoice_id for i in action.items), "amount": action.amount.amount,
             "reason": task_text("with_reason", what=reason, reason=action.reason) if action.reason else reason,
         })
-    for group in by_reference(entries):
+    for group in by_message(entries).values():
         first = group[0]
         customer = customers.get(first.customer_id)
         invoice_ids = tuple(dict.fromkeys(i for e in group for i in e.invoice_ids))
