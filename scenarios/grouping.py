@@ -212,3 +212,24 @@ def _deduct(action: PlannedAction, held: CustomerCredits, overdue: list[DueItem]
     overdue_total = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
     net = min(action.amount, overdue_total - held.free_total(currency))
     return replace(action, amount=net, credits=attributed + free, gross=gross)
+
+
+def keep_net(planned: PlannedAction, checked: PlannedAction | None) -> PlannedAction | None:
+    """``checked`` (the action re-read at the source) still asking only the net ``planned`` asked.
+
+    The re-check sums the invoices it re-read; the credits the plan deducted from them (payments
+    on account, open credit notes) still stand, so they come off again: an invoice paid in between
+    lowers both the gross and the net by what was paid.  ``None`` when nothing is owed any more.
+    Idempotent: a ``checked`` that already asks the net is returned as it is.
+    """
+    if checked is None or planned.step.when == "paid" or planned.step.is_courtesy:
+        return checked
+    zero = Money.zero(planned.currency)
+    deducted = sum((i.amount for i in planned.items), zero) - planned.amount
+    if deducted.amount <= 0:
+        return checked
+    net = min(checked.amount, sum((i.amount for i in checked.items), zero) - deducted)
+    if net.amount <= 0:
+        return None
+    return replace(checked, amount=net)
+

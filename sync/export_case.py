@@ -32,7 +32,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from encours.connectors.errors import ConfigError, EncoursError, SheetError
-from encours.connectors.model import Customer, Invoice, Ledger, Money, to_cents
+from encours.connectors.labels import CREDIT_LABELS_FR
+from encours.connectors.model import Customer, Invoice, Ledger, Money, UnallocatedCredit, to_cents
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.letter import Letter, LetterTable
 from encours.scenarios.letter_pdf import build_letter_pdf
@@ -146,13 +147,16 @@ def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
-def _statement(customer: Customer, invoices: list[Invoice], config: Config, company: CompanySettings,
-               as_of: date) -> tuple[bytes, bytes, Money]:
+def _statement(customer: Customer, invoices: list[Invoice], credits: list[UnallocatedCredit], config: Config,
+               company: CompanySettings, as_of: date) -> tuple[bytes, bytes, Money]:
+    """The statement of account: open documents and the credits no invoice absorbed (payments on
+    account, opening credits …), which the balance deducts — a case file claims the net."""
     terms = config.payment_terms_days
     open_docs = [i for i in invoices if i.is_open and i.remaining.amount > 0]
-    currencies = {i.currency for i in open_docs} or {"EUR"}
+    currencies = {i.currency for i in open_docs} | {c.currency for c in credits} or {"EUR"}
     currency = "EUR" if "EUR" in currencies else sorted(currencies)[0]
     balance = sum((i.signed_remaining for i in open_docs if i.currency == currency), Money.zero(currency))
+    balance = sum((c.signed_amount for c in credits if c.currency == currency), balance)
     rows = []
     csv_rows: list[list[object]] = []
     for inv in sorted(open_docs, key=lambda i: (i.effective_due_date(terms), i.number)):
@@ -163,6 +167,12 @@ def _statement(customer: Customer, invoices: list[Invoice], config: Config, comp
                      _money(inv.signed_remaining), str(max(late, 0))))
         csv_rows.append([inv.id, label, inv.issue_date.isoformat(), due.isoformat(), str(inv.signed_total.amount),
                          str(inv.signed_remaining.amount), inv.currency, max(late, 0)])
+    for credit in sorted(credits, key=lambda c: (c.date, c.id)):
+        label = f"{CREDIT_LABELS_FR[credit.kind]} {credit.reference or credit.label or credit.id}"
+        rows.append((label, f"{credit.date:%d/%m/%Y}", "", _money(credit.signed_amount),
+                     _money(credit.signed_amount), ""))
+        csv_rows.append([credit.id, credit.reference or credit.label or credit.id, credit.date.isoformat(), "",
+                         str(credit.signed_amount.amount), str(credit.signed_amount.amount), credit.currency, ""])
     table = LetterTable(STATEMENT_HEADINGS, tuple(rows), ((case_text("balance"), _money(balance)),),
                         (30, 20, 20, 28, 28, 18))
     sender = tuple(line for line in (company.name, *company.address.splitlines(),
@@ -215,7 +225,9 @@ def export_case(
                 def put(name: str, data: bytes) -> None:
                     archive.writestr(f"{folder}/{name}", data)
 
-                statement_pdf, statement_csv, balance = _statement(customer, invoices, config, state.company, as_of)
+                credits = ledger.unallocated_credits(customer.id)
+                statement_pdf, statement_csv, balance = _statement(customer, invoices, credits, config,
+                                                                   state.company, as_of)
                 put("releve-de-compte.pdf", statement_pdf)
                 put("releve-de-compte.csv", statement_csv)
                 invoice_rows: list[list[object]] = []

@@ -32,6 +32,7 @@ from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SourceError
 from encours.connectors.model import Invoice, Ledger
 from encours.connectors.quarantine import quarantine_notes
+from encours.scenarios.grouping import keep_net
 from encours.scenarios.loader import Scenario
 from encours.scenarios.message import Channel, ChannelError, UncertainSendError
 from encours.scenarios.planner import (
@@ -172,7 +173,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         report.failed.append(outcome(action, journal.dossier, reason))
         return False
     failpoint("after_recheck")
-    checked = recheck(action, fresh)
+    checked = keep_net(action, recheck(action, fresh))
     dropped = set(action.step_keys) - set(checked.step_keys if checked is not None else ())
     if dropped:
         reason = pass_text("closed_at_source")
