@@ -36,15 +36,19 @@ from openpyxl import load_workbook
 
 from encours.connectors.demo import behaviour_of, load_demo_ledger, save_demo_ledger
 from encours.connectors.model import Allocation, Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
+from encours.scenarios.labels import todo_text
 from encours.sheets_addin.functions import ledger_kpis
-from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS, TODO
+from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS, TODO, YES
 from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sync.company import scenarios_for
 from encours.sync.config import Config
+from encours.sync.demo_labels import demo_text, demo_typed
 from encours.sync.export_case import export_case
 from encours.sync.journal import Journal, State
 from encours.sync.run import run_pass
 from encours.sync.state import StateStore
+from encours.sync.task_labels import task_action, task_text
+from encours.sync.task_outcomes import parse_result
 from encours.sync.task_store import TaskStore
 
 #: Cash counts as collected "after a reminder" when paid within this many days of one.
@@ -65,14 +69,14 @@ class LifeSummary:
     events: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"Lived {self.first:%d/%m/%Y} → {self.last:%d/%m/%Y} ({(self.last - self.first).days + 1} days)"]
-        out += [f"  {step}: {count}" for step, count in sorted(self.messages.items())]
-        out.append(f"  Cash collected: {self.collected:,.2f} EUR, of which {self.collected_after_reminder:,.2f} "
-                   f"within {COLLECTED_WITHIN_DAYS} days of a reminder")
-        before = "—" if self.dso_before is None else f"{self.dso_before:.1f}"
-        after = "—" if self.dso_after is None else f"{self.dso_after:.1f}"
-        out.append(f"  DSO (90 days): {before} days before, {after} days after")
-        out += [f"  {event}" for event in self.events]
+        out = [demo_text("lived", first=self.first, last=self.last, days=(self.last - self.first).days + 1)]
+        out += [demo_text("messages", step=step, count=count) for step, count in sorted(self.messages.items())]
+        out.append(demo_text("collected", collected=self.collected, after_reminder=self.collected_after_reminder,
+                             within=COLLECTED_WITHIN_DAYS))
+        before = demo_text("no_dso") if self.dso_before is None else f"{self.dso_before:.1f}"
+        after = demo_text("no_dso") if self.dso_after is None else f"{self.dso_after:.1f}"
+        out.append(demo_text("dso", before=before, after=after))
+        out += [demo_text("event", event=event) for event in self.events]
         return out
 
 
@@ -219,7 +223,7 @@ class _Workbook:
             if plan:
                 ps = wb[PAYMENT_PLANS.name]
                 for when, amount in plan:
-                    ps.append([invoice_id, when, float(amount), "Échéancier accordé au téléphone"])
+                    ps.append([invoice_id, when, float(amount), demo_typed("plan_line")])
             wb.save(self.path)
         finally:
             wb.close()
@@ -235,14 +239,16 @@ def _person_acts(life: _Life, book: _Workbook, day: date) -> None:
         typed = book.typed.get(invoice.id, {})
         if behaviour == "dispute" and (invoice.id, "reminder_1") in sent and not typed.get("dispute"):
             # the customer writes in to contest: typed on the invoice itself
-            book.type(day, invoice.id, {"dispute": "Oui", "comment": "Conteste la livraison (appel du client)"})
-            life.events.append(f"{day:%d/%m}: dispute typed on {invoice.number}")
+            book.type(day, invoice.id, {"dispute": YES, "comment": demo_typed("dispute_comment")})
+            life.events.append(demo_text("dispute_typed", day=day, number=invoice.number))
     _work_todo(life, book, day)
     _approve_waiting(life, book, day)
 
 
 #: Tasks a person finishes by doing them (nothing to report but ``Fait``).
-_POSTED = ("Poster le courrier", "Envoyer la mise en demeure")
+_POSTED = (task_action("letter"), task_action("formal_notice"))
+#: Tasks that are calls (their outcome is typed in ``Résultat``).
+_CALLS = (task_action("call"), task_action("call_back"), task_action("call_again"))
 
 
 def _work_todo(life: _Life, book: _Workbook, day: date) -> None:
@@ -273,18 +279,18 @@ def _work_todo(life: _Life, book: _Workbook, day: date) -> None:
             follow_up = str(row[at["follow_up"]].value or "")
             numbers = [n for n in str(row[at["invoices"]].value or "").split(", ") if n in invoices]
             result = _call_outcome(life, book, day, action, [invoices[n] for n in numbers], chronic, later)
-            if result is None and (action.startswith(_POSTED) or follow_up.startswith("Factures réglées")):
+            if result is None and (action in _POSTED or follow_up == task_text("invoices_settled")):
                 result = ""
             if result is None:
                 continue
-            row[at["done"]].value = "Oui"
+            row[at["done"]].value = YES
             row[at["result"]].value = result or None
-            book.pending[task_id] = ("Oui", result)
+            book.pending[task_id] = (YES, result)
             changed = True
             if result:
-                what = "promise" if result.startswith("promesse") else "unreachable"
-                life.events.append(f"{day:%d/%m}: call outcome typed — {what} for {', '.join(numbers)} "
-                                   f"(À faire {task_id}: « {result} »)")
+                what = parse_result(result, day).kind.value  # what encours will read in it
+                life.events.append(demo_text("call_typed", day=day, what=what, numbers=", ".join(numbers),
+                                             task=task_id, result=result))
         if changed:
             wb.save(book.path)
     finally:
@@ -296,7 +302,7 @@ def _work_todo(life: _Life, book: _Workbook, day: date) -> None:
 def _call_outcome(life: _Life, book: _Workbook, day: date, action: str, invoices: Sequence[Invoice],
                   chronic: Sequence[str], later: list[Callable[[], None]]) -> str | None:
     """What a chronic payer says on the phone (None: not a call this person makes now)."""
-    if not action.startswith(("Appeler", "Rappeler")) or not invoices:
+    if action not in _CALLS or not invoices:
         return None
     first = invoices[0]
     if behaviour_of(first.customer_id) != "chronic" or not any(i.is_open for i in invoices):
@@ -308,17 +314,17 @@ def _call_outcome(life: _Life, book: _Workbook, day: date, action: str, invoices
         plan = [(day + timedelta(days=7), third), (day + timedelta(days=37), third),
                 (day + timedelta(days=67), first.remaining.amount - 2 * third)]
         book.typed.setdefault(first.id, {})["plan"] = plan
-        later.append(lambda: book.type(day, first.id, {"comment": "Appel : échéancier en 3 fois accordé"}, plan))
-        life.events.append(f"{day:%d/%m}: payment plan typed for {first.number}")
+        later.append(lambda: book.type(day, first.id, {"comment": demo_typed("plan_comment")}, plan))
+        life.events.append(demo_text("plan_typed", day=day, number=first.number))
         return ""
     if len(chronic) > 2 and first.customer_id == chronic[2] and not book.typed.get(first.id, {}).get("unreachable"):
         for invoice in invoices:
             book.typed.setdefault(invoice.id, {})["unreachable"] = True
-        return "injoignable"
+        return demo_typed("unreachable")
     promised = day + timedelta(days=6)
     for invoice in invoices:
         book.typed.setdefault(invoice.id, {})["promise_date"] = promised
-    return f"promesse {promised:%d/%m/%Y}"
+    return demo_typed("promise", day=promised)
 
 
 def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
@@ -328,25 +334,27 @@ def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
         return
     wb = load_workbook(workbook, read_only=True)
     try:
-        ws = wb["À faire"]
+        ws = wb[TODO.name]
         rows = list(ws.iter_rows(values_only=True))
     finally:
         wb.close()
     if not rows:
         return
-    header = list(rows[0])
+    keys = {c.heading: c.key for c in TODO.columns}
+    header = [keys.get(str(h), str(h)) for h in rows[0]]
     numbers = {i.number: i.id for i in life.ledger.invoices}
+    approve = todo_text("approve", step="")
     for values in rows[1:]:
         row = dict(zip(header, values, strict=False))
-        when = row.get("Date")
+        when = row.get("date")
         when = when.date() if isinstance(when, datetime) else when
-        if str(row.get("Action", "")).startswith("Approuver") and isinstance(when, date) \
-                and when + timedelta(days=2) <= day and not row.get("Fait") and not row.get("Suivi"):
-            for number in str(row.get("Factures") or "").split(", "):
+        if str(row.get("action", "")).startswith(approve) and isinstance(when, date) \
+                and when + timedelta(days=2) <= day and not row.get("done") and not row.get("follow_up"):
+            for number in str(row.get("invoices") or "").split(", "):
                 invoice_id = numbers.get(number)
                 if invoice_id and not book.typed.get(invoice_id, {}).get("approve"):
-                    book.type(day, invoice_id, {"approve": "Oui"})
-                    life.events.append(f"{day:%d/%m}: « À envoyer » ticked for {number} ({row.get('Action')})")
+                    book.type(day, invoice_id, {"approve": YES})
+                    life.events.append(demo_text("approved", day=day, number=number, action=row.get("action")))
 
 
 def _dso(ledger: Ledger, day: date) -> Decimal | None:
@@ -368,7 +376,7 @@ def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: No
         life.customers_act(day, book.typed, rng)
         save_demo_ledger(life.path, life.ledger, anchor=life.anchor, lived_until=day)
         now = datetime.combine(day, time(10, 0), tzinfo=config.timezone).astimezone(UTC)
-        say(f"Day {n + 1}/{days}: {day:%d/%m/%Y}")
+        say(demo_text("day", n=n + 1, days=days, day=day))
         report = run_pass(config, as_of=day, now=now)
         book.pending.clear()  # what was typed in À faire is recorded now
         _person_acts(life, book, day)
@@ -376,10 +384,9 @@ def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: No
             if customer_id not in in_collection and day >= notice_day + timedelta(days=10):
                 case = export_case(config, customer_id, as_of=day, now=now)
                 in_collection.add(customer_id)
-                life.events.append(f"{day:%d/%m}: {customer_id} handed to collection (case file "
-                                   f"{case.path.name}): no more amicable reminders")
+                life.events.append(demo_text("collection", day=day, customer=customer_id, file=case.path.name))
         if report.exit_code:
-            summary.events.append(f"{day:%d/%m}: pass ended with exit code {report.exit_code}")
+            summary.events.append(demo_text("exit_code", day=day, code=report.exit_code))
     sent = {k: v for k, v in _sent_keys(config).items() if k not in journal_before}
     for _, step_label in sent:
         summary.messages[step_label] += 1

@@ -45,6 +45,7 @@ from encours.sync.config import Config
 from encours.sync.labels import pass_text
 from encours.sync.settings import RiskSettings
 from encours.sync.state import StateStore
+from encours.sync.task_labels import task_action
 
 
 def risk_settings(config: Config) -> RiskSettings:
@@ -293,7 +294,7 @@ def apply_risk(
 
 # -- what the reminder plan does with them ------------------------------------------------------
 #: The ``À faire`` action of a customer under proceedings (the run lists these rows as they are).
-CLAIM_ACTION = "Déclarer la créance"
+CLAIM_ACTION = task_action("claim")
 
 
 def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) -> Plan:

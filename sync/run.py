@@ -13,27 +13,24 @@ The order, and why:
    source (a payment since the last sync cancels it), render it, commit ``sending``, hand it to
    the channel, commit ``sent`` (or ``failed`` with the reason);
 6. write the sheet (synced columns, ``Prochaine action``, ``Dernière relance``, ``Relances``,
-   ``À faire``), then commit the ledger and the cursor together — the cursor is never ahead of
-   the sheet.  A sheet that cannot be written is reported (exit code 1); the journal already
-   holds the truth and the next pass writes it.
+   ``À faire``: :mod:`encours.sync.sheet_step`), then commit the ledger and the cursor together —
+   the cursor is never ahead of the sheet.  A sheet that cannot be written is reported (exit code
+   1); the journal already holds the truth and the next pass writes it.
 
 ``dry_run`` does 1–4 and the re-check, renders what would go out, and changes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
 from encours.connectors.base import Connector
-from encours.connectors.errors import ConfigError, EncoursError, SheetError, SourceError
-from encours.connectors.model import Delta, Invoice, Ledger
+from encours.connectors.errors import ConfigError, EncoursError, SourceError
+from encours.connectors.model import Invoice, Ledger
 from encours.connectors.quarantine import quarantine_notes
 from encours.scenarios.grouping import keep_net
 from encours.scenarios.loader import Scenario
@@ -48,7 +45,7 @@ from encours.scenarios.planner import (
 )
 from encours.scenarios.render import rechecked_ledger, render
 from encours.sheets_addin.marks import SheetMarks
-from encours.sheets_addin.view import SheetBackend, SheetView, build_view
+from encours.sheets_addin.view import SheetBackend
 from encours.sync.clock import pass_clock
 from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
@@ -60,7 +57,8 @@ from encours.sync.dispatch import (
     open_channels,
     pdf_fetcher,
 )
-from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Entry, Journal, JournalError, State, reference_for
+from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
+from encours.sync.journal_entries import by_message
 from encours.sync.labels import pass_text
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
@@ -69,20 +67,14 @@ from encours.sync.preflight import (
     read_marks_guarded,
     refuse_sudden_empty,
     require_writable,
-    restorable_sheet,
 )
 from encours.sync.pull import open_sheet, sheet_label, summarise
 from encours.sync.redact import secret_values
-from encours.sync.risk import (
-    CLAIM_ACTION,
-)
 from encours.sync.run_report import RunReport, entry_outcome, outcome
-from encours.sync.sheet_rows import journal_rows, run_columns, step_labels
+from encours.sync.sheet_rows import step_labels
+from encours.sync.sheet_step import pass_view, record_finished, write_sheet
 from encours.sync.sources import open_connector
-from encours.sync.state import DiskFullError, StateStore
-from encours.sync.task_store import TaskStore
-from encours.sync.tasks import by_reference as _group
-from encours.sync.tasks import current_tasks, merged, paid_checks, reconcile, todo_rows
+from encours.sync.state import StateStore
 from encours.sync.unchanged import next_registry_check, pass_inputs, remember, unchanged_report, valid_until
 from encours.sync.window import window_state
 
@@ -91,7 +83,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 StopFlag = Callable[[], bool]
 
-#: Calls, letters and formal notices stay in ``À faire`` this many days after they were published.
 #: Environment variable of the fault tests: the process exits (``os._exit``) at that boundary.
 FAILPOINT_ENV = "ENCOURS_FAILPOINT"
 FAILPOINT_TRACE_ENV = "ENCOURS_FAILPOINT_TRACE"
@@ -316,10 +307,9 @@ def run_pass(
         failpoint("after_marks")
         state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=source.source,
                          refresh_risk=not dry_run)
-        ledger, figures, kpis, risk = state.ledger, state.figures, state.kpis, state.risk
-        if not dry_run and state.tasks.changed:
-            with store.transaction():  # what people finished is recorded before anything is sent
-                TaskStore(store).save(state.tasks.changed)
+        ledger = state.ledger
+        if not dry_run:
+            record_finished(store, state)
         ctx = _Context(state, source, report, fetch_pdf or pdf_fetcher(source))
         used = journal.used_approvals()
         cleared = {i for i in used if not marks.for_invoice(i).approve}
@@ -368,47 +358,22 @@ def run_pass(
                 dispatcher.close()
         final_plan = plan_for(state) if (report.sent or report.tasks) else the_plan
         entries = journal.entries()
-        for group in _group(e for e in entries if e.state is State.UNCERTAIN):
+        for group in by_message(e for e in entries if e.state is State.UNCERTAIN).values():
             report.uncertain.append(entry_outcome(group, step_labels(setup)))
         if dry_run:
-            for group in _group(e for e in entries if e.state is State.SENDING):
+            for group in by_message(e for e in entries if e.state is State.SENDING).values():
                 report.uncertain.append(entry_outcome(group, step_labels(setup)))
-        todo = _todo(store, state, final_plan, entries, dry_run)
-        view = build_view(
-            ledger, as_of, figures=figures, default_terms=config.payment_terms_days, company=config.company_name,
-            run=run_columns(final_plan, entries, setup, config),
-            journal=journal_rows(journal, setup, config),
-            todo=todo,
-            scenario_names=tuple(sorted(setup.scenarios)),
-            opening_receivables=kpis.opening,
-            notes=tuple(risk.notes()),
-        )
+        view = pass_view(store, state, final_plan, journal, entries, dry_run)
         summary = summarise(view, ledger, source.source, delta.full, sheet_label(config))
         report.sync_lines = [*summary.lines(), *quarantine_notes(source), *state.tasks.lines()]
         if dry_run:
             return report
-        _write_sheet(store, backend, view, delta, source.source, now, report)
+        write_sheet(store, backend, view, delta, source.source, now, report, crossed=failpoint)
         failpoint("after_sheet")
         after = pass_inputs(config, store, backend, source=source.source, as_of=as_of, flags=(new_sheet, allow_empty))
         remember(store, before, after, delta, report,
                  valid_until(report, next_registry_check(config, store, ledger.customers, now)))
     return report
-
-
-def _todo(store: StateStore, state: DossierState, the_plan: Plan, entries: list[Entry],
-          dry_run: bool) -> list[dict[str, Any]]:
-    """``À faire``'s rows: the tasks the plan and the journal call for stored (new ones get their ID,
-    those encours tracks close once their cause is gone), then every task shown with its ``Suivi``."""
-    tz = state.config.timezone
-    open_ids = {i.id for i in state.ledger.invoices if i.is_open}
-    wanted = current_tasks(the_plan, entries, state.ledger, step_labels(state.setup), tz, (CLAIM_ACTION,))
-    wanted += paid_checks(state.tasks.tasks, open_ids, state.as_of)
-    changes = reconcile(state.tasks.tasks, wanted, state.as_of, taken=state.tasks.marks.keys())
-    if changes and not dry_run:
-        with store.transaction():
-            TaskStore(store).save(changes)
-    tasks = merged(state.tasks.tasks, changes)
-    return todo_rows(tasks, state.tasks, open_ids, state.as_of)
 
 
 def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
@@ -427,45 +392,3 @@ def _record_plan_skips(ctx: _Context, the_plan: Plan, dry_run: bool) -> None:
         detail = skip.detail or REASONS_FR.get(skip.reason, skip.reason)
         if not dry_run:
             ctx.journal.skipped(dispatch, ctx.now, detail)
-
-
-def _fingerprint(view: SheetView) -> str:
-    digest = hashlib.sha256()
-    for part in (view.as_of, view.invoices, sorted(view.shown_invoice_ids), view.customers,
-                 sorted((view.run or {}).items()), view.journal, view.todo, view.company):
-        digest.update(repr(part).encode())
-    return digest.hexdigest()
-
-
-def _sheet_stamp(backend: SheetBackend) -> str:
-    path = getattr(backend, "path", None)
-    if isinstance(path, Path):
-        try:
-            stat = path.stat()
-        except OSError:
-            return "missing"
-        return f"{stat.st_mtime_ns}:{stat.st_size}"
-    return ""
-
-
-def _write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delta: Delta, source: str,
-                 now: datetime, report: RunReport) -> None:
-    """Sheet, then ledger + cursor in one transaction; skipped when the sheet already shows this view."""
-    cache = store.cache()
-    fingerprint = _fingerprint(view)
-    unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
-                 and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
-    try:
-        with restorable_sheet(backend), store.transaction():  # a failed commit puts the old workbook back
-            store.apply_delta(delta)
-            if not unchanged:
-                backend.write(view)
-                report.sheet_written = True
-                failpoint("after_sheet_write")
-            store.set_sync_mark(source, delta.cursor, now)
-            cache.put("run", "sheet_fingerprint", fingerprint)
-            cache.put("run", "sheet_stamp", _sheet_stamp(backend))
-    except (SheetError, OSError, DiskFullError) as exc:
-        message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
-        log.error("%s", message)
-        report.problems.append(message)

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from encours.scenarios.actions import NextAction, Plan
+from encours.scenarios.labels import plan_text
 from encours.sheets_addin.marks import InvoiceMarks, SheetMarks, TaskMarks
-from encours.sync.task_outcomes import Outcome, OutcomeKind, ResultError, parse_result
+from encours.sync.task_labels import FOLLOW_MARK, task_action, task_report_line, task_text
+from encours.sync.task_outcomes import OUTCOME_LABELS, Outcome, OutcomeKind, ResultError, parse_result
 from encours.sync.task_store import DONE, OPEN, Task
 
 #: Days reminders wait for a payment a customer announced ("payé") to reach the ledger.
@@ -62,13 +64,14 @@ class TaskBook:
 
     def lines(self) -> list[str]:
         """The run report's lines: outcomes recorded, results not understood."""
-        out = [f"À faire: {t.id} {t.row.get('customer', '')} — {t.follow_up}" for t in self.recorded]
+        out = [task_report_line("recorded", task=t.id, customer=t.row.get("customer", ""), follow_up=t.follow_up)
+               for t in self.recorded]
         rows = {t.id: t for t in self.tasks}
         for task_id, why in self.problems.items():
             row = self.marks[task_id].row if task_id in self.marks else 0
             task = rows.get(task_id)
             who = f" {task.row.get('customer', '')}" if task else ""
-            out.append(f"À faire row {row} ({task_id}{who}): Résultat not recorded — {why}")
+            out.append(task_report_line("not_recorded", row=row, task=task_id, who=who, why=why))
         return out
 
 
@@ -113,13 +116,13 @@ def read_book(stored: Sequence[Task], marks: SheetMarks, as_of: date, now: datet
             outcome = Outcome(OutcomeKind.NOTE, text=outcome.text)  # "litige levé" on the dispute's own task
         follow_up, new = _consequences(task, outcome, as_of)
         closed[task.id] = replace(task, status=DONE, closed_on=as_of, result=mark.result, outcome=outcome.kind.value,
-                                  outcome_date=outcome.when, follow_up=f"Enregistré le {as_of:%d/%m/%Y} : {follow_up}",
+                                  outcome_date=outcome.when, follow_up=task_text("recorded", day=as_of, what=follow_up),
                                   recorded_at=now)
         opened.extend(new)
     opened = give_ids(stored, opened, marks.tasks)
     for task in opened:  # the outcome's Suivi names the task it opened
         origin = closed[task.origin]
-        closed[task.origin] = replace(origin, follow_up=origin.follow_up.replace("{follow}", task.id))
+        closed[task.origin] = replace(origin, follow_up=origin.follow_up.replace(FOLLOW_MARK, task.id))
     book.recorded = list(closed.values())
     book.changed = [*book.recorded, *opened]
     book.tasks = [closed.get(t.id, t) for t in stored] + opened
@@ -132,39 +135,37 @@ def _consequences(task: Task, outcome: Outcome, as_of: date) -> tuple[str, list[
     described = outcome.describe()
     row = dict(task.row)
 
-    def follow(kind: str, due: date, action: str, reason: str, attempt: int = 1) -> Task:
+    def follow(kind: str, due: date, reason: str, attempt: int = 1) -> Task:
         return Task("", f"{kind}:{task.id}", kind, task.customer_id, task.invoice_ids, due,
-                    {**row, "date": due, "action": action, "reason": reason}, origin=task.id, attempt=attempt,
-                    created_on=as_of)
+                    {**row, "date": due, "action": task_action(kind), "reason": reason}, origin=task.id,
+                    attempt=attempt, created_on=as_of)
 
+    before = str(row.get("reason", ""))
     if outcome.kind is OutcomeKind.PROMISE:
         assert outcome.when is not None
-        return (f"{described} — aucune relance d'ici là ; le {outcome.when + timedelta(days=1):%d/%m/%Y}, si rien "
-                "n'est payé, la relance « promesse non tenue »"), []
+        return task_text("promise_holds", outcome=described, day=outcome.when + timedelta(days=1)), []
     if outcome.kind is OutcomeKind.DISPUTE:
-        return "litige — relances arrêtées pour ces factures jusqu'à « Fait » sur {follow} « Suivre le litige »", [
-            follow("dispute", as_of, "Suivre le litige",
-                   f"Litige signalé le {as_of:%d/%m/%Y} ({task.id}) : aucune relance tant que cette ligne n'est pas "
-                   "cochée Fait — la cocher quand le litige est levé")]
+        return task_text("dispute_holds", follow=FOLLOW_MARK), [
+            follow("dispute", as_of, task_text("dispute_detail", day=as_of, task=task.id))]
     if outcome.kind is OutcomeKind.CALL_BACK:
         assert outcome.when is not None
-        return f"{described} — un nouvel appel est prévu ce jour-là", [
-            follow("call_back", outcome.when, "Rappeler",
-                   f"Rappel convenu le {as_of:%d/%m/%Y} ({task.id}) — {row.get('reason', '')}".rstrip(" —"))]
+        return task_text("call_back_planned", outcome=described), [
+            follow("call_back", outcome.when,
+                   task_text("call_back_detail", day=as_of, task=task.id, reason=before).rstrip(" —"))]
     if outcome.kind is OutcomeKind.UNREACHABLE:
         if task.attempt >= CALL_ATTEMPTS:
-            return f"injoignable ({task.attempt}e essai) — pas de nouvel appel, le scénario continue", []
+            return task_text("unreachable_last", attempt=task.attempt), []
         again = business_day(as_of + timedelta(days=2))
-        return f"injoignable — nouvel essai le {again:%d/%m/%Y} ; le scénario continue", [
-            follow("call_again", again, "Rappeler (nouvel essai)",
-                   f"Essai {task.attempt + 1}/{CALL_ATTEMPTS}, injoignable le {as_of:%d/%m/%Y} ({task.id}) — "
-                   f"{row.get('reason', '')}".rstrip(" —"), attempt=task.attempt + 1)]
+        return task_text("unreachable_again", day=again), [
+            follow("call_again", again,
+                   task_text("call_again_detail", attempt=task.attempt + 1, attempts=CALL_ATTEMPTS, day=as_of,
+                             task=task.id, reason=before).rstrip(" —"), attempt=task.attempt + 1)]
     if outcome.kind is OutcomeKind.PAID:
         until = as_of + timedelta(days=PAID_HOLD_DAYS)
-        return (f"{described if outcome.when else 'paiement annoncé'} — relances suspendues jusqu'au "
-                f"{until:%d/%m/%Y} ; elles reprennent si le paiement n'arrive pas"), []
+        said = described if outcome.when else OUTCOME_LABELS[OutcomeKind.PAID]
+        return task_text("paid_holds", outcome=said, until=until), []
     if task.kind == "dispute":
-        return f"litige levé ({described}) — les relances reprennent", []
+        return task_text("dispute_lifted", outcome=described), []
     return described, []
 
 
@@ -213,16 +214,15 @@ def relabel(the_plan: Plan, book: TaskBook) -> Plan:
             continue
         mark = sheet.for_invoice(invoice_id)
         label = current.label
-        if hold.dispute_task and not mark.dispute and label.startswith("Litige"):
-            since = f" du {hold.dispute_since:%d/%m/%Y}" if hold.dispute_since else ""
-            label = (f"Litige ({hold.dispute_task}{since}, À faire) : relances suspendues jusqu'à « Fait » sur "
-                     f"{hold.dispute_task}")
-        elif hold.paid_until is not None and label.startswith("En pause") and hold.paid_until >= the_plan.as_of \
-                and (mark.pause_until is None or mark.pause_until < hold.paid_until):
-            label = (f"Paiement annoncé ({hold.paid_task}) : relances suspendues jusqu'au "
-                     f"{hold.paid_until:%d/%m/%Y}")
-        elif hold.promise is not None and label.startswith("Promesse") and f"{hold.promise:%d/%m/%Y}" in label:
-            label = f"{label} ({hold.promise_task})"
+        if hold.dispute_task and not mark.dispute and label == plan_text("disputed"):
+            since = task_text("dispute_since", day=hold.dispute_since) if hold.dispute_since else ""
+            label = task_text("held_by_dispute", task=hold.dispute_task, since=since)
+        elif hold.paid_until is not None and hold.paid_until >= the_plan.as_of \
+                and (mark.pause_until is None or mark.pause_until < hold.paid_until) \
+                and label == plan_text("paused", until=hold.paid_until):
+            label = task_text("held_by_payment", task=hold.paid_task, until=hold.paid_until)
+        elif hold.promise is not None and label == plan_text("promised", until=hold.promise):
+            label = task_text("held_by_promise", label=label, task=hold.promise_task)
         if label != current.label:
             the_plan.next_actions[invoice_id] = NextAction(label, current.date)
     return the_plan

@@ -15,6 +15,22 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from encours.sync.result_words import (
+    FIRST_DAY_SUFFIX_FR,
+    IN_DAYS_FR,
+    MONTHS_FR,
+    RESULT_KEYWORDS_FR,
+    TOMORROW_FR,
+    WEEKDAYS_FR,
+)
+from encours.sync.task_labels import (
+    ACCEPTED_FR,
+    DATE_LINK_FR,
+    OUTCOME_DATE_LINKS_FR,
+    OUTCOME_LABELS_FR,
+    task_text,
+)
+
 
 class OutcomeKind(enum.StrEnum):
     DONE = "done"  # Fait with nothing to note
@@ -26,20 +42,11 @@ class OutcomeKind(enum.StrEnum):
     NOTE = "note"  # free text on a task whose Fait says it all (a dispute lifted, a letter posted)
 
 
-#: How each outcome reads in the sheet and the run report.
-OUTCOME_LABELS = {
-    OutcomeKind.DONE: "fait",
-    OutcomeKind.PROMISE: "promesse de paiement",
-    OutcomeKind.DISPUTE: "litige",
-    OutcomeKind.CALL_BACK: "à rappeler",
-    OutcomeKind.UNREACHABLE: "injoignable",
-    OutcomeKind.PAID: "paiement annoncé",
-    OutcomeKind.NOTE: "note",
-}
+#: How each outcome reads in the sheet and the run report (still importable from here).
+OUTCOME_LABELS = {kind: OUTCOME_LABELS_FR[kind.value] for kind in OutcomeKind}
 
 #: What the ``Résultat`` column accepts, for the messages that say it was not understood.
-ACCEPTED = ("« promesse 15/12/2026 », « litige », « rappeler le 05/12/2026 », « injoignable », "
-            "« payé » ou « payé le 02/12/2026 »")
+ACCEPTED = ACCEPTED_FR
 
 
 @dataclass(frozen=True)
@@ -52,34 +59,23 @@ class Outcome:
         """French, for ``Suivi`` and the run report: "promesse de paiement au 15/12/2026"."""
         label = OUTCOME_LABELS[self.kind]
         if self.when is None:
-            return label if self.kind is not OutcomeKind.NOTE else f"note : {self.text}"
-        link = {OutcomeKind.PROMISE: "au", OutcomeKind.CALL_BACK: "le", OutcomeKind.PAID: "le"}.get(self.kind, "le")
-        return f"{label} {link} {self.when:%d/%m/%Y}"
+            return label if self.kind is not OutcomeKind.NOTE else task_text("note", text=self.text)
+        link = OUTCOME_DATE_LINKS_FR.get(self.kind, DATE_LINK_FR)
+        return task_text("outcome_on", outcome=label, link=link, day=self.when)
 
 
 class ResultError(ValueError):
     """The ``Résultat`` could not be understood (the message says what is expected)."""
 
 
-_MONTHS = {
-    "janv": 1, "jan": 1, "fevr": 2, "fev": 2, "mars": 3, "mar": 3, "avr": 4, "avril": 4, "mai": 5, "juin": 6,
-    "juil": 7, "juillet": 7, "aout": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-    "janvier": 1, "fevrier": 2, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-}
+_MONTHS = MONTHS_FR
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}|\d{2}))?(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_WORDY = re.compile(r"(?<!\d)(\d{1,2})(?:er)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
+_WORDY = re.compile(r"(?<!\d)(\d{1,2})(?:" + FIRST_DAY_SUFFIX_FR + r")?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
+_IN_DAYS = re.compile(IN_DAYS_FR)
 
-_KEYWORDS: tuple[tuple[OutcomeKind, tuple[str, ...]], ...] = (
-    # order matters: "rappeler … promesse" is a call back, "paiement promis" a promise
-    (OutcomeKind.CALL_BACK, ("rappeler", "rappel le", "a rappeler", "recontacter", "rappelle")),
-    (OutcomeKind.PROMISE, ("promesse", "promis", "promet", "s'engage", "engagement")),
-    (OutcomeKind.DISPUTE, ("litige", "conteste", "contestation", "reclamation", "desaccord")),
-    (OutcomeKind.UNREACHABLE, ("injoignable", "pas de reponse", "ne repond pas", "repondeur", "messagerie",
-                               "absent", "nrp", "sans reponse", "occupe", "numero errone", "faux numero")),
-    (OutcomeKind.PAID, ("paye", "payee", "paiement effectue", "deja regle", "regle", "reglee", "vire",
-                        "virement effectue", "virement fait", "cheque envoye", "cheque poste")),
-)
+_KEYWORDS: tuple[tuple[OutcomeKind, tuple[str, ...]], ...] = tuple(
+    (OutcomeKind(kind), words) for kind, words in RESULT_KEYWORDS_FR)
 
 
 def fold(text: str) -> str:
@@ -120,17 +116,18 @@ def find_date(text: str, after: date, *, past: bool = False) -> date | None:
             return guess if guess <= after else date(after.year - 1, month, day)
         return guess if guess >= after else date(after.year + 1, month, day)
     except ValueError:
-        raise ResultError(f"{day:02d}/{month:02d}{'' if year is None else f'/{year}'} n'est pas une date") from None
+        raise ResultError(task_text("not_a_date", day=day, month=month,
+                                    year="" if year is None else f"/{year}")) from None
 
 
-_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_WEEKDAYS = WEEKDAYS_FR
 
 
 def _relative_day(text: str, after: date) -> date | None:
     """"demain", "lundi" (the next Monday after ``after``), "dans 3 jours": a day said in words."""
-    if _has(text, "demain"):
+    if _has(text, TOMORROW_FR):
         return after + timedelta(days=1)
-    ahead = re.search(r"dans (\d{1,3}) jours?", text)
+    ahead = _IN_DAYS.search(text)
     if ahead:
         return after + timedelta(days=int(ahead.group(1)))
     for index, name in enumerate(_WEEKDAYS):
@@ -153,24 +150,24 @@ def parse_result(text: str, as_of: date, *, free_text: bool = False) -> Outcome:
     if kind is None:
         if free_text:
             return Outcome(OutcomeKind.NOTE, text=raw)
-        raise ResultError(f"« {raw} » n'est pas compris : écrire {ACCEPTED}")
+        raise ResultError(task_text("not_understood", raw=raw, accepted=ACCEPTED))
     when = find_date(folded, as_of, past=kind is OutcomeKind.PAID)
     if kind is OutcomeKind.PROMISE:
         if when is None:
-            raise ResultError(f"« {raw} » : une promesse a besoin de sa date (p. ex. « promesse 15/12/2026 »)")
+            raise ResultError(task_text("promise_without_date", raw=raw))
         if when < as_of:
-            raise ResultError(f"« {raw} » : la date promise ({when:%d/%m/%Y}) est déjà passée")
+            raise ResultError(task_text("promise_past", raw=raw, day=when))
     elif kind is OutcomeKind.CALL_BACK:
         if when is None:
-            raise ResultError(f"« {raw} » : dire quand rappeler (p. ex. « rappeler le 05/12/2026 »)")
+            raise ResultError(task_text("call_back_without_date", raw=raw))
         if when < as_of:
-            raise ResultError(f"« {raw} » : la date de rappel ({when:%d/%m/%Y}) est déjà passée")
+            raise ResultError(task_text("call_back_past", raw=raw, day=when))
     elif kind is OutcomeKind.PAID:
         if when is not None and when > as_of:
             # "paiera le 10/12" is a promise in other words
             return Outcome(OutcomeKind.PROMISE, when, raw)
         if when is not None and when < as_of - timedelta(days=366):
-            raise ResultError(f"« {raw} » : la date de paiement ({when:%d/%m/%Y}) est trop ancienne")
+            raise ResultError(task_text("paid_too_old", raw=raw, day=when))
     else:
         when = None
     return Outcome(kind, when, raw)

@@ -27,18 +27,18 @@ from typing import Any
 
 from encours.connectors.model import Ledger
 from encours.scenarios.formatting import format_money
+from encours.scenarios.labels import todo_text
 from encours.scenarios.planner import CHANNEL_LABELS_FR, Plan
 from encours.sync.journal import MAX_ATTEMPTS, Entry, State
+from encours.sync.journal_entries import by_message
 from encours.sync.task_book import PAID_HOLD_DAYS, TaskBook, give_ids
+from encours.sync.task_labels import TASK_ACTIONS_FR, task_action, task_text
 from encours.sync.task_store import OPEN, RESOLVED, Task
 
-TASK_ACTIONS = {
-    "call": "Appeler",
-    "letter": "Poster le courrier",
-    "formal_notice": "Envoyer la mise en demeure (recommandé)",
-}
+#: The journal's channels that are work for a person, and the ``Action`` of their task.
+TASK_ACTIONS = {channel: TASK_ACTIONS_FR[channel] for channel in ("call", "letter", "formal_notice")}
 #: Rows of the plan's own ``todo`` that go to ``À faire`` as they are.
-PLAN_ACTIONS = ("Vérifier le remboursement",)
+PLAN_ACTIONS = (todo_text("refund"),)
 #: Kinds of task a person finishes (the others close by themselves once their cause is gone).
 PERSON_KINDS = frozenset({"call", "letter", "formal_notice", "call_back", "call_again", "dispute", "paid_check"})
 
@@ -48,36 +48,20 @@ def _step_and_channel(label: str, channel: str) -> str:
     return label if shown.casefold() == label.casefold() else f"{label} ({shown})"
 
 
-def by_reference(entries: Iterable[Entry]) -> list[list[Entry]]:
-    """Journal rows grouped by the message that carries them."""
-    groups: dict[str, list[Entry]] = {}
-    for entry in entries:
-        groups.setdefault(entry.reference or entry.key.id, []).append(entry)
-    return list(groups.values())
-
-
-def amount_of(text: str) -> Decimal | None:
-    try:
-        return Decimal(text) if text else None
-    except InvalidOperation:
-        return None
-
-
 def _said_so_far(group: Sequence[Entry], entries: Sequence[Entry], label: Callable[[str, str], str],
                  tz: Any) -> str:
     """The reminders already sent for the task's invoices, for the person who calls."""
     invoices = {i for e in group for i in e.invoice_ids}
     first = group[0]
-    before = [e for e in by_reference(x for x in entries if x.state is State.SENT and x.sent_at is not None
-                                      and x.reference != first.reference and set(x.invoice_ids) & invoices)]
+    before = [e for e in by_message(x for x in entries if x.state is State.SENT and x.sent_at is not None
+                                      and x.reference != first.reference and set(x.invoice_ids) & invoices).values()]
     before = [g for g in before if g[0].sent_at is not None and first.sent_at is not None
               and g[0].sent_at <= first.sent_at]
     if not before:
-        return "aucune relance envoyée avant"
+        return task_text("none_before")
     last = max(before, key=lambda g: g[0].updated_at if g[0].sent_at is None else g[0].sent_at)[0]
     when = (last.sent_at or last.updated_at).astimezone(tz)
-    return (f"{len(before)} relance(s) déjà envoyée(s), la dernière le {when:%d/%m/%Y} "
-            f"({label(last.scenario, last.step)})")
+    return task_text("sent_before", count=len(before), day=when, step=label(last.scenario, last.step))
 
 
 def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, label: Callable[[str, str], str],
@@ -95,15 +79,15 @@ def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, labe
     for action in the_plan.actions:
         if action.sendable:
             continue
-        reason = "Cocher « À envoyer » sur la facture pour l'envoyer"
+        reason = todo_text("approve_how")
         task(f"approval:{action.key}", "approval", action.customer_id, action.invoice_ids, {
             "salesperson": action.salesperson, "date": action.planned_date,
-            "action": f"Approuver : {_step_and_channel(action.step.label, action.channel)}",
+            "action": todo_text("approve", step=_step_and_channel(action.step.label, action.channel)),
             "customer": action.customer_name, "phone": action.recipients.phone,
             "invoices": ", ".join(i.number or i.invoice_id for i in action.items), "amount": action.amount.amount,
-            "reason": f"{reason} — {action.reason}" if action.reason else reason,
+            "reason": task_text("with_reason", what=reason, reason=action.reason) if action.reason else reason,
         })
-    for group in by_reference(entries):
+    for group in by_message(entries).values():
         first = group[0]
         customer = customers.get(first.customer_id)
         invoice_ids = tuple(dict.fromkeys(i for e in group for i in e.invoice_ids))
@@ -120,27 +104,27 @@ def current_tasks(the_plan: Plan, entries: Sequence[Entry], ledger: Ledger, labe
             detail = label(first.scenario, first.step)
             if first.channel == "call":
                 said = "" if first.amount is None else format_money(first.amount, "fr")
-                detail += (f" — à dire : {said} dus sur {base['invoices']} ; "
-                           f"{_said_so_far(group, entries, label, tz)}")
+                detail = task_text("call_detail", step=detail, amount=said, invoices=base["invoices"],
+                                   so_far=_said_so_far(group, entries, label, tz))
             elif first.artifact:
-                detail += f" — {first.artifact}"
+                detail = task_text("posted_detail", step=detail, artifact=first.artifact)
             task(f"journal:{first.reference or first.key.id}", first.channel, first.customer_id, invoice_ids,
                  {**base, "date": first.sent_at.astimezone(tz).date(), "action": TASK_ACTIONS[first.channel],
                   "reason": detail})
         elif first.state is State.UNCERTAIN:
             task(f"confirm:{first.reference}", "confirm", first.customer_id, invoice_ids, {
                 **base, "date": first.updated_at.astimezone(tz).date(),
-                "action": f"Confirmer l'envoi {first.reference}",
-                "reason": f"{label(first.scenario, first.step)} : interrompu pendant l'envoi à "
-                          f"{first.recipients or first.channel}. Chercher le Message-ID "
-                          f"{first.message_id or '(aucun)'} dans la boîte d'envoi ou le journal du serveur, puis "
-                          f"`encours run --confirm {first.reference} sent` (parti) ou `not-sent` (à renvoyer)"})
+                "action": task_action("confirm", reference=first.reference),
+                "reason": task_text("confirm_detail", step=label(first.scenario, first.step),
+                                    to=first.recipients or first.channel,
+                                    message_id=first.message_id or task_text("no_message_id"),
+                                    reference=first.reference)})
         elif first.state is State.FAILED and first.attempts >= MAX_ATTEMPTS:
             task(f"failed:{first.reference}", "failed", first.customer_id, invoice_ids, {
                 **base, "date": first.updated_at.astimezone(tz).date(),
-                "action": f"Vérifier l'échec d'envoi {first.reference}",
-                "reason": f"{label(first.scenario, first.step)} : {first.reason} — après correction, "
-                          f"`encours run --confirm {first.reference} not-sent` pour renvoyer"})
+                "action": task_action("failed", reference=first.reference),
+                "reason": task_text("failed_detail", step=label(first.scenario, first.step), reason=first.reason,
+                                    reference=first.reference)})
     wanted = (*PLAN_ACTIONS, *plan_actions)
     for row in the_plan.todo:
         if row.get("action") in wanted:
@@ -157,12 +141,12 @@ def paid_checks(tasks: Iterable[Task], open_ids: Collection[str], as_of: date) -
             continue
         until = task.closed_on + timedelta(days=PAID_HOLD_DAYS)
         still = [i for i in task.invoice_ids if i in open_ids]
-        said = f" (payé le {task.outcome_date:%d/%m/%Y} selon le client)" if task.outcome_date else ""
+        said = task_text("paid_said", day=task.outcome_date) if task.outcome_date else ""
         if as_of > until and still:
             found.append(Task("", f"paid_check:{task.id}", "paid_check", task.customer_id, tuple(still), as_of, {
-                **task.row, "date": as_of, "action": "Vérifier le paiement annoncé",
-                "reason": f"Paiement annoncé{said} ({task.id}, noté le {task.closed_on:%d/%m/%Y}) mais toujours dû au "
-                          f"{as_of:%d/%m/%Y} : les relances ont repris — rappeler le client"}))
+                **task.row, "date": as_of, "action": task_action("paid_check"),
+                "reason": task_text("paid_check_detail", said=said, task=task.id, noted=task.closed_on,
+                                    as_of=as_of)}))
     return found
 
 
@@ -187,7 +171,7 @@ def reconcile(known: Sequence[Task], wanted: Sequence[Task], as_of: date, taken:
     for stored in known:
         if stored.is_open and stored.kind not in PERSON_KINDS and stored.natural_key not in seen:
             changed.append(replace(stored, status=RESOLVED, closed_on=as_of,
-                                   follow_up=f"Plus rien à faire (réglé le {as_of:%d/%m/%Y})"))
+                                   follow_up=task_text("resolved", day=as_of)))
     new.sort(key=lambda t: (str(t.row.get("salesperson", "")).casefold(), t.due,
                             str(t.row.get("customer", "")).casefold()))
     return [*changed, *give_ids(known, new, taken)]
@@ -220,19 +204,22 @@ def todo_rows(tasks: Sequence[Task], book: TaskBook, open_ids: Collection[str], 
 def _amount(value: Any) -> Decimal | None:
     if value is None or isinstance(value, Decimal):
         return value
-    return amount_of(str(value))
+    try:
+        return Decimal(str(value)) if value != "" else None
+    except InvalidOperation:
+        return None
 
 
 def _follow_up(task: Task, book: TaskBook, open_ids: Collection[str]) -> str:
     if not task.is_open:
         return task.follow_up
     if task.id in book.problems:
-        return f"Résultat non enregistré : {book.problems[task.id]}"
+        return task_text("not_recorded", why=book.problems[task.id])
     mark = book.marks.get(task.id)
     if mark is not None and mark.result and not mark.done:
-        return f"« {mark.result} » sera enregistré quand « Fait » sera coché"
+        return task_text("recorded_when_done", result=mark.result)
     if task.kind == "dispute":
-        return "Litige en cours : aucune relance sur ces factures tant que « Fait » n'est pas coché"
+        return task_text("dispute_open")
     if task.kind in PERSON_KINDS and task.invoice_ids and not any(i in open_ids for i in task.invoice_ids):
-        return "Factures réglées depuis : plus rien à réclamer — cocher « Fait »"
+        return task_text("invoices_settled")
     return ""
