@@ -13,7 +13,7 @@ passed once (its first pass sends what is due), then timed, each pass in its own
 Prints wall and CPU seconds and peak memory per pass, the cost per 1,000 invoices, and the slope
 against the smallest size measured in the same run (1.0 = linear).
 
-    python bench/bench_pass.py --sizes 1000 10000 100000 [--prepared DIR]
+    python bench/bench_pass.py --sizes 1000 10000 100000 [--prepared DIR] [--window-closed]
 
 The first sync and pass of a large dossier is long (it sends what is due: about half an hour of
 CPU at 100,000 invoices); ``--prepared DIR`` keeps each prepared dossier there and later runs copy
@@ -62,6 +62,12 @@ enabled = false
 """
 
 
+#: ``--window-closed``: the passes run outside the sending window (unless run in the minute after
+#: midnight): what is due is deferred, nothing is rendered — the dossier of a night or a weekend, and
+#: a large dossier prepared without sending its first reminders.
+CLOSED = 'window = "00:00-00:01"'
+
+
 def write_dossier(folder: Path, n: int, paid_share: float, seed: int = 7) -> None:
     rng = random.Random(seed)
     customers = max(1, n // 20)
@@ -101,14 +107,15 @@ def one_pass(folder: Path, day: date, *, records: bool = True) -> tuple[float, f
     return wall, cpu, peak
 
 
-def prepared(n: int, keep: Path | None) -> Path:
+def prepared(n: int, keep: Path | None, *, window_closed: bool = False) -> Path:
     """A dossier of ``n`` invoices after its first sync and pass, in a fresh temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix=f"encours-pass-{n}-"))
-    kept = None if keep is None else keep / f"dossier-{n}"
+    kept = None if keep is None else keep / f"dossier-{n}{'-closed' if window_closed else ''}"
     if kept is not None and (kept / "prepared").exists():
         shutil.copytree(kept, folder, dirs_exist_ok=True)
         return folder
-    (folder / "encours.toml").write_text(CONFIG, encoding="utf-8")
+    config = CONFIG.replace('window = "00:00-23:59"', CLOSED) if window_closed else CONFIG
+    (folder / "encours.toml").write_text(config, encoding="utf-8")
     write_dossier(folder, n, paid_share=0.6)
     one_pass(folder, AS_OF)  # first pass: full sync, sends what is due
     if kept is not None:
@@ -122,10 +129,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--prepared", type=Path, help="keep (and reuse) the prepared dossiers in this folder")
+    parser.add_argument("--window-closed", action="store_true", help="pass outside the sending window")
     args = parser.parse_args()
     rows: list[tuple[int, list[tuple[float, float, float]]]] = []
     for n in args.sizes:
-        folder = prepared(n, args.prepared)
+        folder = prepared(n, args.prepared, window_closed=args.window_closed)
         try:
             one_pass(folder, AS_OF)  # warms the caches; finds nothing changed and leaves its record
             unchanged = one_pass(folder, AS_OF)
