@@ -15,6 +15,7 @@ from encours.sheets_addin.layout import Tab, column_letter
 from encours.sheets_addin.view import Row
 from encours.sheets_addin.xlsx_cells import MISSING, column_cells
 from encours.sheets_addin.xlsx_layout import Context
+from encours.sheets_addin.xlsx_prints import column_texts, row_prints
 from encours.sheets_addin.xlsx_rows import RowPlan, column_format
 
 #: Rows rendered together: big enough to amortise the per-column work, small enough to bound memory.
@@ -51,6 +52,21 @@ class Appender:
     def rows(self, new: Sequence[NewRow]) -> Iterator[tuple[int, str]]:
         for start in range(0, len(new), BATCH):
             yield from self._batch(new[start: start + BATCH])
+
+    def prints(self, new: Sequence[NewRow]) -> list[bytes]:
+        """The print of each row (:mod:`~encours.sheets_addin.xlsx_prints`): what its text is rendered from."""
+        out: list[bytes] = []
+        for start in range(0, len(new), BATCH):
+            batch = new[start: start + BATCH]
+            synced = [item[2] for item in batch]
+            columns = [column_texts([str(item[0]) for item in batch]), column_texts([item[1] for item in batch])]
+            for index, kind, _letter, key, _style, _pieces in self.columns:
+                if kind == self.SYNCED and index != self.id_index:
+                    columns.append(column_texts(list(map(methodcaller("get", key, MISSING), synced))))
+                elif kind == self.RUN:
+                    columns.append(column_texts([MISSING if item[3] is None else item[3].get(key) for item in batch]))
+            out.extend(row_prints(columns))
+        return out
 
     def _batch(self, new: Sequence[NewRow]) -> list[tuple[int, str]]:
         numbers = [str(item[0]) for item in new]

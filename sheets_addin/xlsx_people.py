@@ -65,7 +65,8 @@ def stamp(pkg: Package) -> str:
                     for part in parts)
 
 
-def _file(path: Path) -> Path | None:
+def cache_file(path: Path) -> Path | None:
+    """Where what is kept for the workbook at ``path`` lives (None: no cache folder can be made)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "encours" / "workbooks"
     try:
         base.mkdir(parents=True, exist_ok=True)
@@ -137,7 +138,7 @@ def decode(data: bytes) -> SheetMarks:
 
 def load(path: Path, key: str) -> SheetMarks | None:
     """The marks kept for this workbook, if read from parts stamped ``key``."""
-    where = _file(path)
+    where = cache_file(path)
     if where is None:
         return None
     try:
@@ -155,7 +156,7 @@ def load(path: Path, key: str) -> SheetMarks | None:
 
 def store(path: Path, key: str, marks: SheetMarks) -> None:
     """Keep ``marks`` as read from parts stamped ``key`` (never fails a sync: a cache is optional)."""
-    where = _file(path)
+    where = cache_file(path)
     if where is None:
         return
     tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
