@@ -8,7 +8,7 @@ batch of rows (one type test and one string per cell, no per-cell call), then jo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from xml.sax.saxutils import escape
 
 from encours.sheets_addin.layout import Tab, column_letter
@@ -55,16 +55,29 @@ class Appender:
 
     def prints(self, new: Sequence[NewRow]) -> list[bytes]:
         """The print of each row (:mod:`~encours.sheets_addin.xlsx_prints`): what its text is rendered from."""
+        synced_keys = [key for index, kind, _l, key, _s, _p in self.columns
+                       if kind == self.SYNCED and index != self.id_index]
+        run_keys = [key for _i, kind, _l, key, _s, _p in self.columns if kind == self.RUN]
         out: list[bytes] = []
         for start in range(0, len(new), BATCH):
             batch = new[start: start + BATCH]
-            synced = [item[2] for item in batch]
-            columns = [column_texts([str(item[0]) for item in batch]), column_texts([item[1] for item in batch])]
-            for index, kind, _letter, key, _style, _pieces in self.columns:
-                if kind == self.SYNCED and index != self.id_index:
-                    columns.append(column_texts(list(map(methodcaller("get", key, MISSING), synced))))
-                elif kind == self.RUN:
-                    columns.append(column_texts([MISSING if item[3] is None else item[3].get(key) for item in batch]))
+            columns = [column_texts(list(map(str, map(itemgetter(0), batch)))),
+                       column_texts(list(map(itemgetter(1), batch)))]
+            synced = list(map(itemgetter(2), batch))
+            try:  # every row gives every value (as usual): the values taken a row at a time, then transposed
+                if len(synced_keys) > 1:
+                    values: list[Sequence[object]] = list(zip(*map(itemgetter(*synced_keys), synced), strict=True))
+                else:
+                    values = [list(map(itemgetter(key), synced)) for key in synced_keys]
+            except KeyError:
+                values = [list(map(methodcaller("get", key, MISSING), synced)) for key in synced_keys]
+            columns.extend(map(column_texts, values))
+            runs = list(map(itemgetter(3), batch))
+            if runs.count(None) == len(runs):
+                columns.append(("no run", None))
+            else:
+                columns.extend(column_texts([MISSING if run is None else run.get(key) for run in runs])
+                               for key in run_keys)
             out.extend(row_prints(columns))
         return out
 

@@ -51,22 +51,26 @@ def layout_key(columns: Sequence[Any]) -> str:
     return hashlib.sha256(repr(list(columns)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def column_texts(values: Sequence[Any]) -> tuple[str, Sequence[str]]:
+def column_texts(values: Sequence[Any]) -> tuple[str, Sequence[str] | None]:
     """One column of a print: a tag of its values' types and each value as unambiguous text."""
     kinds = set(map(type, values))
     if kinds == {str}:
         joined = SEPARATOR.join(values)
         if joined.count(SEPARATOR) == len(values) - 1:
-            return "s", values  # type: ignore[return-value]  # every value is a str
-    elif kinds == {Decimal} or kinds == {date}:
-        return next(iter(kinds)).__name__, list(map(str, values))
+            return "s", values
+    elif kinds == {Decimal}:
+        return "Decimal", list(map(str, values))
+    elif kinds == {date}:
+        return "date", list(map(str, map(date.toordinal, values)))
     return "r", list(map(repr, values))  # repr escapes the separator; a value without a stable repr only misses
 
 
-def row_prints(columns: Sequence[tuple[str, Sequence[str]]]) -> list[bytes]:
-    """The print of each row from its columns' texts (see :func:`column_texts`), row number and ID included."""
+def row_prints(columns: Sequence[tuple[str, Sequence[str] | None]]) -> list[bytes]:
+    """The print of each row from its columns (see :func:`column_texts`; texts None: a tag for every row).
+
+    The first columns are expected to be the row numbers and IDs."""
     tags = "".join(tag + "," for tag, _ in columns)
-    texts = map(SEPARATOR.join, zip(*(texts for _, texts in columns), strict=True))
+    texts = map(SEPARATOR.join, zip(*(texts for _, texts in columns if texts is not None), strict=True))
     encoded = map(methodcaller("encode", "utf-8", "surrogatepass"), map((tags + SEPARATOR).__add__, texts))
     return list(map(methodcaller("digest"), map(_DIGEST, encoded)))
 
