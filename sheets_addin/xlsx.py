@@ -49,6 +49,7 @@ from encours.sheets_addin.xlsx_package import (
 from encours.sheets_addin.xlsx_people import MARKED_TABS
 from encours.sheets_addin.xlsx_people import carried as carried_marks
 from encours.sheets_addin.xlsx_people import load as load_marks
+from encours.sheets_addin.xlsx_people import restamp as restamp_marks
 from encours.sheets_addin.xlsx_people import stamp as people_stamp
 from encours.sheets_addin.xlsx_people import store as store_marks
 from encours.sheets_addin.xlsx_prints import TabPrints
@@ -218,7 +219,10 @@ class XlsxWorkbook:
             replace_if_unchanged(tmp, self.path, snapshot)
             store_prints(self.path, prints)  # the next sync renders only the rows whose values changed
             if after is not None:  # the next read knows what people typed without reading it
-                store_marks(self.path, stamp_after, after)
+                kept_as = self._marks_read
+                if not (kept_as is not None and after is base and kept_as[1] is base
+                        and restamp_marks(self.path, kept_as[0], stamp_after)):
+                    store_marks(self.path, stamp_after, after)
                 self._marks_read = (stamp_after, after)
         except PermissionError:
             raise SheetError(

@@ -167,6 +167,29 @@ def store(path: Path, key: str, marks: SheetMarks) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
 
+def restamp(path: Path, key: str, new_key: str) -> bool:
+    """The marks kept under ``key``, unchanged, now stamped ``new_key`` (not encoded again); False: none kept."""
+    where = cache_file(path)
+    if where is None:
+        return False
+    try:
+        data = where.read_bytes()
+    except OSError:
+        return False
+    head = _VERSION + key.encode() + b"\n"
+    if not data.startswith(head):
+        return False
+    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(_VERSION + new_key.encode() + b"\n" + data[len(head):])
+        os.replace(tmp, where)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
+
 def carried(marks: SheetMarks, changes: PeopleChanges) -> SheetMarks | None:
     """The marks once ``changes`` are applied, when they are known without reading (None: read again)."""
     if changes.other:
