@@ -259,9 +259,10 @@ def _update_keyed(
             new.append((number, key, known[key], run_row))
     ctx.people.append(tab.key, [item[1] for item in new])
     if new:
-        for number, text in append.rows(new):
+        new_prints: list[bytes] = []
+        for number, text in append.rows(new, new_prints):
             sheet.add_row(number, text, last=append.last)
-        prints.update(zip((item[1] for item in new), append.prints(new), strict=True))
+        prints.update(zip((item[1] for item in new), new_prints, strict=True))
     numbers = {item[1]: item[0] for item in whole}
     numbers.update((item[1], item[0]) for item in new)
     ctx.rows_written[tab.name] = (layout, prints, numbers)

@@ -78,9 +78,9 @@ class Rendered:
         self.count = 0
         real = Appender.rows
 
-        def counted(appender: Appender, new: Any) -> Any:
+        def counted(appender: Appender, new: Any, *more: Any) -> Any:
             self.count += len(new)
-            return real(appender, new)
+            return real(appender, new, *more)
 
         monkeypatch.setattr(Appender, "rows", counted)
 
