@@ -49,8 +49,13 @@ from encours.sheets_addin.xlsx_package import (
 from encours.sheets_addin.xlsx_people import MARKED_TABS
 from encours.sheets_addin.xlsx_people import carried as carried_marks
 from encours.sheets_addin.xlsx_people import load as load_marks
+from encours.sheets_addin.xlsx_people import restamp as restamp_marks
 from encours.sheets_addin.xlsx_people import stamp as people_stamp
 from encours.sheets_addin.xlsx_people import store as store_marks
+from encours.sheets_addin.xlsx_prints import TabPrints
+from encours.sheets_addin.xlsx_prints import forget as forget_prints
+from encours.sheets_addin.xlsx_prints import load as load_prints
+from encours.sheets_addin.xlsx_prints import store as store_prints
 from encours.sheets_addin.xlsx_read import people_columns, read_tables
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
@@ -196,17 +201,28 @@ class XlsxWorkbook:
                     # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
                     pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
                 base = SheetMarks() if snapshot is None else self._marks_read_from(pkg)
-                changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None)
+                written: dict[str, tuple[str, dict[str, bytes]]] = {}
+                changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None,
+                                       kept=load_prints(self.path) if snapshot is not None else None,
+                                       written=written)
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched
                 pkg.save(tmp, finish=lambda done: store_mark(done, sync_mark(done, digest)))
                 after = carried_marks(base, changes) if base is not None else None
                 stamp_after = people_stamp(pkg) if after is not None else ""
+                sheets = pkg.sheets()
+                prints = {name: TabPrints(sheets[name], pkg.crc(sheets[name]), pkg.size(sheets[name]), layout, marks)
+                          for name, (layout, marks) in written.items()}
             finally:
                 pkg.close()
+            forget_prints(self.path)  # until the new file is in place, nothing kept describes it
             replace_if_unchanged(tmp, self.path, snapshot)
+            store_prints(self.path, prints)  # the next sync renders only the rows whose values changed
             if after is not None:  # the next read knows what people typed without reading it
-                store_marks(self.path, stamp_after, after)
+                kept_as = self._marks_read
+                if not (kept_as is not None and after is base and kept_as[1] is base
+                        and restamp_marks(self.path, kept_as[0], stamp_after)):
+                    store_marks(self.path, stamp_after, after)
                 self._marks_read = (stamp_after, after)
         except PermissionError:
             raise SheetError(

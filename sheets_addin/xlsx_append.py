@@ -8,13 +8,14 @@ batch of rows (one type test and one string per cell, no per-cell call), then jo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from xml.sax.saxutils import escape
 
 from encours.sheets_addin.layout import Tab, column_letter
 from encours.sheets_addin.view import Row
 from encours.sheets_addin.xlsx_cells import MISSING, column_cells
 from encours.sheets_addin.xlsx_layout import Context
+from encours.sheets_addin.xlsx_prints import column_texts, row_prints
 from encours.sheets_addin.xlsx_rows import RowPlan, column_format
 
 #: Rows rendered together: big enough to amortise the per-column work, small enough to bound memory.
@@ -48,14 +49,42 @@ class Appender:
                 self.columns.append((index, kind, column_letter(index), key, style, []))
         self.last = max((c[0] for c in self.columns), default=0)
 
-    def rows(self, new: Sequence[NewRow]) -> Iterator[tuple[int, str]]:
+    def rows(self, new: Sequence[NewRow], prints: list[bytes] | None = None) -> Iterator[tuple[int, str]]:
+        """Each row's text; ``prints``: extended with each row's print, taken from the same values."""
         for start in range(0, len(new), BATCH):
-            yield from self._batch(new[start: start + BATCH])
+            yield from self._batch(new[start: start + BATCH], prints)
 
-    def _batch(self, new: Sequence[NewRow]) -> list[tuple[int, str]]:
+    def prints(self, new: Sequence[NewRow]) -> list[bytes]:
+        """The print of each row (:mod:`~encours.sheets_addin.xlsx_prints`): what its text is rendered from."""
+        synced_keys = [key for index, kind, _l, key, _s, _p in self.columns
+                       if kind == self.SYNCED and index != self.id_index]
+        run_keys = [key for index, kind, _l, key, _s, _p in self.columns
+                    if kind == self.RUN and index != self.id_index]
+        out: list[bytes] = []
+        for start in range(0, len(new), BATCH):
+            batch = new[start: start + BATCH]
+            synced = list(map(itemgetter(2), batch))
+            try:  # every row gives every value (as usual): the values taken a row at a time, then transposed
+                if len(synced_keys) > 1:
+                    values: list[Sequence[object]] = list(zip(*map(itemgetter(*synced_keys), synced), strict=True))
+                else:
+                    values = [list(map(itemgetter(key), synced)) for key in synced_keys]
+            except KeyError:
+                values = [list(map(methodcaller("get", key, MISSING), synced)) for key in synced_keys]
+            runs = list(map(itemgetter(3), batch))
+            run_values = None if runs.count(None) == len(runs) else [
+                [MISSING if run is None else run.get(key) for run in runs] for key in run_keys]
+            out.extend(_prints(list(map(str, map(itemgetter(0), batch))), list(map(itemgetter(1), batch)),
+                               values, run_values))
+        return out
+
+    def _batch(self, new: Sequence[NewRow], prints: list[bytes] | None = None) -> list[tuple[int, str]]:
         numbers = [str(item[0]) for item in new]
         synced = [item[2] for item in new]
         columns: list[list[str]] = []
+        ids: list[object] = []
+        synced_values: list[Sequence[object]] = []
+        run_values: list[Sequence[object]] = []
         for index, kind, letter, key, style, pieces in self.columns:
             if kind == self.FORMULA:
                 s = f' s="{style}"' if style else ""
@@ -64,10 +93,28 @@ class Appender:
                 continue
             if index == self.id_index:
                 values: list[object] = [item[1] for item in new]
+                ids = values
             elif kind == self.SYNCED:
                 values = list(map(methodcaller("get", key, MISSING), synced))
+                synced_values.append(values)
             else:
                 values = [MISSING if item[3] is None else item[3].get(key) for item in new]
+                run_values.append(values)
             columns.append(column_cells(letter, numbers, values, style))
+        if prints is not None:
+            no_run = all(item[3] is None for item in new)
+            prints.extend(_prints(numbers, ids or [item[1] for item in new], synced_values,
+                                  None if no_run else run_values))
         return [(item[0], f'<row r="{n}">{"".join(cells)}</row>')
                 for item, n, cells in zip(new, numbers, zip(*columns, strict=True), strict=True)]
+
+
+def _prints(numbers: Sequence[str], ids: Sequence[object], synced: Sequence[Sequence[object]],
+            run: Sequence[Sequence[object]] | None) -> list[bytes]:
+    """Rows' prints from their columns: row numbers, IDs, synced values, run values (None: no run values)."""
+    columns = [column_texts(numbers), column_texts(ids), *map(column_texts, synced)]
+    if run is None:
+        columns.append(("no run", None))
+    else:
+        columns.extend(map(column_texts, run))
+    return row_prints(columns)

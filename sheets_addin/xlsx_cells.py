@@ -29,8 +29,13 @@ _SPECIAL = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|^\s|\s$|\s\s")
 _SPECIAL_JOINED = re.compile("[&<>\x00-\x09\x0b-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
                              "\u3000\ufffe\uffff]")
 _PRESERVE = re.compile(r"^\s|\s$|\s\s|[\t\n\r]")
+class _Missing:
+    def __repr__(self) -> str:  # the same in every process: a row's print (xlsx_prints) holds it
+        return "<missing>"
+
+
 #: A synced value the row does not give: its cell is left out (not emptied).
-MISSING: Any = object()
+MISSING: Any = _Missing()
 
 
 def serial(value: date | datetime) -> str:

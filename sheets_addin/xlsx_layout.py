@@ -13,6 +13,7 @@ from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.xlsx_cells import cell_style, cell_xml
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_people import PeopleChanges
+from encours.sheets_addin.xlsx_prints import TabPrints
 from encours.sheets_addin.xlsx_rows import _split_ref
 from encours.sheets_addin.xlsx_sheetxml import Sheet, validation_xml
 from encours.sheets_addin.xlsx_styles import StyleBook
@@ -37,6 +38,10 @@ class Context:
     #: Per tab layout: (index, letter, number format, its cell format, formula?) of encours's columns.
     columns: dict[tuple[str, tuple[tuple[str, int], ...]], list[tuple[int, str, str | None, int, bool]]] = field(
         default_factory=dict)
+    #: Rows as the last sync wrote them (tab name → prints), trusted: their parts are as encours left them.
+    kept_rows: dict[str, TabPrints] = field(default_factory=dict)
+    #: Rows this sync leaves as encours renders them: tab name → (layout, ID → print, ID → row number).
+    rows_written: dict[str, tuple[str, dict[str, bytes], dict[str, int]]] = field(default_factory=dict)
 
     def style(self, number_format: str | None, bold: bool = False, fill: str | None = None) -> int:
         return self.styles.xf(number_format, bold, fill)

@@ -65,7 +65,8 @@ def stamp(pkg: Package) -> str:
                     for part in parts)
 
 
-def _file(path: Path) -> Path | None:
+def cache_file(path: Path) -> Path | None:
+    """Where what is kept for the workbook at ``path`` lives (None: no cache folder can be made)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "encours" / "workbooks"
     try:
         base.mkdir(parents=True, exist_ok=True)
@@ -137,7 +138,7 @@ def decode(data: bytes) -> SheetMarks:
 
 def load(path: Path, key: str) -> SheetMarks | None:
     """The marks kept for this workbook, if read from parts stamped ``key``."""
-    where = _file(path)
+    where = cache_file(path)
     if where is None:
         return None
     try:
@@ -155,7 +156,7 @@ def load(path: Path, key: str) -> SheetMarks | None:
 
 def store(path: Path, key: str, marks: SheetMarks) -> None:
     """Keep ``marks`` as read from parts stamped ``key`` (never fails a sync: a cache is optional)."""
-    where = _file(path)
+    where = cache_file(path)
     if where is None:
         return
     tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
@@ -165,6 +166,29 @@ def store(path: Path, key: str, marks: SheetMarks) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+def restamp(path: Path, key: str, new_key: str) -> bool:
+    """The marks kept under ``key``, unchanged, now stamped ``new_key`` (not encoded again); False: none kept."""
+    where = cache_file(path)
+    if where is None:
+        return False
+    try:
+        data = where.read_bytes()
+    except OSError:
+        return False
+    head = _VERSION + key.encode() + b"\n"
+    if not data.startswith(head):
+        return False
+    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(_VERSION + new_key.encode() + b"\n" + data[len(head):])
+        os.replace(tmp, where)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
 
 def carried(marks: SheetMarks, changes: PeopleChanges) -> SheetMarks | None:
     """The marks once ``changes`` are applied, when they are known without reading (None: read again)."""

@@ -47,6 +47,7 @@ from encours.sheets_addin.xlsx_layout import (
 )
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_people import PeopleChanges
+from encours.sheets_addin.xlsx_prints import TabPrints, layout_key
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
     EUR_FORMAT,
@@ -66,9 +67,12 @@ from encours.sheets_addin.xlsx_styles import StyleBook
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
-                 created: bool = False) -> PeopleChanges:
+                 created: bool = False, kept: Mapping[str, TabPrints] | None = None,
+                 written: dict[str, tuple[str, dict[str, bytes]]] | None = None) -> PeopleChanges:
     """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
 
+    ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then);
+    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints).
     Returns what it did to the rows people's marks are read from."""
     styles_part = pkg.styles_part()
     if styles_part is None:
@@ -78,6 +82,11 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
                         if r.get("Type", "").endswith("/sharedStrings")), None)
     ctx = Context(StyleBook(pkg.read(styles_part)), shared_strings(pkg.text(shared_part) if shared_part else None),
                   notes)
+    for name, tab_prints in (kept or {}).items():
+        part = tab_prints.part
+        if sheets.get(name) == part and part in pkg and pkg.crc(part) == tab_prints.crc \
+                and pkg.size(part) == tab_prints.size:
+            ctx.kept_rows[name] = tab_prints
     fresh: set[str] = set(_TAB_ORDER) if created else set()
     synced_before = any(name in sheets for name in _TAB_ORDER)  # else: a person's workbook, first sync
     for position, name in enumerate(_TAB_ORDER):
@@ -157,6 +166,11 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         pkg.set(styles_part, ctx.styles.to_bytes())
     if changed:
         workbook_settings(pkg, {name: (1, 1) for name in keyed})
+    if written is not None:  # a row something else rewrote since it was rendered is compared next time
+        for name, (layout, prints, numbers) in ctx.rows_written.items():
+            tab_rows = parsed[name].rows
+            written[name] = (layout, {key: mark for key, mark in prints.items()
+                                      if (row := tab_rows.get(numbers[key])) is not None and not row.parsed})
     return ctx.people
 
 
@@ -207,13 +221,26 @@ def _update_keyed(
             whole.append((number, key, known[key], None if run is None else run.get(key, {})))
         else:
             by_cell.append((key, number))
-    keys = {item[0]: item[1] for item in whole}
-    for number, text in append.rows(whole):
+    layout = layout_key(append.columns)
+    kept = ctx.kept_rows.get(tab.name)
+    before = kept.prints if kept is not None and kept.layout == layout else {}
+    prints: dict[str, bytes] = {}  # the rows left exactly as encours renders them
+    to_render: list[NewRow] = []
+    for item, mark in zip(whole, append.prints(whole), strict=True):
+        if before.get(item[1]) == mark:  # its text is what this very render gave last time: not rendered again
+            sheet.rows[item[0]].last = append.last
+            prints[item[1]] = mark
+        else:
+            prints[item[1]] = mark
+            to_render.append(item)
+    keys = {item[0]: item[1] for item in to_render}
+    for number, text in append.rows(to_render):
         row = sheet.rows[number]
         if text == row.raw:
             row.last = append.last
         else:  # changed, or a person typed or restyled a cell in it
             by_cell.append((keys[number], number))
+            del prints[keys[number]]
     for key, number in by_cell:
         synced = known.get(key, unknown_row)
         values_out = plan.values(number, synced, None if run is None else run.get(key, {}))
@@ -232,8 +259,13 @@ def _update_keyed(
             new.append((number, key, known[key], run_row))
     ctx.people.append(tab.key, [item[1] for item in new])
     if new:
-        for number, text in append.rows(new):
+        new_prints: list[bytes] = []
+        for number, text in append.rows(new, new_prints):
             sheet.add_row(number, text, last=append.last)
+        prints.update(zip((item[1] for item in new), new_prints, strict=True))
+    numbers = {item[1]: item[0] for item in whole}
+    numbers.update((item[1], item[0]) for item in new)
+    ctx.rows_written[tab.name] = (layout, prints, numbers)
     last_used = merge.last_row
     return positions, last_used
 

@@ -174,3 +174,23 @@ class _Evil:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (open, (self.where, "w"))
+
+
+def test_a_sync_that_only_changes_values_keeps_the_marks_under_the_new_stamp(
+    tmp_path: Path, reads: Reads, cold: Any
+) -> None:
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(build_view(_ledger(30), AS_OF))
+    _type(path, "INV0007", "Litige", "Oui")
+    book = XlsxWorkbook(path)
+    assert book.read_marks().for_invoice("INV0007").dispute
+    assert reads.count == 1
+    paid = _ledger(30)
+    paid = dataclasses.replace(paid, invoices=tuple(
+        dataclasses.replace(inv, remaining=Money(Decimal("1.00")), status=InvoiceStatus.PARTIALLY_PAID)
+        if inv.id == "INV0003" else inv for inv in paid.invoices))
+    book.write(build_view(paid, AS_OF))  # nothing appended: the marks kept are stamped again, not re-encoded
+    again = XlsxWorkbook(path).read_marks()
+    assert reads.count == 1
+    assert again == cold(path)
+    assert again.for_invoice("INV0007").dispute

@@ -1,0 +1,144 @@
+"""What encours last wrote in each row of a keyed tab, kept so that a re-sync renders only changed rows.
+
+A row's *print* is a digest of everything its text is rendered from: its row number, its ID and
+its synced and run values, with their types.  After a sync, the print of every row whose text is
+exactly what encours rendered is kept in the user's cache folder (beside people's marks, JSON and
+raw digests, never code), together with the tab's layout (columns, styles, formulas) and the CRC-32
+and size of the worksheet part as written.  The next sync trusts a print only while that part is
+byte for byte as encours left it (a person's save changes its CRC and size) and the layout is the
+same: a row whose print is unchanged then already holds the text encours would write, and is
+neither rendered nor compared.  Anything else — no cache, another layout, a part someone saved —
+takes the exact path (every row rendered and compared with the file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from operator import methodcaller
+from pathlib import Path
+from typing import Any
+
+from encours.sheets_addin.xlsx_people import cache_file
+
+#: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
+_VERSION = b"encours-rows-1\n"
+PRINT_SIZE = 12  # bytes of each row's digest
+_DIGEST = partial(hashlib.blake2b, digest_size=PRINT_SIZE)
+SEPARATOR = "\x1f"
+
+
+@dataclass
+class TabPrints:
+    """The rows of one tab as the last sync wrote them: part, its CRC-32 and size, layout, ID → print."""
+
+    part: str
+    crc: int
+    size: int
+    layout: str
+    prints: dict[str, bytes]
+
+
+def layout_key(columns: Sequence[Any]) -> str:
+    """A digest of how a tab's rows are rendered (column positions, kinds, styles, formulas)."""
+    return hashlib.sha256(repr(list(columns)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def column_texts(values: Sequence[Any]) -> tuple[str, Sequence[str] | None]:
+    """One column of a print: a tag of its values' types and each value as unambiguous text."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        joined = SEPARATOR.join(values)
+        if joined.count(SEPARATOR) == len(values) - 1:
+            return "s", values
+    elif kinds == {Decimal}:
+        return "Decimal", list(map(str, values))
+    elif kinds == {date}:
+        return "date", list(map(str, map(date.toordinal, values)))
+    return "r", list(map(repr, values))  # repr escapes the separator; a value without a stable repr only misses
+
+
+def row_prints(columns: Sequence[tuple[str, Sequence[str] | None]]) -> list[bytes]:
+    """The print of each row from its columns (see :func:`column_texts`; texts None: a tag for every row).
+
+    The first columns are expected to be the row numbers and IDs."""
+    tags = "".join(tag + "," for tag, _ in columns)
+    texts = map(SEPARATOR.join, zip(*(texts for _, texts in columns if texts is not None), strict=True))
+    encoded = map(methodcaller("encode", "utf-8", "surrogatepass"), map((tags + SEPARATOR).__add__, texts))
+    return list(map(methodcaller("digest"), map(_DIGEST, encoded)))
+
+
+def _file(path: Path) -> Path | None:
+    marks = cache_file(path)
+    return None if marks is None else marks.with_suffix(".rows")
+
+
+def load(path: Path) -> dict[str, TabPrints]:
+    """The prints kept for this workbook, by tab name (empty: none kept, or a damaged cache file)."""
+    where = _file(path)
+    if where is None:
+        return {}
+    try:
+        data = where.read_bytes()
+    except OSError:
+        return {}
+    if not data.startswith(_VERSION):
+        return {}
+    try:
+        end = data.index(b"\n", len(_VERSION))
+        head = json.loads(data[len(_VERSION) : end])
+        blob = memoryview(data)[end + 1 :]
+        tabs: dict[str, TabPrints] = {}
+        at = 0
+        for entry in head["tabs"]:
+            ids = [str(i) for i in entry["ids"]]
+            stop = at + len(ids) * PRINT_SIZE
+            if stop > len(blob):
+                return {}
+            chunk = bytes(blob[at:stop])
+            prints = {key: chunk[i * PRINT_SIZE : (i + 1) * PRINT_SIZE] for i, key in enumerate(ids)}
+            tabs[str(entry["name"])] = TabPrints(
+                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints
+            )
+            at = stop
+        if at != len(blob):
+            return {}
+        return tabs
+    except (ValueError, TypeError, KeyError):  # a damaged cache file is only a cache miss
+        return {}
+
+
+def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
+    """Keep ``tabs`` for this workbook (never fails a sync: a cache is optional)."""
+    where = _file(path)
+    if where is None:
+        return
+    head = {
+        "tabs": [
+            {"name": name, "part": t.part, "crc": t.crc, "size": t.size, "layout": t.layout, "ids": list(t.prints)}
+            for name, t in tabs.items()
+        ]
+    }
+    blob = b"".join(b"".join(t.prints.values()) for t in tabs.values())
+    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(_VERSION + json.dumps(head, separators=(",", ":")).encode() + b"\n" + blob)
+        os.replace(tmp, where)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def forget(path: Path) -> None:
+    """Drop what is kept for this workbook (its rows will be compared with the file again)."""
+    where = _file(path)
+    if where is not None:
+        with contextlib.suppress(OSError):
+            where.unlink()
