@@ -24,9 +24,7 @@ Randomness is seeded by the day, so the same dossier lived the same days gives t
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,12 +35,18 @@ from openpyxl import load_workbook
 from encours.connectors.demo import behaviour_of, load_demo_ledger, save_demo_ledger
 from encours.connectors.model import Allocation, Invoice, InvoiceStatus, Ledger, Money, Payment, to_cents
 from encours.scenarios.labels import todo_text
-from encours.sheets_addin.functions import ledger_kpis
 from encours.sheets_addin.layout import INVOICES, PAYMENT_PLANS, TODO, YES
 from encours.sheets_addin.xlsx import XlsxWorkbook
-from encours.sync.company import scenarios_for
 from encours.sync.config import Config
 from encours.sync.demo_labels import demo_text, demo_typed
+from encours.sync.demo_summary import (
+    COLLECTED_WITHIN_DAYS,
+    LifeSummary,
+    dso_on,
+    eur_of,
+    formal_notices,
+    sent_keys,
+)
 from encours.sync.export_case import export_case
 from encours.sync.journal import Journal, State
 from encours.sync.run import run_pass
@@ -50,42 +54,6 @@ from encours.sync.state import StateStore
 from encours.sync.task_labels import task_action, task_text
 from encours.sync.task_outcomes import parse_result
 from encours.sync.task_store import TaskStore
-
-#: Cash counts as collected "after a reminder" when paid within this many days of one.
-COLLECTED_WITHIN_DAYS = 14
-
-
-@dataclass
-class LifeSummary:
-    """What the lived days did: messages by step, cash after reminders, DSO before and after."""
-
-    first: date
-    last: date
-    messages: Counter[str] = field(default_factory=Counter)
-    collected_after_reminder: Decimal = Decimal(0)
-    collected: Decimal = Decimal(0)
-    dso_before: Decimal | None = None
-    dso_after: Decimal | None = None
-    events: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [demo_text("lived", first=self.first, last=self.last, days=(self.last - self.first).days + 1)]
-        out += [demo_text("messages", step=step, count=count) for step, count in sorted(self.messages.items())]
-        out.append(demo_text("collected", collected=self.collected, after_reminder=self.collected_after_reminder,
-                             within=COLLECTED_WITHIN_DAYS))
-        before = demo_text("no_dso") if self.dso_before is None else f"{self.dso_before:.1f}"
-        after = demo_text("no_dso") if self.dso_after is None else f"{self.dso_after:.1f}"
-        out.append(demo_text("dso", before=before, after=after))
-        out += [demo_text("event", event=event) for event in self.events]
-        return out
-
-
-def _eur(invoice: Invoice, amount: Money) -> Decimal:
-    if amount.currency == "EUR":
-        return amount.amount
-    if invoice.remaining_company is not None and invoice.remaining.amount:
-        return to_cents(amount.amount * invoice.remaining_company.amount / invoice.remaining.amount)
-    return Decimal(0)
 
 
 class _Life:
@@ -357,17 +325,13 @@ def _approve_waiting(life: _Life, book: _Workbook, day: date) -> None:
                     life.events.append(demo_text("approved", day=day, number=number, action=row.get("action")))
 
 
-def _dso(ledger: Ledger, day: date) -> Decimal | None:
-    return ledger_kpis(ledger, day).dso
-
-
 def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: None) -> LifeSummary:
     """Live ``days`` days after the last one lived, one pass a day; returns the summary."""
     life = _Life(config)
     book = _Workbook(config.sheet.path("path"), config.state_path)
     first = life.lived_until + timedelta(days=1)
-    summary = LifeSummary(first, first + timedelta(days=days - 1), dso_before=_dso(life.ledger, life.lived_until))
-    journal_before = set(_sent_keys(config))
+    summary = LifeSummary(first, first + timedelta(days=days - 1), dso_before=dso_on(life.ledger, life.lived_until))
+    journal_before = set(sent_keys(config))
     in_collection: set[str] = set()
     for n in range(days):
         day = first + timedelta(days=n)
@@ -380,54 +344,23 @@ def live(config: Config, days: int, *, say: Callable[[str], None] = lambda m: No
         report = run_pass(config, as_of=day, now=now)
         book.pending.clear()  # what was typed in À faire is recorded now
         _person_acts(life, book, day)
-        for customer_id, notice_day in _notices(config).items():
+        for customer_id, notice_day in formal_notices(config).items():
             if customer_id not in in_collection and day >= notice_day + timedelta(days=10):
                 case = export_case(config, customer_id, as_of=day, now=now)
                 in_collection.add(customer_id)
                 life.events.append(demo_text("collection", day=day, customer=customer_id, file=case.path.name))
         if report.exit_code:
             summary.events.append(demo_text("exit_code", day=day, code=report.exit_code))
-    sent = {k: v for k, v in _sent_keys(config).items() if k not in journal_before}
+    sent = {k: v for k, v in sent_keys(config).items() if k not in journal_before}
     for _, step_label in sent:
         summary.messages[step_label] += 1
     reminders = life.sent()
     for day, invoice, amount in life.paid:
-        eur = _eur(invoice, amount)
+        eur = eur_of(invoice, amount)
         summary.collected += eur
         if any(step not in ("courtesy", "thanks") and when <= day <= when + timedelta(days=COLLECTED_WITHIN_DAYS)
                for (invoice_id, step), when in reminders.items() if invoice_id == invoice.id):
             summary.collected_after_reminder += eur
-    summary.dso_after = _dso(life.ledger, summary.last)
+    summary.dso_after = dso_on(life.ledger, summary.last)
     summary.events = life.events + summary.events
     return summary
-
-
-def _sent_keys(config: Config) -> dict[tuple[str, str], date]:
-    """(step key id, step label) → day, of every message or task the journal holds as sent."""
-    if not config.state_path.exists():
-        return {}
-    with StateStore(config.state_path) as store:
-        entries = Journal(store, config.dossier, tz=config.timezone).entries([State.SENT])
-    scenarios = scenarios_for(config).scenarios
-
-    def label(scenario: str, step: str) -> str:
-        try:
-            return scenarios[scenario].step(step).label
-        except KeyError:
-            return step
-
-    return {(e.key.id, label(e.scenario, e.step)): (e.sent_at or e.updated_at).astimezone(config.timezone).date()
-            for e in entries}
-
-
-def _notices(config: Config) -> dict[str, date]:
-    """Customer id → day of its first formal notice sent."""
-    out: dict[str, date] = {}
-    if not config.state_path.exists():
-        return out
-    with StateStore(config.state_path) as store:
-        for entry in Journal(store, config.dossier, tz=config.timezone).entries([State.SENT]):
-            if entry.step == "formal_notice":
-                when = (entry.sent_at or entry.updated_at).astimezone(config.timezone).date()
-                out[entry.customer_id] = min(out.get(entry.customer_id, when), when)
-    return out
