@@ -13,6 +13,8 @@ week.  Choices stated:
 - "overdue" means past the due date on the as-of date;
 - the trend compares with the same figures seven days earlier, rebuilt from the ledger
   (remaining now plus what was paid since), over the last eight weeks;
+- the call outcomes are those recorded in ``À faire`` from seven days before the as-of date to
+  the day before (as the reminders), by the day the pass recorded them;
 - promises due "this week" are those dated from the as-of date to six days later; a promise
   dated in the last seven days on an invoice still open is listed as broken;
 - reminders sent are those of the last seven days; what they brought in is what was paid on
@@ -38,6 +40,7 @@ from encours.sheets_addin.view import CustomerFigures
 from encours.sync.report_inputs import DAYS, NOT_REMINDERS, load_inputs, report_due, report_settings, sent_reminders
 from encours.sync.report_model import (
     REMINDER_WINDOW_DAYS,
+    CallOutcome,
     InvoiceLine,
     LatePayer,
     ReminderStats,
@@ -47,13 +50,15 @@ from encours.sync.report_model import (
     WeeklyReport,
     WeekPoint,
 )
+from encours.sync.report_outcomes import week_outcomes
 from encours.sync.risk import RiskRefresh, apply_risk
+from encours.sync.task_store import Task
 
 #: The report's values and inputs live in their own modules; still importable from here.
 __all__ = [
-    "DAYS", "NOT_REMINDERS", "InvoiceLine", "LatePayer", "ReminderStats", "ReportError", "RiskLine", "SentReminder",
-    "WeekPoint", "WeeklyReport", "build_report", "load_inputs", "receivables_at", "reminder_stats", "report_due",
-    "report_settings", "salespeople", "salesperson_ledger", "sent_reminders",
+    "DAYS", "NOT_REMINDERS", "CallOutcome", "InvoiceLine", "LatePayer", "ReminderStats", "ReportError", "RiskLine",
+    "SentReminder", "WeekPoint", "WeeklyReport", "build_report", "load_inputs", "receivables_at", "reminder_stats",
+    "report_due", "report_settings", "salespeople", "salesperson_ledger", "sent_reminders",
 ]
 
 
@@ -287,8 +292,10 @@ def build_report(
     default_terms: int = 30,
     bounds: Sequence[int] = fn.DEFAULT_BOUNDS,
     notes: Iterable[str] = (),
+    tasks: Sequence[Task] = (),
 ) -> WeeklyReport:
-    """The week's figures for the whole ledger, or for one salesperson's customers."""
+    """The week's figures for the whole ledger, or for one salesperson's customers; ``tasks``: the
+    state store's ``À faire`` tasks, for the outcomes people recorded this week."""
     scope = salesperson_ledger(ledger, salesperson) if salesperson else ledger
     invoices, payments = fn.ledger_frames(scope, default_terms=default_terms)
     if figures is None:
@@ -345,6 +352,7 @@ def build_report(
         reminders=reminder_stats(scope, reminders, as_of),
         risks=tuple(risks),
         notes=tuple(notes),
+        outcomes=week_outcomes(tasks, scope, as_of),
     )
 
 

@@ -1,6 +1,6 @@
 """What the weekly report reads, and when it is due: the dossier as the pipeline assembles it
 (the last synced ledger, the sheet's marks, the stored risk signals), the reminders the journal
-holds as sent, and the configured day of the week."""
+holds as sent, the tasks of ``À faire`` with their outcomes, and the configured day of the week."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from encours.sync.report_model import REMINDER_WINDOW_DAYS, ReportError, SentRem
 from encours.sync.risk import RiskRefresh
 from encours.sync.settings import ReportSettings
 from encours.sync.state import StateStore
+from encours.sync.task_store import Task, TaskStore
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -63,9 +64,10 @@ def report_due(config: Config, as_of: date) -> bool:
 
 
 def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None, list[SentReminder] | None,
-                                                         RiskRefresh, list[str]]:
+                                                         RiskRefresh, list[str], list[Task]]:
     """The dossier as the pipeline assembles it (the last synced ledger, the sheet's marks, the
-    stored risk signals) and the journal's reminders of the last weeks."""
+    stored risk signals), the journal's reminders of the last weeks and the ``À faire`` tasks
+    (with the outcomes people recorded)."""
     notes: list[str] = []
     path = Path(config.state_path)
     if not path.exists():
@@ -86,6 +88,7 @@ def load_inputs(config: Config, as_of: date) -> tuple[Ledger, SheetMarks | None,
         state = assemble(config, store, as_of=as_of, now=moment, marks=marks or SheetMarks())
         reminders = sent_reminders(store, as_of - timedelta(days=REMINDER_WINDOW_DAYS), dossier=config.dossier,
                                    tz=config.timezone)
+        tasks = TaskStore(store).all()
     if reminders is None:
         notes.append(pass_text("no_journal"))
-    return state.ledger, marks, reminders, state.risk, notes
+    return state.ledger, marks, reminders, state.risk, notes, tasks

@@ -1,5 +1,5 @@
 """The words of the weekly report (French, like the sheet): its title, chart titles, the figures
-table, section headings and column headings of the PDF, the reminders sentence and the note on
+table, section headings and column headings of the PDF, the call outcomes, the reminders sentence and the note on
 method — so :mod:`encours.sync.report_render` only lays them out."""
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ REPORT_TEXT_FR = {
     "kpi_add_note": "DSO − DSO au mieux",
     "kpi_cei": "CEI",
     "kpi_cei_note": "efficacité du recouvrement sur {days} jours",
-    # the reminders sentence ({s}: "s" when the count before it is not 1)
+    # the reminders sentence ({s}: "s" when the count before it is not 1; {have}: "a" or "ont")
     "sent_week": "{count} relance{s} envoyée{s} ces 7 derniers jours{channels}",
     "channels": " ({channels})",
-    "effect": ("Sur les 28 derniers jours, {count} relance{s} ont rapporté {amount} payés dans les 14 jours "
+    "effect": ("Sur les 28 derniers jours, {count} relance{s} {have} rapporté {amount} payés dans les 14 jours "
                "({paid} facture{paid_s})."),
     "reminders": "{week}. {effect}",
 }
@@ -53,9 +53,36 @@ SECTIONS_FR = {
     "promises": ("Promesses de paiement attendues cette semaine", ("Date", "Client", "Facture", "Reste dû")),
     "broken": ("Promesses non tenues (7 derniers jours)", ("Date", "Client", "Facture", "Reste dû")),
     "disputes": ("Litiges ouverts", ("Client", "Facture", "Échéance", "Reste dû", "Commentaire")),
+    "outcomes": ("Résultats des appels de la semaine", ("Noté le", "Client", "Factures", "Résultat", "Reste dû",
+                                                         "Commentaire")),
     "reminders": ("Relances", ()),
     "risks": ("Alertes des registres publics (Sirene, BODACC)", ("Client", "Signal", "Date", "Encours", "À faire")),
     "notes": ("Notes", ()),
+}
+
+#: How each outcome recorded in ``À faire`` reads in the report's "Résultats des appels" section.
+OUTCOME_TEXT_FR = {
+    "promise": "Promesse de paiement",
+    "promise_on": "Promesse de paiement au {day:%d/%m/%Y}",
+    "dispute": "Litige ouvert",
+    "dispute_on": "Litige ouvert",
+    "dispute_lifted": "Litige levé",
+    "call_back": "À rappeler",
+    "call_back_on": "À rappeler le {day:%d/%m/%Y}",
+    "unreachable": "Injoignable (essai {attempt})",
+    "paid": "Paiement annoncé",
+    "paid_on": "Paiement annoncé le {day:%d/%m/%Y}",
+    "done": "Appel fait",
+    # the summary line above the list: "{count} {word}" joined by ", "
+    "summary_promise": "{count} promesse{s}",
+    "summary_dispute": "{count} litige{s} ouvert{s}",
+    "summary_dispute_lifted": "{count} litige{s} levé{s}",
+    "summary_call_back": "{count} rappel{s} convenu{s}",
+    "summary_unreachable": "{count} injoignable{s}",
+    "summary_paid": "{count} paiement{s} annoncé{s}",
+    "summary_done": "{count} autre{s} appel{s}",
+    "summary": "{parts}.",
+    "none": "Aucun résultat noté dans « À faire » cette semaine.",
 }
 
 METHOD_NOTE = (
@@ -66,6 +93,11 @@ METHOD_NOTE = (
     "Effet des relances : montants payés sur les factures relancées dans les 14 jours suivant une relance "
     "(relances des 28 derniers jours)."
 )
+
+
+def outcome_text(key: str, **values: object) -> str:
+    """One of :data:`OUTCOME_TEXT_FR`, its placeholders filled."""
+    return OUTCOME_TEXT_FR[key].format(**values)
 
 
 def report_text(key: str, **values: object) -> str:

@@ -1,6 +1,7 @@
 """What the weekly report holds: the week's figures for one population (the company or one
 salesperson), as values :mod:`encours.sync.report_render` lays out — trend points, late payers,
-promises and disputes, reminders sent and what they brought in, risk signals."""
+promises and disputes, the call outcomes recorded in ``À faire``, reminders sent and what they
+brought in, risk signals."""
 
 from __future__ import annotations
 
@@ -90,6 +91,27 @@ class RiskLine:
 
 
 @dataclass(frozen=True)
+class CallOutcome:
+    """What a person recorded in ``À faire`` this week (a task ticked ``Fait``)."""
+
+    task_id: str
+    day: date  # the day the pass recorded it
+    customer: str
+    salesperson: str
+    invoices: str  # the invoices' numbers, comma-separated
+    kind: str  # the outcome (promise, dispute, call_back, unreachable, paid, done, note) or dispute_lifted
+    what: str  # in words, with its date: "Promesse de paiement au 10/12/2026"
+    result: str = ""  # as typed in Résultat
+    still_owed: Decimal = Decimal("0.00")  # on those invoices today, EUR
+
+    @property
+    def note(self) -> str:
+        """What was typed, when it says more than :attr:`what` ("NRP", "conteste la livraison")."""
+        typed = " ".join(self.result.split()).casefold()
+        return "" if not typed or self.what.casefold().startswith(typed) else self.result
+
+
+@dataclass(frozen=True)
 class WeeklyReport:
     company: str
     as_of: date
@@ -106,6 +128,7 @@ class WeeklyReport:
     reminders: ReminderStats
     risks: tuple[RiskLine, ...]
     notes: tuple[str, ...] = field(default=())
+    outcomes: tuple[CallOutcome, ...] = field(default=())  # recorded in À faire this week
 
     @property
     def outstanding(self) -> Decimal:

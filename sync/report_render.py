@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from encours.connectors.model import to_cents
 from encours.connectors.registries.signals import fr_date
 from encours.sync.report import WeeklyReport
-from encours.sync.report_labels import METHOD_NOTE, SECTIONS_FR, report_text
+from encours.sync.report_labels import METHOD_NOTE, SECTIONS_FR, outcome_text, report_text
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -165,13 +165,14 @@ def kpi_rows(report: WeeklyReport) -> list[tuple[str, str, str]]:
 
 def render_html(report: WeeklyReport, cids: dict[str, str]) -> str:
     return _environment().get_template("report.html.j2").render(
-        r=report, kpis=kpi_rows(report), cids=cids, reminders=reminders_sentence(report)
+        r=report, kpis=kpi_rows(report), cids=cids, reminders=reminders_sentence(report),
+        outcomes=outcomes_summary(report)
     )
 
 
 def render_text(report: WeeklyReport) -> str:
     return _environment().get_template("report.txt.j2").render(
-        r=report, kpis=kpi_rows(report), reminders=reminders_sentence(report)
+        r=report, kpis=kpi_rows(report), reminders=reminders_sentence(report), outcomes=outcomes_summary(report)
     )
 
 
@@ -273,6 +274,13 @@ def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
           [(d.customer, d.number, fr_date(d.due_date), eur(d.remaining), d.comment) for d in report.disputes],
           (50, 30, 25, 30, 45), ("LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
 
+    heading(SECTIONS_FR["outcomes"][0])
+    pdf.multi_cell(width, 5, outcomes_summary(report), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if report.outcomes:
+        table(SECTIONS_FR["outcomes"][1],
+              [(fr_date(o.day), o.customer, o.invoices, o.what, eur(o.still_owed), o.note) for o in report.outcomes],
+              (22, 36, 22, 44, 24, 32), ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
+
     heading(SECTIONS_FR["reminders"][0])
     rem = report.reminders
     if rem.known:
@@ -313,9 +321,27 @@ def reminders_sentence(report: WeeklyReport) -> str:
     channels = ", ".join(f"{count} {name}" for name, count in rem.by_channel)
     week = report_text("sent_week", count=rem.sent_this_week, s=_plural(rem.sent_this_week),
                        channels=report_text("channels", channels=channels) if channels else "")
-    effect = report_text("effect", count=rem.sent_in_window, s=_plural(rem.sent_in_window), amount=eur(rem.brought_in),
+    effect = report_text("effect", count=rem.sent_in_window, s=_plural(rem.sent_in_window),
+                         have="a" if rem.sent_in_window == 1 else "ont", amount=eur(rem.brought_in),
                          paid=rem.invoices_paid, paid_s=_plural(rem.invoices_paid))
     return report_text("reminders", week=week, effect=effect)
+
+
+#: The order of the outcomes in the summary line.
+_OUTCOME_ORDER = ("promise", "paid", "call_back", "unreachable", "dispute", "dispute_lifted", "done")
+
+
+def outcomes_summary(report: WeeklyReport) -> str:
+    """"2 promesses, 1 injoignable, 1 litige ouvert." — or that nothing was recorded this week."""
+    if not report.outcomes:
+        return outcome_text("none")
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        kind = outcome.kind if outcome.kind in _OUTCOME_ORDER else "done"
+        counts[kind] = counts.get(kind, 0) + 1
+    parts = [outcome_text(f"summary_{kind}", count=counts[kind], s=_plural(counts[kind]))
+             for kind in _OUTCOME_ORDER if kind in counts]
+    return outcome_text("summary", parts=", ".join(parts))
 
 
 def _plural(count: int) -> str:

@@ -118,7 +118,7 @@ class PlannedReport:
 def plan_reports(config: Config, as_of: date, *, per_salesperson: bool | None = None) -> list[PlannedReport]:
     """The company report, then one per salesperson (when configured): figures, not yet rendered."""
     settings = report_settings(config)
-    ledger, marks, reminders, risk, notes = load_inputs(config, as_of)
+    ledger, marks, reminders, risk, notes, tasks = load_inputs(config, as_of)
     from encours.sync.pull import aging_bounds
 
     bounds = aging_bounds(config)
@@ -126,7 +126,7 @@ def plan_reports(config: Config, as_of: date, *, per_salesperson: bool | None = 
     def build(salesperson: str = "") -> WeeklyReport:
         return build_report(ledger, as_of, company=config.company_name, salesperson=salesperson, marks=marks,
                             reminders=reminders, risk=risk, default_terms=config.payment_terms_days,
-                            bounds=bounds, notes=notes)
+                            bounds=bounds, notes=notes, tasks=tasks)
 
     planned = [PlannedReport(COMPANY, settings.recipients, build())]
     if settings.per_salesperson if per_salesperson is None else per_salesperson:
