@@ -1,6 +1,7 @@
 """The French words and sentences a reminder pass writes where people read them: the journal's
 reasons (``Relances``), the state of a message, the ``Factures`` run column, the notes of the weekly
-report, the sending window — one table, so the orchestration code carries none.  The sheet speaks
+report, the sending window, a claim to declare — one table (and :data:`RUN_LINES`, what ``encours run``
+prints), so the orchestration code carries none.  The sheet speaks
 French; what customers receive speaks their language through the templates."""
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ PASS_TEXT_FR = {
     "no_journal": "Relances : aucun journal d'envoi encore (encours run n'a rien envoyé).",
     "report_subject": "Encours au {day}{who} : {outstanding} dont {overdue} échus",
     "report_company": "société",
+    # a customer under collective proceedings (Prochaine action, À faire, the weekly report)
+    "claim_next_action": "Déclarer la créance au mandataire judiciaire{before}",
+    "claim_todo": "déclarer la créance au mandataire judiciaire{before}",
+    "claim_before": " avant le {day}",
+    "claim_reason": "{short}{opened}{court} : relances amiables arrêtées — {todo}",
+    "claim_opened": " ({day})",
+    "claim_court": ", {court}",
+    "claim_detail": "{reason} ({currency}) — {link}",
     # the registries' risk signals (sheet notes, sync log)
     "risk_stale": "Signaux des registres périmés pour {count} SIREN : registres injoignables{since}.",
     "risk_stale_since": " (plus ancienne vérification : {day})",
@@ -69,6 +78,26 @@ PASS_TEXT_FR = {
 }
 
 
+#: What ``encours run`` prints and reports (English, like the rest of the command's output; the
+#: tab and column names are the sheet's).
+RUN_LINES = {
+    "pulling": "Pulling from {source}…",
+    "reading_sheet": "Reading the sheet…",
+    "planning": "Planning the reminders…",
+    "sending": "Sending {index}/{count}: {customer} — {step}",
+    "would_send": "Would send {index}/{count}: {customer} — {step}",
+    "uncertain_send": ("{reference} {customer}: {error}; never resent until confirmed "
+                       "(`encours run --confirm REF sent|not-sent`)"),
+    "sheet_not_updated": "sheet not updated: {error} — the journal holds what was sent; the next pass writes it",
+    "bad_sender": "{sender!r} is not an e-mail address: set the sender of the reminders",
+}
+
+
 def pass_text(key: str, **values: object) -> str:
     """One of :data:`PASS_TEXT_FR`, its placeholders filled."""
     return PASS_TEXT_FR[key].format(**values)
+
+
+def run_line(key: str, **values: object) -> str:
+    """One of :data:`RUN_LINES`, its placeholders filled."""
+    return RUN_LINES[key].format(**values)

@@ -51,7 +51,7 @@ from encours.sync.report_model import (
     WeekPoint,
 )
 from encours.sync.report_outcomes import week_outcomes
-from encours.sync.risk import RiskRefresh, apply_risk
+from encours.sync.risk import RiskRefresh, apply_risk, claim_next_action
 from encours.sync.task_store import Task
 
 #: The report's values and inputs live in their own modules; still importable from here.
@@ -331,7 +331,7 @@ def build_report(
                     else f"{signal.short} ({signal.label})",
                     day=signal.date,
                     link=signal.link,
-                    action=declaration.next_action if declaration else "",
+                    action=claim_next_action(declaration) if declaration else "",
                     outstanding=fn.from_cents(int(open_by_customer.get(cid, 0))),
                 )
             )

@@ -29,10 +29,10 @@ from encours.connectors.registries.bodacc import DEFAULT_BASE_URL as BODACC_URL
 from encours.connectors.registries.bodacc import BodaccClient
 from encours.connectors.registries.client import RegistryError, RegistryUnavailableError
 from encours.connectors.registries.signals import (
+    ClaimDeclaration,
     RiskSignal,
     adjust_figures,
     alert_text,
-    blocked_customers,
     claim_declarations,
     fr_date,
     registry_signals,
@@ -99,7 +99,7 @@ class RiskRefresh:
 
     def blocked(self) -> dict[str, str]:
         """customer id → why amicable reminders stop (for the scenario planner)."""
-        return blocked_customers(self.signals)
+        return {cid: claim_reason(declaration) for cid, declaration in claim_declarations(self.signals).items()}
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -297,6 +297,25 @@ def apply_risk(
 CLAIM_ACTION = task_action("claim")
 
 
+def _before(declaration: ClaimDeclaration) -> str:
+    return pass_text("claim_before", day=fr_date(declaration.deadline)) if declaration.deadline else ""
+
+
+def claim_next_action(declaration: ClaimDeclaration) -> str:
+    """``Prochaine action`` (and the weekly report's "À faire"): "Déclarer la créance au mandataire
+    judiciaire avant le 02/12/2026"."""
+    return pass_text("claim_next_action", before=_before(declaration))
+
+
+def claim_reason(declaration: ClaimDeclaration) -> str:
+    """Why amicable reminders stopped, and what to do instead (the planner's skip, ``À faire``)."""
+    signal = declaration.signal
+    return pass_text("claim_reason", short=signal.short,
+                     opened=pass_text("claim_opened", day=fr_date(signal.date)) if signal.date else "",
+                     court=pass_text("claim_court", court=signal.court) if signal.court else "",
+                     todo=pass_text("claim_todo", before=_before(declaration)))
+
+
 def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) -> Plan:
     """The plan with each open proceeding's customers turned from reminders to claim declaration.
 
@@ -314,14 +333,14 @@ def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) ->
     for skip in plan.skips:
         declaration = declarations.get(skip.customer_id)
         if declaration is not None and skip.reason == "in_recovery":
-            skip = replace(skip, detail=declaration.reason)
+            skip = replace(skip, detail=claim_reason(declaration))
         skips.append(skip)
     todo = list(plan.todo)
     for customer_id, declaration in sorted(declarations.items()):
         invoices = [i for i in ledger.invoices if i.customer_id == customer_id and i.is_open]
         for invoice in invoices:
             if not invoice.is_credit_note:
-                next_actions[invoice.id] = NextAction(declaration.next_action, declaration.deadline)
+                next_actions[invoice.id] = NextAction(claim_next_action(declaration), declaration.deadline)
         if not invoices:
             continue
         customer = customers.get(customer_id)
@@ -339,6 +358,7 @@ def with_claim_declarations(plan: Plan, ledger: Ledger, refresh: RiskRefresh) ->
                 "phone": customer.phone if customer else "",
                 "invoices": ", ".join(i.number or i.id for i in invoices if not i.is_credit_note),
                 "amount": amount,
-                "reason": f"{declaration.reason} ({currency}) — {declaration.signal.link}".strip(" —"),
+                "reason": pass_text("claim_detail", reason=claim_reason(declaration), currency=currency,
+                                    link=declaration.signal.link).strip(" —"),
             })
     return replace(plan, next_actions=next_actions, skips=skips, todo=todo)

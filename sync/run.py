@@ -59,7 +59,7 @@ from encours.sync.dispatch import (
 )
 from encours.sync.journal import MAX_ATTEMPTS, Dispatch, Journal, JournalError, State, reference_for
 from encours.sync.journal_entries import by_message
-from encours.sync.labels import pass_text
+from encours.sync.labels import pass_text, run_line
 from encours.sync.lock import DossierLock
 from encours.sync.pipeline import DossierState, assemble, plan_for, refetch
 from encours.sync.preflight import (
@@ -218,8 +218,8 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
         failpoint("after_send_uncertain")
         journal.uncertain(dispatch, ctx.now, str(exc))
         log.error("%s %s: outcome unknown — %s", action.customer_name, action.step.id, exc)
-        report.problems.append(f"{reference_for(journal.dossier, dispatch.action_key)} {action.customer_name}: "
-                               f"{exc}; never resent until confirmed (`encours run --confirm REF sent|not-sent`)")
+        report.problems.append(run_line("uncertain_send", reference=reference_for(journal.dossier, dispatch.action_key),
+                                        customer=action.customer_name, error=exc))
         return True
     except ChannelError as exc:
         failpoint("after_send_failed")
@@ -274,7 +274,7 @@ def run_pass(
     setup = scenarios_for(config)  # invalid scenarios stop everything before anything is sent
     company = company_settings(config)
     if not valid_email(company.sender):
-        raise ConfigError(f"{company.sender!r} is not an e-mail address: set the sender of the reminders",
+        raise ConfigError(run_line("bad_sender", sender=company.sender),
                           file=str(config.file), key="[sending] from")
     backend = sheet or open_sheet(config)
     if not dry_run:
@@ -292,7 +292,7 @@ def run_pass(
         failpoint("after_recover")
         source = connector or open_connector(config, store.cache(), as_of=as_of)
         mark = store.sync_mark(source.source)
-        say(f"Pulling from {source.source}…")
+        say(run_line("pulling", source=source.source))
         delta = source.pull(None if mark is None else mark.cursor)
         refuse_sudden_empty(delta, store, source.source, allow_empty=allow_empty)
         failpoint("after_pull")
@@ -302,7 +302,7 @@ def run_pass(
             with store.transaction():
                 store.set_sync_mark(source.source, delta.cursor, now)
             return report  # a fixpoint of the last pass: it would plan, check and write the same nothing
-        say("Reading the sheet…")
+        say(run_line("reading_sheet"))
         marks = read_marks_guarded(backend, store, sheet_label(config), new_sheet=new_sheet)
         failpoint("after_marks")
         state = assemble(config, store, as_of=as_of, now=now, marks=marks, delta=delta, source=source.source,
@@ -316,7 +316,7 @@ def run_pass(
         if cleared and not dry_run:
             journal.forget_approvals(cleared)
         used -= cleared
-        say("Planning the reminders…")
+        say(run_line("planning"))
         the_plan = plan_for(state, used_approvals=used)
         _record_plan_skips(ctx, the_plan, dry_run)
         window = window_state(config, now)
@@ -347,8 +347,8 @@ def run_pass(
                     stopped = pass_text("stop_requested")
                     report.deferred.extend(outcome(a, journal.dossier, stopped) for a in due[index:])
                     break
-                verb = "Would send" if dry_run else "Sending"
-                say(f"{verb} {index + 1}/{len(due)}: {action.customer_name} — {action.step.label}")
+                say(run_line("would_send" if dry_run else "sending", index=index + 1, count=len(due),
+                             customer=action.customer_name, step=action.step.label))
                 if not _send_one(ctx, action, dispatcher, dry_run):
                     note = pass_text("source_unreachable")
                     report.deferred.extend(outcome(a, journal.dossier, note) for a in due[index + 1:])

@@ -16,6 +16,7 @@ from encours.connectors.model import Delta
 from encours.scenarios.planner import Plan
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
 from encours.sync.journal import Entry, Journal
+from encours.sync.labels import run_line
 from encours.sync.pipeline import DossierState
 from encours.sync.preflight import restorable_sheet
 from encours.sync.risk import CLAIM_ACTION
@@ -108,6 +109,6 @@ def write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delta
             cache.put("run", "sheet_fingerprint", fingerprint)
             cache.put("run", "sheet_stamp", _sheet_stamp(backend))
     except (SheetError, OSError, DiskFullError) as exc:
-        message = f"sheet not updated: {exc} — the journal holds what was sent; the next pass writes it"
+        message = run_line("sheet_not_updated", error=exc)
         log.error("%s", message)
         report.problems.append(message)
