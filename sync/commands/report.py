@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         help="the weekly report (PDF and HTML e-mail); --send mails it",
         description="Build the weekly report from the last sync: outstanding and overdue with their trend, DSO, "
         "best possible DSO, ADD, CEI, the cash expected over eight weeks, the aging, the largest late payers, "
-        "promises, disputes, reminders and registry alerts. Writes the files into --out (default: "
+        "promises, disputes, the call outcomes recorded in À faire this week, reminders and registry alerts. "
+        "Writes the files into --out (default: "
         "./encours-reports); --send mails them to [report] recipients and, with per_salesperson, each "
         "salesperson their own version.",
     )
