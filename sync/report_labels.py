@@ -80,9 +80,10 @@ OUTCOME_TEXT_FR = {
     "summary_call_back": "{count} rappel{s} convenu{s}",
     "summary_unreachable": "{count} injoignable{s}",
     "summary_paid": "{count} paiement{s} annoncé{s}",
-    "summary_done": "{count} autre{s} appel{s}",
+    "summary_done": "{count} appel{s} fait{s} sans autre résultat",
     "summary": "{parts}.",
     "none": "Aucun résultat noté dans « À faire » cette semaine.",
+    "settled": "réglé depuis",
 }
 
 METHOD_NOTE = (

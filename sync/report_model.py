@@ -5,6 +5,7 @@ brought in, risk signals."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -90,6 +91,10 @@ class RiskLine:
     outstanding: Decimal = Decimal("0.00")
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w/.]+", text.casefold())
+
+
 @dataclass(frozen=True)
 class CallOutcome:
     """What a person recorded in ``À faire`` this week (a task ticked ``Fait``)."""
@@ -103,12 +108,18 @@ class CallOutcome:
     what: str  # in words, with its date: "Promesse de paiement au 10/12/2026"
     result: str = ""  # as typed in Résultat
     still_owed: Decimal = Decimal("0.00")  # on those invoices today, EUR
+    settled: bool = False  # every one of those invoices paid (or closed) since
 
     @property
     def note(self) -> str:
-        """What was typed, when it says more than :attr:`what` ("NRP", "conteste la livraison")."""
-        typed = " ".join(self.result.split()).casefold()
-        return "" if not typed or self.what.casefold().startswith(typed) else self.result
+        """What was typed, when it says more than :attr:`what`: "NRP", "Litige : conteste la livraison"
+        are kept; "promesse 19/11/2026" under "Promesse de paiement au 19/11/2026" is not (each word
+        typed is, or begins, a word of it: "26/11" for "26/11/2026")."""
+        said = _words(self.what)
+        typed = _words(self.result)
+        if all(any(word.startswith(w) for word in said) for w in typed):
+            return ""
+        return self.result.strip()
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def week_outcomes(tasks: Iterable[Task], ledger: Ledger, as_of: date) -> tuple[C
             what=_what(task),
             result=task.result.strip(),
             still_owed=sum(owed, Decimal("0.00")),
+            settled=all(i in invoices and not invoices[i].is_open for i in task.invoice_ids),
         ))
     out.sort(key=lambda o: (o.day, o.customer.casefold(), o.task_id))
     return tuple(out)

@@ -141,7 +141,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(eur=eur, days=days, percent=percent, fr_date=fr_date, short_day=short_day,
                        zip=lambda left, right: list(zip(left, right, strict=True)))
-    env.globals.update(change=change, method=METHOD_NOTE)
+    env.globals.update(change=change, method=METHOD_NOTE, settled=outcome_text("settled"))
     return env
 
 
@@ -278,7 +278,8 @@ def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
     pdf.multi_cell(width, 5, outcomes_summary(report), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if report.outcomes:
         table(SECTIONS_FR["outcomes"][1],
-              [(fr_date(o.day), o.customer, o.invoices, o.what, eur(o.still_owed), o.note) for o in report.outcomes],
+              [(fr_date(o.day), o.customer, o.invoices, o.what,
+                outcome_text("settled") if o.settled else eur(o.still_owed), o.note) for o in report.outcomes],
               (22, 36, 22, 44, 24, 32), ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
 
     heading(SECTIONS_FR["reminders"][0])

@@ -8,8 +8,10 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
+from encours.sync.report_model import CallOutcome
 from encours.sync.report_render import render_text
 from encours.sync.report_send import plan_reports, render
 from tests.support.reminders import customer, invoice, ledger
@@ -52,13 +54,16 @@ def test_the_weekly_report_lists_the_outcomes_recorded_that_week_per_salesperson
         type_in_task(life.workbook, open_call(life.workbook, "Client C3", "Rappeler"), result="NRP")
         life.day(date(2026, 11, 27))
         life.day(date(2026, 11, 30))
+        # Monday's report, made after Monday's pass
+        first = {p.audience: p.report for p in plan_reports(life.config, date(2026, 11, 30), per_salesperson=True)}
         type_in_task(life.workbook, open_call(life.workbook, "Client C3", "Rappeler (nouvel essai)"),
                      result="Promesse de paiement au 10/12/2026")
         type_in_task(life.workbook, open_call(life.workbook, "Client C5", "Suivre le litige"),
                      result="avoir accordé, litige levé")
         life.day(date(2026, 12, 1))
+        life.file.pay(["I6"])
+        life.day(date(2026, 12, 2))
 
-    first = {p.audience: p.report for p in plan_reports(life.config, date(2026, 11, 30), per_salesperson=True)}
     text = render_text(first["*"])
     lines = section(text)
     assert lines[0] == "1 rappel convenu, 1 injoignable, 1 litige ouvert."
@@ -75,8 +80,10 @@ def test_the_weekly_report_lists_the_outcomes_recorded_that_week_per_salesperson
     second = {p.audience: p.report for p in plan_reports(life.config, date(2026, 12, 7), per_salesperson=True)}
     lines = section(render_text(second["*"]))
     assert lines[0] == "1 promesse, 1 litige levé.", "each outcome in one weekly report only"
-    assert [line.split(" : ")[1].split(" — ")[0] for line in lines[1:]] == [
-        "Promesse de paiement au 10/12/2026", "Litige levé"]
+    assert lines[1:] == [
+        "- 01/12/2026 Client C3 (Julie Martin), F-I4 : Promesse de paiement au 10/12/2026 — reste dû 800,00\u00a0€",
+        "- 01/12/2026 Client C5 (Marc Petit), F-I6 : Litige levé — réglé depuis — « avoir accordé, litige levé »",
+    ]
     julie = section(render_text(second["Julie Martin"]))
     assert julie[0] == "1 promesse." and "Client C5" not in "\n".join(julie)
 
@@ -95,3 +102,17 @@ def test_a_week_without_outcomes_says_so(tmp_path: Path) -> None:
     (report,) = [p.report for p in plan_reports(life.config, date(2026, 11, 30), per_salesperson=False)]
     assert section(render_text(report)) == ["Aucun résultat noté dans « À faire » cette semaine."]
     assert report.outcomes == ()
+
+
+@pytest.mark.parametrize(("what", "typed", "shown"), [
+    ("Promesse de paiement au 19/11/2026", "promesse 19/11/2026", ""),
+    ("À rappeler le 26/11/2026", "à rappeler le 26/11", ""),
+    ("Injoignable (essai 1)", "injoignable", ""),
+    ("Injoignable (essai 1)", "NRP", "NRP"),
+    ("Paiement annoncé le 23/11/2026", "Payé le 23/11 par virement", "Payé le 23/11 par virement"),
+    ("Litige ouvert", " Litige : conteste la livraison ", "Litige : conteste la livraison"),
+    ("Appel fait", "", ""),
+])
+def test_what_was_typed_is_shown_only_when_it_says_more_than_the_outcome(what: str, typed: str, shown: str) -> None:
+    outcome = CallOutcome("T-0001", date(2026, 11, 24), "Client C3", "", "F-I4", "promise", what, typed)
+    assert outcome.note == shown
