@@ -280,7 +280,7 @@ def render_pdf(report: WeeklyReport, images: dict[str, bytes]) -> bytes:
         table(SECTIONS_FR["outcomes"][1],
               [(fr_date(o.day), o.customer, o.invoices, o.what,
                 outcome_text("settled") if o.settled else eur(o.still_owed), o.note) for o in report.outcomes],
-              (22, 36, 22, 44, 24, 32), ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
+              (22, 34, 30, 42, 24, 28), ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT"))
 
     heading(SECTIONS_FR["reminders"][0])
     rem = report.reminders
