@@ -29,7 +29,7 @@ from typing import Any
 from encours.sheets_addin.xlsx_people import cache_file
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
-_VERSION = b"encours-rows-1\n"
+_VERSION = b"encours-rows-2\n"
 PRINT_SIZE = 12  # bytes of each row's digest
 _DIGEST = partial(hashlib.blake2b, digest_size=PRINT_SIZE)
 SEPARATOR = "\x1f"
@@ -37,13 +37,17 @@ SEPARATOR = "\x1f"
 
 @dataclass
 class TabPrints:
-    """The rows of one tab as the last sync wrote them: part, its CRC-32 and size, layout, ID → print."""
+    """The rows of one tab as the last sync wrote them: part, its CRC-32 and size, layout, ID → print.
+
+    ``found``: the row of every ID in the part (None: not kept, e.g. a row had lost its ID), so that a
+    part still as it was is not searched for its IDs again."""
 
     part: str
     crc: int
     size: int
     layout: str
     prints: dict[str, bytes]
+    found: dict[str, int] | None = None
 
 
 def layout_key(columns: Sequence[Any]) -> str:
@@ -104,8 +108,11 @@ def load(path: Path) -> dict[str, TabPrints]:
                 return {}
             chunk = bytes(blob[at:stop])
             prints = {key: chunk[i * PRINT_SIZE : (i + 1) * PRINT_SIZE] for i, key in enumerate(ids)}
+            found = None
+            if entry.get("found_ids") is not None:
+                found = dict(zip(map(str, entry["found_ids"]), map(int, entry["found_rows"]), strict=True))
             tabs[str(entry["name"])] = TabPrints(
-                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints
+                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints, found
             )
             at = stop
         if at != len(blob):
@@ -122,7 +129,16 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
         return
     head = {
         "tabs": [
-            {"name": name, "part": t.part, "crc": t.crc, "size": t.size, "layout": t.layout, "ids": list(t.prints)}
+            {
+                "name": name,
+                "part": t.part,
+                "crc": t.crc,
+                "size": t.size,
+                "layout": t.layout,
+                "ids": list(t.prints),
+                "found_ids": None if t.found is None else list(t.found),
+                "found_rows": None if t.found is None else list(t.found.values()),
+            }
             for name, t in tabs.items()
         ]
     }
