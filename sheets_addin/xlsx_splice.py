@@ -212,13 +212,15 @@ def _update_keyed(
     kept = ctx.kept_rows.get(tab.name)
     if kept is not None and kept.layout != layout:
         kept = None
+    appending = [key for key in known if key in shown]
     if kept is not None and kept.found is not None:  # the part as the last sync left it: its IDs are known
-        found = [FoundRow(number, key) for key, number in sorted(kept.found.items(), key=itemgetter(1))]
+        found: list[FoundRow] = []
+        merge = _plan_known(kept.found, known, appending, last_used)
     else:
         found = _found_rows(sheet, tab, positions, ctx.shared)
-    # restore keys only matter for a row whose ID cell was emptied
-    wanted = wanted_keys(known, tab, positions) if any(not f.id for f in found) else dict.fromkeys(known, ())
-    merge = plan_table(tab, tab.name, found, wanted, [key for key in known if key in shown], last_used)
+        # restore keys only matter for a row whose ID cell was emptied
+        wanted = wanted_keys(known, tab, positions) if any(not f.id for f in found) else dict.fromkeys(known, ())
+        merge = plan_table(tab, tab.name, found, wanted, appending, last_used)
     ctx.notes.extend(merge.notes)
     if merge.restored:
         ctx.people.other = True
@@ -279,17 +281,33 @@ def _update_keyed(
     return positions, last_used
 
 
+def _plan_known(rows: Mapping[str, int], known: Mapping[str, Row], append: Sequence[str], last_used: int
+                ) -> TablePlan:
+    """:func:`plan_table` for a part whose every ID's row is known (``rows``, by row): none lost, none twice."""
+    plan = TablePlan(last_row=max(last_used, 1))
+    for key, number in rows.items():
+        if key in known:
+            plan.matched[key] = number
+        else:
+            plan.unknown.append((key, number))
+    for key in append:
+        if key not in rows:
+            plan.last_row += 1
+            plan.appended.append((key, plan.last_row))
+    return plan
+
+
 def _ids_after(found: Sequence[FoundRow], merge: TablePlan) -> dict[str, int] | None:
     """The row of every ID once ``merge`` is written (None: a row without ID, the next sync looks again)."""
     if merge.restored or any(not line.id for line in found):
         return None
-    rows = {key: number for key, number in merge.unknown}
-    rows.update(merge.matched)
-    for key, number in merge.appended:
+    rows = [*merge.unknown, *merge.matched.items()]
+    for key, _number in merge.appended:
         if parse_text(key) != key:  # read back as another text: looked for next time
             return None
-        rows[key] = number
-    return rows
+    rows.extend(merge.appended)
+    rows.sort(key=itemgetter(1))
+    return dict(rows)
 
 
 def _found_rows(sheet: Sheet, tab: Tab, positions: Mapping[str, int], shared: list[str]) -> list[FoundRow]:
