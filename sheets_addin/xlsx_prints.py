@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
+from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.merge import FoundRow, TablePlan
 from encours.sheets_addin.xlsx_people import cache_file
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
@@ -77,6 +79,36 @@ def row_prints(columns: Sequence[tuple[str, Sequence[str] | None]]) -> list[byte
     texts = map(SEPARATOR.join, zip(*(texts for _, texts in columns if texts is not None), strict=True))
     encoded = map(methodcaller("encode", "utf-8", "surrogatepass"), map((tags + SEPARATOR).__add__, texts))
     return list(map(methodcaller("digest"), map(_DIGEST, encoded)))
+
+
+def plan_known(
+    rows: Mapping[str, int], known: Mapping[str, object], append: Sequence[str], last_used: int
+) -> TablePlan:
+    """:func:`plan_table` for a part whose every ID's row is known (``rows``, by row): none lost, none twice."""
+    plan = TablePlan(last_row=max(last_used, 1))
+    for key, number in rows.items():
+        if key in known:
+            plan.matched[key] = number
+        else:
+            plan.unknown.append((key, number))
+    for key in append:
+        if key not in rows:
+            plan.last_row += 1
+            plan.appended.append((key, plan.last_row))
+    return plan
+
+
+def ids_after(found: Sequence[FoundRow], merge: TablePlan) -> dict[str, int] | None:
+    """The row of every ID once ``merge`` is written (None: a row without ID, the next sync looks again)."""
+    if merge.restored or any(not line.id for line in found):
+        return None
+    rows = [*merge.unknown, *merge.matched.items()]
+    for key, _number in merge.appended:
+        if parse_text(key) != key:  # read back as another text: looked for next time
+            return None
+    rows.extend(merge.appended)
+    rows.sort(key=itemgetter(1))
+    return dict(rows)
 
 
 def _file(path: Path) -> Path | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from operator import itemgetter
 from typing import Any
 
 from encours.connectors.errors import SheetError
@@ -32,7 +31,7 @@ from encours.sheets_addin.layout import (
     legacy_todo,
 )
 from encours.sheets_addin.marks import parse_text
-from encours.sheets_addin.merge import FoundRow, TablePlan, plan_table, restore_columns, restore_key, wanted_keys
+from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.xlsx_append import Appender, NewRow
 from encours.sheets_addin.xlsx_cells import cell_style, cell_xml, shared_strings
@@ -48,7 +47,7 @@ from encours.sheets_addin.xlsx_layout import (
 )
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_people import PeopleChanges
-from encours.sheets_addin.xlsx_prints import TabPrints, layout_key
+from encours.sheets_addin.xlsx_prints import TabPrints, ids_after, layout_key, plan_known
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
     EUR_FORMAT,
@@ -215,7 +214,7 @@ def _update_keyed(
     appending = [key for key in known if key in shown]
     if kept is not None and kept.found is not None:  # the part as the last sync left it: its IDs are known
         found: list[FoundRow] = []
-        merge = _plan_known(kept.found, known, appending, last_used)
+        merge = plan_known(kept.found, known, appending, last_used)
     else:
         found = _found_rows(sheet, tab, positions, ctx.shared)
         # restore keys only matter for a row whose ID cell was emptied
@@ -276,38 +275,9 @@ def _update_keyed(
         prints.update(zip((item[1] for item in new), new_prints, strict=True))
     numbers = {item[1]: item[0] for item in whole}
     numbers.update((item[1], item[0]) for item in new)
-    ctx.rows_written[tab.name] = (layout, prints, numbers, _ids_after(found, merge))
+    ctx.rows_written[tab.name] = (layout, prints, numbers, ids_after(found, merge))
     last_used = merge.last_row
     return positions, last_used
-
-
-def _plan_known(rows: Mapping[str, int], known: Mapping[str, Row], append: Sequence[str], last_used: int
-                ) -> TablePlan:
-    """:func:`plan_table` for a part whose every ID's row is known (``rows``, by row): none lost, none twice."""
-    plan = TablePlan(last_row=max(last_used, 1))
-    for key, number in rows.items():
-        if key in known:
-            plan.matched[key] = number
-        else:
-            plan.unknown.append((key, number))
-    for key in append:
-        if key not in rows:
-            plan.last_row += 1
-            plan.appended.append((key, plan.last_row))
-    return plan
-
-
-def _ids_after(found: Sequence[FoundRow], merge: TablePlan) -> dict[str, int] | None:
-    """The row of every ID once ``merge`` is written (None: a row without ID, the next sync looks again)."""
-    if merge.restored or any(not line.id for line in found):
-        return None
-    rows = [*merge.unknown, *merge.matched.items()]
-    for key, _number in merge.appended:
-        if parse_text(key) != key:  # read back as another text: looked for next time
-            return None
-    rows.extend(merge.appended)
-    rows.sort(key=itemgetter(1))
-    return dict(rows)
 
 
 def _found_rows(sheet: Sheet, tab: Tab, positions: Mapping[str, int], shared: list[str]) -> list[FoundRow]:
