@@ -201,7 +201,7 @@ class XlsxWorkbook:
                     # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
                     pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
                 base = SheetMarks() if snapshot is None else self._marks_read_from(pkg)
-                written: dict[str, tuple[str, dict[str, bytes]]] = {}
+                written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None]] = {}
                 changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None,
                                        kept=load_prints(self.path) if snapshot is not None else None,
                                        written=written)
@@ -211,8 +211,9 @@ class XlsxWorkbook:
                 after = carried_marks(base, changes) if base is not None else None
                 stamp_after = people_stamp(pkg) if after is not None else ""
                 sheets = pkg.sheets()
-                prints = {name: TabPrints(sheets[name], pkg.crc(sheets[name]), pkg.size(sheets[name]), layout, marks)
-                          for name, (layout, marks) in written.items()}
+                prints = {name: TabPrints(sheets[name], pkg.crc(sheets[name]), pkg.size(sheets[name]), layout, marks,
+                                          found)
+                          for name, (layout, marks, found) in written.items()}
             finally:
                 pkg.close()
             forget_prints(self.path)  # until the new file is in place, nothing kept describes it

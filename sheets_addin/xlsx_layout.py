@@ -40,8 +40,10 @@ class Context:
         default_factory=dict)
     #: Rows as the last sync wrote them (tab name → prints), trusted: their parts are as encours left them.
     kept_rows: dict[str, TabPrints] = field(default_factory=dict)
-    #: Rows this sync leaves as encours renders them: tab name → (layout, ID → print, ID → row number).
-    rows_written: dict[str, tuple[str, dict[str, bytes], dict[str, int]]] = field(default_factory=dict)
+    #: Rows this sync leaves as encours renders them: tab name → (layout, ID → print, ID → row of those
+    #: rows, ID → row of every ID in the tab or None when a row without ID could still get one).
+    rows_written: dict[str, tuple[str, dict[str, bytes], dict[str, int], dict[str, int] | None]] = field(
+        default_factory=dict)
 
     def style(self, number_format: str | None, bold: bool = False, fill: str | None = None) -> int:
         return self.styles.xf(number_format, bold, fill)

@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
+from encours.sheets_addin.marks import parse_text
+from encours.sheets_addin.merge import FoundRow, TablePlan
 from encours.sheets_addin.xlsx_people import cache_file
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
-_VERSION = b"encours-rows-1\n"
+_VERSION = b"encours-rows-2\n"
 PRINT_SIZE = 12  # bytes of each row's digest
 _DIGEST = partial(hashlib.blake2b, digest_size=PRINT_SIZE)
 SEPARATOR = "\x1f"
@@ -37,13 +39,17 @@ SEPARATOR = "\x1f"
 
 @dataclass
 class TabPrints:
-    """The rows of one tab as the last sync wrote them: part, its CRC-32 and size, layout, ID → print."""
+    """The rows of one tab as the last sync wrote them: part, its CRC-32 and size, layout, ID → print.
+
+    ``found``: the row of every ID in the part (None: not kept, e.g. a row had lost its ID), so that a
+    part still as it was is not searched for its IDs again."""
 
     part: str
     crc: int
     size: int
     layout: str
     prints: dict[str, bytes]
+    found: dict[str, int] | None = None
 
 
 def layout_key(columns: Sequence[Any]) -> str:
@@ -75,6 +81,36 @@ def row_prints(columns: Sequence[tuple[str, Sequence[str] | None]]) -> list[byte
     return list(map(methodcaller("digest"), map(_DIGEST, encoded)))
 
 
+def plan_known(
+    rows: Mapping[str, int], known: Mapping[str, object], append: Sequence[str], last_used: int
+) -> TablePlan:
+    """:func:`plan_table` for a part whose every ID's row is known (``rows``, by row): none lost, none twice."""
+    plan = TablePlan(last_row=max(last_used, 1))
+    for key, number in rows.items():
+        if key in known:
+            plan.matched[key] = number
+        else:
+            plan.unknown.append((key, number))
+    for key in append:
+        if key not in rows:
+            plan.last_row += 1
+            plan.appended.append((key, plan.last_row))
+    return plan
+
+
+def ids_after(found: Sequence[FoundRow], merge: TablePlan) -> dict[str, int] | None:
+    """The row of every ID once ``merge`` is written (None: a row without ID, the next sync looks again)."""
+    if merge.restored or any(not line.id for line in found):
+        return None
+    rows = [*merge.unknown, *merge.matched.items()]
+    for key, _number in merge.appended:
+        if parse_text(key) != key:  # read back as another text: looked for next time
+            return None
+    rows.extend(merge.appended)
+    rows.sort(key=itemgetter(1))
+    return dict(rows)
+
+
 def _file(path: Path) -> Path | None:
     marks = cache_file(path)
     return None if marks is None else marks.with_suffix(".rows")
@@ -104,8 +140,11 @@ def load(path: Path) -> dict[str, TabPrints]:
                 return {}
             chunk = bytes(blob[at:stop])
             prints = {key: chunk[i * PRINT_SIZE : (i + 1) * PRINT_SIZE] for i, key in enumerate(ids)}
+            found = None
+            if entry.get("found_ids") is not None:
+                found = dict(zip(map(str, entry["found_ids"]), map(int, entry["found_rows"]), strict=True))
             tabs[str(entry["name"])] = TabPrints(
-                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints
+                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints, found
             )
             at = stop
         if at != len(blob):
@@ -122,7 +161,16 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
         return
     head = {
         "tabs": [
-            {"name": name, "part": t.part, "crc": t.crc, "size": t.size, "layout": t.layout, "ids": list(t.prints)}
+            {
+                "name": name,
+                "part": t.part,
+                "crc": t.crc,
+                "size": t.size,
+                "layout": t.layout,
+                "ids": list(t.prints),
+                "found_ids": None if t.found is None else list(t.found),
+                "found_rows": None if t.found is None else list(t.found.values()),
+            }
             for name, t in tabs.items()
         ]
     }

@@ -47,7 +47,7 @@ from encours.sheets_addin.xlsx_layout import (
 )
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_people import PeopleChanges
-from encours.sheets_addin.xlsx_prints import TabPrints, layout_key
+from encours.sheets_addin.xlsx_prints import TabPrints, ids_after, layout_key, plan_known
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
     EUR_FORMAT,
@@ -68,11 +68,13 @@ from encours.sheets_addin.xlsx_styles import StyleBook
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
                  created: bool = False, kept: Mapping[str, TabPrints] | None = None,
-                 written: dict[str, tuple[str, dict[str, bytes]]] | None = None) -> PeopleChanges:
+                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None]] | None = None
+                 ) -> PeopleChanges:
     """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
 
     ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then);
-    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints).
+    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints, and
+    the row of every ID when no row lacks one).
     Returns what it did to the rows people's marks are read from."""
     styles_part = pkg.styles_part()
     if styles_part is None:
@@ -167,10 +169,11 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     if changed:
         workbook_settings(pkg, {name: (1, 1) for name in keyed})
     if written is not None:  # a row something else rewrote since it was rendered is compared next time
-        for name, (layout, prints, numbers) in ctx.rows_written.items():
+        for name, (layout, prints, numbers, ids) in ctx.rows_written.items():
             tab_rows = parsed[name].rows
             written[name] = (layout, {key: mark for key, mark in prints.items()
-                                      if (row := tab_rows.get(numbers[key])) is not None and not row.parsed})
+                                      if (row := tab_rows.get(numbers[key])) is not None and not row.parsed},
+                             ids)
     return ctx.people
 
 
@@ -203,16 +206,25 @@ def _update_keyed(
         if last_used > 1:
             ctx.notes.append(f"tab {tab.name!r}: column {column.heading!r} was missing: added at the end")
             ctx.people.other = True
-    found = _found_rows(sheet, tab, positions, ctx.shared)
-    # restore keys only matter for a row whose ID cell was emptied
-    wanted = wanted_keys(known, tab, positions) if any(not f.id for f in found) else dict.fromkeys(known, ())
-    merge = plan_table(tab, tab.name, found, wanted, [key for key in known if key in shown], last_used)
+    append = Appender(tab, positions, extra, ctx)
+    layout = layout_key(append.columns)
+    kept = ctx.kept_rows.get(tab.name)
+    if kept is not None and kept.layout != layout:
+        kept = None
+    appending = [key for key in known if key in shown]
+    if kept is not None and kept.found is not None:  # the part as the last sync left it: its IDs are known
+        found: list[FoundRow] = []
+        merge = plan_known(kept.found, known, appending, last_used)
+    else:
+        found = _found_rows(sheet, tab, positions, ctx.shared)
+        # restore keys only matter for a row whose ID cell was emptied
+        wanted = wanted_keys(known, tab, positions) if any(not f.id for f in found) else dict.fromkeys(known, ())
+        merge = plan_table(tab, tab.name, found, wanted, appending, last_used)
     ctx.notes.extend(merge.notes)
     if merge.restored:
         ctx.people.other = True
     plan = RowPlan(tab, positions, extra)
     id_index = positions[tab.id_key]
-    append = Appender(tab, positions, extra, ctx)
     whole: list[NewRow] = []  # rows as encours last wrote them, if nothing changed: compared whole
     by_cell = list(merge.unknown)
     for key, number in merge.matched.items():
@@ -221,9 +233,7 @@ def _update_keyed(
             whole.append((number, key, known[key], None if run is None else run.get(key, {})))
         else:
             by_cell.append((key, number))
-    layout = layout_key(append.columns)
-    kept = ctx.kept_rows.get(tab.name)
-    before = kept.prints if kept is not None and kept.layout == layout else {}
+    before = kept.prints if kept is not None else {}
     prints: dict[str, bytes] = {}  # the rows left exactly as encours renders them
     to_render: list[NewRow] = []
     for item, mark in zip(whole, append.prints(whole), strict=True):
@@ -265,7 +275,7 @@ def _update_keyed(
         prints.update(zip((item[1] for item in new), new_prints, strict=True))
     numbers = {item[1]: item[0] for item in whole}
     numbers.update((item[1], item[0]) for item in new)
-    ctx.rows_written[tab.name] = (layout, prints, numbers)
+    ctx.rows_written[tab.name] = (layout, prints, numbers, ids_after(found, merge))
     last_used = merge.last_row
     return positions, last_used
 

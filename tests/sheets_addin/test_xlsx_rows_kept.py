@@ -14,11 +14,13 @@ import pytest
 from openpyxl import load_workbook
 
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
-from encours.sheets_addin.layout import INVOICES
+from encours.sheets_addin import xlsx_splice as splice
+from encours.sheets_addin.layout import CUSTOMERS, INVOICES, Tab
 from encours.sheets_addin.view import build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sheets_addin.xlsx_append import Appender
 from encours.sheets_addin.xlsx_people import cache_file
+from encours.sheets_addin.xlsx_prints import load as load_prints
 
 AS_OF = date(2026, 11, 23)
 REMAINING = INVOICES.column("remaining").heading
@@ -163,3 +165,44 @@ def test_a_damaged_kept_file_is_only_a_miss(tmp_path: Path, monkeypatch: pytest.
         m.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
         XlsxWorkbook(cold).write(second)
     assert _parts(path) == _parts(cold)
+
+
+def _ids_in_file(path: Path, tab: Tab) -> dict[str, int]:
+    ws = load_workbook(path, read_only=True)[tab.name]
+    rows = ws.iter_rows(values_only=True)
+    at = list(next(rows)).index(tab.column(tab.id_key).heading)
+    return {str(values[at]): number for number, values in enumerate(rows, start=2) if values and values[at]}
+
+
+def test_the_rows_of_the_ids_kept_are_those_in_the_file_and_spare_the_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hot, cold = tmp_path / "hot.xlsx", tmp_path / "cold.xlsx"
+    views = [
+        build_view(_ledger(40), AS_OF),
+        build_view(_changed(_ledger(40), paid="INV0007", remaining=("INV0011", "42.50")), AS_OF),
+        build_view(_changed(_ledger(46), paid="INV0007", postponed="INV0020"), AS_OF),  # six invoices appended
+        build_view(_changed(_ledger(50), paid="INV0043"), AS_OF),
+    ]
+    searched: list[str] = []
+    real = splice._found_rows
+
+    def counted(sheet: Any, tab: Any, *more: Any) -> Any:
+        searched.append(tab.name)
+        return real(sheet, tab, *more)
+
+    monkeypatch.setattr(splice, "_found_rows", counted)
+    for number, view in enumerate(views):
+        searched.clear()
+        XlsxWorkbook(hot).write(view)
+        if number:  # the last sync left every ID's row: the part is not searched for them
+            assert "Factures" not in searched and "Clients" not in searched
+        kept = load_prints(hot)
+        for tab in (INVOICES, CUSTOMERS):
+            assert kept[tab.name].found == _ids_in_file(hot, tab)
+        with monkeypatch.context() as m:
+            m.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))  # nothing kept: every row searched and compared
+            XlsxWorkbook(cold).write(view)
+        assert _parts(hot) == _parts(cold)
+    assert _cell(hot, "INV0045", REMAINING) == 145.0
+    assert _cell(hot, "INV0043", REMAINING) in (0, None)
