@@ -16,7 +16,7 @@ from encours.scenarios.company import CompanySettings
 from encours.scenarios.document_labels import joined
 from encours.scenarios.formatting import format_percent
 from encours.scenarios.interest import compute_interest, rates_by_half_year
-from encours.scenarios.letter_tables import statement_credits
+from encours.scenarios.letter_tables import deducted, statement_credits
 from encours.scenarios.loader import Scenario
 from encours.scenarios.qr import PaymentReferenceError, format_rf, payment_reference, valid_iban
 
@@ -123,16 +123,13 @@ def _credits(action: PlannedAction) -> list[dict[str, Any]]:
     already in that invoice's line (applied 0); a free credit the customer's other overdue invoices
     absorb (they are not in this message) is applied only in part, or not at all — and says so."""
     zero = Money.zero(action.currency)
-    left = sum((i.amount for i in action.items), zero) - action.amount
-    out = []
-    for c in action.credits:
-        applied = zero
-        if not c.invoice_number and left.amount > 0:
-            applied = min(c.amount, left)
-            left = left - applied
-        out.append({"reference": c.reference, "on": c.on, "amount": c.amount, "kind": c.kind,
-                    "invoice_number": c.invoice_number, "applied": applied})
-    return out
+    parts = [part for _, part in deducted(action)]  # the letter's own split, in the credits' order
+    return [
+        {"reference": c.reference, "on": c.on, "amount": c.amount, "kind": c.kind,
+         "invoice_number": c.invoice_number,
+         "applied": zero if c.invoice_number or n >= len(parts) else parts[n]}
+        for n, c in enumerate(action.credits)
+    ]
 
 
 def _promise_date(action: PlannedAction) -> date | None:
