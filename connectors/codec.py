@@ -18,11 +18,20 @@ from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+Converter = typing.Callable[[Any], Any]
 
 
 def to_jsonable(value: Any) -> Any:
+    """A record (or any value) as JSON-safe data: a record by the encoder generated for its class."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return _encoder(type(value))(value)
+    return _generic(value)
+
+
+def _generic(value: Any) -> Any:
+    """A value whose type is known only when it is met (a field typed ``Any``, a list of records)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _encoder(type(value))(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -32,12 +41,72 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (tuple, list)):
-        return [to_jsonable(v) for v in value]
+        return [_generic(v) for v in value]
     return value
 
 
 def dumps(value: Any) -> str:
     return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _encoding(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
+    """Python text turning ``expr`` (a value of the field's ``kind``) into JSON-safe data.
+
+    A value of another type than its hint says (a plain ``str`` where an enum is declared…) is
+    handed to :func:`_generic`, which reads the type of what it is given: the output is
+    :func:`_generic`'s in every case, only faster when the hint holds."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        if len(options) != 1:
+            return f"generic({expr})"
+        inner = _encoding(options[0], env, expr, depth)
+        return expr if inner == expr else f"(None if {expr} is None else {inner})"
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = f"v{depth}"
+            inner = _encoding(args[0], env, item, depth + 1)
+            return f"[{inner} for {item} in {expr}]" if inner != item else f"list({expr})"
+        return f"generic({expr})"
+    if kind in (str, int, bool):
+        name = env.setdefault(f"t_{kind.__name__}", kind).__name__
+        return f"({expr} if type({expr}) is t_{name} else generic({expr}))"
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        env[f"k_{kind.__name__}"] = kind
+        env[f"e_{kind.__name__}"] = _lazy_encoder(kind)
+        return f"(e_{kind.__name__}({expr}) if type({expr}) is k_{kind.__name__} else generic({expr}))"
+    if kind is Decimal:
+        return f"(str({expr}) if type({expr}) is Decimal else generic({expr}))"
+    if kind in (date, datetime):
+        env[f"t_{kind.__name__}"] = kind
+        return f"({expr}.isoformat() if type({expr}) is t_{kind.__name__} else generic({expr}))"
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        env[f"n_{kind.__name__}"] = kind
+        return f"({expr}.value if type({expr}) is n_{kind.__name__} else generic({expr}))"
+    return f"generic({expr})"
+
+
+def _lazy_encoder(cls: Any) -> Converter:
+    """The encoder of ``cls``, generated on first use (a record class may name itself)."""
+    return lambda value: _encoder(cls)(value)
+
+
+@cache
+def _encoder(cls: Any) -> Converter:
+    """An encoder written for ``cls`` once: one generated function building the record's dict, a
+    type test per field instead of the generic walk (the state store encodes every record a source
+    sends: 100,000 invoices are two million values)."""
+    hints = _hints(cls)
+    env: dict[str, Any] = {"generic": _generic, "Decimal": Decimal}
+    items = []
+    for f in dataclasses.fields(cls):
+        expr = f"value.{f.name}"
+        items.append(f"{f.name!r}: {_encoding(hints[f.name], env, expr) if f.name in hints else f'generic({expr})'}")
+    source = "def encode(value):\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(source, f"<codec encoder of {cls.__name__}>", "exec"), env)  # generated above from type hints
+    encode: Converter = env["encode"]
+    return encode
 
 
 @cache
@@ -46,8 +115,6 @@ def _hints(cls: Any) -> dict[str, Any]:
     namespace = vars(sys.modules[cls.__module__])
     return typing.get_type_hints(cls, namespace, namespace)
 
-
-Converter = typing.Callable[[Any], Any]
 
 
 def _keep(raw: Any) -> Any:

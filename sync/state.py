@@ -13,7 +13,7 @@ import errno
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +26,8 @@ from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, 
 from encours.sync.state_schema import MIGRATIONS
 
 _R = TypeVar("_R")
+#: From this many records of a table in one pull, the stored table is read whole to compare them.
+_WHOLE_TABLE_FROM = 2000
 
 
 class StateError(EncoursError):
@@ -221,8 +223,10 @@ class StateStore:
             keep = {i.id for i in delta.invoices}
             gone = [row[0] for row in db.execute("SELECT id FROM invoices") if row[0] not in keep]
             self._close_invoices(gone)
-            db.execute("DELETE FROM payments")
-            db.execute("DELETE FROM credits")
+            for table, listed in (("payments", {p.id for p in delta.payments}),
+                                  ("credits", {c.id for c in delta.credits})):
+                db.executemany(f"DELETE FROM {table} WHERE id = ?",  # fixed names
+                               [(rid,) for (rid,) in db.execute(f"SELECT id FROM {table}") if rid not in listed])
             listed_customers = {c.id for c in delta.customers}
             still_used = {row[0] for row in db.execute("SELECT DISTINCT customer_id FROM invoices")}
             for (cid,) in db.execute("SELECT id FROM customers").fetchall():
@@ -230,7 +234,7 @@ class StateStore:
                     db.execute("DELETE FROM customers WHERE id = ?", (cid,))
         db.executemany(
             "INSERT INTO customers (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-            ((c.id, codec.dumps(c)) for c in delta.customers),
+            self._changed_rows("customers", delta.customers, lambda c: (c.id,)),
         )
         db.executemany(  # a customer the source cannot read now: never over one stored before
             "INSERT INTO customers (id, data) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
@@ -240,19 +244,19 @@ class StateStore:
             "INSERT INTO invoices (id, customer_id, status, data) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, "
             "status = excluded.status, data = excluded.data",
-            ((i.id, i.customer_id, i.status.value, codec.dumps(i)) for i in delta.invoices),
+            self._changed_rows("invoices", delta.invoices, lambda i: (i.id, i.customer_id, i.status.value)),
         )
         db.executemany(
             "INSERT INTO payments (id, customer_id, data) VALUES (?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
-            ((p.id, p.customer_id, codec.dumps(p)) for p in delta.payments),
+            self._changed_rows("payments", delta.payments, lambda p: (p.id, p.customer_id)),
         )
         if delta.credits_complete and not delta.full:
             db.execute("DELETE FROM credits")
         db.executemany(
             "INSERT INTO credits (id, customer_id, data) VALUES (?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, data = excluded.data",
-            ((c.id, c.customer_id, codec.dumps(c)) for c in delta.credits),
+            self._changed_rows("credits", delta.credits, lambda c: (c.id, c.customer_id)),
         )
         db.executemany("DELETE FROM credits WHERE id = ?", ((cid,) for cid in delta.deleted_credit_ids))
         self._close_invoices(delta.deleted_invoice_ids)
@@ -263,6 +267,24 @@ class StateStore:
             stored = (codec.loads(Payment, r[0]) for r in rows)
             db.executemany("DELETE FROM payments WHERE id = ?", ((pid,) for pid in stale_payments(stored, delta)))
         db.executemany("DELETE FROM customers WHERE id = ?", ((cid,) for cid in delta.deleted_customer_ids))
+
+    def _changed_rows(self, table: str, records: Sequence[_R], key: Callable[[_R], tuple[str, ...]]
+                      ) -> list[tuple[str, ...]]:
+        """The rows of ``records`` whose stored text differs (or that are not stored yet): ``key`` gives
+        a row's leading columns (its id first), its data comes last.
+
+        A full pull of a file source lists every record again though only a few changed: compared
+        with what is stored, the others are not written again (a pass costs what changed)."""
+        rows = [(*key(r), codec.dumps(r)) for r in records]
+        if len(rows) >= _WHOLE_TABLE_FROM:
+            stored = dict(self._db.execute(f"SELECT id, data FROM {table}"))  # fixed names
+        else:  # a few records (an incremental pull): looked up by id, the table not read
+            stored = {}
+            for start in range(0, len(rows), 500):
+                ids = [row[0] for row in rows[start:start + 500]]
+                stored.update(self._db.execute(
+                    f"SELECT id, data FROM {table} WHERE id IN ({','.join('?' * len(ids))})", ids))
+        return [row for row in rows if stored.get(row[0]) != row[-1]]
 
     def _close_invoices(self, ids: Iterable[str]) -> None:
         for invoice_id in ids:

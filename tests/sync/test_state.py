@@ -170,3 +170,36 @@ def test_the_stored_ledger_reads_back_records_stored_by_older_versions(tmp_path:
         store.db.execute("UPDATE invoices SET data = ? WHERE id = 'I2'", (json.dumps(old),))
         by_id = {i.id: i for i in store.ledger().invoices}
         assert by_id["I2"] == _invoice("2") and by_id["I1"] == _invoice("1")
+
+
+def _full_pull(remaining: dict[str, str], payments: tuple[str, ...], credits: tuple[str, ...]) -> Delta:
+    from encours.connectors.model import Payment, UnallocatedCredit
+
+    return Delta(
+        customers=(Customer("C1", "ACME", "t"),),
+        invoices=tuple(_invoice(n, remaining.get(n, "100.00")) for n in (f"{i:03d}" for i in range(300))),
+        payments=tuple(Payment(p, "C1", "t", date(2026, 3, 1), Money(Decimal("10.00"))) for p in payments),
+        credits=tuple(UnallocatedCredit(c, "C1", "t", date(2026, 3, 2), Money(Decimal("5.00"))) for c in credits),
+    )
+
+
+def test_a_full_pull_rewrites_only_what_changed_and_reads_back_as_pulled(tmp_path: Path) -> None:
+    """A file source lists every record again on each change: only the changed rows are written,
+    and the stored ledger is exactly the one a store that took the pull from scratch holds."""
+    with StateStore(tmp_path / "s.sqlite") as store:
+        with store.transaction():
+            store.apply_delta(_full_pull({}, ("P1", "P2"), ("U1", "U2")))
+        again = _full_pull({"007": "40.00"}, ("P2", "P3"), ("U2",))
+        before = store._db.total_changes
+        with store.transaction():
+            store.apply_delta(again)
+        written = store._db.total_changes - before
+        # one invoice changed, one payment gone and one new, one credit gone, the generation counter
+        assert written == 5, written
+        with StateStore(tmp_path / "fresh.sqlite") as fresh:
+            with fresh.transaction():
+                fresh.apply_delta(again)
+            assert store.ledger() == fresh.ledger()
+        assert {p.id for p in store.ledger().payments} == {"P2", "P3"}
+        assert [c.id for c in store.ledger().credits] == ["U2"]
+        assert store.invoice("I007").remaining.amount == Decimal("40.00")  # type: ignore[union-attr]
