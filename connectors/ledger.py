@@ -3,7 +3,7 @@ and the one pure definition of merging a pull into it (:meth:`Ledger.apply` with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from encours.connectors.money import Money
@@ -65,11 +65,14 @@ class Ledger:
             out[key] = out.get(key, Money.zero(credit.currency)) + credit.signed_amount
         return out
 
-    def apply(self, delta: Delta) -> Ledger:
+    def apply(self, delta: Delta, *, invoiced: Collection[str] | None = None) -> Ledger:
         """This ledger with a pull merged, as the state store merges it.
 
         A full delta replaces the ledger, except that invoices it no longer lists stay, marked
-        deleted with nothing remaining (their sheet rows are closed, not removed).
+        deleted with nothing remaining (their sheet rows are closed, not removed), and customers
+        it no longer lists stay while an invoice names them.  ``invoiced``: the customers the stored
+        invoices name, when this ledger holds only the stored invoices a full delta does not list
+        (default: those of its invoices).
         """
         customers = {} if delta.full else {c.id: c for c in self.customers}
         invoices = {i.id: i for i in self.invoices}
@@ -79,7 +82,7 @@ class Ledger:
         if delta.full:
             listed = {i.id for i in delta.invoices}
             gone |= {iid for iid in invoices if iid not in listed}
-            kept_customers = {i.customer_id for i in self.invoices}
+            kept_customers = set(invoiced) if invoiced is not None else {i.customer_id for i in self.invoices}
             customers = {c.id: c for c in self.customers if c.id in kept_customers}
         customers.update((c.id, c) for c in delta.customers)
         for stand_in in delta.stand_in_customers:  # a customer synced before stays as it was

@@ -118,7 +118,7 @@ def assemble(
     holds), figures, risk (asked of the registries only when ``refresh_risk``), the
     scenarios, the sender and the journal.  ``delta=None``: the ledger as last synced."""
     changes = delta if delta is not None else Delta(full=False)
-    ledger = store.ledger().apply(changes)
+    ledger = store.merged_ledger(changes)
     tasks = read_book(TaskStore(store).all(), marks, as_of, now)
     marks = held_marks(marks, tasks.holds)
     risk = (refresh_for_config(config, store, ledger.customers, now=now) if refresh_risk

@@ -311,6 +311,23 @@ class StateStore:
         return Ledger(table(Customer, "customers"), table(Invoice, "invoices"), table(Payment, "payments"),
                       table(UnallocatedCredit, "credits"))
 
+    def merged_ledger(self, delta: Delta) -> Ledger:
+        """The stored ledger with ``delta`` merged, as :meth:`apply_delta` will store it.
+
+        A full pull (a file source's, after any change) lists every record again: the stored
+        payments and credits it replaces and the stored invoices it lists are not decoded, only those
+        it no longer lists (to be closed) — the pass after a change to a big export does not decode
+        the whole stored ledger only to drop it."""
+        if not delta.full:
+            return self.ledger().apply(delta)
+        listed = {i.id for i in delta.invoices}
+        db = self._db
+        unlisted = [data for iid, data in db.execute("SELECT id, data FROM invoices ORDER BY id") if iid not in listed]
+        invoiced = {row[0] for row in db.execute("SELECT DISTINCT customer_id FROM invoices")}
+        customers = codec.loads_many(Customer, [r[0] for r in db.execute("SELECT data FROM customers ORDER BY id")])
+        stored = Ledger(tuple(customers), tuple(codec.loads_many(Invoice, unlisted)), (), ())
+        return stored.apply(delta, invoiced=invoiced)
+
     def invoice(self, invoice_id: str) -> Invoice | None:
         row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()
         return None if row is None else codec.loads(Invoice, row[0])

@@ -203,3 +203,41 @@ def test_a_full_pull_rewrites_only_what_changed_and_reads_back_as_pulled(tmp_pat
         assert {p.id for p in store.ledger().payments} == {"P2", "P3"}
         assert [c.id for c in store.ledger().credits] == ["U2"]
         assert store.invoice("I007").remaining.amount == Decimal("40.00")  # type: ignore[union-attr]
+
+
+def test_the_ledger_merged_with_a_full_pull_decodes_only_what_it_keeps(tmp_path: Path) -> None:
+    """The pass's ledger after a full pull (every record listed again) is the stored ledger with the
+    pull merged — built without decoding what the pull replaces, and equal to the slow way, on random
+    stores and pulls: invoices gone (closed), customers no longer listed but still invoiced (kept),
+    payments and credits replaced."""
+    import random
+
+    from encours.connectors.model import Payment, UnallocatedCredit
+
+    def pull(rng: random.Random) -> Delta:
+        customers = tuple(Customer(f"C{c}", f"Client {c} {rng.randint(0, 2)}", "t")
+                          for c in range(6) if rng.random() < 0.7)
+        invoices = tuple(Invoice(f"I{n:02d}", f"F{n}", f"C{rng.randrange(6)}", "t", date(2026, 1, 1 + n % 28),
+                                 date(2026, 2, 1), Money(Decimal("100.00")),
+                                 Money(Decimal(rng.choice(["100.00", "40.00", "0.00"]))))
+                         for n in range(40) if rng.random() < 0.8)
+        payments = tuple(Payment(f"P{n}", f"C{rng.randrange(6)}", "t", date(2026, 3, 1), Money(Decimal("10.00")))
+                         for n in range(8) if rng.random() < 0.6)
+        credits = tuple(UnallocatedCredit(f"U{n}", f"C{rng.randrange(6)}", "t", date(2026, 3, 2),
+                                          Money(Decimal("5.00"))) for n in range(5) if rng.random() < 0.6)
+        return Delta(customers=customers, invoices=invoices, payments=payments, credits=credits)
+
+    for seed in range(25):
+        rng = random.Random(seed)
+        with StateStore(tmp_path / f"s{seed}.sqlite") as store:
+            for _ in range(rng.randint(1, 3)):
+                with store.transaction():
+                    store.apply_delta(pull(rng))
+            after = pull(rng)
+            expected = store.ledger().apply(after)
+            assert store.merged_ledger(after) == expected, seed
+            incremental = Delta(invoices=after.invoices[:3], deleted_invoice_ids=("I01",), full=False)
+            assert store.merged_ledger(incremental) == store.ledger().apply(incremental)
+            with store.transaction():
+                store.apply_delta(after)
+            assert store.ledger() == expected, seed  # what is stored is what the pass worked on
