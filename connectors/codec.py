@@ -45,8 +45,12 @@ def _generic(value: Any) -> Any:
     return value
 
 
+#: One encoder for every record (``json.dumps`` with options builds a new one per call).
+_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return _TEXT(to_jsonable(value))
 
 
 def _encoding(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
