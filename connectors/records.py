@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from encours.connectors.money import CurrencyMismatchError, Money
@@ -186,11 +187,10 @@ class Payment:
 
     @property
     def unallocated(self) -> Money:
-        total = Money.zero(self.amount.currency)
-        for allocation in self.allocations:
-            if allocation.amount.currency == self.amount.currency:
-                total = total + allocation.amount
-        return self.amount - total
+        """What the allocations in the payment's currency leave of it."""
+        currency = self.amount.currency
+        matched = sum((a.amount.amount for a in self.allocations if a.amount.currency == currency), Decimal(0))
+        return Money(self.amount.amount - matched, currency)
 
 
 class CreditKind(enum.StrEnum):

@@ -65,3 +65,12 @@ def test_codec_round_trip_keeps_every_field_exact() -> None:
                       (Allocation("i", Money(Decimal("0.07"), "GBP")),))
     assert codec.loads(Invoice, codec.dumps(invoice)) == invoice
     assert codec.loads(Payment, codec.dumps(payment)) == payment
+
+
+def test_what_a_payment_leaves_counts_only_allocations_in_its_currency() -> None:
+    payment = Payment("p", "C1", "t", date(2026, 2, 1), Money(Decimal("100.000"), "USD"),
+                      (Allocation("i1", Money(Decimal("60.01"), "USD")), Allocation("i2", Money(Decimal("5"), "EUR")),
+                       Allocation("i3", Money(Decimal("0.0004"), "USD"))))
+    rest = payment.unallocated
+    assert (str(rest.amount), rest.currency) == ("39.9896", "USD")
+    assert Payment("q", "C1", "t", date(2026, 2, 1), Money(Decimal("7.50"))).unallocated == Money(Decimal("7.50"))
