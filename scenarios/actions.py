@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
@@ -26,9 +27,9 @@ class StepKey:
     step: str
     cycle: str = ""
 
-    @property
+    @cached_property
     def id(self) -> str:
-        """One-line form, e.g. ``invoice/F-12/standard/reminder_1/`` (parts percent-encoded)."""
+        """One-line form, e.g. ``invoice/F-12/standard/reminder_1/`` (parts percent-encoded; worked out once)."""
         return "/".join(quote(p, safe="") for p in (self.level, self.target, self.scenario, self.step, self.cycle))
 
     @classmethod
