@@ -41,6 +41,7 @@ def net_of_credits(
     """Drop the steps a customer's credits make wrong: nothing when in credit in that currency, no
     reminder when the credits cover the net overdue balance (a thank-you still goes)."""
     kept = []
+    totals: dict[str, tuple[Money, Money]] = {}  # currency → (overdue total, free credits), summed once
     for cand in found:
         invoice = cand.item.invoice
         currency = invoice.currency
@@ -57,8 +58,10 @@ def net_of_credits(
             result.skips.append(Skip(invoice.id, invoice.customer_id, "covered", REASONS_FR["covered"]))
             result.next_actions[invoice.id] = NextAction(plan_text("settled_next"), None)
             continue
-        overdue_total = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
-        free = held.free_total(currency)
+        if currency not in totals:
+            late = sum((i.amount for i in overdue if i.invoice.currency == currency), Money.zero(currency))
+            totals[currency] = (late, held.free_total(currency))
+        overdue_total, free = totals[currency]
         if not cand.step.is_courtesy and free.amount > 0 and free >= overdue_total:
             result.skips.append(Skip(invoice.id, invoice.customer_id, "covered",
                                      plan_text("covered_by_free", free=free)))
