@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from encours.connectors import codec
 from encours.connectors.errors import EncoursError
+from encours.connectors.memory import without_cycle_collection
 from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, UnallocatedCredit, stale_payments
 from encours.sync.state_schema import MIGRATIONS
 
@@ -302,6 +303,7 @@ class StateStore:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'ledger_generation'").fetchone()
         return 0 if row is None else int(row[0])
 
+    @without_cycle_collection  # a ledger's records all stay: nothing for the collector to walk
     def ledger(self) -> Ledger:
         """The ledger as last synced: one query per table, each table parsed in one piece."""
         def table(cls: type[_R], name: str) -> tuple[_R, ...]:
@@ -311,6 +313,7 @@ class StateStore:
         return Ledger(table(Customer, "customers"), table(Invoice, "invoices"), table(Payment, "payments"),
                       table(UnallocatedCredit, "credits"))
 
+    @without_cycle_collection
     def merged_ledger(self, delta: Delta) -> Ledger:
         """The stored ledger with ``delta`` merged, as :meth:`apply_delta` will store it.
 
