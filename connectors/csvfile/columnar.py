@@ -1,0 +1,150 @@
+"""The fast CSV read: a regular file cut into columns at once, each distinct value parsed once.
+
+Most exports are regular: one record a line, every line with the same number of fields, the same
+few dates, amounts and currencies over and over.  Such a file is split in one call, each column
+sliced out of it, and each *distinct* text parsed once (:func:`parsed`).  A file that is not
+regular — a quoted field spanning lines, a line of another width, a carriage return inside a line,
+a field longer than the csv module reads — gives ``None``; so does, in :mod:`.bulk`, any value the
+exact reader would refuse.  The caller then reads the file with the exact row reader
+(:attr:`~encours.connectors.csvfile.table.Table.rows`), which names the bad line: both readers give
+the same records, or the same error.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
+from typing import TypeVar
+
+from encours.connectors.csvfile.table import Table, with_ends
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The data rows of a table, a column at a time: the stripped texts of each mapped key."""
+
+    cells: dict[str, list[str]]
+    lines: list[int]  # the line number of each data row
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    def get(self, key: str) -> list[str]:
+        """The texts of *key*'s column; all empty when the file has no such column."""
+        cells = self.cells.get(key)
+        return cells if cells is not None else [""] * len(self.lines)
+
+
+def columns_of(table: Table, *, anchor: str) -> Columns | None:
+    """The table's data rows as columns, or ``None`` when the file is not regular.
+
+    *anchor* is a column whose every data row has a value: a row whose anchor is empty is looked
+    at whole (a blank row, skipped as the exact reader skips it, or one it would refuse).
+    """
+    body = table.lines[table.body :]
+    first = table.body + 1
+    if not body:
+        return Columns({key: [] for key in table.headers}, [])
+    if max(map(len, body)) >= csv.field_size_limit():
+        return None
+    separator = table.delimiter
+    joined = "\n".join(body)
+    if "\r" in joined:  # the csv module ends a record there, or refuses the line
+        return None
+    quoted = '"' in joined
+    del joined
+    if quoted:
+        return _quoted(table, body, first, anchor)
+    counts = list(map(str.count, body, repeat(separator)))
+    distinct = set(counts)
+    lines = list(range(first, first + len(body)))
+    if len(distinct) > 3:
+        return None
+    if len(distinct) > 1:
+        usual = max(distinct, key=counts.count)
+        kept = [n for n, count in enumerate(counts) if count == usual or _has_text(body[n], separator)]
+        if any(counts[n] != usual for n in kept):
+            return None
+        body = [body[n] for n in kept]
+        lines = [lines[n] for n in kept]
+        distinct = {usual}
+    stride = distinct.pop() + 1
+    if stride < table.width:
+        return None
+    fields = separator.join(body).split(separator)
+    del body
+    for extra in range(table.width, stride):
+        if any(value.strip() for value in set(fields[extra::stride])):
+            return None
+    cells = {key: list(map(str.strip, fields[index::stride])) for key, (index, _) in table.headers.items()}
+    blanks = _empty_rows(cells, anchor)
+    if blanks:
+        blanks = [n for n in blanks if not any(value.strip() for value in fields[n * stride : (n + 1) * stride])]
+    return _without(cells, lines, blanks)
+
+
+def _has_text(line: str, separator: str) -> bool:
+    """Whether an unquoted line holds a field that is not blank (a blank line is skipped)."""
+    return bool(line.replace(separator, "").strip())
+
+
+def _empty_rows(cells: dict[str, list[str]], anchor: str) -> list[int]:
+    column = cells.get(anchor)
+    if column is None or "" not in column:
+        return []
+    return [n for n, value in enumerate(column) if not value]
+
+
+def _without(cells: dict[str, list[str]], lines: list[int], rows: list[int]) -> Columns:
+    """The columns less the blank *rows*."""
+    if not rows:
+        return Columns(cells, lines)
+    skipped = set(rows)
+    kept = [n for n in range(len(lines)) if n not in skipped]
+    return Columns({key: [column[n] for n in kept] for key, column in cells.items()}, [lines[n] for n in kept])
+
+
+def _quoted(table: Table, body: list[str], first: int, anchor: str) -> Columns | None:
+    """Columns of a file with quoted fields, split by the csv module as the exact reader splits them."""
+    reader = csv.reader(with_ends(body, 0), delimiter=table.delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error:
+        return None
+    if len(rows) != len(body):  # a record spans lines
+        return None
+    blank = [n for n, text in enumerate(map(str.strip, map("".join, rows))) if not text]
+    skipped = set(blank)
+    lines = [first + n for n in range(len(rows)) if n not in skipped]
+    if skipped:
+        rows = [row for n, row in enumerate(rows) if n not in skipped]
+    widths = set(map(len, rows))
+    if len(widths) > 1:
+        return None
+    stride = widths.pop() if widths else table.width
+    if stride < table.width:
+        return None
+    for extra in range(table.width, stride):
+        if any(row[extra].strip() for row in rows):
+            return None
+    cells = {key: list(map(str.strip, map(itemgetter(index), rows))) for key, (index, _) in table.headers.items()}
+    if anchor in cells and "" in cells[anchor]:
+        return None  # a row without its anchor: the exact reader refuses it
+    return Columns(cells, lines)
+
+
+def parsed(texts: Iterable[str], parse: Callable[[str], T]) -> dict[str, T] | None:
+    """Each distinct text parsed once; ``None`` when one is refused (``ValueError``)."""
+    values: dict[str, T] = {}
+    for text in set(texts):
+        try:
+            values[text] = parse(text)
+        except ValueError:
+            return None
+    return values
