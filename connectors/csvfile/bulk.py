@@ -8,11 +8,13 @@ frozen values).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from itertools import repeat
+from operator import gt
 from pathlib import Path
 
-from encours.connectors.csvfile.columnar import columns_of, parsed
+from encours.connectors.csvfile.columnar import built, columns_of, parsed
 from encours.connectors.csvfile.columns import CURRENCY_SIGNS, EMAIL, METHODS, SOURCE
 from encours.connectors.csvfile.table import Table
 from encours.connectors.csvfile.words import document_kind, explicit_status
@@ -81,88 +83,83 @@ def bulk_invoices(
     statuses = {text: explicit_status(normalise_name(text)) for text in set(columns.get("status"))}
     if dates is None or due_dates is None or amounts is None or currencies is None or kinds is None:
         return None
-    moneys: dict[tuple[Decimal, str], Money] = {}
-    terms_due: dict[tuple[date, int], date] = {}
-    invoices: list[Invoice] = []
-    append = invoices.append
-    for (
-        invoice_id,
-        number,
-        customer_id,
-        issue_text,
-        due_text,
-        total_text,
-        remaining_text,
-        currency_text,
-        kind_text,
-        status_text,
-        salesperson,
-        label,
-        pdf_url,
-    ) in zip(
-        ids,
-        numbers,
-        customer_ids,
-        columns.get("date"),
-        columns.get("due_date"),
-        columns.get("total"),
-        columns.get("remaining"),
-        columns.get("currency"),
-        columns.get("kind"),
-        columns.get("status"),
-        salespersons,
-        columns.get("label"),
-        columns.get("pdf_url"),
-        strict=True,
+    get = columns.get
+    totals = list(map(amounts.__getitem__, get("total")))
+    remainings = list(map(amounts.__getitem__, get("remaining")))
+    if "kind" in headers:
+        kind_of = [
+            kinds[text] or (CREDIT_NOTE if total < 0 else INVOICE)
+            for text, total in zip(get("kind"), totals, strict=True)
+        ]
+        if any(kind is INVOICE and total < 0 for kind, total in zip(kind_of, totals, strict=True)):
+            return None
+    else:
+        kind_of = [CREDIT_NOTE if total < 0 else INVOICE for total in totals]
+    if any(
+        total and remaining and (total < 0) != (remaining < 0)
+        for total, remaining in zip(totals, remainings, strict=True)
     ):
-        total, remaining = amounts[total_text], amounts[remaining_text]
-        kind = kinds[kind_text] or (CREDIT_NOTE if total < 0 else INVOICE)
-        if kind is INVOICE and total < 0:
-            return None
-        if total != 0 and remaining != 0 and (total < 0) != (remaining < 0):
-            return None
-        total, remaining = abs(total), abs(remaining)
-        if remaining > total:
-            return None
-        issue = dates[issue_text]
-        due = due_dates[due_text]
-        if due is None:
-            if kind is CREDIT_NOTE:
-                due = issue
-            else:
-                terms = terms_of[customer_id]
-                due = terms_due.get((issue, terms))
-                if due is None:
-                    due = terms_due[(issue, terms)] = issue + timedelta(days=terms)
-        currency = currencies[currency_text]
-        status = statuses[status_text]
-        if status is None:
-            status = PAID if remaining == 0 else OPEN if remaining == total else PARTIALLY_PAID
-        total_money = moneys.get((total, currency))
-        if total_money is None:
-            total_money = moneys[(total, currency)] = Money(to_cents(total), currency)
-        remaining_money = moneys.get((remaining, currency))
-        if remaining_money is None:
-            remaining_money = moneys[(remaining, currency)] = Money(to_cents(remaining), currency)
-        append(
-            Invoice(
-                invoice_id,
-                number,
-                customer_id,
-                SOURCE,
-                issue,
-                due,
-                total_money,
-                remaining_money,
-                kind,
-                status,
-                status_text,
-                salesperson or salesperson_of[customer_id],
-                label,
-                pdf_url,
-            )
-        )
+        return None
+    totals, remainings = list(map(abs, totals)), list(map(abs, remainings))
+    if any(map(gt, remainings, totals)):
+        return None
+    explicit = (
+        list(map(statuses.__getitem__, get("status"))) if "status" in headers else list(repeat(None, columns.count))
+    )
+    status_of = [
+        status if status is not None else PAID if not remaining else OPEN if remaining == total else PARTIALLY_PAID
+        for status, total, remaining in zip(explicit, totals, remainings, strict=True)
+    ]
+    currency_of = list(map(currencies.__getitem__, get("currency")))
+    issues = list(map(dates.__getitem__, get("date")))
+    due_of = list(map(due_dates.__getitem__, get("due_date")))
+    if None in due_of:
+        # No due date: the customer's terms (or the default) after the issue date; a credit note's is its date.
+        days = list(zip(issues, map(terms_of.__getitem__, customer_ids), strict=True))
+        later = {(issue, terms): issue + timedelta(days=terms) for issue, terms in set(days)}
+        due_of = [
+            due if due is not None else issue if kind is CREDIT_NOTE else later[day]
+            for due, issue, kind, day in zip(due_of, issues, kind_of, days, strict=True)
+        ]
+    salespersons = (
+        [name or salesperson_of[customer] for name, customer in zip(salespersons, customer_ids, strict=True)]
+        if "salesperson" in headers
+        else list(map(salesperson_of.__getitem__, customer_ids))
+    )
+    # Every value is one the row reader takes, and each total and remaining have one currency (the
+    # check Invoice.__post_init__ makes): the invoices are built a field at a time.
+    invoices = built(
+        Invoice,
+        columns.count,
+        {
+            "id": ids,
+            "number": numbers,
+            "customer_id": customer_ids,
+            "source": repeat(SOURCE),
+            "issue_date": issues,
+            "due_date": due_of,
+            "total": _moneys(totals, currency_of),
+            "remaining": _moneys(remainings, currency_of),
+            "kind": kind_of,
+            "status": status_of,
+            "source_status": get("status"),
+            "salesperson": salespersons,
+            "label": get("label"),
+            "pdf_url": get("pdf_url"),
+        },
+    )
     return invoices, added
+
+
+def _moneys(amounts: list[Decimal], currencies: list[str]) -> list[Money]:
+    """``Money(to_cents(amount), currency)`` of each pair; one object for equal amounts."""
+    if len(set(currencies)) == 1:
+        currency = currencies[0]
+        money = {amount: Money(to_cents(amount), currency) for amount in set(amounts)}
+        return list(map(money.__getitem__, amounts))
+    pairs = list(zip(amounts, currencies, strict=True))
+    moneys = {pair: Money(to_cents(pair[0]), pair[1]) for pair in set(pairs)}
+    return list(map(moneys.__getitem__, pairs))
 
 
 def _added_customers(

@@ -13,6 +13,8 @@ the same records, or the same error.
 from __future__ import annotations
 
 import csv
+import dataclasses
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import repeat
@@ -22,6 +24,7 @@ from typing import TypeVar
 from encours.connectors.csvfile.table import Table, with_ends
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +151,22 @@ def parsed(texts: Iterable[str], parse: Callable[[str], T]) -> dict[str, T] | No
         except ValueError:
             return None
     return values
+
+
+def built(cls: type[R], count: int, fields: dict[str, Iterable[object]]) -> list[R]:
+    """*count* records of the frozen, slotted dataclass *cls*, each field set from its column in
+    *fields* (a field not given: its default) — what ``cls(**row)`` makes of each row.
+
+    The dataclass's ``__init__`` sets each field by its own call (20 for an invoice); here each field
+    is set for all the records by one ``map``: about a third of the time for 100,000 invoices.
+    ``__post_init__`` is not run: what it checks, the caller has made sure of.
+    """
+    records = list(map(object.__new__, repeat(cls, count)))
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        values = fields.get(field.name)
+        if values is None:
+            if field.default is dataclasses.MISSING:
+                raise TypeError(f"{cls.__name__}: no values for field {field.name!r}")
+            values = repeat(field.default)
+        deque(map(getattr(cls, field.name).__set__, records, values), maxlen=0)
+    return records

@@ -19,7 +19,7 @@ from encours.connectors.model import (
     UnallocatedCredit,
     credit_from_payment,
 )
-from encours.connectors.textfile import invoices_by_id, ledger_counts
+from encours.connectors.textfile import invoices_by_id, ledger_counts, no_cycle_collection
 
 
 class CsvConnector:
@@ -42,6 +42,10 @@ class CsvConnector:
 
     def read(self) -> tuple[Ledger, str]:
         """The ledger the files describe and a digest of their bytes."""
+        with no_cycle_collection():
+            return self._read()
+
+    def _read(self) -> tuple[Ledger, str]:
         digest = hashlib.sha256()  # over each file's own SHA-256, in a fixed order
         customers: dict[str, Customer] = {}
         if self.customers_path is not None:
