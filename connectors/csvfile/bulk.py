@@ -8,6 +8,7 @@ frozen values).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from itertools import repeat
@@ -100,7 +101,8 @@ def bulk_invoices(
         for total, remaining in zip(totals, remainings, strict=True)
     ):
         return None
-    totals, remainings = list(map(abs, totals)), list(map(abs, remainings))
+    size = {text: abs(amount) for text, amount in amounts.items()}  # the amounts without their sign
+    totals, remainings = list(map(size.__getitem__, get("total"))), list(map(size.__getitem__, get("remaining")))
     if any(map(gt, remainings, totals)):
         return None
     explicit = (
@@ -126,6 +128,7 @@ def bulk_invoices(
         if "salesperson" in headers
         else list(map(salesperson_of.__getitem__, customer_ids))
     )
+    moneys = _moneys(size, currency_of)
     # Every value is one the row reader takes, and each total and remaining have one currency (the
     # check Invoice.__post_init__ makes): the invoices are built a field at a time.
     invoices = built(
@@ -138,8 +141,8 @@ def bulk_invoices(
             "source": repeat(SOURCE),
             "issue_date": issues,
             "due_date": due_of,
-            "total": _moneys(totals, currency_of),
-            "remaining": _moneys(remainings, currency_of),
+            "total": moneys(get("total")),
+            "remaining": moneys(get("remaining")),
             "kind": kind_of,
             "status": status_of,
             "source_status": get("status"),
@@ -151,15 +154,22 @@ def bulk_invoices(
     return invoices, added
 
 
-def _moneys(amounts: list[Decimal], currencies: list[str]) -> list[Money]:
-    """``Money(to_cents(amount), currency)`` of each pair; one object for equal amounts."""
+def _moneys(size: dict[str, Decimal], currencies: list[str]) -> Callable[[list[str]], list[Money]]:
+    """For a column of amounts, ``Money(to_cents(size[text]), currency)`` of each row, the currency
+    that of the row in *currencies*; one object for each distinct amount and currency."""
     if len(set(currencies)) == 1:
         currency = currencies[0]
-        money = {amount: Money(to_cents(amount), currency) for amount in set(amounts)}
-        return list(map(money.__getitem__, amounts))
-    pairs = list(zip(amounts, currencies, strict=True))
-    moneys = {pair: Money(to_cents(pair[0]), pair[1]) for pair in set(pairs)}
-    return list(map(moneys.__getitem__, pairs))
+        by_text = {text: Money(to_cents(amount), currency) for text, amount in size.items()}
+        return lambda texts: list(map(by_text.__getitem__, texts))
+    by_pair: dict[tuple[str, str], Money] = {}
+
+    def moneys(texts: list[str]) -> list[Money]:
+        pairs = list(zip(texts, currencies, strict=True))
+        for text, currency in set(pairs) - by_pair.keys():
+            by_pair[(text, currency)] = Money(to_cents(size[text]), currency)
+        return list(map(by_pair.__getitem__, pairs))
+
+    return moneys
 
 
 def _added_customers(
