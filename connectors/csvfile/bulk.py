@@ -1,4 +1,4 @@
-"""Invoices and payments built a column at a time from a regular CSV file (:mod:`.columnar`).
+"""Invoices built a column at a time from a regular CSV file (:mod:`.columnar`).
 
 The same records as :mod:`.records` builds row by row, or ``None`` as soon as a value is one the
 row reader would refuse (it then reads the file again and names the line).  Each distinct date,
@@ -13,20 +13,17 @@ from datetime import timedelta
 from decimal import Decimal
 from itertools import repeat
 from operator import gt
-from pathlib import Path
 
 from encours.connectors.csvfile.columnar import built, columns_of, parsed
-from encours.connectors.csvfile.columns import CURRENCY_SIGNS, EMAIL, METHODS, SOURCE
+from encours.connectors.csvfile.columns import CURRENCY_SIGNS, EMAIL, SOURCE
 from encours.connectors.csvfile.table import Table
 from encours.connectors.csvfile.words import document_kind, explicit_status
 from encours.connectors.model import (
-    Allocation,
     Customer,
     DocumentKind,
     Invoice,
     InvoiceStatus,
     Money,
-    Payment,
     to_cents,
 )
 from encours.connectors.parsing import parse_amount, parse_currency, parse_date
@@ -202,75 +199,3 @@ def _added_customers(
             salesperson=salespersons[row],
         )
     return added
-
-
-def bulk_payments(table: Table, invoices: list[Invoice]) -> list[Payment] | None:
-    """:func:`~.records.read_payments` of a regular file, or ``None`` (then read it row by row)."""
-    if "customer_id" not in table.headers and "invoice" not in table.headers:
-        return None
-    columns = columns_of(table, anchor="date")
-    if columns is None:
-        return None
-    by_id = {i.id: i for i in invoices}
-    by_number = {i.number: i for i in invoices}
-    references = columns.get("invoice")
-    invoice_of: dict[str, Invoice | None] = {
-        reference: (by_id.get(reference) or by_number.get(reference)) if reference else None
-        for reference in set(references)
-    }
-    days = parsed(columns.get("date"), parse_date)
-    amounts = parsed(columns.get("amount"), parse_amount)
-    codes = parsed(columns.get("currency"), lambda text: _currency(text) if text else "")
-    if days is None or amounts is None or codes is None:
-        return None
-    methods = {text: METHODS.get(normalise_name(text), text) for text in set(columns.get("method"))}
-    stem = Path(table.file).stem
-    moneys: dict[tuple[str, str], Money] = {}
-    grouped: dict[str, tuple[Payment, int]] = {}
-    for line, reference, customer_text, day_text, amount_text, currency_text, payment_text, method, note in zip(
-        columns.lines,
-        references,
-        columns.get("customer_id"),
-        columns.get("date"),
-        columns.get("amount"),
-        columns.get("currency"),
-        columns.get("id"),
-        columns.get("method"),
-        columns.get("reference"),
-        strict=True,
-    ):
-        invoice = invoice_of[reference]
-        customer_id = customer_text or (invoice.customer_id if invoice else "")
-        if not customer_id or (invoice is not None and invoice.customer_id != customer_id):
-            return None
-        day = days[day_text]
-        currency = codes[currency_text] or (invoice.currency if invoice else "EUR")
-        money = moneys.get((amount_text, currency))
-        if money is None:
-            money = moneys[(amount_text, currency)] = Money(to_cents(amounts[amount_text]), currency)
-        allocations = (Allocation(invoice.id if invoice else reference, money),) if reference else ()
-        payment_id = payment_text or f"{stem}:{line}"
-        previous = grouped.get(payment_id)
-        if previous is None:
-            grouped[payment_id] = (
-                Payment(payment_id, customer_id, SOURCE, day, money, allocations, methods[method], note),
-                line,
-            )
-            continue
-        payment, first = previous
-        if (payment.customer_id, payment.date, payment.amount.currency) != (customer_id, day, currency):
-            return None
-        grouped[payment_id] = (
-            Payment(
-                payment.id,
-                customer_id,
-                SOURCE,
-                day,
-                Money(payment.amount.amount + money.amount, currency),
-                payment.allocations + allocations,
-                payment.method,
-                payment.reference,
-            ),
-            first,
-        )
-    return [payment for payment, _ in grouped.values()]

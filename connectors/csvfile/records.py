@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from encours.connectors.csvfile.bulk import bulk_invoices, bulk_payments
+from encours.connectors.csvfile.bulk import bulk_invoices
+from encours.connectors.csvfile.bulk_payments import bulk_payments
 from encours.connectors.csvfile.columns import (
     CUSTOMER_COLUMNS,
     EMAIL,

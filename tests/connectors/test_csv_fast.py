@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from encours.connectors.csvfile import CsvConnector, read_invoices, read_payments
-from encours.connectors.csvfile.bulk import bulk_invoices, bulk_payments
+from encours.connectors.csvfile.bulk import bulk_invoices
+from encours.connectors.csvfile.bulk_payments import bulk_payments
 from encours.connectors.csvfile.columns import INVOICE_COLUMNS, PAYMENT_COLUMNS
 from encours.connectors.csvfile.records import invoices_of_rows, payments_of_rows, read_customers
 from encours.connectors.csvfile.table import Table
