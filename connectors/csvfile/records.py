@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from encours.connectors.csvfile.bulk import bulk_invoices
+from encours.connectors.csvfile.bulk_customers import bulk_customers
 from encours.connectors.csvfile.bulk_payments import bulk_payments
 from encours.connectors.csvfile.columns import (
     CUSTOMER_COLUMNS,
     EMAIL,
     INVOICE_COLUMNS,
-    LANGUAGES,
     METHODS,
     PAYMENT_COLUMNS,
     SOURCE,
 )
 from encours.connectors.csvfile.table import Digest, Table, Values
-from encours.connectors.csvfile.words import document_kind, explicit_status
+from encours.connectors.csvfile.words import (
+    direct_debit,
+    document_kind,
+    emails_of,
+    explicit_status,
+    language_of,
+    siren_of,
+    terms_of,
+)
 from encours.connectors.errors import InputError
 from encours.connectors.model import (
     Allocation,
@@ -32,6 +41,8 @@ from encours.connectors.model import (
     to_cents,
 )
 from encours.connectors.textfile import normalise_name
+
+T = TypeVar("T")
 
 
 def _status(values: Values, total: Decimal, remaining: Decimal) -> InvoiceStatus:
@@ -56,6 +67,19 @@ def _kind(values: Values, total: Decimal) -> DocumentKind:
 def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Customer]:
     """The customers file; *digest* (a hashlib object), when given, is fed the file's bytes."""
     table = Table(path, CUSTOMER_COLUMNS, what="customers", digest=digest)
+    read = bulk_customers(table)
+    return read if read is not None else customers_of_rows(table)
+
+
+def _field(values: Values, key: str, read: Callable[[str], T]) -> T:
+    try:
+        return read(values.text(key))
+    except ValueError as exc:
+        raise values.error(key, str(exc)) from None
+
+
+def customers_of_rows(table: Table) -> dict[str, Customer]:
+    """:func:`read_customers` row by row: the exact reader, whose errors name the line."""
     customers: dict[str, Customer] = {}
     lines: dict[str, int] = {}
     for row in table.rows:
@@ -64,29 +88,10 @@ def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Cus
         if customer_id in customers:
             raise values.error("id", f"customer {customer_id!r} is already on line {lines[customer_id]}")
         lines[customer_id] = row.line
-        emails = tuple(e for e in re.split(r"[;,\s]+", values.text("email")) if e)
-        for email in emails:
-            if not EMAIL.fullmatch(email):
-                raise values.error("email", f"{email!r} is not an e-mail address")
-        language = ""
-        if values.text("language"):
-            word = normalise_name(re.split(r"[-_]", values.text("language"))[0])
-            if word not in LANGUAGES:
-                raise values.error("language", f"{values.text('language')!r} is not fr, nl or en")
-            language = LANGUAGES[word]
-        siren = re.sub(r"[\s.]", "", values.text("siren"))
-        if siren:
-            if not siren.isdigit() or len(siren) not in (9, 14):
-                raise values.error("siren", f"{values.text('siren')!r} is not a SIREN (9 digits) or SIRET (14)")
-            siren = siren[:9]
-        terms: int | None = None
-        if values.text("payment_terms_days"):
-            match = re.match(r"\s*(\d+)", values.text("payment_terms_days"))
-            if match is None:
-                raise values.error(
-                    "payment_terms_days", f"{values.text('payment_terms_days')!r} is not a number of days"
-                )
-            terms = int(match[1])
+        emails = _field(values, "email", emails_of)
+        language = _field(values, "language", language_of)
+        siren = _field(values, "siren", siren_of)
+        terms = _field(values, "payment_terms_days", terms_of)
         customers[customer_id] = Customer(
             id=customer_id,
             name=values.required("name"),
@@ -102,8 +107,7 @@ def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Cus
             payment_terms_days=terms,
             country=values.text("country").upper()[:2],
             address=values.text("address"),
-            direct_debit=METHODS.get(normalise_name(values.text("payment_method"))) == "direct_debit"
-            or normalise_name(values.text("payment_method")) in ("oui", "yes", "ja", "true", "vrai", "1", "x"),
+            direct_debit=direct_debit(values.text("payment_method")),
         )
     return customers
 

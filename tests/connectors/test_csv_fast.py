@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from encours.connectors.csvfile import CsvConnector, read_invoices, read_payments
 from encours.connectors.csvfile.bulk import bulk_invoices
+from encours.connectors.csvfile.bulk_customers import bulk_customers
 from encours.connectors.csvfile.bulk_payments import bulk_payments
-from encours.connectors.csvfile.columns import INVOICE_COLUMNS, PAYMENT_COLUMNS
-from encours.connectors.csvfile.records import invoices_of_rows, payments_of_rows, read_customers
+from encours.connectors.csvfile.columns import CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
+from encours.connectors.csvfile.records import customers_of_rows, invoices_of_rows, payments_of_rows, read_customers
 from encours.connectors.csvfile.table import Table
 from encours.connectors.errors import InputError
 from encours.connectors.model import Customer, Invoice, Payment
@@ -178,6 +179,61 @@ def test_a_bad_late_payment_is_named_by_its_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_payments(path, invoices)
     assert (caught.value.line, "column 'Date règlement'" in str(caught.value)) == (4323, True)
+
+
+CUSTOMERS_HEADER = "Code client;Client;Email;Langue;SIRET;Délai de paiement;Pays;Mode de règlement;Téléphone"
+
+
+def same_customers(path: Path, *, fast: bool = True) -> dict[str, Customer] | None:
+    exact = outcome(lambda: customers_of_rows(Table(path, CUSTOMER_COLUMNS, what="customers")))
+    column = bulk_customers(Table(path, CUSTOMER_COLUMNS, what="customers"))
+    assert (column is not None) == fast
+    if column is not None:
+        assert repr(column) == repr(exact)
+    assert outcome(lambda: read_customers(path)) == exact
+    return exact if isinstance(exact, dict) else None
+
+
+def test_customers_files(tmp_path: Path) -> None:
+    assert len(same_customers(PAYLOADS / "clients_fr.csv") or {}) == 3
+    rows = [
+        CUSTOMERS_HEADER,
+        "C1;Roux SA;a@roux.fr, b@roux.fr;nl-BE;552 120 222 00013;45 jours;france;Prélèvement;01 23",
+        "",
+        "C2;Faure;c@faure.fr;Français;552.120.222;30;BE;oui;",
+        ";;;;;;;;",
+        "C3;Vert;;en_GB;;;;virement;",
+    ]
+    customers = same_customers(write(tmp_path / "clients.csv", rows, encoding="cp1252", end="\r\n"))
+    assert customers is not None
+    assert [
+        (c.id, c.language, c.siren, c.payment_terms_days, c.country, c.direct_debit) for c in customers.values()
+    ] == [
+        ("C1", "nl", "552120222", 45, "FR", True),
+        ("C2", "fr", "552120222", 30, "BE", True),
+        ("C3", "en", "", None, "", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("C1;Doublon;;;;;;;", "Code client"),
+        (";Sans code;;;;;;;", "Code client"),
+        ("X9;;;;;;;;", "Client"),
+        ("X9;X;pas-un-mail;;;;;;", "Email"),
+        ("X9;X;;klingon;;;;;", "Langue"),
+        ("X9;X;;;12345;;;;", "SIRET"),
+        ("X9;X;;;;bientôt;;;", "Délai de paiement"),
+    ],
+)
+def test_a_bad_late_customer_is_named_by_its_line(tmp_path: Path, row: str, column: str) -> None:
+    good = [f"C{n};Client {n};c{n}@x.fr;fr;;30;FR;;" for n in range(1, 2000)]
+    path = write(tmp_path / "clients.csv", [CUSTOMERS_HEADER, *good, row, *good[-2:-1]])
+    assert same_customers(path, fast=False) is None
+    with pytest.raises(InputError) as caught:
+        read_customers(path)
+    assert (caught.value.line, f"column {column!r}" in str(caught.value)) == (2001, True)
 
 
 # -- generated files ------------------------------------------------------------------------------------------
