@@ -147,6 +147,7 @@ def bulk_invoices(
             "label": get("label"),
             "pdf_url": get("pdf_url"),
         },
+        checked=True,
     )
     return invoices, added
 

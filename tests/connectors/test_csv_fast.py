@@ -4,7 +4,9 @@ same order, or the same error naming file, line and column — on odd files and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import FrozenInstanceError
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +18,7 @@ from encours.connectors.csvfile import CsvConnector, read_invoices, read_payment
 from encours.connectors.csvfile.bulk import bulk_invoices
 from encours.connectors.csvfile.bulk_customers import bulk_customers
 from encours.connectors.csvfile.bulk_payments import bulk_payments
+from encours.connectors.csvfile.columnar import built
 from encours.connectors.csvfile.columns import CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS
 from encours.connectors.csvfile.records import customers_of_rows, invoices_of_rows, payments_of_rows, read_customers
 from encours.connectors.csvfile.table import Table
@@ -322,3 +325,25 @@ def test_generated_files_read_the_same(tmp_path: Path, rows: list[str], payment_
     if column_paid is not None:
         assert repr(column_paid) == repr(exact_paid)
     assert outcome(lambda: read_payments(payments, invoices)) == exact_paid
+
+
+# -- records built a field at a time ----------------------------------------------------------------------------
+def test_built_records_equal_those_the_constructor_makes() -> None:
+    from encours.connectors.model import Allocation, Money
+
+    money = Money(Decimal("12.50"))
+    rows = [
+        {"id": "P1", "customer_id": "C1", "source": "csv", "date": date(2026, 1, 2), "amount": money},
+        {"id": "P2", "customer_id": "C2", "source": "csv", "date": date(2026, 1, 3), "amount": money,
+         "allocations": (Allocation("F1", money),), "method": "cheque", "reference": "r"},
+    ]  # fmt: skip
+    columns = {key: [row.get(key, "" if key != "allocations" else ()) for row in rows] for key in rows[1]}
+    made = built(Payment, 2, columns)  # type: ignore[arg-type]
+    assert made == [Payment(**row) for row in rows]  # type: ignore[arg-type]
+    assert made[0].allocations == () and made[0].method == ""  # fields not given: their defaults
+    with pytest.raises(FrozenInstanceError):
+        made[0].id = "P9"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="__post_init__"):
+        built(Invoice, 1, {"id": ["F1"]})  # Invoice checks its currencies: only when told they were
+    with pytest.raises(TypeError, match="no values for field 'customer_id'"):
+        built(Payment, 1, {"id": ["P1"]})
