@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from itertools import repeat
+from itertools import chain, repeat
 from operator import gt
 
 from encours.connectors.csvfile.columnar import built, columns_of, parsed
@@ -75,40 +75,32 @@ def bulk_invoices(
 
     dates = parsed(columns.get("date"), parse_date)
     due_dates = parsed(columns.get("due_date"), lambda text: parse_date(text) if text else None)
-    amounts = parsed([*columns.get("total"), *columns.get("remaining")], parse_amount)
+    amounts = parsed(chain(columns.get("total"), columns.get("remaining")), parse_amount)
     currencies = parsed(columns.get("currency"), lambda text: _currency(text) if text else "EUR")
     kinds = parsed(columns.get("kind"), document_kind)
     statuses = {text: explicit_status(normalise_name(text)) for text in set(columns.get("status"))}
     if dates is None or due_dates is None or amounts is None or currencies is None or kinds is None:
         return None
     get = columns.get
-    totals = list(map(amounts.__getitem__, get("total")))
-    remainings = list(map(amounts.__getitem__, get("remaining")))
-    if "kind" in headers:
-        kind_of = [
-            kinds[text] or (CREDIT_NOTE if total < 0 else INVOICE)
-            for text, total in zip(get("kind"), totals, strict=True)
-        ]
-        if any(kind is INVOICE and total < 0 for kind, total in zip(kind_of, totals, strict=True)):
+    if any(amount < 0 for amount in amounts.values()):  # signs to read: credit notes, accounting negatives
+        kind_of = _kinds_and_signs(amounts, get("total"), get("remaining"), [kinds[text] for text in get("kind")])
+        if kind_of is None:
             return None
     else:
-        kind_of = [CREDIT_NOTE if total < 0 else INVOICE for total in totals]
-    if any(
-        total and remaining and (total < 0) != (remaining < 0)
-        for total, remaining in zip(totals, remainings, strict=True)
-    ):
-        return None
+        kind_of = [kinds[text] or INVOICE for text in get("kind")] if "kind" in headers else [INVOICE] * columns.count
     size = {text: abs(amount) for text, amount in amounts.items()}  # the amounts without their sign
     totals, remainings = list(map(size.__getitem__, get("total"))), list(map(size.__getitem__, get("remaining")))
     if any(map(gt, remainings, totals)):
         return None
-    explicit = (
-        list(map(statuses.__getitem__, get("status"))) if "status" in headers else list(repeat(None, columns.count))
-    )
     status_of = [
-        status if status is not None else PAID if not remaining else OPEN if remaining == total else PARTIALLY_PAID
-        for status, total, remaining in zip(explicit, totals, remainings, strict=True)
+        PAID if not remaining else OPEN if remaining == total else PARTIALLY_PAID
+        for total, remaining in zip(totals, remainings, strict=True)
     ]
+    if "status" in headers:  # a status word sets the status, unless it is an ordinary one
+        status_of = [
+            status if status is not None else computed
+            for status, computed in zip(map(statuses.__getitem__, get("status")), status_of, strict=True)
+        ]
     currency_of = list(map(currencies.__getitem__, get("currency")))
     issues = list(map(dates.__getitem__, get("date")))
     due_of = list(map(due_dates.__getitem__, get("due_date")))
@@ -150,6 +142,25 @@ def bulk_invoices(
         checked=True,
     )
     return invoices, added
+
+
+def _kinds_and_signs(
+    amounts: dict[str, Decimal], totals: list[str], remainings: list[str], kinds: list[DocumentKind | None]
+) -> list[DocumentKind] | None:
+    """Each row's kind (its type column's, else a credit note when the total is negative); ``None``
+    when a row is refused: a negative invoice, a remaining of the other sign than its total."""
+    kind_of: list[DocumentKind] = []
+    append = kind_of.append
+    for total_text, remaining_text, kind in zip(totals, remainings, kinds, strict=True):
+        total, remaining = amounts[total_text], amounts[remaining_text]
+        if kind is None:
+            kind = CREDIT_NOTE if total < 0 else INVOICE
+        elif kind is INVOICE and total < 0:
+            return None
+        if total and remaining and (total < 0) != (remaining < 0):
+            return None
+        append(kind)
+    return kind_of
 
 
 def _moneys(size: dict[str, Decimal], currencies: list[str]) -> Callable[[list[str]], list[Money]]:
