@@ -133,6 +133,34 @@ def test_odd_but_regular_files(tmp_path: Path, separator: str, encoding: str) ->
     assert paid is not None and [p.id for p in paid] == ["R1", "reglements:4", "R3", "R4", "R5", "R6"]
 
 
+def test_ids_and_numbers_and_payments_naming_either(tmp_path: Path) -> None:
+    rows = [
+        "ID facture;N° facture;Client;Date;Montant TTC;Reste dû;Commercial;Email",
+        "i1;F1;Roux;01/01/2026;100;100;Léa;a@roux.fr",
+        ";F2;Roux;02/01/2026;50;0;;b@roux.fr",  # no id: the number is the id
+        "i3;;Faure;03/01/2026;75;75;;",  # no number: the id is the number
+        "F1;F9;Faure;04/01/2026;20;20;Tom;",  # an id that is another invoice's number
+        "i5;F9;Vert;05/01/2026;30;30;;",  # a number twice
+    ]
+    invoices = same_invoices(write(tmp_path / "f.csv", rows))
+    assert invoices is not None
+    assert [(i.id, i.number, i.salesperson) for i in invoices] == [
+        ("i1", "F1", "Léa"), ("F2", "F2", "Léa"), ("i3", "i3", ""), ("F1", "F9", "Tom"), ("i5", "F9", ""),
+    ]  # fmt: skip
+    payments = [
+        "Facture;Date;Montant",
+        "F1;10/01/2026;20",  # the id F1 (Faure's), not Roux's number F1
+        "F9;11/01/2026;30",  # the last invoice numbered F9
+        "i3;12/01/2026;5",
+        "F2;13/01/2026;50",
+    ]
+    paid = same_payments(write(tmp_path / "r.csv", payments), invoices)
+    assert paid is not None
+    assert [(p.customer_id, p.allocations[0].invoice_id) for p in paid] == [
+        ("Faure", "F1"), ("Vert", "i5"), ("Faure", "i3"), ("Roux", "F2"),
+    ]  # fmt: skip
+
+
 def test_quoted_fields_with_separators_and_newlines(tmp_path: Path) -> None:
     header = "invoice_number,customer_id,customer_name,date,total,remaining,label"
     quoted = write(tmp_path / "q.csv", [header, 'A1,K1,"Dupont, Fils & Cie",2026-02-01,"1,234.50",100,"a ""b"""'])
