@@ -33,7 +33,8 @@ class Row:
 
 
 class Table:
-    """One CSV file read whole, its columns mapped to keys."""
+    """One CSV file read whole, its columns mapped to keys; its physical :attr:`lines` kept for the
+    column reader, its :attr:`rows` read one by one only when asked for (the exact reader)."""
 
     def __init__(self, path: Path, columns: tuple[Column, ...], *, what: str, digest: Digest | None = None) -> None:
         self.file = str(path)
