@@ -38,10 +38,11 @@ class Table:
 
     def __init__(self, path: Path, columns: tuple[Column, ...], *, what: str, digest: Digest | None = None) -> None:
         self.file = str(path)
-        self.data = read_file_bytes(path)
+        data = read_file_bytes(path)  # not kept: the lines are
         if digest is not None:
-            digest.update(hashlib.sha256(self.data).digest())
-        text, _ = decode_text(self.data, file=self.file, encodings=("utf-8-sig", "cp1252"))
+            digest.update(hashlib.sha256(data).digest())
+        text, _ = decode_text(data, file=self.file, encodings=("utf-8-sig", "cp1252"))
+        del data
         if text.startswith("\ufeff"):
             text = text[1:]
         lines = split_lines(text)
