@@ -8,7 +8,7 @@ frozen values).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
 from itertools import chain, repeat
@@ -118,29 +118,27 @@ def bulk_invoices(
         else list(map(salesperson_of.__getitem__, customer_ids))
     )
     moneys = _moneys(size, currency_of)
+    fields: dict[str, Iterable[object]] = {
+        "id": ids,
+        "number": numbers,
+        "customer_id": customer_ids,
+        "source": repeat(SOURCE),
+        "issue_date": issues,
+        "due_date": due_of,
+        "total": moneys(get("total")),
+        "remaining": moneys(get("remaining")),
+        "kind": kind_of,
+        "status": status_of,
+        "source_status": get("status"),
+        "salesperson": salespersons,
+        "label": get("label"),
+        "pdf_url": get("pdf_url"),
+    }
+    count = columns.count
+    del columns, get  # the texts read into values: freed before the invoices are made
     # Every value is one the row reader takes, and each total and remaining have one currency (the
     # check Invoice.__post_init__ makes): the invoices are built a field at a time.
-    invoices = built(
-        Invoice,
-        columns.count,
-        {
-            "id": ids,
-            "number": numbers,
-            "customer_id": customer_ids,
-            "source": repeat(SOURCE),
-            "issue_date": issues,
-            "due_date": due_of,
-            "total": moneys(get("total")),
-            "remaining": moneys(get("remaining")),
-            "kind": kind_of,
-            "status": status_of,
-            "source_status": get("status"),
-            "salesperson": salespersons,
-            "label": get("label"),
-            "pdf_url": get("pdf_url"),
-        },
-        checked=True,
-    )
+    invoices = built(Invoice, count, fields, checked=True)
     return invoices, added
 
 
