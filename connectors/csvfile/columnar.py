@@ -80,16 +80,36 @@ def columns_of(table: Table, *, anchor: str) -> Columns | None:
     stride = distinct.pop() + 1
     if stride < table.width:
         return None
-    fields = separator.join(body).split(separator)
-    del body
+    joined = separator.join(body)
+    strip = _padded(joined, separator)
+    fields = joined.split(separator)
+    del body, joined
     for extra in range(table.width, stride):
         if any(value.strip() for value in set(fields[extra::stride])):
             return None
-    cells = {key: list(map(str.strip, fields[index::stride])) for key, (index, _) in table.headers.items()}
+    if strip:
+        cells = {key: list(map(str.strip, fields[index::stride])) for key, (index, _) in table.headers.items()}
+    else:
+        cells = {key: fields[index::stride] for key, (index, _) in table.headers.items()}
     blanks = _empty_rows(cells, anchor)
     if blanks:
         blanks = [n for n in blanks if not any(value.strip() for value in fields[n * stride : (n + 1) * stride])]
     return _without(cells, lines, blanks)
+
+
+#: What ``str.strip()`` strips (``str.isspace``) among ASCII characters, but the space.
+_ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+
+
+def _padded(joined: str, separator: str) -> bool:
+    """Whether a field of *joined* (the lines joined by the separator) may start or end with white
+    space: then every field is stripped, as the row reader strips it.  Only plain ASCII text with
+    neither a space next to a separator nor any other white space is known not to need it."""
+    if not joined.isascii() or separator.isspace():
+        return True
+    if f"{separator} " in joined or f" {separator}" in joined or joined[:1] == " " or joined[-1:] == " ":
+        return True
+    return any(space in joined for space in _ASCII_SPACES)
 
 
 def _has_text(line: str, separator: str) -> bool:

@@ -161,6 +161,25 @@ def test_ids_and_numbers_and_payments_naming_either(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ["F1;C1;Roux;01/01/2026;10;10", "F2;C1;Roux;02/01/2026;5;0"],  # nothing to strip
+        [" F1;C1;Roux;01/01/2026;10;10", "F2;C1;Roux;02/01/2026;5;0 "],  # at the ends of the text
+        ["F1 ;C1;Roux;01/01/2026;10;10", "F2;C1; Roux;02/01/2026;5;0"],  # next to a separator
+        ["F1\t;C1;Roux;01/01/2026;10;10", "F2;C1;Roux;\t02/01/2026;5;0\t"],  # tabs (other controls are refused)
+        ["F1;C1;Roux SA;01/01/2026;1 000;1 000", "F2;C1;Roux SA;02/01/2026;5;0"],  # spaces inside only
+    ],
+)
+def test_white_space_around_fields_is_stripped_as_the_row_reader_strips_it(tmp_path: Path, rows: list[str]) -> None:
+    header = "invoice_number;customer_id;customer_name;date;total;remaining"
+    invoices = same_invoices(write(tmp_path / "f.csv", [header, *rows]))
+    assert [(i.id, i.customer_id, i.issue_date.day, str(i.remaining.amount)) for i in invoices or ()] == [
+        ("F1", "C1", 1, "10.00" if "1 000" not in rows[0] else "1000.00"),
+        ("F2", "C1", 2, "0.00"),
+    ]
+
+
 def test_quoted_fields_with_separators_and_newlines(tmp_path: Path) -> None:
     header = "invoice_number,customer_id,customer_name,date,total,remaining,label"
     quoted = write(tmp_path / "q.csv", [header, 'A1,K1,"Dupont, Fils & Cie",2026-02-01,"1,234.50",100,"a ""b"""'])
