@@ -194,18 +194,19 @@ def _added_customers(
         for customer_id, email in zip(customer_ids, emails, strict=True):
             if email and customer_id not in customers:
                 more_emails.setdefault(customer_id, {})[email] = None
-    added: dict[str, Customer] = {}
-    for customer_id in dict.fromkeys(customer_ids):
-        if customer_id in customers:
-            continue
-        row = first_row[customer_id]
-        if not names[row]:
-            return None
-        added[customer_id] = Customer(
-            id=customer_id,
-            name=names[row],
-            source=SOURCE,
-            emails=tuple(more_emails.get(customer_id, ())),
-            salesperson=salespersons[row],
-        )
-    return added
+    new = [customer_id for customer_id in sorted(first_row, key=first_row.__getitem__) if customer_id not in customers]
+    rows = list(map(first_row.__getitem__, new))  # each one's first row: the one the row reader makes it from
+    if any(not names[row] for row in rows):
+        return None
+    added = built(
+        Customer,
+        len(new),
+        {
+            "id": new,
+            "name": [names[row] for row in rows],
+            "source": repeat(SOURCE),
+            "emails": [tuple(more_emails.get(customer_id, ())) for customer_id in new],
+            "salesperson": [salespersons[row] for row in rows],
+        },
+    )
+    return dict(zip(new, added, strict=True))

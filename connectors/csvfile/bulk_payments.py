@@ -6,7 +6,7 @@ value is one the row reader would refuse (it then reads the file again and names
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import repeat
 from operator import attrgetter
@@ -97,7 +97,7 @@ def bulk_payments(table: Table, invoices: list[Invoice]) -> list[Payment] | None
 Row = tuple[str, str, date, Money, tuple[Allocation, ...], str, str]
 
 
-def _grouped(rows: Iterable[Row], lines: list[int]) -> list[Payment] | None:
+def _grouped(rows: Iterable[Row], lines: Sequence[int]) -> list[Payment] | None:
     """Rows sharing a payment id as one payment allocated to several invoices (``None``: two rows of
     one payment differ in customer, date or currency)."""
     grouped: dict[str, tuple[Payment, int]] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
@@ -32,7 +32,7 @@ class Columns:
     """The data rows of a table, a column at a time: the stripped texts of each mapped key."""
 
     cells: dict[str, list[str]]
-    lines: list[int]  # the line number of each data row
+    lines: Sequence[int]  # the line number of each data row
 
     @property
     def count(self) -> int:
@@ -66,7 +66,7 @@ def columns_of(table: Table, *, anchor: str) -> Columns | None:
         return _quoted(table, body, first, anchor)
     counts = list(map(str.count, body, repeat(separator)))
     distinct = set(counts)
-    lines = list(range(first, first + len(body)))
+    lines: Sequence[int] = range(first, first + len(body))
     if len(distinct) > 3:
         return None
     if len(distinct) > 1:
@@ -124,7 +124,7 @@ def _empty_rows(cells: dict[str, list[str]], anchor: str) -> list[int]:
     return [n for n, value in enumerate(column) if not value]
 
 
-def _without(cells: dict[str, list[str]], lines: list[int], rows: list[int]) -> Columns:
+def _without(cells: dict[str, list[str]], lines: Sequence[int], rows: list[int]) -> Columns:
     """The columns less the blank *rows*."""
     if not rows:
         return Columns(cells, lines)
