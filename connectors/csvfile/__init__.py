@@ -6,6 +6,11 @@ comma or dot, dates ISO (2026-01-31) or French (31/01/2026), UTF-8 (with or with
 Windows-1252.  The column tables (:mod:`.columns`) are the reference; ``docs/formats.md`` shows them to users.
 A missing required column or a bad value raises :class:`InputError` naming the file, the line and
 the column; nothing is returned until every file has been read whole.
+
+Each file is read a column at a time when it is regular (:mod:`.columnar`, :mod:`.bulk`,
+:mod:`.bulk_payments`, :mod:`.bulk_customers`): each distinct value parsed once.  Any other file, or
+one holding a value that is refused, is read row by row (:mod:`.records`), which names the line;
+both give the same records.
 """
 
 from encours.connectors.csvfile.columns import (

@@ -9,8 +9,17 @@ from pathlib import Path
 from encours.connectors.csvfile.columns import SOURCE
 from encours.connectors.csvfile.records import read_customers, read_invoices, read_payments
 from encours.connectors.csvfile.table import read_file_bytes
-from encours.connectors.model import Customer, Delta, Invoice, Ledger, Payment, SourceInfo, credit_from_payment
-from encours.connectors.textfile import invoices_by_id, ledger_counts
+from encours.connectors.model import (
+    Customer,
+    Delta,
+    Invoice,
+    Ledger,
+    Payment,
+    SourceInfo,
+    UnallocatedCredit,
+    credit_from_payment,
+)
+from encours.connectors.textfile import invoices_by_id, ledger_counts, no_cycle_collection
 
 
 class CsvConnector:
@@ -33,6 +42,10 @@ class CsvConnector:
 
     def read(self) -> tuple[Ledger, str]:
         """The ledger the files describe and a digest of their bytes."""
+        with no_cycle_collection():
+            return self._read()
+
+    def _read(self) -> tuple[Ledger, str]:
         digest = hashlib.sha256()  # over each file's own SHA-256, in a fixed order
         customers: dict[str, Customer] = {}
         if self.customers_path is not None:
@@ -48,8 +61,7 @@ class CsvConnector:
                 everyone[payment.customer_id] = Customer(
                     id=payment.customer_id, name=payment.customer_id, source=SOURCE
                 )
-        # A payments row naming no invoice is money on account: an unallocated credit.
-        credits = tuple(c for c in (credit_from_payment(p) for p in payments) if c is not None)
+        credits = unallocated_credits(payments)
         ledger = Ledger(tuple(everyone.values()), tuple(invoices), tuple(payments), credits)
         return ledger, digest.hexdigest()
 
@@ -90,3 +102,20 @@ class CsvConnector:
     def refetch_invoices(self, invoice_ids: Sequence[str]) -> dict[str, Invoice | None]:
         """The pass's invoices as the files have them now: read once for all of them."""
         return invoices_by_id(self.read()[0], invoice_ids)
+
+
+def unallocated_credits(payments: list[Payment]) -> tuple[UnallocatedCredit, ...]:
+    """What each payment leaves unmatched (a payments row naming no invoice is money on account).
+
+    A payment wholly allocated to one invoice — most of them — leaves nothing: skipped without
+    the sums :func:`credit_from_payment` makes.
+    """
+    credits: list[UnallocatedCredit] = []
+    for payment in payments:
+        allocations = payment.allocations
+        if len(allocations) == 1 and allocations[0].amount == payment.amount:
+            continue
+        credit = credit_from_payment(payment)
+        if credit is not None:
+            credits.append(credit)
+    return tuple(credits)

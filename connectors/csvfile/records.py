@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
+from encours.connectors.csvfile.bulk import bulk_invoices
+from encours.connectors.csvfile.bulk_customers import bulk_customers
+from encours.connectors.csvfile.bulk_payments import bulk_payments
 from encours.connectors.csvfile.columns import (
-    CREDIT_WORDS,
     CUSTOMER_COLUMNS,
     EMAIL,
     INVOICE_COLUMNS,
-    INVOICE_WORDS,
-    LANGUAGES,
     METHODS,
     PAYMENT_COLUMNS,
     SOURCE,
-    STATUS_WORDS,
 )
 from encours.connectors.csvfile.table import Digest, Table, Values
+from encours.connectors.csvfile.words import (
+    direct_debit,
+    document_kind,
+    emails_of,
+    explicit_status,
+    language_of,
+    siren_of,
+    terms_of,
+)
 from encours.connectors.errors import InputError
 from encours.connectors.model import (
     Allocation,
@@ -33,17 +42,11 @@ from encours.connectors.model import (
 )
 from encours.connectors.textfile import normalise_name
 
+T = TypeVar("T")
 
-def _status(values: Values, kind: DocumentKind, total: Decimal, remaining: Decimal) -> InvoiceStatus:
-    word = normalise_name(values.text("status"))
-    explicit: InvoiceStatus | None = None
-    if word:
-        for status, words in STATUS_WORDS.items():
-            if word in words:
-                explicit = status
-                break
-        else:
-            return InvoiceStatus.UNKNOWN
+
+def _status(values: Values, total: Decimal, remaining: Decimal) -> InvoiceStatus:
+    explicit = explicit_status(normalise_name(values.text("status")))
     if explicit is not None:
         return explicit
     if remaining == 0:
@@ -52,22 +55,31 @@ def _status(values: Values, kind: DocumentKind, total: Decimal, remaining: Decim
 
 
 def _kind(values: Values, total: Decimal) -> DocumentKind:
-    raw = values.text("kind")
-    word = normalise_name(raw)
-    if not word:
+    try:
+        kind = document_kind(values.text("kind"))
+    except ValueError as exc:
+        raise values.error("kind", str(exc)) from None
+    if kind is None:
         return DocumentKind.CREDIT_NOTE if total < 0 else DocumentKind.INVOICE
-    if word in CREDIT_WORDS:
-        return DocumentKind.CREDIT_NOTE
-    if word in INVOICE_WORDS:
-        return DocumentKind.INVOICE
-    raise values.error(
-        "kind", f"{raw!r} is neither an invoice (facture, invoice) nor a credit note (avoir, credit note)"
-    )
+    return kind
 
 
 def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Customer]:
     """The customers file; *digest* (a hashlib object), when given, is fed the file's bytes."""
     table = Table(path, CUSTOMER_COLUMNS, what="customers", digest=digest)
+    read = bulk_customers(table)
+    return read if read is not None else customers_of_rows(table)
+
+
+def _field(values: Values, key: str, read: Callable[[str], T]) -> T:
+    try:
+        return read(values.text(key))
+    except ValueError as exc:
+        raise values.error(key, str(exc)) from None
+
+
+def customers_of_rows(table: Table) -> dict[str, Customer]:
+    """:func:`read_customers` row by row: the exact reader, whose errors name the line."""
     customers: dict[str, Customer] = {}
     lines: dict[str, int] = {}
     for row in table.rows:
@@ -76,29 +88,10 @@ def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Cus
         if customer_id in customers:
             raise values.error("id", f"customer {customer_id!r} is already on line {lines[customer_id]}")
         lines[customer_id] = row.line
-        emails = tuple(e for e in re.split(r"[;,\s]+", values.text("email")) if e)
-        for email in emails:
-            if not EMAIL.fullmatch(email):
-                raise values.error("email", f"{email!r} is not an e-mail address")
-        language = ""
-        if values.text("language"):
-            word = normalise_name(re.split(r"[-_]", values.text("language"))[0])
-            if word not in LANGUAGES:
-                raise values.error("language", f"{values.text('language')!r} is not fr, nl or en")
-            language = LANGUAGES[word]
-        siren = re.sub(r"[\s.]", "", values.text("siren"))
-        if siren:
-            if not siren.isdigit() or len(siren) not in (9, 14):
-                raise values.error("siren", f"{values.text('siren')!r} is not a SIREN (9 digits) or SIRET (14)")
-            siren = siren[:9]
-        terms: int | None = None
-        if values.text("payment_terms_days"):
-            match = re.match(r"\s*(\d+)", values.text("payment_terms_days"))
-            if match is None:
-                raise values.error(
-                    "payment_terms_days", f"{values.text('payment_terms_days')!r} is not a number of days"
-                )
-            terms = int(match[1])
+        emails = _field(values, "email", emails_of)
+        language = _field(values, "language", language_of)
+        siren = _field(values, "siren", siren_of)
+        terms = _field(values, "payment_terms_days", terms_of)
         customers[customer_id] = Customer(
             id=customer_id,
             name=values.required("name"),
@@ -114,8 +107,7 @@ def read_customers(path: Path, *, digest: Digest | None = None) -> dict[str, Cus
             payment_terms_days=terms,
             country=values.text("country").upper()[:2],
             address=values.text("address"),
-            direct_debit=METHODS.get(normalise_name(values.text("payment_method"))) == "direct_debit"
-            or normalise_name(values.text("payment_method")) in ("oui", "yes", "ja", "true", "vrai", "1", "x"),
+            direct_debit=direct_debit(values.text("payment_method")),
         )
     return customers
 
@@ -125,6 +117,15 @@ def read_invoices(
 ) -> tuple[list[Invoice], dict[str, Customer]]:
     """The invoices and credit notes of *path*, and the customers they name that *customers* lacks."""
     table = Table(path, INVOICE_COLUMNS, what="invoices", digest=digest)
+    read = bulk_invoices(table, customers, payment_terms_days)
+    return read if read is not None else invoices_of_rows(table, customers, payment_terms_days)
+
+
+def invoices_of_rows(
+    table: Table, customers: dict[str, Customer], payment_terms_days: int
+) -> tuple[list[Invoice], dict[str, Customer]]:
+    """:func:`read_invoices` row by row: the exact reader, whose errors name the line."""
+    rows = table.rows  # the file's own errors (a line of another width …) come first
     if "id" not in table.headers and "number" not in table.headers:
         raise InputError(
             "the invoices file has no column 'invoice_number' or 'invoice_id' "
@@ -136,7 +137,7 @@ def read_invoices(
     invoices: list[Invoice] = []
     seen: dict[str, int] = {}
     added: dict[str, Customer] = {}
-    for row in table.rows:
+    for row in rows:
         values = Values(table, row)
         key = "id" if values.text("id") else "number"
         invoice_id = values.required(key)
@@ -185,7 +186,7 @@ def read_invoices(
             terms = known.payment_terms_days if known.payment_terms_days is not None else payment_terms_days
             due = issue if kind is DocumentKind.CREDIT_NOTE else issue + timedelta(days=terms)
         currency = values.currency("currency")
-        status = _status(values, kind, total, remaining)
+        status = _status(values, total, remaining)
         invoices.append(
             Invoice(
                 id=invoice_id,
@@ -210,6 +211,13 @@ def read_invoices(
 def read_payments(path: Path, invoices: list[Invoice], *, digest: Digest | None = None) -> list[Payment]:
     """Payments; rows sharing a payment id are one payment allocated to several invoices."""
     table = Table(path, PAYMENT_COLUMNS, what="payments", digest=digest)
+    payments = bulk_payments(table, invoices)
+    return payments if payments is not None else payments_of_rows(table, invoices)
+
+
+def payments_of_rows(table: Table, invoices: list[Invoice]) -> list[Payment]:
+    """:func:`read_payments` row by row: the exact reader, whose errors name the line."""
+    rows = table.rows  # the file's own errors (a line of another width …) come first
     if "customer_id" not in table.headers and "invoice" not in table.headers:
         raise InputError(
             "the payments file has no column 'customer_id' nor 'invoice_id' (one of them says whose payment it is)",
@@ -219,7 +227,8 @@ def read_payments(path: Path, invoices: list[Invoice], *, digest: Digest | None 
     by_id = {i.id: i for i in invoices}
     by_number = {i.number: i for i in invoices}
     grouped: dict[str, tuple[Payment, int]] = {}
-    for row in table.rows:
+    stem = Path(table.file).stem
+    for row in rows:
         values = Values(table, row)
         reference = values.text("invoice")
         invoice = by_id.get(reference) or by_number.get(reference) if reference else None
@@ -240,7 +249,7 @@ def read_payments(path: Path, invoices: list[Invoice], *, digest: Digest | None 
         allocations: tuple[Allocation, ...] = ()
         if reference:
             allocations = (Allocation(invoice.id if invoice else reference, Money(to_cents(amount), currency)),)
-        payment_id = values.text("id") or f"{Path(table.file).stem}:{row.line}"
+        payment_id = values.text("id") or f"{stem}:{row.line}"
         previous = grouped.get(payment_id)
         if previous is None:
             grouped[payment_id] = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,14 +33,16 @@ class Row:
 
 
 class Table:
-    """One CSV file read whole, its columns mapped to keys."""
+    """One CSV file read whole, its columns mapped to keys; its physical :attr:`lines` kept for the
+    column reader, its :attr:`rows` read one by one only when asked for (the exact reader)."""
 
     def __init__(self, path: Path, columns: tuple[Column, ...], *, what: str, digest: Digest | None = None) -> None:
         self.file = str(path)
-        self.data = read_file_bytes(path)
+        data = read_file_bytes(path)  # not kept: the lines are
         if digest is not None:
-            digest.update(hashlib.sha256(self.data).digest())
-        text, _ = decode_text(self.data, file=self.file, encodings=("utf-8-sig", "cp1252"))
+            digest.update(hashlib.sha256(data).digest())
+        text, _ = decode_text(data, file=self.file, encodings=("utf-8-sig", "cp1252"))
+        del data
         if text.startswith("\ufeff"):
             text = text[1:]
         lines = split_lines(text)
@@ -55,17 +57,36 @@ class Table:
                 raise InputError(f"has no header line after 'sep=': a {what} CSV starts with one", file=self.file)
         else:
             delimiter = _delimiter(lines[start])
-        reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter)
-        offset = start
+        self.delimiter = delimiter
+        self.lines = lines
+        reader = csv.reader(with_ends(lines, start), delimiter=delimiter)
         try:
             header = next(reader)
-            self.header_line = offset + 1
-            self.headers = self._map(header, columns, line=self.header_line, what=what)
-            self.names = {key: name for key, (_, name) in self.headers.items()}
-            width = len(header)
-            while width and not header[width - 1].strip():
-                width -= 1
-            self.rows: list[Row] = []
+        except csv.Error as exc:
+            raise InputError(f"is not readable CSV ({exc})", file=self.file, line=start + reader.line_num) from None
+        self.header_line = start + 1
+        self.headers = self._map(header, columns, line=self.header_line, what=what)
+        self.names = {key: name for key, (_, name) in self.headers.items()}
+        width = len(header)
+        while width and not header[width - 1].strip():
+            width -= 1
+        self.width = width
+        #: The index in :attr:`lines` of the first line after the header (a header may span lines).
+        self.body = start + reader.line_num
+        self._reader = reader
+        self._rows: list[Row] | None = None
+
+    @property
+    def rows(self) -> list[Row]:
+        """The data rows, read one by one (the exact reader): the first bad one raises, naming its line."""
+        if self._rows is None:
+            self._rows = self._read_rows()
+        return self._rows
+
+    def _read_rows(self) -> list[Row]:
+        reader, offset, width, delimiter = self._reader, self.body - self._reader.line_num, self.width, self.delimiter
+        rows: list[Row] = []
+        try:
             previous = reader.line_num
             for fields in reader:
                 line = offset + previous + 1
@@ -81,11 +102,12 @@ class Table:
                     raise InputError(
                         f"has {len(fields)} fields where the header has {width}{hint}", file=self.file, line=line
                     )
-                self.rows.append(
+                rows.append(
                     Row(line, {key: fields[index].strip() for key, (index, _) in self.headers.items()}, self.names)
                 )
         except csv.Error as exc:
             raise InputError(f"is not readable CSV ({exc})", file=self.file, line=offset + reader.line_num) from None
+        return rows
 
     def _map(
         self, header: list[str], columns: tuple[Column, ...], *, line: int, what: str
@@ -112,6 +134,15 @@ class Table:
 
 def read_file_bytes(path: Path) -> bytes:
     return read_bounded(path)
+
+
+def with_ends(lines: list[str], start: int) -> Iterator[str]:
+    """``lines[start:]`` as ``io.StringIO("\\n".join(lines[start:]))`` yields them, without that copy of the text."""
+    last = len(lines) - 1
+    for n in range(start, last):
+        yield lines[n] + "\n"
+    if start <= last:
+        yield lines[last]
 
 
 def _delimiter(header: str) -> str:

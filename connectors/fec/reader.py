@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from encours.connectors.fec.columns import read_header
 from encours.connectors.fec.documents import Rebuild
 from encours.connectors.model import Ledger
 from encours.connectors.parsing import read_bounded
-from encours.connectors.textfile import decode_text, split_lines
+from encours.connectors.textfile import decode_text, no_cycle_collection, split_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +27,6 @@ class FecFile:
     digest: str
     due_date_column: str | None
     notes: tuple[str, ...] = ()
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """No cyclic garbage collection while a file is read: it makes hundreds of thousands of objects
-    that all stay alive, and each collection pass would walk them all again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_fec(
@@ -78,7 +62,7 @@ def read_fec(
         lines[header_index], file=file, line=header_index + 1, due_date_column=due_date_column
     )
     book = Book(file)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         ColumnReader(book, columns, separator).read(lines[header_index + 1 :], header_index + 2)
         count = len(lines)
         del lines
