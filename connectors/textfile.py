@@ -8,11 +8,9 @@ count lines the way editors do, and describe and re-check a ledger the same way.
 from __future__ import annotations
 
 import codecs
-import gc
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 
 from encours.connectors.errors import ConfigError, InputError
 from encours.connectors.model import Invoice, Ledger
@@ -116,19 +114,6 @@ def split_lines(text: str) -> list[str]:
 def iter_lines(text: str) -> Iterator[str]:
     """:func:`split_lines`, one line at a time."""
     return iter(split_lines(text))
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """No cyclic garbage collection while a file is read: it makes hundreds of thousands of objects
-    that all stay alive, and each collection pass would walk them all again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def ledger_counts(ledger: Ledger) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from encours.connectors.csvfile.columns import SOURCE
 from encours.connectors.csvfile.records import read_customers, read_invoices, read_payments
 from encours.connectors.csvfile.table import read_file_bytes
+from encours.connectors.memory import no_cycle_collection
 from encours.connectors.model import (
     Customer,
     Delta,
@@ -19,7 +20,7 @@ from encours.connectors.model import (
     UnallocatedCredit,
     credit_from_payment,
 )
-from encours.connectors.textfile import invoices_by_id, ledger_counts, no_cycle_collection
+from encours.connectors.textfile import invoices_by_id, ledger_counts
 
 
 class CsvConnector:

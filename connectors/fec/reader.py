@@ -11,9 +11,10 @@ from encours.connectors.fec.book import Book
 from encours.connectors.fec.columnar import ColumnReader
 from encours.connectors.fec.columns import read_header
 from encours.connectors.fec.documents import Rebuild
+from encours.connectors.memory import no_cycle_collection
 from encours.connectors.model import Ledger
 from encours.connectors.parsing import read_bounded
-from encours.connectors.textfile import decode_text, no_cycle_collection, split_lines
+from encours.connectors.textfile import decode_text, split_lines
 
 
 @dataclass(frozen=True, slots=True)
