@@ -3,15 +3,18 @@ reasons, each invoice's next action, and the keys that make a step happen once."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 from encours.connectors.model import Money
 from encours.scenarios.credits import Credit
 from encours.scenarios.loader import Step
+
+#: A part of a step key that percent-encoding leaves unchanged (quote's always-safe characters).
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 
 #: What a step key is about: one invoice (target = invoice id) or a customer's account (target = customer id).
 KeyLevel = Literal["invoice", "account"]
@@ -27,10 +30,13 @@ class StepKey:
     step: str
     cycle: str = ""
 
-    @cached_property
+    @property
     def id(self) -> str:
-        """One-line form, e.g. ``invoice/F-12/standard/reminder_1/`` (parts percent-encoded; worked out once)."""
-        return "/".join(quote(p, safe="") for p in (self.level, self.target, self.scenario, self.step, self.cycle))
+        """One-line form, e.g. ``invoice/F-12/standard/reminder_1/`` (parts percent-encoded)."""
+        parts = (self.level, self.target, self.scenario, self.step, self.cycle)
+        if all(map(_PLAIN.fullmatch, parts)):  # what quote() leaves as it is: the usual ids, steps, dates
+            return "/".join(parts)
+        return "/".join(quote(p, safe="") for p in parts)
 
     @classmethod
     def parse(cls, text: str) -> StepKey:
