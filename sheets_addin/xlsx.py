@@ -74,7 +74,9 @@ from encours.sheets_addin.xlsx_rows import (
     is_formula_text,
     row_values,
 )
+from encours.sheets_addin.xlsx_sheetxml import Sheet
 from encours.sheets_addin.xlsx_splice import sync_package
+from encours.sheets_addin.xlsx_trusted import KeptRowsError
 
 __all__ = [  # the live-Excel backend shares the row helpers
     "EUR_FORMAT",
@@ -176,7 +178,13 @@ class XlsxWorkbook:
         for attempt in (1, 2):
             self.notes = []
             try:
-                self._write_once(view)
+                try:
+                    self._write_once(view)
+                except KeptRowsError as exc:  # what was kept does not fit the file: nothing kept, every row read
+                    log.warning("%s — reading every row", exc)
+                    forget_prints(self.path)
+                    self.notes = []
+                    self._write_once(view)
                 break
             except WorkbookChangedError as exc:
                 if attempt == 2:
@@ -201,7 +209,7 @@ class XlsxWorkbook:
                     # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
                     pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
                 base = SheetMarks() if snapshot is None else self._marks_read_from(pkg)
-                written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None]] = {}
+                written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] = {}
                 changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None,
                                        kept=load_prints(self.path) if snapshot is not None else None,
                                        written=written)
@@ -212,8 +220,8 @@ class XlsxWorkbook:
                 stamp_after = people_stamp(pkg) if after is not None else ""
                 sheets = pkg.sheets()
                 prints = {name: TabPrints(sheets[name], pkg.crc(sheets[name]), pkg.size(sheets[name]), layout, marks,
-                                          found)
-                          for name, (layout, marks, found) in written.items()}
+                                          found, part.written_rows)
+                          for name, (layout, marks, found, part) in written.items()}
             finally:
                 pkg.close()
             forget_prints(self.path)  # until the new file is in place, nothing kept describes it

@@ -64,17 +64,18 @@ from encours.sheets_addin.xlsx_rows import (
 )
 from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet
 from encours.sheets_addin.xlsx_styles import StyleBook
+from encours.sheets_addin.xlsx_trusted import open_sheet
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
                  created: bool = False, kept: Mapping[str, TabPrints] | None = None,
-                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None]] | None = None
+                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] | None = None
                  ) -> PeopleChanges:
     """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
 
     ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then);
-    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints, and
-    the row of every ID when no row lacks one).
+    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints, the
+    row of every ID when no row lacks one, and the part, whose rows' offsets are known once it is saved).
     Returns what it did to the rows people's marks are read from."""
     styles_part = pkg.styles_part()
     if styles_part is None:
@@ -102,7 +103,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
             pkg.add_sheet(name, EMPTY_SHEET, before)
             fresh.add(name)
     sheets = pkg.sheets()
-    parsed = {name: Sheet(pkg.text(sheets[name])) for name in _TAB_ORDER}
+    parsed = {name: open_sheet(pkg, sheets[name], ctx.kept_rows.get(name)) for name in _TAB_ORDER}
 
     inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view, _invoice_updates(view), {}, ctx)
     inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
@@ -170,10 +171,10 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         workbook_settings(pkg, {name: (1, 1) for name in keyed})
     if written is not None:  # a row something else rewrote since it was rendered is compared next time
         for name, (layout, prints, numbers, ids) in ctx.rows_written.items():
-            tab_rows = parsed[name].rows
-            written[name] = (layout, {key: mark for key, mark in prints.items()
-                                      if (row := tab_rows.get(numbers[key])) is not None and not row.parsed},
-                             ids)
+            whole = parsed[name].unparsed_numbers()
+            if not whole.issuperset(numbers.values()):
+                prints = {key: mark for key, mark in prints.items() if numbers[key] in whole}
+            written[name] = (layout, prints, ids, parsed[name])
     return ctx.people
 
 
@@ -227,22 +228,23 @@ def _update_keyed(
     id_index = positions[tab.id_key]
     whole: list[NewRow] = []  # rows as encours last wrote them, if nothing changed: compared whole
     by_cell = list(merge.unknown)
+    unparsed = sheet.unparsed_numbers()
     for key, number in merge.matched.items():
-        row = sheet.rows.get(number)
-        if row is not None and not row.parsed and number not in merge.restored:
+        if number in unparsed and number not in merge.restored:
             whole.append((number, key, known[key], None if run is None else run.get(key, {})))
         else:
             by_cell.append((key, number))
     before = kept.prints if kept is not None else {}
     prints: dict[str, bytes] = {}  # the rows left exactly as encours renders them
     to_render: list[NewRow] = []
+    same: list[int] = []
     for item, mark in zip(whole, append.prints(whole), strict=True):
+        prints[item[1]] = mark
         if before.get(item[1]) == mark:  # its text is what this very render gave last time: not rendered again
-            sheet.rows[item[0]].last = append.last
-            prints[item[1]] = mark
+            same.append(item[0])
         else:
-            prints[item[1]] = mark
             to_render.append(item)
+    sheet.set_last(same, append.last)
     keys = {item[0]: item[1] for item in to_render}
     for number, text in append.rows(to_render):
         row = sheet.rows[number]
