@@ -37,6 +37,7 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.view_texts import ViewTexts
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
 from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
 from encours.sheets_addin.xlsx_package import (
@@ -202,7 +203,8 @@ class XlsxWorkbook:
                 _skeleton(view, skeleton)
             pkg = Package(skeleton if snapshot is None else self.path)
             try:
-                digest = view_digest(view, self.bounds)
+                texts = ViewTexts(view)  # the view's columns, taken once for its digest and the rows' prints
+                digest = view_digest(view, self.bounds, texts)
                 if snapshot is not None and stored_mark(pkg) == sync_mark(pkg, digest):
                     return  # what the last sync wrote, untouched since, and nothing new: not even read
                 if snapshot is None and self.path.suffix.lower() == ".xlsm":
@@ -212,7 +214,8 @@ class XlsxWorkbook:
                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] = {}
                 changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None,
                                        kept=load_prints(self.path) if snapshot is not None else None,
-                                       written=written)
+                                       texts=texts, written=written)
+                texts.release()
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched
                 pkg.save(tmp, finish=lambda done: store_mark(done, sync_mark(done, digest)))

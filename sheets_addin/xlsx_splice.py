@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import compress, repeat
+from operator import eq, not_
 from typing import Any
 
 from encours.connectors.errors import SheetError
@@ -33,6 +35,7 @@ from encours.sheets_addin.layout import (
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.view_texts import ViewTexts
 from encours.sheets_addin.xlsx_append import Appender, NewRow
 from encours.sheets_addin.xlsx_cells import cell_style, cell_xml, shared_strings
 from encours.sheets_addin.xlsx_layout import (
@@ -68,12 +71,13 @@ from encours.sheets_addin.xlsx_trusted import open_sheet
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
-                 created: bool = False, kept: Mapping[str, TabPrints] | None = None,
+                 created: bool = False, kept: Mapping[str, TabPrints] | None = None, texts: ViewTexts | None = None,
                  written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] | None = None
                  ) -> PeopleChanges:
     """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
 
-    ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then);
+    ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then); ``texts``:
+    the view's columns as texts, when already taken (for the view digest);
     ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints, the
     row of every ID when no row lacks one, and the part, whose rows' offsets are known once it is saved).
     Returns what it did to the rows people's marks are read from."""
@@ -85,6 +89,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
                         if r.get("Type", "").endswith("/sharedStrings")), None)
     ctx = Context(StyleBook(pkg.read(styles_part)), shared_strings(pkg.text(shared_part) if shared_part else None),
                   notes)
+    texts = texts or ViewTexts(view)
+    ctx.texts.update({INVOICES.name: texts.invoices, CUSTOMERS.name: texts.customers})
     for name, tab_prints in (kept or {}).items():
         part = tab_prints.part
         if sheets.get(name) == part and part in pkg and pkg.crc(part) == tab_prints.crc \
@@ -226,25 +232,22 @@ def _update_keyed(
         ctx.people.other = True
     plan = RowPlan(tab, positions, extra)
     id_index = positions[tab.id_key]
-    whole: list[NewRow] = []  # rows as encours last wrote them, if nothing changed: compared whole
     by_cell = list(merge.unknown)
-    unparsed = sheet.unparsed_numbers()
-    for key, number in merge.matched.items():
-        if number in unparsed and number not in merge.restored:
-            whole.append((number, key, known[key], None if run is None else run.get(key, {})))
-        else:
-            by_cell.append((key, number))
+    # rows as encours last wrote them, if nothing changed: compared whole (a column at a time, as lists)
+    matched_keys, matched_numbers = list(merge.matched), list(merge.matched.values())
+    flags = list(map(sheet.unparsed_numbers().__contains__, matched_numbers))
+    if merge.restored:
+        flags = [flag and number not in merge.restored for flag, number in zip(flags, matched_numbers, strict=True)]
+    whole_keys, whole_numbers = list(compress(matched_keys, flags)), list(compress(matched_numbers, flags))
+    by_cell.extend(compress(zip(matched_keys, matched_numbers, strict=True), map(not_, flags)))
+    runs = None if run is None else list(map(run.get, whole_keys, repeat({})))
+    marks = append.prints_of(whole_numbers, whole_keys, runs, known)
     before = kept.prints if kept is not None else {}
-    prints: dict[str, bytes] = {}  # the rows left exactly as encours renders them
-    to_render: list[NewRow] = []
-    same: list[int] = []
-    for item, mark in zip(whole, append.prints(whole), strict=True):
-        prints[item[1]] = mark
-        if before.get(item[1]) == mark:  # its text is what this very render gave last time: not rendered again
-            same.append(item[0])
-        else:
-            to_render.append(item)
-    sheet.set_last(same, append.last)
+    prints = dict(zip(whole_keys, marks, strict=True))  # the rows left exactly as encours renders them
+    same = list(map(eq, map(before.get, whole_keys), marks))  # its text is what this very render gave last time
+    sheet.set_last(compress(whole_numbers, same), append.last)
+    to_render: list[NewRow] = [(whole_numbers[i], whole_keys[i], known[whole_keys[i]],
+                                None if runs is None else runs[i]) for i in compress(range(len(same)), map(not_, same))]
     keys = {item[0]: item[1] for item in to_render}
     for number, text in append.rows(to_render):
         row = sheet.rows[number]
@@ -271,11 +274,10 @@ def _update_keyed(
             new.append((number, key, known[key], run_row))
     ctx.people.append(tab.key, [item[1] for item in new])
     if new:
-        new_prints: list[bytes] = []
-        for number, text in append.rows(new, new_prints):
+        prints.update(zip((item[1] for item in new), append.prints(new), strict=True))
+        for number, text in append.rows(new):
             sheet.add_row(number, text, last=append.last)
-        prints.update(zip((item[1] for item in new), new_prints, strict=True))
-    numbers = {item[1]: item[0] for item in whole}
+    numbers = dict(zip(whole_keys, whole_numbers, strict=True))
     numbers.update((item[1], item[0]) for item in new)
     ctx.rows_written[tab.name] = (layout, prints, numbers, ids_after(found, merge))
     last_used = merge.last_row
