@@ -1,9 +1,11 @@
-"""A view table's columns as unambiguous text, pulled out of its rows and converted once.
+"""A view table's rows as unambiguous text, pulled out of the rows and converted once per sync.
 
 The view's digest (:mod:`~encours.sheets_addin.xlsx_mark`) and the rows' prints
-(:mod:`~encours.sheets_addin.xlsx_prints`) read the same columns of ``view.invoices`` and
-``view.customers``: at 100,000 invoices pulling and converting a column costs about as much as
-hashing it, so each column is taken once per sync and both use it.
+(:mod:`~encours.sheets_addin.xlsx_prints`) read the same values of ``view.invoices`` and
+``view.customers``: at 100,000 invoices pulling and converting the values costs about as much as
+hashing them, so each table is taken once, a column at a time, and both use each row's text.
+A row's text holds all its values (not only those a tab shows): a print then never misses a value
+its row is rendered from.
 """
 
 from __future__ import annotations
@@ -18,53 +20,53 @@ from encours.sheets_addin.xlsx_prints import SEPARATOR, column_texts
 
 
 class TableTexts:
-    """The columns of one table of rows (a row without a key gives ``MISSING`` for it)."""
+    """The rows of one table as texts: their keys, the tag of each column's types, each row's text."""
 
     def __init__(self, rows: Sequence[Row]) -> None:
         self.rows = rows
-        self._columns: dict[str, tuple[str, Sequence[str] | None]] = {}
-        self._joined: dict[tuple[str, ...], tuple[str, list[str]]] = {}
+        self._texts: tuple[tuple[str, ...], str, list[str]] | None = None
         self._index: dict[str, int] | None = None
-        #: Keys some row lacks (their columns hold ``MISSING`` there).
-        self.lacking: set[str] = set()
 
-    def values(self, key: str) -> list[Any]:
-        try:
-            return list(map(itemgetter(key), self.rows))
-        except KeyError:
-            self.lacking.add(key)
-            return list(map(methodcaller("get", key, MISSING), self.rows))
+    def texts(self) -> tuple[tuple[str, ...], str, list[str]]:
+        """(keys, the columns' tags, each row's values as one text: see ``column_texts``), in the table's order.
 
-    def column(self, key: str) -> tuple[str, Sequence[str] | None]:
-        """The column's tag (its values' types) and each row's value as text (see ``column_texts``)."""
-        found = self._columns.get(key)
-        if found is None:
-            found = self._columns[key] = column_texts(self.values(key))
-        return found
-
-    def joined(self, keys: tuple[str, ...]) -> tuple[str, list[str]]:
-        """The tags of these columns, and each row's texts of them joined (in the table's order)."""
-        found = self._joined.get(keys)
-        if found is None:
-            columns = [self.column(key) for key in keys]
-            tags = "".join(tag + "," for tag, _ in columns)
-            texts = [texts for _, texts in columns if texts is not None]
-            rows = list(map(SEPARATOR.join, zip(*texts, strict=True))) if texts else [""] * len(self.rows)
-            found = self._joined[keys] = (tags, rows)
-            self._columns.clear()  # the view digest is taken: only the rows' prints are left to take (memory)
-        return found
-
-    def release(self) -> None:
-        """Forget every text taken (once the prints are taken: a big write needs the memory)."""
-        self._columns.clear()
-        self._joined.clear()
-        self._index = None
+        Rows of other keys than the first row's: every key any row has, ``MISSING`` where a row lacks it."""
+        if self._texts is None:
+            rows = self.rows
+            keys = tuple(rows[0]) if rows else ()
+            columns = _columns(rows, keys) if set(map(len, rows)) <= {len(keys)} else None
+            if columns is None:
+                keys = tuple(sorted(set().union(*rows)))
+                columns = [list(map(methodcaller("get", key, MISSING), rows)) for key in keys]
+            texts = []
+            tags = ""
+            for index, column in enumerate(columns):
+                tag, text = column_texts(column)
+                columns[index] = []  # converted: the values are not needed any more
+                tags += tag + ","
+                texts.append(text or ())
+            joined = list(map(SEPARATOR.join, zip(*texts, strict=True))) if keys else [""] * len(rows)
+            self._texts = (keys, tags, joined)
+        return self._texts
 
     def index(self) -> Mapping[str, int]:
         """Row ID → its place in the table (an ID given twice: the last row, as a dict of the rows keeps)."""
         if self._index is None:
             self._index = dict(zip(map(itemgetter("id"), self.rows), range(len(self.rows)), strict=True))
         return self._index
+
+    def release(self) -> None:
+        """Forget the texts (once the prints are taken: a big write needs the memory)."""
+        self._texts = None
+        self._index = None
+
+
+def _columns(rows: Sequence[Row], keys: tuple[str, ...]) -> list[list[Any]] | None:
+    """Every column's values (None: a row lacks one of the keys)."""
+    try:
+        return [list(map(itemgetter(key), rows)) for key in keys]
+    except KeyError:
+        return None
 
 
 class ViewTexts:

@@ -74,15 +74,15 @@ class Appender:
 
     def prints_of(self, numbers: Sequence[int], keys: Sequence[str], runs: Sequence[Row | None] | None,
                   known: Mapping[str, Row]) -> list[bytes]:
-        """The prints of the rows of these numbers and IDs (synced values: ``known``, or the view table's texts).
+        """The prints of the rows of these numbers and IDs (synced values: ``known``, or the view table's row texts).
 
         ``runs``: each row's run values (None: no row has any)."""
         if self.table is None:
             return self.prints([(n, k, known[k], None if runs is None else runs[i])
                                 for i, (n, k) in enumerate(zip(numbers, keys, strict=True))])
-        tags, joined = self.table.joined(self._keys(self.SYNCED))
+        _keys, tags, joined = self.table.texts()  # every value of the row: those of the tab's columns among them
         texts = list(map(joined.__getitem__, map(self.table.index().__getitem__, keys)))
-        columns = [column_texts(list(map(str, numbers))), column_texts(keys), (tags, texts)]
+        columns = [column_texts(list(map(str, numbers))), column_texts(keys), ("row:" + tags, texts)]
         if runs is None:
             columns.append(("no run", None))
         else:

@@ -143,7 +143,8 @@ def load(path: Path) -> dict[str, TabPrints]:
             ids = [str(i) for i in entry["ids"]]
             stop = at + len(ids) * PRINT_SIZE
             chunk = bytes(blob[at:stop])
-            prints = {key: chunk[i * PRINT_SIZE : (i + 1) * PRINT_SIZE] for i, key in enumerate(ids)}
+            cuts = map(slice, range(0, len(chunk), PRINT_SIZE), range(PRINT_SIZE, len(chunk) + PRINT_SIZE, PRINT_SIZE))
+            prints = dict(zip(ids, map(chunk.__getitem__, cuts), strict=True))
             at = stop
             found = None
             if entry.get("found_ids") is not None:

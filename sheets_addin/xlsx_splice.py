@@ -144,14 +144,12 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     aging = parsed[AGING.name]
     aging.clear_rows()
     rows = aging_rows(_aging_customers(view), inv_letters)
+    letters = [column_letter(index) for index in range(max(map(len, rows)))]
     for number, values in enumerate(rows, start=1):
-        bold = number in (1, len(rows))
-        cells = {}
-        for index, value in enumerate(values):
-            fmt = EUR_FORMAT if number > 1 and index >= 2 else None
-            cells[index] = cell_xml(f"{column_letter(index)}{number}", value, ctx.style(fmt, bold),
-                                    formula=index >= 2 or number == 1)
-        aging.set_cells(number, cells)
+        bold, suffix = number in (1, len(rows)), str(number)
+        aging.set_cells(number, {i: cell_xml(letters[i] + suffix, value, ctx.style(EUR_FORMAT if number > 1 and i >= 2
+                                                                                   else None, bold),
+                                             formula=i >= 2 or number == 1) for i, value in enumerate(values)})
     if AGING.name in fresh:
         freeze_views(aging, "C2")
         set_widths(aging, [c.width for c in AGING.columns])
@@ -179,7 +177,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         for name, (layout, prints, numbers, ids) in ctx.rows_written.items():
             whole = parsed[name].unparsed_numbers()
             if not whole.issuperset(numbers.values()):
-                prints = {key: mark for key, mark in prints.items() if numbers[key] in whole}
+                prints = dict(compress(prints.items(), map(whole.__contains__, map(numbers.__getitem__, prints))))
             written[name] = (layout, prints, ids, parsed[name])
     return ctx.people
 
