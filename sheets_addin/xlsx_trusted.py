@@ -41,12 +41,15 @@ def open_sheet(pkg: Package, part: str, kept: TabPrints | None) -> Sheet:
     """The part as a :class:`TrustedSheet` when its rows' offsets are kept and fit, else cut as usual.
 
     ``kept``: what the last sync wrote in this part, trusted (the part's CRC-32 and size unchanged)."""
+    if kept is None or kept.rows is None:
+        return Sheet(pkg.text(part))
     data = pkg.read(part)
-    if kept is not None and kept.rows is not None:
-        sheet = TrustedSheet.of(data, *kept.rows)
-        if sheet is not None:
-            return sheet
-    return Sheet(data.decode("utf-8"))
+    sheet = TrustedSheet.of(data, *kept.rows)
+    if sheet is not None:
+        return sheet
+    text = data.decode("utf-8")
+    del data  # a big part is not held twice while it is cut into rows
+    return Sheet(text)
 
 
 class _Rows(MutableMapping[int, Row]):
