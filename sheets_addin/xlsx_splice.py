@@ -36,14 +36,13 @@ from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
 from encours.sheets_addin.view_texts import ViewTexts
+from encours.sheets_addin.xlsx_aging import write_aging
 from encours.sheets_addin.xlsx_append import Appender, NewRow
 from encours.sheets_addin.xlsx_cells import cell_style, cell_xml, shared_strings
 from encours.sheets_addin.xlsx_layout import (
     KIND_COLORS,
     Context,
-    freeze_views,
     layout_tab,
-    page_setup,
     scenario_list,
     set_widths,
     workbook_settings,
@@ -53,7 +52,6 @@ from encours.sheets_addin.xlsx_people import PeopleChanges
 from encours.sheets_addin.xlsx_prints import TabPrints, ids_after, layout_key, plan_known
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
-    EUR_FORMAT,
     RowPlan,
     _aging_customers,
     _customer_updates,
@@ -142,20 +140,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     scenario_list(params, view.scenario_names, ctx)
 
     aging = parsed[AGING.name]
-    aging.clear_rows()
-    rows = aging_rows(_aging_customers(view), inv_letters)
-    letters = [column_letter(index) for index in range(max(map(len, rows)))]
-    for number, values in enumerate(rows, start=1):
-        bold, suffix = number in (1, len(rows)), str(number)
-        aging.set_cells(number, {i: cell_xml(letters[i] + suffix, value, ctx.style(EUR_FORMAT if number > 1 and i >= 2
-                                                                                   else None, bold),
-                                             formula=i >= 2 or number == 1) for i, value in enumerate(values)})
-    if AGING.name in fresh:
-        freeze_views(aging, "C2")
-        set_widths(aging, [c.width for c in AGING.columns])
-    aging_ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"
-    aging.set_tail_element("autoFilter", f'<autoFilter ref="{aging_ref}"/>')
-    page_setup(aging)
+    aging_mark = write_aging(aging, aging_rows(_aging_customers(view), inv_letters), ctx, fresh=AGING.name in fresh,
+                             kept=ctx.kept_rows.get(AGING.name))
 
     board = parsed[DASHBOARD_TAB]
     board.clear_rows()
@@ -179,6 +165,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
             if not whole.issuperset(numbers.values()):
                 prints = dict(compress(prints.items(), map(whole.__contains__, map(numbers.__getitem__, prints))))
             written[name] = (layout, prints, ids, parsed[name])
+        written[AGING.name] = (aging_mark, {}, None, aging)  # no row kept: the mark of the rows it holds
     return ctx.people
 
 

@@ -15,10 +15,12 @@ import pytest
 from openpyxl import load_workbook
 
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.sheets_addin import xlsx_aging
 from encours.sheets_addin import xlsx_splice as splice
 from encours.sheets_addin.layout import INVOICES, column_letter
 from encours.sheets_addin.view import SheetView, build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
+from encours.sheets_addin.xlsx_cells import cell_xml
 from encours.sheets_addin.xlsx_people import cache_file
 from encours.sheets_addin.xlsx_prints import load as load_prints
 from encours.sheets_addin.xlsx_prints import store as store_prints
@@ -260,3 +262,31 @@ def test_a_trusted_sheet_edited_gives_the_text_of_a_cut_one(edit: str) -> None:
     data = text.encode()
     assert all(data.startswith(b'<row r="%d"' % n, at)
                for n, at in zip(trusted.written_rows[0], trusted.written_rows[1], strict=False))
+
+
+def test_balance_agee_is_rebuilt_only_when_its_rows_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered = [0]
+    real = cell_xml
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        rendered[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(xlsx_aging, "cell_xml", counted)
+    last_of_c004 = tuple(f"INV{i:04d}" for i in range(40) if i % 5 == 4)
+    views = [build_view(_ledger(40), AS_OF), build_view(_ledger(40, paid=("INV0007",)), AS_OF),
+             build_view(_ledger(40, paid=("INV0007", *last_of_c004)), AS_OF)]  # C004: nothing left open
+    hot, cold = tmp_path / "hot.xlsx", tmp_path / "cold.xlsx"
+    counts = []
+    for number, view in enumerate(views):
+        rendered[0] = 0
+        XlsxWorkbook(hot).write(view)
+        counts.append(rendered[0])
+        with monkeypatch.context() as m:
+            m.setenv("XDG_CACHE_HOME", str(tmp_path / f"empty-{number}"))
+            XlsxWorkbook(cold).write(view)
+        assert _parts(hot) == _parts(cold)
+    assert counts[0] > 0 and counts[1] == 0 and counts[2] > 0  # the same customers open: left as it was
+    ws = load_workbook(hot)["Balance âgée"]
+    ids = [ws.cell(r, 2).value for r in range(2, ws.max_row + 1)]
+    assert "C004" not in ids and "C003" in ids
