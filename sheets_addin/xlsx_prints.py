@@ -90,11 +90,14 @@ def plan_known(
 ) -> TablePlan:
     """:func:`plan_table` for a part whose every ID's row is known (``rows``, by row): none lost, none twice."""
     plan = TablePlan(last_row=max(last_used, 1))
-    for key, number in rows.items():
-        if key in known:
-            plan.matched[key] = number
-        else:
-            plan.unknown.append((key, number))
+    if known.keys() >= rows.keys():  # as usual, every ID of the part still known: matched as they are
+        plan.matched = dict(rows)
+    else:
+        for key, number in rows.items():
+            if key in known:
+                plan.matched[key] = number
+            else:
+                plan.unknown.append((key, number))
     for key in append:
         if key not in rows:
             plan.last_row += 1
