@@ -3,7 +3,8 @@
 The view's digest (:mod:`~encours.sheets_addin.xlsx_mark`) and the rows' prints
 (:mod:`~encours.sheets_addin.xlsx_prints`) read the same values of ``view.invoices`` and
 ``view.customers``: at 100,000 invoices pulling and converting the values costs about as much as
-hashing them, so each table is taken once, a column at a time, and both use each row's text.
+hashing them, so each table is taken once, a column at a time: the digest hashes the columns, the
+prints take each row's text joined from them.
 A row's text holds all its values (not only those a tab shows): a print then never misses a value
 its row is rendered from.
 """
@@ -24,29 +25,38 @@ class TableTexts:
 
     def __init__(self, rows: Sequence[Row]) -> None:
         self.rows = rows
+        self._columns: tuple[tuple[str, ...], list[tuple[str, Sequence[str]]]] | None = None
         self._texts: tuple[tuple[str, ...], str, list[str]] | None = None
         self._index: dict[str, int] | None = None
 
-    def texts(self) -> tuple[tuple[str, ...], str, list[str]]:
-        """(keys, the columns' tags, each row's values as one text: see ``column_texts``), in the table's order.
+    def columns(self) -> tuple[tuple[str, ...], list[tuple[str, Sequence[str]]]]:
+        """(keys, each column's tag and texts: see ``column_texts``), in the table's order.
 
         Rows of other keys than the first row's: every key any row has, ``MISSING`` where a row lacks it."""
-        if self._texts is None:
+        if self._columns is None:
             rows = self.rows
             keys = tuple(rows[0]) if rows else ()
-            columns = _columns(rows, keys) if set(map(len, rows)) <= {len(keys)} else None
-            if columns is None:
+            values = _columns(rows, keys) if set(map(len, rows)) <= {len(keys)} else None
+            if values is None:
                 keys = tuple(sorted(set().union(*rows)))
-                columns = [list(map(methodcaller("get", key, MISSING), rows)) for key in keys]
-            texts = []
-            tags = ""
-            for index, column in enumerate(columns):
+                values = [list(map(methodcaller("get", key, MISSING), rows)) for key in keys]
+            columns = []
+            for index, column in enumerate(values):
                 tag, text = column_texts(column)
-                columns[index] = []  # converted: the values are not needed any more
-                tags += tag + ","
-                texts.append(text or ())
-            joined = list(map(SEPARATOR.join, zip(*texts, strict=True))) if keys else [""] * len(rows)
+                values[index] = []  # converted: the values are not needed any more
+                columns.append((tag, text or ()))
+            self._columns = (keys, columns)
+        return self._columns
+
+    def texts(self) -> tuple[tuple[str, ...], str, list[str]]:
+        """(keys, the columns' tags, each row's values as one text), the columns then dropped (memory)."""
+        if self._texts is None:
+            keys, columns = self.columns()
+            tags = "".join(tag + "," for tag, _ in columns)
+            joined = list(map(SEPARATOR.join, zip(*(t for _, t in columns), strict=True))) if keys \
+                else [""] * len(self.rows)
             self._texts = (keys, tags, joined)
+            self._columns = None
         return self._texts
 
     def index(self) -> Mapping[str, int]:
@@ -57,6 +67,7 @@ class TableTexts:
 
     def release(self) -> None:
         """Forget the texts (once the prints are taken: a big write needs the memory)."""
+        self._columns = None
         self._texts = None
         self._index = None
 
@@ -75,6 +86,11 @@ class ViewTexts:
     def __init__(self, view: SheetView) -> None:
         self.invoices = TableTexts(view.invoices)
         self.customers = TableTexts(view.customers)
+
+    def join(self) -> None:
+        """Each row's values as one text, the columns dropped: a sync that writes only needs those."""
+        self.invoices.texts()
+        self.customers.texts()
 
     def release(self) -> None:
         self.invoices.release()

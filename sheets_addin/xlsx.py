@@ -210,6 +210,7 @@ class XlsxWorkbook:
                 if snapshot is None and self.path.suffix.lower() == ".xlsm":
                     # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
                     pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
+                texts.join()  # the columns hashed: only each row's text is kept for the prints
                 base = SheetMarks() if snapshot is None else self._marks_read_from(pkg)
                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] = {}
                 changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None,

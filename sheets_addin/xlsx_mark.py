@@ -19,6 +19,7 @@ from typing import Any
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.view_texts import TableTexts, ViewTexts
 from encours.sheets_addin.xlsx_package import Package
+from encours.sheets_addin.xlsx_prints import SEPARATOR
 from encours.sheets_addin.xlsx_rows import _TAB_ORDER
 
 #: A hidden workbook name holding what the last sync wrote: the view's digest and its parts' CRCs.
@@ -47,11 +48,12 @@ def view_digest(view: SheetView, bounds: Sequence[int], texts: ViewTexts | None 
 
 
 def _feed_table(digest: Any, table: TableTexts) -> None:
-    """A table from the texts the rows' prints use too: keys, column tags, each row's length and text."""
-    keys, tags, texts = table.texts()
-    digest.update(f"\x00table {len(texts)} {tags}\x00{keys!r}\x00".encode("utf-8", "surrogatepass"))
-    digest.update(array("q", map(len, texts)).tobytes())
-    digest.update("".join(texts).encode("utf-8", "surrogatepass"))
+    """A table from the texts the rows' prints use too: its keys, then each column's tag and texts."""
+    keys, columns = table.columns()
+    digest.update(f"\x00table {len(table.rows)}\x00{keys!r}".encode("utf-8", "surrogatepass"))
+    for tag, texts in columns:
+        digest.update(f"\x00{tag}\x00".encode())
+        digest.update(SEPARATOR.join(texts).encode("utf-8", "surrogatepass"))
 
 
 def _feed_rows(digest: Any, rows: Sequence[Mapping[str, Any]]) -> None:
