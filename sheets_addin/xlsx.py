@@ -37,6 +37,7 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.view_texts import ViewTexts
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
 from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
 from encours.sheets_addin.xlsx_package import (
@@ -74,7 +75,9 @@ from encours.sheets_addin.xlsx_rows import (
     is_formula_text,
     row_values,
 )
+from encours.sheets_addin.xlsx_sheetxml import Sheet
 from encours.sheets_addin.xlsx_splice import sync_package
+from encours.sheets_addin.xlsx_trusted import KeptRowsError
 
 __all__ = [  # the live-Excel backend shares the row helpers
     "EUR_FORMAT",
@@ -176,7 +179,13 @@ class XlsxWorkbook:
         for attempt in (1, 2):
             self.notes = []
             try:
-                self._write_once(view)
+                try:
+                    self._write_once(view)
+                except KeptRowsError as exc:  # what was kept does not fit the file: nothing kept, every row read
+                    log.warning("%s — reading every row", exc)
+                    forget_prints(self.path)
+                    self.notes = []
+                    self._write_once(view)
                 break
             except WorkbookChangedError as exc:
                 if attempt == 2:
@@ -194,17 +203,20 @@ class XlsxWorkbook:
                 _skeleton(view, skeleton)
             pkg = Package(skeleton if snapshot is None else self.path)
             try:
-                digest = view_digest(view, self.bounds)
+                texts = ViewTexts(view)  # the view's columns, taken once for its digest and the rows' prints
+                digest = view_digest(view, self.bounds, texts)
                 if snapshot is not None and stored_mark(pkg) == sync_mark(pkg, digest):
                     return  # what the last sync wrote, untouched since, and nothing new: not even read
                 if snapshot is None and self.path.suffix.lower() == ".xlsm":
                     # a macro-enabled name needs a macro-enabled workbook, or Excel refuses to open it
                     pkg.set_content_type(pkg.workbook_part(), MACRO_WORKBOOK_TYPE)
+                texts.join()  # the columns hashed: only each row's text is kept for the prints
                 base = SheetMarks() if snapshot is None else self._marks_read_from(pkg)
-                written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None]] = {}
+                written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] = {}
                 changes = sync_package(pkg, view, self.bounds, self.notes, created=snapshot is None,
                                        kept=load_prints(self.path) if snapshot is not None else None,
-                                       written=written)
+                                       texts=texts, written=written)
+                texts.release()
                 if snapshot is not None and not pkg.changed:
                     return  # nothing changed: the file is left as it is, not even touched
                 pkg.save(tmp, finish=lambda done: store_mark(done, sync_mark(done, digest)))
@@ -212,8 +224,8 @@ class XlsxWorkbook:
                 stamp_after = people_stamp(pkg) if after is not None else ""
                 sheets = pkg.sheets()
                 prints = {name: TabPrints(sheets[name], pkg.crc(sheets[name]), pkg.size(sheets[name]), layout, marks,
-                                          found)
-                          for name, (layout, marks, found) in written.items()}
+                                          found, part.written_rows)
+                          for name, (layout, marks, found, part) in written.items()}
             finally:
                 pkg.close()
             forget_prints(self.path)  # until the new file is in place, nothing kept describes it

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from encours.sheets_addin.layout import Tab, column_letter
 from encours.sheets_addin.view import Row
+from encours.sheets_addin.view_texts import TableTexts
 from encours.sheets_addin.xlsx_cells import MISSING, column_cells
 from encours.sheets_addin.xlsx_layout import Context
 from encours.sheets_addin.xlsx_prints import column_texts, row_prints
@@ -32,6 +33,8 @@ class Appender:
 
     def __init__(self, tab: Tab, positions: Mapping[str, int], extra: Mapping[str, str], ctx: Context) -> None:
         plan = RowPlan(tab, positions, extra)
+        #: The view table the tab's synced rows come from (its columns' texts shared with the view digest).
+        self.table: TableTexts | None = ctx.texts.get(tab.name)
         formulas = dict(plan.formulas)
         kinds = {index: (self.SYNCED, key) for index, key in plan.synced}
         kinds.update({index: (self.RUN, key) for index, key in plan.run})
@@ -49,42 +52,53 @@ class Appender:
                 self.columns.append((index, kind, column_letter(index), key, style, []))
         self.last = max((c[0] for c in self.columns), default=0)
 
-    def rows(self, new: Sequence[NewRow], prints: list[bytes] | None = None) -> Iterator[tuple[int, str]]:
-        """Each row's text; ``prints``: extended with each row's print, taken from the same values."""
+    def rows(self, new: Sequence[NewRow]) -> Iterator[tuple[int, str]]:
+        """Each row's text."""
         for start in range(0, len(new), BATCH):
-            yield from self._batch(new[start: start + BATCH], prints)
+            yield from self._batch(new[start: start + BATCH])
 
     def prints(self, new: Sequence[NewRow]) -> list[bytes]:
         """The print of each row (:mod:`~encours.sheets_addin.xlsx_prints`): what its text is rendered from."""
-        synced_keys = [key for index, kind, _l, key, _s, _p in self.columns
-                       if kind == self.SYNCED and index != self.id_index]
-        run_keys = [key for index, kind, _l, key, _s, _p in self.columns
-                    if kind == self.RUN and index != self.id_index]
+        runs = None if all(item[3] is None for item in new) else list(map(itemgetter(3), new))
+        if self.table is not None:
+            return self.prints_of(list(map(itemgetter(0), new)), list(map(itemgetter(1), new)), runs, {})
+        synced_keys = self._keys(self.SYNCED)
         out: list[bytes] = []
         for start in range(0, len(new), BATCH):
             batch = new[start: start + BATCH]
             synced = list(map(itemgetter(2), batch))
-            try:  # every row gives every value (as usual): the values taken a row at a time, then transposed
-                if len(synced_keys) > 1:
-                    values: list[Sequence[object]] = list(zip(*map(itemgetter(*synced_keys), synced), strict=True))
-                else:
-                    values = [list(map(itemgetter(key), synced)) for key in synced_keys]
-            except KeyError:
-                values = [list(map(methodcaller("get", key, MISSING), synced)) for key in synced_keys]
-            runs = list(map(itemgetter(3), batch))
-            run_values = None if runs.count(None) == len(runs) else [
-                [MISSING if run is None else run.get(key) for run in runs] for key in run_keys]
+            values = [list(map(methodcaller("get", key, MISSING), synced)) for key in synced_keys]
             out.extend(_prints(list(map(str, map(itemgetter(0), batch))), list(map(itemgetter(1), batch)),
-                               values, run_values))
+                               values, None if runs is None else self._run_values(runs[start: start + BATCH])))
         return out
 
-    def _batch(self, new: Sequence[NewRow], prints: list[bytes] | None = None) -> list[tuple[int, str]]:
+    def prints_of(self, numbers: Sequence[int], keys: Sequence[str], runs: Sequence[Row | None] | None,
+                  known: Mapping[str, Row]) -> list[bytes]:
+        """The prints of the rows of these numbers and IDs (synced values: ``known``, or the view table's row texts).
+
+        ``runs``: each row's run values (None: no row has any)."""
+        if self.table is None:
+            return self.prints([(n, k, known[k], None if runs is None else runs[i])
+                                for i, (n, k) in enumerate(zip(numbers, keys, strict=True))])
+        _keys, tags, joined = self.table.texts()  # every value of the row: those of the tab's columns among them
+        texts = list(map(joined.__getitem__, map(self.table.index().__getitem__, keys)))
+        columns = [column_texts(list(map(str, numbers))), column_texts(keys), ("row:" + tags, texts)]
+        if runs is None:
+            columns.append(("no run", None))
+        else:
+            columns.extend(map(column_texts, self._run_values(runs)))
+        return row_prints(columns)
+
+    def _keys(self, kind: int) -> tuple[str, ...]:
+        return tuple(key for index, k, _l, key, _s, _p in self.columns if k == kind and index != self.id_index)
+
+    def _run_values(self, runs: Sequence[Row | None]) -> list[list[object]]:
+        return [[MISSING if run is None else run.get(key) for run in runs] for key in self._keys(self.RUN)]
+
+    def _batch(self, new: Sequence[NewRow]) -> list[tuple[int, str]]:
         numbers = [str(item[0]) for item in new]
         synced = [item[2] for item in new]
         columns: list[list[str]] = []
-        ids: list[object] = []
-        synced_values: list[Sequence[object]] = []
-        run_values: list[Sequence[object]] = []
         for index, kind, letter, key, style, pieces in self.columns:
             if kind == self.FORMULA:
                 s = f' s="{style}"' if style else ""
@@ -93,18 +107,11 @@ class Appender:
                 continue
             if index == self.id_index:
                 values: list[object] = [item[1] for item in new]
-                ids = values
             elif kind == self.SYNCED:
                 values = list(map(methodcaller("get", key, MISSING), synced))
-                synced_values.append(values)
             else:
                 values = [MISSING if item[3] is None else item[3].get(key) for item in new]
-                run_values.append(values)
             columns.append(column_cells(letter, numbers, values, style))
-        if prints is not None:
-            no_run = all(item[3] is None for item in new)
-            prints.extend(_prints(numbers, ids or [item[1] for item in new], synced_values,
-                                  None if no_run else run_values))
         return [(item[0], f'<row r="{n}">{"".join(cells)}</row>')
                 for item, n, cells in zip(new, numbers, zip(*columns, strict=True), strict=True)]
 

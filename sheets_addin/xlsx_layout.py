@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from encours.sheets_addin.layout import INVOICES, LABEL_CELLS, CellType, Column, Kind, Tab, column_letter, param_ref
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.view_texts import TableTexts
 from encours.sheets_addin.xlsx_cells import cell_style, cell_xml
 from encours.sheets_addin.xlsx_package import Package, attributes
 from encours.sheets_addin.xlsx_people import PeopleChanges
@@ -44,6 +45,8 @@ class Context:
     #: rows, ID → row of every ID in the tab or None when a row without ID could still get one).
     rows_written: dict[str, tuple[str, dict[str, bytes], dict[str, int], dict[str, int] | None]] = field(
         default_factory=dict)
+    #: Tab name → the view table its synced rows come from, as texts (shared with the view digest).
+    texts: dict[str, TableTexts] = field(default_factory=dict)
 
     def style(self, number_format: str | None, bold: bool = False, fill: str | None = None) -> int:
         return self.styles.xf(number_format, bold, fill)

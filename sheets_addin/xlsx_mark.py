@@ -17,18 +17,23 @@ from operator import itemgetter
 from typing import Any
 
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.view_texts import TableTexts, ViewTexts
 from encours.sheets_addin.xlsx_package import Package
+from encours.sheets_addin.xlsx_prints import SEPARATOR
 from encours.sheets_addin.xlsx_rows import _TAB_ORDER
 
 #: A hidden workbook name holding what the last sync wrote: the view's digest and its parts' CRCs.
 SYNC_MARK = "_encours_sync"
 
 
-def view_digest(view: SheetView, bounds: Sequence[int]) -> str:
-    """A digest of everything a sync writes (the same view and bounds write the same cells)."""
+def view_digest(view: SheetView, bounds: Sequence[int], texts: ViewTexts | None = None) -> str:
+    """A digest of everything a sync writes (the same view and bounds write the same cells).
+
+    ``texts``: the view's columns as texts, shared with the rows' prints (taken here when not given)."""
     digest = hashlib.sha256()
-    _feed_rows(digest, view.invoices)
-    _feed_rows(digest, view.customers)
+    texts = texts or ViewTexts(view)
+    _feed_table(digest, texts.invoices)
+    _feed_table(digest, texts.customers)
     _feed_column(digest, sorted(view.shown_invoice_ids))
     run = view.run
     if run is not None and all(type(row) is dict for row in run.values()):
@@ -40,6 +45,15 @@ def view_digest(view: SheetView, bounds: Sequence[int]) -> str:
                  tuple(bounds)):
         digest.update(b"\x00" + repr(part).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
+
+
+def _feed_table(digest: Any, table: TableTexts) -> None:
+    """A table from the texts the rows' prints use too: its keys, then each column's tag and texts."""
+    keys, columns = table.columns()
+    digest.update(f"\x00table {len(table.rows)}\x00{keys!r}".encode("utf-8", "surrogatepass"))
+    for tag, texts in columns:
+        digest.update(f"\x00{tag}\x00".encode())
+        digest.update(SEPARATOR.join(texts).encode("utf-8", "surrogatepass"))
 
 
 def _feed_rows(digest: Any, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -28,6 +28,9 @@ WORKSHEET_TYPE = _REL + "/worksheet"
 MACRO_WORKBOOK_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 WORKSHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
+#: A piece of a streamed part: text, or its UTF-8 bytes (a slice of a part read, kept as it was).
+Piece = str | bytes | memoryview
+
 _SHEET_RE = re.compile(r"<(?:\w+:)?sheet\b[^>]*?/?>", re.S)
 _ATTR_RE = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
 _RELATIONSHIP_RE = re.compile(r"<(?:\w+:)?Relationship\b[^>]*?/?>", re.S)
@@ -77,7 +80,7 @@ class Package:
             self._infos = {info.filename: info for info in self._zip.infolist()}
         except (zipfile.BadZipFile, OSError) as exc:
             raise SheetError(f"{path}: the workbook cannot be opened ({exc})") from None
-        self._new: dict[str, bytes | Callable[[], Iterable[str]]] = {}
+        self._new: dict[str, bytes | Callable[[], Iterable[Piece]]] = {}
         self._written: dict[str, int] = {}  # part → CRC-32, for parts streamed by save()
         self._sizes: dict[str, int] = {}  # part → size, for parts streamed by save()
         self._order = list(self._infos)
@@ -91,7 +94,8 @@ class Package:
     def read(self, name: str) -> bytes:
         if name in self._new:
             data = self._new[name]
-            return data if isinstance(data, bytes) else "".join(data()).encode("utf-8")
+            return data if isinstance(data, bytes) else b"".join(
+                piece.encode("utf-8") if isinstance(piece, str) else piece for piece in data())
         try:
             return self._zip.read(name)
         except KeyError:
@@ -100,8 +104,8 @@ class Package:
     def text(self, name: str) -> str:
         return self.read(name).decode("utf-8")
 
-    def set(self, name: str, data: bytes | str | Callable[[], Iterable[str]]) -> None:
-        """Replace or add a part: its bytes, its text, or a function giving its text in pieces (streamed)."""
+    def set(self, name: str, data: bytes | str | Callable[[], Iterable[Piece]]) -> None:
+        """Replace or add a part: its bytes, its text, or a function giving it in pieces (text or UTF-8; streamed)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         if name not in self._infos and name not in self._new:
@@ -285,6 +289,12 @@ class Package:
         with zout.open(name, "w", force_zip64=True) as handle:
             batch: list[str] = []
             for piece in data():
+                if not isinstance(piece, str):  # already encoded: written as it comes, after the text before it
+                    if batch:
+                        handle.write("".join(batch).encode("utf-8"))
+                        batch = []
+                    handle.write(piece)
+                    continue
                 batch.append(piece)
                 if len(batch) >= 512:
                     handle.write("".join(batch).encode("utf-8"))

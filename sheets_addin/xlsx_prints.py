@@ -17,6 +17,8 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +33,7 @@ from encours.sheets_addin.merge import FoundRow, TablePlan
 from encours.sheets_addin.xlsx_people import cache_file
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
-_VERSION = b"encours-rows-2\n"
+_VERSION = b"encours-rows-3\n"
 PRINT_SIZE = 12  # bytes of each row's digest
 _DIGEST = partial(hashlib.blake2b, digest_size=PRINT_SIZE)
 SEPARATOR = "\x1f"
@@ -42,7 +44,8 @@ class TabPrints:
     """The rows of one tab as the last sync wrote them: part, its CRC-32 and size, layout, ID → print.
 
     ``found``: the row of every ID in the part (None: not kept, e.g. a row had lost its ID), so that a
-    part still as it was is not searched for its IDs again."""
+    part still as it was is not searched for its IDs again; ``rows``: the number of every row in the part
+    and the byte offset where it starts (one more: where the rows end), so that it is not cut into rows."""
 
     part: str
     crc: int
@@ -50,6 +53,7 @@ class TabPrints:
     layout: str
     prints: dict[str, bytes]
     found: dict[str, int] | None = None
+    rows: tuple[array[int], array[int]] | None = None
 
 
 def layout_key(columns: Sequence[Any]) -> str:
@@ -86,11 +90,14 @@ def plan_known(
 ) -> TablePlan:
     """:func:`plan_table` for a part whose every ID's row is known (``rows``, by row): none lost, none twice."""
     plan = TablePlan(last_row=max(last_used, 1))
-    for key, number in rows.items():
-        if key in known:
-            plan.matched[key] = number
-        else:
-            plan.unknown.append((key, number))
+    if known.keys() >= rows.keys():  # as usual, every ID of the part still known: matched as they are
+        plan.matched = dict(rows)
+    else:
+        for key, number in rows.items():
+            if key in known:
+                plan.matched[key] = number
+            else:
+                plan.unknown.append((key, number))
     for key in append:
         if key not in rows:
             plan.last_row += 1
@@ -131,22 +138,31 @@ def load(path: Path) -> dict[str, TabPrints]:
         end = data.index(b"\n", len(_VERSION))
         head = json.loads(data[len(_VERSION) : end])
         blob = memoryview(data)[end + 1 :]
+        if head["digest"] != hashlib.blake2b(blob, digest_size=16).hexdigest() or head["order"] != sys.byteorder:
+            return {}  # damaged, or written on another kind of machine
         tabs: dict[str, TabPrints] = {}
         at = 0
         for entry in head["tabs"]:
             ids = [str(i) for i in entry["ids"]]
             stop = at + len(ids) * PRINT_SIZE
-            if stop > len(blob):
-                return {}
             chunk = bytes(blob[at:stop])
-            prints = {key: chunk[i * PRINT_SIZE : (i + 1) * PRINT_SIZE] for i, key in enumerate(ids)}
+            cuts = map(slice, range(0, len(chunk), PRINT_SIZE), range(PRINT_SIZE, len(chunk) + PRINT_SIZE, PRINT_SIZE))
+            prints = dict(zip(ids, map(chunk.__getitem__, cuts), strict=True))
+            at = stop
             found = None
             if entry.get("found_ids") is not None:
                 found = dict(zip(map(str, entry["found_ids"]), map(int, entry["found_rows"]), strict=True))
+            rows = None
+            if entry.get("rows") is not None:
+                count = int(entry["rows"])
+                numbers, offsets = array("q"), array("q")
+                numbers.frombytes(blob[at : at + count * 8])
+                offsets.frombytes(blob[at + count * 8 : at + (2 * count + 1) * 8])
+                at += (2 * count + 1) * 8
+                rows = (numbers, offsets)
             tabs[str(entry["name"])] = TabPrints(
-                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints, found
+                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints, found, rows
             )
-            at = stop
         if at != len(blob):
             return {}
         return tabs
@@ -159,7 +175,7 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
     where = _file(path)
     if where is None:
         return
-    head = {
+    head: dict[str, Any] = {
         "tabs": [
             {
                 "name": name,
@@ -170,11 +186,19 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
                 "ids": list(t.prints),
                 "found_ids": None if t.found is None else list(t.found),
                 "found_rows": None if t.found is None else list(t.found.values()),
+                "rows": None if t.rows is None else len(t.rows[0]),
             }
             for name, t in tabs.items()
         ]
     }
-    blob = b"".join(b"".join(t.prints.values()) for t in tabs.values())
+    pieces = []
+    for t in tabs.values():
+        pieces.append(b"".join(t.prints.values()))
+        if t.rows is not None:
+            pieces.extend((t.rows[0].tobytes(), t.rows[1].tobytes()))
+    blob = b"".join(pieces)
+    head["digest"] = hashlib.blake2b(blob, digest_size=16).hexdigest()
+    head["order"] = sys.byteorder
     tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(_VERSION + json.dumps(head, separators=(",", ":")).encode() + b"\n" + blob)

@@ -9,18 +9,21 @@ extension is carried over as the very text it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from encours.connectors.errors import SheetError
 from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_cells import cell_text
-from encours.sheets_addin.xlsx_package import unescape
+from encours.sheets_addin.xlsx_package import Piece, unescape
 
 _ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
-_SMALL = 1 << 20  # characters
+SMALL = 1 << 20  # characters
+_BATCH = 512  # rows encoded together when the part is written
 _CELL_RE = re.compile(r"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
 _ROW_NUMBER_RE = re.compile(r'\br="(\d+)"')
@@ -109,10 +112,13 @@ class Sheet:
             end = xml.rindex("</sheetData>")
             self.head, body, self.tail = xml[: start.end()], xml[start.end(): end], xml[end:]
         #: the part as read, kept to compare only when small (a big tab's rows tell whether it changed)
-        self.original = xml if len(xml) <= _SMALL else ""
+        self.original = xml if len(xml) <= SMALL else ""
         self._head0, self._tail0 = self.head, self.tail
         self.dirty = False  # rows added or removed
-        self.rows: dict[int, Row] = {}
+        #: Where each row starts in the part as :meth:`chunks` last gave it: (row numbers, byte offsets and
+        #: the offset of the rows' end), so that the next sync can find a row without cutting the part.
+        self.written_rows: tuple[array[int], array[int]] | None = None
+        self.rows: MutableMapping[int, Row] = {}
         rows = self.rows
         if self._split_rows(body):
             return
@@ -233,7 +239,7 @@ class Sheet:
             width = max([column_index(known.group(1)), *(max(r.cells, default=0) for r in self.rows.values()
                                                          if r.parsed)])
         else:
-            width = max((_last_column(r) for r in self.rows.values()), default=0)
+            width = max((last_column(r) for r in self.rows.values()), default=0)
         ref = f"A1:{column_letter(width)}{max(numbers)}"
         self.head = re.sub(r'<dimension\b[^>]*?/>', f'<dimension ref="{ref}"/>', self.head, count=1)
 
@@ -257,20 +263,35 @@ class Sheet:
             return False
         return not self.original or self.to_xml() != self.original
 
-    def chunks(self) -> Iterator[str]:
-        """The part's text in pieces (a big tab is never held as one string)."""
+    def chunks(self) -> Iterator[Piece]:
+        """The part in pieces (a big tab is never held as one string): rows encoded a batch at a time."""
         self.set_dimension()
         yield self.head
         rows = self.rows
-        for number in sorted(rows):
-            yield rows[number].render()
+        numbers = sorted(rows)
+        lengths: array[int] = array("q")
+        for start in range(0, len(numbers), _BATCH):
+            batch = [rows[number].render().encode("utf-8") for number in numbers[start: start + _BATCH]]
+            lengths.extend(map(len, batch))
+            yield b"".join(batch)
         yield self.tail
+        self.written_rows = (array("q", numbers), array("q", accumulate(lengths, initial=len(self.head.encode()))))
+
+    def unparsed_numbers(self) -> set[int]:
+        """The rows kept as their text (not cut into cells): those that still read as they were read."""
+        return {number for number, row in self.rows.items() if not row.parsed}
+
+    def set_last(self, numbers: Iterable[int], last: int) -> None:
+        """Record that these rows' rightmost column is ``last`` (known without reading them)."""
+        rows = self.rows
+        for number in numbers:
+            rows[number].last = last
 
     def to_xml(self) -> str:
-        return "".join(self.chunks())
+        return "".join(c if isinstance(c, str) else str(c, "utf-8") for c in self.chunks())
 
 
-def _last_column(row: Row) -> int:
+def last_column(row: Row) -> int:
     """The rightmost column of a row, without parsing an unchanged one."""
     if row.parsed:
         return max(row.cells, default=0)

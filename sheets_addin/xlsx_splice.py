@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import compress, repeat
+from operator import eq, not_
 from typing import Any
 
 from encours.connectors.errors import SheetError
@@ -33,14 +35,14 @@ from encours.sheets_addin.layout import (
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, plan_table, restore_columns, restore_key, wanted_keys
 from encours.sheets_addin.view import Row, SheetView
+from encours.sheets_addin.view_texts import ViewTexts
+from encours.sheets_addin.xlsx_aging import write_aging
 from encours.sheets_addin.xlsx_append import Appender, NewRow
 from encours.sheets_addin.xlsx_cells import cell_style, cell_xml, shared_strings
 from encours.sheets_addin.xlsx_layout import (
     KIND_COLORS,
     Context,
-    freeze_views,
     layout_tab,
-    page_setup,
     scenario_list,
     set_widths,
     workbook_settings,
@@ -50,7 +52,6 @@ from encours.sheets_addin.xlsx_people import PeopleChanges
 from encours.sheets_addin.xlsx_prints import TabPrints, ids_after, layout_key, plan_known
 from encours.sheets_addin.xlsx_rows import (
     _TAB_ORDER,
-    EUR_FORMAT,
     RowPlan,
     _aging_customers,
     _customer_updates,
@@ -64,17 +65,19 @@ from encours.sheets_addin.xlsx_rows import (
 )
 from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet
 from encours.sheets_addin.xlsx_styles import StyleBook
+from encours.sheets_addin.xlsx_trusted import open_sheet
 
 
 def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: list[str], *,
-                 created: bool = False, kept: Mapping[str, TabPrints] | None = None,
-                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None]] | None = None
+                 created: bool = False, kept: Mapping[str, TabPrints] | None = None, texts: ViewTexts | None = None,
+                 written: dict[str, tuple[str, dict[str, bytes], dict[str, int] | None, Sheet]] | None = None
                  ) -> PeopleChanges:
     """Write ``view`` into the package's encours tabs (adding those missing); other parts untouched.
 
-    ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then);
-    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints, and
-    the row of every ID when no row lacks one).
+    ``kept``: the rows as the last sync wrote them (trusted only for a part still as it was then); ``texts``:
+    the view's columns as texts, when already taken (for the view digest);
+    ``written``: filled with the rows this sync leaves as encours renders them (tab → layout, prints, the
+    row of every ID when no row lacks one, and the part, whose rows' offsets are known once it is saved).
     Returns what it did to the rows people's marks are read from."""
     styles_part = pkg.styles_part()
     if styles_part is None:
@@ -84,6 +87,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
                         if r.get("Type", "").endswith("/sharedStrings")), None)
     ctx = Context(StyleBook(pkg.read(styles_part)), shared_strings(pkg.text(shared_part) if shared_part else None),
                   notes)
+    texts = texts or ViewTexts(view)
+    ctx.texts.update({INVOICES.name: texts.invoices, CUSTOMERS.name: texts.customers})
     for name, tab_prints in (kept or {}).items():
         part = tab_prints.part
         if sheets.get(name) == part and part in pkg and pkg.crc(part) == tab_prints.crc \
@@ -102,7 +107,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
             pkg.add_sheet(name, EMPTY_SHEET, before)
             fresh.add(name)
     sheets = pkg.sheets()
-    parsed = {name: Sheet(pkg.text(sheets[name])) for name in _TAB_ORDER}
+    parsed = {name: open_sheet(pkg, sheets[name], ctx.kept_rows.get(name)) for name in _TAB_ORDER}
 
     inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view, _invoice_updates(view), {}, ctx)
     inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
@@ -135,22 +140,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     scenario_list(params, view.scenario_names, ctx)
 
     aging = parsed[AGING.name]
-    aging.clear_rows()
-    rows = aging_rows(_aging_customers(view), inv_letters)
-    for number, values in enumerate(rows, start=1):
-        bold = number in (1, len(rows))
-        cells = {}
-        for index, value in enumerate(values):
-            fmt = EUR_FORMAT if number > 1 and index >= 2 else None
-            cells[index] = cell_xml(f"{column_letter(index)}{number}", value, ctx.style(fmt, bold),
-                                    formula=index >= 2 or number == 1)
-        aging.set_cells(number, cells)
-    if AGING.name in fresh:
-        freeze_views(aging, "C2")
-        set_widths(aging, [c.width for c in AGING.columns])
-    aging_ref = f"A1:{column_letter(len(rows[0]) - 1)}{max(1, len(rows) - 1)}"
-    aging.set_tail_element("autoFilter", f'<autoFilter ref="{aging_ref}"/>')
-    page_setup(aging)
+    aging_mark = write_aging(aging, aging_rows(_aging_customers(view), inv_letters), ctx, fresh=AGING.name in fresh,
+                             kept=ctx.kept_rows.get(AGING.name))
 
     board = parsed[DASHBOARD_TAB]
     board.clear_rows()
@@ -170,10 +161,11 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
         workbook_settings(pkg, {name: (1, 1) for name in keyed})
     if written is not None:  # a row something else rewrote since it was rendered is compared next time
         for name, (layout, prints, numbers, ids) in ctx.rows_written.items():
-            tab_rows = parsed[name].rows
-            written[name] = (layout, {key: mark for key, mark in prints.items()
-                                      if (row := tab_rows.get(numbers[key])) is not None and not row.parsed},
-                             ids)
+            whole = parsed[name].unparsed_numbers()
+            if not whole.issuperset(numbers.values()):
+                prints = dict(compress(prints.items(), map(whole.__contains__, map(numbers.__getitem__, prints))))
+            written[name] = (layout, prints, ids, parsed[name])
+        written[AGING.name] = (aging_mark, {}, None, aging)  # no row kept: the mark of the rows it holds
     return ctx.people
 
 
@@ -225,24 +217,22 @@ def _update_keyed(
         ctx.people.other = True
     plan = RowPlan(tab, positions, extra)
     id_index = positions[tab.id_key]
-    whole: list[NewRow] = []  # rows as encours last wrote them, if nothing changed: compared whole
     by_cell = list(merge.unknown)
-    for key, number in merge.matched.items():
-        row = sheet.rows.get(number)
-        if row is not None and not row.parsed and number not in merge.restored:
-            whole.append((number, key, known[key], None if run is None else run.get(key, {})))
-        else:
-            by_cell.append((key, number))
+    # rows as encours last wrote them, if nothing changed: compared whole (a column at a time, as lists)
+    matched_keys, matched_numbers = list(merge.matched), list(merge.matched.values())
+    flags = list(map(sheet.unparsed_numbers().__contains__, matched_numbers))
+    if merge.restored:
+        flags = [flag and number not in merge.restored for flag, number in zip(flags, matched_numbers, strict=True)]
+    whole_keys, whole_numbers = list(compress(matched_keys, flags)), list(compress(matched_numbers, flags))
+    by_cell.extend(compress(zip(matched_keys, matched_numbers, strict=True), map(not_, flags)))
+    runs = None if run is None else list(map(run.get, whole_keys, repeat({})))
+    marks = append.prints_of(whole_numbers, whole_keys, runs, known)
     before = kept.prints if kept is not None else {}
-    prints: dict[str, bytes] = {}  # the rows left exactly as encours renders them
-    to_render: list[NewRow] = []
-    for item, mark in zip(whole, append.prints(whole), strict=True):
-        if before.get(item[1]) == mark:  # its text is what this very render gave last time: not rendered again
-            sheet.rows[item[0]].last = append.last
-            prints[item[1]] = mark
-        else:
-            prints[item[1]] = mark
-            to_render.append(item)
+    prints = dict(zip(whole_keys, marks, strict=True))  # the rows left exactly as encours renders them
+    same = list(map(eq, map(before.get, whole_keys), marks))  # its text is what this very render gave last time
+    sheet.set_last(compress(whole_numbers, same), append.last)
+    to_render: list[NewRow] = [(whole_numbers[i], whole_keys[i], known[whole_keys[i]],
+                                None if runs is None else runs[i]) for i in compress(range(len(same)), map(not_, same))]
     keys = {item[0]: item[1] for item in to_render}
     for number, text in append.rows(to_render):
         row = sheet.rows[number]
@@ -269,11 +259,10 @@ def _update_keyed(
             new.append((number, key, known[key], run_row))
     ctx.people.append(tab.key, [item[1] for item in new])
     if new:
-        new_prints: list[bytes] = []
-        for number, text in append.rows(new, new_prints):
+        prints.update(zip((item[1] for item in new), append.prints(new), strict=True))
+        for number, text in append.rows(new):
             sheet.add_row(number, text, last=append.last)
-        prints.update(zip((item[1] for item in new), new_prints, strict=True))
-    numbers = {item[1]: item[0] for item in whole}
+    numbers = dict(zip(whole_keys, whole_numbers, strict=True))
     numbers.update((item[1], item[0]) for item in new)
     ctx.rows_written[tab.name] = (layout, prints, numbers, ids_after(found, merge))
     last_used = merge.last_row

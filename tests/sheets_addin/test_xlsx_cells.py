@@ -76,6 +76,17 @@ def test_the_change_digest_sees_what_a_person_would_see(ledger: Any, as_of: date
     assert view_digest(view, (30, 60, 91)) != base
 
 
+def test_the_change_digest_sees_a_row_of_other_keys(ledger: Any, as_of: date) -> None:
+    view = build_view(ledger, as_of)
+    second = dict(view.invoices[1])
+    without = {k: v for k, v in second.items() if k != "salesperson"}
+    rows = [second, without, {**second, "salesperson": None},
+            {**without, "seller": "A"}, {**without, "seller": "B"}]  # as many keys as the others, one of them another
+    digests = {view_digest(dataclasses.replace(view, invoices=[view.invoices[0], row, *view.invoices[2:]]),
+                           (30, 60, 90)) for row in rows}
+    assert len(digests) == len(rows)
+
+
 def test_a_resync_with_nothing_new_reads_back_what_people_typed(tmp_path: Path, ledger: Any, as_of: date) -> None:
     path = tmp_path / "encours.xlsx"
     view = build_view(ledger, as_of)
