@@ -24,6 +24,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from encours.connectors.errors import SheetError
+from encours.connectors.memory import without_cycle_collection
 from encours.sheets_addin.dashboard import ChartSpec, dashboard_cells
 from encours.sheets_addin.functions import DEFAULT_BOUNDS
 from encours.sheets_addin.layout import (
@@ -173,6 +174,7 @@ class XlsxWorkbook:
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             raise WorkbookPathError(f"{self.path}: a workbook path must end in .xlsx or .xlsm")
 
+    @without_cycle_collection  # 100,000 rows' texts and cells all live until the part is written
     def write(self, view: SheetView) -> None:
         """Write ``view``; a person's save during the write is kept and merged into once, then it stops."""
         self.check_writable()
