@@ -21,6 +21,7 @@ from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sheets_addin.xlsx_append import Appender
 from encours.sheets_addin.xlsx_people import cache_file
 from encours.sheets_addin.xlsx_prints import load as load_prints
+from tests.support.workbook_parts import invoice_cell, workbook_parts
 
 AS_OF = date(2026, 11, 23)
 REMAINING = INVOICES.column("remaining").heading
@@ -60,19 +61,6 @@ def _changed(
     return dataclasses.replace(ledger, invoices=tuple(out))
 
 
-def _parts(path: Path) -> dict[str, bytes]:
-    """Every part (the creation time openpyxl stamps on a new workbook left out)."""
-    with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist() if name != "docProps/core.xml"}
-
-
-def _cell(path: Path, invoice_id: str, heading: str) -> Any:
-    ws = load_workbook(path)["Factures"]
-    columns = {c.value: int(c.column or 0) for c in ws[1]}
-    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, columns["ID"]).value == invoice_id)
-    return ws.cell(row, columns[heading]).value
-
-
 class Rendered:
     """Counts the rows rendered whole (a row whose kept print matches is not)."""
 
@@ -101,11 +89,11 @@ def test_a_resync_from_kept_rows_writes_the_very_bytes_of_a_full_comparison(
     with monkeypatch.context() as m:
         m.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))  # nothing kept: every row compared with the file
         XlsxWorkbook(cold).write(second)
-    assert _parts(hot) == _parts(cold)
-    assert _cell(hot, "INV0011", REMAINING) == 42.5
-    assert _cell(hot, "INV0012", REMAINING) == 112.0
+    assert workbook_parts(hot) == workbook_parts(cold)
+    assert invoice_cell(hot, "INV0011", REMAINING) == 42.5
+    assert invoice_cell(hot, "INV0012", REMAINING) == 112.0
     due = INVOICES.column("due_date").heading
-    assert _cell(hot, "INV0020", due).date() == AS_OF - timedelta(days=29)
+    assert invoice_cell(hot, "INV0020", due).date() == AS_OF - timedelta(days=29)
 
 
 def test_only_the_rows_whose_values_changed_are_rendered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,11 +102,11 @@ def test_only_the_rows_whose_values_changed_are_rendered(tmp_path: Path, monkeyp
     rendered = Rendered(monkeypatch)
     XlsxWorkbook(path).write(build_view(_changed(_ledger(40), remaining=("INV0011", "42.50")), AS_OF))
     assert rendered.count == 1  # INV0011's row only (its customer's Clients row: totals are formulas)
-    assert _cell(path, "INV0011", REMAINING) == 42.5
+    assert invoice_cell(path, "INV0011", REMAINING) == 42.5
     rendered.count = 0
     XlsxWorkbook(path).write(build_view(_changed(_ledger(40), remaining=("INV0011", "40.00")), AS_OF))
     assert rendered.count == 1  # the row rewritten last time is kept too
-    assert _cell(path, "INV0011", REMAINING) == 40
+    assert invoice_cell(path, "INV0011", REMAINING) == 40
 
 
 def test_a_person_s_save_is_never_hidden_by_rows_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,12 +129,12 @@ def test_a_person_s_save_is_never_hidden_by_rows_kept(tmp_path: Path, monkeypatc
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
-    assert _cell(path, "INV0003", REMAINING) == 999
+    assert invoice_cell(path, "INV0003", REMAINING) == 999
     rendered = Rendered(monkeypatch)
     XlsxWorkbook(path).write(build_view(_changed(_ledger(40), remaining=("INV0011", "42.50")), AS_OF))
     assert rendered.count > 30  # the part changed since encours wrote it: its rows compared with the file
-    assert _cell(path, "INV0003", REMAINING) == 103.0
-    assert _cell(path, "INV0011", REMAINING) == 42.5
+    assert invoice_cell(path, "INV0003", REMAINING) == 103.0
+    assert invoice_cell(path, "INV0011", REMAINING) == 42.5
 
 
 def test_a_damaged_kept_file_is_only_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,7 +152,7 @@ def test_a_damaged_kept_file_is_only_a_miss(tmp_path: Path, monkeypatch: pytest.
     with monkeypatch.context() as m:
         m.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
         XlsxWorkbook(cold).write(second)
-    assert _parts(path) == _parts(cold)
+    assert workbook_parts(path) == workbook_parts(cold)
 
 
 def _ids_in_file(path: Path, tab: Tab) -> dict[str, int]:
@@ -203,6 +191,6 @@ def test_the_rows_of_the_ids_kept_are_those_in_the_file_and_spare_the_search(
         with monkeypatch.context() as m:
             m.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))  # nothing kept: every row searched and compared
             XlsxWorkbook(cold).write(view)
-        assert _parts(hot) == _parts(cold)
-    assert _cell(hot, "INV0045", REMAINING) == 145.0
-    assert _cell(hot, "INV0043", REMAINING) in (0, None)
+        assert workbook_parts(hot) == workbook_parts(cold)
+    assert invoice_cell(hot, "INV0045", REMAINING) == 145.0
+    assert invoice_cell(hot, "INV0043", REMAINING) in (0, None)

@@ -26,6 +26,7 @@ from encours.sheets_addin.xlsx_prints import load as load_prints
 from encours.sheets_addin.xlsx_prints import store as store_prints
 from encours.sheets_addin.xlsx_sheetxml import Row, Sheet
 from encours.sheets_addin.xlsx_trusted import TrustedSheet, open_sheet
+from tests.support.workbook_parts import invoice_cell, workbook_parts
 
 AS_OF = date(2026, 11, 23)
 PART = "xl/worksheets/sheet2.xml"  # Factures
@@ -44,18 +45,6 @@ def _ledger(count: int, *, paid: tuple[str, ...] = (), gone: tuple[str, ...] = (
         if inv.id not in gone:
             invoices.append(inv)
     return Ledger(people, tuple(invoices), ())
-
-
-def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist() if name != "docProps/core.xml"}
-
-
-def _value(path: Path, invoice_id: str, heading: str) -> Any:
-    ws = load_workbook(path)["Factures"]
-    columns = {c.value: int(c.column or 0) for c in ws[1]}
-    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, columns["ID"]).value == invoice_id)
-    return ws.cell(row, columns[heading]).value
 
 
 def _type(path: Path, invoice_id: str, heading: str, text: str) -> None:
@@ -109,7 +98,7 @@ def _twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, views: list[SheetVie
         with monkeypatch.context() as m:
             m.setenv("XDG_CACHE_HOME", str(tmp_path / f"empty-{number}"))  # nothing kept: every row cut and compared
             XlsxWorkbook(cold).write(view)
-        assert _parts(hot) == _parts(cold)
+        assert workbook_parts(hot) == workbook_parts(cold)
         if number == typed:
             for path in (hot, cold):
                 _type(path, "INV0003", COMMENT, "rappeler lundi")
@@ -133,10 +122,10 @@ def test_a_trusted_resync_writes_the_bytes_of_every_row_compared(tmp_path: Path,
     assert isinstance(last, TrustedSheet)
     # only the rows touched were cut out of the part: heading, changed, unknown, typed in, the last ones
     assert len(last.rows.taken) < 48 // 4
-    assert _value(hot, "INV0003", COMMENT) == "rappeler lundi"  # what the person typed is kept
-    assert _value(hot, "INV0011", REMAINING) in (0, None)
-    assert _value(hot, "INV0046", REMAINING) == 146.0
-    assert _value(hot, "INV0020", INVOICES.column("status").heading) == "Supprimée"
+    assert invoice_cell(hot, "INV0003", COMMENT) == "rappeler lundi"  # what the person typed is kept
+    assert invoice_cell(hot, "INV0011", REMAINING) in (0, None)
+    assert invoice_cell(hot, "INV0046", REMAINING) == 146.0
+    assert invoice_cell(hot, "INV0020", INVOICES.column("status").heading) == "Supprimée"
 
 
 def test_the_offsets_kept_are_where_each_row_starts(tmp_path: Path) -> None:
@@ -189,8 +178,8 @@ def test_offsets_that_do_not_fit_the_part_are_never_guessed_around(
     with monkeypatch.context() as m:
         m.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
         XlsxWorkbook(cold).write(second)
-    assert _parts(hot) == _parts(cold)
-    assert _value(hot, "INV0007", REMAINING) in (0, None)
+    assert workbook_parts(hot) == workbook_parts(cold)
+    assert invoice_cell(hot, "INV0007", REMAINING) in (0, None)
 
 
 def test_a_damaged_offsets_cache_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,7 +195,7 @@ def test_a_damaged_offsets_cache_is_a_miss(tmp_path: Path, monkeypatch: pytest.M
     assert load_prints(path) == {}
     XlsxWorkbook(path).write(build_view(_ledger(40, paid=("INV0007",)), AS_OF))
     assert type(opened.last()) is Sheet
-    assert _value(path, "INV0007", REMAINING) in (0, None)
+    assert invoice_cell(path, "INV0007", REMAINING) in (0, None)
 
 
 def test_after_a_person_s_save_the_part_is_cut_into_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,10 +205,10 @@ def test_after_a_person_s_save_the_part_is_cut_into_rows(tmp_path: Path, monkeyp
     _type(path, "INV0005", COMMENT, "vu")
     XlsxWorkbook(path).write(build_view(_ledger(40, paid=("INV0007",)), AS_OF))
     assert type(opened.last()) is Sheet
-    assert _value(path, "INV0005", COMMENT) == "vu"
+    assert invoice_cell(path, "INV0005", COMMENT) == "vu"
     XlsxWorkbook(path).write(build_view(_ledger(40, paid=("INV0007", "INV0008")), AS_OF))
     assert type(opened.last()) is TrustedSheet  # the part as that sync wrote it
-    assert _value(path, "INV0005", COMMENT) == "vu"
+    assert invoice_cell(path, "INV0005", COMMENT) == "vu"
 
 
 def _part(numbers: list[int]) -> tuple[str, array[int], array[int]]:
@@ -285,7 +274,7 @@ def test_balance_agee_is_rebuilt_only_when_its_rows_change(tmp_path: Path, monke
         with monkeypatch.context() as m:
             m.setenv("XDG_CACHE_HOME", str(tmp_path / f"empty-{number}"))
             XlsxWorkbook(cold).write(view)
-        assert _parts(hot) == _parts(cold)
+        assert workbook_parts(hot) == workbook_parts(cold)
     assert counts[0] > 0 and counts[1] == 0 and counts[2] > 0  # the same customers open: left as it was
     ws = load_workbook(hot)["Balance âgée"]
     ids = [ws.cell(r, 2).value for r in range(2, ws.max_row + 1)]
