@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from encours.connectors.memory import without_cycle_collection
 from encours.connectors.model import Delta, Invoice, Ledger
 from encours.connectors.quarantine import Hold, source_holds
 from encours.scenarios.company import CompanySettings
@@ -102,6 +103,7 @@ def figures_and_kpis(
     return sync_figures(ledger, as_of, disputes=disputes, broken_promises=broken, default_terms=default_terms)
 
 
+@without_cycle_collection  # the ledger, its figures and tasks all live on: nothing for the collector
 def assemble(
     config: Config,
     store: StateStore,
@@ -133,6 +135,7 @@ def assemble(
     )
 
 
+@without_cycle_collection  # every invoice's candidate and skip lives on in the plan
 def plan_for(state: DossierState, *, day: date | None = None, used_approvals: Iterable[str] | None = None) -> Plan:
     """The plan of the dossier on ``day`` (default: its as-of date).
 

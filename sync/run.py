@@ -30,7 +30,6 @@ from datetime import date, datetime
 
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SourceError
-from encours.connectors.memory import without_cycle_collection
 from encours.connectors.model import Invoice, Ledger
 from encours.connectors.quarantine import quarantine_notes
 from encours.scenarios.grouping import keep_net
@@ -242,7 +241,6 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
 
 
 
-@without_cycle_collection  # a pass's records all live until it ends: nothing for the collector to find
 def run_pass(
     config: Config,
     *,

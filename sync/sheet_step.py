@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from encours.connectors.errors import SheetError
+from encours.connectors.memory import without_cycle_collection
 from encours.connectors.model import Delta
 from encours.scenarios.planner import Plan
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
@@ -53,6 +54,7 @@ def todo_for(store: StateStore, state: DossierState, the_plan: Plan, entries: li
     return todo_rows(tasks, state.tasks, open_ids, state.as_of)
 
 
+@without_cycle_collection  # one row per invoice, all kept for the write
 def pass_view(store: StateStore, state: DossierState, the_plan: Plan, journal: Journal, entries: list[Entry],
               dry_run: bool) -> SheetView:
     """What the sheet shows after the pass: synced columns, ``Prochaine action``, ``Dernière relance``,

@@ -209,6 +209,7 @@ class StateStore:
         )
 
     # -- ledger -------------------------------------------------------------------------------
+    @without_cycle_collection  # each record's row encoded and compared: nothing for the collector
     def apply_delta(self, delta: Delta) -> None:
         """Merge a pull into the stored ledger (call inside :meth:`transaction`).
 
