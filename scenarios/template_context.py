@@ -15,7 +15,7 @@ from encours.scenarios.actions import PlannedAction
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.document_labels import joined
 from encours.scenarios.formatting import format_percent
-from encours.scenarios.interest import compute_interest, rates_by_half_year
+from encours.scenarios.interest import compute_interest, imputed_payments, rates_by_half_year
 from encours.scenarios.letter_tables import deducted, statement_credits
 from encours.scenarios.loader import Scenario
 from encours.scenarios.qr import PaymentReferenceError, format_rf, payment_reference, valid_iban
@@ -61,7 +61,10 @@ def message_context(
             reference = payment_reference(company.country, key, source_ref)
         except PaymentReferenceError:
             reference = ""
-    interest = [compute_interest(i, as_of, company) for i in action.items]
+    # payments on account the message deducts settle its oldest invoices first: interest stops on what they paid
+    free = [(credit.on, part) for credit, part in deducted(action) if not credit.invoice_id]
+    paid = imputed_payments(action.items, free)
+    interest = [compute_interest(i, as_of, company, paid.get(i.invoice_id, ())) for i in action.items]
     interest_total = sum((line.interest for line in interest), Money.zero(action.currency))
     indemnity_total = sum((line.indemnity for line in interest), Money.zero("EUR"))
     claim = action.amount + interest_total
@@ -98,6 +101,7 @@ def message_context(
         "bic": company.bic,
         "qr": bool(reference) and valid_iban(company.iban),
         "interest_lines": interest,
+        "imputed": bool(paid),  # payments on account stopped interest on what they settled
         "interest_total": interest_total,
         "indemnity_total": indemnity_total,
         "claim_total": claim,
