@@ -79,9 +79,9 @@ def compute_interest(item: ActionItem, as_of: date, company: CompanySettings,
 
 def imputed_payments(items: Sequence[ActionItem], credits: Sequence[tuple[date, Money]]) -> dict[str, list[Paid]]:
     """Which invoice each payment on account a message deducts settles, for its interest: by the
-    order of the law when the debtor named none (French civil code art. 1342-10, Belgian art.
-    5.211: the debt due that the debtor had most interest to pay — at one rate, the oldest), so the
-    oldest due date first; each payment, oldest first, taken until it is used up.  ``credits``:
+    order of the law when the debtor named none (French civil code art. 1342-10: the debt due that the
+    debtor had most interest to pay — at one rate, the oldest; applied for Belgian companies too), so
+    the oldest due date first; each payment, oldest first, taken until it is used up.  ``credits``:
     (day received, the part of it the message deducts)."""
     order = sorted(items, key=lambda i: (i.due_date, i.invoice_id))
     owed = {i.invoice_id: i.amount.amount for i in order}
