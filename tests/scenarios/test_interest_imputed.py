@@ -90,3 +90,21 @@ def test_every_language_says_so_in_france_and_in_belgium() -> None:
             localized = replace(action, language=language)
             message = render(localized, shipped()["standard"], led, company(country=country), as_of=AS_OF)
             assert said in flat(pdf_text(message.letter or b"")), (country, language)
+
+
+def test_a_payment_plan_s_instalments_take_a_payment_oldest_first() -> None:
+    from encours.scenarios.actions import ActionItem
+
+    first, second = AS_OF - timedelta(days=60), AS_OF - timedelta(days=30)
+    eur = Money(Decimal("600.00"))
+    item = ActionItem("I9", "F-9", first - timedelta(days=30), first, eur, eur, eur,
+                      instalments=((second, Money(Decimal("300.00"))), (first, Money(Decimal("300.00")))))
+    paid_on = AS_OF - timedelta(days=10)
+    line = compute_interest(item, AS_OF, company(), [(paid_on, Decimal("400.00"))])
+    # the older instalment is settled on paid_on; the newer keeps 200 € unpaid from then on
+    expected = (_statutory("300.00", first, paid_on) + _statutory("300.00", second, paid_on)
+                + _statutory("200.00", paid_on, AS_OF))
+    assert line.interest.amount == expected
+    assert line.days == 60
+    unpaid = compute_interest(item, AS_OF, company())
+    assert unpaid.interest.amount == _statutory("300.00", first, AS_OF) + _statutory("300.00", second, AS_OF)
