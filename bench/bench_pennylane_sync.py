@@ -408,6 +408,11 @@ def main() -> None:
         print(f"\n{label}")
         for key, value in figures.items():
             print(f"  {key:>30}: {value}")
+        named = {"GET /customer_invoices", "GET /customers", "GET /customer_invoices/{id}/matched_transactions",
+                 "GET /customer_invoices/{id}/payments", "GET /customers/{id}/contacts"}
+        for endpoint, count in sorted(by.items()):  # what the lines above do not name, by endpoint
+            if endpoint not in named and "changelogs" not in endpoint and "matched_invoices" not in endpoint and count:
+                print(f"  {'other: ' + endpoint:>30}: {count}")
         return delta, figures
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
