@@ -22,14 +22,8 @@ Converter = typing.Callable[[Any], Any]
 
 
 def to_jsonable(value: Any) -> Any:
-    """A record (or any value) as JSON-safe data: a record by the encoder generated for its class."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _encoder(type(value))(value)
-    return _generic(value)
-
-
-def _generic(value: Any) -> Any:
-    """A value whose type is known only when it is met (a field typed ``Any``, a list of records)."""
+    """Any value as JSON-safe data, converted by what it is: a record by the encoder generated for
+    its class, the rest (a field typed ``Any``, a list of records) met one by one."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _encoder(type(value))(value)
     if isinstance(value, enum.Enum):
@@ -41,7 +35,7 @@ def _generic(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (tuple, list)):
-        return [_generic(v) for v in value]
+        return [to_jsonable(v) for v in value]
     return value
 
 
@@ -57,8 +51,8 @@ def _encoding(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
     """Python text turning ``expr`` (a value of the field's ``kind``) into JSON-safe data.
 
     A value of another type than its hint says (a plain ``str`` where an enum is declared…) is
-    handed to :func:`_generic`, which reads the type of what it is given: the output is
-    :func:`_generic`'s in every case, only faster when the hint holds."""
+    handed to :func:`to_jsonable`, which reads the type of what it is given: the output is
+    :func:`to_jsonable`'s in every case, only faster when the hint holds."""
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(kind) if a is not type(None)]
@@ -78,7 +72,7 @@ def _encoding(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
         return f"({expr} if type({expr}) is t_{name} else generic({expr}))"
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         env[f"k_{kind.__name__}"] = kind
-        env[f"e_{kind.__name__}"] = _lazy_encoder(kind)
+        env[f"e_{kind.__name__}"] = _encoder(kind)
         return f"(e_{kind.__name__}({expr}) if type({expr}) is k_{kind.__name__} else generic({expr}))"
     if kind is Decimal:
         return f"(str({expr}) if type({expr}) is Decimal else generic({expr}))"
@@ -91,18 +85,13 @@ def _encoding(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
     return f"generic({expr})"
 
 
-def _lazy_encoder(cls: Any) -> Converter:
-    """The encoder of ``cls``, generated on first use (a record class may name itself)."""
-    return lambda value: _encoder(cls)(value)
-
-
 @cache
 def _encoder(cls: Any) -> Converter:
     """An encoder written for ``cls`` once: one generated function building the record's dict, a
     type test per field instead of the generic walk (the state store encodes every record a source
     sends: 100,000 invoices are two million values)."""
     hints = _hints(cls)
-    env: dict[str, Any] = {"generic": _generic, "Decimal": Decimal}
+    env: dict[str, Any] = {"generic": to_jsonable, "Decimal": Decimal}
     items = []
     for f in dataclasses.fields(cls):
         expr = f"value.{f.name}"
@@ -155,15 +144,6 @@ def _converter(kind: Any) -> Converter:
     else:
         convert = _keep
     return lambda raw: None if raw is None else convert(raw)
-
-
-def _convert(kind: Any, raw: Any) -> Any:
-    return _converter(kind)(raw)
-
-
-@cache
-def _field_converters(cls: Any) -> dict[str, Converter]:
-    return {name: _converter(kind) for name, kind in _hints(cls).items()}
 
 
 def _plain(kind: Any) -> bool:

@@ -19,6 +19,13 @@ from encours.connectors.fields import parse_timestamp
 from encours.connectors.source_errors import MalformedResponseError
 
 
+def record_list(body: Any) -> list[Any]:
+    """A page whose body is the list of records itself (Odoo's JSON-RPC reads)."""
+    if not isinstance(body, list):
+        raise ValueError(f"expected a list of records, got a {type(body).__name__}")
+    return body
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """One page to fetch: a path (or absolute URL) and its query parameters."""
@@ -110,9 +117,7 @@ class OffsetPaginator:
         return PageRequest(path, {**params, "offset": 0, "limit": self.limit}, "0")
 
     def items(self, body: Any) -> list[Any]:
-        if not isinstance(body, list):
-            raise ValueError(f"expected a list of records, got a {type(body).__name__}")
-        return body
+        return record_list(body)
 
     def next(self, current: PageRequest, body: Any, items: list[Any]) -> PageRequest | None:
         if len(items) < self.limit:

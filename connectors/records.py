@@ -240,6 +240,9 @@ class UnallocatedCredit:
 
 def credit_from_payment(payment: Payment, kind: CreditKind = CreditKind.PAYMENT_ON_ACCOUNT) -> UnallocatedCredit | None:
     """The unmatched part of a payment as an unallocated credit (same id), or None when all matched."""
+    allocations = payment.allocations
+    if len(allocations) == 1 and allocations[0].amount == payment.amount:  # most payments: one invoice, in full
+        return None
     rest = payment.unallocated
     if rest.amount <= 0:
         return None

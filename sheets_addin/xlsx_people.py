@@ -136,8 +136,8 @@ def decode(data: bytes) -> SheetMarks:
     )
 
 
-def load(path: Path, key: str) -> SheetMarks | None:
-    """The marks kept for this workbook, if read from parts stamped ``key``."""
+def _kept(path: Path, key: str) -> tuple[Path, bytes] | None:
+    """The cache file of this workbook and its marks' bytes, when kept from parts stamped ``key``."""
     where = cache_file(path)
     if where is None:
         return None
@@ -146,10 +146,29 @@ def load(path: Path, key: str) -> SheetMarks | None:
     except OSError:
         return None
     head = _VERSION + key.encode() + b"\n"
-    if not data.startswith(head):
+    return (where, data[len(head):]) if data.startswith(head) else None
+
+
+def write_cache(where: Path, data: bytes) -> bool:
+    """``data`` in place of the cache file, whole or not at all (False: it could not be written)."""
+    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, where)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
+
+def load(path: Path, key: str) -> SheetMarks | None:
+    """The marks kept for this workbook, if read from parts stamped ``key``."""
+    kept = _kept(path, key)
+    if kept is None:
         return None
     try:
-        return decode(data[len(head):])
+        return decode(kept[1])
     except (ValueError, TypeError, KeyError, ArithmeticError):  # a damaged cache file is only a cache miss
         return None
 
@@ -157,37 +176,14 @@ def load(path: Path, key: str) -> SheetMarks | None:
 def store(path: Path, key: str, marks: SheetMarks) -> None:
     """Keep ``marks`` as read from parts stamped ``key`` (never fails a sync: a cache is optional)."""
     where = cache_file(path)
-    if where is None:
-        return
-    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(_VERSION + key.encode() + b"\n" + encode(marks))
-        os.replace(tmp, where)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    if where is not None:
+        write_cache(where, _VERSION + key.encode() + b"\n" + encode(marks))
+
 
 def restamp(path: Path, key: str, new_key: str) -> bool:
     """The marks kept under ``key``, unchanged, now stamped ``new_key`` (not encoded again); False: none kept."""
-    where = cache_file(path)
-    if where is None:
-        return False
-    try:
-        data = where.read_bytes()
-    except OSError:
-        return False
-    head = _VERSION + key.encode() + b"\n"
-    if not data.startswith(head):
-        return False
-    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(_VERSION + new_key.encode() + b"\n" + data[len(head):])
-        os.replace(tmp, where)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        return False
-    return True
+    kept = _kept(path, key)
+    return kept is not None and write_cache(kept[0], _VERSION + new_key.encode() + b"\n" + kept[1])
 
 
 def carried(marks: SheetMarks, changes: PeopleChanges) -> SheetMarks | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import sys
 from array import array
 from collections.abc import Mapping, Sequence
@@ -30,7 +29,7 @@ from typing import Any
 
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, TablePlan
-from encours.sheets_addin.xlsx_people import cache_file
+from encours.sheets_addin.xlsx_people import cache_file, write_cache
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
 _VERSION = b"encours-rows-3\n"
@@ -199,13 +198,7 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
     blob = b"".join(pieces)
     head["digest"] = hashlib.blake2b(blob, digest_size=16).hexdigest()
     head["order"] = sys.byteorder
-    tmp = where.with_name(f"{where.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(_VERSION + json.dumps(head, separators=(",", ":")).encode() + b"\n" + blob)
-        os.replace(tmp, where)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_cache(where, _VERSION + json.dumps(head, separators=(",", ":")).encode() + b"\n" + blob)
 
 
 def forget(path: Path) -> None:

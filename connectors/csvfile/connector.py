@@ -17,7 +17,6 @@ from encours.connectors.model import (
     Ledger,
     Payment,
     SourceInfo,
-    UnallocatedCredit,
     credit_from_payment,
 )
 from encours.connectors.textfile import invoices_by_id, ledger_counts
@@ -62,7 +61,8 @@ class CsvConnector:
                 everyone[payment.customer_id] = Customer(
                     id=payment.customer_id, name=payment.customer_id, source=SOURCE
                 )
-        credits = unallocated_credits(payments)
+        # A payments row naming no invoice is money on account: an unallocated credit.
+        credits = tuple(c for c in map(credit_from_payment, payments) if c is not None)
         ledger = Ledger(tuple(everyone.values()), tuple(invoices), tuple(payments), credits)
         return ledger, digest.hexdigest()
 
@@ -104,19 +104,3 @@ class CsvConnector:
         """The pass's invoices as the files have them now: read once for all of them."""
         return invoices_by_id(self.read()[0], invoice_ids)
 
-
-def unallocated_credits(payments: list[Payment]) -> tuple[UnallocatedCredit, ...]:
-    """What each payment leaves unmatched (a payments row naming no invoice is money on account).
-
-    A payment wholly allocated to one invoice — most of them — leaves nothing: skipped without
-    the sums :func:`credit_from_payment` makes.
-    """
-    credits: list[UnallocatedCredit] = []
-    for payment in payments:
-        allocations = payment.allocations
-        if len(allocations) == 1 and allocations[0].amount == payment.amount:
-            continue
-        credit = credit_from_payment(payment)
-        if credit is not None:
-            credits.append(credit)
-    return tuple(credits)

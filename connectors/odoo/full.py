@@ -28,7 +28,7 @@ from encours.connectors.odoo import mapping
 from encours.connectors.odoo.client import PLATFORM, OdooClient, batches
 from encours.connectors.odoo.cursor import ODOO_TIME, stamp
 from encours.connectors.odoo.records import DEBIT_OTHER, OPEN_OTHER, Records
-from encours.connectors.pages import PageRequest, walk
+from encours.connectors.pages import PageRequest, record_list, walk
 from encours.connectors.source_errors import MalformedResponseError
 
 #: How much earlier than the first try the "changed since" question starts (clocks differ).
@@ -45,9 +45,7 @@ class IdPaginator:
         return PageRequest(path, {**params, "after": 0}, "0")
 
     def items(self, body: Any) -> list[Any]:
-        if not isinstance(body, list):
-            raise ValueError(f"expected a list of records, got a {type(body).__name__}")
-        return body
+        return record_list(body)
 
     def next(self, current: PageRequest, body: Any, items: list[Any]) -> PageRequest | None:
         if len(items) < self.limit:
