@@ -7,20 +7,23 @@ charts, tables, people's own tabs, custom XML — is copied unchanged, byte for 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import html
 import os
 import posixpath
 import re
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import quoteattr
 
 from encours.connectors.errors import SheetError
+from encours.sheets_addin.xlsx_deflate import Deflated, Segments, Span, deflate
+from encours.sheets_addin.xlsx_zip import Entry, ZipWriter, raw_bytes
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -28,8 +31,8 @@ WORKSHEET_TYPE = _REL + "/worksheet"
 MACRO_WORKBOOK_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 WORKSHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
-#: A piece of a streamed part: text, or its UTF-8 bytes (a slice of a part read, kept as it was).
-Piece = str | bytes | memoryview
+#: A piece of a streamed part: text, its UTF-8 bytes, or a stretch of a part read, kept as it was.
+Piece = str | bytes | memoryview | Span
 
 _SHEET_RE = re.compile(r"<(?:\w+:)?sheet\b[^>]*?/?>", re.S)
 _ATTR_RE = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
@@ -83,10 +86,38 @@ class Package:
         self._new: dict[str, bytes | Callable[[], Iterable[Piece]]] = {}
         self._written: dict[str, int] = {}  # part → CRC-32, for parts streamed by save()
         self._sizes: dict[str, int] = {}  # part → size, for parts streamed by save()
+        self._segments: dict[str, tuple[int, Segments]] = {}  # part → deflated size and segments, streamed by save()
         self._order = list(self._infos)
+        self._raw: BinaryIO | None = None
 
     def close(self) -> None:
         self._zip.close()
+        if self._raw is not None:
+            self._raw.close()
+
+    def _raw_bytes(self, info: zipfile.ZipInfo) -> bytes:
+        if self._raw is None:
+            self._raw = self.path.open("rb")
+        return raw_bytes(self._raw, info)
+
+    def deflated(self, name: str, segments: Segments | None) -> Deflated | None:
+        """The part as read, kept deflated and inflated a segment at a time (None: ``segments`` are not
+        those of its deflated bytes — then it is read whole)."""
+        info = self._infos.get(name)
+        if segments is None or info is None or name in self._new or info.compress_type != zipfile.ZIP_DEFLATED \
+                or info.flag_bits & 1:
+            return None
+        data = self._raw_bytes(info)
+        return Deflated(data, segments) if segments.fits(data, info.file_size) else None
+
+    def segments(self, name: str) -> tuple[int, Segments] | None:
+        """The deflated size and the segments of a part streamed by :meth:`save` (see ``xlsx_deflate``)."""
+        return self._segments.get(name)
+
+    def packed_size(self, name: str) -> int:
+        """The deflated size of a part as read (0: not in the file read)."""
+        info = self._infos.get(name)
+        return info.compress_size if info is not None else 0
 
     def __contains__(self, name: str) -> bool:
         return name in self._new or name in self._infos
@@ -95,7 +126,8 @@ class Package:
         if name in self._new:
             data = self._new[name]
             return data if isinstance(data, bytes) else b"".join(
-                piece.encode("utf-8") if isinstance(piece, str) else piece for piece in data())
+                piece.encode("utf-8") if isinstance(piece, str) else piece.data() if isinstance(piece, Span)
+                else piece for piece in data())
         try:
             return self._zip.read(name)
         except KeyError:
@@ -265,43 +297,55 @@ class Package:
         ``finish`` runs once every other part is written (their CRCs known), before the workbook part.
         """
         last = self.workbook_part() if finish is not None else None
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        with out.open("wb") as handle:
+            zout = ZipWriter(handle)
             for name in [n for n in self._order if n != last]:
                 self._write(zout, name)
             if finish is not None and last is not None:
                 finish(self)
                 self._write(zout, last)
-        with out.open("rb+") as handle:
+            zout.close()
+            handle.flush()
             os.fsync(handle.fileno())
 
-    def _write(self, zout: zipfile.ZipFile, name: str) -> None:
+    def _write(self, zout: ZipWriter, name: str) -> None:
         info = self._infos.get(name)
         data = self._new.get(name)
         if data is None:
-            if info is not None:
-                # a copy: writing updates the info's offsets, and this package still reads through it
-                zout.writestr(copy.copy(info), self._zip.read(name), compress_type=info.compress_type)
+            if info is not None:  # copied as the bytes it is stored as, not inflated and deflated again
+                zout.add(Entry(name, info.compress_type, info.flag_bits, info.date_time, info.CRC, info.compress_size,
+                               info.file_size, external_attr=info.external_attr, extra=info.extra,
+                               comment=info.comment), [self._raw_bytes(info)])
             return
         if isinstance(data, bytes):
-            new_info = zipfile.ZipInfo(name, date_time=info.date_time if info else (1980, 1, 1, 0, 0, 0))
-            zout.writestr(new_info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            zout.add_bytes(name, data, info.date_time if info else (1980, 1, 1, 0, 0, 0))
             return
-        with zout.open(name, "w", force_zip64=True) as handle:
-            batch: list[str] = []
-            for piece in data():
-                if not isinstance(piece, str):  # already encoded: written as it comes, after the text before it
-                    if batch:
-                        handle.write("".join(batch).encode("utf-8"))
-                        batch = []
-                    handle.write(piece)
-                    continue
-                batch.append(piece)
-                if len(batch) >= 512:
-                    handle.write("".join(batch).encode("utf-8"))
-                    batch = []
-            handle.write("".join(batch).encode("utf-8"))
-        self._written[name] = zout.getinfo(name).CRC
-        self._sizes[name] = zout.getinfo(name).file_size
+        stream, segments = deflate(_encoded(data()))
+        now = time.localtime()
+        when = (now.tm_year, now.tm_mon, now.tm_mday, now.tm_hour, now.tm_min, now.tm_sec)
+        zout.add(Entry(name, zipfile.ZIP_DEFLATED, 0, when, stream.crc, stream.packed, stream.size,
+                       external_attr=0o600 << 16), stream.chunks)
+        self._written[name] = stream.crc
+        self._sizes[name] = stream.size
+        self._segments[name] = (stream.packed, segments)
+
+
+def _encoded(pieces: Iterable[Piece]) -> Iterable[bytes | memoryview | Span]:
+    """The pieces of a streamed part with its texts encoded, a batch of them at a time."""
+    batch: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            batch.append(piece)
+            if len(batch) >= 512:
+                yield "".join(batch).encode("utf-8")
+                batch = []
+            continue
+        if batch:  # already encoded: written as it comes, after the text before it
+            yield "".join(batch).encode("utf-8")
+            batch = []
+        yield piece
+    if batch:
+        yield "".join(batch).encode("utf-8")
 
 
 def replace_if_unchanged(tmp: Path, target: Path, snapshot: Snapshot | None) -> None:

@@ -29,10 +29,11 @@ from typing import Any
 
 from encours.sheets_addin.marks import parse_text
 from encours.sheets_addin.merge import FoundRow, TablePlan
+from encours.sheets_addin.xlsx_deflate import Segments
 from encours.sheets_addin.xlsx_people import cache_file, write_cache
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
-_VERSION = b"encours-rows-3\n"
+_VERSION = b"encours-rows-4\n"
 PRINT_SIZE = 12  # bytes of each row's digest
 _DIGEST = partial(hashlib.blake2b, digest_size=PRINT_SIZE)
 SEPARATOR = "\x1f"
@@ -44,7 +45,9 @@ class TabPrints:
 
     ``found``: the row of every ID in the part (None: not kept, e.g. a row had lost its ID), so that a
     part still as it was is not searched for its IDs again; ``rows``: the number of every row in the part
-    and the byte offset where it starts (one more: where the rows end), so that it is not cut into rows."""
+    and the byte offset where it starts (one more: where the rows end), so that it is not cut into rows;
+    ``packed`` and ``segments``: the part's deflated size and where it was flushed (``xlsx_deflate``), so that
+    the segments no row of which changed are copied deflated."""
 
     part: str
     crc: int
@@ -53,6 +56,8 @@ class TabPrints:
     prints: dict[str, bytes]
     found: dict[str, int] | None = None
     rows: tuple[array[int], array[int]] | None = None
+    packed: int | None = None
+    segments: Segments | None = None
 
 
 def layout_key(columns: Sequence[Any]) -> str:
@@ -159,8 +164,17 @@ def load(path: Path) -> dict[str, TabPrints]:
                 offsets.frombytes(blob[at + count * 8 : at + (2 * count + 1) * 8])
                 at += (2 * count + 1) * 8
                 rows = (numbers, offsets)
+            segments = None
+            if entry.get("segments") is not None:
+                count = int(entry["segments"])
+                plain, packed, crcs = array("q"), array("q"), array("q")
+                for index, column in enumerate((plain, packed, crcs)):
+                    column.frombytes(blob[at + index * count * 8: at + (index + 1) * count * 8])
+                at += 3 * count * 8
+                segments = Segments(plain, packed, crcs)
             tabs[str(entry["name"])] = TabPrints(
-                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints, found, rows
+                str(entry["part"]), int(entry["crc"]), int(entry["size"]), str(entry["layout"]), prints, found, rows,
+                None if entry.get("packed") is None else int(entry["packed"]), segments
             )
         if at != len(blob):
             return {}
@@ -186,6 +200,8 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
                 "found_ids": None if t.found is None else list(t.found),
                 "found_rows": None if t.found is None else list(t.found.values()),
                 "rows": None if t.rows is None else len(t.rows[0]),
+                "packed": t.packed,
+                "segments": None if t.segments is None else len(t.segments.plain),
             }
             for name, t in tabs.items()
         ]
@@ -195,6 +211,8 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
         pieces.append(b"".join(t.prints.values()))
         if t.rows is not None:
             pieces.extend((t.rows[0].tobytes(), t.rows[1].tobytes()))
+        if t.segments is not None:
+            pieces.extend((t.segments.plain.tobytes(), t.segments.packed.tobytes(), t.segments.crcs.tobytes()))
     blob = b"".join(pieces)
     head["digest"] = hashlib.blake2b(blob, digest_size=16).hexdigest()
     head["order"] = sys.byteorder

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 from encours.connectors.errors import SheetError
 from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_cells import cell_text
+from encours.sheets_addin.xlsx_deflate import Span
 from encours.sheets_addin.xlsx_package import Piece, unescape
 
 _ROW_RE = re.compile(r"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
@@ -288,7 +289,8 @@ class Sheet:
             rows[number].last = last
 
     def to_xml(self) -> str:
-        return "".join(c if isinstance(c, str) else str(c, "utf-8") for c in self.chunks())
+        return "".join(c if isinstance(c, str) else str(c.data() if isinstance(c, Span) else c, "utf-8")
+                       for c in self.chunks())
 
 
 def last_column(row: Row) -> int:

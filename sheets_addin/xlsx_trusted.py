@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator, MutableMapping
 from itertools import islice
 from operator import lt
 
-from encours.connectors.errors import SheetError
 from encours.sheets_addin.layout import column_letter
 from encours.sheets_addin.xlsx_cells import cell_text
+from encours.sheets_addin.xlsx_deflate import Deflated, KeptRowsError, Span
 from encours.sheets_addin.xlsx_package import Package, Piece
 from encours.sheets_addin.xlsx_prints import TabPrints
 from encours.sheets_addin.xlsx_sheetxml import SMALL, Row, Sheet, column_index, last_column
@@ -33,16 +33,17 @@ _DIMENSION = re.compile(r'<dimension\b[^>]*\bref="[A-Z]+\d+:([A-Z]+)\d+"')
 _REF = re.compile(rb'\br="([A-Z]+)\d+"')
 
 
-class KeptRowsError(SheetError):
-    """A row was not where the rows kept for the workbook said: the sync starts again without them."""
-
-
 def open_sheet(pkg: Package, part: str, kept: TabPrints | None) -> Sheet:
     """The part as a :class:`TrustedSheet` when its rows' offsets are kept and fit, else cut as usual.
 
     ``kept``: what the last sync wrote in this part, trusted (the part's CRC-32 and size unchanged)."""
     if kept is None or kept.rows is None:
         return Sheet(pkg.text(part))
+    deflated = pkg.deflated(part, kept.segments) if kept.packed == pkg.packed_size(part) else None
+    if deflated is not None:  # inflated only where rows are read or changed
+        sheet = TrustedSheet.of(deflated, *kept.rows)
+        if sheet is not None:
+            return sheet
     data = pkg.read(part)
     sheet = TrustedSheet.of(data, *kept.rows)
     if sheet is not None:
@@ -52,10 +53,15 @@ def open_sheet(pkg: Package, part: str, kept: TabPrints | None) -> Sheet:
     return Sheet(text)
 
 
+def _read(data: bytes | Deflated, start: int, end: int) -> bytes:
+    """The part's bytes ``start:end`` (from a part kept deflated: only the segments holding them inflated)."""
+    return data.read(start, end) if isinstance(data, Deflated) else data[start:end]
+
+
 class _Rows(MutableMapping[int, Row]):
     """The rows of a part by number: each cut out of the part's bytes the first time it is asked for."""
 
-    def __init__(self, data: bytes, numbers: array[int], offsets: array[int]) -> None:
+    def __init__(self, data: bytes | Deflated, numbers: array[int], offsets: array[int]) -> None:
         self.data, self.numbers, self.offsets = data, numbers, offsets
         self.index = dict(zip(numbers, range(len(numbers)), strict=True))  # row number → its place in the part
         self.gone: set[int] = set()  # rows of the part cut out, replaced or removed
@@ -72,7 +78,7 @@ class _Rows(MutableMapping[int, Row]):
         at = self.index[number]
         if number in self.gone:
             raise KeyError(number)
-        text = str(self.data[self.offsets[at]: self.offsets[at + 1]], "utf-8")
+        text = str(_read(self.data, self.offsets[at], self.offsets[at + 1]), "utf-8")
         if not text.startswith(f'<row r="{number}"') or text.find("<row", 4) >= 0 \
                 or not (text.endswith("</row>") or text.endswith("/>")):
             raise KeptRowsError(f"row {number} is not where the rows kept for this workbook say: read again")
@@ -108,10 +114,11 @@ class TrustedSheet(Sheet):
 
     rows: _Rows
 
-    def __init__(self, data: bytes, numbers: array[int], offsets: array[int]) -> None:  # see :meth:`of`
+    def __init__(self, data: bytes | Deflated, numbers: array[int], offsets: array[int]) -> None:  # see :meth:`of`
         start, end = offsets[0], offsets[-1]
-        self.head, self.tail = str(data[:start], "utf-8"), str(data[end:], "utf-8")
-        text = str(data, "utf-8") if len(data) <= 4 * SMALL else ""
+        self.head, self.tail = str(_read(data, 0, start), "utf-8"), str(_read(data, end, len(data)), "utf-8")
+        whole = SMALL if isinstance(data, Deflated) else 4 * SMALL  # a part kept deflated: read whole only if small
+        text = str(_read(data, 0, len(data)), "utf-8") if len(data) <= whole else ""
         self.original = text if len(text) <= SMALL else ""
         self._head0, self._tail0 = self.head, self.tail
         self.dirty = False
@@ -119,18 +126,21 @@ class TrustedSheet(Sheet):
         self.rows = _Rows(data, numbers, offsets)
 
     @classmethod
-    def of(cls, data: bytes, numbers: array[int], offsets: array[int]) -> TrustedSheet | None:
+    def of(cls, data: bytes | Deflated, numbers: array[int], offsets: array[int]) -> TrustedSheet | None:
         """The part read through its rows' offsets (None: they do not fit it, the part is cut as usual)."""
         count = len(numbers)
         if not count or len(offsets) != count + 1 or numbers[0] < 1 or offsets[-1] > len(data):
             return None
         if not all(map(lt, numbers, islice(numbers, 1, None))) or not all(map(lt, offsets, islice(offsets, 1, None))):
             return None
-        start = _SHEET_DATA.search(data, 0, offsets[0])
-        if start is None or start.group(1) or start.end() != offsets[0] or data.rfind(b"</sheetData>") != offsets[-1]:
+        head, tail = _read(data, 0, offsets[0]), _read(data, offsets[-1], len(data))
+        start = _SHEET_DATA.search(head)
+        if start is None or start.group(1) or start.end() != offsets[0] \
+                or not tail.startswith(b"</sheetData>") or tail.find(b"</sheetData>", 1) >= 0:
             return None
-        if not data.startswith(b'<row r="%d"' % numbers[0], offsets[0]) \
-                or not data.startswith(b'<row r="%d"' % numbers[-1], offsets[-2]):
+        first, last = b'<row r="%d"' % numbers[0], b'<row r="%d"' % numbers[-1]
+        if _read(data, offsets[0], offsets[0] + len(first)) != first \
+                or _read(data, offsets[-2], offsets[-2] + len(last)) != last:
             return None
         return cls(data, numbers, offsets)
 
@@ -173,9 +183,9 @@ class TrustedSheet(Sheet):
         data, offsets = rows.data, rows.offsets
         for number in untouched - known:
             at = rows.index[number]
-            start, end = offsets[at], offsets[at + 1]
-            cell = max(data.rfind(b"<c ", start, end), data.rfind(b"<c>", start, end))
-            ref = _REF.search(data, cell, end) if cell >= 0 else None
+            row = _read(data, offsets[at], offsets[at + 1])
+            cell = max(row.rfind(b"<c "), row.rfind(b"<c>"))
+            ref = _REF.search(row, cell) if cell >= 0 else None
             width = max(width, column_index(ref.group(1).decode()) if ref else 0)
         return width
 
@@ -202,7 +212,7 @@ class TrustedSheet(Sheet):
         self.set_dimension()
         yield self.head
         rows = self.rows
-        data, numbers, offsets, index = memoryview(rows.data), rows.numbers, rows.offsets, rows.index
+        data, numbers, offsets, index = rows.data, rows.numbers, rows.offsets, rows.index
         holes = sorted(index[n] for n in rows.gone)
         out_numbers: array[int] = array("q")
         out_offsets: array[int] = array("q")
@@ -218,7 +228,7 @@ class TrustedSheet(Sheet):
                     out_numbers.extend(numbers[done:stop])
                     out_offsets.extend(map((position - start).__add__, offsets[done:stop]))
                     position += end - start
-                    yield data[start:end]
+                    yield Span(data, start, end)
                 done = stop + 1 if stop < upto else upto  # past the hole
             if number is not None:
                 text = rows.taken[number].render().encode("utf-8")

@@ -21,6 +21,7 @@ from encours.sheets_addin.layout import INVOICES, column_letter
 from encours.sheets_addin.view import SheetView, build_view
 from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sheets_addin.xlsx_cells import cell_xml
+from encours.sheets_addin.xlsx_deflate import Deflated
 from encours.sheets_addin.xlsx_people import cache_file
 from encours.sheets_addin.xlsx_prints import load as load_prints
 from encours.sheets_addin.xlsx_prints import store as store_prints
@@ -279,3 +280,34 @@ def test_balance_agee_is_rebuilt_only_when_its_rows_change(tmp_path: Path, monke
     ws = load_workbook(hot)["Balance âgée"]
     ids = [ws.cell(r, 2).value for r in range(2, ws.max_row + 1)]
     assert "C004" not in ids and "C003" in ids
+
+
+def test_a_big_part_is_written_again_from_the_deflated_segments_it_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows nobody changed are copied as the deflated bytes they were: the workbook is the one every row gives."""
+    opened = Opened(monkeypatch)
+    views = [
+        build_view(_ledger(1500), AS_OF),
+        build_view(_ledger(1500, paid=("INV0007", "INV0700")), AS_OF),
+        build_view(_ledger(1503, paid=("INV0007", "INV0700", "INV1200"), gone=("INV0400",)), AS_OF),
+        build_view(_ledger(1503, paid=("INV0007", "INV0700", "INV1200", "INV0033"), gone=("INV0400",)), AS_OF),
+    ]
+    hot = _twins(tmp_path, monkeypatch, views, typed=0)  # a person's save: the next sync reads every row
+    for path in (hot, tmp_path / "cold.xlsx"):
+        with zipfile.ZipFile(path) as z:
+            assert z.testzip() is None
+    last = opened.sheets[-2]  # the hot workbook's last sync
+    assert isinstance(last, TrustedSheet)
+    source = last.rows.data
+    assert isinstance(source, Deflated)
+    count = len(source.segments.plain) - 1
+    assert count > 20 and len(source._inflated) < count / 3  # most segments neither inflated nor compressed again
+    kept = load_prints(hot)["Factures"]
+    with zipfile.ZipFile(hot) as z:
+        info = z.getinfo(PART)
+    assert kept.segments is not None and kept.packed == info.compress_size
+    assert kept.segments.plain[-1] == info.file_size
+    assert invoice_cell(hot, "INV0003", COMMENT) == "rappeler lundi"
+    assert invoice_cell(hot, "INV1200", REMAINING) in (0, None)
+    assert invoice_cell(hot, "INV1502", REMAINING) == 1602.0
