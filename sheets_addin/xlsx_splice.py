@@ -15,7 +15,7 @@ from operator import eq, not_
 from typing import Any
 
 from encours.connectors.errors import SheetError
-from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.dashboard import dashboard_cells, factures_refs, params_cells
 from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
@@ -140,7 +140,7 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     scenario_list(params, view.scenario_names, ctx)
 
     aging = parsed[AGING.name]
-    aging_mark = write_aging(aging, aging_rows(_aging_customers(view), inv_letters), ctx, fresh=AGING.name in fresh,
+    aging_mark = write_aging(aging, _aging_customers(view), inv_letters, ctx, fresh=AGING.name in fresh,
                              kept=ctx.kept_rows.get(AGING.name))
 
     board = parsed[DASHBOARD_TAB]
