@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from encours.sheets_addin import xlsx_aging
-from encours.sheets_addin.dashboard import aging_rows
+from encours.sheets_addin.dashboard import AGING_ROW, aging_rows
 from encours.sheets_addin.layout import INVOICES, column_letter
 from encours.sheets_addin.xlsx_aging import write_aging
 from encours.sheets_addin.xlsx_cells import cell_xml
-from encours.sheets_addin.xlsx_layout import Context
+from encours.sheets_addin.xlsx_layout import Context, page_setup
 from encours.sheets_addin.xlsx_rows import EUR_FORMAT
 from encours.sheets_addin.xlsx_sheetxml import EMPTY_SHEET, Sheet
 from encours.sheets_addin.xlsx_styles import StyleBook
@@ -45,7 +45,7 @@ def _reference(customers: Sequence[tuple[str, str]], letters: Mapping[str, str])
 
 def _finish(sheet: Sheet, rows: int) -> str:
     sheet.set_tail_element("autoFilter", f'<autoFilter ref="A1:I{max(1, rows - 1)}"/>')
-    xlsx_aging.page_setup(sheet)
+    page_setup(sheet)
     return sheet.to_xml()
 
 
@@ -87,7 +87,7 @@ def test_a_template_that_disagrees_with_cell_xml_is_not_used(monkeypatch: pytest
 
     def templated_apart(ref: str, value: Any, style: int, *, formula: bool = False) -> str:
         text = real(ref, value, style, formula=formula)
-        return text.replace("<f>", "<f> ") if ref.endswith(xlsx_aging.AGING_ROW) else text
+        return text.replace("<f>", "<f> ") if ref.endswith(AGING_ROW) else text
 
     customers = CASES["odd names"]
     expected = _reference(customers, LETTERS)
