@@ -1,14 +1,20 @@
 """What encours last wrote in each row of a keyed tab, kept so that a re-sync renders only changed rows.
 
 A row's *print* is a digest of everything its text is rendered from: its row number, its ID and
-its synced and run values, with their types.  After a sync, the print of every row whose text is
-exactly what encours rendered is kept in the user's cache folder (beside people's marks, JSON and
-raw digests, never code), together with the tab's layout (columns, styles, formulas) and the CRC-32
-and size of the worksheet part as written.  The next sync trusts a print only while that part is
-byte for byte as encours left it (a person's save changes its CRC and size) and the layout is the
-same: a row whose print is unchanged then already holds the text encours would write, and is
-neither rendered nor compared.  Anything else — no cache, another layout, a part someone saved —
-takes the exact path (every row rendered and compared with the file).
+its synced and run values, with their types.  It is blake2b (12 bytes) of the row's values as text
+(each column converted by :func:`column_texts`, a row's values joined by ``SEPARATOR`` and ended by
+``ROW_END``, neither of which a value's text can hold: see :mod:`~encours.sheets_addin.view_texts`),
+then its run values the same way, then its number in 8 bytes; the tags of the columns' kinds
+personalise the digest, so that the text "1.00" and the amount 1.00 never share a print.
+
+After a sync, the print of every row whose text is exactly what encours rendered is kept in the
+user's cache folder (beside people's marks, JSON and raw digests, never code), together with the
+tab's layout (columns, styles, formulas) and the CRC-32 and size of the worksheet part as written.
+The next sync trusts a print only while that part is byte for byte as encours left it (a person's
+save changes its CRC and size) and the layout is the same: a row whose print is unchanged then
+already holds the text encours would write, and is neither rendered nor compared. Anything else — no
+cache, another layout, a part someone saved — takes the exact path (every row rendered and compared
+with the file).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import struct
 import sys
 from array import array
 from collections.abc import Mapping, Sequence
@@ -32,10 +39,11 @@ from encours.sheets_addin.merge import FoundRow, TablePlan
 from encours.sheets_addin.xlsx_people import cache_file, write_cache
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
-_VERSION = b"encours-rows-3\n"
+_VERSION = b"encours-rows-4\n"  # 4: prints of (text, number) personalised by the tags
 PRINT_SIZE = 12  # bytes of each row's digest
-_DIGEST = partial(hashlib.blake2b, digest_size=PRINT_SIZE)
-SEPARATOR = "\x1f"
+SEPARATOR = "\x1f"  # between a row's values
+ROW_END = "\x1e"  # after a row's last value
+_NUMBER = struct.Struct("<q")  # a row number after its row's text
 
 
 @dataclass
@@ -60,28 +68,41 @@ def layout_key(columns: Sequence[Any]) -> str:
     return hashlib.sha256(repr(list(columns)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def column_texts(values: Sequence[Any]) -> tuple[str, Sequence[str] | None]:
-    """One column of a print: a tag of its values' types and each value as unambiguous text."""
+def column_texts(values: Sequence[Any]) -> tuple[str, Sequence[str]]:
+    """One column of a print: a tag of its values' types and each value as unambiguous text.
+
+    No text holds ``SEPARATOR`` or ``ROW_END``: a row's values joined by the one and ended by the other
+    cut back into the same values."""
     kinds = set(map(type, values))
     if kinds == {str}:
         joined = SEPARATOR.join(values)
-        if joined.count(SEPARATOR) == len(values) - 1:
+        if joined.count(SEPARATOR) == len(values) - 1 and ROW_END not in joined:
             return "s", values
     elif kinds == {Decimal}:
         return "Decimal", list(map(str, values))
     elif kinds == {date}:
-        return "date", list(map(str, map(date.toordinal, values)))
-    return "r", list(map(repr, values))  # repr escapes the separator; a value without a stable repr only misses
+        days = {day: str(day.toordinal()) for day in set(values)}  # a few hundred days among 100,000 rows
+        return "date", list(map(days.__getitem__, values))
+    elif kinds == {type(None)}:
+        return "None", [""] * len(values)
+    texts = list(map(repr, values))  # a value without a stable repr only misses
+    joined = SEPARATOR.join(texts)
+    if joined.count(SEPARATOR) == len(values) - 1 and ROW_END not in joined:
+        return "r", texts
+    return "rr", list(map(repr, texts))  # a repr holding a mark, escaped by the repr of its text
 
 
-def row_prints(columns: Sequence[tuple[str, Sequence[str] | None]]) -> list[bytes]:
-    """The print of each row from its columns (see :func:`column_texts`; texts None: a tag for every row).
+def row_prints(tags: str, numbers: Sequence[int], texts: Sequence[bytes]) -> list[bytes]:
+    """The print of each row: its number and its text (``tags``: the kinds of what the texts are made of).
 
-    The first columns are expected to be the row numbers and IDs."""
-    tags = "".join(tag + "," for tag, _ in columns)
-    texts = map(SEPARATOR.join, zip(*(texts for _, texts in columns if texts is not None), strict=True))
-    encoded = map(methodcaller("encode", "utf-8", "surrogatepass"), map((tags + SEPARATOR).__add__, texts))
-    return list(map(methodcaller("digest"), map(_DIGEST, encoded)))
+    The tags personalise the digest (blake2b's ``person``, a digest of them); the number follows the
+    text in 8 bytes: neither needs a pass to be joined to each row's text."""
+    if len(numbers) != len(texts):
+        raise ValueError(f"{len(numbers)} row numbers for {len(texts)} rows")
+    person = hashlib.blake2b(tags.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    digest = partial(hashlib.blake2b, digest_size=PRINT_SIZE, person=person)
+    ends = map(_NUMBER.pack, numbers)
+    return list(map(methodcaller("digest"), map(digest, map(bytes.__add__, texts, ends))))
 
 
 def plan_known(
