@@ -46,7 +46,8 @@ class TableTexts:
             rows = self.rows
             keys = tuple(rows[0]) if rows else ()
             width = len(keys)
-            if all(map(keys.__eq__, map(tuple, rows))):  # the usual case: every row of the same keys, in order
+            same_keys = all(map(keys.__eq__, map(tuple, rows)))
+            if same_keys:  # the usual case: every row of the same keys, in order
                 try:
                     flat: list[Any] = list(chain.from_iterable(map(dict.values, rows)))
                 except TypeError:  # rows that are mappings but not dicts
@@ -60,6 +61,8 @@ class TableTexts:
             tags = []
             for index in range(width):
                 values = flat[index::width]
+                if same_keys and keys[index] == "id" and self._ids is None:
+                    self._ids = values  # pulled already: each row's ID
                 tag, texts = column_texts(values)
                 tags.append(tag + ",")
                 if index == width - 1:

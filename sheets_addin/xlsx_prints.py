@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import struct
 import sys
 from array import array
@@ -39,11 +40,12 @@ from encours.sheets_addin.merge import FoundRow, TablePlan
 from encours.sheets_addin.xlsx_people import cache_file, write_cache
 
 #: Bumped whenever what is kept or how a print is taken changes: an older file is then ignored.
-_VERSION = b"encours-rows-4\n"  # 4: prints of (text, number) personalised by the tags
+_VERSION = b"encours-rows-4\n"  # 4: prints of (text, number) personalised by the tags; found rows in binary
 PRINT_SIZE = 12  # bytes of each row's digest
 SEPARATOR = "\x1f"  # between a row's values
 ROW_END = "\x1e"  # after a row's last value
 _NUMBER = struct.Struct("<q")  # a row number after its row's text
+_PRINTS = re.compile(b".{%d}" % PRINT_SIZE, re.S)  # kept prints, one after the other
 
 
 @dataclass
@@ -163,15 +165,21 @@ def load(path: Path) -> dict[str, TabPrints]:
         tabs: dict[str, TabPrints] = {}
         at = 0
         for entry in head["tabs"]:
-            ids = [str(i) for i in entry["ids"]]
+            ids = entry["ids"]
+            if not set(map(type, ids)) <= {str}:
+                return {}
             stop = at + len(ids) * PRINT_SIZE
-            chunk = bytes(blob[at:stop])
-            cuts = map(slice, range(0, len(chunk), PRINT_SIZE), range(PRINT_SIZE, len(chunk) + PRINT_SIZE, PRINT_SIZE))
-            prints = dict(zip(ids, map(chunk.__getitem__, cuts), strict=True))
+            prints = dict(zip(ids, _PRINTS.findall(blob[at:stop]), strict=True))
             at = stop
             found = None
-            if entry.get("found_ids") is not None:
-                found = dict(zip(map(str, entry["found_ids"]), map(int, entry["found_rows"]), strict=True))
+            if entry.get("found") is not None:  # the rows of the IDs kept (the same IDs unless listed)
+                found_ids = ids if entry["found"] == "ids" else entry["found"]
+                if not set(map(type, found_ids)) <= {str}:
+                    return {}
+                numbers = array("q")
+                numbers.frombytes(blob[at : at + len(found_ids) * 8])
+                at += len(found_ids) * 8
+                found = dict(zip(found_ids, numbers.tolist(), strict=True))
             rows = None
             if entry.get("rows") is not None:
                 count = int(entry["rows"])
@@ -204,8 +212,7 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
                 "size": t.size,
                 "layout": t.layout,
                 "ids": list(t.prints),
-                "found_ids": None if t.found is None else list(t.found),
-                "found_rows": None if t.found is None else list(t.found.values()),
+                "found": None if t.found is None else "ids" if list(t.found) == list(t.prints) else list(t.found),
                 "rows": None if t.rows is None else len(t.rows[0]),
             }
             for name, t in tabs.items()
@@ -214,6 +221,8 @@ def store(path: Path, tabs: Mapping[str, TabPrints]) -> None:
     pieces = []
     for t in tabs.values():
         pieces.append(b"".join(t.prints.values()))
+        if t.found is not None:
+            pieces.append(array("q", t.found.values()).tobytes())
         if t.rows is not None:
             pieces.extend((t.rows[0].tobytes(), t.rows[1].tobytes()))
     blob = b"".join(pieces)

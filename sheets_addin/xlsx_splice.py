@@ -109,7 +109,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     sheets = pkg.sheets()
     parsed = {name: open_sheet(pkg, sheets[name], ctx.kept_rows.get(name)) for name in _TAB_ORDER}
 
-    inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view, _invoice_updates(view), {}, ctx)
+    inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view,
+                                             _invoice_updates(view, texts.invoices.ids()), {}, ctx)
     inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
     cust_positions, cust_last = _update_keyed(parsed[CUSTOMERS.name], CUSTOMERS, view, _customer_updates(view),
                                               factures_refs(inv_letters), ctx)
