@@ -17,8 +17,8 @@ rows and values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import chain
-from operator import itemgetter, methodcaller
+from itertools import chain, compress
+from operator import and_, itemgetter, methodcaller, truth
 from typing import Any
 
 from encours.sheets_addin.view import Row, SheetView
@@ -36,6 +36,8 @@ class TableTexts:
         self._text: tuple[tuple[str, ...], str, bytes] | None = None
         self._rows: list[bytes] | None = None
         self._ids: list[Any] | None = None
+        #: Each column's values as pulled for the text (key → values), when every row has the same keys.
+        self._pulled: dict[str, list[Any]] = {}
         self._index: dict[str, int] | None = None
 
     def text(self) -> tuple[tuple[str, ...], str, bytes]:
@@ -61,8 +63,8 @@ class TableTexts:
             tags = []
             for index in range(width):
                 values = flat[index::width]
-                if same_keys and keys[index] == "id" and self._ids is None:
-                    self._ids = values  # pulled already: each row's ID
+                if same_keys:
+                    self._pulled[keys[index]] = values
                 tag, texts = column_texts(values)
                 tags.append(tag + ",")
                 if index == width - 1:
@@ -87,8 +89,17 @@ class TableTexts:
     def ids(self) -> list[Any]:
         """Each row's ID, in the table's order."""
         if self._ids is None:
-            self._ids = list(map(itemgetter("id"), self.rows))
+            self._ids = self._pulled.get("id") or list(map(itemgetter("id"), self.rows))
         return self._ids
+
+    def customers_with_open(self, shown: frozenset[str]) -> set[str] | None:
+        """The customers of the invoices shown with something remaining, as :func:`aging_customers` finds them
+        (None: not known from the values pulled for the text)."""
+        pulled = self._pulled
+        if not {"id", "customer_id", "remaining"} <= pulled.keys():
+            return None
+        wanted = map(and_, map(shown.__contains__, pulled["id"]), map(truth, pulled["remaining"]))
+        return set(compress(pulled["customer_id"], wanted))
 
     def index(self) -> Mapping[str, int]:
         """Row ID → its place in the table (an ID given twice: the last row, as a dict of the rows keeps)."""
@@ -101,6 +112,7 @@ class TableTexts:
         self._text = None
         self._rows = None
         self._ids = None
+        self._pulled = {}
         self._index = None
 
 

@@ -141,7 +141,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     scenario_list(params, view.scenario_names, ctx)
 
     aging = parsed[AGING.name]
-    aging_mark = write_aging(aging, _aging_customers(view), inv_letters, ctx, fresh=AGING.name in fresh,
+    with_open = texts.invoices.customers_with_open(view.shown_invoice_ids)
+    aging_mark = write_aging(aging, _aging_customers(view, with_open), inv_letters, ctx, fresh=AGING.name in fresh,
                              kept=ctx.kept_rows.get(AGING.name))
 
     board = parsed[DASHBOARD_TAB]

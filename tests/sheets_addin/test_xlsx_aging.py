@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from encours.sheets_addin import xlsx_aging
 from encours.sheets_addin.dashboard import AGING_ROW, aging_rows
 from encours.sheets_addin.layout import INVOICES, column_letter
+from encours.sheets_addin.view import SheetView, aging_customers
+from encours.sheets_addin.view_texts import TableTexts
 from encours.sheets_addin.xlsx_aging import write_aging
 from encours.sheets_addin.xlsx_cells import cell_xml
 from encours.sheets_addin.xlsx_layout import Context, page_setup
@@ -93,3 +97,23 @@ def test_a_template_that_disagrees_with_cell_xml_is_not_used(monkeypatch: pytest
     expected = _reference(customers, LETTERS)
     monkeypatch.setattr(xlsx_aging, "cell_xml", templated_apart)
     assert _templated(customers, LETTERS) == expected
+
+
+def test_the_customers_with_something_open_are_those_of_the_view() -> None:
+    """Taken from the values pulled for the rows' prints: the same customers as from the rows themselves."""
+    rows: list[dict[str, Any]] = [
+        {"id": f"I{i}", "customer_id": f"C{i % 7}", "remaining": remaining}
+        for i, remaining in enumerate([Decimal("10"), Decimal("0"), None, Decimal("-5"), Decimal("0.00"), 3, 0,
+                                       Decimal("1"), Decimal("2"), None, Decimal("0"), Decimal("4")])
+    ]
+    shown = frozenset(f"I{i}" for i in (0, 1, 2, 3, 4, 5, 6, 8, 10, 11))
+    view = SheetView(date(2026, 11, 23), rows, shown, [{"id": f"C{i}", "name": f"N{6 - i}"} for i in range(7)])
+    table = TableTexts(rows)
+    assert table.customers_with_open(shown) is None  # nothing pulled yet
+    table.text()
+    with_open = table.customers_with_open(shown)
+    assert with_open == {"C0", "C3", "C5", "C1", "C4"}
+    assert aging_customers(view, with_open) == aging_customers(view)
+    other_keys = TableTexts([*rows, {"id": "I99", "customer_id": "C6"}])  # a row without "remaining"
+    other_keys.text()
+    assert other_keys.customers_with_open(shown) is None
