@@ -11,7 +11,9 @@ whole; the prints take each row's piece of it.
 A row's text holds all its values (not only those a tab shows): a print then never misses a value
 its row is rendered from.  Neither mark can be found inside a value's text (``column_texts`` sends a
 text column holding one to ``repr``, which writes them escaped), so the text cuts back into the same
-rows and values.
+rows and values.  Text columns are looked through for the marks at once, by counting them in the
+joined text (a row holds one ``ROW_END`` and is followed by as many ``SEPARATOR`` as it has values):
+one count too many and the columns are converted again, each text column looked through.
 """
 
 from __future__ import annotations
@@ -48,31 +50,23 @@ class TableTexts:
             rows = self.rows
             keys = tuple(rows[0]) if rows else ()
             width = len(keys)
-            same_keys = all(map(keys.__eq__, map(tuple, rows)))
-            if same_keys:  # the usual case: every row of the same keys, in order
+            flat: list[Any] | None = None
+            if all(map(keys.__eq__, map(tuple, rows))):  # the usual case: every row of the same keys, in order
                 try:
-                    flat: list[Any] = list(chain.from_iterable(map(dict.values, rows)))
+                    flat = list(chain.from_iterable(map(dict.values, rows)))
                 except TypeError:  # rows that are mappings but not dicts
                     flat = list(chain.from_iterable(map(methodcaller("values"), rows)))
+                columns = [flat[index::width] for index in range(width)]
+                self._pulled = dict(zip(keys, columns, strict=True))
             else:
                 keys = tuple(sorted(set().union(*rows)))
                 width = len(keys)
-                flat = [None] * (len(rows) * width)
-                for index, key in enumerate(keys):
-                    flat[index::width] = list(map(methodcaller("get", key, MISSING), rows))
-            tags = []
-            for index in range(width):
-                values = flat[index::width]
-                if same_keys:
-                    self._pulled[keys[index]] = values
-                tag, texts = column_texts(values)
-                tags.append(tag + ",")
-                if index == width - 1:
-                    flat[index::width] = [text + ROW_END for text in texts]
-                elif texts is not values:  # text kept as it is: already in place
-                    flat[index::width] = texts
-            joined = SEPARATOR.join(flat) + SEPARATOR if width else (ROW_END + SEPARATOR) * len(rows)
-            self._text = (keys, "".join(tags), joined.encode("utf-8", "surrogatepass"))
+                columns = [list(map(methodcaller("get", key, MISSING), rows)) for key in keys]
+            # text columns are looked through for the marks once, in the joined text: a count of each
+            tags, joined = _joined(columns, len(rows), flat=flat, checked=False)
+            if joined.count(SEPARATOR) != len(rows) * max(width, 1) or joined.count(ROW_END) != len(rows):
+                tags, joined = _joined(columns, len(rows), flat=None, checked=True)  # a text holds a mark
+            self._text = (keys, tags, joined.encode("utf-8", "surrogatepass"))
         return self._text
 
     def row_texts(self) -> list[bytes]:
@@ -114,6 +108,27 @@ class TableTexts:
         self._ids = None
         self._pulled = {}
         self._index = None
+
+
+def _joined(columns: Sequence[Sequence[Any]], count: int, *, flat: list[Any] | None, checked: bool) -> tuple[str, str]:
+    """(the tag of each of ``columns`` followed by ",", the text of their ``count`` rows).
+
+    ``flat``: the columns' values row after row, converted in place (None: into a new list);
+    ``checked``: text columns looked through for the marks (else the caller counts them in the text)."""
+    width = len(columns)
+    if not width:
+        return "", (ROW_END + SEPARATOR) * count
+    fresh = flat is None
+    into: list[Any] = [None] * (count * width) if flat is None else flat
+    tags = []
+    for index, values in enumerate(columns):
+        tag, texts = column_texts(values, checked=checked)
+        tags.append(tag + ",")
+        if index == width - 1:
+            into[index::width] = [text + ROW_END for text in texts]
+        elif fresh or texts is not values:  # a text column kept as it is is in place already
+            into[index::width] = texts
+    return "".join(tags), SEPARATOR.join(into) + SEPARATOR
 
 
 class ViewTexts:

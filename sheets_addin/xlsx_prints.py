@@ -69,13 +69,16 @@ def layout_key(columns: Sequence[Any]) -> str:
     return hashlib.sha256(repr(list(columns)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def column_texts(values: Sequence[Any]) -> tuple[str, Sequence[str]]:
+def column_texts(values: Sequence[Any], *, checked: bool = True) -> tuple[str, Sequence[str]]:
     """One column of a print: a tag of its values' types and each value as unambiguous text.
 
     No text holds ``SEPARATOR`` or ``ROW_END``: a row's values joined by the one and ended by the other
-    cut back into the same values."""
+    cut back into the same values.  ``checked=False``: text kept as it is without looking for them (the
+    caller counts them in the rows' text, and converts again with ``checked`` when a text holds one)."""
     kinds = set(map(type, values))
     if kinds == {str}:
+        if not checked:
+            return "s", values
         joined = SEPARATOR.join(values)
         if joined.count(SEPARATOR) == len(values) - 1 and ROW_END not in joined:
             return "s", values
