@@ -40,6 +40,7 @@ class TableTexts:
         self._ids: list[Any] | None = None
         #: Each column's values as pulled for the text (key → values), when every row has the same keys.
         self._pulled: dict[str, list[Any]] = {}
+        self._shown: tuple[frozenset[str], bytes] | None = None
         self._index: dict[str, int] | None = None
 
     def text(self) -> tuple[tuple[str, ...], str, bytes]:
@@ -86,14 +87,19 @@ class TableTexts:
             self._ids = self._pulled.get("id") or list(map(itemgetter("id"), self.rows))
         return self._ids
 
+    def shown(self, shown: frozenset[str]) -> bytes:
+        """Whether each row's ID is in ``shown`` (1 or 0 a row), in the table's order."""
+        if self._shown is None or self._shown[0] is not shown:
+            self._shown = (shown, bytes(map(shown.__contains__, self.ids())))
+        return self._shown[1]
+
     def customers_with_open(self, shown: frozenset[str]) -> set[str] | None:
         """The customers of the invoices shown with something remaining, as :func:`aging_customers` finds them
         (None: not known from the values pulled for the text)."""
         pulled = self._pulled
         if not {"id", "customer_id", "remaining"} <= pulled.keys():
             return None
-        wanted = map(and_, map(shown.__contains__, pulled["id"]), map(truth, pulled["remaining"]))
-        return set(compress(pulled["customer_id"], wanted))
+        return set(compress(pulled["customer_id"], map(and_, self.shown(shown), map(truth, pulled["remaining"]))))
 
     def index(self) -> Mapping[str, int]:
         """Row ID → its place in the table (an ID given twice: the last row, as a dict of the rows keeps)."""
@@ -107,6 +113,7 @@ class TableTexts:
         self._rows = None
         self._ids = None
         self._pulled = {}
+        self._shown = None
         self._index = None
 
 

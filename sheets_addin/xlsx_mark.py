@@ -39,7 +39,7 @@ def view_digest(view: SheetView, bounds: Sequence[int], texts: ViewTexts | None 
     texts = texts or ViewTexts(view)
     _feed_table(digest, texts.invoices)
     _feed_table(digest, texts.customers)
-    _feed_shown(digest, texts.invoices.ids(), view.shown_invoice_ids)
+    _feed_shown(digest, texts.invoices, view.shown_invoice_ids)
     run = view.run
     if run is not None and all(type(row) is dict for row in run.values()):
         _feed_column(digest, list(run))
@@ -60,11 +60,11 @@ def _feed_table(digest: Any, table: TableTexts) -> None:
     digest.update(text)
 
 
-def _feed_shown(digest: Any, ids: Sequence[Any], shown: frozenset[str]) -> None:
+def _feed_shown(digest: Any, invoices: TableTexts, shown: frozenset[str]) -> None:
     """Which invoices have a row: a flag per invoice row, in order, then any ID shown that is no invoice's."""
     digest.update(f"\x00shown {len(shown)}\x00".encode())
-    digest.update(bytes(map(shown.__contains__, ids)))
-    _feed_column(digest, sorted(shown.difference(ids)))
+    digest.update(invoices.shown(shown))
+    _feed_column(digest, sorted(shown.difference(invoices.ids())))
 
 
 def _feed_rows(digest: Any, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -30,7 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, lt
 from pathlib import Path
 from typing import Any
 
@@ -140,11 +141,13 @@ def ids_after(found: Sequence[FoundRow], merge: TablePlan) -> dict[str, int] | N
     """The row of every ID once ``merge`` is written (None: a row without ID, the next sync looks again)."""
     if merge.restored or any(not line.id for line in found):
         return None
-    rows = [*merge.unknown, *merge.matched.items()]
     for key, _number in merge.appended:
         if parse_text(key) != key:  # read back as another text: looked for next time
             return None
-    rows.extend(merge.appended)
+    numbers = [*merge.matched.values(), *map(itemgetter(1), merge.appended)]
+    if not merge.unknown and all(map(lt, numbers, islice(numbers, 1, None))):  # as usual: in order already
+        return {**merge.matched, **dict(merge.appended)}
+    rows = [*merge.unknown, *merge.matched.items(), *merge.appended]
     rows.sort(key=itemgetter(1))
     return dict(rows)
 
