@@ -205,7 +205,7 @@ def _update_keyed(
     kept = ctx.kept_rows.get(tab.name)
     if kept is not None and kept.layout != layout:
         kept = None
-    appending = [key for key in known if key in shown]
+    appending = list(compress(known, map(shown.__contains__, known)))
     if kept is not None and kept.found is not None:  # the part as the last sync left it: its IDs are known
         found: list[FoundRow] = []
         merge = plan_known(kept.found, known, appending, last_used)
