@@ -100,8 +100,12 @@ def params_cells(as_of: date | None = None, bounds: Sequence[int] = DEFAULT_BOUN
     return cells
 
 
-def aging_rows(customers: Sequence[tuple[str, str]], letters: Mapping[str, str]) -> list[list[object]]:
-    """``Balance âgée``: header, one row per (customer id, name), and a total row.
+#: Where a customer's row number goes in :func:`aging_layout`'s formulas.
+AGING_ROW = "{row}"
+
+
+def aging_layout(letters: Mapping[str, str], customers: int) -> tuple[list[object], list[str], list[object]]:
+    """``Balance âgée`` as its header, the formulas of a customer's row (its number: ``AGING_ROW``) and its total row.
 
     Criteria are written ``"="&label``: a bare "> 90" would be read by SUMIFS as "greater than 90".
 
@@ -113,24 +117,29 @@ def aging_rows(customers: Sequence[tuple[str, str]], letters: Mapping[str, str])
     header: list[object] = [AGING.columns[0].heading, AGING.columns[1].heading]
     header += [f"={param_ref(c)}" for c in LABEL_CELLS]
     header += [UNALLOCATED_LABEL, "Total"]
-    rows: list[list[object]] = [header]
     first_bucket, last_bucket = column_letter(2), column_letter(2 + len(LABEL_CELLS) - 1)
     total_letter = column_letter(2 + len(LABEL_CELLS) + 1)
-    for offset, (customer_id, name) in enumerate(customers):
-        row = offset + 2
-        values: list[object] = [name, customer_id]
-        for index in range(len(LABEL_CELLS)):
-            head = f"{column_letter(2 + index)}$1"
-            values.append(f'=SUMIFS({amount},{customer},$B{row},{bucket},"="&{head})')
-        # Not aged: credits and credit notes (no days late, so no bucket) = the rest of the total.
-        values.append(f"={total_letter}{row}-SUM({first_bucket}{row}:{last_bucket}{row})")
-        values.append(f"=SUMIFS({amount},{customer},$B{row})")
-        rows.append(values)
-    last = len(customers) + 1
+    row = AGING_ROW
+    formulas = [f'=SUMIFS({amount},{customer},$B{row},{bucket},"="&{column_letter(2 + index)}$1)'
+                for index in range(len(LABEL_CELLS))]
+    # Not aged: credits and credit notes (no days late, so no bucket) = the rest of the total.
+    formulas.append(f"={total_letter}{row}-SUM({first_bucket}{row}:{last_bucket}{row})")
+    formulas.append(f"=SUMIFS({amount},{customer},$B{row})")
+    last = customers + 1
     total: list[object] = ["Total", ""]
     for index in range(len(LABEL_CELLS) + 2):
         letter = column_letter(2 + index)
         total.append(f"=SUM({letter}2:{letter}{last})" if customers else 0)
+    return header, formulas, total
+
+
+def aging_rows(customers: Sequence[tuple[str, str]], letters: Mapping[str, str]) -> list[list[object]]:
+    """``Balance âgée``: header, one row per (customer id, name), and a total row (see :func:`aging_layout`)."""
+    header, formulas, total = aging_layout(letters, len(customers))
+    rows: list[list[object]] = [header]
+    for offset, (customer_id, name) in enumerate(customers):
+        row = str(offset + 2)
+        rows.append([name, customer_id, *(formula.replace(AGING_ROW, row) for formula in formulas)])
     rows.append(total)
     return rows
 

@@ -63,10 +63,13 @@ class SheetView:
     opening_receivables: Decimal | None = None
 
 
-def aging_customers(view: SheetView) -> list[tuple[str, str]]:
-    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``."""
-    with_open = {row["customer_id"] for row in view.invoices
-                 if row["id"] in view.shown_invoice_ids and row.get("remaining")}
+def aging_customers(view: SheetView, with_open: set[str] | None = None) -> list[tuple[str, str]]:
+    """Customers with something open on the sheet, by name: the rows of ``Balance âgée``.
+
+    ``with_open``: their IDs, when already known (those of the invoices shown with something remaining)."""
+    if with_open is None:
+        with_open = {row["customer_id"] for row in view.invoices
+                     if row["id"] in view.shown_invoice_ids and row.get("remaining")}
     names = {row["id"]: row["name"] for row in view.customers}
     return sorted(((cid, names.get(cid, cid)) for cid in with_open), key=lambda c: (c[1].casefold(), c[0]))
 

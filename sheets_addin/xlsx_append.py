@@ -8,6 +8,7 @@ batch of rows (one type test and one string per cell, no per-cell call), then jo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from operator import itemgetter, methodcaller
 from xml.sax.saxutils import escape
 
@@ -16,9 +17,10 @@ from encours.sheets_addin.view import Row
 from encours.sheets_addin.view_texts import TableTexts
 from encours.sheets_addin.xlsx_cells import MISSING, column_cells
 from encours.sheets_addin.xlsx_layout import Context
-from encours.sheets_addin.xlsx_prints import column_texts, row_prints
+from encours.sheets_addin.xlsx_prints import ROW_END, SEPARATOR, column_texts, row_prints
 from encours.sheets_addin.xlsx_rows import RowPlan, column_format
 
+_ROW_END = ROW_END.encode()
 #: Rows rendered together: big enough to amortise the per-column work, small enough to bound memory.
 BATCH = 4096
 
@@ -67,27 +69,30 @@ class Appender:
         for start in range(0, len(new), BATCH):
             batch = new[start: start + BATCH]
             synced = list(map(itemgetter(2), batch))
-            values = [list(map(methodcaller("get", key, MISSING), synced)) for key in synced_keys]
-            out.extend(_prints(list(map(str, map(itemgetter(0), batch))), list(map(itemgetter(1), batch)),
-                               values, None if runs is None else self._run_values(runs[start: start + BATCH])))
+            values = [list(map(itemgetter(1), batch)), *(list(map(methodcaller("get", key, MISSING), synced))
+                                                         for key in synced_keys)]
+            out.extend(_prints(list(map(itemgetter(0), batch)), values,
+                               None if runs is None else self._run_values(runs[start: start + BATCH])))
         return out
 
     def prints_of(self, numbers: Sequence[int], keys: Sequence[str], runs: Sequence[Row | None] | None,
                   known: Mapping[str, Row]) -> list[bytes]:
-        """The prints of the rows of these numbers and IDs (synced values: ``known``, or the view table's row texts).
+        """The prints of the rows of these numbers and (distinct) IDs (synced values: ``known``, or the view table's
+        row texts).
 
         ``runs``: each row's run values (None: no row has any)."""
         if self.table is None:
             return self.prints([(n, k, known[k], None if runs is None else runs[i])
                                 for i, (n, k) in enumerate(zip(numbers, keys, strict=True))])
-        _keys, tags, joined = self.table.texts()  # every value of the row: those of the tab's columns among them
-        texts = list(map(joined.__getitem__, map(self.table.index().__getitem__, keys)))
-        columns = [column_texts(list(map(str, numbers))), column_texts(keys), ("row:" + tags, texts)]
+        _keys, tags, _text = self.table.text()  # every value of the row: those of the tab's columns among them
+        texts = self.table.row_texts()
+        if keys != self.table.ids():  # the tab's rows in another order than the view's, or not all of them
+            texts = list(map(texts.__getitem__, map(self.table.index().__getitem__, keys)))
         if runs is None:
-            columns.append(("no run", None))
-        else:
-            columns.extend(map(column_texts, self._run_values(runs)))
-        return row_prints(columns)
+            return row_prints("row:" + tags + "no run,", numbers, texts)
+        run_tags, run_texts = _texts(self._run_values(runs), len(runs))
+        ended = map(bytes.__add__, texts, repeat(_ROW_END))
+        return row_prints("row:" + tags + run_tags, numbers, list(map(bytes.__add__, ended, run_texts)))
 
     def _keys(self, kind: int) -> tuple[str, ...]:
         return tuple(key for index, k, _l, key, _s, _p in self.columns if k == kind and index != self.id_index)
@@ -116,12 +121,22 @@ class Appender:
                 for item, n, cells in zip(new, numbers, zip(*columns, strict=True), strict=True)]
 
 
-def _prints(numbers: Sequence[str], ids: Sequence[object], synced: Sequence[Sequence[object]],
-            run: Sequence[Sequence[object]] | None) -> list[bytes]:
-    """Rows' prints from their columns: row numbers, IDs, synced values, run values (None: no run values)."""
-    columns = [column_texts(numbers), column_texts(ids), *map(column_texts, synced)]
+def _texts(columns: Sequence[Sequence[object]], count: int) -> tuple[str, list[bytes]]:
+    """The columns' tags, and each of ``count`` rows' values (given a column at a time) as one text: joined by
+    ``SEPARATOR`` and ended by ``ROW_END``, as in a view table's text."""
+    converted = list(map(column_texts, columns))
+    tags = "".join(tag + "," for tag, _ in converted)
+    if not converted:
+        return tags, [_ROW_END] * count
+    rows = zip(*(texts for _, texts in converted), strict=True)
+    return tags, [(SEPARATOR.join(row) + ROW_END).encode("utf-8", "surrogatepass") for row in rows]
+
+
+def _prints(numbers: Sequence[int], values: Sequence[Sequence[object]], run: Sequence[Sequence[object]] | None
+            ) -> list[bytes]:
+    """Rows' prints from their columns: row numbers, then IDs and synced values, then run values (None: none)."""
+    tags, texts = _texts(values, len(numbers))
     if run is None:
-        columns.append(("no run", None))
-    else:
-        columns.extend(map(column_texts, run))
-    return row_prints(columns)
+        return row_prints(tags + "no run,", numbers, texts)
+    run_tags, run_texts = _texts(run, len(numbers))
+    return row_prints(tags + run_tags, numbers, list(map(bytes.__add__, texts, run_texts)))

@@ -3,6 +3,12 @@
 The last sync leaves a hidden workbook name holding the digest of what it wrote and the CRC-32 of
 encours's parts as written.  The same view again, with those parts untouched since (their CRCs are
 in the zip's directory, read for free): nothing to read, nothing to write.
+
+The digest takes the view's tables as the one text the rows' prints are cut from (every value of
+every row, converted by type, tagged by kind, with marks no value's text holds between values and
+rows: :mod:`~encours.sheets_addin.view_texts`), which rows are shown (a flag per invoice row, and
+the IDs shown that no invoice row has), the run's columns and every other part of the view: any
+change to what a sync writes changes one of them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ from typing import Any
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.view_texts import TableTexts, ViewTexts
 from encours.sheets_addin.xlsx_package import Package
-from encours.sheets_addin.xlsx_prints import SEPARATOR
 from encours.sheets_addin.xlsx_rows import _TAB_ORDER
 
 #: A hidden workbook name holding what the last sync wrote: the view's digest and its parts' CRCs.
@@ -29,12 +34,12 @@ SYNC_MARK = "_encours_sync"
 def view_digest(view: SheetView, bounds: Sequence[int], texts: ViewTexts | None = None) -> str:
     """A digest of everything a sync writes (the same view and bounds write the same cells).
 
-    ``texts``: the view's columns as texts, shared with the rows' prints (taken here when not given)."""
+    ``texts``: the view's tables as texts, shared with the rows' prints (taken here when not given)."""
     digest = hashlib.sha256()
     texts = texts or ViewTexts(view)
     _feed_table(digest, texts.invoices)
     _feed_table(digest, texts.customers)
-    _feed_column(digest, sorted(view.shown_invoice_ids))
+    _feed_shown(digest, texts.invoices, view.shown_invoice_ids)
     run = view.run
     if run is not None and all(type(row) is dict for row in run.values()):
         _feed_column(digest, list(run))
@@ -48,12 +53,18 @@ def view_digest(view: SheetView, bounds: Sequence[int], texts: ViewTexts | None 
 
 
 def _feed_table(digest: Any, table: TableTexts) -> None:
-    """A table from the texts the rows' prints use too: its keys, then each column's tag and texts."""
-    keys, columns = table.columns()
-    digest.update(f"\x00table {len(table.rows)}\x00{keys!r}".encode("utf-8", "surrogatepass"))
-    for tag, texts in columns:
-        digest.update(f"\x00{tag}\x00".encode())
-        digest.update(SEPARATOR.join(texts).encode("utf-8", "surrogatepass"))
+    """A table from the text the rows' prints are cut from: its size, keys, columns' tags, then the text."""
+    keys, tags, text = table.text()
+    digest.update(f"\x00table {len(table.rows)}\x00{keys!r}\x00{tags}\x00{len(text)}\x00".encode(
+        "utf-8", "surrogatepass"))
+    digest.update(text)
+
+
+def _feed_shown(digest: Any, invoices: TableTexts, shown: frozenset[str]) -> None:
+    """Which invoices have a row: a flag per invoice row, in order, then any ID shown that is no invoice's."""
+    digest.update(f"\x00shown {len(shown)}\x00".encode())
+    digest.update(invoices.shown(shown))
+    _feed_column(digest, sorted(shown.difference(invoices.ids())))
 
 
 def _feed_rows(digest: Any, rows: Sequence[Mapping[str, Any]]) -> None:

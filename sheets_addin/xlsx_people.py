@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from encours.connectors.model import ITEM_SEPARATOR
 from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS, TODO
@@ -41,6 +42,7 @@ MARKED_TABS = (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)
 #: Bumped whenever what is kept changes shape: an older file is then ignored.
 _VERSION = b"encours-marks-3\n"  # 2: the tasks of À faire; 3: JSON (never code) instead of pickle
 _NO_INVOICE_MARKS = InvoiceMarks()
+M = TypeVar("M")
 _NO_CUSTOMER_MARKS = CustomerMarks()
 
 
@@ -126,14 +128,23 @@ def decode(data: bytes) -> SheetMarks:
                                      amount=Decimal(str(line["amount"])), comment=str(line["comment"]),
                                      row=int(line["row"])))
     return SheetMarks(
-        invoices={str(k): typed_invoices.get(k, _NO_INVOICE_MARKS) for k in body["invoice_ids"]},
-        customers={str(k): typed_customers.get(k, _NO_CUSTOMER_MARKS) for k in body["customer_ids"]},
+        invoices=_by_id(body["invoice_ids"], typed_invoices, _NO_INVOICE_MARKS),
+        customers=_by_id(body["customer_ids"], typed_customers, _NO_CUSTOMER_MARKS),
         payment_plans=tuple(plans),
         problems=tuple(MarkProblem(tab=str(p["tab"]), row=int(p["row"]), column=str(p["column"]),
                                    value=str(p["value"]), message=str(p["message"])) for p in body["problems"]),
         tasks={str(k): TaskMarks(done=bool(v["done"]), result=str(v["result"]), row=int(v["row"]))
                for k, v in body["tasks"].items()},
     )
+
+
+def _by_id(ids: list[Any], marks: dict[str, M], default: M) -> dict[str, M]:
+    """Each ID's marks in the order of ``ids`` (``default``: none typed; marks of an ID not listed: dropped)."""
+    if not set(map(type, ids)) <= {str}:
+        return {str(k): marks.get(k, default) for k in ids}
+    out = dict.fromkeys(ids, default)  # 100,000 IDs, a few marked: no call per ID
+    out.update((k, v) for k, v in marks.items() if k in out)
+    return out
 
 
 def _kept(path: Path, key: str) -> tuple[Path, bytes] | None:

@@ -152,8 +152,10 @@ def _invoice_rows_to_create(view: SheetView) -> Iterator[tuple[Row | None, Row |
             yield row, (view.run or {}).get(row["id"], {}) if view.run is not None else None
 
 
-def _invoice_updates(view: SheetView) -> tuple[dict[str, Row], frozenset[str], Mapping[str, Row] | None, Row]:
-    known = {row["id"]: row for row in view.invoices}
+def _invoice_updates(view: SheetView, ids: Sequence[str] | None = None
+                     ) -> tuple[dict[str, Row], frozenset[str], Mapping[str, Row] | None, Row]:
+    """``ids``: each invoice row's ID, when already pulled out of the rows."""
+    known = dict(zip(ids, view.invoices, strict=True)) if ids is not None else {row["id"]: row for row in view.invoices}
     return known, view.shown_invoice_ids, view.run, dict(DELETED)
 
 

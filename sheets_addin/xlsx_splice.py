@@ -15,7 +15,7 @@ from operator import eq, not_
 from typing import Any
 
 from encours.connectors.errors import SheetError
-from encours.sheets_addin.dashboard import aging_rows, dashboard_cells, factures_refs, params_cells
+from encours.sheets_addin.dashboard import dashboard_cells, factures_refs, params_cells
 from encours.sheets_addin.layout import (
     AGING,
     CUSTOMERS,
@@ -109,7 +109,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     sheets = pkg.sheets()
     parsed = {name: open_sheet(pkg, sheets[name], ctx.kept_rows.get(name)) for name in _TAB_ORDER}
 
-    inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view, _invoice_updates(view), {}, ctx)
+    inv_positions, inv_last = _update_keyed(parsed[INVOICES.name], INVOICES, view,
+                                             _invoice_updates(view, texts.invoices.ids()), {}, ctx)
     inv_letters = {k: column_letter(i) for k, i in inv_positions.items()}
     cust_positions, cust_last = _update_keyed(parsed[CUSTOMERS.name], CUSTOMERS, view, _customer_updates(view),
                                               factures_refs(inv_letters), ctx)
@@ -140,7 +141,8 @@ def sync_package(pkg: Package, view: SheetView, bounds: Sequence[int], notes: li
     scenario_list(params, view.scenario_names, ctx)
 
     aging = parsed[AGING.name]
-    aging_mark = write_aging(aging, aging_rows(_aging_customers(view), inv_letters), ctx, fresh=AGING.name in fresh,
+    with_open = texts.invoices.customers_with_open(view.shown_invoice_ids)
+    aging_mark = write_aging(aging, _aging_customers(view, with_open), inv_letters, ctx, fresh=AGING.name in fresh,
                              kept=ctx.kept_rows.get(AGING.name))
 
     board = parsed[DASHBOARD_TAB]
@@ -203,7 +205,7 @@ def _update_keyed(
     kept = ctx.kept_rows.get(tab.name)
     if kept is not None and kept.layout != layout:
         kept = None
-    appending = [key for key in known if key in shown]
+    appending = list(compress(known, map(shown.__contains__, known)))
     if kept is not None and kept.found is not None:  # the part as the last sync left it: its IDs are known
         found: list[FoundRow] = []
         merge = plan_known(kept.found, known, appending, last_used)
