@@ -76,8 +76,8 @@ class TableTexts:
             _keys, _tags, text = self.text()
             pieces = text.split(_CUT)
             pieces.pop()  # after the last row's end
-            if len(pieces) != len(self.rows):
-                raise AssertionError("a row's text holds the mark of a row's end")  # column_texts forbids it
+            if len(pieces) != len(self.rows):  # text() counted the marks: one end a row, none in a value
+                raise AssertionError(f"{len(pieces)} rows cut out of the text of {len(self.rows)}")
             self._rows = pieces
         return self._rows
 

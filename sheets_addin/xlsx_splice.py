@@ -309,20 +309,21 @@ def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, va
         ]
     row = sheet.row(number)
     suffix = str(number)
+    rendered: dict[int, str] = {}
     if not row.parsed or not row.cells:
         # a new row, or the fast path of a re-sync: a row whose cells already read as encours would write
         # them is left as it is, unparsed (a person's restyled or retyped cell of encours's: path below)
         fresh = row.parsed
         raw = row.raw
-        rendered = {}
+        found = True
         for index, letter, _fmt, style, formula in columns:
             if index in values:
                 value = values[index]
-                cell = cell_xml(letter + suffix, value, style if value is not None else 0, formula=formula)
-                if not fresh and cell not in raw:
-                    break
-                rendered[index] = cell
-        else:
+                cell = rendered[index] = cell_xml(letter + suffix, value, style if value is not None else 0,
+                                                  formula=formula)
+                if found and not fresh and cell not in raw:
+                    found = False  # the rest still rendered: the path below writes them as they are, as a rule
+        if found:
             if fresh and not row.cells:  # kept as its text: a big first write holds no cell objects
                 row.raw = f'<row r="{number}">' + "".join(rendered[i] for i in sorted(rendered)) + "</row>"
                 row.parsed = False
@@ -330,13 +331,14 @@ def _place(sheet: Sheet, tab: Tab, positions: Mapping[str, int], number: int, va
                 row.cells.update(rendered)
             return
     cells = row.cell_map()
-    for index, letter, fmt, _style, formula in columns:
+    for index, letter, fmt, column_style, formula in columns:
         if index not in values:
             continue
         value = values[index]
         old = cells.get(index)
         style = ctx.keep_or(old, fmt) if value is not None else cell_style(old or "")
-        cells[index] = cell_xml(letter + suffix, value, style, formula=formula)
+        same = index in rendered and style == (column_style if value is not None else 0)
+        cells[index] = rendered[index] if same else cell_xml(letter + suffix, value, style, formula=formula)
 
 
 def _header_cell(column: Column, index: int, ctx: Context) -> str:

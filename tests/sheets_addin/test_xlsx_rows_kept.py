@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.styles import Font
 
 from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
 from encours.sheets_addin import xlsx_splice as splice
@@ -194,3 +195,25 @@ def test_the_rows_of_the_ids_kept_are_those_in_the_file_and_spare_the_search(
         assert workbook_parts(hot) == workbook_parts(cold)
     assert invoice_cell(hot, "INV0045", REMAINING) == 145.0
     assert invoice_cell(hot, "INV0043", REMAINING) in (0, None)
+
+
+def test_a_changed_row_keeps_a_person_s_look_of_encours_s_cells(tmp_path: Path) -> None:
+    """A row whose values change is merged cell by cell: a cell a person made bold stays bold (same number
+    format), a cell given another number format gets encours's back, and both show the new values."""
+    path = tmp_path / "encours.xlsx"
+    XlsxWorkbook(path).write(build_view(_ledger(40), AS_OF))
+    wb = load_workbook(path)
+    ws = wb["Factures"]
+    headings = {c.value: int(c.column or 0) for c in ws[1]}
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, headings["ID"]).value == "INV0011")
+    remaining, total = ws.cell(row, headings[REMAINING]), ws.cell(row, headings[INVOICES.column("total").heading])
+    encours_format = remaining.number_format
+    remaining.font = Font(bold=True)
+    total.number_format = "0.000%"
+    wb.save(path)
+    changed = _changed(_ledger(40), remaining=("INV0011", "42.50"))
+    XlsxWorkbook(path).write(build_view(changed, AS_OF))
+    ws = load_workbook(path)["Factures"]
+    remaining, total = ws.cell(row, headings[REMAINING]), ws.cell(row, headings[INVOICES.column("total").heading])
+    assert remaining.value == 42.5 and remaining.font.bold and remaining.number_format == encours_format
+    assert total.value == 111 and total.number_format == encours_format
