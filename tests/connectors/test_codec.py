@@ -76,6 +76,25 @@ def test_generated_encoders_write_what_a_generic_walk_writes() -> None:
         assert codec.dumps(record) == _reference(record), record
 
 
+class _Text(str):
+    """A text of a str subclass (not the type the field's hint says: written the generic way)."""
+
+
+def test_records_are_written_as_json_writes_them_whatever_their_text_holds() -> None:
+    """The writer generated per class writes each field itself: texts JSON must escape, a str subclass,
+    a bool where an int is expected, a Decimal's special values all give ``json``'s own text."""
+    awkward = ['quote " back \\ slash', "tab\tnew\nline\x00\x1f\x7f", "\ud800 lone surrogate", "€ é 日本",
+               "\u2028\u2029", _Text("sub"), ""]
+    records: list[Any] = []
+    for text in awkward:
+        records.append(Customer(text, text, "csv", emails=(text,), contacts=(Contact(text, text, text, text),),
+                                payment_terms_days=True))  # type: ignore[arg-type]
+        records.append(Invoice(text, text, text, "csv", date(2024, 1, 1), None, Money(Decimal("NaN")),
+                               Money(Decimal("-Infinity")), source_status=text, extra=((text, text),)))
+    for record in records:
+        assert codec.dumps(record) == _reference(record), record
+
+
 def test_encoded_records_read_back_equal() -> None:
     for record in _odd_records():
         if getattr(record, "id", "") == "I3":
