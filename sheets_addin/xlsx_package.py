@@ -315,7 +315,7 @@ class Package:
             if info is not None:  # copied as the bytes it is stored as, not inflated and deflated again
                 zout.add(Entry(name, info.compress_type, info.flag_bits, info.date_time, info.CRC, info.compress_size,
                                info.file_size, external_attr=info.external_attr, extra=info.extra,
-                               comment=info.comment), [self._raw_bytes(info)])
+                               comment=info.comment, system=info.create_system), [self._raw_bytes(info)])
             return
         if isinstance(data, bytes):
             zout.add_bytes(name, data, info.date_time if info else (1980, 1, 1, 0, 0, 0))

@@ -46,6 +46,7 @@ class Entry:
     external_attr: int = 0
     extra: bytes = b""
     comment: bytes = b""
+    system: int = 3  # what ``external_attr`` means: 3 Unix, 0 MS-DOS (a copied part keeps its own)
 
 
 def raw_bytes(handle: BinaryIO, info: zipfile.ZipInfo) -> bytes:
@@ -142,7 +143,7 @@ class ZipWriter:
             time, day = _dos(entry.date_time)
             version = 45 if fields else 20
             directory.append(_CENTRAL.pack(
-                b"PK\x01\x02", version, 3, version, 0, entry.flags, entry.method, time, day, entry.crc,
+                b"PK\x01\x02", version, entry.system, version, 0, entry.flags, entry.method, time, day, entry.crc,
                 _MAX32 if big[1] is not None else entry.packed, _MAX32 if big[0] is not None else entry.size,
                 len(name), len(extra), len(entry.comment), 0, 0, entry.external_attr,
                 _MAX32 if big[2] is not None else entry.offset))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from pathlib import Path
@@ -26,6 +27,8 @@ def _someone_s_package(path: Path) -> dict[str, bytes]:
             info = zipfile.ZipInfo(name, date_time=(2024, 3, 1 + number, 10, 20, 30))
             info.compress_type = zipfile.ZIP_STORED if name.endswith(".bin") else zipfile.ZIP_DEFLATED
             info.comment = b"kept" if number == 1 else b""
+            info.create_system = 0  # written on Windows: MS-DOS attributes
+            info.external_attr = 0x20 if number == 2 else 0  # "archive"
             z.writestr(info, data)
     raw = buffer.getvalue()
     # the sheet part written as a stream to something that cannot seek: a data descriptor follows its bytes
@@ -40,8 +43,9 @@ def _someone_s_package(path: Path) -> dict[str, bytes]:
 
     with zipfile.ZipFile(Forward(), "w", zipfile.ZIP_DEFLATED) as z, zipfile.ZipFile(io.BytesIO(raw)) as source:  # type: ignore[arg-type]
         for info in source.infolist():
-            with z.open(info.filename, "w") as handle:
-                handle.write(source.read(info))
+            data = source.read(info)
+            with z.open(copy.copy(info), "w") as handle:  # the same dates, attributes and comments
+                handle.write(data)
     path.write_bytes(unseekable.getvalue())
     with zipfile.ZipFile(path) as check:
         assert check.getinfo("xl/worksheets/sheet1.xml").flag_bits & 0x08
@@ -62,8 +66,9 @@ def test_parts_not_rewritten_are_copied_as_they_were(tmp_path: Path) -> None:
             if name != "xl/worksheets/sheet1.xml":
                 assert after.read(name) == data
                 old, new = before.getinfo(name), after.getinfo(name)
-                assert (new.compress_type, new.date_time, new.CRC, new.compress_size) == \
-                    (old.compress_type, old.date_time, old.CRC, old.compress_size)
+                assert (new.compress_type, new.date_time, new.CRC, new.compress_size, new.comment) == \
+                    (old.compress_type, old.date_time, old.CRC, old.compress_size, old.comment)
+                assert (new.create_system, new.external_attr) == (old.create_system, old.external_attr)
         assert after.read("xl/worksheets/sheet1.xml") == b"<worksheet>new</worksheet>"
         assert not after.getinfo("xl/worksheets/sheet1.xml").flag_bits & 0x08
 
