@@ -78,26 +78,28 @@ class Package:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        handle: BinaryIO | None = None
         try:
-            self._zip = zipfile.ZipFile(path)
+            # one open file for the zip's directory and the parts' stored bytes: the very same file for both
+            handle = path.open("rb")
+            self._zip = zipfile.ZipFile(handle)
             self._infos = {info.filename: info for info in self._zip.infolist()}
         except (zipfile.BadZipFile, OSError) as exc:
+            if handle is not None:
+                handle.close()
             raise SheetError(f"{path}: the workbook cannot be opened ({exc})") from None
+        self._raw = handle
         self._new: dict[str, bytes | Callable[[], Iterable[Piece]]] = {}
         self._written: dict[str, int] = {}  # part → CRC-32, for parts streamed by save()
         self._sizes: dict[str, int] = {}  # part → size, for parts streamed by save()
         self._segments: dict[str, tuple[int, Segments]] = {}  # part → deflated size and segments, streamed by save()
         self._order = list(self._infos)
-        self._raw: BinaryIO | None = None
 
     def close(self) -> None:
         self._zip.close()
-        if self._raw is not None:
-            self._raw.close()
+        self._raw.close()
 
     def _raw_bytes(self, info: zipfile.ZipInfo) -> bytes:
-        if self._raw is None:
-            self._raw = self.path.open("rb")
         return raw_bytes(self._raw, info)
 
     def deflated(self, name: str, segments: Segments | None) -> Deflated | None:
