@@ -66,6 +66,10 @@ enabled = false
 """
 
 
+CACHE = ".cache"
+#: Marks a prepared dossier (2: prepared where it is lived, its cache folder in it).
+PREPARED = "prepared-2"
+
 #: ``--window-closed``: the passes run outside the sending window (unless run in the minute after
 #: midnight): what is due is deferred, nothing is rendered — the dossier of a night or a weekend, and
 #: a large dossier prepared without sending its first reminders.
@@ -96,6 +100,7 @@ def one_pass(folder: Path, day: date, *, records: bool = True) -> tuple[float, f
     """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process (peak:
     of this pass, measured by ``/usr/bin/time`` when present, else the largest child so far)."""
     env = {k: v for k, v in os.environ.items() if k != DISABLE_ENV} | ({} if records else {DISABLE_ENV: "1"})
+    env["XDG_CACHE_HOME"] = str(folder / CACHE)  # what is kept of the workbook travels with the dossier
     command = [sys.executable, "-m", "encours.sync.cli", "-q", "run", "-c", "encours.toml", "--as-of", day.isoformat()]
     timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     report = folder / ".time"
@@ -112,10 +117,18 @@ def one_pass(folder: Path, day: date, *, records: bool = True) -> tuple[float, f
 
 
 def prepared(n: int, keep: Path | None, *, window_closed: bool = False) -> Path:
-    """A dossier of ``n`` invoices after its first sync and pass, in a fresh temporary folder."""
-    folder = Path(tempfile.mkdtemp(prefix=f"encours-pass-{n}-"))
-    kept = None if keep is None else keep / f"dossier-{n}{'-closed' if window_closed else ''}"
-    if kept is not None and (kept / "prepared").exists():
+    """A dossier of ``n`` invoices after its first sync and pass, in a folder of its own, emptied first.
+
+    The folder's path is the same for every copy of one size: what encours keeps of the workbook between
+    syncs (the rows' prints, people's marks: ``$XDG_CACHE_HOME/encours``, filed under the workbook's path)
+    lives in the folder and is copied with it, as it stays beside a workbook a scheduled job syncs day
+    after day (a copy elsewhere would find nothing kept and read every row, as after a person's save)."""
+    name = f"dossier-{n}{'-closed' if window_closed else ''}"
+    folder = Path(tempfile.gettempdir()) / f"encours-pass-{name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    kept = None if keep is None else keep / name
+    if kept is not None and (kept / PREPARED).exists():
         shutil.copytree(kept, folder, dirs_exist_ok=True)
         return folder
     config = CONFIG.replace('window = "00:00-23:59"', CLOSED) if window_closed else CONFIG
@@ -125,7 +138,7 @@ def prepared(n: int, keep: Path | None, *, window_closed: bool = False) -> Path:
     if kept is not None:
         shutil.rmtree(kept, ignore_errors=True)
         shutil.copytree(folder, kept)
-        (kept / "prepared").touch()
+        (kept / PREPARED).touch()
     return folder
 
 
