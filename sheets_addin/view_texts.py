@@ -18,7 +18,8 @@ one count too many and the columns are converted again, each text column looked 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import chain, compress
 from operator import and_, itemgetter, methodcaller, truth
 from typing import Any
@@ -145,6 +146,14 @@ class ViewTexts:
         self.invoices = TableTexts(view.invoices)
         self.customers = TableTexts(view.customers)
 
+    @classmethod
+    def of(cls, view: SheetView) -> ViewTexts:
+        """The texts of ``view`` taken in :func:`shared_texts` for it, else taken anew."""
+        shared = _SHARED.get(id(view))
+        if shared is not None and shared.invoices.rows is view.invoices and shared.customers.rows is view.customers:
+            return shared
+        return cls(view)
+
     def join(self) -> None:
         """Each row's text, cut out of the tables' text: a sync that writes needs them for the prints."""
         self.invoices.row_texts()
@@ -153,3 +162,19 @@ class ViewTexts:
     def release(self) -> None:
         self.invoices.release()
         self.customers.release()
+
+
+_SHARED: dict[int, ViewTexts] = {}
+
+
+@contextmanager
+def shared_texts(view: SheetView) -> Iterator[ViewTexts]:
+    """The view's texts, taken once for what is done with ``view`` inside: a pass's digest of the view
+    and the workbook's own digest and rows' prints (each 100,000 rows pulled and converted once)."""
+    texts = ViewTexts(view)
+    _SHARED[id(view)] = texts
+    try:
+        yield texts
+    finally:
+        _SHARED.pop(id(view), None)
+        texts.release()

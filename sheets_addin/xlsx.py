@@ -38,10 +38,11 @@ from encours.sheets_addin.layout import (
 )
 from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_rows
 from encours.sheets_addin.view import SheetView
+from encours.sheets_addin.view_digest import view_digest
 from encours.sheets_addin.view_texts import ViewTexts
 from encours.sheets_addin.xlsx_deflate import KeptRowsError, Segments
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
-from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark, view_digest
+from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark
 from encours.sheets_addin.xlsx_package import (
     MACRO_WORKBOOK_TYPE,
     Package,
@@ -205,7 +206,7 @@ class XlsxWorkbook:
                 _skeleton(view, skeleton)
             pkg = Package(skeleton if snapshot is None else self.path)
             try:
-                texts = ViewTexts(view)  # the view's columns, taken once for its digest and the rows' prints
+                texts = ViewTexts.of(view)  # the view's tables as text, once for its digest and the rows' prints
                 digest = view_digest(view, self.bounds, texts)
                 if snapshot is not None and stored_mark(pkg) == sync_mark(pkg, digest):
                     return  # what the last sync wrote, untouched since, and nothing new: not even read

@@ -4,7 +4,6 @@ the cursor is never ahead of the sheet."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -16,6 +15,8 @@ from encours.connectors.memory import without_cycle_collection
 from encours.connectors.model import Delta
 from encours.scenarios.planner import Plan
 from encours.sheets_addin.view import SheetBackend, SheetView, build_view
+from encours.sheets_addin.view_digest import view_digest
+from encours.sheets_addin.view_texts import shared_texts
 from encours.sync.journal import Entry, Journal
 from encours.sync.labels import run_line
 from encours.sync.pipeline import DossierState
@@ -72,12 +73,8 @@ def pass_view(store: StateStore, state: DossierState, the_plan: Plan, journal: J
     )
 
 
-def _fingerprint(view: SheetView) -> str:
-    digest = hashlib.sha256()
-    for part in (view.as_of, view.invoices, sorted(view.shown_invoice_ids), view.customers,
-                 sorted((view.run or {}).items()), view.journal, view.todo, view.company):
-        digest.update(repr(part).encode())
-    return digest.hexdigest()
+#: What sets a pass's digest of the view apart from a workbook's (which covers the aging bounds).
+PASS_DIGEST = "pass"
 
 
 def _sheet_stamp(backend: SheetBackend) -> str:
@@ -97,20 +94,21 @@ def write_sheet(store: StateStore, backend: SheetBackend, view: SheetView, delta
     ``crossed(name)`` marks the step boundary once the sheet is written (the fault tests' failpoint).
     A sheet that cannot be written is reported (exit code 1): the journal holds the truth."""
     cache = store.cache()
-    fingerprint = _fingerprint(view)
-    unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
-                 and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
-    try:
-        with restorable_sheet(backend), store.transaction():  # a failed commit puts the old workbook back
-            store.apply_delta(delta)
-            if not unchanged:
-                backend.write(view)
-                report.sheet_written = True
-                crossed("after_sheet_write")
-            store.set_sync_mark(source, delta.cursor, now)
-            cache.put("run", "sheet_fingerprint", fingerprint)
-            cache.put("run", "sheet_stamp", _sheet_stamp(backend))
-    except (SheetError, OSError, DiskFullError) as exc:
-        message = run_line("sheet_not_updated", error=exc)
-        log.error("%s", message)
-        report.problems.append(message)
+    with shared_texts(view) as texts:  # the view's tables as text once: this digest, the workbook's and its prints
+        fingerprint = view_digest(view, (PASS_DIGEST, view.as_of), texts)
+        unchanged = (cache.get("run", "sheet_fingerprint") == fingerprint
+                     and cache.get("run", "sheet_stamp") == _sheet_stamp(backend))
+        try:
+            with restorable_sheet(backend), store.transaction():  # a failed commit puts the old workbook back
+                store.apply_delta(delta)
+                if not unchanged:
+                    backend.write(view)
+                    report.sheet_written = True
+                    crossed("after_sheet_write")
+                store.set_sync_mark(source, delta.cursor, now)
+                cache.put("run", "sheet_fingerprint", fingerprint)
+                cache.put("run", "sheet_stamp", _sheet_stamp(backend))
+        except (SheetError, OSError, DiskFullError) as exc:
+            message = run_line("sheet_not_updated", error=exc)
+            log.error("%s", message)
+            report.problems.append(message)

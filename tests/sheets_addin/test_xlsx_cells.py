@@ -17,9 +17,9 @@ import pytest
 from openpyxl import load_workbook
 
 from encours.sheets_addin.view import build_view
+from encours.sheets_addin.view_digest import view_digest
 from encours.sheets_addin.xlsx import XlsxWorkbook
 from encours.sheets_addin.xlsx_cells import MISSING, cell_text, cell_xml, column_cells
-from encours.sheets_addin.xlsx_mark import view_digest
 
 TEXTS = ["INV-1", "Client & fils", "a<b>c", " lead", "trail ", "two  spaces", "line\nbreak", "tab\there",
          "bell\x07", "é à ü €", "", "=SUM(A1)", "x" * 300, "\u00a0nbsp"]

@@ -12,9 +12,9 @@ import pytest
 
 from encours.connectors.model import Customer, Invoice, Ledger, Money
 from encours.sheets_addin.view import build_view
+from encours.sheets_addin.view_digest import view_digest
 from encours.sheets_addin.view_texts import TableTexts
 from encours.sheets_addin.xlsx import XlsxWorkbook
-from encours.sheets_addin.xlsx_mark import view_digest
 from encours.sheets_addin.xlsx_prints import row_prints
 from tests.support.workbook_parts import invoice_cell, workbook_parts
 
