@@ -62,10 +62,14 @@ class SyncSummary:
         ]
 
 
+def format_amount(amount: Decimal) -> str:
+    """French style: 12 345,67."""
+    return f"{to_cents(amount):,.2f}".replace(",", "\u202f").replace(".", ",")
+
+
 def format_eur(amount: Decimal) -> str:
     """French style: 12 345,67 €."""
-    text = f"{to_cents(amount):,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text} €"
+    return f"{format_amount(amount)} €"
 
 
 def aging_bounds(config: Config) -> tuple[int, ...]:
@@ -102,21 +106,31 @@ def customer_figures(
 
 
 def summarise(view: SheetView, ledger: Ledger, source: str, full: bool, sheet: str) -> SyncSummary:
+    """What a sync or a pass prints: the EUR totals of the sheet, and what they leave out (an amount in
+    another currency the source gives no EUR value for is never counted as nothing without saying so)."""
     outstanding = Decimal(0)
     overdue = Decimal(0)
     open_count = 0
+    left_out: dict[str, tuple[Decimal, int]] = {}  # currency → amount, rows, without an EUR value
     for row in view.invoices:
         remaining = row.get("remaining_eur")
         if row["id"] not in view.shown_invoice_ids or not row.get("remaining"):
             continue
         open_count += 1
         if remaining is None:
+            amount, count = left_out.get(row["currency"], (Decimal(0), 0))
+            left_out[row["currency"]] = (amount + row["remaining"], count + 1)
             continue
         outstanding += remaining
         due = row.get("due_date")
         if due is not None and due < view.as_of:
             overdue += remaining
-    return SyncSummary(source, full, len(ledger.customers), open_count, outstanding, overdue, sheet, view.notes)
+    notes = view.notes
+    if left_out:
+        parts = ", ".join(f"{format_amount(amount)} {currency} ({count} row{'s' if count > 1 else ''})"
+                          for currency, (amount, count) in sorted(left_out.items()))
+        notes = (f"Not in the EUR totals (the source gives no EUR value or exchange rate): {parts}", *notes)
+    return SyncSummary(source, full, len(ledger.customers), open_count, outstanding, overdue, sheet, notes)
 
 
 @without_cycle_collection  # the ledger, its view and the sheet's rows all live until the sync ends
