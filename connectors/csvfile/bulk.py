@@ -42,8 +42,8 @@ def bulk_invoices(
 ) -> tuple[list[Invoice], dict[str, Customer]] | None:
     """:func:`~.records.read_invoices` of a regular file, or ``None`` (then read it row by row)."""
     headers = table.headers
-    if "id" not in headers and "number" not in headers:
-        return None
+    if ("id" not in headers and "number" not in headers) or "remaining_eur" in headers:
+        return None  # (amounts in euros of invoices in other currencies: checked row by row)
     columns = columns_of(table, anchor="date")
     if columns is None:
         return None

@@ -94,6 +94,10 @@ INVOICE_COLUMNS = (
         required=True,
     ),
     Column("currency", ("currency", "Devise", "currency_code")),
+    # the remaining amount in euros of an invoice in another currency (never a rate: which way a rate is
+    # quoted, EUR per unit or units per EUR, a file does not say)
+    Column("remaining_eur", ("remaining_eur", "Reste dû (EUR)", "reste dû EUR", "contre-valeur",
+                             "contre-valeur EUR", "amount_due_eur", "solde EUR")),
     Column("kind", ("type", "type de document", "document_type", "kind", "nature")),
     Column("status", ("status", "Statut", "état")),
     Column("salesperson", ("salesperson", "Commercial", "vendeur", "représentant", "sales_rep")),

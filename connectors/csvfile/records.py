@@ -186,6 +186,7 @@ def invoices_of_rows(
             terms = known.payment_terms_days if known.payment_terms_days is not None else payment_terms_days
             due = issue if kind is DocumentKind.CREDIT_NOTE else issue + timedelta(days=terms)
         currency = values.currency("currency")
+        remaining_company = _remaining_eur(values, currency, remaining)
         status = _status(values, total, remaining)
         invoices.append(
             Invoice(
@@ -199,6 +200,7 @@ def invoices_of_rows(
                 remaining=Money(to_cents(remaining), currency),
                 kind=kind,
                 status=status,
+                remaining_company=remaining_company,
                 source_status=values.text("status"),
                 salesperson=values.text("salesperson") or known.salesperson,
                 label=values.text("label"),
@@ -206,6 +208,24 @@ def invoices_of_rows(
             )
         )
     return invoices, added
+
+
+def _remaining_eur(values: Values, currency: str, remaining: Decimal) -> Money | None:
+    """The remaining amount in euros a row gives for an invoice in another currency (None: not given).
+
+    Written with the sign of the row's amounts or without; an invoice in euros must give its own."""
+    if not values.text("remaining_eur"):
+        return None
+    eur = abs(values.amount("remaining_eur"))
+    if currency == "EUR":
+        if eur != remaining:
+            raise values.error("remaining_eur", f"{values.text('remaining_eur')} is not the remaining "
+                                                f"{values.text('remaining')} of an invoice in EUR")
+        return None
+    if (eur == 0) != (remaining == 0):
+        raise values.error("remaining_eur", f"{values.text('remaining_eur')} in EUR for "
+                                            f"{values.text('remaining')} {currency} still due")
+    return Money(to_cents(eur), "EUR")
 
 
 def read_payments(path: Path, invoices: list[Invoice], *, digest: Digest | None = None) -> list[Payment]:
