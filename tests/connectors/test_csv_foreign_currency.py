@@ -51,12 +51,28 @@ def test_an_amount_in_euros_that_cannot_be_right_names_the_line(tmp_path: Path, 
     assert "factures.csv" in message and "line 2" in message and "Reste dû (EUR)" in message and says in message
 
 
-def test_the_sheet_and_the_totals_count_foreign_invoices_in_euros(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "factures.csv").write_text(HEAD + ROWS, encoding="utf-8", newline="")
+def _synced(tmp_path: Path, capsys: pytest.CaptureFixture[str], invoices: str) -> str:
+    """What ``encours sync`` prints for this invoices file."""
+    (tmp_path / "factures.csv").write_text(invoices, encoding="utf-8", newline="")
     config = write_config(tmp_path, source='type = "csv"\npath = "factures.csv"')
     assert main(["-q", "sync", "-c", str(config), "--as-of", "2026-11-10"]) == 0
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def test_amounts_without_an_eur_value_are_named_not_counted_as_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No column of amounts in euros: the EUR totals cannot hold the GBP and USD invoices, and say so."""
+    out = _synced(tmp_path, capsys, HEAD.replace(";Reste dû (EUR)", "") + "".join(
+        line.rsplit(";", 1)[0] + "\r\n" for line in ROWS.splitlines()))
+    assert "Total outstanding: 100,00 €" in out
+    assert ("Not in the EUR totals (the source gives no EUR value or exchange rate): "
+            "5\u202f800,00 GBP (3 rows), 700,00 USD (1 row)") in out  # 5 000 + 1 000 − 200 (the credit note)
+
+
+def test_the_sheet_and_the_totals_count_foreign_invoices_in_euros(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = _synced(tmp_path, capsys, HEAD + ROWS)
     assert "Total outstanding: 6\u202f906,15 €" in out  # 5 867,45 + 1 173,40 − 234,70 + 100,00
     assert "Not in the EUR totals (the source gives no EUR value or exchange rate): 700,00 USD (1 row)" in out
     rows = list(load_workbook(tmp_path / "encours.xlsx")["Factures"].iter_rows(values_only=True))

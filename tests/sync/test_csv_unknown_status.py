@@ -42,24 +42,3 @@ def test_an_invoice_in_an_unknown_status_is_shown_and_keeps_the_customer_out_of_
     row = dict(zip(header, shown["FA-109"], strict=False))
     assert (row["Statut"], row["Reste dû"]) == ("Inconnu", 900)
 
-
-FOREIGN = (
-    "N° facture;Code client;Client;Date facture;Échéance;Montant TTC;Reste dû;Devise\r\n"
-    "FA-201;K10;London Ltd;15/08/2026;14/09/2026;5000,00;5000,00;GBP\r\n"
-    "FA-202;K10;London Ltd;15/09/2026;15/10/2026;1234,56;1234,56;GBP\r\n"
-    "FA-203;K11;Boston Inc;15/09/2026;15/10/2026;700,00;700,00;USD\r\n"
-    "FA-204;K12;Lyon SARL;15/09/2026;15/10/2026;100,00;100,00;EUR\r\n"
-)
-
-
-def test_amounts_without_an_eur_value_are_named_not_counted_as_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A CSV export gives no exchange rate: the EUR totals cannot hold the GBP and USD invoices, and say so."""
-    (tmp_path / "factures.csv").write_text(FOREIGN, encoding="utf-8", newline="")
-    config = write_config(tmp_path, source='type = "csv"\npath = "factures.csv"')
-    assert main(["-q", "sync", "-c", str(config), "--as-of", "2026-11-10"]) == 0
-    out = capsys.readouterr().out
-    assert "Total outstanding: 100,00 €" in out
-    assert ("Not in the EUR totals (the source gives no EUR value or exchange rate): "
-            "6\u202f234,56 GBP (2 rows), 700,00 USD (1 row)") in out
