@@ -22,10 +22,10 @@ Converter = typing.Callable[[Any], Any]
 
 
 def to_jsonable(value: Any) -> Any:
-    """Any value as JSON-safe data, converted by what it is: a record by the encoder generated for
-    its class, the rest (a field typed ``Any``, a list of records) met one by one."""
+    """Any value as JSON-safe data, converted by what it is, met one by one (the state store writes
+    records with :func:`dumps`, which writes this data's JSON text without building the data)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _encoder(type(value))(value)
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -53,61 +53,6 @@ def dumps(value: Any) -> str:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _texter(type(value))(value)
     return _TEXT(to_jsonable(value))
-
-
-def _encoding(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
-    """Python text turning ``expr`` (a value of the field's ``kind``) into JSON-safe data.
-
-    A value of another type than its hint says (a plain ``str`` where an enum is declared…) is
-    handed to :func:`to_jsonable`, which reads the type of what it is given: the output is
-    :func:`to_jsonable`'s in every case, only faster when the hint holds."""
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(kind) if a is not type(None)]
-        if len(options) != 1:
-            return f"generic({expr})"
-        inner = _encoding(options[0], env, expr, depth)
-        return expr if inner == expr else f"(None if {expr} is None else {inner})"
-    if origin is tuple:
-        args = typing.get_args(kind)
-        if len(args) == 2 and args[1] is Ellipsis:
-            item = f"v{depth}"
-            inner = _encoding(args[0], env, item, depth + 1)
-            return f"[{inner} for {item} in {expr}]" if inner != item else f"list({expr})"
-        return f"generic({expr})"
-    if kind in (str, int, bool):
-        name = env.setdefault(f"t_{kind.__name__}", kind).__name__
-        return f"({expr} if type({expr}) is t_{name} else generic({expr}))"
-    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        env[f"k_{kind.__name__}"] = kind
-        env[f"e_{kind.__name__}"] = _encoder(kind)
-        return f"(e_{kind.__name__}({expr}) if type({expr}) is k_{kind.__name__} else generic({expr}))"
-    if kind is Decimal:
-        return f"(str({expr}) if type({expr}) is Decimal else generic({expr}))"
-    if kind in (date, datetime):
-        env[f"t_{kind.__name__}"] = kind
-        return f"({expr}.isoformat() if type({expr}) is t_{kind.__name__} else generic({expr}))"
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        env[f"n_{kind.__name__}"] = kind
-        return f"({expr}.value if type({expr}) is n_{kind.__name__} else generic({expr}))"
-    return f"generic({expr})"
-
-
-@cache
-def _encoder(cls: Any) -> Converter:
-    """An encoder written for ``cls`` once: one generated function building the record's dict, a
-    type test per field instead of the generic walk (the state store encodes every record a source
-    sends: 100,000 invoices are two million values)."""
-    hints = _hints(cls)
-    env: dict[str, Any] = {"generic": to_jsonable, "Decimal": Decimal}
-    items = []
-    for f in dataclasses.fields(cls):
-        expr = f"value.{f.name}"
-        items.append(f"{f.name!r}: {_encoding(hints[f.name], env, expr) if f.name in hints else f'generic({expr})'}")
-    source = "def encode(value):\n    return {" + ", ".join(items) + "}\n"
-    exec(compile(source, f"<codec encoder of {cls.__name__}>", "exec"), env)  # generated above from type hints
-    encode: Converter = env["encode"]
-    return encode
 
 
 def _text(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:

@@ -40,7 +40,7 @@ from encours.sheets_addin.marks import TASK_HEADINGS, SheetMarks, marks_from_row
 from encours.sheets_addin.view import SheetView
 from encours.sheets_addin.view_digest import view_digest
 from encours.sheets_addin.view_texts import ViewTexts
-from encours.sheets_addin.xlsx_deflate import KeptRowsError, Segments
+from encours.sheets_addin.xlsx_deflate import KeptRowsError
 from encours.sheets_addin.xlsx_layout import KIND_COLORS
 from encours.sheets_addin.xlsx_mark import store_mark, stored_mark, sync_mark
 from encours.sheets_addin.xlsx_package import (
@@ -227,7 +227,7 @@ class XlsxWorkbook:
                 stamp_after = people_stamp(pkg) if after is not None else ""
                 sheets = pkg.sheets()
                 prints = {name: TabPrints(sheets[name], pkg.crc(sheets[name]), pkg.size(sheets[name]), layout, marks,
-                                          found, part.written_rows, *_deflated(pkg, sheets[name]))
+                                          found, part.written_rows, *(pkg.segments(sheets[name]) or (None, None)))
                           for name, (layout, marks, found, part) in written.items()}
             finally:
                 pkg.close()
@@ -254,12 +254,6 @@ class XlsxWorkbook:
         if self._marks_read is None or self._marks_read[0] != people_stamp(pkg):
             return None
         return self._marks_read[1]
-
-
-def _deflated(pkg: Package, part: str) -> tuple[int | None, Segments | None]:
-    """How a part was deflated by this save: its deflated size and segments (None: copied, or not saved)."""
-    done = pkg.segments(part)
-    return (None, None) if done is None else done
 
 
 def _skeleton(view: SheetView, out: Path) -> None:
