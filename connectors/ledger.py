@@ -72,14 +72,7 @@ class Ledger:
 
     def balances(self) -> dict[tuple[str, str], Money]:
         """(customer id, currency) → the customer's balance: what it owes, negative when in credit."""
-        out: dict[tuple[str, str], Money] = {}
-        for invoice in self.outstanding_invoices():
-            key = (invoice.customer_id, invoice.currency)
-            out[key] = out.get(key, Money.zero(invoice.currency)) + invoice.signed_remaining
-        for credit in self.unallocated_credits():
-            key = (credit.customer_id, credit.currency)
-            out[key] = out.get(key, Money.zero(credit.currency)) + credit.signed_amount
-        return out
+        return balances_of(self.invoices, self.unallocated_credits())
 
     def apply(self, delta: Delta, *, invoiced: Collection[str] | None = None) -> Ledger:
         """This ledger with a pull merged, as the state store merges it.
@@ -162,6 +155,20 @@ class Delta:
         return cls(
             ledger.customers, ledger.invoices, ledger.payments, full=True, cursor=cursor, credits=ledger.credits
         )
+
+
+def balances_of(invoices: Iterable[Invoice], credits: Iterable[UnallocatedCredit]) -> dict[tuple[str, str], Money]:
+    """(customer id, currency) → balance: what the outstanding invoices and credit notes leave owed, less
+    the credits held; negative when in credit (a ledger's, or one customer's in the planner)."""
+    out: dict[tuple[str, str], Money] = {}
+    for invoice in invoices:
+        if invoice.is_outstanding:
+            key = (invoice.customer_id, invoice.currency)
+            out[key] = out.get(key, Money.zero(invoice.currency)) + invoice.signed_remaining
+    for credit in credits:
+        key = (credit.customer_id, credit.currency)
+        out[key] = out.get(key, Money.zero(credit.currency)) + credit.signed_amount
+    return out
 
 
 def stale_payments(stored: Iterable[Payment], delta: Delta) -> list[str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from encours.connectors.model import Ledger, Money
+from encours.connectors.model import Invoice, Ledger, Money, UnallocatedCredit
 
 
 @dataclass(frozen=True)
@@ -50,33 +51,45 @@ def _named_invoice(reference: str, numbers: dict[str, str]) -> tuple[str, str]:
 
 def open_credits(ledger: Ledger) -> dict[str, CustomerCredits]:
     """Customer id → the credits it holds (payments not fully allocated, open credit notes)."""
-    numbers: dict[str, dict[str, str]] = defaultdict(dict)
-    by_id = {i.id: i for i in ledger.invoices}
+    invoices: dict[str, list[Invoice]] = defaultdict(list)
     for invoice in ledger.invoices:
-        if not invoice.is_credit_note and invoice.number:
-            numbers[invoice.customer_id][invoice.number] = invoice.id
-    result: dict[str, CustomerCredits] = defaultdict(CustomerCredits)
-    found: list[tuple[str, Credit]] = []
-    for held in ledger.unallocated_credits():
-        reference = held.reference or held.label or held.id
-        invoice_id, number = _named_invoice(reference, numbers[held.customer_id])
-        found.append((held.customer_id, Credit(reference, held.date, held.amount, "payment", invoice_id, number)))
-    for note in ledger.invoices:
+        invoices[invoice.customer_id].append(invoice)
+    held: dict[str, list[UnallocatedCredit]] = defaultdict(list)
+    for credit in ledger.unallocated_credits():
+        held[credit.customer_id].append(credit)
+    found = {cid: customer_credits(invoices.get(cid, ()), held.get(cid, ())) for cid in {*invoices, *held}}
+    return {cid: credits for cid, credits in found.items() if credits.attributed or credits.unattributed}
+
+
+def customer_credits(invoices: Iterable[Invoice], held: Iterable[UnallocatedCredit]) -> CustomerCredits:
+    """The credits one customer holds: ``held`` (its payments not fully allocated) and its open credit
+    notes among ``invoices`` (its invoices and credit notes), each attributed to the open invoice its
+    reference names, when one does.  ``invoices`` in the ledger's order: of two invoices with one
+    number, the later one is named."""
+    result = CustomerCredits()
+    mine = list(invoices)
+    by_id = {i.id: i for i in mine}
+    numbers = {i.number: i.id for i in mine if not i.is_credit_note and i.number}
+    found: list[Credit] = []
+    for credit in held:
+        reference = credit.reference or credit.label or credit.id
+        invoice_id, number = _named_invoice(reference, numbers)
+        found.append(Credit(reference, credit.date, credit.amount, "payment", invoice_id, number))
+    for note in mine:
         if note.is_credit_note and note.is_open and note.remaining.amount > 0:
             target = by_id.get(note.credited_invoice_id)
             if target is not None and target.customer_id == note.customer_id:
                 invoice_id, number = target.id, target.number
             else:
-                invoice_id, number = _named_invoice(f"{note.label} {note.payment_reference}",
-                                                    numbers[note.customer_id])
-            found.append((note.customer_id, Credit(note.number or note.id, note.issue_date, note.remaining,
-                                                   "credit_note", invoice_id, number)))
-    for customer_id, credit in found:
+                invoice_id, number = _named_invoice(f"{note.label} {note.payment_reference}", numbers)
+            found.append(Credit(note.number or note.id, note.issue_date, note.remaining, "credit_note", invoice_id,
+                                number))
+    for credit in found:
         target = by_id.get(credit.invoice_id)
         if target is None or not target.is_open or target.currency != credit.amount.currency:
             credit = Credit(credit.reference, credit.on, credit.amount, credit.kind)  # nothing open to attribute to
         if credit.invoice_id:
-            result[customer_id].attributed[credit.invoice_id].append(credit)
+            result.attributed[credit.invoice_id].append(credit)
         else:
-            result[customer_id].unattributed[credit.amount.currency].append(credit)
-    return dict(result)
+            result.unattributed[credit.amount.currency].append(credit)
+    return result

@@ -87,8 +87,10 @@ def choose_actions(
     overdue: list[DueItem],
     held: CustomerCredits | None,
     result: Plan,
+    crossings: list[date] | None = None,
 ) -> None:
-    """Group one customer's due steps into actions; at most one step is sendable per day."""
+    """Group one customer's due steps into actions; at most one step is sendable per day (the others
+    wait for tomorrow: ``crossings`` is given that day)."""
     groups: dict[tuple[str, str, str], list[Candidate]] = defaultdict(list)
     for cand in found:
         groups[(cand.scenario.name, cand.step.id, cand.item.invoice.currency)].append(cand)
@@ -107,6 +109,8 @@ def choose_actions(
             if chosen is None:
                 chosen = (action.scenario, action.step.id)
             elif (action.scenario, action.step.id) != chosen:
+                if crossings is not None:
+                    crossings.append(as_of + timedelta(days=1))
                 for invoice_id in action.invoice_ids:
                     result.next_actions[invoice_id] = NextAction(
                         plan_text("tomorrow", step=step_label(action.step, action.channel)),

@@ -65,49 +65,47 @@ sync job records when it sends on approval, and forgets when it sees the tick cl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
-from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money
+from encours.connectors.model import Customer, Invoice, InvoiceStatus, Ledger, Money, UnallocatedCredit
 from encours.scenarios.actions import ActionItem, NextAction, Plan, PlannedAction, Recipients, Skip, StepKey
 from encours.scenarios.company import CompanySettings
-from encours.scenarios.credits import CustomerCredits, open_credits
-from encours.scenarios.grouping import Candidate, choose_actions, net_of_credits, step_label
-from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR, plan_text
+from encours.scenarios.customer_plan import (
+    THANKS_WINDOW_DAYS,
+    CustomerBook,
+    CustomerPlan,
+    PlanRules,
+    choose_scenario,
+    plan_customer,
+)
+from encours.scenarios.labels import CHANNEL_LABELS_FR, REASONS_FR
 from encours.scenarios.loader import Scenario, ScenarioError
 from encours.scenarios.recipients import split_addresses, valid_email
-from encours.scenarios.schedule import DoneSteps, DueItem, account_currency, account_cycle, due_item, next_step
+from encours.scenarios.schedule import account_currency, account_cycle
 from encours.scenarios.todo import refund_row, todo_rows
 from encours.sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
 
 #: The planner's public names (the action types and label tables live in their own modules).
 __all__ = [
-    "CHANNEL_LABELS_FR", "REASONS_FR", "ActionItem", "NextAction", "Plan", "PlannedAction", "Recipients", "Skip",
-    "StepKey", "account_currency", "account_cycle", "choose_scenario", "payment_dates", "plan", "recheck",
+    "CHANNEL_LABELS_FR", "REASONS_FR", "THANKS_WINDOW_DAYS", "ActionItem", "CustomerBook", "CustomerPlan",
+    "NextAction", "Plan", "PlanReuse", "PlanRules", "PlannedAction", "Recipients", "Skip", "StepKey",
+    "account_currency", "account_cycle", "choose_scenario", "customer_books", "payment_dates", "plan", "recheck",
     "split_addresses", "valid_email",
 ]
 
-THANKS_WINDOW_DAYS = 30
 
+class PlanReuse(Protocol):
+    """Keeps customers' plans between passes (:mod:`encours.sync.plan_memory`): ``kept`` answers the
+    plan of a book planned before that still holds on ``as_of`` (None: plan it), ``planned`` is told
+    each plan made."""
 
-def choose_scenario(
-    invoice: Invoice,
-    marks: SheetMarks,
-    *,
-    profiles: Mapping[str, str],
-    profile_scenarios: Mapping[str, str],
-    default_scenario: str,
-) -> str:
-    """``Scénario`` on Factures, else on Clients, else the profile's scenario, else the default."""
-    chosen = marks.for_invoice(invoice.id).scenario or marks.for_customer(invoice.customer_id).scenario
-    if chosen:
-        return chosen.strip().casefold()
-    profile = profiles.get(invoice.customer_id, "")
-    if profile and profile in profile_scenarios:
-        return profile_scenarios[profile]
-    return default_scenario
+    def kept(self, book: CustomerBook, as_of: date) -> CustomerPlan | None: ...
+
+    def planned(self, book: CustomerBook, plan: CustomerPlan) -> None: ...
 
 
 def payment_dates(ledger: Ledger) -> dict[str, date]:
@@ -121,40 +119,65 @@ def payment_dates(ledger: Ledger) -> dict[str, date]:
     return result
 
 
-def _exclusion(
-    invoice: Invoice,
-    customer: Customer,
-    marks: InvoiceMarks,
-    as_of: date,
+def customer_books(
+    ledger: Ledger,
+    marks: SheetMarks,
+    *,
+    done: Mapping[StepKey, date],
+    profiles: Mapping[str, str],
     in_recovery: Collection[str],
-) -> tuple[str, str, date | None] | None:
-    """(reason, detail, resume date) when the invoice must not be reminded, else None."""
-    if marks.dispute:
-        return "disputed", plan_text("disputed"), None
-    if marks.pause_until is not None and marks.pause_until >= as_of:
-        return "paused", plan_text("paused", until=marks.pause_until), marks.pause_until + timedelta(days=1)
-    if marks.promise_date is not None and marks.promise_date >= as_of:
-        return "promised", plan_text("promised", until=marks.promise_date), marks.promise_date + timedelta(days=1)
-    if customer.direct_debit:
-        return "direct_debit", plan_text("direct_debit"), None
-    if customer.id in in_recovery:
-        return "in_recovery", plan_text("in_recovery"), None
-    return None
-
-
-def _closed_reason(invoice: Invoice, credited_ids: Collection[str]) -> str | None:
-    status = invoice.status
-    if status is InvoiceStatus.DRAFT:
-        return "draft"
-    if status is InvoiceStatus.UNKNOWN:
-        return "unknown_status"
-    if status is InvoiceStatus.DELETED:
-        return "deleted"
-    if status is InvoiceStatus.CANCELLED:
-        return "credited" if invoice.id in credited_ids else "cancelled"
-    if status is InvoiceStatus.PAID or not status.is_open or invoice.remaining.amount <= 0:
-        return "credited" if invoice.id in credited_ids and status is not InvoiceStatus.PAID else "paid"
-    return None
+    used_approvals: Collection[str],
+) -> list[CustomerBook]:
+    """What the planner reads, cut per customer (every customer with an invoice, a credit note or a
+    credit held), in customer id order."""
+    customers = ledger.customer_index()
+    invoices: dict[str, list[Invoice]] = defaultdict(list)
+    for invoice in ledger.invoices:
+        invoices[invoice.customer_id].append(invoice)
+    held: dict[str, list[UnallocatedCredit]] = defaultdict(list)
+    for credit in ledger.unallocated_credits():
+        held[credit.customer_id].append(credit)
+    whose = {i.id: i.customer_id for i in ledger.invoices}
+    paid_on = payment_dates(ledger)
+    credited = {i.credited_invoice_id for i in ledger.invoices if i.is_credit_note and i.credited_invoice_id}
+    steps: dict[str, list[tuple[StepKey, date]]] = defaultdict(list)
+    for key, when in done.items():
+        owner = key.target if key.level == "account" else whose.get(key.target)
+        if owner is not None:
+            steps[owner].append((key, when))
+    invoice_marks: dict[str, dict[str, InvoiceMarks]] = defaultdict(dict)
+    for invoice_id, mark in marks.invoices.items():
+        if invoice_id in whose:
+            invoice_marks[whose[invoice_id]][invoice_id] = mark
+    plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
+    for line in marks.payment_plans:
+        if line.invoice_id in whose:
+            plan_lines[whose[line.invoice_id]].append(line)
+    approvals: dict[str, set[str]] = defaultdict(set)
+    for invoice_id in used_approvals:
+        if invoice_id in whose:
+            approvals[whose[invoice_id]].add(invoice_id)
+    recovery = set(in_recovery)
+    books = []
+    for customer_id in sorted({*invoices, *held}):
+        mine = invoices.get(customer_id, [])
+        customer_marks = marks.customers.get(customer_id)
+        books.append(CustomerBook(
+            customer_id=customer_id,
+            customer=customers.get(customer_id),
+            invoices=tuple(mine),
+            held=tuple(held.get(customer_id, ())),
+            paid_on=tuple((i.id, paid_on[i.id]) for i in mine if i.id in paid_on),
+            credited=frozenset(i.id for i in mine if i.id in credited),
+            marks=SheetMarks(invoices=invoice_marks.get(customer_id, {}),
+                             customers={} if customer_marks is None else {customer_id: customer_marks},
+                             payment_plans=tuple(plan_lines.get(customer_id, ()))),
+            done=tuple(sorted(steps.get(customer_id, ()))),
+            used_approvals=frozenset(approvals.get(customer_id, ())),
+            in_recovery=customer_id in recovery,
+            profile=profiles.get(customer_id, ""),
+        ))
+    return books
 
 
 def plan(
@@ -170,8 +193,12 @@ def plan(
     default_scenario: str = "standard",
     in_recovery: Collection[str] = (),
     used_approvals: Collection[str] = (),
+    reuse: PlanReuse | None = None,
 ) -> Plan:
-    """Plan the reminders due on ``as_of`` (see the module docstring for every rule)."""
+    """Plan the reminders due on ``as_of`` (see the module docstring for every rule), customer by
+    customer (:func:`~encours.scenarios.customer_plan.plan_customer`); with ``reuse``, a customer
+    whose book is the same as when it was last planned, and whose plan still holds on ``as_of``,
+    keeps that plan."""
     if default_scenario not in scenarios:
         raise ScenarioError(
             f"the default scenario {default_scenario!r} does not exist (known: {', '.join(sorted(scenarios))})",
@@ -180,132 +207,34 @@ def plan(
     for profile, name in (profile_scenarios or {}).items():
         if name not in scenarios:
             raise ScenarioError(f"profile {profile!r} maps to unknown scenario {name!r}", field="[scenarios.profiles]")
+    rules = PlanRules(scenarios, company, default_scenario, profile_scenarios or {})
+    parts = []
+    for book in customer_books(ledger, marks, done=done, profiles=profiles or {}, in_recovery=in_recovery,
+                               used_approvals=used_approvals):
+        part = None if reuse is None else reuse.kept(book, as_of)
+        if part is None:
+            part = plan_customer(book, rules, as_of)
+            if reuse is not None:
+                reuse.planned(book, part)
+        parts.append(part)
+    return combined(as_of, parts, ledger.customer_index())
+
+
+def combined(as_of: date, parts: Sequence[CustomerPlan], customers: Mapping[str, Customer]) -> Plan:
+    """The dossier's plan from its customers' plans, in customer id order: each customer's skips,
+    next actions and actions, then the skips met when grouping, then ``À faire`` (customers in credit
+    first, then the actions people carry out)."""
     result = Plan(as_of)
-    index = DoneSteps(done)
-    customers = ledger.customer_index()
-    credited = {i.credited_invoice_id for i in ledger.invoices if i.is_credit_note and i.credited_invoice_id}
-    paid_on = payment_dates(ledger)
-    credits = open_credits(ledger)
-    terms = company.payment_terms_days
-    candidates: dict[str, list[Candidate]] = defaultdict(list)
-    overdue: dict[str, list[DueItem]] = defaultdict(list)  # remindable overdue items, for account-level steps
-    plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
-    for line in marks.payment_plans:
-        plan_lines[line.invoice_id].append(line)
-
-    for invoice in sorted(ledger.invoices, key=lambda i: (i.customer_id, i.effective_due_date(terms), i.id)):
-        if invoice.is_credit_note or invoice.status is InvoiceStatus.DRAFT:
-            continue
-        customer = customers.get(invoice.customer_id)
-        if customer is None:
-            if invoice.is_open:
-                result.skips.append(Skip(invoice.id, invoice.customer_id, "unknown_customer",
-                                         plan_text("unknown_customer", customer_id=invoice.customer_id)))
-                result.next_actions[invoice.id] = NextAction(plan_text("unknown_customer_next"), None)
-            continue
-        imarks = marks.for_invoice(invoice.id)
-        name = choose_scenario(invoice, marks, profiles=profiles or {}, profile_scenarios=profile_scenarios or {},
-                               default_scenario=default_scenario)
-        scenario = scenarios.get(name)
-        closed = _closed_reason(invoice, credited)
-        if closed is not None:
-            if closed == "paid" and invoice.status is InvoiceStatus.PAID and scenario is not None:
-                if customer.id not in in_recovery:
-                    _thanks(invoice, customer, scenario, imarks, index, paid_on, as_of, candidates, result)
-            elif index.any_reminder(invoice.id):
-                result.skips.append(Skip(invoice.id, customer.id, closed, REASONS_FR[closed]))
-            if closed == "unknown_status":
-                result.skips.append(Skip(invoice.id, customer.id, closed,
-                                         plan_text("unknown_status", status=invoice.source_status)))
-                result.next_actions[invoice.id] = NextAction(plan_text("unknown_status_next"), None)
-            continue
-        excluded = _exclusion(invoice, customer, imarks, as_of, in_recovery)
-        if excluded is not None:
-            reason, detail, resume = excluded
-            result.skips.append(Skip(invoice.id, customer.id, reason, detail))
-            result.next_actions[invoice.id] = NextAction(detail, resume)
-            continue
-        if scenario is None:
-            detail = plan_text("unknown_scenario", name=name, known=", ".join(sorted(scenarios)))
-            result.skips.append(Skip(invoice.id, customer.id, "unknown_scenario", detail))
-            result.next_actions[invoice.id] = NextAction(detail, None)
-            continue
-        item = due_item(invoice, plan_lines.get(invoice.id, ()), as_of, terms)
-        attributed = tuple(credits[customer.id].attributed.get(invoice.id, ())) if customer.id in credits else ()
-        if attributed:
-            covered = sum((c.amount for c in attributed), Money.zero(invoice.currency))
-            item = replace(item, amount=max(item.amount - covered, Money.zero(invoice.currency)), credits=attributed)
-            if item.amount.amount <= 0:
-                named = ", ".join(plan_text("credit_named", reference=c.reference, amount=c.amount) for c in attributed)
-                detail = plan_text("covered_by", credits=named)
-                result.skips.append(Skip(invoice.id, customer.id, "covered", detail))
-                result.next_actions[invoice.id] = NextAction(detail, None)
-                continue
-        if item.due < as_of:
-            overdue[customer.id].append(item)
-        found = next_step(item, customer, scenario, imarks, index, as_of, result.skips)
-        if found is None:
-            result.next_actions[invoice.id] = NextAction(plan_text("finished", scenario=scenario.label), None)
-            continue
-        step, planned, order = found
-        result.next_actions[invoice.id] = NextAction(step_label(step), planned)
-        if planned <= as_of:
-            candidates[customer.id].append(Candidate(item, customer, scenario, step, planned, order, imarks))
-
-    invoice_customer = {i.id: i.customer_id for i in ledger.invoices}
-    contacted_today = {
-        key.target if key.level == "account" else invoice_customer.get(key.target, "")
-        for key, when in done.items()
-        if when >= as_of
-    }
-    balance = ledger.balances()
-    for (customer_id, _currency), owed in sorted(balance.items()):
-        if owed.amount < 0 and customer_id in customers:
-            result.todo.append(refund_row(customers[customer_id], -owed, as_of))
-    for customer_id in sorted(candidates):
-        kept = net_of_credits(candidates[customer_id], credits.get(customer_id, CustomerCredits()), balance,
-                    overdue.get(customer_id, []), result)
-        choose_actions(kept, customers[customer_id], marks, company, as_of, used_approvals,
-                customer_id in contacted_today, overdue.get(customer_id, []), credits.get(customer_id), result)
+    for part in parts:
+        result.skips.extend(part.skips)
+        result.next_actions.update(part.next_actions)
+        result.actions.extend(part.actions)
+    for part in parts:
+        result.skips.extend(part.late_skips)
+    for part in parts:
+        result.todo.extend(refund_row(customers[part.customer_id], owed, as_of) for owed in part.refunds)
     result.todo.extend(todo_rows(result.actions))
     return result
-
-
-def _thanks(
-    invoice: Invoice,
-    customer: Customer,
-    scenario: Scenario,
-    imarks: InvoiceMarks,
-    index: DoneSteps,
-    paid_on: Mapping[str, date],
-    as_of: date,
-    candidates: dict[str, list[Candidate]],
-    result: Plan,
-) -> None:
-    step = scenario.first("paid")
-    when = paid_on.get(invoice.id) or (invoice.updated_at.date() if invoice.updated_at else None)
-    if step is None or when is None or (as_of - when).days > THANKS_WINDOW_DAYS:
-        return
-    reminded = any(
-        not (key.scenario == scenario.name and _is_courtesy(key.step, scenario))
-        for key in index.per_invoice.get(invoice.id, ())
-    )
-    if not reminded or StepKey("invoice", invoice.id, scenario.name, step.id) in index.exact:
-        return
-    planned = when + timedelta(days=step.offset)
-    if planned > as_of:
-        return
-    if customer.direct_debit:
-        return
-    item = DueItem(invoice, "", invoice.effective_due_date(), invoice.total)
-    candidates[customer.id].append(Candidate(item, customer, scenario, step, planned, -2, imarks))
-
-
-def _is_courtesy(step_id: str, scenario: Scenario) -> bool:
-    try:
-        return scenario.step(step_id).is_courtesy
-    except KeyError:
-        return False
 
 
 def recheck(action: PlannedAction, fresh: Mapping[str, Invoice | None]) -> PlannedAction | None:

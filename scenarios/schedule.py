@@ -76,8 +76,10 @@ def account_currency(key: StepKey) -> str:
     return head if sep and len(head) == 3 and head.isalpha() else ""
 
 
-def due_item(invoice: Invoice, plan_lines: Sequence[PaymentPlanLine], as_of: date, terms: int) -> DueItem:
-    """The invoice as one item, or its first unpaid instalment when it has a payment plan."""
+def due_item(invoice: Invoice, plan_lines: Sequence[PaymentPlanLine], as_of: date, terms: int,
+             crossings: list[date] | None = None) -> DueItem:
+    """The invoice as one item, or its first unpaid instalment when it has a payment plan.
+    ``crossings`` is given each instalment date (what is asked grows as each falls due)."""
     lines = sorted(((p.due_date, Money(p.amount, invoice.currency)) for p in plan_lines), key=lambda x: x[0])
     if not lines and invoice.installments:
         lines = sorted(((i.due_date, i.amount) for i in invoice.installments), key=lambda x: x[0])
@@ -87,6 +89,8 @@ def due_item(invoice: Invoice, plan_lines: Sequence[PaymentPlanLine], as_of: dat
     cumulative = Money.zero(invoice.currency)
     overdue_total = Money.zero(invoice.currency)
     current: tuple[date, Money] | None = None
+    if crossings is not None:
+        crossings.extend(when for when, _ in lines)
     for when, amount in lines:
         cumulative = cumulative + amount
         if when <= as_of:
@@ -116,15 +120,22 @@ def next_step(
     done: DoneSteps,
     as_of: date,
     skips: list[Skip],
+    crossings: list[date] | None = None,
 ) -> tuple[Step, date, int] | None:
-    """The first step of the scenario not yet done for this item, with its planned date."""
+    """The first step of the scenario not yet done for this item, with its planned date.
+    ``crossings`` is given every date compared with ``as_of`` (the answer may change once one is
+    crossed): a promise's end, the due date for a courtesy notice, each step's planned date."""
+    seen: list[date] = [] if crossings is None else crossings
     invoice = item.invoice
     last_done: date | None = None
     broken = scenario.first("broken_promise")
+    if marks.promise_date is not None:
+        seen.append(marks.promise_date + timedelta(days=1))
     if marks.promise_date is not None and marks.promise_date < as_of and broken is not None:
         key = StepKey("invoice", invoice.id, scenario.name, broken.id, marks.promise_date.isoformat())
         when = done.exact.get(key)
         if when is None:
+            seen.append(marks.promise_date + timedelta(days=broken.offset))
             return broken, marks.promise_date + timedelta(days=broken.offset), -1
         last_done = when
     previous_nominal: date | None = None
@@ -150,6 +161,9 @@ def next_step(
             previous_actual = when
             continue
         previous_actual = planned
+        seen.append(planned)
+        if step.is_courtesy:
+            seen.append(item.due)
         if step.is_courtesy and as_of >= item.due:
             continue  # a notice before the due date makes no sense once it is due
         if step.scope == "invoice" and item.amount.amount < step.min_amount:
