@@ -55,6 +55,31 @@ def dumps(value: Any) -> str:
     return _TEXT(to_jsonable(value))
 
 
+class TextMemo:
+    """Records' JSON texts (:func:`dumps`), each written once while its record lives: a record decoded
+    from the state file keeps the text it was read from; one a source sent is written the first time
+    it is asked for (a pass digests its customers' records for the plans it keeps, then compares them
+    with the stored ones: the text is written once for both)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[object, str]] = {}  # id → (the record, kept alive: its id stays its own)
+
+    def remember(self, records: Iterable[object], texts: Iterable[str]) -> None:
+        for record, text in zip(records, texts, strict=True):
+            self._texts[id(record)] = (record, text)
+
+    def text(self, record: object) -> str:
+        known = self._texts.get(id(record))
+        if known is not None and known[0] is record:
+            return known[1]
+        text = dumps(record)
+        self._texts[id(record)] = (record, text)
+        return text
+
+    def clear(self) -> None:
+        self._texts.clear()
+
+
 def _text(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
     """Python text turning ``expr`` (a value of the field's ``kind``) into its JSON text, as ``_TEXT``
     writes :func:`to_jsonable`'s data for it; a value not of its hint's type goes the generic way."""

@@ -71,10 +71,10 @@ def customer_credits(invoices: Iterable[Invoice], held: Iterable[UnallocatedCred
     by_id = {i.id: i for i in mine}
     numbers = {i.number: i.id for i in mine if not i.is_credit_note and i.number}
     found: list[Credit] = []
-    for credit in held:
-        reference = credit.reference or credit.label or credit.id
+    for unallocated in held:
+        reference = unallocated.reference or unallocated.label or unallocated.id
         invoice_id, number = _named_invoice(reference, numbers)
-        found.append(Credit(reference, credit.date, credit.amount, "payment", invoice_id, number))
+        found.append(Credit(reference, unallocated.date, unallocated.amount, "payment", invoice_id, number))
     for note in mine:
         if note.is_credit_note and note.is_open and note.remaining.amount > 0:
             target = by_id.get(note.credited_invoice_id)

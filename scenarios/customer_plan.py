@@ -73,6 +73,15 @@ class CustomerBook:
 
 
 @dataclass(frozen=True)
+class InvoiceNext:
+    """An invoice's next action (the ``Factures`` run columns)."""
+
+    invoice_id: str
+    label: str
+    date: date | None
+
+
+@dataclass(frozen=True)
 class CustomerPlan:
     """One customer's share of the plan on ``planned_on``; the same on every day before ``until``
     (None: no date it depends on lies ahead)."""
@@ -85,7 +94,7 @@ class CustomerPlan:
     skips: tuple[Skip, ...] = ()
     #: … then why its due steps got nothing when grouped (credits, minimum amounts, no address)
     late_skips: tuple[Skip, ...] = ()
-    next_actions: tuple[tuple[str, NextAction], ...] = ()
+    next_actions: tuple[InvoiceNext, ...] = ()
     #: its balances in credit, per currency (``À faire``: check for a refund), as positive amounts
     refunds: tuple[Money, ...] = ()
 
@@ -134,6 +143,7 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
     in_recovery = (customer.id,) if book.in_recovery else ()
     candidates: list[Candidate] = []
     overdue: list[DueItem] = []  # remindable overdue items, for account-level steps
+    falls_overdue: list[date] = []  # when each remindable item joins them
     plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
     for line in marks.payment_plans:
         plan_lines[line.invoice_id].append(line)
@@ -179,7 +189,7 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
                 result.skips.append(Skip(invoice.id, customer.id, "covered", detail))
                 result.next_actions[invoice.id] = NextAction(detail, None)
                 continue
-        crossings.append(item.due + timedelta(days=1))
+        falls_overdue.append(item.due + timedelta(days=1))
         if item.due < as_of:
             overdue.append(item)
         found = next_step(item, customer, scenario, imarks, index, as_of, result.skips, crossings)
@@ -194,6 +204,9 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
     done_today = [when for _, when in book.done if when >= as_of]
     crossings.extend(when + timedelta(days=1) for when in done_today)
     late = len(result.skips)
+    if any(c.step.scope == "account" for c in candidates) or (candidates and (credits.attributed or
+                                                                            credits.unattributed)):
+        crossings.extend(falls_overdue)  # what is overdue is asked for (a statement) or netted (credits)
     if candidates:
         balance = balances_of(book.invoices, book.held)
         kept = net_of_credits(candidates, credits, balance, overdue, result)
@@ -214,7 +227,7 @@ def _finished(book: CustomerBook, result: Plan, crossings: Collection[date], ski
         actions=tuple(result.actions),
         skips=tuple(skips if late_skips is not None else result.skips),
         late_skips=tuple(late_skips or ()),
-        next_actions=tuple(result.next_actions.items()),
+        next_actions=tuple(InvoiceNext(iid, nxt.label, nxt.date) for iid, nxt in result.next_actions.items()),
         refunds=refunds,
     )
 

@@ -87,7 +87,7 @@ from encours.scenarios.loader import Scenario, ScenarioError
 from encours.scenarios.recipients import split_addresses, valid_email
 from encours.scenarios.schedule import account_currency, account_cycle
 from encours.scenarios.todo import refund_row, todo_rows
-from encours.sheets_addin.marks import InvoiceMarks, PaymentPlanLine, SheetMarks
+from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
 
 #: The planner's public names (the action types and label tables live in their own modules).
 __all__ = [
@@ -99,13 +99,13 @@ __all__ = [
 
 
 class PlanReuse(Protocol):
-    """Keeps customers' plans between passes (:mod:`encours.sync.plan_memory`): ``kept`` answers the
-    plan of a book planned before that still holds on ``as_of`` (None: plan it), ``planned`` is told
-    each plan made."""
+    """Keeps customers' plans between passes (:mod:`encours.sync.plan_memory`): ``kept`` answers,
+    among ``books``, the plans of those planned before from the very same book that still hold on
+    ``as_of`` (the others are planned again); ``planned`` is given the plans made."""
 
-    def kept(self, book: CustomerBook, as_of: date) -> CustomerPlan | None: ...
+    def kept(self, books: Sequence[CustomerBook], as_of: date) -> Mapping[str, CustomerPlan]: ...
 
-    def planned(self, book: CustomerBook, plan: CustomerPlan) -> None: ...
+    def planned(self, made: Sequence[tuple[CustomerBook, CustomerPlan]]) -> None: ...
 
 
 def payment_dates(ledger: Ledger) -> dict[str, date]:
@@ -146,8 +146,9 @@ def customer_books(
         if owner is not None:
             steps[owner].append((key, when))
     invoice_marks: dict[str, dict[str, InvoiceMarks]] = defaultdict(dict)
+    nothing = InvoiceMarks()  # what a row nobody typed in reads as: the same as no row
     for invoice_id, mark in marks.invoices.items():
-        if invoice_id in whose:
+        if invoice_id in whose and mark != nothing:
             invoice_marks[whose[invoice_id]][invoice_id] = mark
     plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
     for line in marks.payment_plans:
@@ -158,10 +159,12 @@ def customer_books(
         if invoice_id in whose:
             approvals[whose[invoice_id]].add(invoice_id)
     recovery = set(in_recovery)
+    no_customer_marks = CustomerMarks()
     books = []
     for customer_id in sorted({*invoices, *held}):
         mine = invoices.get(customer_id, [])
         customer_marks = marks.customers.get(customer_id)
+        customer_marks = None if customer_marks == no_customer_marks else customer_marks
         books.append(CustomerBook(
             customer_id=customer_id,
             customer=customers.get(customer_id),
@@ -208,15 +211,19 @@ def plan(
         if name not in scenarios:
             raise ScenarioError(f"profile {profile!r} maps to unknown scenario {name!r}", field="[scenarios.profiles]")
     rules = PlanRules(scenarios, company, default_scenario, profile_scenarios or {})
+    books = customer_books(ledger, marks, done=done, profiles=profiles or {}, in_recovery=in_recovery,
+                           used_approvals=used_approvals)
+    kept = {} if reuse is None else reuse.kept(books, as_of)
     parts = []
-    for book in customer_books(ledger, marks, done=done, profiles=profiles or {}, in_recovery=in_recovery,
-                               used_approvals=used_approvals):
-        part = None if reuse is None else reuse.kept(book, as_of)
+    made = []
+    for book in books:
+        part = kept.get(book.customer_id)
         if part is None:
             part = plan_customer(book, rules, as_of)
-            if reuse is not None:
-                reuse.planned(book, part)
+            made.append((book, part))
         parts.append(part)
+    if reuse is not None:
+        reuse.planned(made)
     return combined(as_of, parts, ledger.customer_index())
 
 
@@ -227,7 +234,7 @@ def combined(as_of: date, parts: Sequence[CustomerPlan], customers: Mapping[str,
     result = Plan(as_of)
     for part in parts:
         result.skips.extend(part.skips)
-        result.next_actions.update(part.next_actions)
+        result.next_actions.update((n.invoice_id, NextAction(n.label, n.date)) for n in part.next_actions)
         result.actions.extend(part.actions)
     for part in parts:
         result.skips.extend(part.late_skips)

@@ -19,6 +19,7 @@ from encours.connectors.memory import without_cycle_collection
 from encours.connectors.model import Delta, Invoice, Ledger
 from encours.connectors.quarantine import Hold, source_holds
 from encours.scenarios.company import CompanySettings
+from encours.scenarios.customer_plan import PlanRules
 from encours.scenarios.planner import Plan, plan
 from encours.scenarios.setup import ScenarioSetup
 from encours.sheets_addin.functions import ReceivablesKpis, sync_figures
@@ -27,6 +28,8 @@ from encours.sheets_addin.view import CustomerFigures
 from encours.sync.company import company_settings, scenarios_for
 from encours.sync.config import Config
 from encours.sync.journal import Journal
+from encours.sync.plan_memory import enabled as plans_kept
+from encours.sync.plan_memory import memory_for
 from encours.sync.redact import secret_values
 from encours.sync.risk import RiskRefresh, apply_risk, load_risk, refresh_for_config, with_claim_declarations
 from encours.sync.source_holds import with_source_holds
@@ -59,6 +62,8 @@ class DossierState:
     #: ``À faire``: every task, what people ticked ``Fait`` on (read, not yet stored) and what it holds;
     #: ``marks`` above already carries those holds (a promise, a dispute, a payment announced).
     tasks: TaskBook = field(default_factory=lambda: TaskBook([]))
+    #: The state file it was read from (its customers' kept plans: :mod:`encours.sync.plan_memory`).
+    store: StateStore | None = None
 
     @property
     def setup(self) -> ScenarioSetup:
@@ -131,28 +136,37 @@ def assemble(
     return DossierState(
         config=config, as_of=as_of, now=now, source=source, delta=changes, ledger=ledger, marks=marks,
         figures=apply_risk(figures, risk, as_of), kpis=kpis, risk=risk, journal=journal, tasks=tasks,
-        holds=source_holds(store.cache(), config.source.type),
+        holds=source_holds(store.cache(), config.source.type), store=store,
     )
 
 
 @without_cycle_collection  # every invoice's candidate and skip lives on in the plan
-def plan_for(state: DossierState, *, day: date | None = None, used_approvals: Iterable[str] | None = None) -> Plan:
+def plan_for(state: DossierState, *, day: date | None = None, used_approvals: Iterable[str] | None = None,
+             keep: bool = False) -> Plan:
     """The plan of the dossier on ``day`` (default: its as-of date).
 
     Customers in collection or under insolvency proceedings get no amicable reminder: a
     proceeding's next action is declaring the claim to the administrator, with its deadline.
     A customer whose payment, allocation, credit note or own record the source could not map gets
     nothing in that currency until it maps (:mod:`encours.sync.source_holds`).
+
+    Customers nothing happened to keep the plan a pass made before (:mod:`encours.sync.plan_memory`);
+    ``keep``: the plans made now are written to the state file for the next pass.
     """
     journal = state.journal
     in_recovery = set(journal.in_recovery()) | set(state.risk.blocked())
     used = set(journal.used_approvals() if used_approvals is None else used_approvals)
+    setup = state.setup
+    rules = PlanRules(setup.scenarios, state.company, setup.default, setup.profile_scenarios)
+    memory = memory_for(state.store, rules) if state.store is not None and plans_kept() else None
     the_plan = plan(
-        state.ledger, state.marks, state.setup.scenarios, day or state.as_of,
+        state.ledger, state.marks, setup.scenarios, day or state.as_of,
         done=journal.done(), company=state.company, profiles=state.profiles,
-        profile_scenarios=state.setup.profile_scenarios, default_scenario=state.setup.default,
-        in_recovery=in_recovery, used_approvals=used,
+        profile_scenarios=setup.profile_scenarios, default_scenario=setup.default,
+        in_recovery=in_recovery, used_approvals=used, reuse=memory,
     )
+    if memory is not None and keep:
+        memory.save()
     return relabel(with_source_holds(with_claim_declarations(the_plan, state.ledger, state.risk), state.ledger,
                                      state.holds), state.tasks)
 

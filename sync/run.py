@@ -317,7 +317,7 @@ def run_pass(
             journal.forget_approvals(cleared)
         used -= cleared
         say(run_line("planning"))
-        the_plan = plan_for(state, used_approvals=used)
+        the_plan = plan_for(state, used_approvals=used, keep=not dry_run)
         _record_plan_skips(ctx, the_plan, dry_run)
         window = window_state(config, now)
         report.window = window
@@ -356,7 +356,7 @@ def run_pass(
         finally:
             if dispatcher is not None:
                 dispatcher.close()
-        final_plan = plan_for(state) if (report.sent or report.tasks) else the_plan
+        final_plan = plan_for(state, keep=True) if (report.sent or report.tasks) else the_plan
         entries = journal.entries()
         for group in by_message(e for e in entries if e.state is State.UNCERTAIN).values():
             report.uncertain.append(entry_outcome(group, step_labels(setup)))

@@ -79,6 +79,8 @@ class StateStore:
     def __init__(self, path: str | Path, *, timeout: float = 5.0, owner: tuple[str, str] | None = None) -> None:
         """``owner`` (dossier, source) is recorded in a new state file and must match an existing one."""
         self.path = Path(path)
+        #: the JSON text of each ledger record met this pass (read with it, or written once for it)
+        self.texts = codec.TextMemo()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -99,6 +101,7 @@ class StateStore:
 
     # -- life cycle ---------------------------------------------------------------------------
     def close(self) -> None:
+        self.texts.clear()
         if getattr(self, "_db", None) is not None:
             self._db.close()
 
@@ -277,7 +280,8 @@ class StateStore:
 
         A full pull of a file source lists every record again though only a few changed: compared
         with what is stored, the others are not written again (a pass costs what changed)."""
-        rows = [(*key(r), codec.dumps(r)) for r in records]
+        text = self.texts.text
+        rows = [(*key(r), text(r)) for r in records]
         if len(rows) >= _WHOLE_TABLE_FROM:
             stored = dict(self._db.execute(f"SELECT id, data FROM {table}"))  # fixed names
         else:  # a few records (an incremental pull): looked up by id, the table not read
@@ -309,7 +313,7 @@ class StateStore:
         """The ledger as last synced: one query per table, each table parsed in one piece."""
         def table(cls: type[_R], name: str) -> tuple[_R, ...]:
             texts = [r[0] for r in self._db.execute(f"SELECT data FROM {name} ORDER BY id")]  # fixed names
-            return tuple(codec.loads_many(cls, texts))
+            return self._decoded(cls, texts)
 
         return Ledger(table(Customer, "customers"), table(Invoice, "invoices"), table(Payment, "payments"),
                       table(UnallocatedCredit, "credits"))
@@ -328,9 +332,15 @@ class StateStore:
         db = self._db
         unlisted = [data for iid, data in db.execute("SELECT id, data FROM invoices ORDER BY id") if iid not in listed]
         invoiced = {row[0] for row in db.execute("SELECT DISTINCT customer_id FROM invoices")}
-        customers = codec.loads_many(Customer, [r[0] for r in db.execute("SELECT data FROM customers ORDER BY id")])
-        stored = Ledger(tuple(customers), tuple(codec.loads_many(Invoice, unlisted)), (), ())
+        customers = self._decoded(Customer, [r[0] for r in db.execute("SELECT data FROM customers ORDER BY id")])
+        stored = Ledger(customers, self._decoded(Invoice, unlisted), (), ())
         return stored.apply(delta, invoiced=invoiced)
+
+    def _decoded(self, cls: type[_R], texts: list[str]) -> tuple[_R, ...]:
+        """Records decoded from their stored texts, each text kept for it (:attr:`texts`)."""
+        records = tuple(codec.loads_many(cls, texts))
+        self.texts.remember(records, texts)
+        return records
 
     def invoice(self, invoice_id: str) -> Invoice | None:
         row = self._db.execute("SELECT data FROM invoices WHERE id = ?", (invoice_id,)).fetchone()

@@ -74,4 +74,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     TASKS_MIGRATION,
+    (
+        "0500_customer_plans",
+        # What a pass keeps of each customer's plan (encours.sync.plan_memory): a digest of the book it
+        # was planned from, the day it was planned on, the first day it may change, the plan itself.
+        """
+        CREATE TABLE customer_plans (
+            customer_id TEXT PRIMARY KEY,
+            book TEXT NOT NULL,
+            planned_on TEXT NOT NULL,
+            until TEXT,
+            plan TEXT NOT NULL
+        );
+        """,
+    ),
 ]

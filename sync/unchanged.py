@@ -45,10 +45,10 @@ FORMAT = "1"
 #: Where the record lives: the state store's cache table (not part of the digest).
 NAMESPACE = "unchanged_pass"
 #: Tables a pass's digest leaves out: the ledger (its generation, in ``meta``, is in the digest),
-#: the cursor (an API source moves it on every pull; an empty pull changes nothing), caches and
-#: bookkeeping.
+#: the cursor (an API source moves it on every pull; an empty pull changes nothing), caches (the
+#: customers' kept plans among them) and bookkeeping.
 NOT_INPUTS = frozenset({"customers", "invoices", "payments", "credits", "cursors", "cache", "migrations",
-                        "sqlite_sequence"})
+                        "sqlite_sequence", "customer_plans"})
 #: Tables only ever appended to (triggers refuse updates, or rows are never changed): their size and
 #: last row say all.
 APPEND_ONLY = frozenset({"journal_events", "journal_messages"})
@@ -67,7 +67,7 @@ class PassInputs:
 
 
 @cache
-def _code_stamp() -> str:
+def code_stamp() -> str:
     """encours's files (code, shipped scenarios, templates) by path, size and time: an upgrade or an
     edit changes every digest.  Worked out once per process — a running daemon's code does not change."""
     digest = hashlib.sha256()
@@ -124,7 +124,7 @@ def pass_inputs(config: Config, store: StateStore, backend: object, *, source: s
     digest = hashlib.sha256()
     settings = repr(sorted(config.raw.items(), key=str))
     environ = sorted((k, v) for k, v in config.company.environ.items() if k.startswith("ENCOURS") or k in settings)
-    for part in (FORMAT, _code_stamp(), settings, repr(environ), str(config.file), config.dossier,
+    for part in (FORMAT, code_stamp(), settings, repr(environ), str(config.file), config.dossier,
                  _files_stamp(config.settings.scenario_dir), as_of.isoformat(), source, stamp or "",
                  repr(tuple(flags)), _tables_digest(store)):
         digest.update(part.encode())
