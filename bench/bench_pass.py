@@ -6,9 +6,11 @@ passed once (its first pass sends what is due), then timed, each pass in its own
 
 * an unchanged pass — same export, nobody typed anything, the previous pass left its record
   (:mod:`encours.sync.unchanged`): what the scheduled job pays on all but the first pass of a day;
-* the same pass planning everything again (records off, ``ENCOURS_NO_UNCHANGED_PASS=1``): what
-  the first pass of a day pays when nothing changed — the baseline of the line above;
-* a pass after 1 % of the invoices were paid at the source.
+* the same pass planning everything again (records and kept plans off, ``ENCOURS_NO_UNCHANGED_PASS=1``,
+  ``ENCOURS_NO_PLAN_MEMORY=1``): what every pass paid before either existed — the baseline;
+* a pass after 1 % of the invoices were paid at the source (customers untouched keep their plans);
+* the next day's first pass, nothing changed at the source: only the customers whose first crossing
+  came (a step falls due, an invoice falls due…) are planned again (:mod:`encours.sync.plan_memory`).
 
 Prints wall and CPU seconds and peak memory per pass, the cost per 1,000 invoices, and the slope
 against the smallest size measured in the same run (1.0 = linear).
@@ -39,6 +41,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 DISABLE_ENV = "ENCOURS_NO_UNCHANGED_PASS"  # encours.sync.unchanged.DISABLE_ENV
+NO_PLAN_MEMORY = "ENCOURS_NO_PLAN_MEMORY"  # encours.sync.plan_memory.DISABLE_ENV
 AS_OF = date(2026, 11, 23)
 CONFIG = """[company]
 name = "Bench SARL"
@@ -99,7 +102,8 @@ def write_dossier(folder: Path, n: int, paid_share: float, seed: int = 7) -> Non
 def one_pass(folder: Path, day: date, *, records: bool = True) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process (peak:
     of this pass, measured by ``/usr/bin/time`` when present, else the largest child so far)."""
-    env = {k: v for k, v in os.environ.items() if k != DISABLE_ENV} | ({} if records else {DISABLE_ENV: "1"})
+    env = {k: v for k, v in os.environ.items() if k not in (DISABLE_ENV, NO_PLAN_MEMORY)}
+    env |= {} if records else {DISABLE_ENV: "1", NO_PLAN_MEMORY: "1"}
     env["XDG_CACHE_HOME"] = str(folder / CACHE)  # what is kept of the workbook travels with the dossier
     command = [sys.executable, "-m", "encours.sync.cli", "-q", "run", "-c", "encours.toml", "--as-of", day.isoformat()]
     timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
@@ -161,23 +165,26 @@ def main() -> None:
                 replanned = one_pass(folder, AS_OF, records=False)
                 write_dossier(folder, n, paid_share=0.61)  # about 1 % more invoices paid
                 changed = one_pass(folder, AS_OF)
-                lived.append([unchanged, replanned, changed])
-                print(n, unchanged, replanned, changed, flush=True)
+                next_day = one_pass(folder, AS_OF + timedelta(days=1))
+                lived.append([unchanged, replanned, changed, next_day])
+                print(n, unchanged, replanned, changed, next_day, flush=True)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         # per kind of pass: the median wall and CPU of the rounds, and the largest peak
         rows.append((n, [(statistics.median(r[k][0] for r in lived), statistics.median(r[k][1] for r in lived),
-                          max(r[k][2] for r in lived)) for k in range(3)]))
+                          max(r[k][2] for r in lived)) for k in range(4)]))
     print(f"medians of {args.rounds} round(s)")
     print("invoices | pass | wall | CPU | peak | CPU per 1k invoices | slope (CPU per invoice vs the smallest size)")
-    for col, kind in enumerate(("unchanged", "unchanged, planned again", "1 % changed")):
+    for col, kind in enumerate(("unchanged", "planned from scratch", "1 % changed", "next day, unchanged")):
         base_n, base_cpu = rows[0][0], rows[0][1][col][1]
         for n, passes in rows:
             wall, cpu, peak = passes[col]
             print(f"{n:>8} | {kind:<24} | {wall:6.2f} s | {cpu:6.2f} s | {peak:5.0f} MB | {1000 * cpu / n:6.3f} s | "
                   f"{(cpu / n) / (base_cpu / base_n):5.2f}")
     for n, passes in rows:
-        print(f"{n:>8}: unchanged pass / planned again = {passes[0][1] / passes[1][1]:.2f} (CPU)")
+        scratch = passes[1][1]
+        print(f"{n:>8}: CPU ÷ planned from scratch: unchanged {passes[0][1] / scratch:.2f}, "
+              f"1 % changed {passes[2][1] / scratch:.2f}, next day {passes[3][1] / scratch:.2f}")
 
 
 if __name__ == "__main__":
