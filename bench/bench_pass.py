@@ -7,10 +7,11 @@ passed once (its first pass sends what is due), then timed, each pass in its own
 * an unchanged pass — same export, nobody typed anything, the previous pass left its record
   (:mod:`encours.sync.unchanged`): what the scheduled job pays on all but the first pass of a day;
 * the same pass planning everything again (records and kept plans off, ``ENCOURS_NO_UNCHANGED_PASS=1``,
-  ``ENCOURS_NO_PLAN_MEMORY=1``): what every pass paid before either existed — the baseline;
-* a pass after 1 % of the invoices were paid at the source (customers untouched keep their plans);
-* the next day's first pass, nothing changed at the source: only the customers whose first crossing
-  came (a step falls due, an invoice falls due…) are planned again (:mod:`encours.sync.plan_memory`).
+  ``ENCOURS_NO_PLAN_MEMORY=1``): the baseline of the line above;
+* a pass after 1 % of the invoices were paid at the source, with kept plans (customers untouched keep
+  theirs: :mod:`encours.sync.plan_memory`) and, from the same state, planning everyone from scratch;
+* the next day's first pass, nothing changed at the source, the same two ways (with kept plans, only
+  the customers whose first crossing came — a step or an invoice falls due — are planned again).
 
 Prints wall and CPU seconds and peak memory per pass, the cost per 1,000 invoices, and the slope
 against the smallest size measured in the same run (1.0 = linear).
@@ -99,7 +100,10 @@ def write_dossier(folder: Path, n: int, paid_share: float, seed: int = 7) -> Non
     (folder / "clients.csv").write_text("\n".join(clients) + "\n", encoding="utf-8")
 
 
-def one_pass(folder: Path, day: date, *, records: bool = True) -> tuple[float, float, float]:
+Timing = tuple[float, float, float]  # wall seconds, CPU seconds, peak MB
+
+
+def one_pass(folder: Path, day: date, *, records: bool = True) -> Timing:
     """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process (peak:
     of this pass, measured by ``/usr/bin/time`` when present, else the largest child so far)."""
     env = {k: v for k, v in os.environ.items() if k not in (DISABLE_ENV, NO_PLAN_MEMORY)}
@@ -146,6 +150,29 @@ def prepared(n: int, keep: Path | None, *, window_closed: bool = False) -> Path:
     return folder
 
 
+def paired(folder: Path, day: date, first_kept: bool) -> tuple[Timing, Timing]:
+    """The same pass from the same state twice: with kept plans and records, and from scratch (the
+    folder put back between the two; which goes first alternates between rounds).  The state left is
+    the second pass's."""
+    snapshot = folder.with_name(folder.name + ".before")
+    shutil.rmtree(snapshot, ignore_errors=True)
+    shutil.copytree(folder, snapshot, symlinks=True)
+    try:
+        timings: dict[bool, Timing] = {}
+        for records in ((True, False) if first_kept else (False, True)):
+            if timings:  # put the state back as it was before the first
+                shutil.rmtree(folder)
+                shutil.copytree(snapshot, folder, symlinks=True)
+            timings[records] = one_pass(folder, day, records=records)
+        return timings[True], timings[False]
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+KINDS = ("unchanged", "planned again (same day)", "1 % paid: kept plans", "1 % paid: from scratch",
+         "next day: kept plans", "next day: from scratch")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -154,37 +181,37 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="live each size's passes this many times (from a fresh copy each time); medians kept")
     args = parser.parse_args()
-    rows: list[tuple[int, list[tuple[float, float, float]]]] = []
+    rows: list[tuple[int, list[Timing]]] = []
     for n in args.sizes:
-        lived: list[list[tuple[float, float, float]]] = []
-        for _ in range(args.rounds):
+        lived: list[list[Timing]] = []
+        for round_ in range(args.rounds):
             folder = prepared(n, args.prepared, window_closed=args.window_closed)
             try:
                 one_pass(folder, AS_OF)  # warms the caches; finds nothing changed and leaves its record
                 unchanged = one_pass(folder, AS_OF)
                 replanned = one_pass(folder, AS_OF, records=False)
                 write_dossier(folder, n, paid_share=0.61)  # about 1 % more invoices paid
-                changed = one_pass(folder, AS_OF)
-                next_day = one_pass(folder, AS_OF + timedelta(days=1))
-                lived.append([unchanged, replanned, changed, next_day])
-                print(n, unchanged, replanned, changed, next_day, flush=True)
+                changed = paired(folder, AS_OF, first_kept=round_ % 2 == 0)
+                next_day = paired(folder, AS_OF + timedelta(days=1), first_kept=round_ % 2 == 1)
+                lived.append([unchanged, replanned, *changed, *next_day])
+                print(n, *lived[-1], flush=True)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         # per kind of pass: the median wall and CPU of the rounds, and the largest peak
         rows.append((n, [(statistics.median(r[k][0] for r in lived), statistics.median(r[k][1] for r in lived),
-                          max(r[k][2] for r in lived)) for k in range(4)]))
+                          max(r[k][2] for r in lived)) for k in range(len(KINDS))]))
     print(f"medians of {args.rounds} round(s)")
     print("invoices | pass | wall | CPU | peak | CPU per 1k invoices | slope (CPU per invoice vs the smallest size)")
-    for col, kind in enumerate(("unchanged", "planned from scratch", "1 % changed", "next day, unchanged")):
+    for col, kind in enumerate(KINDS):
         base_n, base_cpu = rows[0][0], rows[0][1][col][1]
         for n, passes in rows:
             wall, cpu, peak = passes[col]
-            print(f"{n:>8} | {kind:<24} | {wall:6.2f} s | {cpu:6.2f} s | {peak:5.0f} MB | {1000 * cpu / n:6.3f} s | "
+            print(f"{n:>8} | {kind:<26} | {wall:6.2f} s | {cpu:6.2f} s | {peak:5.0f} MB | {1000 * cpu / n:6.3f} s | "
                   f"{(cpu / n) / (base_cpu / base_n):5.2f}")
     for n, passes in rows:
-        scratch = passes[1][1]
-        print(f"{n:>8}: CPU ÷ planned from scratch: unchanged {passes[0][1] / scratch:.2f}, "
-              f"1 % changed {passes[2][1] / scratch:.2f}, next day {passes[3][1] / scratch:.2f}")
+        kept_ratio = f"1 % paid {passes[2][1] / passes[3][1]:.2f}, next day {passes[4][1] / passes[5][1]:.2f}"
+        print(f"{n:>8}: CPU, kept plans ÷ from scratch: {kept_ratio}; "
+              f"unchanged ÷ planned again {passes[0][1] / passes[1][1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
                 result.skips.append(Skip(invoice.id, invoice.customer_id, "unknown_customer",
                                          plan_text("unknown_customer", customer_id=invoice.customer_id)))
                 result.next_actions[invoice.id] = NextAction(plan_text("unknown_customer_next"), None)
-        return _finished(book, result, (), [], as_of)
+        return _finished(book, result, (), [], as_of, {})
     index = DoneSteps(dict(book.done))
     paid_on = dict(book.paid_on)
     credits = customer_credits(book.invoices, book.held)
@@ -204,21 +204,22 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
     done_today = [when for _, when in book.done if when >= as_of]
     crossings.extend(when + timedelta(days=1) for when in done_today)
     late = len(result.skips)
+    balance = balances_of(book.invoices, book.held)
     if any(c.step.scope == "account" for c in candidates) or (candidates and (credits.attributed or
                                                                             credits.unattributed)):
         crossings.extend(falls_overdue)  # what is overdue is asked for (a statement) or netted (credits)
     if candidates:
-        balance = balances_of(book.invoices, book.held)
         kept = net_of_credits(candidates, credits, balance, overdue, result)
         held = credits if credits.attributed or credits.unattributed else None
         choose_actions(kept, customer, marks, rules.company, as_of, book.used_approvals, bool(done_today), overdue,
                        held, result, crossings)
-    return _finished(book, result, crossings, result.skips[:late], as_of, late_skips=result.skips[late:])
+    return _finished(book, result, crossings, result.skips[:late], as_of, balance, late_skips=result.skips[late:])
 
 
 def _finished(book: CustomerBook, result: Plan, crossings: Collection[date], skips: list[Skip], as_of: date,
+              balance: Mapping[tuple[str, str], Money],
               *, late_skips: list[Skip] | None = None) -> CustomerPlan:
-    refunds = tuple(-owed for (customer_id, _), owed in sorted(balances_of(book.invoices, book.held).items())
+    refunds = tuple(-owed for (customer_id, _), owed in sorted(balance.items())
                     if owed.amount < 0 and customer_id == book.customer_id) if book.customer is not None else ()
     return CustomerPlan(
         customer_id=book.customer_id,

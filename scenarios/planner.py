@@ -87,7 +87,7 @@ from encours.scenarios.loader import Scenario, ScenarioError
 from encours.scenarios.recipients import split_addresses, valid_email
 from encours.scenarios.schedule import account_currency, account_cycle
 from encours.scenarios.todo import refund_row, todo_rows
-from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
+from encours.sheets_addin.marks import NO_CUSTOMER_MARKS, NO_INVOICE_MARKS, InvoiceMarks, PaymentPlanLine, SheetMarks
 
 #: The planner's public names (the action types and label tables live in their own modules).
 __all__ = [
@@ -146,9 +146,8 @@ def customer_books(
         if owner is not None:
             steps[owner].append((key, when))
     invoice_marks: dict[str, dict[str, InvoiceMarks]] = defaultdict(dict)
-    nothing = InvoiceMarks()  # what a row nobody typed in reads as: the same as no row
     for invoice_id, mark in marks.invoices.items():
-        if invoice_id in whose and mark != nothing:
+        if invoice_id in whose and mark != NO_INVOICE_MARKS:  # a row nobody typed in: as no row
             invoice_marks[whose[invoice_id]][invoice_id] = mark
     plan_lines: dict[str, list[PaymentPlanLine]] = defaultdict(list)
     for line in marks.payment_plans:
@@ -159,12 +158,11 @@ def customer_books(
         if invoice_id in whose:
             approvals[whose[invoice_id]].add(invoice_id)
     recovery = set(in_recovery)
-    no_customer_marks = CustomerMarks()
     books = []
     for customer_id in sorted({*invoices, *held}):
         mine = invoices.get(customer_id, [])
         customer_marks = marks.customers.get(customer_id)
-        customer_marks = None if customer_marks == no_customer_marks else customer_marks
+        customer_marks = None if customer_marks == NO_CUSTOMER_MARKS else customer_marks
         books.append(CustomerBook(
             customer_id=customer_id,
             customer=customers.get(customer_id),

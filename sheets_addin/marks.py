@@ -76,10 +76,15 @@ class SheetMarks:
     tasks: dict[str, TaskMarks] = field(default_factory=dict)  # À faire: task ID → Fait / Résultat
 
     def for_invoice(self, invoice_id: str) -> InvoiceMarks:
-        return self.invoices.get(invoice_id, InvoiceMarks())
+        return self.invoices.get(invoice_id, NO_INVOICE_MARKS)
 
     def for_customer(self, customer_id: str) -> CustomerMarks:
-        return self.customers.get(customer_id, CustomerMarks())
+        return self.customers.get(customer_id, NO_CUSTOMER_MARKS)
+
+
+#: What a row nobody typed in reads as (frozen: one shared value).
+NO_INVOICE_MARKS = InvoiceMarks()
+NO_CUSTOMER_MARKS = CustomerMarks()
 
 
 #: The headings of ``À faire``'s own columns, for the problems that name them.

@@ -24,15 +24,21 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from encours.connectors import codec
 from encours.connectors.codec import TextMemo
-from encours.scenarios.customer_plan import CustomerBook, CustomerPlan, PlanRules
+from encours.connectors.model import Invoice, Money
+from encours.scenarios.actions import ActionItem, PlannedAction, Recipients, Skip, StepKey
+from encours.scenarios.credits import Credit
+from encours.scenarios.customer_plan import CustomerBook, CustomerPlan, InvoiceNext, PlanRules
+from encours.scenarios.loader import Scenario
 from encours.sync.state import StateStore
 from encours.sync.unchanged import code_stamp
 
 #: Bump when what a kept plan holds, or what its digest covers, changes.
-FORMAT = "2"
+FORMAT = "3"
 #: An environment variable that turns kept plans off: every customer planned on every pass.
 DISABLE_ENV = "ENCOURS_NO_PLAN_MEMORY"
 
@@ -73,10 +79,11 @@ class PlanMemory:
     file).  ``kept`` reads them once per store; plans made are kept in memory at once (the pass's
     second plan, after sending, reuses them) and written by :meth:`save`."""
 
-    def __init__(self, store: StateStore, rules: str) -> None:
-        """``rules``: :func:`rules_digest` of the rules the plans are made under."""
+    def __init__(self, store: StateStore, rules: PlanRules, digest: str) -> None:
+        """``digest``: :func:`rules_digest` of the ``rules`` the plans are made under."""
         self._store = store
-        self._rules = rules
+        self._scenarios = rules.scenarios
+        self._rules = digest
         self._rows: dict[str, _Row] | None = None
         self._digests: dict[str, str] = {}  # customer id → digest of the book last asked about
         self._unsaved: set[str] = set()
@@ -96,7 +103,7 @@ class PlanMemory:
         rows = self._known()
         texts = self._store.texts
         found: dict[str, CustomerPlan] = {}
-        to_decode: list[tuple[str, _Row]] = []
+        to_decode: list[tuple[CustomerBook, _Row]] = []
         for book in books:
             digest = book_digest(book, texts, self._rules)
             self._digests[book.customer_id] = digest
@@ -108,13 +115,14 @@ class PlanMemory:
             if row.plan is not None:
                 found[book.customer_id] = row.plan
             else:
-                to_decode.append((book.customer_id, row))
-        if to_decode:
-            for (customer_id, row), part in zip(to_decode, _decoded([r.text or "" for _, r in to_decode]),
-                                                strict=True):
-                if part is not None and part.customer_id == customer_id:
-                    row.plan = part
-                    found[customer_id] = part
+                to_decode.append((book, row))
+        for book, row in to_decode:
+            try:
+                part = plan_from_text(row.text or "", book, self._scenarios)
+            except (ValueError, KeyError, TypeError, IndexError):  # a damaged row: planned again
+                continue
+            row.plan, row.text = part, None
+            found[book.customer_id] = part
         self.reused += len(found)
         return found
 
@@ -138,7 +146,7 @@ class PlanMemory:
             row = rows[cid]
             assert row.plan is not None
             written.append((cid, row.book, row.planned_on.isoformat(),
-                            None if row.until is None else row.until.isoformat(), codec.dumps(row.plan)))
+                            None if row.until is None else row.until.isoformat(), plan_text(row.plan)))
         with self._store.transaction() as db:
             db.executemany("INSERT INTO customer_plans (customer_id, book, planned_on, until, plan) "
                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id) DO UPDATE SET book = excluded.book, "
@@ -149,18 +157,74 @@ class PlanMemory:
         self._unsaved.clear()
 
 
-def _decoded(texts: list[str]) -> list[CustomerPlan | None]:
-    """Kept plans read back; one that does not read (a damaged row) is None: planned again."""
-    try:
-        return list(codec.loads_many(CustomerPlan, texts))
-    except (ValueError, TypeError, KeyError, json.JSONDecodeError):
-        out: list[CustomerPlan | None] = []
-        for text in texts:
-            try:
-                out.append(codec.loads(CustomerPlan, text))
-            except (ValueError, TypeError, KeyError):
-                out.append(None)
-        return out
+# -- a kept plan as text ----------------------------------------------------------------------------
+# Read back on every pass for most customers, so written compactly: an action's items name their
+# invoice (its number, dates, total and remaining are the book's own, which the digest says are the
+# same), its step is named by id in its scenario (the rules' digest says the scenarios are the same).
+
+def plan_text(part: CustomerPlan) -> str:
+    """The kept plan of a customer as JSON text (:func:`plan_from_text` reads it back)."""
+    return json.dumps([
+        part.customer_id, part.planned_on.isoformat(), None if part.until is None else part.until.isoformat(),
+        [[n.invoice_id, n.label, None if n.date is None else n.date.isoformat()] for n in part.next_actions],
+        [_action_data(a) for a in part.actions],
+        codec.to_jsonable(part.skips), codec.to_jsonable(part.late_skips),
+        [[str(m.amount), m.currency] for m in part.refunds],
+    ], ensure_ascii=False, separators=(",", ":"))
+
+
+def _action_data(action: PlannedAction) -> list[Any]:
+    items = [[i.invoice_id, i.due_date.isoformat(), str(i.amount.amount), i.cycle,
+              [[d.isoformat(), str(m.amount)] for d, m in i.instalments]] for i in action.items]
+    return [action.scenario, action.step.id, action.channel, action.planned_date.isoformat(), action.currency,
+            str(action.amount.amount), items, [k.id for k in action.step_keys], codec.to_jsonable(action.recipients),
+            action.language, action.salesperson, action.needs_approval, action.approved, action.reason,
+            codec.to_jsonable(action.credits), None if action.gross is None else str(action.gross.amount),
+            action.customer_name]
+
+
+def plan_from_text(text: str, book: CustomerBook, scenarios: Mapping[str, Scenario]) -> CustomerPlan:
+    """The kept plan :func:`plan_text` wrote, its items' invoices taken from ``book``; raises
+    ValueError (or KeyError, TypeError) when the text does not read as one."""
+    cid, on, until, nexts, actions, skips, late, refunds = json.loads(text)
+    if cid != book.customer_id:
+        raise ValueError(f"a kept plan of {cid!r} filed under {book.customer_id!r}")
+    invoices = {i.id: i for i in book.invoices}
+    return CustomerPlan(
+        customer_id=cid, planned_on=date.fromisoformat(on), until=None if until is None else date.fromisoformat(until),
+        actions=tuple(_action(a, invoices, scenarios, cid) for a in actions),
+        skips=tuple(codec.from_jsonable(Skip, s) for s in skips),
+        late_skips=tuple(codec.from_jsonable(Skip, s) for s in late),
+        next_actions=tuple(InvoiceNext(i, label, None if d is None else date.fromisoformat(d))
+                           for i, label, d in nexts),
+        refunds=tuple(Money(Decimal(a), c) for a, c in refunds),
+    )
+
+
+def _money(text: str, currency: str, known: Money) -> Money:
+    return known if known.currency == currency and str(known.amount) == text else Money(Decimal(text), currency)
+
+
+def _action(data: list[Any], invoices: Mapping[str, Invoice], scenarios: Mapping[str, Scenario],
+            customer_id: str) -> PlannedAction:
+    (scenario, step, channel, planned, currency, amount, items, keys, recipients, language, salesperson,
+     needs_approval, approved, reason, credits, gross, name) = data
+    built = []
+    for invoice_id, due, asked, cycle, parts in items:
+        invoice = invoices[invoice_id]
+        built.append(ActionItem(
+            invoice_id, invoice.number, invoice.issue_date, date.fromisoformat(due), invoice.total, invoice.remaining,
+            _money(asked, invoice.currency, invoice.remaining), cycle, invoice.pdf_url,
+            tuple((date.fromisoformat(d), Money(Decimal(m), invoice.currency)) for d, m in parts)))
+    return PlannedAction(
+        customer_id=customer_id, customer_name=name, scenario=scenario, step=scenarios[scenario].step(step),
+        channel=channel, planned_date=date.fromisoformat(planned), currency=currency,
+        amount=Money(Decimal(amount), currency), items=tuple(built), step_keys=tuple(map(StepKey.parse, keys)),
+        recipients=codec.from_jsonable(Recipients, recipients), language=language, salesperson=salesperson,
+        needs_approval=needs_approval, approved=approved, reason=reason,
+        credits=tuple(codec.from_jsonable(Credit, c) for c in credits),
+        gross=None if gross is None else Money(Decimal(gross), currency),
+    )
 
 
 _MEMORIES: weakref.WeakKeyDictionary[StateStore, dict[str, PlanMemory]] = weakref.WeakKeyDictionary()
@@ -172,7 +236,7 @@ def memory_for(store: StateStore, rules: PlanRules) -> PlanMemory:
     memories = _MEMORIES.setdefault(store, {})
     digest = rules_digest(rules)
     if digest not in memories:
-        memories[digest] = PlanMemory(store, digest)
+        memories[digest] = PlanMemory(store, rules, digest)
     return memories[digest]
 
 

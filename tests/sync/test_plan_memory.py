@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from encours.connectors.codec import TextMemo
-from encours.connectors.model import Money, UnallocatedCredit
+from encours.connectors.model import Ledger, Money, UnallocatedCredit
 from encours.scenarios import planner
-from encours.scenarios.customer_plan import CustomerBook, CustomerPlan, PlanRules
+from encours.scenarios.customer_plan import CustomerBook, CustomerPlan, PlanRules, plan_customer
 from encours.scenarios.planner import PlanReuse, StepKey, customer_books
 from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
 from encours.sync import pipeline
-from encours.sync.plan_memory import DISABLE_ENV, book_digest, rules_digest
+from encours.sync.plan_memory import DISABLE_ENV, book_digest, plan_from_text, plan_text, rules_digest
 from encours.sync.unchanged import DISABLE_ENV as NO_UNCHANGED
 from tests.scenarios.test_customer_plan import _customer
+from tests.scenarios.test_planner_properties import situations
 from tests.support.months import Life
 from tests.support.reminders import company, shipped
 from tests.sync.test_unchanged_pass import START, dossier, journal, live, one_pass, sheet, write_sources
@@ -134,6 +136,19 @@ def test_everything_the_planner_reads_is_in_a_book_digest() -> None:
         "a profile's scenario": PlanRules(shipped(), company(), "standard", {"D": "firm"}),
     }.items():
         assert rules_digest(other_rules) != rules, what
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(situations())
+def test_a_kept_plan_reads_back_as_it_was_planned(situation: tuple[Ledger, SheetMarks, dict[StepKey, date],
+                                                                    date]) -> None:
+    """Items name their invoice and steps their id: read back against the same book, the same plan."""
+    ledger, marks, done, as_of = situation
+    rules = PlanRules(shipped(), company(), "standard", {"D": "firm"})
+    for book in customer_books(ledger, marks, done=done, profiles={"C1": "D"}, in_recovery=(),
+                               used_approvals=frozenset(i.id for i in ledger.invoices[::3])):
+        part = plan_customer(book, rules, as_of)
+        assert plan_from_text(plan_text(part), book, rules.scenarios) == part
 
 
 def test_a_kept_plan_is_read_back_by_the_next_pass_and_a_damaged_one_is_planned_again(
