@@ -7,8 +7,9 @@ prepared that way and copied, each copy its own folder, state file and workbook.
 (:class:`encours.sync.daemon.Daemon`, its ``run_one`` as its loop calls it, all dossiers in one
 process) passes each dossier with nothing changed at the source or in the sheet:
 
-* a *full* unchanged pass — the first of a day (a new as-of day plans everything again; here the
-  unchanged-pass records are turned off for it, ``ENCOURS_NO_UNCHANGED_PASS``);
+* a *full* unchanged pass — at most what the first of a day costs (here the unchanged-pass records and
+  the kept plans are turned off for it, ``ENCOURS_NO_UNCHANGED_PASS``, ``ENCOURS_NO_PLAN_MEMORY``: it
+  plans every customer; a new day plans again only those whose day came);
 * the *later* passes of the day — nothing changed since the previous one, which left its record.
 
 Prints the CPU seconds of each kind per dossier (median, slowest), the process's peak memory, and
@@ -37,6 +38,7 @@ from bench_pass import AS_OF, CONFIG, write_dossier
 
 from encours.sync.config import load_config
 from encours.sync.daemon import Daemon, Dossier
+from encours.sync.plan_memory import DISABLE_ENV as NO_PLAN_MEMORY
 from encours.sync.unchanged import DISABLE_ENV
 
 NINE = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 8, 0, tzinfo=UTC)  # 09:00 in Paris
@@ -81,9 +83,9 @@ def main() -> None:
         full: list[float] = []
         later: list[float] = []
         for dossier in daemon.dossiers:
-            os.environ[DISABLE_ENV] = "1"
+            os.environ[DISABLE_ENV] = os.environ[NO_PLAN_MEMORY] = "1"
             full.append(timed(daemon, dossier))
-            del os.environ[DISABLE_ENV]
+            del os.environ[DISABLE_ENV], os.environ[NO_PLAN_MEMORY]
             timed(daemon, dossier)  # finds its inputs unchanged by the previous pass: leaves the record
             later.append(timed(daemon, dossier))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from encours.connectors.model import Invoice, Ledger, Money, UnallocatedCredit
+from encours.connectors.model import Invoice, Money, UnallocatedCredit
 
 
 @dataclass(frozen=True)
@@ -47,18 +47,6 @@ def _named_invoice(reference: str, numbers: dict[str, str]) -> tuple[str, str]:
         if number and re.search(rf"(?<![0-9A-Za-z]){re.escape(number)}(?![0-9A-Za-z])", reference, re.IGNORECASE):
             return numbers[number], number
     return "", ""
-
-
-def open_credits(ledger: Ledger) -> dict[str, CustomerCredits]:
-    """Customer id → the credits it holds (payments not fully allocated, open credit notes)."""
-    invoices: dict[str, list[Invoice]] = defaultdict(list)
-    for invoice in ledger.invoices:
-        invoices[invoice.customer_id].append(invoice)
-    held: dict[str, list[UnallocatedCredit]] = defaultdict(list)
-    for credit in ledger.unallocated_credits():
-        held[credit.customer_id].append(credit)
-    found = {cid: customer_credits(invoices.get(cid, ()), held.get(cid, ())) for cid in {*invoices, *held}}
-    return {cid: credits for cid, credits in found.items() if credits.attributed or credits.unattributed}
 
 
 def customer_credits(invoices: Iterable[Invoice], held: Iterable[UnallocatedCredit]) -> CustomerCredits:
