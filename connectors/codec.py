@@ -17,6 +17,15 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
+try:
+    import msgspec
+    import msgspec.json
+except ImportError:  # a platform without its wheel: the generated decoder reads the same, slower
+    msgspec = None  # type: ignore[assignment]
+
+#: Read stored records with msgspec when it is installed (tests turn it off to check the other way).
+USE_MSGSPEC = True
+
 T = TypeVar("T")
 Converter = typing.Callable[[Any], Any]
 
@@ -277,7 +286,30 @@ def loads(cls: type[T], text: str) -> T:
 
 
 def loads_many(cls: type[T], texts: Iterable[str]) -> list[T]:
-    """Many records of one class (a table of the state store): parsed as one JSON array — one call
-    of the parser instead of one per record, about three times faster — and decoded by one decoder."""
+    """Many records of one class (a table of the state store), as one JSON array: decoded straight into
+    the records by msgspec (in C: 100,000 invoices in about a quarter of the generated decoder's time)
+    when every row has the shape the record's class says; a row of an earlier version or an odd one
+    (a key it lacks without default, a null where the class says text) sends the whole array to the
+    generated decoder, which reads what it can and refuses what it must (an unknown enum value)."""
+    blob = "[" + ",".join(texts) + "]"
+    fast = _fast_decoder(cls)  # type: ignore[arg-type]  # classes are hashable
+    if fast is not None:
+        try:
+            decoded: list[T] = fast.decode(blob)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
+        else:
+            return decoded
     decode = _decoder(cls)  # type: ignore[arg-type]
-    return [decode(data) for data in json.loads("[" + ",".join(texts) + "]")]
+    return [decode(data) for data in json.loads(blob)]
+
+
+@cache
+def _fast_decoder(cls: Any) -> msgspec.json.Decoder[Any] | None:
+    """msgspec's decoder of a list of ``cls``; None without msgspec or for a class it cannot type."""
+    if msgspec is None or not USE_MSGSPEC:
+        return None
+    try:
+        return msgspec.json.Decoder(list[cls])  # type: ignore[valid-type]
+    except (TypeError, ValueError):
+        return None
