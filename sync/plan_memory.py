@@ -80,8 +80,9 @@ class PlanMemory:
     second plan, after sending, reuses them) and written by :meth:`save`."""
 
     def __init__(self, store: StateStore, rules: PlanRules, digest: str) -> None:
-        """``digest``: :func:`rules_digest` of the ``rules`` the plans are made under."""
-        self._store = store
+        """``digest``: :func:`rules_digest` of the ``rules`` the plans are made under.  The store is held
+        weakly: a memory lives as long as its store (a daemon's passes each open their own)."""
+        self._store: StateStore = weakref.proxy(store)
         self._scenarios = rules.scenarios
         self._rules = digest
         self._rows: dict[str, _Row] | None = None
@@ -232,7 +233,7 @@ _MEMORIES: weakref.WeakKeyDictionary[StateStore, dict[str, PlanMemory]] = weakre
 
 def memory_for(store: StateStore, rules: PlanRules) -> PlanMemory:
     """The dossier's kept plans for these rules, one per open store (the pass plans twice when it
-    sent something: the second plan reuses what the first made)."""
+    sent something: the second plan reuses what the first made), gone with the store."""
     memories = _MEMORIES.setdefault(store, {})
     digest = rules_digest(rules)
     if digest not in memories:

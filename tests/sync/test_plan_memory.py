@@ -8,6 +8,7 @@ plans is checked equal to the plan made from scratch — and most customers were
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from encours.scenarios import planner
 from encours.scenarios.customer_plan import CustomerBook, CustomerPlan, PlanRules, plan_customer
 from encours.scenarios.planner import PlanReuse, StepKey, customer_books
 from encours.sheets_addin.marks import CustomerMarks, InvoiceMarks, PaymentPlanLine, SheetMarks
-from encours.sync import pipeline
+from encours.sync import pipeline, plan_memory
 from encours.sync.plan_memory import DISABLE_ENV, book_digest, plan_from_text, plan_text, rules_digest
 from encours.sync.unchanged import DISABLE_ENV as NO_UNCHANGED
 from tests.scenarios.test_customer_plan import _customer
@@ -175,6 +176,8 @@ def test_a_kept_plan_is_read_back_by_the_next_pass_and_a_damaged_one_is_planned_
     counts.books = counts.kept = 0
     one_pass(config, START, 14)
     assert (counts.books, counts.kept) == (6, 5)
+    gc.collect()
+    assert len(plan_memory._MEMORIES) == 0  # gone with each pass's store: a daemon holds no dossier's plans
 
 
 def test_with_and_without_kept_plans_a_week_of_passes_is_the_same(
