@@ -44,6 +44,8 @@ class StepKey:
         if len(parts) != 5 or parts[0] not in ("invoice", "account"):
             raise ValueError(f"{text!r} is not a step key")
         level: KeyLevel = "account" if parts[0] == "account" else "invoice"
+        if "%" not in text:  # nothing percent-encoded (the usual ids, steps, dates): the parts as they are
+            return cls(level, parts[1], parts[2], parts[3], parts[4])
         target, scenario, step, cycle = (unquote(p) for p in parts[1:])
         return cls(level, target, scenario, step, cycle)
 

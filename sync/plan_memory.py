@@ -38,7 +38,7 @@ from encours.sync.state import StateStore
 from encours.sync.unchanged import code_stamp
 
 #: Bump when what a kept plan holds, or what its digest covers, changes.
-FORMAT = "3"
+FORMAT = "4"
 #: An environment variable that turns kept plans off: every customer planned on every pass.
 DISABLE_ENV = "ENCOURS_NO_PLAN_MEMORY"
 
@@ -177,9 +177,10 @@ def plan_text(part: CustomerPlan) -> str:
 def _action_data(action: PlannedAction) -> list[Any]:
     items = [[i.invoice_id, i.due_date.isoformat(), str(i.amount.amount), i.cycle,
               [[d.isoformat(), str(m.amount)] for d, m in i.instalments]] for i in action.items]
+    keys = [[k.level, k.target, k.scenario, k.step, k.cycle] for k in action.step_keys]
     return [action.scenario, action.step.id, action.channel, action.planned_date.isoformat(), action.currency,
-            str(action.amount.amount), items, [k.id for k in action.step_keys], codec.to_jsonable(action.recipients),
-            action.language, action.salesperson, action.needs_approval, action.approved, action.reason,
+            str(action.amount.amount), items, keys, codec.to_jsonable(action.recipients), action.language,
+            action.salesperson, action.needs_approval, action.approved, action.reason,
             codec.to_jsonable(action.credits), None if action.gross is None else str(action.gross.amount),
             action.customer_name]
 
@@ -220,7 +221,8 @@ def _action(data: list[Any], invoices: Mapping[str, Invoice], scenarios: Mapping
     return PlannedAction(
         customer_id=customer_id, customer_name=name, scenario=scenario, step=scenarios[scenario].step(step),
         channel=channel, planned_date=date.fromisoformat(planned), currency=currency,
-        amount=Money(Decimal(amount), currency), items=tuple(built), step_keys=tuple(map(StepKey.parse, keys)),
+        amount=Money(Decimal(amount), currency), items=tuple(built),
+        step_keys=tuple(StepKey("account" if level == "account" else "invoice", *parts) for level, *parts in keys),
         recipients=codec.from_jsonable(Recipients, recipients), language=language, salesperson=salesperson,
         needs_approval=needs_approval, approved=approved, reason=reason,
         credits=tuple(codec.from_jsonable(Credit, c) for c in credits),
