@@ -142,12 +142,12 @@ def test_a_stored_table_reads_back_the_same_with_or_without_msgspec(monkeypatch:
     tables = _stored_texts()
     assert {Customer, Invoice, Payment, UnallocatedCredit} <= {cls for cls, _ in tables}
     assert codec._fast_decoder(Invoice) is not None  # msgspec is installed with encours
-    fast = {cls: codec.loads_many(cls, texts) for cls, texts in tables}
+    fast: dict[type, list[Any]] = {cls: codec.loads_many(cls, texts) for cls, texts in tables}
     monkeypatch.setattr(codec, "USE_MSGSPEC", False)
     codec._fast_decoder.cache_clear()
     try:
         for cls, texts in tables:
-            slow = codec.loads_many(cls, texts)
+            slow: list[Any] = codec.loads_many(cls, texts)
             assert fast[cls] == slow == [codec.loads(cls, t) for t in texts], cls
             for a, b in zip(fast[cls], slow, strict=True):
                 assert repr(a) == repr(b)  # same types inside too (Decimal, date, tuples, enums)

@@ -76,6 +76,7 @@ def test_the_first_crossing_is_the_day_the_customer_would_notice() -> None:
     before_due = plan_customer(book, rules, AS_OF)
     (nxt,) = before_due.next_actions
     assert nxt.label.startswith("Prévenance") and before_due.until == nxt.date  # the courtesy notice falls due
+    assert before_due.until is not None
     on_courtesy = plan_customer(book, rules, before_due.until)
     assert [a.step.id for a in on_courtesy.actions] == ["courtesy"]
 
