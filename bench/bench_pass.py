@@ -8,6 +8,8 @@ passed once (its first pass sends what is due), then timed, each pass in its own
   (:mod:`encours.sync.unchanged`): what the scheduled job pays on all but the first pass of a day;
 * the same pass planning everything again (records and kept plans off, ``ENCOURS_NO_UNCHANGED_PASS=1``,
   ``ENCOURS_NO_PLAN_MEMORY=1``): the baseline of the line above;
+* the same pass with kept plans but no record: what a dossier whose sheet is a Google Sheet (never
+  recorded: its marks are read on each pass) pays on each pass of a quiet day;
 * a pass after 1 % of the invoices were paid at the source, with kept plans (customers untouched keep
   theirs: :mod:`encours.sync.plan_memory`) and, from the same state, planning everyone from scratch;
 * the next day's first pass, nothing changed at the source, the same two ways (with kept plans, only
@@ -103,11 +105,12 @@ def write_dossier(folder: Path, n: int, paid_share: float, seed: int = 7) -> Non
 Timing = tuple[float, float, float]  # wall seconds, CPU seconds, peak MB
 
 
-def one_pass(folder: Path, day: date, *, records: bool = True) -> Timing:
+def one_pass(folder: Path, day: date, *, records: bool = True, plans: bool | None = None) -> Timing:
     """Wall seconds, CPU seconds, peak RSS in MB of one ``encours run`` in its own process (peak:
     of this pass, measured by ``/usr/bin/time`` when present, else the largest child so far)."""
     env = {k: v for k, v in os.environ.items() if k not in (DISABLE_ENV, NO_PLAN_MEMORY)}
-    env |= {} if records else {DISABLE_ENV: "1", NO_PLAN_MEMORY: "1"}
+    env |= {} if records else {DISABLE_ENV: "1"}
+    env |= {} if (records if plans is None else plans) else {NO_PLAN_MEMORY: "1"}
     env["XDG_CACHE_HOME"] = str(folder / CACHE)  # what is kept of the workbook travels with the dossier
     command = [sys.executable, "-m", "encours.sync.cli", "-q", "run", "-c", "encours.toml", "--as-of", day.isoformat()]
     timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
@@ -169,8 +172,8 @@ def paired(folder: Path, day: date, first_kept: bool) -> tuple[Timing, Timing]:
         shutil.rmtree(snapshot, ignore_errors=True)
 
 
-KINDS = ("unchanged", "planned again (same day)", "1 % paid: kept plans", "1 % paid: from scratch",
-         "next day: kept plans", "next day: from scratch")
+KINDS = ("unchanged", "planned again (same day)", "same day, kept plans", "1 % paid: kept plans",
+         "1 % paid: from scratch", "next day: kept plans", "next day: from scratch")
 
 
 def main() -> None:
@@ -190,10 +193,11 @@ def main() -> None:
                 one_pass(folder, AS_OF)  # warms the caches; finds nothing changed and leaves its record
                 unchanged = one_pass(folder, AS_OF)
                 replanned = one_pass(folder, AS_OF, records=False)
+                kept = one_pass(folder, AS_OF, records=False, plans=True)  # a Google sheet's pass: no record
                 write_dossier(folder, n, paid_share=0.61)  # about 1 % more invoices paid
                 changed = paired(folder, AS_OF, first_kept=round_ % 2 == 0)
                 next_day = paired(folder, AS_OF + timedelta(days=1), first_kept=round_ % 2 == 1)
-                lived.append([unchanged, replanned, *changed, *next_day])
+                lived.append([unchanged, replanned, kept, *changed, *next_day])
                 print(n, *lived[-1], flush=True)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -209,7 +213,8 @@ def main() -> None:
             print(f"{n:>8} | {kind:<26} | {wall:6.2f} s | {cpu:6.2f} s | {peak:5.0f} MB | {1000 * cpu / n:6.3f} s | "
                   f"{(cpu / n) / (base_cpu / base_n):5.2f}")
     for n, passes in rows:
-        kept_ratio = f"1 % paid {passes[2][1] / passes[3][1]:.2f}, next day {passes[4][1] / passes[5][1]:.2f}"
+        kept_ratio = (f"same day {passes[2][1] / passes[1][1]:.2f}, 1 % paid {passes[3][1] / passes[4][1]:.2f}, "
+                      f"next day {passes[5][1] / passes[6][1]:.2f}")
         print(f"{n:>8}: CPU, kept plans ÷ from scratch: {kept_ratio}; "
               f"unchanged ÷ planned again {passes[0][1] / passes[1][1]:.2f}")
 
