@@ -126,18 +126,18 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
     result = Plan(as_of)
     crossings: list[date] = []  # every date compared with as_of: the plan may change when one is crossed
     customer = book.customer
+    terms = rules.company.payment_terms_days
+    invoices = sorted(book.invoices, key=lambda i: (i.effective_due_date(terms), i.id))
     if customer is None:
-        terms = rules.company.payment_terms_days
-        for invoice in sorted(book.invoices, key=lambda i: (i.effective_due_date(terms), i.id)):
+        for invoice in invoices:
             if invoice.is_open and not invoice.is_credit_note and invoice.status is not InvoiceStatus.DRAFT:
                 result.skips.append(Skip(invoice.id, invoice.customer_id, "unknown_customer",
                                          plan_text("unknown_customer", customer_id=invoice.customer_id)))
                 result.next_actions[invoice.id] = NextAction(plan_text("unknown_customer_next"), None)
-        return _finished(book, result, (), [], as_of, {})
+        return _finished(book, result, (), as_of, {}, late=len(result.skips))
     index = DoneSteps(dict(book.done))
     paid_on = dict(book.paid_on)
     credits = customer_credits(book.invoices, book.held)
-    terms = rules.company.payment_terms_days
     profiles = {book.customer_id: book.profile} if book.profile else {}
     marks = book.marks
     in_recovery = (customer.id,) if book.in_recovery else ()
@@ -148,7 +148,7 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
     for line in marks.payment_plans:
         plan_lines[line.invoice_id].append(line)
 
-    for invoice in sorted(book.invoices, key=lambda i: (i.effective_due_date(terms), i.id)):
+    for invoice in invoices:
         if invoice.is_credit_note or invoice.status is InvoiceStatus.DRAFT:
             continue
         imarks = marks.for_invoice(invoice.id)
@@ -213,23 +213,21 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
         held = credits if credits.attributed or credits.unattributed else None
         choose_actions(kept, customer, marks, rules.company, as_of, book.used_approvals, bool(done_today), overdue,
                        held, result, crossings)
-    return _finished(book, result, crossings, result.skips[:late], as_of, balance, late_skips=result.skips[late:])
+    return _finished(book, result, crossings, as_of, balance, late=late)
 
 
-def _finished(book: CustomerBook, result: Plan, crossings: Collection[date], skips: list[Skip], as_of: date,
-              balance: Mapping[tuple[str, str], Money],
-              *, late_skips: list[Skip] | None = None) -> CustomerPlan:
-    refunds = tuple(-owed for (customer_id, _), owed in sorted(balance.items())
-                    if owed.amount < 0 and customer_id == book.customer_id) if book.customer is not None else ()
+def _finished(book: CustomerBook, result: Plan, crossings: Collection[date], as_of: date,
+              balance: Mapping[tuple[str, str], Money], *, late: int) -> CustomerPlan:
+    """The customer's plan from ``result`` (its skips from index ``late`` on are those met when grouping)."""
     return CustomerPlan(
         customer_id=book.customer_id,
         planned_on=as_of,
         until=min((day for day in crossings if day > as_of), default=None),
         actions=tuple(result.actions),
-        skips=tuple(skips if late_skips is not None else result.skips),
-        late_skips=tuple(late_skips or ()),
+        skips=tuple(result.skips[:late]),
+        late_skips=tuple(result.skips[late:]),
         next_actions=tuple(InvoiceNext(iid, nxt.label, nxt.date) for iid, nxt in result.next_actions.items()),
-        refunds=refunds,
+        refunds=tuple(-owed for _, owed in sorted(balance.items()) if owed.amount < 0),
     )
 
 

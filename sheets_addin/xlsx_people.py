@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 from encours.connectors.model import ITEM_SEPARATOR
 from encours.sheets_addin.layout import CUSTOMERS, INVOICES, PAYMENT_PLANS, TODO
 from encours.sheets_addin.marks import (
+    NO_CUSTOMER_MARKS,
+    NO_INVOICE_MARKS,
     CustomerMarks,
     InvoiceMarks,
     MarkProblem,
@@ -41,9 +43,7 @@ from encours.sheets_addin.xlsx_package import Package
 MARKED_TABS = (INVOICES, CUSTOMERS, PAYMENT_PLANS, TODO)
 #: Bumped whenever what is kept changes shape: an older file is then ignored.
 _VERSION = b"encours-marks-3\n"  # 2: the tasks of À faire; 3: JSON (never code) instead of pickle
-_NO_INVOICE_MARKS = InvoiceMarks()
 M = TypeVar("M")
-_NO_CUSTOMER_MARKS = CustomerMarks()
 
 
 @dataclass
@@ -93,9 +93,9 @@ def encode(marks: SheetMarks) -> bytes:
         raise TypeError(f"{type(value).__name__} is not kept")
 
     body = {
-        "invoices": {k: asdict(v) for k, v in marks.invoices.items() if v != _NO_INVOICE_MARKS},
+        "invoices": {k: asdict(v) for k, v in marks.invoices.items() if v != NO_INVOICE_MARKS},
         "invoice_ids": list(marks.invoices),
-        "customers": {k: asdict(v) for k, v in marks.customers.items() if v != _NO_CUSTOMER_MARKS},
+        "customers": {k: asdict(v) for k, v in marks.customers.items() if v != NO_CUSTOMER_MARKS},
         "customer_ids": list(marks.customers),
         "payment_plans": [asdict(line) for line in marks.payment_plans],
         "problems": [asdict(p) for p in marks.problems],
@@ -128,8 +128,8 @@ def decode(data: bytes) -> SheetMarks:
                                      amount=Decimal(str(line["amount"])), comment=str(line["comment"]),
                                      row=int(line["row"])))
     return SheetMarks(
-        invoices=_by_id(body["invoice_ids"], typed_invoices, _NO_INVOICE_MARKS),
-        customers=_by_id(body["customer_ids"], typed_customers, _NO_CUSTOMER_MARKS),
+        invoices=_by_id(body["invoice_ids"], typed_invoices, NO_INVOICE_MARKS),
+        customers=_by_id(body["customer_ids"], typed_customers, NO_CUSTOMER_MARKS),
         payment_plans=tuple(plans),
         problems=tuple(MarkProblem(tab=str(p["tab"]), row=int(p["row"]), column=str(p["column"]),
                                    value=str(p["value"]), message=str(p["message"])) for p in body["problems"]),
@@ -212,6 +212,6 @@ def carried(marks: SheetMarks, changes: PeopleChanges) -> SheetMarks | None:
         return None
     if any(i in marks.invoices for i in new_invoices) or any(c in marks.customers for c in new_customers):
         return None
-    return replace(marks, invoices={**marks.invoices, **dict.fromkeys(new_invoices, _NO_INVOICE_MARKS)},
-                   customers={**marks.customers, **dict.fromkeys(new_customers, _NO_CUSTOMER_MARKS)})
+    return replace(marks, invoices={**marks.invoices, **dict.fromkeys(new_invoices, NO_INVOICE_MARKS)},
+                   customers={**marks.customers, **dict.fromkeys(new_customers, NO_CUSTOMER_MARKS)})
 
