@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,13 @@ def from_cents(cents: int | float | np.integer[Any]) -> Decimal:
     return Decimal(int(cents)).scaleb(-2)
 
 
+#: The invoice frame's columns, as :func:`invoice_frame` takes them (before its day numbers).
+INVOICE_COLUMNS = ("id", "customer_id", "kind", "status", "currency", "issue_date", "due_date", "total_cents",
+                   "remaining_cents", "remaining_eur_cents")
+#: The payment frame's columns, as :func:`payment_frame` takes them (one row per allocation).
+PAYMENT_COLUMNS = ("payment_id", "customer_id", "invoice_id", "date", "amount_cents", "currency", "method")
+
+
 def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ledger as two frames: one row per invoice or credit note, one row per allocation.
 
@@ -52,20 +59,8 @@ def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFr
              inv.effective_due_date(default_terms), sign * _cents(inv.total.amount),
              sign * _cents(inv.remaining.amount), eur)
         )
-    invoices = pd.DataFrame(
-        inv_rows,
-        columns=["id", "customer_id", "kind", "status", "currency", "issue_date", "due_date",
-                 "total_cents", "remaining_cents", "remaining_eur_cents"],
-    )
-    invoices["issue_date"] = pd.to_datetime(invoices["issue_date"])
-    invoices["due_date"] = pd.to_datetime(invoices["due_date"])
-    invoices["total_cents"] = invoices["total_cents"].astype("int64")
-    invoices["remaining_cents"] = invoices["remaining_cents"].astype("int64")
-    invoices["remaining_eur_cents"] = invoices["remaining_eur_cents"].astype("Int64")
-    customer_ids = sorted({c.id for c in ledger.customers} | {inv.customer_id for inv in ledger.invoices})
-    invoices["customer_id"] = pd.Categorical(invoices["customer_id"], categories=customer_ids)
-    for column in ("kind", "status", "currency"):
-        invoices[column] = invoices[column].astype("category")
+    customer_ids = {c.id for c in ledger.customers}
+    invoices = invoice_frame(pd.DataFrame(inv_rows, columns=INVOICE_COLUMNS), customer_ids)
     owner = {inv.id: inv.customer_id for inv in ledger.invoices}
     pay_rows = [
         (p.id, owner.get(a.invoice_id, p.customer_id), a.invoice_id, p.date, _cents(a.amount.amount),
@@ -73,14 +68,35 @@ def ledger_frames(ledger: Ledger, *, default_terms: int = 30) -> tuple[pd.DataFr
         for p in ledger.payments
         for a in p.allocations
     ]
-    payments = pd.DataFrame(
-        pay_rows, columns=["payment_id", "customer_id", "invoice_id", "date", "amount_cents", "currency", "method"]
-    )
+    return invoices, payment_frame(pd.DataFrame(pay_rows, columns=PAYMENT_COLUMNS), invoices)
+
+
+def invoice_frame(raw: pd.DataFrame, customer_ids: Iterable[str] = ()) -> pd.DataFrame:
+    """The invoice frame from its columns (:data:`INVOICE_COLUMNS`, however they were read): typed
+    (dates, int64 cents, nullable company-currency cents, categories; ``customer_ids`` and the
+    invoices' own customers as the customer categories) with its day numbers. ``raw`` is changed."""
+    invoices = raw
+    invoices["issue_date"] = pd.to_datetime(invoices["issue_date"])
+    invoices["due_date"] = pd.to_datetime(invoices["due_date"])
+    invoices["total_cents"] = invoices["total_cents"].astype("int64")
+    invoices["remaining_cents"] = invoices["remaining_cents"].astype("int64")
+    invoices["remaining_eur_cents"] = invoices["remaining_eur_cents"].astype("Int64")
+    categories = sorted(set(customer_ids) | set(invoices["customer_id"]))
+    invoices["customer_id"] = pd.Categorical(invoices["customer_id"], categories=categories)
+    for column in ("kind", "status", "currency"):
+        invoices[column] = invoices[column].astype("category")
+    return with_day_columns(invoices)
+
+
+def payment_frame(raw: pd.DataFrame, invoices: pd.DataFrame) -> pd.DataFrame:
+    """The payment frame from its columns (:data:`PAYMENT_COLUMNS`: ``customer_id`` the invoice's when
+    it is known), typed, with each row's invoice position in ``invoices`` and its day numbers."""
+    payments = raw
     payments["date"] = pd.to_datetime(payments["date"])
     payments["amount_cents"] = payments["amount_cents"].astype("int64")
     payments["method"] = payments["method"].astype("category")
     payments["invoice_row"] = invoice_rows(invoices, payments)
-    return with_day_columns(invoices), with_day_columns(payments)
+    return with_day_columns(payments)
 
 
 def credit_frame(ledger: Ledger) -> pd.DataFrame:
