@@ -14,7 +14,8 @@ from encours.scenarios.credits import Credit
 from encours.scenarios.loader import Step
 
 #: A part of a step key that percent-encoding leaves unchanged (quote's always-safe characters).
-_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+#: A key of five parts that quote() leaves as they are (the usual ids, steps, dates), joined by "/".
+_PLAIN_KEY = re.compile(r"(?:[A-Za-z0-9_.~-]*/){4}[A-Za-z0-9_.~-]*")
 
 #: What a step key is about: one invoice (target = invoice id) or a customer's account (target = customer id).
 KeyLevel = Literal["invoice", "account"]
@@ -33,10 +34,10 @@ class StepKey:
     @property
     def id(self) -> str:
         """One-line form, e.g. ``invoice/F-12/standard/reminder_1/`` (parts percent-encoded)."""
-        parts = (self.level, self.target, self.scenario, self.step, self.cycle)
-        if all(map(_PLAIN.fullmatch, parts)):  # what quote() leaves as it is: the usual ids, steps, dates
-            return "/".join(parts)
-        return "/".join(quote(p, safe="") for p in parts)
+        joined = f"{self.level}/{self.target}/{self.scenario}/{self.step}/{self.cycle}"
+        if _PLAIN_KEY.fullmatch(joined):  # one match for the five parts (a part holding "/" makes six)
+            return joined
+        return "/".join(quote(p, safe="") for p in (self.level, self.target, self.scenario, self.step, self.cycle))
 
     @classmethod
     def parse(cls, text: str) -> StepKey:
