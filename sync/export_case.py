@@ -33,6 +33,7 @@ from pathlib import Path
 
 from encours.connectors.errors import ConfigError, EncoursError, SheetError
 from encours.connectors.labels import CREDIT_LABELS_FR
+from encours.connectors.memory import collected_after
 from encours.connectors.model import Customer, Invoice, Ledger, Money, UnallocatedCredit, to_cents
 from encours.scenarios.company import CompanySettings
 from encours.scenarios.letter import Letter, LetterTable
@@ -187,6 +188,7 @@ def _statement(customer: Customer, invoices: list[Invoice], credits: list[Unallo
     return pdf, text, balance
 
 
+@collected_after  # the demo exports a case between two passes
 def export_case(
     config: Config,
     query: str,

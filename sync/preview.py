@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from encours.connectors.errors import EncoursError
+from encours.connectors.memory import collected_after
 from encours.connectors.model import Ledger
 from encours.scenarios.message import Message
 from encours.scenarios.planner import PlannedAction, Skip
@@ -121,6 +122,7 @@ def preview_plan(state: DossierState, target_text: str, *, fetch_pdf: PdfFetcher
     return out
 
 
+@collected_after  # a command of its own, or the demo's days
 def preview(config: Config, target_text: str, *, as_of: date, now: datetime | None = None,
             sheet_marks: SheetMarks | None = None, fetch_pdf: PdfFetcher | None = None) -> Preview:
     """Preview from a dossier's configuration: the same assembled state and plan as the run — the

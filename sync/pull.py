@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from encours.connectors.errors import ConfigError
-from encours.connectors.memory import without_cycle_collection
+from encours.connectors.memory import collected_after, without_cycle_collection
 from encours.connectors.model import Ledger, to_cents
 from encours.connectors.quarantine import quarantine_notes
 from encours.sheets_addin.marks import SheetMarks
@@ -133,6 +133,7 @@ def summarise(view: SheetView, ledger: Ledger, source: str, full: bool, sheet: s
     return SyncSummary(source, full, len(ledger.customers), open_count, outstanding, overdue, sheet, notes)
 
 
+@collected_after  # a sync button or the demo syncs again in the same process
 @without_cycle_collection  # the ledger, its view and the sheet's rows all live until the sync ends
 def sync(
     config: Config,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from encours.connectors.errors import ConfigError
+from encours.connectors.memory import collected_after
 from encours.connectors.registries.signals import fr_date
 from encours.scenarios.message import Attachment, Message, SendResult, check_address
 from encours.sync.config import Config
@@ -115,6 +116,7 @@ class PlannedReport:
     report: WeeklyReport
 
 
+@collected_after  # inside a daemon's pass, or `encours report`
 def plan_reports(config: Config, as_of: date, *, per_salesperson: bool | None = None) -> list[PlannedReport]:
     """The company report, then one per salesperson (when configured): figures, not yet rendered."""
     settings = report_settings(config)

@@ -30,6 +30,7 @@ from datetime import date, datetime
 
 from encours.connectors.base import Connector
 from encours.connectors.errors import ConfigError, EncoursError, SourceError
+from encours.connectors.memory import collected_after
 from encours.connectors.model import Invoice, Ledger
 from encours.connectors.quarantine import quarantine_notes
 from encours.scenarios.grouping import keep_net
@@ -241,6 +242,7 @@ def _send_one(ctx: _Context, action: PlannedAction, dispatcher: Dispatcher | Non
 
 
 
+@collected_after  # a daemon runs pass after pass in one process: what a pass hid from the collector goes back
 def run_pass(
     config: Config,
     *,

@@ -34,3 +34,52 @@ def test_paused_then_put_back_as_it_was_even_on_errors() -> None:
     finally:
         gc.enable()
 
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+
+def test_what_a_paused_block_keeps_is_out_of_the_collectors_sight_until_the_pass_ends() -> None:
+    """The records a pass keeps are not walked by each collection after the block that made them; what
+    became cyclic garbage meanwhile is collected once the pass is over (a daemon runs pass after pass)."""
+    import weakref
+
+    from encours.connectors.memory import collected_after
+
+    seen: dict[str, int] = {}
+
+    @collected_after
+    def a_pass() -> weakref.ref[_Node]:
+        with no_cycle_collection():
+            kept = [[i] for i in range(1000)]
+            garbage = _Node()
+        seen["frozen"] = gc.get_freeze_count()
+        assert not {id(o) for o in gc.get_objects()} & {id(x) for x in kept}  # frozen: not in any generation
+        gone = weakref.ref(garbage)
+        del garbage
+        gc.collect()
+        seen["alive_after_collect"] = gone() is not None  # frozen: the collector does not see it
+        return gone
+
+    gone = a_pass()
+    assert seen["frozen"] >= 1000 and seen["alive_after_collect"]
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None, "a cycle made during a pass outlived it"
+    assert gc.isenabled()
+
+
+def test_a_pass_that_fails_still_gives_back_what_it_hid() -> None:
+    from encours.connectors.memory import collected_after
+
+    @collected_after
+    def fails() -> None:
+        with no_cycle_collection():
+            _Node()
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fails()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

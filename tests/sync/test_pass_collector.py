@@ -24,12 +24,12 @@ def test_a_pass_leaves_the_collector_on_whether_it_ends_or_stops(tmp_path: Path)
     good = load_config(write_config(tmp_path / "ok", extra='from = "relances@atelier.example"\n'))
     report = run_pass(good, as_of=DAY, now=NOW, dry_run=True)
     assert report.as_of == DAY and not report.problems
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # nothing of the pass left out of the collector's sight
     (tmp_path / "bad").mkdir()
     bad = load_config(write_config(tmp_path / "bad"))  # no sender: the pass stops before anything
     with pytest.raises(ConfigError):
         run_pass(bad, as_of=DAY, now=NOW)
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_the_collector_runs_while_messages_are_rendered_and_sent(tmp_path: Path) -> None:
