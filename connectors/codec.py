@@ -1,6 +1,6 @@
 """Domain records ⇄ JSON-safe dicts, for the state store and payload caches.
 
-Decimals travel as strings (exact), dates as ISO text, enums as their value.
+Decimals travel as strings (exact), dates as ISO text (a time at UTC ends in ``Z``), enums as their value.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import types
 import typing
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return datetime_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (tuple, list)):
@@ -52,16 +52,96 @@ def to_jsonable(value: Any) -> Any:
 _TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def datetime_text(value: datetime) -> str:
+    """A time as ISO text, ``Z`` for an offset of zero (as msgspec writes it; Python reads both)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _generic_text(value: Any) -> str:
     return _TEXT(to_jsonable(value))
 
 
 def dumps(value: Any) -> str:
-    """``value`` as JSON text: a record written straight to text by the writer generated for its class
-    (the very text ``json`` gives for :func:`to_jsonable`'s data, without building that data)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _texter(type(value))(value)
-    return _TEXT(to_jsonable(value))
+    """``value`` as JSON text: a record written straight to text, by msgspec (in C) when its class and
+    times allow it (:func:`_fast_writer`), else by the writer generated for its class — the same text
+    both ways, the very text ``json`` gives for :func:`to_jsonable`'s data."""
+    writer = _WRITERS.get(type(value))
+    if writer is None:
+        writer = _WRITERS[type(value)] = _writer(type(value))
+    return writer(value)
+
+
+#: type → how its values are written (:func:`_writer`), worked out at its first value.
+_WRITERS: dict[type, typing.Callable[[Any], str]] = {}
+
+
+def _writer(cls: type) -> typing.Callable[[Any], str]:
+    if not dataclasses.is_dataclass(cls):
+        return _generic_text
+    generated = _texter(cls)
+    fast = _fast_writer(cls)
+    if fast is None:
+        return generated
+    times, encode = fast
+
+    def written(value: Any) -> str:
+        for name in times:
+            t = getattr(value, name)
+            if t is not None and t.tzinfo is not None and t.tzinfo is not UTC:
+                return generated(value)  # an offset msgspec would write otherwise (it cuts seconds off)
+        try:
+            return encode(value).decode()
+        except (TypeError, ValueError):  # a value of a type msgspec does not write: the generated way
+            return generated(value)
+
+    return written
+
+
+#: The field types msgspec writes as the generated writer does (a time only at a record's top level,
+#: and only naive or at UTC: msgspec cuts an offset to whole minutes).
+_FAST_KINDS = (str, bool, int, Decimal, date)
+
+
+@cache
+def _fast_writer(cls: Any) -> tuple[tuple[str, ...], typing.Callable[[Any], bytes]] | None:
+    """(the record's time fields, msgspec's encoder) when every field of ``cls`` is written alike by both
+    writers; None without msgspec or for a class holding something else (a float, a time in a part)."""
+    if msgspec is None or not USE_MSGSPEC or not _fast_kinds(cls, top=True):
+        return None
+    hints = _hints(cls)
+    times = tuple(f.name for f in dataclasses.fields(cls) if _bare(hints.get(f.name)) is datetime)
+    return times, msgspec.json.Encoder(decimal_format="string").encode
+
+
+def _bare(kind: Any) -> Any:
+    """``X`` for ``X | None``, else the kind itself."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return options[0] if len(options) == 1 else kind
+    return kind
+
+
+def _fast_kinds(cls: Any, *, top: bool) -> bool:
+    hints = _hints(cls)
+    return all(f.name in hints and _fast_kind(hints[f.name], top=top) for f in dataclasses.fields(cls))
+
+
+def _fast_kind(kind: Any, *, top: bool) -> bool:
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return len(options) == 1 and _fast_kind(options[0], top=top)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        return all(a is Ellipsis or _fast_kind(a, top=False) for a in args)
+    if kind is datetime:
+        return top
+    if kind in _FAST_KINDS:
+        return True
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return all(type(member.value) is str for member in kind)
+    return dataclasses.is_dataclass(kind) and isinstance(kind, type) and _fast_kinds(kind, top=False)
 
 
 class TextMemo:
@@ -118,9 +198,12 @@ def _text(kind: Any, env: dict[str, Any], expr: str, depth: int = 0) -> str:
         return f"(w_{kind.__name__}({expr}) if type({expr}) is k_{kind.__name__} else generic({expr}))"
     if kind is Decimal:  # a Decimal's text has no character JSON escapes
         return f"('\"' + str({expr}) + '\"' if type({expr}) is Decimal else generic({expr}))"
-    if kind in (date, datetime):  # nor has an ISO date's
-        env[f"t_{kind.__name__}"] = kind
-        return f"('\"' + {expr}.isoformat() + '\"' if type({expr}) is t_{kind.__name__} else generic({expr}))"
+    if kind is datetime:  # nor has an ISO time's
+        env["t_datetime"], env["datetime_text"] = datetime, datetime_text
+        return f"('\"' + datetime_text({expr}) + '\"' if type({expr}) is t_datetime else generic({expr}))"
+    if kind is date:
+        env["t_date"] = date
+        return f"('\"' + {expr}.isoformat() + '\"' if type({expr}) is t_date else generic({expr}))"
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         env[f"n_{kind.__name__}"] = kind
         return (f"(esc({expr}.value) if type({expr}) is n_{kind.__name__} and type({expr}.value) is str "
