@@ -15,17 +15,20 @@ from encours.sync.config import Config
 _SECRETS: set[str] = set()
 
 
-def secret_values(raw: Mapping[str, Any], environ: Mapping[str, str]) -> set[str]:
-    """Every value of an environment variable named by a ``*_env`` key, at any depth."""
+def named_variables(raw: Mapping[str, Any]) -> set[str]:
+    """The environment variables the settings name: the value of every ``*_env`` key, at any depth."""
     found: set[str] = set()
     for key, value in raw.items():
         if isinstance(value, Mapping):
-            found |= secret_values(value, environ)
+            found |= named_variables(value)
         elif key.endswith("_env") and isinstance(value, str):
-            secret = environ.get(value, "")
-            if len(secret) >= 4:
-                found.add(secret)
+            found.add(value)
     return found
+
+
+def secret_values(raw: Mapping[str, Any], environ: Mapping[str, str]) -> set[str]:
+    """Every value of an environment variable named by a ``*_env`` key, at any depth."""
+    return {secret for secret in (environ.get(name, "") for name in named_variables(raw)) if len(secret) >= 4}
 
 
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:

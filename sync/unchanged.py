@@ -36,6 +36,7 @@ from pathlib import Path
 import encours
 from encours.connectors.model import Customer, Delta
 from encours.sync.config import Config
+from encours.sync.redact import named_variables
 from encours.sync.risk import customer_sirens, risk_settings, stored_checks
 from encours.sync.run_report import Outcome, RunReport
 from encours.sync.state import StateStore, changes_ledger
@@ -123,7 +124,8 @@ def pass_inputs(config: Config, store: StateStore, backend: object, *, source: s
     stamp = sheet_file_stamp(backend)
     digest = hashlib.sha256()
     settings = repr(sorted(config.raw.items(), key=str))
-    environ = sorted((k, v) for k, v in config.company.environ.items() if k.startswith("ENCOURS") or k in settings)
+    named = named_variables(config.raw)  # not any variable whose name is a piece of the settings' text ("_")
+    environ = sorted((k, v) for k, v in config.company.environ.items() if k.startswith("ENCOURS") or k in named)
     for part in (FORMAT, code_stamp(), settings, repr(environ), str(config.file), config.dossier,
                  _files_stamp(config.settings.scenario_dir), as_of.isoformat(), source, stamp or "",
                  repr(tuple(flags)), _tables_digest(store)):

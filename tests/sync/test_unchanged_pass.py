@@ -166,6 +166,35 @@ def test_what_a_pass_reads_is_in_its_digest(tmp_path: Path) -> None:
     assert digest() != base
 
 
+def test_only_the_environment_variables_the_settings_name_are_inputs(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shell sets ``_`` to the program it starts (``/usr/bin/time``, a wrapper script, cron's shell):
+    launching the same pass another way must not cost a full pass. The variables a ``*_env`` key names
+    (a token, a password) and ``ENCOURS*`` are inputs."""
+    from encours.sync.redact import named_variables
+
+    config = dossier(tmp_path)
+    settings = tmp_path / "encours.toml"  # a key holding "_", as most settings have one
+    settings.write_text(CONFIG.replace("[risk]", "every_day = true\n\n[risk]"), encoding="utf-8")
+    config = load_config(settings)
+    one_pass(config, START, 9)
+
+    def digest() -> str:
+        with StateStore(config.state_path) as store:
+            return pass_inputs(config, store, XlsxWorkbook(config.sheet.path("path")), source="csv", as_of=START).digest
+
+    monkeypatch.setenv("_", "/work/.venv/bin/encours")
+    base = digest()
+    for name, value in (("_", "/usr/bin/time"), ("OLDPWD", "/tmp"), ("SHLVL", "3"), ("TERM", "dumb")):
+        monkeypatch.setenv(name, value)
+        assert digest() == base, name
+    monkeypatch.setenv("ENCOURS_RATES_FILE", "/etc/encours/taux.toml")
+    assert digest() != base
+    assert named_variables({"source": {"type": "pennylane", "token_env": "PENNYLANE_TOKEN"},
+                            "sending": {"smtp": {"password_env": "SMTP_PASSWORD", "user": "relances"}},
+                            "company": {"name": "Atelier_Dupont"}}) == {"PENNYLANE_TOKEN", "SMTP_PASSWORD"}
+
+
 def live(folder: Path, monkeypatch: pytest.MonkeyPatch, *, records: bool) -> tuple[list[list[str]], int, Config]:
     """A week, four passes a day: payments at the source, a dispute and a promise typed in the sheet,
     the journal growing with each reminder.  Returns each pass's report, the unchanged passes, the config."""
