@@ -13,7 +13,6 @@ from encours.connectors.model import Money
 from encours.scenarios.credits import Credit
 from encours.scenarios.loader import Step
 
-#: A part of a step key that percent-encoding leaves unchanged (quote's always-safe characters).
 #: A key of five parts that quote() leaves as they are (the usual ids, steps, dates), joined by "/".
 _PLAIN_KEY = re.compile(r"(?:[A-Za-z0-9_.~-]*/){4}[A-Za-z0-9_.~-]*")
 
