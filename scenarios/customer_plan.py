@@ -159,7 +159,8 @@ def plan_customer(book: CustomerBook, rules: PlanRules, as_of: date) -> Customer
         if closed is not None:
             if closed == "paid" and invoice.status is InvoiceStatus.PAID and scenario is not None:
                 if not book.in_recovery:
-                    _thanks(invoice, customer, scenario, imarks, index, paid_on, as_of, candidates, crossings)
+                    _thanks(invoice, customer, scenario, rules.scenarios, imarks, index, paid_on, as_of, candidates,
+                            crossings)
             elif index.any_reminder(invoice.id):
                 result.skips.append(Skip(invoice.id, customer.id, closed, REASONS_FR[closed]))
             if closed == "unknown_status":
@@ -275,6 +276,7 @@ def _thanks(
     invoice: Invoice,
     customer: Customer,
     scenario: Scenario,
+    scenarios: Mapping[str, Scenario],
     imarks: InvoiceMarks,
     index: DoneSteps,
     paid_on: Mapping[str, date],
@@ -289,11 +291,10 @@ def _thanks(
     crossings.append(when + timedelta(days=THANKS_WINDOW_DAYS + 1))
     if (as_of - when).days > THANKS_WINDOW_DAYS:
         return
-    reminded = any(
-        not (key.scenario == scenario.name and _is_courtesy(key.step, scenario))
-        for key in index.per_invoice.get(invoice.id, ())
-    )
-    if not reminded or StepKey("invoice", invoice.id, scenario.name, step.id) in index.exact:
+    # Steps done under whichever scenario the invoice followed then: paying changes a payer's profile,
+    # and a person may type another scenario, but the customer is thanked once.
+    kinds = [_kind(key.scenario, key.step, scenarios) for key in index.per_invoice.get(invoice.id, ())]
+    if "reminder" not in kinds or "thanks" in kinds:
         return
     planned = when + timedelta(days=step.offset)
     crossings.append(planned)
@@ -305,9 +306,16 @@ def _thanks(
     candidates.append(Candidate(item, customer, scenario, step, planned, -2, imarks))
 
 
-def _is_courtesy(step_id: str, scenario: Scenario) -> bool:
+def _kind(scenario_name: str, step_id: str, scenarios: Mapping[str, Scenario]) -> str:
+    """What a step done was: "courtesy" (a notice before the due date), "thanks" (a step on payment) or
+    "reminder" (anything else, or a step its scenario no longer has)."""
+    followed = scenarios.get(scenario_name)
     try:
-        return scenario.step(step_id).is_courtesy
+        step = followed.step(step_id) if followed is not None else None
     except KeyError:
-        return False
+        step = None
+    if step is None:
+        return "reminder"
+    return "courtesy" if step.is_courtesy else "thanks" if step.when == "paid" else "reminder"
+
 

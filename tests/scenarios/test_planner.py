@@ -251,6 +251,21 @@ def test_a_thank_you_goes_once_when_a_reminded_invoice_is_paid(done_steps: list[
     assert [a.step.id for a in result.actions] == (["thanks"] if thanked else [])
 
 
+@pytest.mark.parametrize(("done_steps", "thanked"), [
+    ([("firm", "reminder_1"), ("firm", "thanks")], False),  # thanked under the scenario it followed then
+    ([("firm", "reminder_1")], True),  # reminded under another scenario: thanked, once, under today's
+    ([("firm", "courtesy")], False),  # only a courtesy notice, under whichever scenario: nothing to thank for
+])
+def test_a_customer_whose_scenario_changed_after_paying_is_thanked_once(done_steps: list[tuple[str, str]],
+                                                                        thanked: bool) -> None:
+    """Paying changes a payer's profile, and with it the scenario its invoices follow (or a person types
+    another one): the thank-you already sent under the old scenario is not sent again under the new."""
+    paid, payment = _paid(3)
+    done = {key("I1", step, scenario): days_ago(8) for scenario, step in done_steps}
+    result = run(ledger(paid, payments=(payment,)), done=done)  # the invoice follows "standard" today
+    assert [(a.scenario, a.step.id) for a in result.actions] == ([("standard", "thanks")] if thanked else [])
+
+
 # -- channels, recipients, approval ------------------------------------------------------------------
 def test_recipients_cc_the_salesperson_bcc_the_archive_and_reply_to() -> None:
     (action,) = run(ledger(invoice("I1", 8))).actions
