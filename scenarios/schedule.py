@@ -54,11 +54,15 @@ class DoneSteps:
                         if step_id == step.id and cur in ("", currency) and d > item.due]
             if covering:
                 return min(covering)
-        exact = self.exact.get(StepKey("invoice", item.invoice.id, scenario, step.id, item.cycle))
+        return self.invoice_step_done(item.invoice.id, scenario, step.id, item.cycle)
+
+    def invoice_step_done(self, invoice_id: str, scenario: str, step_id: str, cycle: str) -> date | None:
+        """When an invoice's step of this cycle was done: in this scenario, or under the same step id in
+        another one (the scenario changed — typed in the sheet, or the payer's profile moved)."""
+        exact = self.exact.get(StepKey("invoice", invoice_id, scenario, step_id, cycle))
         if exact is not None:
             return exact
-        same = [self.exact[k] for k in self.per_invoice.get(item.invoice.id, ())
-                if k.step == step.id and k.cycle == item.cycle]
+        same = [self.exact[k] for k in self.per_invoice.get(invoice_id, ()) if k.step == step_id and k.cycle == cycle]
         return min(same) if same else None
 
     def any_reminder(self, invoice_id: str) -> bool:
@@ -132,8 +136,7 @@ def next_step(
     if marks.promise_date is not None:
         seen.append(marks.promise_date + timedelta(days=1))
     if marks.promise_date is not None and marks.promise_date < as_of and broken is not None:
-        key = StepKey("invoice", invoice.id, scenario.name, broken.id, marks.promise_date.isoformat())
-        when = done.exact.get(key)
+        when = done.invoice_step_done(invoice.id, scenario.name, broken.id, marks.promise_date.isoformat())
         if when is None:
             seen.append(marks.promise_date + timedelta(days=broken.offset))
             return broken, marks.promise_date + timedelta(days=broken.offset), -1

@@ -229,6 +229,16 @@ def test_a_broken_promise_runs_its_dedicated_step_then_the_scenario_resumes() ->
     assert [a.step.id for a in resumed.actions] == ["reminder_2"]
 
 
+def test_a_broken_promise_reminded_under_another_scenario_is_not_reminded_again() -> None:
+    """The promise's reminder went while the invoice followed "firm"; its payer's profile (or the sheet)
+    now says "standard": the same broken promise gets no second reminder."""
+    marks = SheetMarks(invoices={"I1": InvoiceMarks(promise_date=days_ago(2))})
+    done = {key("I1", "reminder_1"): days_ago(20),
+            key("I1", "promise_broken", "firm", cycle=days_ago(2).isoformat()): days_ago(1)}
+    result = run(ledger(invoice("I1", 30)), marks, done=done)
+    assert "promise_broken" not in [a.step.id for a in result.actions]
+
+
 def _paid(days: int) -> tuple[Invoice, Payment]:
     paid = invoice("I1", 40, "500.00", remaining="0")
     payment = Payment("P1", "C1", "test", days_ago(days), Money(Decimal("500.00")),
